@@ -1,0 +1,519 @@
+//! Response objects and list envelopes, with their conversions from domain models.
+
+use orgadmin_core::audit::AuditEvent;
+use orgadmin_core::model;
+use orgadmin_core::page::Page;
+use orgadmin_core::role;
+use orgadmin_core::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+/// A list with `first_id`/`last_id`/`has_more` (users, projects, project users, invites, admin
+/// keys, audit logs).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IdList<T> {
+    pub object: String,
+    pub data: Vec<T>,
+    pub first_id: Option<String>,
+    pub last_id: Option<String>,
+    pub has_more: bool,
+}
+
+impl<T> IdList<T> {
+    pub fn new(data: Vec<T>, has_more: bool, id: impl Fn(&T) -> &str) -> Self {
+        Self {
+            object: "list".into(),
+            first_id: data.first().map(|x| id(x).to_owned()),
+            last_id: data.last().map(|x| id(x).to_owned()),
+            data,
+            has_more,
+        }
+    }
+}
+
+/// A list with an opaque `next` cursor (roles, role assignments).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CursorList<T> {
+    pub object: String,
+    pub data: Vec<T>,
+    pub has_more: bool,
+    /// Pass as `after` to get the next page; `null` at the end.
+    pub next: Option<String>,
+}
+
+impl<T> CursorList<T> {
+    pub fn new(data: Vec<T>, has_more: bool, cursor: impl Fn(&T) -> String) -> Self {
+        let next = if has_more {
+            data.last().map(cursor)
+        } else {
+            None
+        };
+        Self {
+            object: "list".into(),
+            data,
+            has_more,
+            next,
+        }
+    }
+}
+
+/// `{"object": "…deleted", "id": …, "deleted": true}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Deleted {
+    pub object: String,
+    pub id: String,
+    pub deleted: bool,
+}
+
+impl Deleted {
+    pub fn new(object: &str, id: impl Into<String>) -> Self {
+        Self {
+            object: object.into(),
+            id: id.into(),
+            deleted: true,
+        }
+    }
+}
+
+/// `{"object": "user.role.deleted", "deleted": true}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeletedRoleAssignment {
+    pub object: String,
+    pub deleted: bool,
+}
+
+/// `organization.user`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub object: String,
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// `owner` or `reader`.
+    pub role: Option<String>,
+    pub added_at: Timestamp,
+    pub is_service_account: bool,
+    pub developer_persona: Option<String>,
+    pub technical_level: Option<String>,
+}
+
+impl From<&model::User> for User {
+    fn from(u: &model::User) -> Self {
+        Self {
+            object: "organization.user".into(),
+            id: u.id.to_string(),
+            name: u.name.clone(),
+            email: Some(u.email.to_string()),
+            role: Some(u.role.as_str().into()),
+            added_at: u.added_at,
+            is_service_account: false,
+            developer_persona: u.developer_persona.clone(),
+            technical_level: u.technical_level.clone(),
+        }
+    }
+}
+
+pub type UserList = IdList<User>;
+
+impl From<Page<model::User>> for UserList {
+    fn from(p: Page<model::User>) -> Self {
+        IdList::new(p.items.iter().map(User::from).collect(), p.has_more, |u| {
+            &u.id
+        })
+    }
+}
+
+/// `role`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Role {
+    pub object: String,
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub permissions: Vec<String>,
+    /// `api.organization` or `api.project`.
+    pub resource_type: String,
+    pub predefined_role: bool,
+}
+
+impl From<&role::Role> for Role {
+    fn from(r: &role::Role) -> Self {
+        Self {
+            object: "role".into(),
+            id: r.id.clone(),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            permissions: r.permissions.names(),
+            resource_type: r.resource_type.as_str().into(),
+            predefined_role: r.predefined,
+        }
+    }
+}
+
+pub type RoleList = CursorList<Role>;
+
+impl From<Page<role::Role>> for RoleList {
+    fn from(p: Page<role::Role>) -> Self {
+        let has_more = p.has_more;
+        let data: Vec<Role> = p.items.iter().map(Role::from).collect();
+        CursorList::new(data, has_more, |r| role::RoleRef::parse(&r.id).sort_key())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AssignmentSource {
+    pub principal_id: String,
+    /// `user` or `group`.
+    pub principal_type: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedByUser {
+    pub id: String,
+}
+
+/// A role as held by a principal, with where it comes from.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AssignedRoleDetails {
+    pub id: String,
+    pub name: String,
+    pub permissions: Vec<String>,
+    pub resource_type: String,
+    pub predefined_role: bool,
+    pub description: Option<String>,
+    pub created_at: Option<Timestamp>,
+    pub updated_at: Option<Timestamp>,
+    pub created_by: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub created_by_user_obj: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+    pub assignment_sources: Option<Vec<AssignmentSource>>,
+}
+
+impl From<&model::AssignedRole> for AssignedRoleDetails {
+    fn from(a: &model::AssignedRole) -> Self {
+        let r = &a.role;
+        Self {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            permissions: r.permissions.names(),
+            resource_type: r.resource_type.as_str().into(),
+            predefined_role: r.predefined,
+            description: r.description.clone(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            created_by: r.created_by.as_ref().map(|u| u.to_string()),
+            created_by_user_obj: r
+                .created_by
+                .as_ref()
+                .map(|u| serde_json::json!({ "id": u })),
+            metadata: Some(Value::Object(Map::new())),
+            assignment_sources: Some(
+                a.sources
+                    .iter()
+                    .map(|s| AssignmentSource {
+                        principal_id: s.principal_id.clone(),
+                        principal_type: s.principal_type.into(),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+pub type AssignedRoleList = CursorList<AssignedRoleDetails>;
+
+impl From<Page<model::AssignedRole>> for AssignedRoleList {
+    fn from(p: Page<model::AssignedRole>) -> Self {
+        let data: Vec<AssignedRoleDetails> =
+            p.items.iter().map(AssignedRoleDetails::from).collect();
+        CursorList::new(data, p.has_more, |r| role::RoleRef::parse(&r.id).sort_key())
+    }
+}
+
+/// `user.role`: the result of assigning a role to a user.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserRoleAssignment {
+    pub object: String,
+    pub user: User,
+    pub role: Role,
+}
+
+impl UserRoleAssignment {
+    pub fn new(user: &model::User, role: &role::Role) -> Self {
+        Self {
+            object: "user.role".into(),
+            user: user.into(),
+            role: role.into(),
+        }
+    }
+}
+
+/// `organization.project`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Project {
+    pub id: String,
+    pub object: String,
+    pub name: Option<String>,
+    pub created_at: Timestamp,
+    pub archived_at: Option<Timestamp>,
+    /// `active` or `archived`.
+    pub status: Option<String>,
+    pub external_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residency: Option<String>,
+}
+
+impl From<&model::Project> for Project {
+    fn from(p: &model::Project) -> Self {
+        Self {
+            id: p.id.to_string(),
+            object: "organization.project".into(),
+            name: Some(p.name.clone()),
+            created_at: p.created_at,
+            archived_at: p.archived_at,
+            status: Some(
+                if p.is_archived() {
+                    "archived"
+                } else {
+                    "active"
+                }
+                .into(),
+            ),
+            external_key_id: p.external_key_id.clone(),
+            residency: p.residency.clone(),
+        }
+    }
+}
+
+pub type ProjectList = IdList<Project>;
+
+impl From<Page<model::Project>> for ProjectList {
+    fn from(p: Page<model::Project>) -> Self {
+        IdList::new(
+            p.items.iter().map(Project::from).collect(),
+            p.has_more,
+            |x| &x.id,
+        )
+    }
+}
+
+/// `organization.project.user`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProjectUser {
+    pub object: String,
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// `owner`, `member` or `viewer`.
+    pub role: String,
+    pub added_at: Timestamp,
+}
+
+impl From<&model::ProjectUser> for ProjectUser {
+    fn from(u: &model::ProjectUser) -> Self {
+        Self {
+            object: "organization.project.user".into(),
+            id: u.user_id.to_string(),
+            name: u.name.clone(),
+            email: Some(u.email.to_string()),
+            role: u.role.as_str().into(),
+            added_at: u.added_at,
+        }
+    }
+}
+
+pub type ProjectUserList = IdList<ProjectUser>;
+
+impl From<Page<model::ProjectUser>> for ProjectUserList {
+    fn from(p: Page<model::ProjectUser>) -> Self {
+        IdList::new(
+            p.items.iter().map(ProjectUser::from).collect(),
+            p.has_more,
+            |x| &x.id,
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InviteProject {
+    pub id: String,
+    pub role: String,
+}
+
+/// `organization.invite`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Invite {
+    pub object: String,
+    pub id: String,
+    pub email: String,
+    /// `owner` or `reader`.
+    pub role: String,
+    /// `pending`, `accepted` or `expired`.
+    pub status: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub accepted_at: Option<Timestamp>,
+    pub projects: Vec<InviteProject>,
+}
+
+impl Invite {
+    pub fn new(i: &model::Invite, now: Timestamp) -> Self {
+        Self {
+            object: "organization.invite".into(),
+            id: i.id.to_string(),
+            email: i.email.to_string(),
+            role: i.role.as_str().into(),
+            status: i.status(now).as_str().into(),
+            created_at: i.created_at,
+            expires_at: Some(i.expires_at),
+            accepted_at: i.accepted_at,
+            projects: i
+                .projects
+                .iter()
+                .map(|p| InviteProject {
+                    id: p.project_id.to_string(),
+                    role: p.role.as_str().into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+pub type InviteList = IdList<Invite>;
+
+impl InviteList {
+    pub fn from_page(p: Page<model::Invite>, now: Timestamp) -> Self {
+        IdList::new(
+            p.items.iter().map(|i| Invite::new(i, now)).collect(),
+            p.has_more,
+            |x| &x.id,
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AdminKeyOwner {
+    /// Always `user`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub object: String,
+    pub id: String,
+    pub name: Option<String>,
+    pub created_at: Timestamp,
+    pub role: String,
+}
+
+/// `organization.admin_api_key`; `value` only in the answer to create.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AdminKey {
+    pub object: String,
+    pub id: String,
+    pub name: Option<String>,
+    pub redacted_value: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub owner: AdminKeyOwner,
+    /// orgadmin extension: the permissions a scoped key is limited to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+impl From<&model::AdminKey> for AdminKey {
+    fn from(k: &model::AdminKey) -> Self {
+        Self {
+            object: "organization.admin_api_key".into(),
+            id: k.id.to_string(),
+            name: k.name.clone(),
+            redacted_value: k.redacted_value.clone(),
+            created_at: k.created_at,
+            expires_at: k.expires_at,
+            last_used_at: k.last_used_at,
+            owner: AdminKeyOwner {
+                kind: "user".into(),
+                object: "organization.user".into(),
+                id: k.owner.id.to_string(),
+                name: k.owner.name.clone(),
+                created_at: k.owner.added_at,
+                role: k.owner.role.as_str().into(),
+            },
+            scopes: k.scopes.map(|s| s.names()),
+            value: None,
+        }
+    }
+}
+
+pub type AdminKeyList = IdList<AdminKey>;
+
+impl From<Page<model::AdminKey>> for AdminKeyList {
+    fn from(p: Page<model::AdminKey>) -> Self {
+        IdList::new(
+            p.items.iter().map(AdminKey::from).collect(),
+            p.has_more,
+            |x| &x.id,
+        )
+    }
+}
+
+/// An audit log event. The event's details sit under a key named like its `type`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditLog {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub effective_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub project: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub actor: Option<Value>,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub details: Map<String, Value>,
+}
+
+impl From<&AuditEvent> for AuditLog {
+    fn from(e: &AuditEvent) -> Self {
+        let actor = e.actor.as_ref().map(|a| {
+            serde_json::json!({
+                "type": "api_key",
+                "api_key": {
+                    "id": a.key_id,
+                    "type": "user",
+                    "user": { "id": a.user_id, "email": a.user_email },
+                },
+            })
+        });
+        let project = e.project.as_ref().map(|(id, name)| match name {
+            Some(name) => serde_json::json!({ "id": id, "name": name }),
+            None => serde_json::json!({ "id": id }),
+        });
+        let mut details = Map::new();
+        details.insert(e.kind.clone(), e.details.clone());
+        Self {
+            id: e.id.to_string(),
+            kind: e.kind.clone(),
+            effective_at: e.effective_at,
+            project,
+            actor,
+            details,
+        }
+    }
+}
+
+pub type AuditLogList = IdList<AuditLog>;
+
+impl From<Page<AuditEvent>> for AuditLogList {
+    fn from(p: Page<AuditEvent>) -> Self {
+        IdList::new(
+            p.items.iter().map(AuditLog::from).collect(),
+            p.has_more,
+            |x| &x.id,
+        )
+    }
+}

@@ -1,0 +1,25 @@
+//! The domain core of orgadmin: identifiers, validated values, permissions, roles, the domain
+//! models, the errors every layer speaks, and the [`Store`] trait that storage backends implement.
+//!
+//! This crate knows nothing of HTTP or SQL. The server turns its errors into status codes; the
+//! store crate turns its operations into transactions.
+
+pub mod actor;
+pub mod audit;
+pub mod clock;
+pub mod email;
+pub mod error;
+pub mod id;
+pub mod model;
+pub mod page;
+pub mod permission;
+pub mod role;
+pub mod secret;
+pub mod store;
+
+pub use actor::Actor;
+pub use clock::{Clock, SystemClock, Timestamp};
+pub use email::Email;
+pub use error::{ConflictKind, DomainError, Result};
+pub use permission::{Permission, PermissionSet};
+pub use store::Store;

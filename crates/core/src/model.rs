@@ -1,0 +1,270 @@
+//! The domain objects as the store returns them and the changes it accepts.
+
+use crate::clock::Timestamp;
+use crate::email::Email;
+use crate::error::DomainError;
+use crate::id::{AdminKeyId, InviteId, ProjectId, UserId};
+use crate::permission::PermissionSet;
+use crate::role::{OrgBaseRole, PredefinedRole, ProjectBaseRole, Role, RoleRef};
+
+/// Invites expire this long after they are sent (SPEC §3).
+pub const INVITE_TTL_SECONDS: i64 = 7 * 24 * 3600;
+
+/// A member of an organization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub email: Email,
+    pub name: Option<String>,
+    pub role: OrgBaseRole,
+    pub added_at: Timestamp,
+    pub developer_persona: Option<String>,
+    pub technical_level: Option<String>,
+}
+
+/// What a modify-user request asks for, after `role` and `role_id` have been reconciled.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserChange {
+    pub base_role: Option<OrgBaseRole>,
+    pub assign_custom_role: Option<crate::id::RoleId>,
+    pub developer_persona: Option<String>,
+    pub technical_level: Option<String>,
+}
+
+impl UserChange {
+    /// Reconcile the `role` and `role_id` fields of a modify-user request: `role_id` naming a
+    /// predefined base role changes the base role, naming a custom role assigns it; the two
+    /// fields must not disagree.
+    pub fn from_request(
+        role: Option<&str>,
+        role_id: Option<&str>,
+        developer_persona: Option<String>,
+        technical_level: Option<String>,
+    ) -> Result<Self, DomainError> {
+        let by_name = role.map(|r| OrgBaseRole::parse(r, "role")).transpose()?;
+        let mut change = UserChange {
+            base_role: by_name,
+            developer_persona,
+            technical_level,
+            ..Default::default()
+        };
+        if let Some(raw) = role_id {
+            match RoleRef::parse(raw) {
+                RoleRef::Predefined {
+                    role: predefined,
+                    project: None,
+                } => {
+                    let Some(base) = predefined.org_base_role() else {
+                        return Err(DomainError::invalid(
+                            "role_id",
+                            format!("'{raw}' is a project role; a user's organization role must be an organization role."),
+                        ));
+                    };
+                    if by_name.is_some_and(|r| r != base) {
+                        return Err(DomainError::invalid(
+                            "role_id",
+                            format!(
+                                "role '{}' and role_id '{raw}' disagree; send one of them.",
+                                by_name.map(|r| r.as_str()).unwrap_or_default()
+                            ),
+                        ));
+                    }
+                    change.base_role = Some(base);
+                }
+                RoleRef::Predefined {
+                    project: Some(_), ..
+                } => {
+                    return Err(DomainError::invalid(
+                        "role_id",
+                        format!("'{raw}' is a project role; a user's organization role must be an organization role."),
+                    ));
+                }
+                RoleRef::Custom(id) => {
+                    if by_name.is_some() {
+                        return Err(DomainError::invalid(
+                            "role_id",
+                            format!("role_id '{raw}' is a custom role and role names a base role; send one of them."),
+                        ));
+                    }
+                    change.assign_custom_role = Some(id);
+                }
+            }
+        }
+        Ok(change)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    pub id: ProjectId,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub archived_at: Option<Timestamp>,
+    pub is_default: bool,
+    pub external_key_id: Option<String>,
+    pub residency: Option<String>,
+}
+
+impl Project {
+    pub fn is_archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewProject {
+    pub name: String,
+    pub external_key_id: Option<String>,
+    pub residency: Option<String>,
+}
+
+/// Absent fields are left unchanged.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProjectChange {
+    pub name: Option<String>,
+    pub external_key_id: Option<String>,
+}
+
+/// Validate a project name given for `param`.
+pub fn parse_project_name(raw: &str) -> Result<String, DomainError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(DomainError::invalid("name", "name must not be empty."));
+    }
+    if name.chars().count() > 255 {
+        return Err(DomainError::invalid(
+            "name",
+            "name must be at most 255 characters.",
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            "name",
+            "name must not contain control characters.",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// A user's membership of a project.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectUser {
+    pub user_id: UserId,
+    pub email: Email,
+    pub name: Option<String>,
+    pub role: ProjectBaseRole,
+    pub added_at: Timestamp,
+}
+
+/// Who to add to a project: an organization member named by ID or by email.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberRef {
+    Id(UserId),
+    Email(Email),
+}
+
+/// The status of an invite at a moment in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteStatus {
+    Pending,
+    Accepted,
+    Expired,
+}
+
+impl InviteStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InviteStatus::Pending => "pending",
+            InviteStatus::Accepted => "accepted",
+            InviteStatus::Expired => "expired",
+        }
+    }
+}
+
+/// The project role an invite grants; the official API allows `member` and `owner` here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InviteProject {
+    pub project_id: ProjectId,
+    pub role: ProjectBaseRole,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invite {
+    pub id: InviteId,
+    pub email: Email,
+    pub role: OrgBaseRole,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub accepted_at: Option<Timestamp>,
+    pub projects: Vec<InviteProject>,
+}
+
+impl Invite {
+    pub fn status(&self, now: Timestamp) -> InviteStatus {
+        if self.accepted_at.is_some() {
+            InviteStatus::Accepted
+        } else if now >= self.expires_at {
+            InviteStatus::Expired
+        } else {
+            InviteStatus::Pending
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewInvite {
+    pub email: Email,
+    pub role: OrgBaseRole,
+    /// `None`: the default project as `member`; `Some(vec![])`: no project.
+    pub projects: Option<Vec<InviteProject>>,
+}
+
+/// The user an admin key acts for, as shown in the key's `owner` field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyOwner {
+    pub id: UserId,
+    pub name: Option<String>,
+    pub added_at: Timestamp,
+    pub role: OrgBaseRole,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminKey {
+    pub id: AdminKeyId,
+    pub name: Option<String>,
+    pub redacted_value: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub owner: KeyOwner,
+    pub scopes: Option<PermissionSet>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAdminKey {
+    pub name: Option<String>,
+    /// SHA-256 of the secret; the secret itself is never stored.
+    pub secret_hash: String,
+    pub redacted_value: String,
+    pub expires_in_seconds: Option<i64>,
+    pub scopes: Option<PermissionSet>,
+}
+
+/// Where a principal's role comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignmentSource {
+    pub principal_id: String,
+    pub principal_type: &'static str,
+}
+
+/// A role held by a principal, with where it comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssignedRole {
+    pub role: Role,
+    pub sources: Vec<AssignmentSource>,
+}
+
+/// Is this predefined role a base role (changed through modify, never unassigned)?
+pub fn is_base_role(role: PredefinedRole) -> bool {
+    role.org_base_role().is_some() || role.project_base_role().is_some()
+}

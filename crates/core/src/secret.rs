@@ -1,0 +1,81 @@
+//! Admin key secrets: generation, hashing for storage, redaction for display, and comparison
+//! in constant time.
+
+use sha2::{Digest, Sha256};
+
+pub const ADMIN_KEY_PREFIX: &str = "sk-admin-";
+/// Characters after the prefix in a generated key.
+const GENERATED_LEN: usize = 48;
+/// A key supplied by the operator (`ORGADMIN_ADMIN_KEY`) needs at least this many after the prefix.
+pub const MIN_SUPPLIED_LEN: usize = 32;
+
+/// A fresh random admin key: `sk-admin-` and 48 random characters.
+pub fn generate_admin_key() -> String {
+    use rand::Rng;
+    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    let body: String = (0..GENERATED_LEN)
+        .map(|_| ALNUM[rng.gen_range(0..ALNUM.len())] as char)
+        .collect();
+    format!("{ADMIN_KEY_PREFIX}{body}")
+}
+
+/// Is this shaped like an admin key an operator may supply?
+pub fn is_acceptable_supplied_key(key: &str) -> bool {
+    key.strip_prefix(ADMIN_KEY_PREFIX).is_some_and(|rest| {
+        rest.len() >= MIN_SUPPLIED_LEN
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    })
+}
+
+/// The stored form of a secret: lower-case hex SHA-256.
+pub fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// `sk-admin...wxyz`: enough to recognise a key, not enough to use it.
+pub fn redact(secret: &str) -> String {
+    let tail: String = secret
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("sk-admin...{tail}")
+}
+
+/// Compare two byte strings in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_are_acceptable_and_redacted_to_their_tail() {
+        let key = generate_admin_key();
+        assert!(is_acceptable_supplied_key(&key));
+        assert_eq!(
+            redact(&key),
+            format!("sk-admin...{}", &key[key.len() - 4..])
+        );
+        assert_eq!(hash_secret(&key).len(), 64);
+        assert!(!is_acceptable_supplied_key("sk-admin-short"));
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+    }
+}

@@ -1,0 +1,262 @@
+//! The storage seam. Every method reads like the domain operation it performs; each write runs
+//! in one transaction together with the audit event it writes, and enforces the rules of SPEC §3
+//! there, so they hold under concurrent requests and across server replicas.
+//!
+//! Reads take the organization to look in; writes take the [`Actor`], which carries it. Every
+//! lookup is confined to that organization: a foreign ID is "not found", exactly like a missing
+//! one.
+
+use async_trait::async_trait;
+
+use crate::actor::Actor;
+use crate::audit::{AuditEvent, AuditFilter};
+use crate::email::Email;
+use crate::error::Result;
+use crate::id::{AdminKeyId, InviteId, OrgId, ProjectId, UserId};
+use crate::model::*;
+use crate::page::{Page, PageRequest};
+use crate::permission::PermissionSet;
+use crate::role::{OrgBaseRole, ProjectBaseRole, Role, RoleName, RoleRef, RoleScope};
+
+/// What the first start of an empty database creates.
+#[derive(Debug, Clone)]
+pub struct BootstrapRequest {
+    pub organization_name: String,
+    pub owner_email: Email,
+    pub owner_name: Option<String>,
+    /// The secret of the first admin key (already chosen: supplied by the operator or random).
+    pub admin_key_secret: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bootstrapped {
+    pub org_id: OrgId,
+    pub owner_id: UserId,
+    pub default_project_id: ProjectId,
+    pub admin_key_id: AdminKeyId,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRole {
+    pub name: RoleName,
+    pub description: Option<String>,
+    pub permissions: PermissionSet,
+}
+
+/// Absent fields are left unchanged.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoleChange {
+    pub name: Option<RoleName>,
+    pub description: Option<String>,
+    pub permissions: Option<PermissionSet>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // --- health and bootstrap ------------------------------------------------------------
+
+    /// Is the database reachable?
+    async fn ping(&self) -> Result<()>;
+
+    /// Create the first organization, its owner, default project and admin key, unless an
+    /// organization exists already (then `None`). Safe when several servers start at once.
+    async fn bootstrap_if_empty(&self, request: BootstrapRequest) -> Result<Option<Bootstrapped>>;
+
+    // --- authentication ------------------------------------------------------------------
+
+    /// Resolve a presented secret (by its hash) to the acting principal with its current
+    /// organization permissions. `None` when the key is unknown, revoked or expired.
+    async fn authenticate(&self, secret_hash: &str) -> Result<Option<Actor>>;
+
+    /// The project permissions `user` holds in `project` (base project role and custom project
+    /// roles); empty when not a member.
+    async fn project_permissions(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        user: &UserId,
+    ) -> Result<PermissionSet>;
+
+    // --- organization users --------------------------------------------------------------
+
+    /// Members ordered by ID; `emails` (lower-cased) filters when not empty.
+    async fn list_users(
+        &self,
+        org: &OrgId,
+        emails: &[String],
+        page: &PageRequest,
+    ) -> Result<Page<User>>;
+    async fn get_user(&self, org: &OrgId, user: &UserId) -> Result<User>;
+    async fn update_user(&self, actor: &Actor, user: &UserId, change: UserChange) -> Result<User>;
+    /// Remove from the organization, with every project membership, role assignment and admin
+    /// key of theirs. Refused for the last owner.
+    async fn remove_user(&self, actor: &Actor, user: &UserId) -> Result<()>;
+
+    // --- organization user role assignments ----------------------------------------------
+
+    async fn list_user_roles(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<AssignedRole>>;
+    async fn get_user_role(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        role: &RoleRef,
+    ) -> Result<AssignedRole>;
+    async fn assign_user_role(
+        &self,
+        actor: &Actor,
+        user: &UserId,
+        role: &RoleRef,
+    ) -> Result<(User, Role)>;
+    async fn unassign_user_role(&self, actor: &Actor, user: &UserId, role: &RoleRef) -> Result<()>;
+
+    // --- roles ---------------------------------------------------------------------------
+
+    async fn list_roles(
+        &self,
+        org: &OrgId,
+        scope: &RoleScope,
+        page: &PageRequest,
+    ) -> Result<Page<Role>>;
+    async fn get_role(&self, org: &OrgId, scope: &RoleScope, role: &RoleRef) -> Result<Role>;
+    async fn create_role(&self, actor: &Actor, scope: &RoleScope, role: NewRole) -> Result<Role>;
+    async fn update_role(
+        &self,
+        actor: &Actor,
+        scope: &RoleScope,
+        role: &RoleRef,
+        change: RoleChange,
+    ) -> Result<Role>;
+    async fn delete_role(&self, actor: &Actor, scope: &RoleScope, role: &RoleRef)
+        -> Result<String>;
+
+    // --- projects ------------------------------------------------------------------------
+
+    async fn list_projects(
+        &self,
+        org: &OrgId,
+        include_archived: bool,
+        page: &PageRequest,
+    ) -> Result<Page<Project>>;
+    async fn get_project(&self, org: &OrgId, project: &ProjectId) -> Result<Project>;
+    async fn create_project(&self, actor: &Actor, project: NewProject) -> Result<Project>;
+    async fn update_project(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        change: ProjectChange,
+    ) -> Result<Project>;
+    async fn archive_project(&self, actor: &Actor, project: &ProjectId) -> Result<Project>;
+
+    // --- project users -------------------------------------------------------------------
+
+    async fn list_project_users(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        page: &PageRequest,
+    ) -> Result<Page<ProjectUser>>;
+    async fn get_project_user(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        user: &UserId,
+    ) -> Result<ProjectUser>;
+    async fn add_project_user(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        who: &MemberRef,
+        role: ProjectBaseRole,
+    ) -> Result<ProjectUser>;
+    async fn update_project_user(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        user: &UserId,
+        role: ProjectBaseRole,
+    ) -> Result<ProjectUser>;
+    async fn remove_project_user(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        user: &UserId,
+    ) -> Result<()>;
+
+    // --- project user role assignments ---------------------------------------------------
+
+    async fn list_project_user_roles(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        user: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<AssignedRole>>;
+    async fn get_project_user_role(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        user: &UserId,
+        role: &RoleRef,
+    ) -> Result<AssignedRole>;
+    async fn assign_project_user_role(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        user: &UserId,
+        role: &RoleRef,
+    ) -> Result<(User, Role)>;
+    async fn unassign_project_user_role(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        user: &UserId,
+        role: &RoleRef,
+    ) -> Result<()>;
+
+    // --- invites -------------------------------------------------------------------------
+
+    async fn list_invites(&self, org: &OrgId, page: &PageRequest) -> Result<Page<Invite>>;
+    async fn get_invite(&self, org: &OrgId, invite: &InviteId) -> Result<Invite>;
+    async fn create_invite(&self, actor: &Actor, invite: NewInvite) -> Result<Invite>;
+    async fn delete_invite(&self, actor: &Actor, invite: &InviteId) -> Result<()>;
+    /// Accept as the invitee would: they become a member with the invite's role and projects.
+    async fn accept_invite(
+        &self,
+        actor: &Actor,
+        invite: &InviteId,
+        name: Option<String>,
+    ) -> Result<User>;
+
+    // --- admin API keys ------------------------------------------------------------------
+
+    async fn list_admin_keys(&self, org: &OrgId, page: &PageRequest) -> Result<Page<AdminKey>>;
+    async fn get_admin_key(&self, org: &OrgId, key: &AdminKeyId) -> Result<AdminKey>;
+    /// The new key is owned by the actor's user.
+    async fn create_admin_key(&self, actor: &Actor, key: NewAdminKey) -> Result<AdminKey>;
+    async fn delete_admin_key(&self, actor: &Actor, key: &AdminKeyId) -> Result<()>;
+
+    // --- audit log -----------------------------------------------------------------------
+
+    async fn list_audit_logs(
+        &self,
+        org: &OrgId,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEvent>>;
+}
+
+/// Convenience for role-scope checks shared by the backends.
+pub fn org_base_role_of(role: &RoleRef) -> Option<OrgBaseRole> {
+    match role {
+        RoleRef::Predefined {
+            role,
+            project: None,
+        } => role.org_base_role(),
+        _ => None,
+    }
+}

@@ -1,0 +1,90 @@
+//! Authentication by bearer admin key and authorization by effective permissions (SPEC §6).
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use orgadmin_core::error::KeyRejection;
+use orgadmin_core::id::ProjectId;
+use orgadmin_core::secret::{hash_secret, ADMIN_KEY_PREFIX};
+use orgadmin_core::{Actor, DomainError, Permission, Store};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Longest bearer token worth hashing; anything longer cannot be a key.
+const MAX_KEY_LEN: usize = 256;
+
+/// The authenticated caller of a `/v1` route.
+pub struct Auth(pub Actor);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(header) = parts.headers.get(AUTHORIZATION) else {
+            return Err(DomainError::Unauthenticated(KeyRejection::Missing).into());
+        };
+        let invalid = || ApiError::from(DomainError::Unauthenticated(KeyRejection::Invalid));
+        let value = header.to_str().map_err(|_| invalid())?.trim();
+        let (scheme, token) = value.split_once(' ').ok_or_else(invalid)?;
+        let token = token.trim();
+        if !scheme.eq_ignore_ascii_case("bearer")
+            || !token.starts_with(ADMIN_KEY_PREFIX)
+            || token.len() > MAX_KEY_LEN
+        {
+            return Err(invalid());
+        }
+        let actor = state
+            .store
+            .authenticate(&hash_secret(token))
+            .await?
+            .ok_or_else(invalid)?;
+        tracing::Span::current().record("org.id", actor.org_id.as_str());
+        tracing::Span::current().record("key.id", actor.key_id.as_str());
+        Ok(Auth(actor))
+    }
+}
+
+impl Auth {
+    pub fn actor(&self) -> &Actor {
+        &self.0
+    }
+
+    /// Require an organization permission.
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if self.0.permissions.contains(permission) {
+            Ok(())
+        } else {
+            Err(DomainError::forbidden(permission, None).into())
+        }
+    }
+
+    /// Require, on a project route, the organization permission or the matching project
+    /// permission held in that project.
+    pub async fn require_in_project(
+        &self,
+        store: &Arc<dyn Store>,
+        project: &ProjectId,
+        org_permission: Permission,
+        project_permission: Permission,
+    ) -> Result<(), ApiError> {
+        if self.0.permissions.contains(org_permission) {
+            return Ok(());
+        }
+        let held = store
+            .project_permissions(&self.0.org_id, project, &self.0.user_id)
+            .await?;
+        if self.0.limit(held).contains(project_permission) {
+            return Ok(());
+        }
+        Err(
+            DomainError::forbidden(org_permission, Some((project_permission, project.as_str())))
+                .into(),
+        )
+    }
+}

@@ -1,0 +1,100 @@
+//! First start: an empty database gets an organization, its owner, the default project and an
+//! admin key. The key is the operator's `ORGADMIN_ADMIN_KEY`, or a random one written to
+//! `initial-admin-key` (mode 0600) beside a SQLite file, or printed once to standard output for
+//! other databases. It never reaches the logs.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use orgadmin_core::secret::{
+    generate_admin_key, is_acceptable_supplied_key, ADMIN_KEY_PREFIX, MIN_SUPPLIED_LEN,
+};
+use orgadmin_core::store::{BootstrapRequest, Bootstrapped};
+use orgadmin_core::{Email, Store};
+
+use crate::app::ServeConfig;
+
+pub const INITIAL_KEY_FILE: &str = "initial-admin-key";
+
+/// The admin key the first start created, and where it was written if anywhere.
+#[derive(Debug, Clone)]
+pub struct InitialKey {
+    pub secret: String,
+    pub written_to: Option<PathBuf>,
+    pub created: Bootstrapped,
+}
+
+pub async fn bootstrap(
+    store: &dyn Store,
+    config: &ServeConfig,
+) -> anyhow::Result<Option<InitialKey>> {
+    if let Some(key) = &config.admin_key {
+        if !is_acceptable_supplied_key(key) {
+            bail!(
+                "ORGADMIN_ADMIN_KEY must be '{ADMIN_KEY_PREFIX}' followed by at least {MIN_SUPPLIED_LEN} letters, digits, '-' or '_'"
+            );
+        }
+    }
+    let owner_email = Email::parse(&config.owner_email, "ORGADMIN_OWNER_EMAIL")
+        .map_err(|e| anyhow::anyhow!("ORGADMIN_OWNER_EMAIL: {e}"))?;
+    let secret = config.admin_key.clone().unwrap_or_else(generate_admin_key);
+    let request = BootstrapRequest {
+        organization_name: "Default Organization".into(),
+        owner_email,
+        owner_name: Some("Owner".into()),
+        admin_key_secret: secret.clone(),
+    };
+    let Some(created) = store
+        .bootstrap_if_empty(request)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("bootstrapping the database")?
+    else {
+        tracing::info!("database already initialized; keeping its organizations and keys");
+        return Ok(None);
+    };
+    tracing::info!(org.id = %created.org_id, user.id = %created.owner_id, key.id = %created.admin_key_id, "created organization, owner, default project and admin key");
+
+    let mut written_to = None;
+    if config.admin_key.is_none() {
+        match orgadmin_store::sqlite_file_path(&config.database_url) {
+            Some(db_file) => {
+                let path = db_file
+                    .parent()
+                    .map(|d| d.join(INITIAL_KEY_FILE))
+                    .unwrap_or_else(|| INITIAL_KEY_FILE.into());
+                write_secret_file(&path, &secret)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!(
+                    "orgadmin: the initial admin key was written to {} (readable only by you)",
+                    path.display()
+                );
+                written_to = Some(path);
+            }
+            None => {
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "initial admin key (shown once): {secret}")?;
+                out.flush()?;
+            }
+        }
+    }
+    Ok(Some(InitialKey {
+        secret,
+        written_to,
+        created,
+    }))
+}
+
+fn write_secret_file(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    writeln!(file, "{secret}")?;
+    file.sync_all()
+}

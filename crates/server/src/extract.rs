@@ -1,0 +1,308 @@
+//! Request extractors that report every failure in the OpenAI envelope: JSON bodies (with the
+//! failing field as `param`), path parameters, and query strings with both array forms
+//! (`emails[]=a` as the SDKs send it, and `emails=a&emails=b`).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use orgadmin_core::page::{PageRequest, SortOrder};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A JSON request body. Any content type is accepted (clients often omit it); an empty body
+/// reads as `{}`.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::too_large()
+            } else {
+                ApiError::invalid(
+                    None,
+                    format!("Could not read the request body: {}", rejection.body_text()),
+                )
+            }
+        })?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        json_error(&path, &inner)
+    })?;
+    de.end().map_err(|e| json_error(".", &e))?;
+    Ok(value)
+}
+
+fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
+    let mut reason = e.to_string();
+    if let Some(at) = reason.find(" at line ") {
+        reason.truncate(at);
+    }
+    match e.classify() {
+        serde_json::error::Category::Data if path != "." && !path.is_empty() => {
+            ApiError::invalid(Some(path), format!("Invalid value for '{path}': {reason}."))
+        }
+        serde_json::error::Category::Data => {
+            ApiError::invalid(None, format!("The request body must be a JSON object: {reason}."))
+        }
+        _ => ApiError::invalid(
+            None,
+            format!("We could not parse the JSON body of your request ({reason}). Send a valid JSON object."),
+        ),
+    }
+}
+
+/// Path parameters; a value that cannot be decoded names nothing that exists.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                Some("not_found"),
+                None,
+                format!("No object matches this path: {}", rejection.body_text()),
+            )),
+        }
+    }
+}
+
+/// The query string as ordered pairs.
+pub struct Query {
+    pairs: Vec<(String, String)>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Query {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Query::parse(parts.uri.query().unwrap_or("")))
+    }
+}
+
+impl Query {
+    pub fn parse(raw: &str) -> Self {
+        Query {
+            pairs: form_urlencoded::parse(raw.as_bytes())
+                .into_owned()
+                .collect(),
+        }
+    }
+
+    /// A scalar parameter; given more than once is an error, as the meaning would be ambiguous.
+    pub fn one(&self, name: &str) -> Result<Option<&str>, ApiError> {
+        let mut found = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
+        let first = found.next();
+        if found.next().is_some() {
+            return Err(ApiError::invalid(
+                Some(name),
+                format!("'{name}' was given more than once; give it once."),
+            ));
+        }
+        Ok(first)
+    }
+
+    /// An array parameter in any of its forms: `name[]=a`, `name=a`, `name[0]=a`.
+    pub fn many(&self, name: &str) -> Vec<String> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| {
+                k == name
+                    || k.strip_prefix(name)
+                        .and_then(|rest| rest.strip_prefix('['))
+                        .and_then(|rest| rest.strip_suffix(']'))
+                        .is_some_and(|inner| {
+                            inner.is_empty() || inner.bytes().all(|b| b.is_ascii_digit())
+                        })
+            })
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    pub fn integer(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        self.one(name)?
+            .map(|raw| {
+                raw.trim().parse::<i64>().map_err(|_| {
+                    ApiError::invalid(
+                        Some(name),
+                        format!("'{name}' must be an integer, not '{}'.", clip(raw)),
+                    )
+                })
+            })
+            .transpose()
+    }
+
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        self.one(name)?
+            .map(|raw| match raw.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(true),
+                "false" | "0" => Ok(false),
+                _ => Err(ApiError::invalid(
+                    Some(name),
+                    format!("'{name}' must be true or false, not '{}'.", clip(raw)),
+                )),
+            })
+            .transpose()
+    }
+
+    fn limit(&self, bounds: LimitBounds) -> Result<u32, ApiError> {
+        let out_of_range = || {
+            ApiError::invalid(
+                Some("limit"),
+                format!(
+                    "limit must be an integer from {} to {}.",
+                    bounds.min, bounds.max
+                ),
+            )
+        };
+        match self.one("limit")? {
+            None => Ok(bounds.default),
+            Some(raw) => {
+                let n: i64 = raw.trim().parse().map_err(|_| out_of_range())?;
+                if n < i64::from(bounds.min) || n > i64::from(bounds.max) {
+                    return Err(out_of_range());
+                }
+                Ok(n as u32)
+            }
+        }
+    }
+
+    fn cursor(&self, name: &str) -> Result<Option<String>, ApiError> {
+        Ok(self.one(name)?.filter(|s| !s.is_empty()).map(str::to_owned))
+    }
+
+    fn order(&self) -> Result<SortOrder, ApiError> {
+        match self.one("order")? {
+            None => Ok(SortOrder::Asc),
+            Some(raw) => SortOrder::parse(raw).map_err(ApiError::from),
+        }
+    }
+
+    /// `limit` and `after` of a list with `first_id`/`last_id`, oldest first.
+    pub fn id_page(&self) -> Result<PageRequest, ApiError> {
+        Ok(PageRequest {
+            limit: self.limit(LimitBounds::ID_LIST)?,
+            after: self.cursor("after")?,
+            before: None,
+            order: SortOrder::Asc,
+        })
+    }
+
+    /// Like [`Query::id_page`], with `before` (audit logs).
+    pub fn id_page_with_before(&self) -> Result<PageRequest, ApiError> {
+        let mut page = self.id_page()?;
+        page.before = self.cursor("before")?;
+        if page.after.is_some() && page.before.is_some() {
+            return Err(ApiError::invalid(
+                Some("before"),
+                "Give either 'after' or 'before', not both.",
+            ));
+        }
+        Ok(page)
+    }
+
+    /// `limit`, `after` and `order` of the admin key list.
+    pub fn ordered_id_page(&self) -> Result<PageRequest, ApiError> {
+        Ok(PageRequest {
+            order: self.order()?,
+            ..self.id_page()?
+        })
+    }
+
+    /// `limit`, `after` (a previous page's `next`) and `order` of a `next`-cursor list.
+    pub fn cursor_page(&self) -> Result<PageRequest, ApiError> {
+        Ok(PageRequest {
+            limit: self.limit(LimitBounds::CURSOR_LIST)?,
+            after: self.cursor("after")?,
+            before: None,
+            order: self.order()?,
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+struct LimitBounds {
+    min: u32,
+    max: u32,
+    default: u32,
+}
+
+impl LimitBounds {
+    const ID_LIST: LimitBounds = LimitBounds {
+        min: 1,
+        max: 100,
+        default: 20,
+    };
+    const CURSOR_LIST: LimitBounds = LimitBounds {
+        min: 0,
+        max: 1000,
+        default: 1000,
+    };
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_parameters_are_read_in_bracket_plain_and_indexed_forms() {
+        let q = Query::parse("emails%5B%5D=a%40x.com&emails=b%40x.com&emails[3]=c&emailsx=no");
+        assert_eq!(q.many("emails"), vec!["a@x.com", "b@x.com", "c"]);
+    }
+
+    #[test]
+    fn limits_outside_their_range_are_refused_with_param_limit() {
+        for raw in [
+            "limit=0",
+            "limit=101",
+            "limit=abc",
+            "limit=-1",
+            "limit=99999999999999999999",
+        ] {
+            let err = Query::parse(raw).id_page().unwrap_err();
+            assert_eq!(err.status(), StatusCode::BAD_REQUEST, "{raw}");
+        }
+        assert_eq!(Query::parse("limit=0").cursor_page().unwrap().limit, 0);
+        assert!(Query::parse("limit=1&limit=2").id_page().is_err());
+    }
+}

@@ -1,0 +1,63 @@
+//! `/v1/organization/audit_logs`.
+
+use axum::extract::State;
+use axum::Json;
+use orgadmin_api::responses::AuditLogList;
+use orgadmin_core::audit::AuditFilter;
+use orgadmin_core::Permission;
+
+use super::MAX_FILTER_VALUES;
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Query;
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/v1/organization/audit_logs", tag = "Audit Logs",
+    params(
+        ("effective_at[gt]" = Option<i64>, Query), ("effective_at[gte]" = Option<i64>, Query),
+        ("effective_at[lt]" = Option<i64>, Query), ("effective_at[lte]" = Option<i64>, Query),
+        ("event_types[]" = Option<Vec<String>>, Query), ("actor_ids[]" = Option<Vec<String>>, Query),
+        ("actor_emails[]" = Option<Vec<String>>, Query), ("resource_ids[]" = Option<Vec<String>>, Query),
+        ("project_ids[]" = Option<Vec<String>>, Query),
+        ("limit" = Option<i64>, Query), ("after" = Option<String>, Query), ("before" = Option<String>, Query)),
+    responses((status = 200, body = AuditLogList)))]
+pub async fn list(
+    State(s): State<AppState>,
+    auth: Auth,
+    q: Query,
+) -> ApiResult<Json<AuditLogList>> {
+    auth.require(Permission::AuditLogsRead)?;
+    let page = q.id_page_with_before()?;
+    let many = |name: &str| -> ApiResult<Vec<String>> {
+        let values: Vec<String> = q.many(name).into_iter().filter(|v| !v.is_empty()).collect();
+        if values.len() > MAX_FILTER_VALUES {
+            return Err(ApiError::invalid(
+                Some(name),
+                format!("Give at most {MAX_FILTER_VALUES} values of '{name}'."),
+            ));
+        }
+        Ok(values)
+    };
+    // `effective_at=N` (bare) means exactly N.
+    let exact = q.integer("effective_at")?;
+    let filter = AuditFilter {
+        effective_at_gt: q.integer("effective_at[gt]")?,
+        effective_at_gte: q.integer("effective_at[gte]")?.or(exact),
+        effective_at_lt: q.integer("effective_at[lt]")?,
+        effective_at_lte: q.integer("effective_at[lte]")?.or(exact),
+        event_types: many("event_types")?,
+        actor_ids: many("actor_ids")?,
+        actor_emails: many("actor_emails")?
+            .into_iter()
+            .map(|e| e.trim().to_lowercase())
+            .collect(),
+        resource_ids: many("resource_ids")?,
+        project_ids: many("project_ids")?,
+    };
+    Ok(Json(
+        s.store
+            .list_audit_logs(&auth.0.org_id, &filter, &page)
+            .await?
+            .into(),
+    ))
+}

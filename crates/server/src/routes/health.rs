@@ -1,0 +1,39 @@
+//! Liveness, readiness and the server's own OpenAPI document.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use utoipa::OpenApi;
+
+use crate::state::AppState;
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "orgadmin", security(()), responses((status = 200, description = "The process is up.")))]
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// The database is reachable.
+#[utoipa::path(get, path = "/readyz", tag = "orgadmin", security(()),
+    responses((status = 200, description = "Ready."), (status = 503, description = "The database is unreachable.")))]
+pub async fn readyz(State(s): State<AppState>) -> Response {
+    match s.store.ping().await {
+        Ok(()) => Json(json!({ "status": "ready", "database": "ok" })).into_response(),
+        Err(e) => {
+            tracing::warn!(error.reason = %e, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": "unreachable" })),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// This server's OpenAPI document, generated from its handlers.
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "orgadmin", security(()), responses((status = 200, description = "OpenAPI 3.1 document.")))]
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(super::ApiDoc::openapi())
+}

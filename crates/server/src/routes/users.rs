@@ -1,0 +1,172 @@
+//! `/v1/organization/users…`: organization members and their organization roles.
+
+use axum::extract::State;
+use axum::Json;
+use orgadmin_api::requests::{RoleAssignRequest, UserUpdateRequest};
+use orgadmin_api::responses::{
+    AssignedRoleDetails, AssignedRoleList, Deleted, DeletedRoleAssignment, User, UserList,
+    UserRoleAssignment,
+};
+use orgadmin_core::id::UserId;
+use orgadmin_core::model::UserChange;
+use orgadmin_core::role::RoleRef;
+use orgadmin_core::Permission;
+
+use super::{required, MAX_FILTER_VALUES};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiPath, JsonBody, Query};
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/v1/organization/users", tag = "Users",
+    params(("limit" = Option<i64>, Query), ("after" = Option<String>, Query), ("emails" = Option<Vec<String>>, Query)),
+    responses((status = 200, body = UserList)))]
+pub async fn list(State(s): State<AppState>, auth: Auth, q: Query) -> ApiResult<Json<UserList>> {
+    auth.require(Permission::UsersRead)?;
+    let page = q.id_page()?;
+    let emails: Vec<String> = q
+        .many("emails")
+        .iter()
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty())
+        .collect();
+    if emails.len() > MAX_FILTER_VALUES {
+        return Err(ApiError::invalid(
+            Some("emails"),
+            format!("Give at most {MAX_FILTER_VALUES} emails per request."),
+        ));
+    }
+    Ok(Json(
+        s.store
+            .list_users(&auth.0.org_id, &emails, &page)
+            .await?
+            .into(),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/organization/users/{user_id}", tag = "Users",
+    params(("user_id" = String, Path)), responses((status = 200, body = User)))]
+pub async fn retrieve(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiPath(user_id): ApiPath<String>,
+) -> ApiResult<Json<User>> {
+    auth.require(Permission::UsersRead)?;
+    let user = s
+        .store
+        .get_user(&auth.0.org_id, &UserId::from_raw(user_id))
+        .await?;
+    Ok(Json((&user).into()))
+}
+
+#[utoipa::path(post, path = "/v1/organization/users/{user_id}", tag = "Users",
+    params(("user_id" = String, Path)), request_body = UserUpdateRequest, responses((status = 200, body = User)))]
+pub async fn modify(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiPath(user_id): ApiPath<String>,
+    JsonBody(body): JsonBody<UserUpdateRequest>,
+) -> ApiResult<Json<User>> {
+    auth.require(Permission::UsersWrite)?;
+    let change = UserChange::from_request(
+        body.role.as_deref(),
+        body.role_id.as_deref(),
+        body.developer_persona,
+        body.technical_level,
+    )?;
+    let user = s
+        .store
+        .update_user(auth.actor(), &UserId::from_raw(user_id), change)
+        .await?;
+    Ok(Json((&user).into()))
+}
+
+#[utoipa::path(delete, path = "/v1/organization/users/{user_id}", tag = "Users",
+    params(("user_id" = String, Path)), responses((status = 200, body = Deleted)))]
+pub async fn delete(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiPath(user_id): ApiPath<String>,
+) -> ApiResult<Json<Deleted>> {
+    auth.require(Permission::UsersWrite)?;
+    s.store
+        .remove_user(auth.actor(), &UserId::from_raw(user_id.clone()))
+        .await?;
+    Ok(Json(Deleted::new("organization.user.deleted", user_id)))
+}
+
+#[utoipa::path(get, path = "/v1/organization/users/{user_id}/roles", tag = "User organization role assignments",
+    params(("user_id" = String, Path), ("limit" = Option<i64>, Query), ("after" = Option<String>, Query), ("order" = Option<String>, Query)),
+    responses((status = 200, body = AssignedRoleList)))]
+pub async fn list_roles(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiPath(user_id): ApiPath<String>,
+    q: Query,
+) -> ApiResult<Json<AssignedRoleList>> {
+    auth.require(Permission::UsersRead)?;
+    let page = q.cursor_page()?;
+    Ok(Json(
+        s.store
+            .list_user_roles(&auth.0.org_id, &UserId::from_raw(user_id), &page)
+            .await?
+            .into(),
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/organization/users/{user_id}/roles", tag = "User organization role assignments",
+    params(("user_id" = String, Path)), request_body = RoleAssignRequest, responses((status = 200, body = UserRoleAssignment)))]
+pub async fn assign_role(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiPath(user_id): ApiPath<String>,
+    JsonBody(body): JsonBody<RoleAssignRequest>,
+) -> ApiResult<Json<UserRoleAssignment>> {
+    auth.require(Permission::UsersWrite)?;
+    let role = RoleRef::parse(required(&body.role_id, "role_id")?);
+    let (user, role) = s
+        .store
+        .assign_user_role(auth.actor(), &UserId::from_raw(user_id), &role)
+        .await?;
+    Ok(Json(UserRoleAssignment::new(&user, &role)))
+}
+
+#[utoipa::path(get, path = "/v1/organization/users/{user_id}/roles/{role_id}", tag = "User organization role assignments",
+    params(("user_id" = String, Path), ("role_id" = String, Path)), responses((status = 200, body = AssignedRoleDetails)))]
+pub async fn retrieve_role(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiPath((user_id, role_id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<AssignedRoleDetails>> {
+    auth.require(Permission::UsersRead)?;
+    let assigned = s
+        .store
+        .get_user_role(
+            &auth.0.org_id,
+            &UserId::from_raw(user_id),
+            &RoleRef::parse(&role_id),
+        )
+        .await?;
+    Ok(Json((&assigned).into()))
+}
+
+#[utoipa::path(delete, path = "/v1/organization/users/{user_id}/roles/{role_id}", tag = "User organization role assignments",
+    params(("user_id" = String, Path), ("role_id" = String, Path)), responses((status = 200, body = DeletedRoleAssignment)))]
+pub async fn unassign_role(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiPath((user_id, role_id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<DeletedRoleAssignment>> {
+    auth.require(Permission::UsersWrite)?;
+    s.store
+        .unassign_user_role(
+            auth.actor(),
+            &UserId::from_raw(user_id),
+            &RoleRef::parse(&role_id),
+        )
+        .await?;
+    Ok(Json(DeletedRoleAssignment {
+        object: "user.role.deleted".into(),
+        deleted: true,
+    }))
+}

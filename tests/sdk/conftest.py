@@ -1,0 +1,70 @@
+"""Fixtures for the official-SDK acceptance suite: real `orgadmin` processes, official clients.
+
+- `server` / `client`: one server for the whole session. Tests that use it create their own
+  users, projects and roles with unique names, so they do not depend on each other.
+- `module_server` / `module_client`: one server per test module, for modules that need exact
+  counts (pagination, audit logs).
+- `fresh_server` / `fresh_client`: a server of its own for a test that changes organization-wide
+  state (the owner's role, the bootstrap key). Use sparingly.
+
+Binary: `ORGADMIN_BIN`, default `<repo>/target/debug/orgadmin`.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import openai
+import pytest
+
+from _support import VIOLATIONS, Server
+
+
+def _start() -> Server:
+    return Server()
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    s = _start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def client(server: Server) -> openai.OpenAI:
+    return server.client
+
+
+@pytest.fixture(scope="module")
+def module_server() -> Iterator[Server]:
+    s = _start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def module_client(module_server: Server) -> openai.OpenAI:
+    return module_server.client
+
+
+@pytest.fixture
+def fresh_server() -> Iterator[Server]:
+    s = _start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def fresh_client(fresh_server: Server) -> openai.OpenAI:
+    return fresh_server.client
+
+
+@pytest.fixture(autouse=True)
+def _responses_conform_to_the_contract() -> Iterator[None]:
+    """Fail a test if any response it received broke the OpenAPI document or SPEC §4."""
+    VIOLATIONS.take()
+    yield
+    problems = VIOLATIONS.take()
+    if problems:
+        pytest.fail("responses broke the contract:\n  " + "\n  ".join(problems), pytrace=False)
