@@ -598,7 +598,7 @@ pub(crate) async fn insert_assignment(
     .bind(store.now())
     .execute(&mut **tx)
     .await
-    .map_err(|e| if is_unique_violation(&e) { DomainError::internal(e) } else { super::db_error(e) })?;
+    .db()?;
     let inserted = result.rows_affected() > 0;
     if inserted {
         let event = assignment_event(
