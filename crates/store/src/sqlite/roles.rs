@@ -16,10 +16,7 @@ use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor, SqlitePool};
 
-use super::{
-    is_unique_violation, permissions_from_json, permissions_json, projects, users, DbResult,
-    SqliteStore, Tx,
-};
+use super::{permissions_from_json, permissions_json, projects, users, DbResult, SqliteStore, Tx};
 
 const ROLE_COLUMNS: &str =
     "id, project_id, name, description, permissions, created_at, updated_at, created_by";
@@ -726,7 +723,7 @@ pub(crate) async fn assign_user_role(
         let proj = projects::get(&mut *tx, org, p).await?;
         projects::ensure_active(&proj)?;
     }
-    let base = base_role_in_context(&mut *tx, org, project, user_id).await?;
+    let base = base_role_in_context(&mut tx, org, project, user_id).await?;
     let resolved = resolve_in_context(&mut *tx, org, project, role).await?;
     let assigned = match resolved {
         Resolved::Base(p) => {
@@ -781,7 +778,7 @@ pub(crate) async fn unassign_user_role(
         let proj = projects::get(&mut *tx, org, p).await?;
         projects::ensure_active(&proj)?;
     }
-    let base = base_role_in_context(&mut *tx, org, project, user_id).await?;
+    let base = base_role_in_context(&mut tx, org, project, user_id).await?;
     let not_held = || DomainError::NotFound {
         param: Some("role_id".into()),
         message: format!("User {user_id} does not hold role '{role}'."),
