@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import openai
+import pytest
 
 from _support import (
     ORG_OWNER,
@@ -275,3 +276,41 @@ def test_list_limit_bounds(server: Server) -> None:
         )
     resp = server.raw("GET", f"/organization/users/{user.id}/roles?order=sideways")
     expect_raw_error(resp, status=400, code="invalid_value", param="order")
+
+
+def test_a_role_held_through_a_group_is_removed_from_the_group_not_the_user(client: openai.OpenAI) -> None:
+    # Groups are not a seed, but this seed route's 409 `inherited_role` can only arise through one.
+    try:
+        group = client.admin.organization.groups.create(name=unique_name("group"))
+    except openai.NotFoundError as e:
+        if e.response.json()["error"].get("param") is None:
+            pytest.skip("groups routes are not implemented yet (POST /organization/groups answers 404)")
+        raise
+    user = add_member(client)
+    role = _custom_org_role(client, "api.groups.read")
+    client.admin.organization.groups.users.create(group.id, user_id=user.id)
+    client.admin.organization.groups.roles.create(group.id, role_id=role.id)
+
+    held = {r.id: r for r in client.admin.organization.users.roles.list(user.id)}
+    assert set(held) == {ORG_READER, role.id}
+    assert [(s.principal_id, s.principal_type) for s in held[role.id].assignment_sources or []] == [
+        (group.id, "group")
+    ]
+    expect_error(
+        lambda: client.admin.organization.users.roles.delete(role.id, user_id=user.id),
+        status=409,
+        code="inherited_role",
+        param=(None, "role_id"),
+        message_contains="group",
+    )
+
+    # held both directly and through the group: unassigning removes only the direct source
+    client.admin.organization.users.roles.create(user.id, role_id=role.id)
+    sources = client.admin.organization.users.roles.retrieve(role.id, user_id=user.id).assignment_sources or []
+    assert {(s.principal_id, s.principal_type) for s in sources} == {(user.id, "user"), (group.id, "group")}
+    client.admin.organization.users.roles.delete(role.id, user_id=user.id)
+    sources = client.admin.organization.users.roles.retrieve(role.id, user_id=user.id).assignment_sources or []
+    assert [(s.principal_id, s.principal_type) for s in sources] == [(group.id, "group")]
+
+    client.admin.organization.groups.roles.delete(role.id, group_id=group.id)
+    assert [r.id for r in client.admin.organization.users.roles.list(user.id)] == [ORG_READER]

@@ -18,6 +18,10 @@ pub struct IdList<T> {
     pub first_id: Option<String>,
     pub last_id: Option<String>,
     pub has_more: bool,
+    /// Only on the admin key list, which SPEC §4 pages with `next` while the official schema and
+    /// SDKs page by `last_id`: both carry the same cursor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 impl<T> IdList<T> {
@@ -28,6 +32,7 @@ impl<T> IdList<T> {
             last_id: data.last().map(|x| id(x).to_owned()),
             data,
             has_more,
+            next: None,
         }
     }
 }
@@ -452,11 +457,15 @@ pub type AdminKeyList = IdList<AdminKey>;
 
 impl From<Page<model::AdminKey>> for AdminKeyList {
     fn from(p: Page<model::AdminKey>) -> Self {
-        IdList::new(
+        let mut list = IdList::new(
             p.items.iter().map(AdminKey::from).collect(),
             p.has_more,
             |x| &x.id,
-        )
+        );
+        if list.has_more {
+            list.next = list.last_id.clone();
+        }
+        list
     }
 }
 

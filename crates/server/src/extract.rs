@@ -237,11 +237,13 @@ impl Query {
         Ok(page)
     }
 
-    /// `limit`, `after` and `order` of the admin key list.
-    pub fn ordered_id_page(&self) -> Result<PageRequest, ApiError> {
+    /// `limit` (0–1000, default 20), `after` and `order` of the admin key list.
+    pub fn admin_key_page(&self) -> Result<PageRequest, ApiError> {
         Ok(PageRequest {
+            limit: self.limit(LimitBounds::ADMIN_KEY_LIST)?,
+            after: self.cursor("after")?,
+            before: None,
             order: self.order()?,
-            ..self.id_page()?
         })
     }
 
@@ -267,6 +269,11 @@ impl LimitBounds {
     const ID_LIST: LimitBounds = LimitBounds {
         min: 1,
         max: 100,
+        default: 20,
+    };
+    const ADMIN_KEY_LIST: LimitBounds = LimitBounds {
+        min: 0,
+        max: 1000,
         default: 20,
     };
     const CURSOR_LIST: LimitBounds = LimitBounds {

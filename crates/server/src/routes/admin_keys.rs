@@ -25,7 +25,7 @@ pub async fn list(
     q: Query,
 ) -> ApiResult<Json<AdminKeyList>> {
     auth.require(Permission::AdminKeysRead)?;
-    let page = q.ordered_id_page()?;
+    let page = q.admin_key_page()?;
     Ok(Json(
         s.store.list_admin_keys(&auth.0.org_id, &page).await?.into(),
     ))

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use orgadmin_api::responses::AuditLogList;
-use orgadmin_core::audit::AuditFilter;
+use orgadmin_core::audit::{AuditFilter, KNOWN_EVENT_TYPES};
 use orgadmin_core::Permission;
 
 use super::MAX_FILTER_VALUES;
@@ -19,6 +19,7 @@ use crate::state::AppState;
         ("event_types[]" = Option<Vec<String>>, Query), ("actor_ids[]" = Option<Vec<String>>, Query),
         ("actor_emails[]" = Option<Vec<String>>, Query), ("resource_ids[]" = Option<Vec<String>>, Query),
         ("project_ids[]" = Option<Vec<String>>, Query),
+        ("tenant_only" = Option<bool>, Query),
         ("limit" = Option<i64>, Query), ("after" = Option<String>, Query), ("before" = Option<String>, Query)),
     responses((status = 200, body = AuditLogList)))]
 pub async fn list(
@@ -28,6 +29,8 @@ pub async fn list(
 ) -> ApiResult<Json<AuditLogList>> {
     auth.require(Permission::AuditLogsRead)?;
     let page = q.id_page_with_before()?;
+    // orgadmin writes no tenant-scoped events, so asking for only those finds none.
+    let tenant_only = q.boolean("tenant_only")?.unwrap_or(false);
     let many = |name: &str| -> ApiResult<Vec<String>> {
         let values: Vec<String> = q.many(name).into_iter().filter(|v| !v.is_empty()).collect();
         if values.len() > MAX_FILTER_VALUES {
@@ -38,6 +41,19 @@ pub async fn list(
         }
         Ok(values)
     };
+    let event_types = many("event_types")?;
+    if let Some(unknown) = event_types
+        .iter()
+        .find(|t| !KNOWN_EVENT_TYPES.contains(&t.as_str()))
+    {
+        return Err(ApiError::invalid(
+            Some("event_types"),
+            format!(
+                "'{}' is not an audit log event type (for example 'user.added' or 'project.created').",
+                unknown.chars().take(64).collect::<String>()
+            ),
+        ));
+    }
     // `effective_at=N` (bare) means exactly N.
     let exact = q.integer("effective_at")?;
     let filter = AuditFilter {
@@ -45,7 +61,7 @@ pub async fn list(
         effective_at_gte: q.integer("effective_at[gte]")?.or(exact),
         effective_at_lt: q.integer("effective_at[lt]")?,
         effective_at_lte: q.integer("effective_at[lte]")?.or(exact),
-        event_types: many("event_types")?,
+        event_types,
         actor_ids: many("actor_ids")?,
         actor_emails: many("actor_emails")?
             .into_iter()
@@ -54,6 +70,9 @@ pub async fn list(
         resource_ids: many("resource_ids")?,
         project_ids: many("project_ids")?,
     };
+    if tenant_only {
+        return Ok(Json(AuditLogList::new(Vec::new(), false, |l| &l.id)));
+    }
     Ok(Json(
         s.store
             .list_audit_logs(&auth.0.org_id, &filter, &page)

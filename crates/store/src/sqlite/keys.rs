@@ -120,11 +120,15 @@ pub(crate) async fn create(
     .execute(&mut *tx)
     .await
     .db()?;
-    let scopes = new.scopes.map(|s| s.names());
+    // `data.scopes` is an array in the official schema: present only for a scoped key.
+    let data = match new.scopes {
+        Some(scopes) => json!({ "scopes": scopes.names() }),
+        None => json!({}),
+    };
     let event = NewAuditEvent::new(
         kind::API_KEY_CREATED,
         id.as_str(),
-        json!({ "id": id, "data": { "scopes": scopes } }),
+        json!({ "id": id, "data": data }),
     );
     store.audit(&mut tx, actor, event).await?;
     let key = get(&mut *tx, org, &id).await?;

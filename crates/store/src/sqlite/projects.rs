@@ -372,7 +372,19 @@ pub(crate) async fn add_user(
         })?,
     };
     ensure_active(&project)?;
-    insert_member(&mut tx, org, project_id, &user.id, role, store.now()).await?;
+    insert_member(&mut tx, org, project_id, &user.id, role, store.now())
+        .await
+        .map_err(|e| match (e, who) {
+            // Name the field the client used to say who to add.
+            (DomainError::Conflict { kind, message, .. }, MemberRef::Email(_)) => {
+                DomainError::Conflict {
+                    kind,
+                    message,
+                    param: Some("email".into()),
+                }
+            }
+            (e, _) => e,
+        })?;
     let event = NewAuditEvent::new(
         kind::USER_ADDED,
         user.id.as_str(),

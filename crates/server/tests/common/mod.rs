@@ -1,0 +1,328 @@
+//! The test harness: a real orgadmin server started in-process on `127.0.0.1:0` with a fresh
+//! database and a movable clock, and an HTTP client that talks to it over the socket.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use orgadmin_core::clock::OffsetClock;
+use orgadmin_core::store::Bootstrapped;
+use orgadmin_server::{Application, ServeConfig};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The operator-chosen key (`ORGADMIN_ADMIN_KEY`) every test server starts with.
+pub fn owner_key() -> String {
+    format!("sk-admin-{}", "a".repeat(40))
+}
+
+/// The email of the owner the first start creates.
+pub const OWNER_EMAIL: &str = "owner@example.com";
+
+/// One answer: status and JSON body (`null` when the body is empty).
+pub type Answer = (StatusCode, Value);
+
+pub struct TestServer {
+    pub base_url: String,
+    /// The key requests are sent with unless a test names another.
+    pub owner_key: String,
+    pub clock: Arc<OffsetClock>,
+    /// What the first start created; `None` when this start found the database initialized.
+    pub bootstrapped: Option<Bootstrapped>,
+    client: Option<reqwest::Client>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// A server on a fresh in-memory database.
+    pub async fn start() -> Self {
+        Self::start_on(
+            "sqlite::memory:",
+            Some(&owner_key()),
+            Arc::new(OffsetClock::default()),
+        )
+        .await
+    }
+
+    /// A server on `database_url`, with `admin_key` as `ORGADMIN_ADMIN_KEY` (if any) and `clock`.
+    pub async fn start_on(
+        database_url: &str,
+        admin_key: Option<&str>,
+        clock: Arc<OffsetClock>,
+    ) -> Self {
+        let mut config = ServeConfig::new("127.0.0.1:0", database_url);
+        config.admin_key = admin_key.map(str::to_owned);
+        config.clock = clock.clone();
+        let app = Application::build(config)
+            .await
+            .expect("the application builds");
+        let port = app.port();
+        let initial = app.initial_key().cloned();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("the server runs");
+        });
+        let owner_key = admin_key
+            .map(str::to_owned)
+            .or_else(|| initial.as_ref().map(|k| k.secret.clone()))
+            .unwrap_or_default();
+        Self {
+            base_url: format!("http://127.0.0.1:{port}"),
+            owner_key,
+            clock,
+            bootstrapped: initial.map(|k| k.created),
+            client: Some(reqwest::Client::new()),
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Stop the server gracefully and wait until it has let go of its database.
+    pub async fn stop(mut self) {
+        // Dropping the client closes its kept-alive connections, so the graceful shutdown does
+        // not wait for them.
+        self.client.take();
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
+
+    fn created(&self) -> &Bootstrapped {
+        self.bootstrapped
+            .as_ref()
+            .expect("this server start bootstrapped the database")
+    }
+
+    pub fn org_id(&self) -> String {
+        self.created().org_id.to_string()
+    }
+
+    pub fn owner_id(&self) -> String {
+        self.created().owner_id.to_string()
+    }
+
+    pub fn owner_key_id(&self) -> String {
+        self.created().admin_key_id.to_string()
+    }
+
+    pub fn default_project_id(&self) -> String {
+        self.created().default_project_id.to_string()
+    }
+
+    /// Send a request with `authorization` as the raw `Authorization` header (none if `None`).
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        authorization: Option<&str>,
+        body: Option<&Value>,
+    ) -> Answer {
+        let client = self.client.as_ref().expect("the server is running");
+        let mut request = client.request(method.clone(), format!("{}{path}", self.base_url));
+        if let Some(header) = authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, header);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: reading the body: {e}"));
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                panic!(
+                    "{method} {path}: the body is not JSON ({e}): {}",
+                    String::from_utf8_lossy(&bytes)
+                )
+            })
+        };
+        assert!(
+            !status.is_server_error(),
+            "{method} {path} answered {status} (no input may produce a 5xx): {value}"
+        );
+        (status, value)
+    }
+
+    async fn with_key(
+        &self,
+        method: Method,
+        key: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Answer {
+        self.send(method, path, Some(&format!("Bearer {key}")), body)
+            .await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.get_as(&self.owner_key, path).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.post_as(&self.owner_key, path, body).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Answer {
+        self.delete_as(&self.owner_key, path).await
+    }
+
+    pub async fn get_as(&self, key: &str, path: &str) -> Answer {
+        self.with_key(Method::GET, key, path, None).await
+    }
+
+    pub async fn post_as(&self, key: &str, path: &str, body: Value) -> Answer {
+        self.with_key(Method::POST, key, path, Some(&body)).await
+    }
+
+    pub async fn delete_as(&self, key: &str, path: &str) -> Answer {
+        self.with_key(Method::DELETE, key, path, None).await
+    }
+
+    /// Make `email` a member with the organization `role`, in no project: invite, then accept.
+    /// Returns the new user's ID.
+    pub async fn add_member(&self, email: &str, role: &str) -> String {
+        let invite = ok(self
+            .post(
+                "/v1/organization/invites",
+                json!({"email": email, "role": role, "projects": []}),
+            )
+            .await);
+        let name = email.split('@').next().unwrap_or(email);
+        let user = ok(self
+            .post(
+                &format!("/v1/organization/invites/{}/accept", str_of(&invite["id"])),
+                json!({"name": name}),
+            )
+            .await);
+        assert_eq!(user["object"], "organization.user", "{user}");
+        assert_eq!(user["role"], role, "{user}");
+        str_of(&user["id"])
+    }
+
+    pub async fn create_project(&self, name: &str) -> String {
+        let project = ok(self
+            .post("/v1/organization/projects", json!({"name": name}))
+            .await);
+        str_of(&project["id"])
+    }
+
+    pub async fn add_project_user(&self, project: &str, user: &str, role: &str) {
+        let member = ok(self
+            .post(
+                &format!("/v1/organization/projects/{project}/users"),
+                json!({"user_id": user, "role": role}),
+            )
+            .await);
+        assert_eq!(member["role"], role, "{member}");
+    }
+
+    /// A custom organization role; returns its ID.
+    pub async fn create_org_role(&self, name: &str, permissions: &[&str]) -> String {
+        let role = ok(self
+            .post(
+                "/v1/organization/roles",
+                json!({"role_name": name, "permissions": permissions}),
+            )
+            .await);
+        str_of(&role["id"])
+    }
+
+    /// A custom role of `project`; returns its ID.
+    pub async fn create_project_role(
+        &self,
+        project: &str,
+        name: &str,
+        permissions: &[&str],
+    ) -> String {
+        let role = ok(self
+            .post(
+                &format!("/v1/projects/{project}/roles"),
+                json!({"role_name": name, "permissions": permissions}),
+            )
+            .await);
+        str_of(&role["id"])
+    }
+
+    /// A new admin key made with the owner key (so owned by the bootstrap owner): `(id, secret)`.
+    pub async fn create_key(&self, body: Value) -> (String, String) {
+        let key = ok(self.post("/v1/organization/admin_api_keys", body).await);
+        (str_of(&key["id"]), str_of(&key["value"]))
+    }
+
+    /// The audit log events matching `query` (a raw query string), read with the owner key.
+    pub async fn audit(&self, query: &str) -> Vec<Value> {
+        let list = ok(self
+            .get(&format!("/v1/organization/audit_logs?{query}"))
+            .await);
+        list["data"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// The body of a 200 answer.
+#[track_caller]
+pub fn ok(answer: Answer) -> Value {
+    let (status, body) = answer;
+    assert_eq!(status, StatusCode::OK, "expected 200, got {status}: {body}");
+    body
+}
+
+/// An error answer in the OpenAI envelope with exactly this status, `code` and `param`.
+#[track_caller]
+pub fn assert_error(answer: &Answer, status: StatusCode, code: &str, param: Option<&str>) {
+    let (got, body) = answer;
+    assert_eq!(*got, status, "status; body: {body}");
+    let error = &body["error"];
+    assert_eq!(error["code"], json!(code), "error.code; body: {body}");
+    assert_eq!(error["param"], json!(param), "error.param; body: {body}");
+    assert_eq!(
+        error["type"], "invalid_request_error",
+        "error.type; body: {body}"
+    );
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "error.message; body: {body}"
+    );
+}
+
+/// A JSON string as an owned `String` (panics on anything else).
+#[track_caller]
+pub fn str_of(value: &Value) -> String {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("expected a string, got {value}"))
+        .to_owned()
+}
+
+/// The `id` of every object in a list answer's `data`.
+#[track_caller]
+pub fn ids(list: &Value) -> Vec<String> {
+    list["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("expected a list, got {list}"))
+        .iter()
+        .map(|x| str_of(&x["id"]))
+        .collect()
+}

@@ -1,0 +1,1000 @@
+//! Concurrency: many clients at once against a real server on a SQLite *file* (so the read-only
+//! pool and the single writer connection are separate connections, as in production).
+//!
+//! Each test checks the rules of SPEC §3 and the pagination guarantees of §4 while requests race,
+//! and that no request ever answers 5xx. Run with
+//! `cargo test -p orgadmin-server --test concurrency -- --nocapture` to see the figures.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::seq::SliceRandom;
+use rand::Rng;
+use reqwest::Method;
+use serde_json::{json, Value};
+use tokio::sync::Barrier;
+use tokio::task::JoinSet;
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+// ---------------------------------------------------------------------------------------------
+
+/// Every status observed by one test, and every 5xx with its evidence.
+#[derive(Default)]
+struct Stats {
+    statuses: Mutex<BTreeMap<u16, u64>>,
+    server_errors: Mutex<Vec<String>>,
+}
+
+impl Stats {
+    fn total(&self) -> u64 {
+        self.statuses.lock().unwrap().values().sum()
+    }
+
+    fn report(&self, test: &str, started: Instant) {
+        let statuses = self.statuses.lock().unwrap().clone();
+        println!(
+            "[{test}] {} requests in {:.1?}, statuses {statuses:?}",
+            self.total(),
+            started.elapsed()
+        );
+    }
+
+    fn assert_no_5xx(&self, context: &str) {
+        let errors = self.server_errors.lock().unwrap();
+        assert!(
+            errors.is_empty(),
+            "{context}: {} responses were 5xx (a 5xx is a bug, SPEC §4):\n{}",
+            errors.len(),
+            errors.join("\n")
+        );
+    }
+}
+
+/// A client of one running server, bound to its admin key; every response is counted.
+#[derive(Clone)]
+struct Api {
+    client: reqwest::Client,
+    base: String,
+    key: String,
+    stats: Arc<Stats>,
+}
+
+struct Server {
+    api: Api,
+    owner_id: String,
+    _dir: tempfile::TempDir,
+}
+
+/// Unique emails across the whole test binary.
+static EMAIL_SEQ: AtomicU64 = AtomicU64::new(0);
+
+fn fresh_email(tag: &str) -> String {
+    format!(
+        "{tag}-{}@example.com",
+        EMAIL_SEQ.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+async fn start_server(stats: Arc<Stats>) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let key = format!("sk-admin-{}", "a".repeat(40));
+    let mut config = orgadmin_server::ServeConfig::new(
+        "127.0.0.1:0",
+        format!("sqlite://{}/db.sqlite", dir.path().display()),
+    );
+    config.admin_key = Some(key.clone());
+    let app = orgadmin_server::Application::build(config).await.unwrap();
+    let port = app.port();
+    tokio::spawn(app.run_until(std::future::pending()));
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap();
+    let api = Api {
+        client,
+        base: format!("http://127.0.0.1:{port}"),
+        key,
+        stats,
+    };
+    let users = api.list_users().await;
+    assert_eq!(
+        users.len(),
+        1,
+        "a fresh server has exactly its bootstrap owner"
+    );
+    assert_eq!(users[0]["role"], "owner");
+    let owner_id = users[0]["id"].as_str().unwrap().to_owned();
+    Server {
+        api,
+        owner_id,
+        _dir: dir,
+    }
+}
+
+impl Api {
+    async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base))
+            .bearer_auth(&self.key);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: transport error: {e}"));
+        let status = response.status().as_u16();
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("(none)")
+            .to_owned();
+        let text = response
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: reading body: {e}"));
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        *self
+            .stats
+            .statuses
+            .lock()
+            .unwrap()
+            .entry(status)
+            .or_default() += 1;
+        if status >= 500 {
+            self.stats.server_errors.lock().unwrap().push(format!(
+                "{method} {path} body={body:?} -> {status} x-request-id={request_id} {value}"
+            ));
+        }
+        (status, value)
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(Method::POST, path, Some(&body)).await
+    }
+
+    async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(Method::DELETE, path, None).await
+    }
+
+    /// `GET` that must succeed.
+    async fn get_ok(&self, path: &str) -> Value {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// `POST` that must succeed.
+    async fn post_ok(&self, path: &str, body: Value) -> Value {
+        let (status, answer) = self.post(path, body.clone()).await;
+        assert_eq!(status, 200, "POST {path} {body}: {answer}");
+        answer
+    }
+
+    /// Invite and accept: a new member with the given base role and no projects. Returns the
+    /// `organization.user`.
+    async fn add_member(&self, tag: &str, role: &str) -> Value {
+        let email = fresh_email(tag);
+        let invite = self
+            .post_ok(
+                "/v1/organization/invites",
+                json!({ "email": email, "role": role, "projects": [] }),
+            )
+            .await;
+        let invite_id = invite["id"].as_str().unwrap();
+        let user = self
+            .post_ok(
+                &format!("/v1/organization/invites/{invite_id}/accept"),
+                json!({ "name": format!("{tag} member") }),
+            )
+            .await;
+        assert_eq!(user["role"], role, "{user}");
+        user
+    }
+
+    /// Every page of an `after`-cursor list (`first_id`/`last_id`/`has_more`).
+    async fn list_all_by_id(&self, path: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        let sep = if path.contains('?') { '&' } else { '?' };
+        loop {
+            let url = match &after {
+                Some(a) => format!("{path}{sep}limit=100&after={a}"),
+                None => format!("{path}{sep}limit=100"),
+            };
+            let page = self.get_ok(&url).await;
+            let data = page["data"].as_array().unwrap().clone();
+            all.extend(data);
+            if !page["has_more"].as_bool().unwrap() {
+                return all;
+            }
+            after = Some(page["last_id"].as_str().unwrap().to_owned());
+        }
+    }
+
+    /// Every page of a `next`-cursor list (roles, role assignments).
+    async fn list_all_by_next(&self, path: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let url = match &after {
+                Some(a) => format!("{path}?limit=100&after={a}"),
+                None => format!("{path}?limit=100"),
+            };
+            let page = self.get_ok(&url).await;
+            all.extend(page["data"].as_array().unwrap().iter().cloned());
+            if !page["has_more"].as_bool().unwrap() {
+                return all;
+            }
+            after = Some(page["next"].as_str().unwrap().to_owned());
+        }
+    }
+
+    async fn list_users(&self) -> Vec<Value> {
+        self.list_all_by_id("/v1/organization/users").await
+    }
+}
+
+fn ids(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. The last owner, raced
+// ---------------------------------------------------------------------------------------------
+
+/// How one owner is attacked.
+#[derive(Clone, Copy, Debug)]
+enum Attack {
+    /// `POST /organization/users/{id}` `{"role": "reader"}`
+    DemoteByRole,
+    /// `POST /organization/users/{id}` `{"role_id": "role-api-organization-reader"}`
+    DemoteByRoleId,
+    /// `POST /organization/users/{id}/roles` `{"role_id": "role-api-organization-reader"}`
+    DemoteByAssignment,
+    /// `DELETE /organization/users/{id}`
+    Delete,
+}
+
+impl Attack {
+    const ALL: [Attack; 4] = [
+        Attack::DemoteByRole,
+        Attack::DemoteByRoleId,
+        Attack::DemoteByAssignment,
+        Attack::Delete,
+    ];
+
+    async fn run(self, api: &Api, user: &str) -> (u16, Value) {
+        let path = format!("/v1/organization/users/{user}");
+        match self {
+            Attack::DemoteByRole => api.post(&path, json!({ "role": "reader" })).await,
+            Attack::DemoteByRoleId => {
+                api.post(&path, json!({ "role_id": "role-api-organization-reader" }))
+                    .await
+            }
+            Attack::DemoteByAssignment => {
+                api.post(
+                    &format!("{path}/roles"),
+                    json!({ "role_id": "role-api-organization-reader" }),
+                )
+                .await
+            }
+            Attack::Delete => api.delete(&path).await,
+        }
+    }
+}
+
+/// N extra owners plus the bootstrap owner; one request per owner, all released at once, that
+/// demotes or removes it. The bootstrap owner (whose key every request uses) is only demoted,
+/// never removed: removing it would revoke the key. Once its demotion commits, its key is
+/// narrowed to `reader` and requests authenticated after that are refused with 403; that is
+/// the only refusal allowed besides 409 `last_owner`. A fresh server per round, because the
+/// bootstrap key may end the round as a reader's key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn last_owner_survives_concurrent_demotions_and_removals() {
+    const ROUNDS: usize = 20;
+    const EXTRA_OWNERS: usize = 8;
+    let started = Instant::now();
+    let stats = Arc::new(Stats::default());
+    let mut outcome_totals: BTreeMap<String, u64> = BTreeMap::new();
+    let mut owners_left_histogram: BTreeMap<usize, u64> = BTreeMap::new();
+    let mut bootstrap_survived = 0u64;
+
+    for round in 0..ROUNDS {
+        let server = start_server(stats.clone()).await;
+        let api = server.api.clone();
+
+        // Make the owners concurrently (also a write race, of a harmless kind).
+        let mut makers = JoinSet::new();
+        for _ in 0..EXTRA_OWNERS {
+            let api = api.clone();
+            makers.spawn(async move { api.add_member("owner", "owner").await });
+        }
+        let mut owners = vec![server.owner_id.clone()];
+        while let Some(user) = makers.join_next().await {
+            owners.push(user.unwrap()["id"].as_str().unwrap().to_owned());
+        }
+        let before: Vec<Value> = api.list_users().await;
+        let owners_before = before.iter().filter(|u| u["role"] == "owner").count();
+        assert_eq!(owners_before, EXTRA_OWNERS + 1);
+
+        // One attack per owner; the bootstrap owner is only ever demoted.
+        let mut plan: Vec<(String, Attack)> = owners
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let attack = if *id == server.owner_id {
+                    Attack::ALL[(round + i) % 3]
+                } else {
+                    Attack::ALL[(round + i) % 4]
+                };
+                (id.clone(), attack)
+            })
+            .collect();
+        plan.shuffle(&mut rand::thread_rng());
+
+        let barrier = Arc::new(Barrier::new(plan.len()));
+        let mut racers = JoinSet::new();
+        for (user, attack) in plan.clone() {
+            let api = api.clone();
+            let barrier = barrier.clone();
+            racers.spawn(async move {
+                barrier.wait().await;
+                let (status, body) = attack.run(&api, &user).await;
+                (user, attack, status, body)
+            });
+        }
+        let mut results = Vec::new();
+        while let Some(r) = racers.join_next().await {
+            results.push(r.unwrap());
+        }
+        stats.assert_no_5xx(&format!("last owner, round {round}"));
+
+        let bootstrap_demoted = results
+            .iter()
+            .any(|(u, _, s, _)| *u == server.owner_id && *s == 200);
+        let mut successes = 0usize;
+        let mut last_owner_refusals = 0usize;
+        let mut forbidden = 0usize;
+        for (user, attack, status, body) in &results {
+            let label = match (*status, error_code(body)) {
+                (200, _) => {
+                    successes += 1;
+                    "200"
+                }
+                (409, "last_owner") => {
+                    last_owner_refusals += 1;
+                    assert_eq!(body["error"]["param"], "user_id", "{body}");
+                    "409 last_owner"
+                }
+                (403, "insufficient_permissions") if bootstrap_demoted => {
+                    forbidden += 1;
+                    "403 (key narrowed)"
+                }
+                _ => panic!(
+                    "round {round}: {attack:?} of {user} answered {status} {body}; only 200, \
+                     409 last_owner, or 403 once the key's owner was demoted, are possible"
+                ),
+            };
+            *outcome_totals
+                .entry(format!("{attack:?} {label}"))
+                .or_default() += 1;
+        }
+
+        // The state after the race. The bootstrap key can still read users as a reader.
+        let after = api.list_users().await;
+        let owners_after: Vec<&Value> = after.iter().filter(|u| u["role"] == "owner").collect();
+        *owners_left_histogram.entry(owners_after.len()).or_default() += 1;
+        assert!(
+            !owners_after.is_empty(),
+            "round {round}: the organization has no owner left after the race; results: {results:?}"
+        );
+        assert_eq!(
+            successes,
+            owners_before - owners_after.len(),
+            "round {round}: every successful demotion/removal must remove exactly one owner \
+             (owners {owners_before} -> {}); results: {results:?}",
+            owners_after.len()
+        );
+        if owners_after
+            .iter()
+            .any(|u| u["id"] == server.owner_id.as_str())
+        {
+            bootstrap_survived += 1;
+        }
+        if last_owner_refusals > 0 || forbidden == 0 {
+            // A `last_owner` refusal means that at that moment exactly one owner was left, and
+            // owners only decrease; with no 403, every request either succeeded or was refused
+            // as the last owner.
+            assert_eq!(
+                owners_after.len(),
+                1,
+                "round {round}: exactly one owner must remain; results: {results:?}"
+            );
+        }
+        let after_by_id: HashMap<&str, &Value> = after
+            .iter()
+            .map(|u| (u["id"].as_str().unwrap(), u))
+            .collect();
+        for (user, attack, status, _) in &results {
+            let now = after_by_id.get(user.as_str());
+            match (attack, *status) {
+                (Attack::Delete, 200) => {
+                    assert!(
+                        now.is_none(),
+                        "round {round}: removed {user} is still listed"
+                    )
+                }
+                (_, 200) => assert_eq!(
+                    now.map(|u| u["role"].clone()),
+                    Some(json!("reader")),
+                    "round {round}: demoted {user}"
+                ),
+                _ => assert_eq!(
+                    now.map(|u| u["role"].clone()),
+                    Some(json!("owner")),
+                    "round {round}: refused {attack:?} of {user} must leave them an owner"
+                ),
+            }
+        }
+        println!(
+            "[last owner] round {round}: {} racers, {successes} succeeded, {last_owner_refusals} \
+             refused last_owner, {forbidden} refused 403 (bootstrap key narrowed: {bootstrap_demoted}), \
+             owners {owners_before} -> {}",
+            results.len(),
+            owners_after.len()
+        );
+    }
+    stats.assert_no_5xx("last owner");
+    println!("[last owner] outcomes: {outcome_totals:?}");
+    println!(
+        "[last owner] owners left per round: {owners_left_histogram:?}; the bootstrap owner was \
+         the survivor in {bootstrap_survived} of {ROUNDS} rounds"
+    );
+    stats.report("last owner", started);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Duplicate membership and duplicate role assignment, raced
+// ---------------------------------------------------------------------------------------------
+
+/// Many clients add the same user to the same project at once: exactly one 200, the rest 409
+/// `already_exists`, and the user is listed once. Many clients assign the same custom role to the
+/// same user at once (organization and project role): all 200, the role is listed once, and one
+/// `role.assignment.created` event is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn duplicate_membership_and_assignment_races() {
+    const ROUNDS: usize = 12;
+    const CLIENTS: usize = 32;
+    let started = Instant::now();
+    let stats = Arc::new(Stats::default());
+    let server = start_server(stats.clone()).await;
+    let api = server.api.clone();
+
+    /// Fire `CLIENTS` copies of one request at once; the answers, in completion order.
+    async fn stampede(api: &Api, requests: Vec<(String, Value)>) -> Vec<(u16, Value)> {
+        let barrier = Arc::new(Barrier::new(requests.len()));
+        let mut set = JoinSet::new();
+        for (path, body) in requests {
+            let api = api.clone();
+            let barrier = barrier.clone();
+            set.spawn(async move {
+                barrier.wait().await;
+                api.post(&path, body).await
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(r) = set.join_next().await {
+            out.push(r.unwrap());
+        }
+        out
+    }
+
+    /// The `role.assignment.created` events for `role` given to `user`.
+    async fn assignment_events(api: &Api, role: &str, user: &str) -> usize {
+        api.list_all_by_id(&format!(
+            "/v1/organization/audit_logs?event_types[]=role.assignment.created&resource_ids[]={role}"
+        ))
+        .await
+        .iter()
+        .filter(|e| {
+            let d = &e["role.assignment.created"];
+            d["id"] == role && d["principal_id"] == user && d["principal_type"] == "user"
+        })
+        .count()
+    }
+
+    let mut figures: BTreeMap<&str, u64> = BTreeMap::new();
+    for round in 0..ROUNDS {
+        let project = api
+            .post_ok(
+                "/v1/organization/projects",
+                json!({ "name": format!("race project {round}") }),
+            )
+            .await;
+        let project_id = project["id"].as_str().unwrap().to_owned();
+        let user = api.add_member("dup", "reader").await;
+        let user_id = user["id"].as_str().unwrap().to_owned();
+        let email = user["email"].as_str().unwrap().to_owned();
+
+        // Membership: half the clients name the user by ID, half by email (upper-cased).
+        let requests = (0..CLIENTS)
+            .map(|i| {
+                let body = if i % 2 == 0 {
+                    json!({ "user_id": user_id, "role": "member" })
+                } else {
+                    json!({ "email": email.to_uppercase(), "role": "member" })
+                };
+                (
+                    format!("/v1/organization/projects/{project_id}/users"),
+                    body,
+                )
+            })
+            .collect();
+        let answers = stampede(&api, requests).await;
+        stats.assert_no_5xx(&format!("duplicate membership, round {round}"));
+        let created: Vec<&Value> = answers
+            .iter()
+            .filter(|(s, _)| *s == 200)
+            .map(|(_, b)| b)
+            .collect();
+        assert_eq!(
+            created.len(),
+            1,
+            "round {round}: exactly one add of the same project user may succeed: {answers:?}"
+        );
+        assert_eq!(created[0]["id"], user_id.as_str());
+        for (status, body) in &answers {
+            assert!(
+                *status == 200 || (*status == 409 && error_code(body) == "already_exists"),
+                "round {round}: a duplicate add must be 409 already_exists, got {status} {body}"
+            );
+        }
+        *figures.entry("membership 200").or_default() += 1;
+        *figures.entry("membership 409 already_exists").or_default() += CLIENTS as u64 - 1;
+        let members = ids(&api
+            .list_all_by_id(&format!("/v1/organization/projects/{project_id}/users"))
+            .await);
+        assert_eq!(
+            members.iter().filter(|id| **id == user_id).count(),
+            1,
+            "round {round}: the project lists the user once: {members:?}"
+        );
+
+        // Organization custom role, assigned by everyone at once.
+        let role = api
+            .post_ok(
+                "/v1/organization/roles",
+                json!({
+                    "role_name": format!("race org role {round}"),
+                    "permissions": ["api.organization.users.read"],
+                    "description": "raced",
+                }),
+            )
+            .await;
+        let role_id = role["id"].as_str().unwrap().to_owned();
+        let requests = (0..CLIENTS)
+            .map(|_| {
+                (
+                    format!("/v1/organization/users/{user_id}/roles"),
+                    json!({ "role_id": role_id }),
+                )
+            })
+            .collect();
+        let answers = stampede(&api, requests).await;
+        stats.assert_no_5xx(&format!("org role assignment, round {round}"));
+        for (status, body) in &answers {
+            assert_eq!(
+                *status, 200,
+                "round {round}: assigning a role twice is idempotent: {body}"
+            );
+            assert_eq!(body["role"]["id"], role_id.as_str(), "{body}");
+        }
+        *figures.entry("org role assignment 200").or_default() += CLIENTS as u64;
+        let held = ids(&api
+            .list_all_by_next(&format!("/v1/organization/users/{user_id}/roles"))
+            .await);
+        assert_eq!(
+            held.iter().filter(|id| **id == role_id).count(),
+            1,
+            "round {round}: the user holds the organization role once: {held:?}"
+        );
+        assert_eq!(
+            assignment_events(&api, &role_id, &user_id).await,
+            1,
+            "round {round}: one role.assignment.created event for the organization role"
+        );
+
+        // Project custom role, assigned by everyone at once.
+        let role = api
+            .post_ok(
+                &format!("/v1/projects/{project_id}/roles"),
+                json!({
+                    "role_name": format!("race project role {round}"),
+                    "permissions": ["api.project.read"],
+                    "description": "raced",
+                }),
+            )
+            .await;
+        let role_id = role["id"].as_str().unwrap().to_owned();
+        let requests = (0..CLIENTS)
+            .map(|_| {
+                (
+                    format!("/v1/projects/{project_id}/users/{user_id}/roles"),
+                    json!({ "role_id": role_id }),
+                )
+            })
+            .collect();
+        let answers = stampede(&api, requests).await;
+        stats.assert_no_5xx(&format!("project role assignment, round {round}"));
+        for (status, body) in &answers {
+            assert_eq!(
+                *status, 200,
+                "round {round}: assigning a project role twice is idempotent: {body}"
+            );
+            assert_eq!(body["role"]["id"], role_id.as_str(), "{body}");
+        }
+        *figures.entry("project role assignment 200").or_default() += CLIENTS as u64;
+        let held = ids(&api
+            .list_all_by_next(&format!("/v1/projects/{project_id}/users/{user_id}/roles"))
+            .await);
+        assert_eq!(
+            held.iter().filter(|id| **id == role_id).count(),
+            1,
+            "round {round}: the project user holds the project role once: {held:?}"
+        );
+        assert_eq!(
+            assignment_events(&api, &role_id, &user_id).await,
+            1,
+            "round {round}: one role.assignment.created event for the project role"
+        );
+    }
+    stats.assert_no_5xx("duplicate races");
+    println!("[duplicates] {ROUNDS} rounds of {CLIENTS} clients: {figures:?}");
+    stats.report("duplicates", started);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Paginating while others write
+// ---------------------------------------------------------------------------------------------
+
+const PAGE: usize = 7;
+
+/// One page a walker received, and when its request was sent.
+struct SeenPage {
+    sent: Instant,
+    ids: Vec<String>,
+}
+
+/// What the writers did in one round.
+#[derive(Default)]
+struct Writes {
+    /// Every member a deletion was *attempted* for (recorded before the request is sent).
+    attempted_deletions: HashSet<String>,
+    /// Deletions acknowledged with 200, and when the answer arrived.
+    acknowledged_deletions: HashMap<String, Instant>,
+    /// Members added during the round.
+    added: HashSet<String>,
+    cursor_deletions: u64,
+    random_deletions: u64,
+    board_deletions: u64,
+    deletions_404: u64,
+}
+
+async fn delete_member(api: &Api, writes: &Mutex<Writes>, user: &str) -> u16 {
+    writes
+        .lock()
+        .unwrap()
+        .attempted_deletions
+        .insert(user.to_owned());
+    let (status, body) = api.delete(&format!("/v1/organization/users/{user}")).await;
+    let mut w = writes.lock().unwrap();
+    match status {
+        200 => {
+            w.acknowledged_deletions
+                .insert(user.to_owned(), Instant::now());
+        }
+        // Another writer (or walker) got there first.
+        404 => w.deletions_404 += 1,
+        _ => panic!("DELETE {user}: {status} {body}"),
+    }
+    status
+}
+
+/// Page through the users with `limit=7` to the end. Every `delete_every`-th page, the walker
+/// first deletes the member its cursor names (and waits for that), then asks for the page after
+/// it. The current cursor is published on `board` for the board deleter.
+async fn walk(
+    api: Api,
+    me: usize,
+    delete_every: usize,
+    owner_id: String,
+    board: Arc<Mutex<Vec<Option<String>>>>,
+    writes: Arc<Mutex<Writes>>,
+) -> Vec<SeenPage> {
+    let mut pages: Vec<SeenPage> = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let path = match &after {
+            Some(a) => format!("/v1/organization/users?limit={PAGE}&after={a}"),
+            None => format!("/v1/organization/users?limit={PAGE}"),
+        };
+        let sent = Instant::now();
+        let page = api.get_ok(&path).await;
+        let data = ids(page["data"].as_array().unwrap());
+        let has_more = page["has_more"].as_bool().unwrap();
+        assert!(data.len() <= PAGE, "walker {me}: page too long: {page}");
+        if has_more {
+            assert_eq!(
+                data.len(),
+                PAGE,
+                "walker {me}: has_more is exact, so a page with more after it is full: {page}"
+            );
+        }
+        assert_eq!(
+            page["first_id"].as_str(),
+            data.first().map(String::as_str),
+            "{page}"
+        );
+        assert_eq!(
+            page["last_id"].as_str(),
+            data.last().map(String::as_str),
+            "{page}"
+        );
+        if let (Some(a), Some(first)) = (&after, data.first()) {
+            assert!(
+                first > a,
+                "walker {me}: page after {a} starts at {first}: {page}"
+            );
+        }
+        let last = data.last().cloned();
+        pages.push(SeenPage { sent, ids: data });
+        if !has_more {
+            board.lock().unwrap()[me] = None;
+            return pages;
+        }
+        let cursor = last.expect("a full page has a last ID");
+        board.lock().unwrap()[me] = Some(cursor.clone());
+        if pages.len() % delete_every == 0 && cursor != owner_id {
+            let status = delete_member(&api, &writes, &cursor).await;
+            if status == 200 {
+                writes.lock().unwrap().cursor_deletions += 1;
+            }
+        }
+        after = Some(cursor);
+    }
+}
+
+/// ~300 members; several walkers page through them with `limit=7` while adders invite and accept
+/// new members and deleters remove others, among them members that walkers' cursors name (the
+/// walkers' own cursors, deleted before the next page is asked for, and cursors taken from the
+/// board, deleted with no coordination). Every member that existed throughout a walk appears
+/// exactly once in it, IDs strictly increase, and no page contains a member whose deletion was
+/// acknowledged before that page was asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pagination_is_stable_while_members_come_and_go() {
+    const SEED: usize = 300;
+    const ROUNDS: usize = 6;
+    const WALKERS: usize = 4;
+    const ADDERS: usize = 2;
+    const MAX_ADDS_PER_ADDER: usize = 25;
+    const MAX_RANDOM_DELETIONS: usize = 20;
+    const MAX_BOARD_DELETIONS: usize = 20;
+    let started = Instant::now();
+    let stats = Arc::new(Stats::default());
+    let server = start_server(stats.clone()).await;
+    let api = server.api.clone();
+
+    for round in 0..ROUNDS {
+        // Top up to SEED members (besides the owner), eight clients at a time.
+        let seeding = Instant::now();
+        let missing = (SEED + 1).saturating_sub(api.list_users().await.len());
+        let mut seeders = JoinSet::new();
+        for s in 0..8 {
+            let api = api.clone();
+            seeders.spawn(async move {
+                for _ in (s..missing).step_by(8) {
+                    api.add_member("seed", "reader").await;
+                }
+            });
+        }
+        while let Some(r) = seeders.join_next().await {
+            r.unwrap();
+        }
+        stats.assert_no_5xx("seeding");
+        println!(
+            "[pagination] round {round}: seeded {missing} members in {:.1?}",
+            seeding.elapsed()
+        );
+
+        // Who exists at the start of the round, with nothing else running.
+        let start_ids = ids(&api.list_users().await);
+        assert!(
+            start_ids.windows(2).all(|w| w[0] < w[1]),
+            "round {round}: a quiet listing is strictly increasing"
+        );
+        let at_start: HashSet<String> = start_ids.iter().cloned().collect();
+        let mut deletable: Vec<String> = start_ids
+            .iter()
+            .filter(|id| **id != server.owner_id)
+            .cloned()
+            .collect();
+        deletable.shuffle(&mut rand::thread_rng());
+
+        let writes = Arc::new(Mutex::new(Writes::default()));
+        let board = Arc::new(Mutex::new(vec![None; WALKERS]));
+        let done = Arc::new(AtomicBool::new(false));
+        let round_started = Instant::now();
+        let requests_before = stats.total();
+
+        let mut writers = JoinSet::new();
+        for _ in 0..ADDERS {
+            let (api, writes, done) = (api.clone(), writes.clone(), done.clone());
+            writers.spawn(async move {
+                for _ in 0..MAX_ADDS_PER_ADDER {
+                    if done.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let user = api.add_member("walk", "reader").await;
+                    writes
+                        .lock()
+                        .unwrap()
+                        .added
+                        .insert(user["id"].as_str().unwrap().to_owned());
+                }
+            });
+        }
+        {
+            // Random members, from the snapshot.
+            let (api, writes, done) = (api.clone(), writes.clone(), done.clone());
+            writers.spawn(async move {
+                for user in deletable.into_iter().take(MAX_RANDOM_DELETIONS) {
+                    if done.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if delete_member(&api, &writes, &user).await == 200 {
+                        writes.lock().unwrap().random_deletions += 1;
+                    }
+                }
+            });
+        }
+        {
+            // Whatever a walker's cursor names right now, with no coordination with the walker.
+            let (api, writes, done, board) =
+                (api.clone(), writes.clone(), done.clone(), board.clone());
+            let owner_id = server.owner_id.clone();
+            writers.spawn(async move {
+                let mut deleted = 0;
+                while deleted < MAX_BOARD_DELETIONS && !done.load(Ordering::Relaxed) {
+                    let target = {
+                        let board = board.lock().unwrap();
+                        let tried = &writes.lock().unwrap().attempted_deletions;
+                        let cursors: Vec<&String> = board
+                            .iter()
+                            .flatten()
+                            .filter(|c| !tried.contains(*c))
+                            .collect();
+                        if cursors.is_empty() {
+                            None
+                        } else {
+                            Some(cursors[rand::thread_rng().gen_range(0..cursors.len())].clone())
+                        }
+                    };
+                    match target {
+                        Some(user) if user != owner_id => {
+                            if delete_member(&api, &writes, &user).await == 200 {
+                                writes.lock().unwrap().board_deletions += 1;
+                            }
+                            deleted += 1;
+                        }
+                        _ => {
+                            // No walker holds a cursor not yet deleted; let them take a page.
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                        }
+                    }
+                }
+            });
+        }
+
+        let mut walkers = JoinSet::new();
+        for me in 0..WALKERS {
+            walkers.spawn(walk(
+                api.clone(),
+                me,
+                4 + me, // each walker deletes its cursor's member on a different rhythm
+                server.owner_id.clone(),
+                board.clone(),
+                writes.clone(),
+            ));
+        }
+        let mut walks = Vec::new();
+        while let Some(w) = walkers.join_next().await {
+            walks.push(w.unwrap());
+        }
+        let walk_time = round_started.elapsed();
+        done.store(true, Ordering::Relaxed);
+        while let Some(w) = writers.join_next().await {
+            w.unwrap();
+        }
+        stats.assert_no_5xx(&format!("pagination, round {round}"));
+
+        let writes = writes.lock().unwrap();
+        let stable: HashSet<&String> = at_start
+            .iter()
+            .filter(|id| !writes.attempted_deletions.contains(*id))
+            .collect();
+        for (w, pages) in walks.iter().enumerate() {
+            let seq: Vec<&String> = pages.iter().flat_map(|p| p.ids.iter()).collect();
+            for pair in seq.windows(2) {
+                assert!(
+                    pair[0] < pair[1],
+                    "round {round}, walker {w}: IDs must strictly increase (no repeats): {} then {}",
+                    pair[0],
+                    pair[1]
+                );
+            }
+            let seen: HashSet<&String> = seq.iter().copied().collect();
+            let skipped: Vec<&&String> = stable.iter().filter(|id| !seen.contains(**id)).collect();
+            assert!(
+                skipped.is_empty(),
+                "round {round}, walker {w}: skipped {} members that existed throughout the walk: {skipped:?}",
+                skipped.len()
+            );
+            for id in &seq {
+                assert!(
+                    at_start.contains(*id) || writes.added.contains(*id),
+                    "round {round}, walker {w}: listed {id}, which neither existed at the start nor was added"
+                );
+            }
+            for page in pages {
+                for id in &page.ids {
+                    if let Some(acked) = writes.acknowledged_deletions.get(id) {
+                        assert!(
+                            *acked > page.sent,
+                            "round {round}, walker {w}: a page asked for {:?} after the deletion of {id} \
+                             was acknowledged still listed it",
+                            page.sent.duration_since(*acked)
+                        );
+                    }
+                }
+            }
+        }
+        let lengths: Vec<usize> = walks
+            .iter()
+            .map(|p| p.iter().map(|p| p.ids.len()).sum())
+            .collect();
+        let page_counts: Vec<usize> = walks.iter().map(Vec::len).collect();
+        println!(
+            "[pagination] round {round}: {} members at start, {} existed throughout; walks took {walk_time:.1?} \
+             ({} requests); walkers saw {lengths:?} members in {page_counts:?} pages; {} added, deleted \
+             {} own-cursor + {} board-cursor + {} random ({} already gone, 404)",
+            at_start.len(),
+            stable.len(),
+            stats.total() - requests_before,
+            writes.added.len(),
+            writes.cursor_deletions,
+            writes.board_deletions,
+            writes.random_deletions,
+            writes.deletions_404,
+        );
+    }
+    stats.assert_no_5xx("pagination");
+    stats.report("pagination", started);
+}
