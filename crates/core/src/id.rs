@@ -3,6 +3,7 @@
 //! cursor naming a deleted object still has a place in that order.
 
 use std::fmt;
+use std::sync::Mutex;
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -16,16 +17,45 @@ const RANDOM_CHARS: usize = 14;
 /// are answered as "not found" without touching storage.
 pub const MAX_ID_LEN: usize = 128;
 
-/// Build a new time-ordered identifier body (without prefix) from a millisecond timestamp.
+/// The last body issued by this process, so that IDs made within one millisecond (or while the
+/// clock steps back) still sort in the order they were made.
+static LAST_ISSUED: Mutex<(u64, u128)> = Mutex::new((0, 0));
+
+const RANDOM_BITS: u32 = (RANDOM_CHARS as u32) * 5;
+
+/// Build a new time-ordered identifier body (without prefix) from a millisecond timestamp:
+/// ten characters of time, fourteen of randomness. Within a process the result is strictly
+/// increasing: a second ID in the same millisecond takes the previous random part plus one.
 pub fn time_ordered_body(millis: u64) -> String {
+    let (millis, random) = {
+        let mut last = LAST_ISSUED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let next = if millis > last.0 {
+            (
+                millis,
+                rand::thread_rng().gen::<u128>() >> (128 - RANDOM_BITS + 1),
+            )
+        } else {
+            // Same millisecond, or the clock stepped back: continue from the last ID.
+            let random = last.1 + 1;
+            if random >> RANDOM_BITS == 0 {
+                (last.0, random)
+            } else {
+                (last.0 + 1, 0)
+            }
+        };
+        *last = next;
+        next
+    };
     let mut out = String::with_capacity(TIME_CHARS + RANDOM_CHARS);
     for i in (0..TIME_CHARS).rev() {
         let digit = (millis >> (i * 5)) & 31;
         out.push(ALPHABET[digit as usize] as char);
     }
-    let mut rng = rand::thread_rng();
-    for _ in 0..RANDOM_CHARS {
-        out.push(ALPHABET[rng.gen_range(0..32)] as char);
+    for i in (0..RANDOM_CHARS).rev() {
+        let digit = (random >> (i * 5)) & 31;
+        out.push(ALPHABET[digit as usize] as char);
     }
     out
 }
@@ -109,5 +139,20 @@ mod tests {
         assert!(a < b && b < c, "{a} {b} {c}");
         assert!(a.as_str().starts_with("user-"));
         assert_eq!(a.as_str().len(), "user-".len() + TIME_CHARS + RANDOM_CHARS);
+    }
+
+    #[test]
+    fn ids_made_in_the_same_millisecond_or_after_the_clock_steps_back_keep_increasing() {
+        let mut previous = ProjectId::generate(1_900_000_000_000);
+        for millis in [
+            1_900_000_000_000,
+            1_900_000_000_000,
+            1_899_999_999_000,
+            1_900_000_000_000,
+        ] {
+            let next = ProjectId::generate(millis);
+            assert!(next > previous, "{next} after {previous}");
+            previous = next;
+        }
     }
 }

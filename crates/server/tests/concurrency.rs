@@ -731,6 +731,7 @@ async fn walk(
 ) -> Vec<SeenPage> {
     let mut pages: Vec<SeenPage> = Vec::new();
     let mut after: Option<String> = None;
+    let mut pages_until_delete = delete_every;
     loop {
         let path = match &after {
             Some(a) => format!("/v1/organization/users?limit={PAGE}&after={a}"),
@@ -772,9 +773,10 @@ async fn walk(
         }
         let cursor = last.expect("a full page has a last ID");
         board.lock().unwrap()[me] = Some(cursor.clone());
-        if pages.len() % delete_every == 0 && cursor != owner_id {
-            let status = delete_member(&api, &writes, &cursor).await;
-            if status == 200 {
+        pages_until_delete -= 1;
+        if pages_until_delete == 0 {
+            pages_until_delete = delete_every;
+            if cursor != owner_id && delete_member(&api, &writes, &cursor).await == 200 {
                 writes.lock().unwrap().cursor_deletions += 1;
             }
         }

@@ -48,8 +48,18 @@ fn details(event: &Value) -> &Value {
     &event[event["type"].as_str().expect("an event has a type")]
 }
 
+/// The types of `events`, sorted: objects made in the same millisecond may be listed in either
+/// order, which tests other than the one about order do not depend on.
 fn types(events: &[Value]) -> Vec<String> {
-    events.iter().map(|e| str_of(&e["type"])).collect()
+    let mut types: Vec<String> = events.iter().map(|e| str_of(&e["type"])).collect();
+    types.sort();
+    types
+}
+
+fn sorted<T: AsRef<str>>(items: &[T]) -> Vec<String> {
+    let mut items: Vec<String> = items.iter().map(|s| s.as_ref().to_owned()).collect();
+    items.sort();
+    items
 }
 
 fn detail_ids(events: &[Value]) -> Vec<String> {
@@ -520,6 +530,50 @@ async fn the_project_scoped_alias_is_accepted_in_its_own_project_and_refused_in_
         .get(&format!("{}/{user}", project_users_path(&there)))
         .await);
     assert_eq!(membership["role"], "viewer");
+    assert_error(
+        &s.get(&format!("/v1/projects/{there}/roles/{member_here}"))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        Some("role_id"),
+    );
+}
+
+#[tokio::test]
+async fn role_and_role_id_that_disagree_are_refused() {
+    let s = TestServer::start().await;
+    let user = s.add_member("member@example.com", "reader").await;
+    let custom = s
+        .create_org_role("Inviter", &["api.organization.invites.write"])
+        .await;
+
+    for body in [
+        json!({"role": "owner", "role_id": ORG_READER}),
+        json!({"role": "reader", "role_id": ORG_OWNER}),
+        json!({"role": "owner", "role_id": custom}),
+    ] {
+        let got = s.post(&user_path(&user), body.clone()).await;
+        assert_error(
+            &got,
+            StatusCode::BAD_REQUEST,
+            "invalid_value",
+            Some("role_id"),
+        );
+    }
+
+    assert_eq!(ok(s.get(&user_path(&user)).await)["role"], "reader");
+    assert_eq!(
+        ids(&ok(s.get(&user_roles_path(&user)).await)),
+        vec![ORG_READER]
+    );
+    // When they agree, the change is made.
+    let got = ok(s
+        .post(
+            &user_path(&user),
+            json!({"role": "owner", "role_id": ORG_OWNER}),
+        )
+        .await);
+    assert_eq!(got["role"], "owner");
 }
 
 // --- assignments -------------------------------------------------------------------------------
@@ -717,7 +771,7 @@ async fn a_custom_role_can_be_created_read_updated_listed_and_deleted() {
     let events = s.audit(&format!("resource_ids[]={id}")).await;
     assert_eq!(
         types(&events),
-        vec!["role.created", "role.updated", "role.deleted"]
+        sorted(&["role.created", "role.updated", "role.deleted"])
     );
 }
 
@@ -915,6 +969,61 @@ async fn an_archived_project_refuses_new_members_and_role_changes() {
 }
 
 #[tokio::test]
+async fn an_archived_projects_custom_roles_can_be_neither_changed_nor_deleted() {
+    let s = TestServer::start().await;
+    let project = s.create_project("Old").await;
+    let member = s.add_member("member@example.com", "reader").await;
+    s.add_project_user(&project, &member, "member").await;
+    let custom = s
+        .create_project_role(&project, "Batcher", &["api.batches.write"])
+        .await;
+    ok(s.post(
+        &project_user_roles_path(&project, &member),
+        json!({"role_id": custom}),
+    )
+    .await);
+    ok(s.post(
+        &format!("/v1/organization/projects/{project}/archive"),
+        json!({}),
+    )
+    .await);
+    let path = format!("/v1/projects/{project}/roles/{custom}");
+
+    let refused = [
+        s.post(&path, json!({"permissions": []})).await,
+        s.post(
+            &format!("/v1/projects/{project}/roles"),
+            json!({"role_name": "New", "permissions": []}),
+        )
+        .await,
+        s.delete(&format!(
+            "{}/{custom}",
+            project_user_roles_path(&project, &member)
+        ))
+        .await,
+        s.delete(&path).await,
+    ];
+
+    for got in &refused {
+        assert_error(
+            got,
+            StatusCode::CONFLICT,
+            "project_archived",
+            Some("project_id"),
+        );
+    }
+    // The archived project keeps its role and the assignment.
+    let role = ok(s.get(&path).await);
+    assert_eq!(role["permissions"], json!(["api.batches.write"]));
+    assert_eq!(
+        ids(&ok(s
+            .get(&project_user_roles_path(&project, &member))
+            .await)),
+        vec![alias(PROJECT_MEMBER, &project), custom.clone()]
+    );
+}
+
+#[tokio::test]
 async fn archived_projects_are_listed_only_with_include_archived() {
     let s = TestServer::start().await;
     let default = s.default_project_id();
@@ -930,12 +1039,12 @@ async fn archived_projects_are_listed_only_with_include_archived() {
         let listed = ids(&ok(s
             .get(&format!("/v1/organization/projects{query}"))
             .await));
-        assert_eq!(listed, vec![default.clone(), active.clone()], "{query}");
+        assert_eq!(sorted(&listed), sorted(&[&default, &active]), "{query}");
     }
     let listed = ids(&ok(s
         .get("/v1/organization/projects?include_archived=true")
         .await));
-    assert_eq!(listed, vec![default, active, archived.clone()]);
+    assert_eq!(sorted(&listed), sorted(&[&default, &active, &archived]));
     let project = ok(s
         .get(&format!("/v1/organization/projects/{archived}"))
         .await);
@@ -1071,15 +1180,21 @@ async fn an_accepted_invite_makes_a_member_with_the_invites_role_and_projects() 
     );
     assert_eq!(
         types(&s.audit(&format!("resource_ids[]={invite_id}")).await),
-        vec!["invite.sent", "invite.accepted"]
+        sorted(&["invite.sent", "invite.accepted"])
     );
     let added = s
         .audit(&format!(
             "event_types[]=user.added&resource_ids[]={user_id}"
         ))
         .await;
-    // Once for the organization, once for the project.
+    // One event for joining the organization, one for each project joined.
     assert_eq!(added.len(), 2, "{added:?}");
+    let (org_event, project_events): (Vec<_>, Vec<_>) =
+        added.iter().partition(|e| e.get("project").is_none());
+    assert_eq!(org_event.len(), 1, "{added:?}");
+    assert_eq!(details(org_event[0])["data"]["role"], "owner");
+    assert_eq!(project_events[0]["project"]["id"], project.as_str());
+    assert_eq!(details(project_events[0])["data"]["role"], "owner");
 
     assert_error(
         &s.post(
@@ -1284,7 +1399,7 @@ async fn an_accepted_invite_cannot_be_deleted_but_a_pending_one_can() {
     );
     assert_eq!(
         types(&s.audit(&format!("resource_ids[]={pending_id}")).await),
-        vec!["invite.sent", "invite.deleted"]
+        sorted(&["invite.sent", "invite.deleted"])
     );
 }
 
@@ -1367,7 +1482,7 @@ async fn a_deleted_key_is_refused_at_once() {
     );
     assert_eq!(
         types(&s.audit(&format!("resource_ids[]={id}")).await),
-        vec!["api_key.created", "api_key.deleted"]
+        sorted(&["api_key.created", "api_key.deleted"])
     );
 }
 
@@ -1465,6 +1580,55 @@ async fn a_key_scoped_to_reading_users_can_do_nothing_else() {
         assert_error(got, StatusCode::FORBIDDEN, "insufficient_permissions", None);
         let message = got.1["error"]["message"].as_str().unwrap();
         assert!(message.contains(permission), "{permission}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn a_scoped_key_cannot_make_a_key_that_may_do_more_than_itself() {
+    let s = TestServer::start().await;
+    let (_, scoped) = s
+        .create_key(
+            json!({"name": "key-maker", "scopes": ["api.organization.admin_api_keys.write"]}),
+        )
+        .await;
+    assert_error(
+        &s.post_as(&scoped, "/v1/organization/projects", json!({"name": "No"}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "insufficient_permissions",
+        None,
+    );
+
+    let (status, made) = s
+        .post_as(
+            &scoped,
+            "/v1/organization/admin_api_keys",
+            json!({"name": "unscoped"}),
+        )
+        .await;
+
+    // Either the new key is refused, or it is held to the scopes of the key that made it: a
+    // scoped key may do only what its scopes allow, also through a key it creates.
+    if status == StatusCode::OK {
+        let secret = str_of(&made["value"]);
+        assert_error(
+            &s.post_as(
+                &secret,
+                "/v1/organization/projects",
+                json!({"name": "Escalated"}),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "insufficient_permissions",
+            None,
+        );
+    } else {
+        assert_error(
+            &(status, made),
+            StatusCode::FORBIDDEN,
+            "insufficient_permissions",
+            None,
+        );
     }
 }
 
@@ -1731,7 +1895,7 @@ async fn the_audit_log_filters_by_event_type() {
         ("", &["project.created", "invite.sent", "role.created"]),
     ];
     for (query, expected) in cases {
-        assert_eq!(types(&s.audit(query).await), expected, "{query}");
+        assert_eq!(types(&s.audit(query).await), sorted(expected), "{query}");
     }
 }
 
@@ -1756,7 +1920,7 @@ async fn the_audit_log_filters_by_actor_id_given_a_user_id_or_a_key_id() {
     assert_eq!(detail_ids(&second_only), vec![str_of(&by_second["id"])]);
     assert_eq!(
         types(&s.audit(&format!("actor_ids[]={owner_key_id}")).await),
-        vec!["project.created", "api_key.created"]
+        sorted(&["project.created", "api_key.created"])
     );
     assert_eq!(s.audit(&format!("actor_ids[]={owner}")).await, all);
     assert_eq!(
@@ -1808,11 +1972,11 @@ async fn the_audit_log_filters_by_resource_and_project() {
 
     assert_eq!(
         types(&s.audit(&format!("resource_ids[]={here}")).await),
-        vec!["project.created", "project.updated"]
+        sorted(&["project.created", "project.updated"])
     );
     assert_eq!(
         types(&s.audit(&format!("resource_ids[]={member}")).await),
-        vec!["user.added", "user.added"]
+        sorted(&["user.added", "user.added"])
     );
     assert_eq!(
         types(
@@ -1821,18 +1985,18 @@ async fn the_audit_log_filters_by_resource_and_project() {
             ))
             .await
         ),
-        vec!["project.created", "role.created"]
+        sorted(&["project.created", "role.created"])
     );
 
     let in_here = s.audit(&format!("project_ids[]={here}")).await;
     assert_eq!(
         types(&in_here),
-        vec![
+        sorted(&[
             "project.created",
             "user.added",
             "role.created",
             "project.updated"
-        ]
+        ])
     );
     for event in &in_here {
         assert_eq!(event["project"]["id"], json!(here), "{event}");
@@ -1898,6 +2062,32 @@ async fn the_audit_log_pages_with_after_before_and_limit() {
         StatusCode::BAD_REQUEST,
         "invalid_value",
         Some("before"),
+    );
+}
+
+// --- list order ----------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn objects_made_one_after_another_are_listed_oldest_first() {
+    let s = TestServer::start().await;
+    let mut made = Vec::new();
+    for i in 0..40 {
+        made.push(s.create_project(&format!("Project {i:02}")).await);
+    }
+
+    let listed = ids(&ok(s.get("/v1/organization/projects?limit=100").await));
+    let events = s.audit("limit=100").await;
+
+    assert_eq!(listed[0], s.default_project_id());
+    assert_eq!(
+        listed[1..],
+        made[..],
+        "projects are not listed in creation order"
+    );
+    assert_eq!(
+        detail_ids(&events),
+        made,
+        "audit events are not listed in creation order"
     );
 }
 

@@ -271,6 +271,13 @@ pub(crate) async fn accept(
         match projects::get(&mut *tx, org, &p.project_id).await {
             Ok(project) if !project.is_archived() => {
                 projects::insert_member(&mut tx, org, &p.project_id, &id, p.role, now).await?;
+                let event = NewAuditEvent::new(
+                    kind::USER_ADDED,
+                    id.as_str(),
+                    json!({ "id": id, "data": { "role": p.role.as_str() } }),
+                )
+                .in_project(&p.project_id);
+                store.audit(&mut tx, actor, event).await?;
             }
             _ => {}
         }

@@ -509,6 +509,7 @@ pub(crate) async fn delete(
         projects::get(&mut *tx, org, p).await?;
     }
     let current = custom_in_scope(&mut tx, org, scope, role).await?;
+    ensure_project_writable(&mut tx, org, scope).await?;
     // Assignments go with the role (ON DELETE CASCADE); record each removal.
     let holders: Vec<(String, String)> = sqlx::query_as(
         "SELECT principal_type, principal_id FROM role_assignments WHERE org_id = ? AND role_id = ?",
