@@ -96,8 +96,51 @@ pub struct InviteAcceptRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct AdminKeyCreateRequest {
     pub name: Option<String>,
-    /// 1 to 31,536,000; omitted for a key that does not expire.
+    /// 1 to 31,536,000; omitted for a key that does not expire. A whole number written as a
+    /// float (`3600.0`) is accepted, as JSON Schema's `integer` does.
+    #[serde(default, deserialize_with = "whole_number")]
     pub expires_in_seconds: Option<i64>,
     /// orgadmin extension: permissions the key is limited to (least privilege for scripts).
     pub scopes: Option<Vec<String>>,
+}
+
+/// An optional integer that also accepts integral floats (`3600.0`).
+fn whole_number<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<i64>, D::Error> {
+    use serde::de::Error;
+    let Some(n) = Option::<serde_json::Number>::deserialize(de)? else {
+        return Ok(None);
+    };
+    if let Some(i) = n.as_i64() {
+        return Ok(Some(i));
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
+        _ => Err(D::Error::custom(format!(
+            "expected a whole number of seconds, got {n}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expires_in_seconds_accepts_whole_floats_and_refuses_fractions() {
+        let parse = |body: &str| {
+            serde_json::from_str::<AdminKeyCreateRequest>(body).map(|r| r.expires_in_seconds)
+        };
+        assert_eq!(
+            parse(r#"{"expires_in_seconds": 3600}"#).unwrap(),
+            Some(3600)
+        );
+        assert_eq!(
+            parse(r#"{"expires_in_seconds": 3600.0}"#).unwrap(),
+            Some(3600)
+        );
+        assert_eq!(parse(r#"{"expires_in_seconds": null}"#).unwrap(), None);
+        assert_eq!(parse(r#"{}"#).unwrap(), None);
+        assert!(parse(r#"{"expires_in_seconds": 1.5}"#).is_err());
+        assert!(parse(r#"{"expires_in_seconds": "60"}"#).is_err());
+    }
 }

@@ -61,7 +61,7 @@ fn scope_key(scope: &RoleScope) -> &str {
 pub(crate) fn scope_mismatch_org(role_id: &str) -> DomainError {
     DomainError::invalid(
         "role_id",
-        format!("'{role_id}' is a project role; this route assigns organization roles (resource_type 'api.organization')."),
+        format!("'{role_id}' is a project role; this route takes organization roles (resource_type 'api.organization')."),
     )
 }
 
