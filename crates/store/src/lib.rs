@@ -2,12 +2,15 @@
 //! crate that knows SQL. Each backend runs every write in one transaction together with its audit
 //! event and enforces the domain rules there.
 
+mod postgres;
+mod rows;
 mod sqlite;
 
 use std::sync::Arc;
 
 use orgadmin_core::{Clock, DomainError, Store};
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// Open the store named by a database URL (`sqlite://PATH`, `sqlite::memory:`), run its
@@ -15,10 +18,12 @@ pub use sqlite::SqliteStore;
 pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Arc<dyn Store>, DomainError> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url, clock).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::open(url, clock).await?))
     } else {
         Err(DomainError::invalid(
             "database",
-            format!("unsupported database URL '{url}': use sqlite://PATH or sqlite::memory:"),
+            format!("unsupported database URL '{url}': use sqlite://PATH, sqlite::memory: or postgres://USER@HOST/DB"),
         ))
     }
 }

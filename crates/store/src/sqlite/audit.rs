@@ -1,47 +1,13 @@
 //! The audit log: listing with the filters of the official API.
 
-use orgadmin_core::audit::{AuditActor, AuditEvent, AuditFilter};
+use orgadmin_core::audit::{AuditEvent, AuditFilter};
 use orgadmin_core::id::*;
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::Result;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::{finish_page, push_in, push_keyset, DbResult, SqliteStore};
-
-#[derive(sqlx::FromRow)]
-struct AuditRow {
-    id: String,
-    r#type: String,
-    effective_at: i64,
-    actor_key_id: Option<String>,
-    actor_user_id: Option<String>,
-    actor_email: Option<String>,
-    project_id: Option<String>,
-    project_name: Option<String>,
-    details: String,
-}
-
-impl From<AuditRow> for AuditEvent {
-    fn from(r: AuditRow) -> Self {
-        AuditEvent {
-            id: AuditLogId::from_raw(r.id),
-            kind: r.r#type,
-            effective_at: r.effective_at,
-            actor: match (r.actor_key_id, r.actor_user_id) {
-                (Some(key_id), Some(user_id)) => Some(AuditActor {
-                    key_id,
-                    user_id,
-                    user_email: r.actor_email.unwrap_or_default(),
-                }),
-                _ => None,
-            },
-            project: r
-                .project_id
-                .map(|p| (ProjectId::from_raw(p), r.project_name)),
-            details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
-        }
-    }
-}
+use crate::rows::*;
 
 pub(crate) async fn list(
     store: &SqliteStore,

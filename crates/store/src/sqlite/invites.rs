@@ -2,59 +2,18 @@
 
 use orgadmin_core::actor::Actor;
 use orgadmin_core::audit::{kind, NewAuditEvent};
-use orgadmin_core::email::Email;
 use orgadmin_core::id::*;
 use orgadmin_core::model::{
     Invite, InviteProject, InviteStatus, NewInvite, User, INVITE_TTL_SECONDS,
 };
 use orgadmin_core::page::{Page, PageRequest};
-use orgadmin_core::role::{OrgBaseRole, ProjectBaseRole};
+use orgadmin_core::role::ProjectBaseRole;
 use orgadmin_core::{ConflictKind, DomainError, Result};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
 
 use super::{finish_page, projects, push_keyset, users, DbResult, SqliteStore};
-
-const INVITE_COLUMNS: &str = "id, email, role, created_at, expires_at, accepted_at, projects";
-
-#[derive(Serialize, Deserialize)]
-struct StoredProject {
-    id: String,
-    role: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct InviteRow {
-    id: String,
-    email: String,
-    role: String,
-    created_at: i64,
-    expires_at: i64,
-    accepted_at: Option<i64>,
-    projects: String,
-}
-
-impl From<InviteRow> for Invite {
-    fn from(r: InviteRow) -> Self {
-        let stored: Vec<StoredProject> = serde_json::from_str(&r.projects).unwrap_or_default();
-        Invite {
-            id: InviteId::from_raw(r.id),
-            email: Email::from_stored(r.email),
-            role: OrgBaseRole::from_stored(&r.role),
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-            accepted_at: r.accepted_at,
-            projects: stored
-                .into_iter()
-                .map(|p| InviteProject {
-                    project_id: ProjectId::from_raw(p.id),
-                    role: ProjectBaseRole::from_stored(&p.role),
-                })
-                .collect(),
-        }
-    }
-}
+use crate::rows::*;
 
 pub(crate) async fn get<'e>(
     db: impl SqliteExecutor<'e>,

@@ -4,7 +4,7 @@ use orgadmin_core::actor::Actor;
 use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::email::Email;
 use orgadmin_core::id::*;
-use orgadmin_core::model::{AdminKey, KeyOwner, NewAdminKey};
+use orgadmin_core::model::{AdminKey, NewAdminKey};
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::role::OrgBaseRole;
 use orgadmin_core::secret::constant_time_eq;
@@ -12,53 +12,11 @@ use orgadmin_core::{DomainError, Result};
 use serde_json::json;
 use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
 
-use super::{
-    finish_page, permissions_from_json, permissions_json, push_keyset, roles, DbResult, SqliteStore,
-};
+use super::{finish_page, push_keyset, roles, DbResult, SqliteStore};
+use crate::rows::*;
 
 /// `last_used_at` is refreshed at most this often, so authentication rarely writes.
 const LAST_USED_GRANULARITY_SECONDS: i64 = 60;
-
-const KEY_COLUMNS: &str =
-    "k.id, k.name, k.redacted_value, k.created_at, k.expires_at, k.last_used_at, k.scopes, \
-     u.id AS owner_id, u.name AS owner_name, u.added_at AS owner_added_at, u.role AS owner_role";
-const KEY_FROM: &str =
-    "admin_api_keys k JOIN users u ON u.org_id = k.org_id AND u.id = k.owner_user_id";
-
-#[derive(sqlx::FromRow)]
-struct KeyRow {
-    id: String,
-    name: Option<String>,
-    redacted_value: String,
-    created_at: i64,
-    expires_at: Option<i64>,
-    last_used_at: Option<i64>,
-    scopes: Option<String>,
-    owner_id: String,
-    owner_name: Option<String>,
-    owner_added_at: i64,
-    owner_role: String,
-}
-
-impl From<KeyRow> for AdminKey {
-    fn from(r: KeyRow) -> Self {
-        AdminKey {
-            id: AdminKeyId::from_raw(r.id),
-            name: r.name,
-            redacted_value: r.redacted_value,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-            last_used_at: r.last_used_at,
-            owner: KeyOwner {
-                id: UserId::from_raw(r.owner_id),
-                name: r.owner_name,
-                added_at: r.owner_added_at,
-                role: OrgBaseRole::from_stored(&r.owner_role),
-            },
-            scopes: r.scopes.as_deref().map(permissions_from_json),
-        }
-    }
-}
 
 pub(crate) async fn get<'e>(
     db: impl SqliteExecutor<'e>,
@@ -155,19 +113,6 @@ pub(crate) async fn delete(store: &SqliteStore, actor: &Actor, key: &AdminKeyId)
         .await?;
     tx.commit().await.db()?;
     Ok(())
-}
-
-#[derive(sqlx::FromRow)]
-struct AuthRow {
-    org_id: String,
-    id: String,
-    secret_hash: String,
-    expires_at: Option<i64>,
-    last_used_at: Option<i64>,
-    scopes: Option<String>,
-    user_id: String,
-    email: String,
-    role: String,
 }
 
 pub(crate) async fn authenticate(store: &SqliteStore, secret_hash: &str) -> Result<Option<Actor>> {

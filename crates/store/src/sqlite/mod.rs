@@ -250,15 +250,6 @@ pub(crate) fn push_in(qb: &mut QueryBuilder<'_, Sqlite>, column: &str, values: &
     sep.push_unseparated(")");
 }
 
-pub(crate) fn permissions_json(set: PermissionSet) -> String {
-    serde_json::to_string(&set.names()).unwrap_or_else(|_| "[]".into())
-}
-
-pub(crate) fn permissions_from_json(raw: &str) -> PermissionSet {
-    let names: Vec<String> = serde_json::from_str(raw).unwrap_or_default();
-    PermissionSet::from_stored_names(&names)
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<()> {

@@ -2,7 +2,6 @@
 
 use orgadmin_core::actor::Actor;
 use orgadmin_core::audit::{kind, NewAuditEvent};
-use orgadmin_core::email::Email;
 use orgadmin_core::id::*;
 use orgadmin_core::model::{MemberRef, NewProject, Project, ProjectChange, ProjectUser};
 use orgadmin_core::page::{Page, PageRequest};
@@ -14,57 +13,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
 use super::{
     finish_page, is_unique_violation, push_keyset, roles, users, DbResult, SqliteStore, Tx,
 };
-
-const PROJECT_COLUMNS: &str =
-    "id, name, created_at, archived_at, is_default, external_key_id, residency";
-
-#[derive(sqlx::FromRow)]
-struct ProjectRow {
-    id: String,
-    name: String,
-    created_at: i64,
-    archived_at: Option<i64>,
-    is_default: bool,
-    external_key_id: Option<String>,
-    residency: Option<String>,
-}
-
-impl From<ProjectRow> for Project {
-    fn from(r: ProjectRow) -> Self {
-        Project {
-            id: ProjectId::from_raw(r.id),
-            name: r.name,
-            created_at: r.created_at,
-            archived_at: r.archived_at,
-            is_default: r.is_default,
-            external_key_id: r.external_key_id,
-            residency: r.residency,
-        }
-    }
-}
-
-const MEMBER_COLUMNS: &str = "pu.user_id, u.email, u.name, pu.role, pu.added_at";
-
-#[derive(sqlx::FromRow)]
-struct MemberRow {
-    user_id: String,
-    email: String,
-    name: Option<String>,
-    role: String,
-    added_at: i64,
-}
-
-impl From<MemberRow> for ProjectUser {
-    fn from(r: MemberRow) -> Self {
-        ProjectUser {
-            user_id: UserId::from_raw(r.user_id),
-            email: Email::from_stored(r.email),
-            name: r.name,
-            role: ProjectBaseRole::from_stored(&r.role),
-            added_at: r.added_at,
-        }
-    }
-}
+use crate::rows::*;
 
 pub(crate) async fn get<'e>(
     db: impl SqliteExecutor<'e>,

@@ -16,43 +16,8 @@ use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor, SqlitePool};
 
-use super::{permissions_from_json, permissions_json, projects, users, DbResult, SqliteStore, Tx};
-
-const ROLE_COLUMNS: &str =
-    "id, project_id, name, description, permissions, created_at, updated_at, created_by";
-
-#[derive(sqlx::FromRow)]
-struct RoleRow {
-    id: String,
-    project_id: Option<String>,
-    name: String,
-    description: Option<String>,
-    permissions: String,
-    created_at: i64,
-    updated_at: i64,
-    created_by: Option<String>,
-}
-
-impl From<RoleRow> for Role {
-    fn from(r: RoleRow) -> Self {
-        Role {
-            id: r.id,
-            resource_type: if r.project_id.is_some() {
-                ResourceType::Project
-            } else {
-                ResourceType::Organization
-            },
-            project_id: r.project_id.map(ProjectId::from_raw),
-            name: r.name,
-            description: r.description,
-            permissions: permissions_from_json(&r.permissions),
-            predefined: false,
-            created_at: Some(r.created_at),
-            updated_at: Some(r.updated_at),
-            created_by: r.created_by.map(UserId::from_raw),
-        }
-    }
-}
+use super::{projects, users, DbResult, SqliteStore, Tx};
+use crate::rows::*;
 
 fn scope_key(scope: &RoleScope) -> &str {
     scope.project().map(|p| p.as_str()).unwrap_or("")

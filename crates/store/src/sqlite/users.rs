@@ -14,34 +14,7 @@ use serde_json::json;
 use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
 
 use super::{finish_page, push_in, push_keyset, DbResult, SqliteStore, Tx};
-
-pub(crate) const USER_COLUMNS: &str =
-    "id, email, name, role, added_at, developer_persona, technical_level";
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct UserRow {
-    id: String,
-    email: String,
-    name: Option<String>,
-    role: String,
-    added_at: i64,
-    developer_persona: Option<String>,
-    technical_level: Option<String>,
-}
-
-impl From<UserRow> for User {
-    fn from(r: UserRow) -> Self {
-        User {
-            id: UserId::from_raw(r.id),
-            email: Email::from_stored(r.email),
-            name: r.name,
-            role: OrgBaseRole::from_stored(&r.role),
-            added_at: r.added_at,
-            developer_persona: r.developer_persona,
-            technical_level: r.technical_level,
-        }
-    }
-}
+use crate::rows::*;
 
 pub(crate) async fn find<'e>(
     db: impl SqliteExecutor<'e>,

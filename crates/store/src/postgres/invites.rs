@@ -1,0 +1,272 @@
+//! Invites: pending until accepted, deleted or expired.
+
+use orgadmin_core::actor::Actor;
+use orgadmin_core::audit::{kind, NewAuditEvent};
+use orgadmin_core::id::*;
+use orgadmin_core::model::{
+    Invite, InviteProject, InviteStatus, NewInvite, User, INVITE_TTL_SECONDS,
+};
+use orgadmin_core::page::{Page, PageRequest};
+use orgadmin_core::role::ProjectBaseRole;
+use orgadmin_core::{ConflictKind, DomainError, Result};
+use serde_json::json;
+use sqlx::{PgExecutor, Postgres, QueryBuilder};
+
+use super::{finish_page, projects, push_keyset, users, DbResult, PgStore};
+use crate::rows::*;
+
+pub(crate) async fn get<'e>(
+    db: impl PgExecutor<'e>,
+    org: &OrgId,
+    invite: &InviteId,
+) -> Result<Invite> {
+    let row: Option<InviteRow> = sqlx::query_as(&format!(
+        "SELECT {INVITE_COLUMNS} FROM invites WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org.as_str())
+    .bind(invite.as_str())
+    .fetch_optional(db)
+    .await
+    .db()?;
+    row.map(Invite::from)
+        .ok_or_else(|| DomainError::not_found("invite", invite, "invite_id"))
+}
+
+pub(crate) async fn list(store: &PgStore, org: &OrgId, page: &PageRequest) -> Result<Page<Invite>> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+        "SELECT {INVITE_COLUMNS} FROM invites WHERE org_id = "
+    ));
+    qb.push_bind(org.as_str());
+    let reversed = push_keyset(&mut qb, "id", page);
+    let rows: Vec<InviteRow> = qb.build_query_as().fetch_all(&store.reader).await.db()?;
+    Ok(finish_page(
+        rows.into_iter().map(Invite::from).collect(),
+        page,
+        reversed,
+    ))
+}
+
+pub(crate) async fn create(store: &PgStore, actor: &Actor, new: NewInvite) -> Result<Invite> {
+    let org = &actor.org_id;
+    let now = store.now();
+    let mut tx = store.begin_in(org).await?;
+    if users::find_by_email(&mut *tx, org, &new.email)
+        .await?
+        .is_some()
+    {
+        return Err(DomainError::conflict(
+            ConflictKind::AlreadyExists,
+            format!("{} is already a member of the organization.", new.email),
+            Some("email"),
+        ));
+    }
+    let pending: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM invites WHERE org_id = $1 AND email_norm = $2 AND accepted_at IS NULL AND expires_at > $3",
+    )
+    .bind(org.as_str())
+    .bind(new.email.normalized())
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await
+    .db()?;
+    if let Some(existing) = pending {
+        return Err(DomainError::conflict(
+            ConflictKind::AlreadyExists,
+            format!(
+                "{} already has a pending invite ({existing}); delete it first to send a new one.",
+                new.email
+            ),
+            Some("email"),
+        ));
+    }
+
+    let projects = match new.projects {
+        Some(list) => {
+            for (i, p) in list.iter().enumerate() {
+                let project = projects::get(&mut *tx, org, &p.project_id)
+                    .await
+                    .map_err(|_| {
+                        DomainError::invalid(
+                            "projects",
+                            format!(
+                                "projects[{i}]: no project found with id '{}'.",
+                                p.project_id
+                            ),
+                        )
+                    })?;
+                if project.is_archived() {
+                    return Err(DomainError::conflict(
+                        ConflictKind::ProjectArchived,
+                        format!(
+                            "projects[{i}]: project {} is archived and accepts no new members.",
+                            p.project_id
+                        ),
+                        Some("projects"),
+                    ));
+                }
+            }
+            list
+        }
+        None => {
+            let default: String =
+                sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND is_default")
+                    .bind(org.as_str())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .db()?;
+            vec![InviteProject {
+                project_id: ProjectId::from_raw(default),
+                role: ProjectBaseRole::Member,
+            }]
+        }
+    };
+    let stored: Vec<StoredProject> = projects
+        .iter()
+        .map(|p| StoredProject {
+            id: p.project_id.to_string(),
+            role: p.role.as_str().to_owned(),
+        })
+        .collect();
+
+    let id = InviteId::generate(store.millis());
+    sqlx::query(
+        "INSERT INTO invites (org_id, id, email, email_norm, role, created_at, expires_at, projects) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(org.as_str())
+    .bind(id.as_str())
+    .bind(new.email.as_str())
+    .bind(new.email.normalized())
+    .bind(new.role.as_str())
+    .bind(now)
+    .bind(now + INVITE_TTL_SECONDS)
+    .bind(serde_json::to_string(&stored).map_err(DomainError::internal)?)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    let event = NewAuditEvent::new(
+        kind::INVITE_SENT,
+        id.as_str(),
+        json!({ "id": id, "data": { "email": new.email.as_str(), "role": new.role.as_str() } }),
+    );
+    store.audit(&mut tx, actor, event).await?;
+    let invite = get(&mut *tx, org, &id).await?;
+    tx.commit().await.db()?;
+    Ok(invite)
+}
+
+pub(crate) async fn delete(store: &PgStore, actor: &Actor, invite_id: &InviteId) -> Result<()> {
+    let org = &actor.org_id;
+    let mut tx = store.begin_in(org).await?;
+    let invite = get(&mut *tx, org, invite_id).await?;
+    if invite.status(store.now()) == InviteStatus::Accepted {
+        return Err(DomainError::conflict(
+            ConflictKind::InviteNotPending,
+            format!("Invite {invite_id} has been accepted and cannot be deleted; remove the user instead."),
+            Some("invite_id"),
+        ));
+    }
+    sqlx::query("DELETE FROM invites WHERE org_id = $1 AND id = $2")
+        .bind(org.as_str())
+        .bind(invite_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    store
+        .audit(
+            &mut tx,
+            actor,
+            NewAuditEvent::new(
+                kind::INVITE_DELETED,
+                invite_id.as_str(),
+                json!({ "id": invite_id }),
+            ),
+        )
+        .await?;
+    tx.commit().await.db()?;
+    Ok(())
+}
+
+pub(crate) async fn accept(
+    store: &PgStore,
+    actor: &Actor,
+    invite_id: &InviteId,
+    name: Option<String>,
+) -> Result<User> {
+    let org = &actor.org_id;
+    let now = store.now();
+    let mut tx = store.begin_in(org).await?;
+    let invite = get(&mut *tx, org, invite_id).await?;
+    let status = invite.status(now);
+    if status != InviteStatus::Pending {
+        return Err(DomainError::conflict(
+            ConflictKind::InviteNotPending,
+            format!(
+                "Invite {invite_id} is {} and can no longer be accepted.",
+                status.as_str()
+            ),
+            Some("invite_id"),
+        ));
+    }
+    let id = match users::existing_id_for_email(&mut tx, &invite.email).await? {
+        Some(id) => id,
+        None => UserId::generate(store.millis()),
+    };
+    let user = User {
+        id: id.clone(),
+        email: invite.email.clone(),
+        name,
+        role: invite.role,
+        added_at: now,
+        developer_persona: None,
+        technical_level: None,
+    };
+    users::insert(&mut tx, org, &user).await?;
+    for p in &invite.projects {
+        // A project archived since the invite was sent accepts no new members; skip it.
+        match projects::get(&mut *tx, org, &p.project_id).await {
+            Ok(project) if !project.is_archived() => {
+                projects::insert_member(&mut tx, org, &p.project_id, &id, p.role, now).await?;
+                let event = NewAuditEvent::new(
+                    kind::USER_ADDED,
+                    id.as_str(),
+                    json!({ "id": id, "data": { "role": p.role.as_str() } }),
+                )
+                .in_project(&p.project_id);
+                store.audit(&mut tx, actor, event).await?;
+            }
+            _ => {}
+        }
+    }
+    sqlx::query("UPDATE invites SET accepted_at = $1 WHERE org_id = $2 AND id = $3")
+        .bind(now)
+        .bind(org.as_str())
+        .bind(invite_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    store
+        .audit(
+            &mut tx,
+            actor,
+            NewAuditEvent::new(
+                kind::INVITE_ACCEPTED,
+                invite_id.as_str(),
+                json!({ "id": invite_id }),
+            ),
+        )
+        .await?;
+    store
+        .audit(
+            &mut tx,
+            actor,
+            NewAuditEvent::new(
+                kind::USER_ADDED,
+                id.as_str(),
+                json!({ "id": id, "data": { "role": invite.role.as_str() } }),
+            ),
+        )
+        .await?;
+    let user = users::get(&mut *tx, org, &id).await?;
+    tx.commit().await.db()?;
+    Ok(user)
+}

@@ -1,0 +1,172 @@
+//! Admin API keys and authentication.
+
+use orgadmin_core::actor::Actor;
+use orgadmin_core::audit::{kind, NewAuditEvent};
+use orgadmin_core::email::Email;
+use orgadmin_core::id::*;
+use orgadmin_core::model::{AdminKey, NewAdminKey};
+use orgadmin_core::page::{Page, PageRequest};
+use orgadmin_core::role::OrgBaseRole;
+use orgadmin_core::secret::constant_time_eq;
+use orgadmin_core::{DomainError, Result};
+use serde_json::json;
+use sqlx::{PgExecutor, Postgres, QueryBuilder};
+
+use super::{finish_page, push_keyset, roles, DbResult, PgStore};
+use crate::rows::*;
+
+/// `last_used_at` is refreshed at most this often, so authentication rarely writes.
+const LAST_USED_GRANULARITY_SECONDS: i64 = 60;
+
+pub(crate) async fn get<'e>(
+    db: impl PgExecutor<'e>,
+    org: &OrgId,
+    key: &AdminKeyId,
+) -> Result<AdminKey> {
+    let row: Option<KeyRow> = sqlx::query_as(&format!(
+        "SELECT {KEY_COLUMNS} FROM {KEY_FROM} WHERE k.org_id = $1 AND k.id = $2"
+    ))
+    .bind(org.as_str())
+    .bind(key.as_str())
+    .fetch_optional(db)
+    .await
+    .db()?;
+    row.map(AdminKey::from)
+        .ok_or_else(|| DomainError::not_found("admin API key", key, "key_id"))
+}
+
+pub(crate) async fn list(
+    store: &PgStore,
+    org: &OrgId,
+    page: &PageRequest,
+) -> Result<Page<AdminKey>> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+        "SELECT {KEY_COLUMNS} FROM {KEY_FROM} WHERE k.org_id = "
+    ));
+    qb.push_bind(org.as_str());
+    let reversed = push_keyset(&mut qb, "k.id", page);
+    let rows: Vec<KeyRow> = qb.build_query_as().fetch_all(&store.reader).await.db()?;
+    Ok(finish_page(
+        rows.into_iter().map(AdminKey::from).collect(),
+        page,
+        reversed,
+    ))
+}
+
+pub(crate) async fn create(store: &PgStore, actor: &Actor, new: NewAdminKey) -> Result<AdminKey> {
+    let org = &actor.org_id;
+    let id = AdminKeyId::generate(store.millis());
+    let now = store.now();
+    let mut tx = store.begin_in(org).await?;
+    sqlx::query(
+        "INSERT INTO admin_api_keys (org_id, id, name, secret_hash, redacted_value, owner_user_id, created_at, expires_at, scopes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(org.as_str())
+    .bind(id.as_str())
+    .bind(new.name.as_deref())
+    .bind(&new.secret_hash)
+    .bind(&new.redacted_value)
+    .bind(actor.user_id.as_str())
+    .bind(now)
+    .bind(new.expires_in_seconds.map(|s| now + s))
+    .bind(new.scopes.map(permissions_json))
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    // `data.scopes` is an array in the official schema: present only for a scoped key.
+    let data = match new.scopes {
+        Some(scopes) => json!({ "scopes": scopes.names() }),
+        None => json!({}),
+    };
+    let event = NewAuditEvent::new(
+        kind::API_KEY_CREATED,
+        id.as_str(),
+        json!({ "id": id, "data": data }),
+    );
+    store.audit(&mut tx, actor, event).await?;
+    let key = get(&mut *tx, org, &id).await?;
+    tx.commit().await.db()?;
+    Ok(key)
+}
+
+pub(crate) async fn delete(store: &PgStore, actor: &Actor, key: &AdminKeyId) -> Result<()> {
+    let org = &actor.org_id;
+    let mut tx = store.begin_in(org).await?;
+    get(&mut *tx, org, key).await?;
+    sqlx::query("DELETE FROM admin_api_keys WHERE org_id = $1 AND id = $2")
+        .bind(org.as_str())
+        .bind(key.as_str())
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    store
+        .audit(
+            &mut tx,
+            actor,
+            NewAuditEvent::new(kind::API_KEY_DELETED, key.as_str(), json!({ "id": key })),
+        )
+        .await?;
+    tx.commit().await.db()?;
+    Ok(())
+}
+
+pub(crate) async fn authenticate(store: &PgStore, secret_hash: &str) -> Result<Option<Actor>> {
+    let mut conn = store.reader.acquire().await.db()?;
+    let row: Option<AuthRow> = sqlx::query_as(
+        "SELECT k.org_id, k.id, k.secret_hash, k.expires_at, k.last_used_at, k.scopes, u.id AS user_id, u.email, u.role \
+         FROM admin_api_keys k JOIN users u ON u.org_id = k.org_id AND u.id = k.owner_user_id \
+         WHERE k.secret_hash = $1",
+    )
+    .bind(secret_hash)
+    .fetch_optional(&mut *conn)
+    .await
+    .db()?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    // The index lookup found the row by hash; compare again in constant time so that the final
+    // decision never depends on how many leading characters matched.
+    if !constant_time_eq(row.secret_hash.as_bytes(), secret_hash.as_bytes()) {
+        return Ok(None);
+    }
+    let now = store.now();
+    if row.expires_at.is_some_and(|at| now >= at) {
+        return Ok(None);
+    }
+    let org = OrgId::from_raw(row.org_id);
+    let user_id = UserId::from_raw(row.user_id);
+    let role = OrgBaseRole::from_stored(&row.role);
+    let custom = roles::custom_permissions(&mut *conn, &org, "", &user_id).await?;
+    drop(conn);
+    let held = role.predefined().permissions().union(custom);
+    let scopes = row.scopes.as_deref().map(permissions_from_json);
+    let key_id = AdminKeyId::from_raw(row.id);
+
+    if row
+        .last_used_at
+        .is_none_or(|at| now - at >= LAST_USED_GRANULARITY_SECONDS)
+    {
+        sqlx::query("UPDATE admin_api_keys SET last_used_at = $1 WHERE org_id = $2 AND id = $3")
+            .bind(now)
+            .bind(org.as_str())
+            .bind(key_id.as_str())
+            .execute(&store.writer)
+            .await
+            .db()?;
+    }
+
+    let actor = Actor {
+        org_id: org,
+        key_id,
+        user_id,
+        user_email: Email::from_stored(row.email),
+        user_role: role,
+        permissions: match scopes {
+            Some(s) => held.intersection(s),
+            None => held,
+        },
+        scopes,
+    };
+    Ok(Some(actor))
+}

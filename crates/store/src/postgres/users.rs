@@ -1,0 +1,362 @@
+//! Organization members: bootstrap, list, modify, remove.
+
+use orgadmin_core::actor::Actor;
+use orgadmin_core::audit::{kind, NewAuditEvent};
+use orgadmin_core::email::Email;
+use orgadmin_core::id::*;
+use orgadmin_core::model::{User, UserChange};
+use orgadmin_core::page::{Page, PageRequest};
+use orgadmin_core::role::OrgBaseRole;
+use orgadmin_core::secret;
+use orgadmin_core::store::{BootstrapRequest, Bootstrapped};
+use orgadmin_core::{ConflictKind, DomainError, Result};
+use serde_json::json;
+use sqlx::{PgExecutor, Postgres, QueryBuilder};
+
+use super::{finish_page, push_in, push_keyset, DbResult, PgStore, Tx};
+use crate::rows::*;
+
+pub(crate) async fn find<'e>(
+    db: impl PgExecutor<'e>,
+    org: &OrgId,
+    user: &UserId,
+) -> Result<Option<User>> {
+    let row: Option<UserRow> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org.as_str())
+    .bind(user.as_str())
+    .fetch_optional(db)
+    .await
+    .db()?;
+    Ok(row.map(User::from))
+}
+
+pub(crate) async fn get<'e>(db: impl PgExecutor<'e>, org: &OrgId, user: &UserId) -> Result<User> {
+    find(db, org, user)
+        .await?
+        .ok_or_else(|| DomainError::not_found("user", user, "user_id"))
+}
+
+pub(crate) async fn find_by_email<'e>(
+    db: impl PgExecutor<'e>,
+    org: &OrgId,
+    email: &Email,
+) -> Result<Option<User>> {
+    let row: Option<UserRow> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND email_norm = $2"
+    ))
+    .bind(org.as_str())
+    .bind(email.normalized())
+    .fetch_optional(db)
+    .await
+    .db()?;
+    Ok(row.map(User::from))
+}
+
+/// The ID this person already has in another organization, so a person keeps one user ID.
+pub(crate) async fn existing_id_for_email(tx: &mut Tx, email: &Email) -> Result<Option<UserId>> {
+    let id: Option<String> =
+        sqlx::query_scalar("SELECT id FROM users WHERE email_norm = $1 LIMIT 1")
+            .bind(email.normalized())
+            .fetch_optional(&mut **tx)
+            .await
+            .db()?;
+    Ok(id.map(UserId::from_raw))
+}
+
+pub(crate) async fn insert(tx: &mut Tx, org: &OrgId, user: &User) -> Result<()> {
+    sqlx::query("INSERT INTO users (org_id, id, email, email_norm, name, role, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(org.as_str())
+        .bind(user.id.as_str())
+        .bind(user.email.as_str())
+        .bind(user.email.normalized())
+        .bind(user.name.as_deref())
+        .bind(user.role.as_str())
+        .bind(user.added_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| {
+            if super::is_unique_violation(&e) {
+                DomainError::conflict(
+                    ConflictKind::AlreadyExists,
+                    format!("{} is already a member of the organization.", user.email),
+                    Some("email"),
+                )
+            } else {
+                super::db_error(e)
+            }
+        })?;
+    Ok(())
+}
+
+pub(crate) async fn owner_count(tx: &mut Tx, org: &OrgId) -> Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE org_id = $1 AND role = 'owner'")
+        .bind(org.as_str())
+        .fetch_one(&mut **tx)
+        .await
+        .db()
+}
+
+/// Refuse a change that would leave the organization without an owner. Runs inside the write
+/// transaction, which is serialized, so concurrent demotions cannot both pass.
+pub(crate) async fn ensure_not_last_owner(
+    tx: &mut Tx,
+    org: &OrgId,
+    user: &User,
+    action: &str,
+) -> Result<()> {
+    if user.role == OrgBaseRole::Owner && owner_count(tx, org).await? <= 1 {
+        return Err(DomainError::conflict(
+            ConflictKind::LastOwner,
+            format!(
+                "Cannot {action} {}: they are the organization's last owner. Make another member an owner first.",
+                user.id
+            ),
+            Some("user_id"),
+        ));
+    }
+    Ok(())
+}
+
+/// Change a member's base role, keeping at least one owner.
+pub(crate) async fn set_base_role(
+    tx: &mut Tx,
+    org: &OrgId,
+    user: &User,
+    role: OrgBaseRole,
+) -> Result<bool> {
+    if user.role == role {
+        return Ok(false);
+    }
+    if role == OrgBaseRole::Reader {
+        ensure_not_last_owner(tx, org, user, "demote").await?;
+    }
+    sqlx::query("UPDATE users SET role = $1 WHERE org_id = $2 AND id = $3")
+        .bind(role.as_str())
+        .bind(org.as_str())
+        .bind(user.id.as_str())
+        .execute(&mut **tx)
+        .await
+        .db()?;
+    Ok(true)
+}
+
+pub(crate) async fn list(
+    store: &PgStore,
+    org: &OrgId,
+    emails: &[String],
+    page: &PageRequest,
+) -> Result<Page<User>> {
+    let mut qb: QueryBuilder<Postgres> =
+        QueryBuilder::new(format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = "));
+    qb.push_bind(org.as_str());
+    push_in(&mut qb, "email_norm", emails);
+    let reversed = push_keyset(&mut qb, "id", page);
+    let rows: Vec<UserRow> = qb.build_query_as().fetch_all(&store.reader).await.db()?;
+    Ok(finish_page(
+        rows.into_iter().map(User::from).collect(),
+        page,
+        reversed,
+    ))
+}
+
+pub(crate) async fn update(
+    store: &PgStore,
+    actor: &Actor,
+    user_id: &UserId,
+    change: UserChange,
+) -> Result<User> {
+    let org = &actor.org_id;
+    let mut tx = store.begin_in(org).await?;
+    let user = get(&mut *tx, org, user_id).await?;
+    let mut changes = serde_json::Map::new();
+
+    if let Some(role) = change.base_role {
+        set_base_role(&mut tx, org, &user, role).await?;
+        changes.insert("role".into(), json!(role.as_str()));
+    }
+    if let Some(role_id) = &change.assign_custom_role {
+        let role = super::roles::resolve_custom(&mut tx, org, role_id).await?;
+        if role.project_id.is_some() {
+            return Err(super::roles::scope_mismatch_org(&role.id));
+        }
+        super::roles::insert_assignment(store, &mut tx, actor, user_id, &role, None).await?;
+        changes.insert("role_id".into(), json!(role_id.as_str()));
+    }
+    if let Some(persona) = &change.developer_persona {
+        sqlx::query("UPDATE users SET developer_persona = $1 WHERE org_id = $2 AND id = $3")
+            .bind(persona)
+            .bind(org.as_str())
+            .bind(user_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        changes.insert("developer_persona".into(), json!(persona));
+    }
+    if let Some(level) = &change.technical_level {
+        sqlx::query("UPDATE users SET technical_level = $1 WHERE org_id = $2 AND id = $3")
+            .bind(level)
+            .bind(org.as_str())
+            .bind(user_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        changes.insert("technical_level".into(), json!(level));
+    }
+    if !changes.is_empty() {
+        store
+            .audit(
+                &mut tx,
+                actor,
+                NewAuditEvent::new(
+                    kind::USER_UPDATED,
+                    user_id.as_str(),
+                    json!({ "id": user_id, "changes_requested": changes }),
+                ),
+            )
+            .await?;
+    }
+    let updated = get(&mut *tx, org, user_id).await?;
+    tx.commit().await.db()?;
+    Ok(updated)
+}
+
+pub(crate) async fn remove(store: &PgStore, actor: &Actor, user_id: &UserId) -> Result<()> {
+    let org = &actor.org_id;
+    let mut tx = store.begin_in(org).await?;
+    let user = get(&mut *tx, org, user_id).await?;
+    ensure_not_last_owner(&mut tx, org, &user, "remove").await?;
+
+    // Revoke the keys they own, each with its own audit event.
+    let key_ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM admin_api_keys WHERE org_id = $1 AND owner_user_id = $2",
+    )
+    .bind(org.as_str())
+    .bind(user_id.as_str())
+    .fetch_all(&mut *tx)
+    .await
+    .db()?;
+    for key_id in &key_ids {
+        store
+            .audit(
+                &mut tx,
+                actor,
+                NewAuditEvent::new(
+                    kind::API_KEY_DELETED,
+                    key_id.as_str(),
+                    json!({ "id": key_id }),
+                ),
+            )
+            .await?;
+    }
+    sqlx::query("DELETE FROM admin_api_keys WHERE org_id = $1 AND owner_user_id = $2")
+        .bind(org.as_str())
+        .bind(user_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    sqlx::query("DELETE FROM role_assignments WHERE org_id = $1 AND principal_type = 'user' AND principal_id = $2")
+        .bind(org.as_str())
+        .bind(user_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    sqlx::query("DELETE FROM project_users WHERE org_id = $1 AND user_id = $2")
+        .bind(org.as_str())
+        .bind(user_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    sqlx::query("DELETE FROM users WHERE org_id = $1 AND id = $2")
+        .bind(org.as_str())
+        .bind(user_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    store
+        .audit(
+            &mut tx,
+            actor,
+            NewAuditEvent::new(
+                kind::USER_DELETED,
+                user_id.as_str(),
+                json!({ "id": user_id }),
+            ),
+        )
+        .await?;
+    tx.commit().await.db()?;
+    Ok(())
+}
+
+pub(crate) async fn bootstrap_if_empty(
+    store: &PgStore,
+    request: BootstrapRequest,
+) -> Result<Option<Bootstrapped>> {
+    let mut tx = store.begin_bootstrap().await?;
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
+        .fetch_one(&mut *tx)
+        .await
+        .db()?;
+    if existing > 0 {
+        return Ok(None);
+    }
+    let now = store.now();
+    let org_id = OrgId::generate(store.millis());
+    let owner_id = UserId::generate(store.millis());
+    let project_id = ProjectId::generate(store.millis());
+    let key_id = AdminKeyId::generate(store.millis());
+
+    sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(org_id.as_str())
+        .bind(&request.organization_name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    let owner = User {
+        id: owner_id.clone(),
+        email: request.owner_email.clone(),
+        name: request.owner_name.clone(),
+        role: OrgBaseRole::Owner,
+        added_at: now,
+        developer_persona: None,
+        technical_level: None,
+    };
+    insert(&mut tx, &org_id, &owner).await?;
+    sqlx::query("INSERT INTO projects (org_id, id, name, created_at, is_default) VALUES ($1, $2, 'Default Project', $3, TRUE)")
+        .bind(org_id.as_str())
+        .bind(project_id.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    sqlx::query("INSERT INTO project_users (org_id, project_id, user_id, role, added_at) VALUES ($1, $2, $3, 'owner', $4)")
+        .bind(org_id.as_str())
+        .bind(project_id.as_str())
+        .bind(owner_id.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    sqlx::query(
+        "INSERT INTO admin_api_keys (org_id, id, name, secret_hash, redacted_value, owner_user_id, created_at) \
+         VALUES ($1, $2, 'Initial admin key', $3, $4, $5, $6)",
+    )
+    .bind(org_id.as_str())
+    .bind(key_id.as_str())
+    .bind(secret::hash_secret(&request.admin_key_secret))
+    .bind(secret::redact(&request.admin_key_secret))
+    .bind(owner_id.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    tx.commit().await.db()?;
+    Ok(Some(Bootstrapped {
+        org_id,
+        owner_id,
+        default_project_id: project_id,
+        admin_key_id: key_id,
+    }))
+}

@@ -1,0 +1,265 @@
+//! Rows as both backends read them, and their conversion into domain models. The column lists
+//! are plain SQL shared by both dialects; `sqlx::FromRow` decodes them from either database.
+
+use orgadmin_core::audit::{AuditActor, AuditEvent};
+use orgadmin_core::email::Email;
+use orgadmin_core::id::*;
+use orgadmin_core::model::{AdminKey, Invite, InviteProject, KeyOwner, Project, ProjectUser, User};
+use orgadmin_core::permission::PermissionSet;
+use orgadmin_core::role::{OrgBaseRole, ProjectBaseRole, ResourceType, Role};
+use serde::{Deserialize, Serialize};
+
+pub(crate) fn permissions_json(set: PermissionSet) -> String {
+    serde_json::to_string(&set.names()).unwrap_or_else(|_| "[]".into())
+}
+
+pub(crate) fn permissions_from_json(raw: &str) -> PermissionSet {
+    let names: Vec<String> = serde_json::from_str(raw).unwrap_or_default();
+    PermissionSet::from_stored_names(&names)
+}
+
+pub(crate) const USER_COLUMNS: &str =
+    "id, email, name, role, added_at, developer_persona, technical_level";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    pub(crate) id: String,
+    pub(crate) email: String,
+    pub(crate) name: Option<String>,
+    pub(crate) role: String,
+    pub(crate) added_at: i64,
+    pub(crate) developer_persona: Option<String>,
+    pub(crate) technical_level: Option<String>,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            id: UserId::from_raw(r.id),
+            email: Email::from_stored(r.email),
+            name: r.name,
+            role: OrgBaseRole::from_stored(&r.role),
+            added_at: r.added_at,
+            developer_persona: r.developer_persona,
+            technical_level: r.technical_level,
+        }
+    }
+}
+
+pub(crate) const PROJECT_COLUMNS: &str =
+    "id, name, created_at, archived_at, is_default, external_key_id, residency";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ProjectRow {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) created_at: i64,
+    pub(crate) archived_at: Option<i64>,
+    pub(crate) is_default: bool,
+    pub(crate) external_key_id: Option<String>,
+    pub(crate) residency: Option<String>,
+}
+
+impl From<ProjectRow> for Project {
+    fn from(r: ProjectRow) -> Self {
+        Project {
+            id: ProjectId::from_raw(r.id),
+            name: r.name,
+            created_at: r.created_at,
+            archived_at: r.archived_at,
+            is_default: r.is_default,
+            external_key_id: r.external_key_id,
+            residency: r.residency,
+        }
+    }
+}
+
+pub(crate) const MEMBER_COLUMNS: &str = "pu.user_id, u.email, u.name, pu.role, pu.added_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MemberRow {
+    pub(crate) user_id: String,
+    pub(crate) email: String,
+    pub(crate) name: Option<String>,
+    pub(crate) role: String,
+    pub(crate) added_at: i64,
+}
+
+impl From<MemberRow> for ProjectUser {
+    fn from(r: MemberRow) -> Self {
+        ProjectUser {
+            user_id: UserId::from_raw(r.user_id),
+            email: Email::from_stored(r.email),
+            name: r.name,
+            role: ProjectBaseRole::from_stored(&r.role),
+            added_at: r.added_at,
+        }
+    }
+}
+
+pub(crate) const ROLE_COLUMNS: &str =
+    "id, project_id, name, description, permissions, created_at, updated_at, created_by";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RoleRow {
+    pub(crate) id: String,
+    pub(crate) project_id: Option<String>,
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) permissions: String,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+    pub(crate) created_by: Option<String>,
+}
+
+impl From<RoleRow> for Role {
+    fn from(r: RoleRow) -> Self {
+        Role {
+            id: r.id,
+            resource_type: if r.project_id.is_some() {
+                ResourceType::Project
+            } else {
+                ResourceType::Organization
+            },
+            project_id: r.project_id.map(ProjectId::from_raw),
+            name: r.name,
+            description: r.description,
+            permissions: permissions_from_json(&r.permissions),
+            predefined: false,
+            created_at: Some(r.created_at),
+            updated_at: Some(r.updated_at),
+            created_by: r.created_by.map(UserId::from_raw),
+        }
+    }
+}
+
+pub(crate) const INVITE_COLUMNS: &str =
+    "id, email, role, created_at, expires_at, accepted_at, projects";
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct StoredProject {
+    pub(crate) id: String,
+    pub(crate) role: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct InviteRow {
+    pub(crate) id: String,
+    pub(crate) email: String,
+    pub(crate) role: String,
+    pub(crate) created_at: i64,
+    pub(crate) expires_at: i64,
+    pub(crate) accepted_at: Option<i64>,
+    pub(crate) projects: String,
+}
+
+impl From<InviteRow> for Invite {
+    fn from(r: InviteRow) -> Self {
+        let stored: Vec<StoredProject> = serde_json::from_str(&r.projects).unwrap_or_default();
+        Invite {
+            id: InviteId::from_raw(r.id),
+            email: Email::from_stored(r.email),
+            role: OrgBaseRole::from_stored(&r.role),
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            accepted_at: r.accepted_at,
+            projects: stored
+                .into_iter()
+                .map(|p| InviteProject {
+                    project_id: ProjectId::from_raw(p.id),
+                    role: ProjectBaseRole::from_stored(&p.role),
+                })
+                .collect(),
+        }
+    }
+}
+
+pub(crate) const KEY_COLUMNS: &str =
+    "k.id, k.name, k.redacted_value, k.created_at, k.expires_at, k.last_used_at, k.scopes, \
+     u.id AS owner_id, u.name AS owner_name, u.added_at AS owner_added_at, u.role AS owner_role";
+
+pub(crate) const KEY_FROM: &str =
+    "admin_api_keys k JOIN users u ON u.org_id = k.org_id AND u.id = k.owner_user_id";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct KeyRow {
+    pub(crate) id: String,
+    pub(crate) name: Option<String>,
+    pub(crate) redacted_value: String,
+    pub(crate) created_at: i64,
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) last_used_at: Option<i64>,
+    pub(crate) scopes: Option<String>,
+    pub(crate) owner_id: String,
+    pub(crate) owner_name: Option<String>,
+    pub(crate) owner_added_at: i64,
+    pub(crate) owner_role: String,
+}
+
+impl From<KeyRow> for AdminKey {
+    fn from(r: KeyRow) -> Self {
+        AdminKey {
+            id: AdminKeyId::from_raw(r.id),
+            name: r.name,
+            redacted_value: r.redacted_value,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            last_used_at: r.last_used_at,
+            owner: KeyOwner {
+                id: UserId::from_raw(r.owner_id),
+                name: r.owner_name,
+                added_at: r.owner_added_at,
+                role: OrgBaseRole::from_stored(&r.owner_role),
+            },
+            scopes: r.scopes.as_deref().map(permissions_from_json),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuthRow {
+    pub(crate) org_id: String,
+    pub(crate) id: String,
+    pub(crate) secret_hash: String,
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) last_used_at: Option<i64>,
+    pub(crate) scopes: Option<String>,
+    pub(crate) user_id: String,
+    pub(crate) email: String,
+    pub(crate) role: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    pub(crate) id: String,
+    pub(crate) r#type: String,
+    pub(crate) effective_at: i64,
+    pub(crate) actor_key_id: Option<String>,
+    pub(crate) actor_user_id: Option<String>,
+    pub(crate) actor_email: Option<String>,
+    pub(crate) project_id: Option<String>,
+    pub(crate) project_name: Option<String>,
+    pub(crate) details: String,
+}
+
+impl From<AuditRow> for AuditEvent {
+    fn from(r: AuditRow) -> Self {
+        AuditEvent {
+            id: AuditLogId::from_raw(r.id),
+            kind: r.r#type,
+            effective_at: r.effective_at,
+            actor: match (r.actor_key_id, r.actor_user_id) {
+                (Some(key_id), Some(user_id)) => Some(AuditActor {
+                    key_id,
+                    user_id,
+                    user_email: r.actor_email.unwrap_or_default(),
+                }),
+                _ => None,
+            },
+            project: r
+                .project_id
+                .map(|p| (ProjectId::from_raw(p), r.project_name)),
+            details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
