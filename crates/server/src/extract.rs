@@ -3,7 +3,7 @@
 //! (`emails[]=a` as the SDKs send it, and `emails=a&emails=b`).
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use orgadmin_core::page::{PageRequest, SortOrder};
@@ -46,14 +46,53 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     } else {
         bytes
     };
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| json_error(".", &e))?;
+    if let Some(path) = path_of_nul(&value, String::new()) {
+        return Err(nul_error(&path));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         json_error(&path, &inner)
-    })?;
-    de.end().map_err(|e| json_error(".", &e))?;
-    Ok(value)
+    })
+}
+
+/// The path of the first string (or object key) holding a NUL character. No stored value may
+/// hold one (PostgreSQL text cannot), so such input is refused at the door, on every backend.
+fn path_of_nul(value: &serde_json::Value, here: String) -> Option<String> {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if here.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{here}.{key}")
+        }
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => {
+            Some(if here.is_empty() { ".".into() } else { here })
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| path_of_nul(v, format!("{here}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(join(&k.replace('\0', "\\0")))
+            } else {
+                path_of_nul(v, join(k))
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn nul_error(param: &str) -> ApiError {
+    ApiError::invalid(
+        Some(param),
+        format!("'{param}' must not contain NUL characters."),
+    )
 }
 
 fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
@@ -86,6 +125,18 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // An ID holding a NUL character was never issued: it names nothing.
+        if let Ok(raw) = RawPathParams::from_request_parts(parts, state).await {
+            if let Some((name, value)) = raw.iter().find(|(_, v)| v.contains('\0')) {
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "invalid_request_error",
+                    Some("not_found"),
+                    Some(name),
+                    format!("No object found with id '{}'.", value.replace('\0', "\\0")),
+                ));
+            }
+        }
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(ApiPath(value)),
             Err(rejection) => Err(ApiError::new(
@@ -108,7 +159,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Query::parse(parts.uri.query().unwrap_or("")))
+        let query = Query::parse(parts.uri.query().unwrap_or(""));
+        if let Some((key, _)) = query
+            .pairs
+            .iter()
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(nul_error(&key.replace('\0', "\\0")));
+        }
+        Ok(query)
     }
 }
 

@@ -1,5 +1,7 @@
-//! Concurrency: many clients at once against a real server on a SQLite *file* (so the read-only
-//! pool and the single writer connection are separate connections, as in production).
+//! Concurrency: many clients at once against a real server on a persistent database of the
+//! backend `ORGADMIN_TEST_BACKEND` selects: a SQLite *file* (so the read-only pool and the single
+//! writer connection are separate connections, as in production) or a PostgreSQL database of its
+//! own.
 //!
 //! Each test checks the rules of SPEC §3 and the pagination guarantees of §4 while requests race,
 //! and that no request ever answers 5xx. Run with
@@ -16,6 +18,11 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
+
+#[path = "common/database.rs"]
+mod database;
+
+use database::TestDatabase;
 
 // ---------------------------------------------------------------------------------------------
 // Harness
@@ -65,7 +72,8 @@ struct Api {
 struct Server {
     api: Api,
     owner_id: String,
-    _dir: tempfile::TempDir,
+    /// Dropped with the server (on PostgreSQL this also ends the server's connections).
+    _database: TestDatabase,
 }
 
 /// Unique emails across the whole test binary.
@@ -79,12 +87,9 @@ fn fresh_email(tag: &str) -> String {
 }
 
 async fn start_server(stats: Arc<Stats>) -> Server {
-    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::persistent().await;
     let key = format!("sk-admin-{}", "a".repeat(40));
-    let mut config = orgadmin_server::ServeConfig::new(
-        "127.0.0.1:0",
-        format!("sqlite://{}/db.sqlite", dir.path().display()),
-    );
+    let mut config = orgadmin_server::ServeConfig::new("127.0.0.1:0", database.url());
     config.admin_key = Some(key.clone());
     let app = orgadmin_server::Application::build(config).await.unwrap();
     let port = app.port();
@@ -111,7 +116,7 @@ async fn start_server(stats: Arc<Stats>) -> Server {
     Server {
         api,
         owner_id,
-        _dir: dir,
+        _database: database,
     }
 }
 

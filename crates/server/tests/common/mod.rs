@@ -1,5 +1,10 @@
 //! The test harness: a real orgadmin server started in-process on `127.0.0.1:0` with a fresh
 //! database and a movable clock, and an HTTP client that talks to it over the socket.
+//!
+//! The database is on the backend `ORGADMIN_TEST_BACKEND` selects (`sqlite`, the default, or
+//! `postgres`); see [`database`].
+
+pub mod database;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +16,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+pub use database::TestDatabase;
 
 /// The operator-chosen key (`ORGADMIN_ADMIN_KEY`) every test server starts with.
 pub fn owner_key() -> String {
@@ -33,20 +40,27 @@ pub struct TestServer {
     client: Option<reqwest::Client>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// The database of a server made by [`start`](Self::start), dropped after the server
+    /// (declared last, so dropped last).
+    database: Option<TestDatabase>,
 }
 
 impl TestServer {
-    /// A server on a fresh in-memory database.
+    /// A server on a fresh database of its own (in memory on SQLite), dropped with the server.
     pub async fn start() -> Self {
-        Self::start_on(
-            "sqlite::memory:",
+        let database = TestDatabase::ephemeral().await;
+        let mut server = Self::start_on(
+            database.url(),
             Some(&owner_key()),
             Arc::new(OffsetClock::default()),
         )
-        .await
+        .await;
+        server.database = Some(database);
+        server
     }
 
-    /// A server on `database_url`, with `admin_key` as `ORGADMIN_ADMIN_KEY` (if any) and `clock`.
+    /// A server on `database_url` (usually a [`TestDatabase::persistent`] the test keeps), with
+    /// `admin_key` as `ORGADMIN_ADMIN_KEY` (if any) and `clock`.
     pub async fn start_on(
         database_url: &str,
         admin_key: Option<&str>,
@@ -80,6 +94,7 @@ impl TestServer {
             client: Some(reqwest::Client::new()),
             shutdown: Some(tx),
             task: Some(task),
+            database: None,
         }
     }
 

@@ -10,16 +10,16 @@ use orgadmin_core::role::OrgBaseRole;
 use orgadmin_core::secret::constant_time_eq;
 use orgadmin_core::{DomainError, Result};
 use serde_json::json;
-use sqlx::{PgExecutor, Postgres, QueryBuilder};
+use sqlx::QueryBuilder;
 
-use super::{finish_page, push_keyset, roles, DbResult, PgStore};
+use super::{finish_page, push_keyset, roles, Backend, Db, DbResult};
 use crate::rows::*;
 
 /// `last_used_at` is refreshed at most this often, so authentication rarely writes.
 const LAST_USED_GRANULARITY_SECONDS: i64 = 60;
 
 pub(crate) async fn get<'e>(
-    db: impl PgExecutor<'e>,
+    db: impl sqlx::Executor<'e, Database = Db>,
     org: &OrgId,
     key: &AdminKeyId,
 ) -> Result<AdminKey> {
@@ -36,11 +36,11 @@ pub(crate) async fn get<'e>(
 }
 
 pub(crate) async fn list(
-    store: &PgStore,
+    store: &Backend,
     org: &OrgId,
     page: &PageRequest,
 ) -> Result<Page<AdminKey>> {
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
         "SELECT {KEY_COLUMNS} FROM {KEY_FROM} WHERE k.org_id = "
     ));
     qb.push_bind(org.as_str());
@@ -53,7 +53,7 @@ pub(crate) async fn list(
     ))
 }
 
-pub(crate) async fn create(store: &PgStore, actor: &Actor, new: NewAdminKey) -> Result<AdminKey> {
+pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewAdminKey) -> Result<AdminKey> {
     let org = &actor.org_id;
     let id = AdminKeyId::generate(store.millis());
     let now = store.now();
@@ -90,7 +90,7 @@ pub(crate) async fn create(store: &PgStore, actor: &Actor, new: NewAdminKey) -> 
     Ok(key)
 }
 
-pub(crate) async fn delete(store: &PgStore, actor: &Actor, key: &AdminKeyId) -> Result<()> {
+pub(crate) async fn delete(store: &Backend, actor: &Actor, key: &AdminKeyId) -> Result<()> {
     let org = &actor.org_id;
     let mut tx = store.begin_in(org).await?;
     get(&mut *tx, org, key).await?;
@@ -111,7 +111,7 @@ pub(crate) async fn delete(store: &PgStore, actor: &Actor, key: &AdminKeyId) -> 
     Ok(())
 }
 
-pub(crate) async fn authenticate(store: &PgStore, secret_hash: &str) -> Result<Option<Actor>> {
+pub(crate) async fn authenticate(store: &Backend, secret_hash: &str) -> Result<Option<Actor>> {
     let mut conn = store.reader.acquire().await.db()?;
     let row: Option<AuthRow> = sqlx::query_as(
         "SELECT k.org_id, k.id, k.secret_hash, k.expires_at, k.last_used_at, k.scopes, u.id AS user_id, u.email, u.role \

@@ -10,18 +10,18 @@ use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::role::ProjectBaseRole;
 use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
-use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
+use sqlx::QueryBuilder;
 
-use super::{finish_page, projects, push_keyset, users, DbResult, SqliteStore};
+use super::{finish_page, projects, push_keyset, users, Backend, Db, DbResult};
 use crate::rows::*;
 
 pub(crate) async fn get<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl sqlx::Executor<'e, Database = Db>,
     org: &OrgId,
     invite: &InviteId,
 ) -> Result<Invite> {
     let row: Option<InviteRow> = sqlx::query_as(&format!(
-        "SELECT {INVITE_COLUMNS} FROM invites WHERE org_id = ? AND id = ?"
+        "SELECT {INVITE_COLUMNS} FROM invites WHERE org_id = $1 AND id = $2"
     ))
     .bind(org.as_str())
     .bind(invite.as_str())
@@ -32,12 +32,8 @@ pub(crate) async fn get<'e>(
         .ok_or_else(|| DomainError::not_found("invite", invite, "invite_id"))
 }
 
-pub(crate) async fn list(
-    store: &SqliteStore,
-    org: &OrgId,
-    page: &PageRequest,
-) -> Result<Page<Invite>> {
-    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+pub(crate) async fn list(store: &Backend, org: &OrgId, page: &PageRequest) -> Result<Page<Invite>> {
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
         "SELECT {INVITE_COLUMNS} FROM invites WHERE org_id = "
     ));
     qb.push_bind(org.as_str());
@@ -50,10 +46,10 @@ pub(crate) async fn list(
     ))
 }
 
-pub(crate) async fn create(store: &SqliteStore, actor: &Actor, new: NewInvite) -> Result<Invite> {
+pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewInvite) -> Result<Invite> {
     let org = &actor.org_id;
     let now = store.now();
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_in(org).await?;
     if users::find_by_email(&mut *tx, org, &new.email)
         .await?
         .is_some()
@@ -65,7 +61,7 @@ pub(crate) async fn create(store: &SqliteStore, actor: &Actor, new: NewInvite) -
         ));
     }
     let pending: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM invites WHERE org_id = ? AND email_norm = ? AND accepted_at IS NULL AND expires_at > ?",
+        "SELECT id FROM invites WHERE org_id = $1 AND email_norm = $2 AND accepted_at IS NULL AND expires_at > $3",
     )
     .bind(org.as_str())
     .bind(new.email.normalized())
@@ -113,7 +109,7 @@ pub(crate) async fn create(store: &SqliteStore, actor: &Actor, new: NewInvite) -
         }
         None => {
             let default: String =
-                sqlx::query_scalar("SELECT id FROM projects WHERE org_id = ? AND is_default = 1")
+                sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND is_default")
                     .bind(org.as_str())
                     .fetch_one(&mut *tx)
                     .await
@@ -134,7 +130,7 @@ pub(crate) async fn create(store: &SqliteStore, actor: &Actor, new: NewInvite) -
 
     let id = InviteId::generate(store.millis());
     sqlx::query(
-        "INSERT INTO invites (org_id, id, email, email_norm, role, created_at, expires_at, projects) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO invites (org_id, id, email, email_norm, role, created_at, expires_at, projects) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(org.as_str())
     .bind(id.as_str())
@@ -158,9 +154,9 @@ pub(crate) async fn create(store: &SqliteStore, actor: &Actor, new: NewInvite) -
     Ok(invite)
 }
 
-pub(crate) async fn delete(store: &SqliteStore, actor: &Actor, invite_id: &InviteId) -> Result<()> {
+pub(crate) async fn delete(store: &Backend, actor: &Actor, invite_id: &InviteId) -> Result<()> {
     let org = &actor.org_id;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_in(org).await?;
     let invite = get(&mut *tx, org, invite_id).await?;
     if invite.status(store.now()) == InviteStatus::Accepted {
         return Err(DomainError::conflict(
@@ -169,7 +165,7 @@ pub(crate) async fn delete(store: &SqliteStore, actor: &Actor, invite_id: &Invit
             Some("invite_id"),
         ));
     }
-    sqlx::query("DELETE FROM invites WHERE org_id = ? AND id = ?")
+    sqlx::query("DELETE FROM invites WHERE org_id = $1 AND id = $2")
         .bind(org.as_str())
         .bind(invite_id.as_str())
         .execute(&mut *tx)
@@ -191,14 +187,14 @@ pub(crate) async fn delete(store: &SqliteStore, actor: &Actor, invite_id: &Invit
 }
 
 pub(crate) async fn accept(
-    store: &SqliteStore,
+    store: &Backend,
     actor: &Actor,
     invite_id: &InviteId,
     name: Option<String>,
 ) -> Result<User> {
     let org = &actor.org_id;
     let now = store.now();
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_in(org).await?;
     let invite = get(&mut *tx, org, invite_id).await?;
     let status = invite.status(now);
     if status != InviteStatus::Pending {
@@ -241,7 +237,7 @@ pub(crate) async fn accept(
             _ => {}
         }
     }
-    sqlx::query("UPDATE invites SET accepted_at = ? WHERE org_id = ? AND id = ?")
+    sqlx::query("UPDATE invites SET accepted_at = $1 WHERE org_id = $2 AND id = $3")
         .bind(now)
         .bind(org.as_str())
         .bind(invite_id.as_str())

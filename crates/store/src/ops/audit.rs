@@ -4,18 +4,18 @@ use orgadmin_core::audit::{AuditEvent, AuditFilter};
 use orgadmin_core::id::*;
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::Result;
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::QueryBuilder;
 
-use super::{finish_page, push_in, push_keyset, DbResult, PgStore};
+use super::{finish_page, push_in, push_keyset, Backend, Db, DbResult};
 use crate::rows::*;
 
 pub(crate) async fn list(
-    store: &PgStore,
+    store: &Backend,
     org: &OrgId,
     filter: &AuditFilter,
     page: &PageRequest,
 ) -> Result<Page<AuditEvent>> {
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new(
         "SELECT a.id, a.type, a.effective_at, a.actor_key_id, a.actor_user_id, a.actor_email, a.project_id, \
          p.name AS project_name, a.details \
          FROM audit_logs a LEFT JOIN projects p ON p.org_id = a.org_id AND p.id = a.project_id \

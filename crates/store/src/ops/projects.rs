@@ -8,13 +8,15 @@ use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::role::ProjectBaseRole;
 use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
-use sqlx::{PgExecutor, Postgres, QueryBuilder};
+use sqlx::QueryBuilder;
 
-use super::{finish_page, is_unique_violation, push_keyset, roles, users, DbResult, PgStore, Tx};
+use super::{
+    finish_page, is_unique_violation, push_keyset, roles, users, Backend, Db, DbResult, Tx,
+};
 use crate::rows::*;
 
 pub(crate) async fn get<'e>(
-    db: impl PgExecutor<'e>,
+    db: impl sqlx::Executor<'e, Database = Db>,
     org: &OrgId,
     project: &ProjectId,
 ) -> Result<Project> {
@@ -46,7 +48,7 @@ pub(crate) fn ensure_active(project: &Project) -> Result<()> {
 }
 
 pub(crate) async fn find_member<'e>(
-    db: impl PgExecutor<'e>,
+    db: impl sqlx::Executor<'e, Database = Db>,
     org: &OrgId,
     project: &ProjectId,
     user: &UserId,
@@ -122,12 +124,12 @@ pub(crate) async fn insert_member(
 }
 
 pub(crate) async fn list(
-    store: &PgStore,
+    store: &Backend,
     org: &OrgId,
     include_archived: bool,
     page: &PageRequest,
 ) -> Result<Page<Project>> {
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
         "SELECT {PROJECT_COLUMNS} FROM projects WHERE org_id = "
     ));
     qb.push_bind(org.as_str());
@@ -143,7 +145,7 @@ pub(crate) async fn list(
     ))
 }
 
-pub(crate) async fn create(store: &PgStore, actor: &Actor, new: NewProject) -> Result<Project> {
+pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewProject) -> Result<Project> {
     let org = &actor.org_id;
     let id = ProjectId::generate(store.millis());
     let mut tx = store.begin_in(org).await?;
@@ -170,7 +172,7 @@ pub(crate) async fn create(store: &PgStore, actor: &Actor, new: NewProject) -> R
 }
 
 pub(crate) async fn update(
-    store: &PgStore,
+    store: &Backend,
     actor: &Actor,
     project_id: &ProjectId,
     change: ProjectChange,
@@ -221,7 +223,7 @@ pub(crate) async fn update(
 }
 
 pub(crate) async fn archive(
-    store: &PgStore,
+    store: &Backend,
     actor: &Actor,
     project_id: &ProjectId,
 ) -> Result<Project> {
@@ -258,14 +260,14 @@ pub(crate) async fn archive(
 }
 
 pub(crate) async fn list_users(
-    store: &PgStore,
+    store: &Backend,
     org: &OrgId,
     project: &ProjectId,
     page: &PageRequest,
 ) -> Result<Page<ProjectUser>> {
     let mut conn = store.reader.acquire().await.db()?;
     get(&mut *conn, org, project).await?;
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
         "SELECT {MEMBER_COLUMNS} FROM project_users pu JOIN users u ON u.org_id = pu.org_id AND u.id = pu.user_id \
          WHERE pu.org_id = "
     ));
@@ -282,7 +284,7 @@ pub(crate) async fn list_users(
 }
 
 pub(crate) async fn get_user(
-    store: &PgStore,
+    store: &Backend,
     org: &OrgId,
     project: &ProjectId,
     user: &UserId,
@@ -295,7 +297,7 @@ pub(crate) async fn get_user(
 }
 
 pub(crate) async fn add_user(
-    store: &PgStore,
+    store: &Backend,
     actor: &Actor,
     project_id: &ProjectId,
     who: &MemberRef,
@@ -349,7 +351,7 @@ pub(crate) async fn add_user(
 }
 
 pub(crate) async fn update_user(
-    store: &PgStore,
+    store: &Backend,
     actor: &Actor,
     project_id: &ProjectId,
     user: &UserId,
@@ -380,7 +382,7 @@ pub(crate) async fn update_user(
 }
 
 pub(crate) async fn remove_user(
-    store: &PgStore,
+    store: &Backend,
     actor: &Actor,
     project_id: &ProjectId,
     user: &UserId,

@@ -14,9 +14,9 @@ use orgadmin_core::role::{
 use orgadmin_core::store::{NewRole, RoleChange};
 use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor, SqlitePool};
+use sqlx::QueryBuilder;
 
-use super::{projects, users, DbResult, SqliteStore, Tx};
+use super::{projects, users, Backend, Conn, Db, DbResult, Pool, Tx};
 use crate::rows::*;
 
 fn scope_key(scope: &RoleScope) -> &str {
@@ -46,12 +46,12 @@ fn scope_mismatch_project(
 }
 
 async fn find_custom<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl sqlx::Executor<'e, Database = Db>,
     org: &OrgId,
     id: &RoleId,
 ) -> Result<Option<Role>> {
     let row: Option<RoleRow> = sqlx::query_as(&format!(
-        "SELECT {ROLE_COLUMNS} FROM roles WHERE org_id = ? AND id = ?"
+        "SELECT {ROLE_COLUMNS} FROM roles WHERE org_id = $1 AND id = $2"
     ))
     .bind(org.as_str())
     .bind(id.as_str())
@@ -77,7 +77,7 @@ enum Resolved {
 /// Resolve `role` for use in `project` (or the organization when `None`), refusing a role of the
 /// wrong scope with 400 `role_id`.
 async fn resolve_in_context<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl sqlx::Executor<'e, Database = Db>,
     org: &OrgId,
     project: Option<&ProjectId>,
     role: &RoleRef,
@@ -123,14 +123,14 @@ async fn resolve_in_context<'e>(
 
 /// The union of the permissions of the custom roles `user` holds in a scope.
 pub(crate) async fn custom_permissions<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl sqlx::Executor<'e, Database = Db>,
     org: &OrgId,
     scope_key: &str,
     user: &UserId,
 ) -> Result<PermissionSet> {
     let rows: Vec<String> = sqlx::query_scalar(
         "SELECT r.permissions FROM role_assignments a JOIN roles r ON r.org_id = a.org_id AND r.id = a.role_id \
-         WHERE a.org_id = ? AND a.principal_type = 'user' AND a.principal_id = ? AND a.scope_key = ?",
+         WHERE a.org_id = $1 AND a.principal_type = 'user' AND a.principal_id = $2 AND a.scope_key = $3",
     )
     .bind(org.as_str())
     .bind(user.as_str())
@@ -144,14 +144,14 @@ pub(crate) async fn custom_permissions<'e>(
 }
 
 pub(crate) async fn project_permissions(
-    pool: &SqlitePool,
+    pool: &Pool,
     org: &OrgId,
     project: &ProjectId,
     user: &UserId,
 ) -> Result<PermissionSet> {
     let base: Option<String> = sqlx::query_scalar(
         "SELECT pu.role FROM project_users pu JOIN projects p ON p.org_id = pu.org_id AND p.id = pu.project_id \
-         WHERE pu.org_id = ? AND pu.project_id = ? AND pu.user_id = ?",
+         WHERE pu.org_id = $1 AND pu.project_id = $2 AND pu.user_id = $3",
     )
     .bind(org.as_str())
     .bind(project.as_str())
@@ -171,12 +171,12 @@ pub(crate) async fn project_permissions(
 
 /// Custom roles of a scope, keyset-paginated on ID, fetched one beyond the limit.
 async fn custom_roles_page(
-    store: &SqliteStore,
+    store: &Backend,
     org: &OrgId,
     scope: &RoleScope,
     page: &PageRequest,
 ) -> Result<Vec<Role>> {
-    let mut qb: QueryBuilder<Sqlite> =
+    let mut qb: QueryBuilder<Db> =
         QueryBuilder::new(format!("SELECT {ROLE_COLUMNS} FROM roles WHERE org_id = "));
     qb.push_bind(org.as_str());
     qb.push(" AND scope_key = ");
@@ -187,7 +187,7 @@ async fn custom_roles_page(
 }
 
 /// Keyset condition for `next`-cursor lists (no `before`).
-fn push_cursor(qb: &mut QueryBuilder<'_, Sqlite>, column: &str, page: &PageRequest) {
+fn push_cursor(qb: &mut QueryBuilder<'_, Db>, column: &str, page: &PageRequest) {
     let desc = page.order == SortOrder::Desc;
     if let Some(after) = &page.after {
         qb.push(format!(" AND {column} {} ", if desc { "<" } else { ">" }));
@@ -222,7 +222,7 @@ fn predefined_for(scope: &RoleScope) -> Vec<Role> {
 }
 
 async fn ensure_scope_exists<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl sqlx::Executor<'e, Database = Db>,
     org: &OrgId,
     scope: &RoleScope,
 ) -> Result<()> {
@@ -233,7 +233,7 @@ async fn ensure_scope_exists<'e>(
 }
 
 pub(crate) async fn list(
-    store: &SqliteStore,
+    store: &Backend,
     org: &OrgId,
     scope: &RoleScope,
     page: &PageRequest,
@@ -246,7 +246,7 @@ pub(crate) async fn list(
 }
 
 pub(crate) async fn get(
-    store: &SqliteStore,
+    store: &Backend,
     org: &OrgId,
     scope: &RoleScope,
     role: &RoleRef,
@@ -291,7 +291,7 @@ async fn ensure_name_free(
     except: Option<&str>,
 ) -> Result<()> {
     let clash: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM roles WHERE org_id = ? AND scope_key = ? AND name_norm = ?",
+        "SELECT id FROM roles WHERE org_id = $1 AND scope_key = $2 AND name_norm = $3",
     )
     .bind(org.as_str())
     .bind(scope_key(scope))
@@ -318,21 +318,21 @@ async fn ensure_project_writable(tx: &mut Tx, org: &OrgId, scope: &RoleScope) ->
 }
 
 pub(crate) async fn create(
-    store: &SqliteStore,
+    store: &Backend,
     actor: &Actor,
     scope: &RoleScope,
     new: NewRole,
 ) -> Result<Role> {
     check_permissions_fit(new.permissions, scope.resource_type())?;
     let org = &actor.org_id;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_in(org).await?;
     ensure_project_writable(&mut tx, org, scope).await?;
     ensure_name_free(&mut tx, org, scope, new.name.as_str(), None).await?;
     let id = RoleId::generate(store.millis());
     let now = store.now();
     sqlx::query(
         "INSERT INTO roles (org_id, id, project_id, scope_key, name, name_norm, description, permissions, created_at, updated_at, created_by) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(org.as_str())
     .bind(id.as_str())
@@ -396,14 +396,14 @@ async fn custom_in_scope(
 }
 
 pub(crate) async fn update(
-    store: &SqliteStore,
+    store: &Backend,
     actor: &Actor,
     scope: &RoleScope,
     role: &RoleRef,
     change: RoleChange,
 ) -> Result<Role> {
     let org = &actor.org_id;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_in(org).await?;
     if let RoleScope::Project(p) = scope {
         projects::get(&mut *tx, org, p).await?;
     }
@@ -434,9 +434,9 @@ pub(crate) async fn update(
         changes.insert("description".into(), json!(description));
     }
     sqlx::query(
-        "UPDATE roles SET name = COALESCE(?, name), name_norm = COALESCE(?, name_norm), \
-         description = COALESCE(?, description), permissions = COALESCE(?, permissions), updated_at = ? \
-         WHERE org_id = ? AND id = ?",
+        "UPDATE roles SET name = COALESCE($1, name), name_norm = COALESCE($2, name_norm), \
+         description = COALESCE($3, description), permissions = COALESCE($4, permissions), updated_at = $5 \
+         WHERE org_id = $6 AND id = $7",
     )
     .bind(change.name.as_ref().map(|n| n.as_str()))
     .bind(change.name.as_ref().map(|n| n.as_str().to_lowercase()))
@@ -463,13 +463,13 @@ pub(crate) async fn update(
 }
 
 pub(crate) async fn delete(
-    store: &SqliteStore,
+    store: &Backend,
     actor: &Actor,
     scope: &RoleScope,
     role: &RoleRef,
 ) -> Result<String> {
     let org = &actor.org_id;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_in(org).await?;
     if let RoleScope::Project(p) = scope {
         projects::get(&mut *tx, org, p).await?;
     }
@@ -477,7 +477,7 @@ pub(crate) async fn delete(
     ensure_project_writable(&mut tx, org, scope).await?;
     // Assignments go with the role (ON DELETE CASCADE); record each removal.
     let holders: Vec<(String, String)> = sqlx::query_as(
-        "SELECT principal_type, principal_id FROM role_assignments WHERE org_id = ? AND role_id = ?",
+        "SELECT principal_type, principal_id FROM role_assignments WHERE org_id = $1 AND role_id = $2",
     )
     .bind(org.as_str())
     .bind(&current.id)
@@ -494,7 +494,7 @@ pub(crate) async fn delete(
         );
         store.audit(&mut tx, actor, event).await?;
     }
-    sqlx::query("DELETE FROM roles WHERE org_id = ? AND id = ?")
+    sqlx::query("DELETE FROM roles WHERE org_id = $1 AND id = $2")
         .bind(org.as_str())
         .bind(&current.id)
         .execute(&mut *tx)
@@ -543,7 +543,7 @@ fn assignment_event(
 
 /// Give `user` the custom `role` (idempotent). Returns whether it was new.
 pub(crate) async fn insert_assignment(
-    store: &SqliteStore,
+    store: &Backend,
     tx: &mut Tx,
     actor: &Actor,
     user: &UserId,
@@ -552,7 +552,7 @@ pub(crate) async fn insert_assignment(
 ) -> Result<bool> {
     let result = sqlx::query(
         "INSERT INTO role_assignments (org_id, principal_type, principal_id, role_id, scope_key, created_at) \
-         VALUES (?, 'user', ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+         VALUES ($1, 'user', $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(actor.org_id.as_str())
     .bind(user.as_str())
@@ -579,7 +579,7 @@ pub(crate) async fn insert_assignment(
 /// The member's base role in the context: organization base role, or project base role (the
 /// user must then be a member of the project).
 async fn base_role_in_context(
-    db: &mut SqliteConnection,
+    db: &mut Conn,
     org: &OrgId,
     project: Option<&ProjectId>,
     user: &UserId,
@@ -608,7 +608,7 @@ fn direct(user: &UserId) -> Vec<AssignmentSource> {
 }
 
 pub(crate) async fn list_user_roles(
-    store: &SqliteStore,
+    store: &Backend,
     org: &OrgId,
     project: Option<&ProjectId>,
     user: &UserId,
@@ -616,7 +616,7 @@ pub(crate) async fn list_user_roles(
 ) -> Result<Page<AssignedRole>> {
     let mut conn = store.reader.acquire().await.db()?;
     let base = base_role_in_context(&mut conn, org, project, user).await?;
-    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new(
         "SELECT r.id, r.project_id, r.name, r.description, r.permissions, r.created_at, r.updated_at, r.created_by \
          FROM role_assignments a JOIN roles r ON r.org_id = a.org_id AND r.id = a.role_id \
          WHERE a.principal_type = 'user' AND a.org_id = ",
@@ -639,7 +639,7 @@ pub(crate) async fn list_user_roles(
 }
 
 pub(crate) async fn get_user_role(
-    store: &SqliteStore,
+    store: &Backend,
     org: &OrgId,
     project: Option<&ProjectId>,
     user: &UserId,
@@ -659,7 +659,7 @@ pub(crate) async fn get_user_role(
         Resolved::Base(_) => Err(not_held()),
         Resolved::Custom(r) => {
             let held: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM role_assignments WHERE org_id = ? AND principal_type = 'user' AND principal_id = ? AND role_id = ?",
+                "SELECT CAST(1 AS BIGINT) FROM role_assignments WHERE org_id = $1 AND principal_type = 'user' AND principal_id = $2 AND role_id = $3",
             )
             .bind(org.as_str())
             .bind(user.as_str())
@@ -677,14 +677,14 @@ pub(crate) async fn get_user_role(
 }
 
 pub(crate) async fn assign_user_role(
-    store: &SqliteStore,
+    store: &Backend,
     actor: &Actor,
     project: Option<&ProjectId>,
     user_id: &UserId,
     role: &RoleRef,
 ) -> Result<(User, Role)> {
     let org = &actor.org_id;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_in(org).await?;
     if let Some(p) = project {
         let proj = projects::get(&mut *tx, org, p).await?;
         projects::ensure_active(&proj)?;
@@ -732,14 +732,14 @@ pub(crate) async fn assign_user_role(
 }
 
 pub(crate) async fn unassign_user_role(
-    store: &SqliteStore,
+    store: &Backend,
     actor: &Actor,
     project: Option<&ProjectId>,
     user_id: &UserId,
     role: &RoleRef,
 ) -> Result<()> {
     let org = &actor.org_id;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_in(org).await?;
     if let Some(p) = project {
         let proj = projects::get(&mut *tx, org, p).await?;
         projects::ensure_active(&proj)?;
@@ -765,7 +765,7 @@ pub(crate) async fn unassign_user_role(
         Resolved::Base(_) => return Err(not_held()),
         Resolved::Custom(r) => {
             let deleted = sqlx::query(
-                "DELETE FROM role_assignments WHERE org_id = ? AND principal_type = 'user' AND principal_id = ? AND role_id = ?",
+                "DELETE FROM role_assignments WHERE org_id = $1 AND principal_type = 'user' AND principal_id = $2 AND role_id = $3",
             )
             .bind(org.as_str())
             .bind(user_id.as_str())
@@ -797,7 +797,7 @@ pub(crate) async fn remove_project_assignments(
     project: &ProjectId,
     user: &UserId,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM role_assignments WHERE org_id = ? AND principal_type = 'user' AND principal_id = ? AND scope_key = ?")
+    sqlx::query("DELETE FROM role_assignments WHERE org_id = $1 AND principal_type = 'user' AND principal_id = $2 AND scope_key = $3")
         .bind(org.as_str())
         .bind(user.as_str())
         .bind(project.as_str())

@@ -11,13 +11,13 @@ use orgadmin_core::secret;
 use orgadmin_core::store::{BootstrapRequest, Bootstrapped};
 use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
-use sqlx::{PgExecutor, Postgres, QueryBuilder};
+use sqlx::QueryBuilder;
 
-use super::{finish_page, push_in, push_keyset, DbResult, PgStore, Tx};
+use super::{finish_page, push_in, push_keyset, Backend, Db, DbResult, Tx};
 use crate::rows::*;
 
 pub(crate) async fn find<'e>(
-    db: impl PgExecutor<'e>,
+    db: impl sqlx::Executor<'e, Database = Db>,
     org: &OrgId,
     user: &UserId,
 ) -> Result<Option<User>> {
@@ -32,14 +32,18 @@ pub(crate) async fn find<'e>(
     Ok(row.map(User::from))
 }
 
-pub(crate) async fn get<'e>(db: impl PgExecutor<'e>, org: &OrgId, user: &UserId) -> Result<User> {
+pub(crate) async fn get<'e>(
+    db: impl sqlx::Executor<'e, Database = Db>,
+    org: &OrgId,
+    user: &UserId,
+) -> Result<User> {
     find(db, org, user)
         .await?
         .ok_or_else(|| DomainError::not_found("user", user, "user_id"))
 }
 
 pub(crate) async fn find_by_email<'e>(
-    db: impl PgExecutor<'e>,
+    db: impl sqlx::Executor<'e, Database = Db>,
     org: &OrgId,
     email: &Email,
 ) -> Result<Option<User>> {
@@ -143,12 +147,12 @@ pub(crate) async fn set_base_role(
 }
 
 pub(crate) async fn list(
-    store: &PgStore,
+    store: &Backend,
     org: &OrgId,
     emails: &[String],
     page: &PageRequest,
 ) -> Result<Page<User>> {
-    let mut qb: QueryBuilder<Postgres> =
+    let mut qb: QueryBuilder<Db> =
         QueryBuilder::new(format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = "));
     qb.push_bind(org.as_str());
     push_in(&mut qb, "email_norm", emails);
@@ -162,7 +166,7 @@ pub(crate) async fn list(
 }
 
 pub(crate) async fn update(
-    store: &PgStore,
+    store: &Backend,
     actor: &Actor,
     user_id: &UserId,
     change: UserChange,
@@ -222,7 +226,7 @@ pub(crate) async fn update(
     Ok(updated)
 }
 
-pub(crate) async fn remove(store: &PgStore, actor: &Actor, user_id: &UserId) -> Result<()> {
+pub(crate) async fn remove(store: &Backend, actor: &Actor, user_id: &UserId) -> Result<()> {
     let org = &actor.org_id;
     let mut tx = store.begin_in(org).await?;
     let user = get(&mut *tx, org, user_id).await?;
@@ -290,7 +294,7 @@ pub(crate) async fn remove(store: &PgStore, actor: &Actor, user_id: &UserId) -> 
 }
 
 pub(crate) async fn bootstrap_if_empty(
-    store: &PgStore,
+    store: &Backend,
     request: BootstrapRequest,
 ) -> Result<Option<Bootstrapped>> {
     let mut tx = store.begin_bootstrap().await?;
