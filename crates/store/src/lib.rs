@@ -1,6 +1,17 @@
 //! Storage backends of orgadmin, behind the [`orgadmin_core::Store`] trait. This is the only
 //! crate that knows SQL. Each backend runs every write in one transaction together with its audit
 //! event and enforces the domain rules there.
+//!
+//! The operations are written once, in `ops/`, against a few names each backend module defines
+//! (`Db`, `Conn`, `Pool`, `Backend`, `Tx`, `begin_in`, `push_in`, …), and compiled into both
+//! backend modules: the rules cannot drift apart between SQLite and PostgreSQL. The SQL in `ops/`
+//! is the dialect both accept (`$N` placeholders, `CAST`, `TRUE`, `ON CONFLICT`); what differs —
+//! connection setup, write serialization, error classification, array binds — lives in
+//! `sqlite/mod.rs` and `postgres/mod.rs`.
+#![expect(
+    clippy::duplicate_mod,
+    reason = "the shared operations in ops/ are compiled once per backend on purpose"
+)]
 
 mod postgres;
 mod rows;
