@@ -1,12 +1,14 @@
-//! The audit log: listing with the filters of the official API.
+//! The audit log: writing events inside each change's transaction, and listing them with the
+//! filters of the official API.
 
-use orgadmin_core::audit::{AuditEvent, AuditFilter};
+use orgadmin_core::actor::Actor;
+use orgadmin_core::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use orgadmin_core::id::*;
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::Result;
 use sqlx::QueryBuilder;
 
-use super::{finish_page, push_in, push_keyset, Backend, Db, DbResult};
+use super::{finish_page, push_in, push_keyset, Backend, Db, DbResult, Tx};
 use crate::rows::*;
 
 pub(crate) async fn list(
@@ -56,4 +58,36 @@ pub(crate) async fn list(
         page,
         reversed,
     ))
+}
+
+impl Backend {
+    /// Write an audit event inside the change's transaction.
+    pub(crate) async fn audit(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        event: NewAuditEvent,
+    ) -> Result<()> {
+        let id = AuditLogId::generate(self.millis());
+        sqlx::query(
+            "INSERT INTO audit_logs (org_id, id, type, effective_at, actor_key_id, actor_user_id, \
+             actor_email, actor_email_norm, project_id, resource_id, details) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(actor.org_id.as_str())
+        .bind(id.as_str())
+        .bind(event.kind)
+        .bind(self.now())
+        .bind(actor.key_id.as_str())
+        .bind(actor.user_id.as_str())
+        .bind(actor.user_email.as_str())
+        .bind(actor.user_email.normalized())
+        .bind(event.project_id.as_ref().map(|p| p.as_str()))
+        .bind(&event.resource_id)
+        .bind(event.details.to_string())
+        .execute(&mut **tx)
+        .await
+        .db()?;
+        Ok(())
+    }
 }

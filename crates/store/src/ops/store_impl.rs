@@ -14,6 +14,16 @@ use orgadmin_core::{Result, Store};
 
 use super::{audit, invites, keys, projects, roles, users, Backend, DbResult};
 
+impl Backend {
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub(crate) fn millis(&self) -> u64 {
+        self.clock.now_millis()
+    }
+}
+
 #[async_trait]
 impl Store for Backend {
     async fn ping(&self) -> Result<()> {

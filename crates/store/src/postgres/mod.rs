@@ -30,8 +30,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use orgadmin_core::actor::Actor;
-use orgadmin_core::audit::NewAuditEvent;
 use orgadmin_core::id::*;
 use orgadmin_core::{Clock, DomainError, Result};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -89,14 +87,6 @@ impl PgStore {
         })
     }
 
-    pub(crate) fn now(&self) -> i64 {
-        self.clock.now()
-    }
-
-    pub(crate) fn millis(&self) -> u64 {
-        self.clock.now_millis()
-    }
-
     /// Begin a write transaction for `org`, holding its row lock until commit.
     pub(crate) async fn begin_in(&self, org: &OrgId) -> Result<Tx> {
         let mut tx = self.writer.begin().await.db()?;
@@ -117,36 +107,6 @@ impl PgStore {
             .await
             .db()?;
         Ok(tx)
-    }
-
-    /// Write an audit event inside the change's transaction.
-    pub(crate) async fn audit(
-        &self,
-        tx: &mut Tx,
-        actor: &Actor,
-        event: NewAuditEvent,
-    ) -> Result<()> {
-        let id = AuditLogId::generate(self.millis());
-        sqlx::query(
-            "INSERT INTO audit_logs (org_id, id, type, effective_at, actor_key_id, actor_user_id, \
-             actor_email, actor_email_norm, project_id, resource_id, details) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(actor.org_id.as_str())
-        .bind(id.as_str())
-        .bind(event.kind)
-        .bind(self.now())
-        .bind(actor.key_id.as_str())
-        .bind(actor.user_id.as_str())
-        .bind(actor.user_email.as_str())
-        .bind(actor.user_email.normalized())
-        .bind(event.project_id.as_ref().map(|p| p.as_str()))
-        .bind(&event.resource_id)
-        .bind(event.details.to_string())
-        .execute(&mut **tx)
-        .await
-        .db()?;
-        Ok(())
     }
 }
 
