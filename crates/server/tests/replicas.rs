@@ -1,0 +1,1595 @@
+//! Two orgadmin replicas on one PostgreSQL database, raced by clients split between them.
+//!
+//! Each test creates its own database on the local PostgreSQL (`ORGADMIN_TEST_POSTGRES_URL`,
+//! default `postgres://postgres@127.0.0.1:5432/postgres`; the role must be allowed to create
+//! databases), starts two servers on it at the same time, and checks the rules of SPEC §3 and the
+//! pagination guarantees of §4 while requests to both replicas race. The replicas share nothing
+//! but the database, so every guarantee checked here must come from it. No request may ever answer
+//! 5xx, and at the end the tables are checked directly for duplicate and orphaned rows. The
+//! database is dropped when the test ends, also when it fails. Run with
+//! `cargo test -p orgadmin-server --test replicas -- --nocapture` to see the figures.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use orgadmin_server::{Application, ServeConfig};
+use rand::seq::SliceRandom;
+use rand::Rng;
+use reqwest::Method;
+use serde_json::{json, Value};
+use sqlx::{Connection, Executor, PgConnection};
+use tokio::sync::{oneshot, Barrier};
+use tokio::task::{JoinHandle, JoinSet};
+
+// ---------------------------------------------------------------------------------------------
+// Harness: a database of its own, two replicas, clients that count every status
+// ---------------------------------------------------------------------------------------------
+
+const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// No test of this file may run longer than this; a hang fails instead of stalling CI.
+const TIME_LIMIT: Duration = Duration::from_secs(60);
+
+async fn within_time_limit(test: &str, body: impl Future<Output = ()>) {
+    if tokio::time::timeout(TIME_LIMIT, body).await.is_err() {
+        panic!("{test}: did not finish within {TIME_LIMIT:?} (a request or the server hangs)");
+    }
+}
+
+/// The URL of a database this test may create databases from.
+fn admin_url() -> String {
+    std::env::var("ORGADMIN_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| DEFAULT_ADMIN_URL.to_owned())
+}
+
+/// `url` naming `database` instead of the database it names.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[authority..].find('/') {
+        Some(slash) => &base[..authority + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{server}/{database}?{query}"),
+        None => format!("{server}/{database}"),
+    }
+}
+
+/// A database created for one test and dropped (`WITH (FORCE)`, so the replicas' connections do
+/// not keep it alive) when this guard is dropped, also on panic or timeout.
+struct TestDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    async fn create() -> Self {
+        let admin_url = admin_url();
+        // ORGADMIN_TEST_RUN_ID (letters and digits) lets a test run find what it left behind,
+        // as in tests/common/database.rs.
+        let run = std::env::var("ORGADMIN_TEST_RUN_ID")
+            .ok()
+            .filter(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_alphanumeric()))
+            .map(|r| format!("{}_", r.to_ascii_lowercase()))
+            .unwrap_or_default();
+        let name = format!(
+            "orgadmin_test_{run}{:016x}",
+            rand::thread_rng().gen::<u64>()
+        );
+        let mut conn = PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
+            panic!(
+                "cannot connect to PostgreSQL at {admin_url} ({e}); these tests need a PostgreSQL \
+                 server whose role may create databases: start one or set ORGADMIN_TEST_POSTGRES_URL"
+            )
+        });
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+        let _ = conn.close().await;
+        let url = with_database(&admin_url, &name);
+        Self {
+            admin_url,
+            name,
+            url,
+        }
+    }
+
+    async fn connect(&self) -> PgConnection {
+        PgConnection::connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to {}: {e}", self.name))
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Drop may run inside the test's runtime, which cannot be blocked on; a thread with a
+        // runtime of its own can.
+        let admin_url = self.admin_url.clone();
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let outcome = std::thread::spawn(move || -> Result<(), String> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let drop_it = async {
+                    let mut conn = PgConnection::connect(&admin_url).await?;
+                    conn.execute(sql.as_str()).await?;
+                    conn.close().await
+                };
+                match tokio::time::timeout(Duration::from_secs(30), drop_it).await {
+                    Ok(result) => result.map_err(|e| e.to_string()),
+                    Err(_) => Err("timed out".to_owned()),
+                }
+            })
+        })
+        .join();
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("could not drop test database {}: {e}", self.name),
+            Err(_) => eprintln!(
+                "could not drop test database {}: the thread panicked",
+                self.name
+            ),
+        }
+    }
+}
+
+/// The `ORGADMIN_ADMIN_KEY` both replicas start with, so the bootstrap key works on either.
+fn admin_key() -> String {
+    format!("sk-admin-{}", "r".repeat(40))
+}
+
+/// Every status observed by one test, and every 5xx with its evidence.
+#[derive(Default)]
+struct Stats {
+    statuses: Mutex<BTreeMap<u16, u64>>,
+    per_replica: Mutex<BTreeMap<&'static str, u64>>,
+    server_errors: Mutex<Vec<String>>,
+}
+
+impl Stats {
+    fn total(&self) -> u64 {
+        self.statuses.lock().unwrap().values().sum()
+    }
+
+    fn report(&self, test: &str, started: Instant) {
+        let statuses = self.statuses.lock().unwrap().clone();
+        let per_replica = self.per_replica.lock().unwrap().clone();
+        println!(
+            "[{test}] {} requests in {:.1?} (per replica {per_replica:?}), statuses {statuses:?}",
+            self.total(),
+            started.elapsed()
+        );
+    }
+
+    #[track_caller]
+    fn assert_no_5xx(&self, context: &str) {
+        let errors = self.server_errors.lock().unwrap();
+        assert!(
+            errors.is_empty(),
+            "{context}: {} responses were 5xx (a 5xx is a bug, SPEC §4):\n{}",
+            errors.len(),
+            errors.join("\n")
+        );
+    }
+}
+
+/// A client of one replica, bound to the admin key; every response is counted.
+#[derive(Clone)]
+struct Api {
+    client: reqwest::Client,
+    base: String,
+    key: String,
+    replica: &'static str,
+    stats: Arc<Stats>,
+}
+
+/// One running server on the test database.
+struct Replica {
+    api: Api,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Replica {
+    /// Stop serving and wait (boundedly) until the server let go of its connections.
+    async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
+}
+
+/// Two replicas on one database, and what the concurrent first start created.
+struct Pair {
+    replicas: [Replica; 2],
+    owner_id: String,
+    default_project_id: String,
+}
+
+impl Pair {
+    /// The client of replica `i % 2`: callers spread requests over both by counting.
+    fn api(&self, i: usize) -> &Api {
+        &self.replicas[i % 2].api
+    }
+
+    async fn stop(self) {
+        let [a, b] = self.replicas;
+        tokio::join!(a.stop(), b.stop());
+    }
+}
+
+const REPLICA_NAMES: [&str; 2] = ["replica-a", "replica-b"];
+
+/// Start two replicas on `db` at the same instant, both finding the database empty, and check
+/// that the bootstrap happened exactly once: one of them reports the initial key, and the
+/// database holds one organization, one owner, one project and one key, which both replicas see.
+async fn start_pair(db: &TestDatabase, stats: &Arc<Stats>) -> Pair {
+    let key = admin_key();
+    let barrier = Arc::new(Barrier::new(2));
+    let builds: Vec<_> = REPLICA_NAMES
+        .iter()
+        .map(|name| {
+            let mut config = ServeConfig::new("127.0.0.1:0", db.url.clone());
+            config.admin_key = Some(key.clone());
+            let barrier = barrier.clone();
+            let name = *name;
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let started = Instant::now();
+                let app = Application::build(config)
+                    .await
+                    .unwrap_or_else(|e| panic!("{name}: the application builds: {e:#}"));
+                (app, started.elapsed())
+            })
+        })
+        .collect();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap();
+    let mut replicas = Vec::new();
+    let mut created = Vec::new();
+    let mut build_times = Vec::new();
+    for (build, name) in builds.into_iter().zip(REPLICA_NAMES) {
+        let (app, took) = build.await.expect("building a replica panicked");
+        build_times.push(took);
+        if let Some(initial) = app.initial_key() {
+            assert_eq!(
+                initial.secret, key,
+                "{name}: the bootstrap key is ORGADMIN_ADMIN_KEY"
+            );
+            created.push((name, initial.created.clone()));
+        }
+        let api = Api {
+            client: client.clone(),
+            base: format!("http://127.0.0.1:{}", app.port()),
+            key: key.clone(),
+            replica: name,
+            stats: stats.clone(),
+        };
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("the replica serves");
+        });
+        replicas.push(Replica {
+            api,
+            shutdown: Some(tx),
+            task: Some(task),
+        });
+    }
+    assert_eq!(
+        created.len(),
+        1,
+        "exactly one of two replicas starting together on an empty database bootstraps it; \
+         these reported an initial key: {created:?}"
+    );
+    let (_, created) = created.pop().unwrap();
+
+    // In the database: one of everything the first start makes.
+    let mut conn = db.connect().await;
+    for (table, expected) in [
+        ("organizations", 1),
+        ("users", 1),
+        ("projects", 1),
+        ("admin_api_keys", 1),
+    ] {
+        let count: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("counting {table}: {e}"));
+        assert_eq!(
+            count, expected,
+            "after two concurrent first starts, {table} holds {count} rows"
+        );
+    }
+    let owners: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'owner'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(owners, 1, "the first start makes one owner");
+    let _ = conn.close().await;
+
+    let replicas: [Replica; 2] = replicas.try_into().ok().unwrap();
+    let owner_id = created.owner_id.to_string();
+    // Both replicas serve the same organization with the same key.
+    for replica in &replicas {
+        let users = replica.api.list_all_by_id("/v1/organization/users").await;
+        assert_eq!(
+            ids(&users),
+            vec![owner_id.clone()],
+            "{}: sees exactly the bootstrap owner",
+            replica.api.replica
+        );
+        assert_eq!(users[0]["role"], "owner");
+        let projects = replica
+            .api
+            .list_all_by_id("/v1/organization/projects")
+            .await;
+        assert_eq!(
+            ids(&projects),
+            vec![created.default_project_id.to_string()],
+            "{}: sees exactly the default project",
+            replica.api.replica
+        );
+    }
+    println!(
+        "[bootstrap] two replicas started together in {build_times:.1?}; exactly one bootstrapped \
+         (org {}, owner {owner_id})",
+        created.org_id
+    );
+    Pair {
+        replicas,
+        owner_id,
+        default_project_id: created.default_project_id.to_string(),
+    }
+}
+
+/// Unique emails across the whole test binary.
+static EMAIL_SEQ: AtomicU64 = AtomicU64::new(0);
+
+fn fresh_email(tag: &str) -> String {
+    format!(
+        "{tag}-{}@example.com",
+        EMAIL_SEQ.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+impl Api {
+    async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base))
+            .bearer_auth(&self.key);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{} {method} {path}: transport error: {e}", self.replica));
+        let status = response.status().as_u16();
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("(none)")
+            .to_owned();
+        let text = response
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("{} {method} {path}: reading body: {e}", self.replica));
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        *self
+            .stats
+            .statuses
+            .lock()
+            .unwrap()
+            .entry(status)
+            .or_default() += 1;
+        *self
+            .stats
+            .per_replica
+            .lock()
+            .unwrap()
+            .entry(self.replica)
+            .or_default() += 1;
+        if status >= 500 {
+            self.stats.server_errors.lock().unwrap().push(format!(
+                "{} {method} {path} body={body:?} -> {status} x-request-id={request_id} {value}",
+                self.replica
+            ));
+        }
+        (status, value)
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(Method::POST, path, Some(&body)).await
+    }
+
+    async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(Method::DELETE, path, None).await
+    }
+
+    async fn get_ok(&self, path: &str) -> Value {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, 200, "{} GET {path}: {body}", self.replica);
+        body
+    }
+
+    async fn post_ok(&self, path: &str, body: Value) -> Value {
+        let (status, answer) = self.post(path, body.clone()).await;
+        assert_eq!(status, 200, "{} POST {path} {body}: {answer}", self.replica);
+        answer
+    }
+
+    /// Invite on this replica and accept on `acceptor` (maybe the other one): a new member with
+    /// the given base role and no projects. Returns the `organization.user`.
+    async fn add_member_via(&self, acceptor: &Api, tag: &str, role: &str) -> Value {
+        let email = fresh_email(tag);
+        let invite = self
+            .post_ok(
+                "/v1/organization/invites",
+                json!({ "email": email, "role": role, "projects": [] }),
+            )
+            .await;
+        let invite_id = invite["id"].as_str().unwrap();
+        let user = acceptor
+            .post_ok(
+                &format!("/v1/organization/invites/{invite_id}/accept"),
+                json!({ "name": format!("{tag} member") }),
+            )
+            .await;
+        assert_eq!(user["role"], role, "{user}");
+        user
+    }
+
+    /// Every page of an `after`-cursor list (`first_id`/`last_id`/`has_more`).
+    async fn list_all_by_id(&self, path: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        let sep = if path.contains('?') { '&' } else { '?' };
+        loop {
+            let url = match &after {
+                Some(a) => format!("{path}{sep}limit=100&after={a}"),
+                None => format!("{path}{sep}limit=100"),
+            };
+            let page = self.get_ok(&url).await;
+            all.extend(page["data"].as_array().unwrap().iter().cloned());
+            if !page["has_more"].as_bool().unwrap() {
+                return all;
+            }
+            after = Some(page["last_id"].as_str().unwrap().to_owned());
+        }
+    }
+
+    /// Every page of a `next`-cursor list (roles, role assignments).
+    async fn list_all_by_next(&self, path: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let url = match &after {
+                Some(a) => format!("{path}?limit=100&after={a}"),
+                None => format!("{path}?limit=100"),
+            };
+            let page = self.get_ok(&url).await;
+            all.extend(page["data"].as_array().unwrap().iter().cloned());
+            if !page["has_more"].as_bool().unwrap() {
+                return all;
+            }
+            after = Some(page["next"].as_str().unwrap().to_owned());
+        }
+    }
+
+    async fn list_users(&self) -> Vec<Value> {
+        self.list_all_by_id("/v1/organization/users").await
+    }
+}
+
+fn ids(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+/// Send every `(replica, method, path, body)` at once (released together by a barrier); the
+/// answers in the order of `requests`.
+async fn stampede(requests: Vec<(Api, Method, String, Option<Value>)>) -> Vec<(u16, Value)> {
+    let barrier = Arc::new(Barrier::new(requests.len()));
+    let mut set = JoinSet::new();
+    for (i, (api, method, path, body)) in requests.into_iter().enumerate() {
+        let barrier = barrier.clone();
+        set.spawn(async move {
+            barrier.wait().await;
+            (i, api.send(method, &path, body.as_ref()).await)
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(r) = set.join_next().await {
+        out.push(r.unwrap());
+    }
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, answer)| answer).collect()
+}
+
+/// How many answers are 200, after checking that every other one is `status` with `code` and
+/// `param`.
+#[track_caller]
+fn one_winner(answers: &[(u16, Value)], status: u16, code: &str, param: Option<&str>) -> usize {
+    for (got, body) in answers {
+        if *got != 200 {
+            assert!(
+                *got == status
+                    && error_code(body) == code
+                    && body["error"]["param"] == json!(param),
+                "expected 200 or {status} {code} (param {param:?}), got {got} {body}"
+            );
+        }
+    }
+    answers.iter().filter(|(s, _)| *s == 200).count()
+}
+
+/// Rows `query` returns, as JSON text, for evidence in a failure message.
+async fn offending_rows(conn: &mut PgConnection, query: &str) -> Vec<String> {
+    sqlx::query_scalar::<_, String>(&format!("SELECT row_to_json(d)::text FROM ({query}) AS d"))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap_or_else(|e| panic!("{query}: {e}"))
+}
+
+/// The tables hold no duplicate memberships, assignments or emails, and nothing that names a
+/// user who is gone.
+async fn assert_tables_consistent(db: &TestDatabase, context: &str) {
+    let mut conn = db.connect().await;
+    let checks = [
+        (
+            "duplicate project memberships",
+            "SELECT org_id, project_id, user_id, count(*) AS n FROM project_users \
+             GROUP BY 1, 2, 3 HAVING count(*) > 1",
+        ),
+        (
+            "duplicate role assignments",
+            "SELECT org_id, principal_type, principal_id, scope_key, role_id, count(*) AS n \
+             FROM role_assignments GROUP BY 1, 2, 3, 4, 5 HAVING count(*) > 1",
+        ),
+        (
+            "duplicate emails in an organization",
+            "SELECT org_id, email_norm, count(*) AS n FROM users GROUP BY 1, 2 HAVING count(*) > 1",
+        ),
+        (
+            "more than one organization",
+            "SELECT count(*) AS n FROM organizations HAVING count(*) <> 1",
+        ),
+        (
+            "an organization without an owner",
+            "SELECT o.id FROM organizations o WHERE NOT EXISTS \
+             (SELECT 1 FROM users u WHERE u.org_id = o.id AND u.role = 'owner')",
+        ),
+        (
+            "project memberships of removed users",
+            "SELECT pu.* FROM project_users pu WHERE NOT EXISTS \
+             (SELECT 1 FROM users u WHERE u.org_id = pu.org_id AND u.id = pu.user_id)",
+        ),
+        (
+            "role assignments of removed users",
+            "SELECT ra.* FROM role_assignments ra WHERE ra.principal_type = 'user' AND NOT EXISTS \
+             (SELECT 1 FROM users u WHERE u.org_id = ra.org_id AND u.id = ra.principal_id)",
+        ),
+        (
+            "admin keys of removed users",
+            "SELECT k.id, k.owner_user_id FROM admin_api_keys k WHERE NOT EXISTS \
+             (SELECT 1 FROM users u WHERE u.org_id = k.org_id AND u.id = k.owner_user_id)",
+        ),
+    ];
+    let mut figures = Vec::new();
+    for (what, query) in checks {
+        let rows = offending_rows(&mut conn, query).await;
+        assert!(rows.is_empty(), "{context}: {what}: {rows:?}");
+    }
+    for table in ["users", "project_users", "role_assignments", "audit_logs"] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        figures.push(format!("{table} {n}"));
+    }
+    let _ = conn.close().await;
+    println!(
+        "[{context}] tables consistent (no duplicates, no orphans): {}",
+        figures.join(", ")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. The last owner, raced across replicas (and the concurrent first start, every round)
+// ---------------------------------------------------------------------------------------------
+
+/// How one owner is attacked.
+#[derive(Clone, Copy, Debug)]
+enum Attack {
+    /// `POST /organization/users/{id}` `{"role": "reader"}`
+    DemoteByRole,
+    /// `POST /organization/users/{id}` `{"role_id": "role-api-organization-reader"}`
+    DemoteByRoleId,
+    /// `POST /organization/users/{id}/roles` `{"role_id": "role-api-organization-reader"}`
+    DemoteByAssignment,
+    /// `DELETE /organization/users/{id}`
+    Delete,
+}
+
+impl Attack {
+    const ALL: [Attack; 4] = [
+        Attack::DemoteByRole,
+        Attack::DemoteByRoleId,
+        Attack::DemoteByAssignment,
+        Attack::Delete,
+    ];
+
+    fn request(self, user: &str) -> (Method, String, Option<Value>) {
+        let path = format!("/v1/organization/users/{user}");
+        match self {
+            Attack::DemoteByRole => (Method::POST, path, Some(json!({ "role": "reader" }))),
+            Attack::DemoteByRoleId => (
+                Method::POST,
+                path,
+                Some(json!({ "role_id": "role-api-organization-reader" })),
+            ),
+            Attack::DemoteByAssignment => (
+                Method::POST,
+                format!("{path}/roles"),
+                Some(json!({ "role_id": "role-api-organization-reader" })),
+            ),
+            Attack::Delete => (Method::DELETE, path, None),
+        }
+    }
+}
+
+/// Every round: a fresh database (every other round already migrated), two replicas started on
+/// it at the same instant (exactly one bootstraps), N extra owners made through both, then one request per owner, all released at
+/// once and split between the replicas, that demotes or removes it. At least one owner remains,
+/// every refusal is 409 `last_owner`, and every success removed exactly one owner. The bootstrap
+/// owner (whose key every request uses) is only demoted, never removed; once its demotion
+/// commits its key is a reader's, and requests authenticated after that are refused with 403,
+/// the only other refusal allowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_last_owner_survives_demotions_and_removals_raced_across_two_replicas() {
+    within_time_limit("last owner", async {
+        const ROUNDS: usize = 15;
+        const EXTRA_OWNERS: usize = 9;
+        let started = Instant::now();
+        let stats = Arc::new(Stats::default());
+        let mut outcome_totals: BTreeMap<String, u64> = BTreeMap::new();
+        let mut owners_left: BTreeMap<usize, u64> = BTreeMap::new();
+
+        for round in 0..ROUNDS {
+            let db = TestDatabase::create().await;
+            if round % 2 == 1 {
+                // Migrate first, so the two replicas' bootstraps (not their migrations, which
+                // sqlx serializes) are what starts at the same instant.
+                let store = orgadmin_store::open(&db.url, Arc::new(orgadmin_core::SystemClock))
+                    .await
+                    .unwrap_or_else(|e| panic!("migrating {}: {e}", db.name));
+                drop(store);
+            }
+            let pair = start_pair(&db, &stats).await;
+
+            // The owners, made through both replicas at once (invite on one, accept on the other).
+            let mut makers = JoinSet::new();
+            for i in 0..EXTRA_OWNERS {
+                let (inviter, acceptor) = (pair.api(i).clone(), pair.api(i + 1).clone());
+                makers.spawn(async move { inviter.add_member_via(&acceptor, "owner", "owner").await });
+            }
+            let mut owners = vec![pair.owner_id.clone()];
+            while let Some(user) = makers.join_next().await {
+                owners.push(user.unwrap()["id"].as_str().unwrap().to_owned());
+            }
+            stats.assert_no_5xx(&format!("last owner, round {round}, making owners"));
+            let before = pair.api(round).list_users().await;
+            let owners_before = before.iter().filter(|u| u["role"] == "owner").count();
+            assert_eq!(owners_before, EXTRA_OWNERS + 1);
+
+            let mut plan: Vec<(String, Attack)> = owners
+                .iter()
+                .enumerate()
+                .map(|(i, id)| {
+                    let attack = if *id == pair.owner_id {
+                        Attack::ALL[(round + i) % 3]
+                    } else {
+                        Attack::ALL[(round + i) % 4]
+                    };
+                    (id.clone(), attack)
+                })
+                .collect();
+            plan.shuffle(&mut rand::thread_rng());
+            let requests = plan
+                .iter()
+                .enumerate()
+                .map(|(i, (user, attack))| {
+                    let (method, path, body) = attack.request(user);
+                    (pair.api(i).clone(), method, path, body)
+                })
+                .collect();
+            let answers = stampede(requests).await;
+            stats.assert_no_5xx(&format!("last owner, round {round}"));
+
+            let results: Vec<(String, Attack, &'static str, u16, Value)> = plan
+                .iter()
+                .zip(answers)
+                .enumerate()
+                .map(|(i, ((user, attack), (status, body)))| {
+                    (user.clone(), *attack, pair.api(i).replica, status, body)
+                })
+                .collect();
+            let bootstrap_demoted = results
+                .iter()
+                .any(|(u, _, _, s, _)| *u == pair.owner_id && *s == 200);
+            let (mut successes, mut refusals, mut forbidden) = (0usize, 0usize, 0usize);
+            for (user, attack, replica, status, body) in &results {
+                let label = match (*status, error_code(body)) {
+                    (200, _) => {
+                        successes += 1;
+                        "200"
+                    }
+                    (409, "last_owner") => {
+                        refusals += 1;
+                        assert_eq!(body["error"]["type"], "invalid_request_error", "{body}");
+                        "409 last_owner"
+                    }
+                    (403, "insufficient_permissions") if bootstrap_demoted => {
+                        forbidden += 1;
+                        "403 (key narrowed)"
+                    }
+                    _ => panic!(
+                        "round {round}: {attack:?} of {user} on {replica} answered {status} {body}; \
+                         only 200, 409 last_owner, or 403 once the key's owner was demoted, are possible"
+                    ),
+                };
+                *outcome_totals
+                    .entry(format!("{attack:?} {label}"))
+                    .or_default() += 1;
+            }
+
+            // Both replicas agree on the outcome, and the database too.
+            let after = pair.api(0).list_users().await;
+            assert_eq!(
+                ids(&after),
+                ids(&pair.api(1).list_users().await),
+                "round {round}: the replicas list different users"
+            );
+            let owners_after: Vec<&Value> =
+                after.iter().filter(|u| u["role"] == "owner").collect();
+            *owners_left.entry(owners_after.len()).or_default() += 1;
+            assert!(
+                !owners_after.is_empty(),
+                "round {round}: the organization has no owner left; results: {results:?}"
+            );
+            assert_eq!(
+                successes,
+                owners_before - owners_after.len(),
+                "round {round}: every success removes exactly one owner ({owners_before} -> {}); \
+                 results: {results:?}",
+                owners_after.len()
+            );
+            if refusals > 0 || forbidden == 0 {
+                // A `last_owner` refusal means exactly one owner was left at that moment, and
+                // owners only decrease; with no 403, every request succeeded or was refused.
+                assert_eq!(
+                    owners_after.len(),
+                    1,
+                    "round {round}: exactly one owner must remain; results: {results:?}"
+                );
+            }
+            let after_by_id: HashMap<&str, &Value> = after
+                .iter()
+                .map(|u| (u["id"].as_str().unwrap(), u))
+                .collect();
+            for (user, attack, _, status, _) in &results {
+                let now = after_by_id.get(user.as_str()).map(|u| u["role"].clone());
+                match (attack, *status) {
+                    (Attack::Delete, 200) => {
+                        assert!(now.is_none(), "round {round}: removed {user} is listed")
+                    }
+                    (_, 200) => assert_eq!(now, Some(json!("reader")), "round {round}: {user}"),
+                    _ => assert_eq!(
+                        now,
+                        Some(json!("owner")),
+                        "round {round}: refused {attack:?} of {user} must leave them an owner"
+                    ),
+                }
+            }
+            let mut conn = db.connect().await;
+            let owners_in_db: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'owner'")
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+            let _ = conn.close().await;
+            assert_eq!(
+                owners_in_db as usize,
+                owners_after.len(),
+                "round {round}: the database and the API disagree on the owners"
+            );
+            println!(
+                "[last owner] round {round}: {} racers over two replicas, {successes} succeeded, \
+                 {refusals} refused last_owner, {forbidden} refused 403 (bootstrap key narrowed: \
+                 {bootstrap_demoted}), owners {owners_before} -> {}",
+                results.len(),
+                owners_after.len()
+            );
+            pair.stop().await;
+            assert_tables_consistent(&db, &format!("last owner, round {round}")).await;
+            drop(db);
+        }
+        stats.assert_no_5xx("last owner");
+        println!("[last owner] outcomes: {outcome_totals:?}");
+        println!("[last owner] owners left per round: {owners_left:?}");
+        stats.report("last owner", started);
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Duplicate membership, idempotent assignment, and removal racing additions, across replicas
+// ---------------------------------------------------------------------------------------------
+
+/// The `role.assignment.created` events for `role` given to `user`.
+async fn assignment_events(api: &Api, role: &str, user: &str) -> usize {
+    api.list_all_by_id(&format!(
+        "/v1/organization/audit_logs?event_types[]=role.assignment.created&resource_ids[]={role}"
+    ))
+    .await
+    .iter()
+    .filter(|e| {
+        let d = &e["role.assignment.created"];
+        d["id"] == role && d["principal_id"] == user && d["principal_type"] == "user"
+    })
+    .count()
+}
+
+/// Many clients, half on each replica, add the same user to the same project at once: exactly
+/// one 200, the rest 409 `already_exists`, and the user is listed once. Many assign the same
+/// custom role (organization and project role) at once: all 200, the role is listed once, and one
+/// `role.assignment.created` event is written. The same role name, the same invitee and the same
+/// invite acceptance raced: one 200, the rest the documented 409. Then members are removed on one replica while the
+/// other adds them to a project and assigns them a role: nothing may be left that names a removed
+/// user. Finally the tables are checked directly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn duplicates_are_refused_and_assignments_idempotent_across_two_replicas() {
+    within_time_limit("duplicates", async {
+        const ROUNDS: usize = 16;
+        const CLIENTS: usize = 24;
+        const REMOVALS: usize = 4;
+        let started = Instant::now();
+        let stats = Arc::new(Stats::default());
+        let db = TestDatabase::create().await;
+        let pair = start_pair(&db, &stats).await;
+        let mut figures: BTreeMap<String, u64> = BTreeMap::new();
+
+        for round in 0..ROUNDS {
+            let project_id = pair
+                .api(round)
+                .post_ok(
+                    "/v1/organization/projects",
+                    json!({ "name": format!("race project {round}") }),
+                )
+                .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let user = pair
+                .api(round + 1)
+                .add_member_via(pair.api(round), "dup", "reader")
+                .await;
+            let user_id = user["id"].as_str().unwrap().to_owned();
+            let email = user["email"].as_str().unwrap().to_owned();
+
+            // Membership: half by ID, half by upper-cased email, spread over both replicas.
+            let requests = (0..CLIENTS)
+                .map(|i| {
+                    let body = if (i / 2) % 2 == 0 {
+                        json!({ "user_id": user_id, "role": "member" })
+                    } else {
+                        json!({ "email": email.to_uppercase(), "role": "member" })
+                    };
+                    (
+                        pair.api(i).clone(),
+                        Method::POST,
+                        format!("/v1/organization/projects/{project_id}/users"),
+                        Some(body),
+                    )
+                })
+                .collect();
+            let answers = stampede(requests).await;
+            stats.assert_no_5xx(&format!("duplicate membership, round {round}"));
+            let created: Vec<&Value> = answers
+                .iter()
+                .filter(|(s, _)| *s == 200)
+                .map(|(_, b)| b)
+                .collect();
+            assert_eq!(
+                created.len(),
+                1,
+                "round {round}: exactly one add of the same project user may succeed: {answers:?}"
+            );
+            assert_eq!(created[0]["id"], user_id.as_str());
+            for (status, body) in &answers {
+                assert!(
+                    *status == 200 || (*status == 409 && error_code(body) == "already_exists"),
+                    "round {round}: a duplicate add must be 409 already_exists, got {status} {body}"
+                );
+            }
+            *figures.entry("membership 200".into()).or_default() += 1;
+            *figures
+                .entry("membership 409 already_exists".into())
+                .or_default() += CLIENTS as u64 - 1;
+            for i in 0..2 {
+                let members = ids(&pair
+                    .api(i)
+                    .list_all_by_id(&format!("/v1/organization/projects/{project_id}/users"))
+                    .await);
+                assert_eq!(
+                    members.iter().filter(|id| **id == user_id).count(),
+                    1,
+                    "round {round}: {} lists the project user once: {members:?}",
+                    pair.api(i).replica
+                );
+            }
+
+            // An organization role and a project role, each assigned by everyone at once.
+            let org_role = pair
+                .api(round)
+                .post_ok(
+                    "/v1/organization/roles",
+                    json!({
+                        "role_name": format!("race org role {round}"),
+                        "permissions": ["api.organization.users.read"],
+                        "description": "raced",
+                    }),
+                )
+                .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let project_role = pair
+                .api(round + 1)
+                .post_ok(
+                    &format!("/v1/projects/{project_id}/roles"),
+                    json!({
+                        "role_name": format!("race project role {round}"),
+                        "permissions": ["api.project.read"],
+                        "description": "raced",
+                    }),
+                )
+                .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            for (kind, role_id, path) in [
+                (
+                    "org role",
+                    &org_role,
+                    format!("/v1/organization/users/{user_id}/roles"),
+                ),
+                (
+                    "project role",
+                    &project_role,
+                    format!("/v1/projects/{project_id}/users/{user_id}/roles"),
+                ),
+            ] {
+                let requests = (0..CLIENTS)
+                    .map(|i| {
+                        (
+                            pair.api(i).clone(),
+                            Method::POST,
+                            path.clone(),
+                            Some(json!({ "role_id": role_id })),
+                        )
+                    })
+                    .collect();
+                let answers = stampede(requests).await;
+                stats.assert_no_5xx(&format!("{kind} assignment, round {round}"));
+                for (status, body) in &answers {
+                    assert_eq!(
+                        *status, 200,
+                        "round {round}: assigning a {kind} twice is idempotent: {body}"
+                    );
+                    assert_eq!(body["role"]["id"], role_id.as_str(), "{body}");
+                }
+                *figures.entry(format!("{kind} assignment 200")).or_default() += CLIENTS as u64;
+                for i in 0..2 {
+                    let held = ids(&pair.api(i).list_all_by_next(&path).await);
+                    assert_eq!(
+                        held.iter().filter(|id| *id == role_id).count(),
+                        1,
+                        "round {round}: {} lists the {kind} once: {held:?}",
+                        pair.api(i).replica
+                    );
+                    assert_eq!(
+                        assignment_events(pair.api(i), role_id, &user_id).await,
+                        1,
+                        "round {round}: one role.assignment.created event for the {kind} ({})",
+                        pair.api(i).replica
+                    );
+                }
+            }
+
+            // The same role name, the same invitee, the same acceptance, raced over both
+            // replicas: one winner, every other answer the documented 409.
+            let name = format!("Race Name {round}");
+            let requests = (0..CLIENTS / 2)
+                .map(|i| {
+                    let spelled = if i % 2 == 0 {
+                        name.clone()
+                    } else {
+                        name.to_uppercase()
+                    };
+                    (
+                        pair.api(i).clone(),
+                        Method::POST,
+                        "/v1/organization/roles".to_owned(),
+                        Some(json!({ "role_name": spelled, "permissions": [] })),
+                    )
+                })
+                .collect();
+            let answers = stampede(requests).await;
+            let winners = one_winner(&answers, 409, "already_exists", Some("role_name"));
+            assert_eq!(
+                winners, 1,
+                "round {round}: one role named {name:?}: {answers:?}"
+            );
+            *figures
+                .entry("same role name: 409 already_exists".into())
+                .or_default() += answers.len() as u64 - 1;
+            let email = fresh_email("invitee");
+            let requests = (0..CLIENTS / 2)
+                .map(|i| {
+                    let spelled = if i % 2 == 0 {
+                        email.clone()
+                    } else {
+                        email.to_uppercase()
+                    };
+                    (
+                        pair.api(i).clone(),
+                        Method::POST,
+                        "/v1/organization/invites".to_owned(),
+                        Some(json!({ "email": spelled, "role": "reader", "projects": [] })),
+                    )
+                })
+                .collect();
+            let answers = stampede(requests).await;
+            let winners = one_winner(&answers, 409, "already_exists", Some("email"));
+            assert_eq!(
+                winners, 1,
+                "round {round}: one pending invite for {email}: {answers:?}"
+            );
+            *figures
+                .entry("same invitee: 409 already_exists".into())
+                .or_default() += answers.len() as u64 - 1;
+            let invite_id = answers
+                .iter()
+                .find(|(s, _)| *s == 200)
+                .map(|(_, b)| b["id"].as_str().unwrap().to_owned())
+                .unwrap();
+            let requests = (0..CLIENTS / 2)
+                .map(|i| {
+                    (
+                        pair.api(i).clone(),
+                        Method::POST,
+                        format!("/v1/organization/invites/{invite_id}/accept"),
+                        Some(json!({ "name": "raced acceptance" })),
+                    )
+                })
+                .collect();
+            let answers = stampede(requests).await;
+            let winners = one_winner(&answers, 409, "invite_not_pending", Some("invite_id"));
+            assert_eq!(
+                winners, 1,
+                "round {round}: one acceptance of {invite_id}: {answers:?}"
+            );
+            *figures
+                .entry("same acceptance: 409 invite_not_pending".into())
+                .or_default() += answers.len() as u64 - 1;
+            let matching = pair
+                .api(round)
+                .list_all_by_id(&format!("/v1/organization/users?emails={email}"))
+                .await;
+            assert_eq!(
+                matching.len(),
+                1,
+                "round {round}: {email} is one member: {matching:?}"
+            );
+            stats.assert_no_5xx(&format!("same name, invitee, acceptance, round {round}"));
+
+            // Removal racing additions: each victim is removed on one replica while the other
+            // adds them to the project and assigns them the organization role.
+            let mut victims = Vec::new();
+            for i in 0..REMOVALS {
+                let user = pair
+                    .api(i)
+                    .add_member_via(pair.api(i + 1), "victim", "reader")
+                    .await;
+                victims.push(user["id"].as_str().unwrap().to_owned());
+            }
+            let mut requests = Vec::new();
+            for (i, victim) in victims.iter().enumerate() {
+                let (remover, adder) = (pair.api(i), pair.api(i + 1));
+                requests.push((
+                    adder.clone(),
+                    Method::POST,
+                    format!("/v1/organization/projects/{project_id}/users"),
+                    Some(json!({ "user_id": victim, "role": "viewer" })),
+                ));
+                requests.push((
+                    adder.clone(),
+                    Method::POST,
+                    format!("/v1/organization/users/{victim}/roles"),
+                    Some(json!({ "role_id": org_role })),
+                ));
+                requests.push((
+                    remover.clone(),
+                    Method::DELETE,
+                    format!("/v1/organization/users/{victim}"),
+                    None,
+                ));
+            }
+            let answers = stampede(requests).await;
+            stats.assert_no_5xx(&format!("removal racing additions, round {round}"));
+            for (chunk, victim) in answers.chunks(3).zip(&victims) {
+                let [(add_status, add_body), (assign_status, assign_body), (del_status, del_body)] =
+                    chunk
+                else {
+                    unreachable!()
+                };
+                assert_eq!(
+                    *del_status, 200,
+                    "round {round}: removing {victim}: {del_body}"
+                );
+                let add_label = match (*add_status, error_code(add_body)) {
+                    (200, _) => "200",
+                    (400, _) => "400 (not a member)",
+                    (404, "not_found") => "404",
+                    _ => panic!(
+                        "round {round}: adding removed-or-not {victim} to a project answered \
+                         {add_status} {add_body}"
+                    ),
+                };
+                let assign_label = match (*assign_status, error_code(assign_body)) {
+                    (200, _) => "200",
+                    (404, "not_found") => "404",
+                    _ => panic!(
+                        "round {round}: assigning a role to removed-or-not {victim} answered \
+                         {assign_status} {assign_body}"
+                    ),
+                };
+                *figures
+                    .entry(format!("add-to-project racing removal: {add_label}"))
+                    .or_default() += 1;
+                *figures
+                    .entry(format!("assignment racing removal: {assign_label}"))
+                    .or_default() += 1;
+                for i in 0..2 {
+                    let (status, body) = pair
+                        .api(i)
+                        .get(&format!("/v1/organization/users/{victim}"))
+                        .await;
+                    assert_eq!(status, 404, "round {round}: removed {victim}: {body}");
+                }
+            }
+            let members = ids(&pair
+                .api(round)
+                .list_all_by_id(&format!("/v1/organization/projects/{project_id}/users"))
+                .await);
+            for victim in &victims {
+                assert!(
+                    !members.contains(victim),
+                    "round {round}: removed {victim} is still a member of {project_id}"
+                );
+            }
+        }
+        stats.assert_no_5xx("duplicates");
+        pair.stop().await;
+        assert_tables_consistent(&db, "duplicates").await;
+        println!(
+            "[duplicates] {ROUNDS} rounds of {CLIENTS} clients over two replicas: {figures:?}"
+        );
+        stats.report("duplicates", started);
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Paginating on one replica while the other writes
+// ---------------------------------------------------------------------------------------------
+
+const PAGE: usize = 7;
+
+/// One page a walker received, and when its request was sent.
+struct SeenPage {
+    sent: Instant,
+    ids: Vec<String>,
+}
+
+/// What the writers did in one round.
+#[derive(Default)]
+struct Writes {
+    /// Every member a deletion was *attempted* for (recorded before the request is sent).
+    attempted_deletions: HashSet<String>,
+    /// Deletions acknowledged with 200, and when the answer arrived.
+    acknowledged_deletions: HashMap<String, Instant>,
+    /// Members added during the round.
+    added: HashSet<String>,
+    cursor_deletions: u64,
+    random_deletions: u64,
+    board_deletions: u64,
+    deletions_404: u64,
+}
+
+async fn delete_member(api: &Api, writes: &Mutex<Writes>, user: &str) -> u16 {
+    writes
+        .lock()
+        .unwrap()
+        .attempted_deletions
+        .insert(user.to_owned());
+    let (status, body) = api.delete(&format!("/v1/organization/users/{user}")).await;
+    let mut w = writes.lock().unwrap();
+    match status {
+        200 => {
+            w.acknowledged_deletions
+                .insert(user.to_owned(), Instant::now());
+        }
+        // Another writer (or walker) got there first.
+        404 => w.deletions_404 += 1,
+        _ => panic!("{} DELETE {user}: {status} {body}", api.replica),
+    }
+    status
+}
+
+/// A walker: pages through the users with `limit=7` on `reader` to the end. Every
+/// `delete_every`-th page it first has `writer` (the other replica) delete the member its cursor
+/// names, and waits for that, then asks for the page after it. Its current cursor is published on
+/// `board` for the board deleter.
+struct Walker {
+    me: usize,
+    reader: Api,
+    writer: Api,
+    delete_every: usize,
+    owner_id: String,
+    board: Arc<Mutex<Vec<Option<String>>>>,
+    writes: Arc<Mutex<Writes>>,
+}
+
+impl Walker {
+    async fn walk(self) -> Vec<SeenPage> {
+        let me = self.me;
+        let mut pages: Vec<SeenPage> = Vec::new();
+        let mut after: Option<String> = None;
+        let mut pages_until_delete = self.delete_every;
+        loop {
+            let path = match &after {
+                Some(a) => format!("/v1/organization/users?limit={PAGE}&after={a}"),
+                None => format!("/v1/organization/users?limit={PAGE}"),
+            };
+            let sent = Instant::now();
+            let page = self.reader.get_ok(&path).await;
+            let data = ids(page["data"].as_array().unwrap());
+            let has_more = page["has_more"].as_bool().unwrap();
+            assert!(data.len() <= PAGE, "walker {me}: page too long: {page}");
+            if has_more {
+                assert_eq!(
+                    data.len(),
+                    PAGE,
+                    "walker {me}: has_more is exact, so a page with more after it is full: {page}"
+                );
+            }
+            assert_eq!(
+                page["first_id"].as_str(),
+                data.first().map(String::as_str),
+                "{page}"
+            );
+            assert_eq!(
+                page["last_id"].as_str(),
+                data.last().map(String::as_str),
+                "{page}"
+            );
+            if let (Some(a), Some(first)) = (&after, data.first()) {
+                assert!(
+                    first > a,
+                    "walker {me}: page after {a} starts at {first}: {page}"
+                );
+            }
+            let last = data.last().cloned();
+            pages.push(SeenPage { sent, ids: data });
+            if !has_more {
+                self.board.lock().unwrap()[me] = None;
+                return pages;
+            }
+            let cursor = last.expect("a full page has a last ID");
+            self.board.lock().unwrap()[me] = Some(cursor.clone());
+            pages_until_delete -= 1;
+            if pages_until_delete == 0 {
+                pages_until_delete = self.delete_every;
+                if cursor != self.owner_id
+                    && delete_member(&self.writer, &self.writes, &cursor).await == 200
+                {
+                    self.writes.lock().unwrap().cursor_deletions += 1;
+                }
+            }
+            after = Some(cursor);
+        }
+    }
+}
+
+/// ~200 members; walkers page through them with `limit=7` on one replica while the other replica
+/// invites and accepts new members and removes others, among them members that walkers' cursors
+/// name (each walker's own cursor, deleted on the other replica before it asks for the next page,
+/// and cursors taken from a board, deleted with no coordination). Every member that existed
+/// throughout a walk appears exactly once in it, IDs strictly increase, and no page contains a
+/// member whose deletion was acknowledged (by the other replica) before that page was asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pagination_on_one_replica_is_stable_while_the_other_adds_and_removes_members() {
+    within_time_limit("pagination", async {
+        const SEED: usize = 200;
+        const ROUNDS: usize = 5;
+        const WALKERS: usize = 4;
+        const ADDERS: usize = 2;
+        const MAX_ADDS_PER_ADDER: usize = 15;
+        const MAX_RANDOM_DELETIONS: usize = 12;
+        const MAX_BOARD_DELETIONS: usize = 12;
+        let started = Instant::now();
+        let stats = Arc::new(Stats::default());
+        let db = TestDatabase::create().await;
+        let pair = Arc::new(start_pair(&db, &stats).await);
+
+        for round in 0..ROUNDS {
+            // Top up to SEED members (besides the owner), eight clients at a time over both.
+            let seeding = Instant::now();
+            let missing = (SEED + 1).saturating_sub(pair.api(0).list_users().await.len());
+            let mut seeders = JoinSet::new();
+            for s in 0..8 {
+                let pair = pair.clone();
+                seeders.spawn(async move {
+                    for i in (s..missing).step_by(8) {
+                        pair.api(i)
+                            .add_member_via(pair.api(i + 1), "seed", "reader")
+                            .await;
+                    }
+                });
+            }
+            while let Some(r) = seeders.join_next().await {
+                r.unwrap();
+            }
+            stats.assert_no_5xx("seeding");
+
+            // Who exists at the start of the round, with nothing else running.
+            let start_ids = ids(&pair.api(round).list_users().await);
+            assert!(
+                start_ids.windows(2).all(|w| w[0] < w[1]),
+                "round {round}: a quiet listing is strictly increasing"
+            );
+            let at_start: HashSet<String> = start_ids.iter().cloned().collect();
+            let mut deletable: Vec<String> = start_ids
+                .iter()
+                .filter(|id| **id != pair.owner_id)
+                .cloned()
+                .collect();
+            deletable.shuffle(&mut rand::thread_rng());
+
+            let writes = Arc::new(Mutex::new(Writes::default()));
+            let board = Arc::new(Mutex::new(vec![None; WALKERS]));
+            let done = Arc::new(AtomicBool::new(false));
+            let round_started = Instant::now();
+            let requests_before = stats.total();
+            // Walker w reads on replica (round + w) % 2; its writers are on the other one.
+            let reader_of = move |w: usize| round + w;
+            let writer_of = move |w: usize| round + w + 1;
+
+            let mut writers = JoinSet::new();
+            for a in 0..ADDERS {
+                let (pair, writes, done) = (pair.clone(), writes.clone(), done.clone());
+                let api = pair.api(writer_of(a)).clone();
+                writers.spawn(async move {
+                    for _ in 0..MAX_ADDS_PER_ADDER {
+                        if done.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let user = api.add_member_via(&api, "walk", "reader").await;
+                        writes
+                            .lock()
+                            .unwrap()
+                            .added
+                            .insert(user["id"].as_str().unwrap().to_owned());
+                    }
+                });
+            }
+            {
+                // Random members, from the snapshot, through both replicas.
+                let (pair, writes, done) = (pair.clone(), writes.clone(), done.clone());
+                writers.spawn(async move {
+                    for (i, user) in deletable.into_iter().take(MAX_RANDOM_DELETIONS).enumerate() {
+                        if done.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        if delete_member(pair.api(i), &writes, &user).await == 200 {
+                            writes.lock().unwrap().random_deletions += 1;
+                        }
+                    }
+                });
+            }
+            {
+                // Whatever a walker's cursor names right now, deleted on the replica that walker
+                // does not read from, with no coordination with the walker.
+                let (pair, writes, done, board) =
+                    (pair.clone(), writes.clone(), done.clone(), board.clone());
+                writers.spawn(async move {
+                    let mut deleted = 0;
+                    while deleted < MAX_BOARD_DELETIONS && !done.load(Ordering::Relaxed) {
+                        let target = {
+                            let board = board.lock().unwrap();
+                            let tried = &writes.lock().unwrap().attempted_deletions;
+                            let cursors: Vec<(usize, &String)> = board
+                                .iter()
+                                .enumerate()
+                                .filter_map(|(w, c)| c.as_ref().map(|c| (w, c)))
+                                .filter(|(_, c)| !tried.contains(*c) && **c != pair.owner_id)
+                                .collect();
+                            if cursors.is_empty() {
+                                None
+                            } else {
+                                let (w, c) = cursors[rand::thread_rng().gen_range(0..cursors.len())];
+                                Some((w, c.clone()))
+                            }
+                        };
+                        match target {
+                            Some((w, user)) => {
+                                let api = pair.api(writer_of(w));
+                                if delete_member(api, &writes, &user).await == 200 {
+                                    writes.lock().unwrap().board_deletions += 1;
+                                }
+                                deleted += 1;
+                            }
+                            None => tokio::time::sleep(Duration::from_millis(1)).await,
+                        }
+                    }
+                });
+            }
+
+            let mut walkers = JoinSet::new();
+            for me in 0..WALKERS {
+                walkers.spawn(
+                    Walker {
+                        me,
+                        reader: pair.api(reader_of(me)).clone(),
+                        writer: pair.api(writer_of(me)).clone(),
+                        delete_every: 3 + me,
+                        owner_id: pair.owner_id.clone(),
+                        board: board.clone(),
+                        writes: writes.clone(),
+                    }
+                    .walk(),
+                );
+            }
+            let mut walks = Vec::new();
+            while let Some(w) = walkers.join_next().await {
+                walks.push(w.unwrap());
+            }
+            let walk_time = round_started.elapsed();
+            done.store(true, Ordering::Relaxed);
+            while let Some(w) = writers.join_next().await {
+                w.unwrap();
+            }
+            stats.assert_no_5xx(&format!("pagination, round {round}"));
+
+            let writes = writes.lock().unwrap();
+            let stable: HashSet<&String> = at_start
+                .iter()
+                .filter(|id| !writes.attempted_deletions.contains(*id))
+                .collect();
+            for (w, pages) in walks.iter().enumerate() {
+                let seq: Vec<&String> = pages.iter().flat_map(|p| p.ids.iter()).collect();
+                for two in seq.windows(2) {
+                    assert!(
+                        two[0] < two[1],
+                        "round {round}, walker {w}: IDs must strictly increase (no repeats): {} then {}",
+                        two[0],
+                        two[1]
+                    );
+                }
+                let seen: HashSet<&String> = seq.iter().copied().collect();
+                let skipped: Vec<&&String> =
+                    stable.iter().filter(|id| !seen.contains(**id)).collect();
+                assert!(
+                    skipped.is_empty(),
+                    "round {round}, walker {w}: skipped {} members that existed throughout the walk: {skipped:?}",
+                    skipped.len()
+                );
+                for id in &seq {
+                    assert!(
+                        at_start.contains(*id) || writes.added.contains(*id),
+                        "round {round}, walker {w}: listed {id}, which neither existed at the start nor was added"
+                    );
+                }
+                for page in pages {
+                    for id in &page.ids {
+                        if let Some(acked) = writes.acknowledged_deletions.get(id) {
+                            assert!(
+                                *acked > page.sent,
+                                "round {round}, walker {w}: a page asked for {:?} after the other \
+                                 replica acknowledged the deletion of {id} still listed it",
+                                page.sent.duration_since(*acked)
+                            );
+                        }
+                    }
+                }
+            }
+            let lengths: Vec<usize> = walks
+                .iter()
+                .map(|p| p.iter().map(|p| p.ids.len()).sum())
+                .collect();
+            println!(
+                "[pagination] round {round}: seeded in {:.1?}; {} members at start, {} existed \
+                 throughout; walks took {walk_time:.1?} ({} requests); walkers saw {lengths:?} \
+                 members; {} added, deleted {} own-cursor + {} board-cursor + {} random ({} already \
+                 gone, 404)",
+                round_started.duration_since(seeding),
+                at_start.len(),
+                stable.len(),
+                stats.total() - requests_before,
+                writes.added.len(),
+                writes.cursor_deletions,
+                writes.board_deletions,
+                writes.random_deletions,
+                writes.deletions_404,
+            );
+        }
+        stats.assert_no_5xx("pagination");
+        for i in 0..2 {
+            let project = pair
+                .api(i)
+                .get_ok(&format!("/v1/organization/projects/{}", pair.default_project_id))
+                .await;
+            assert_eq!(project["id"], pair.default_project_id.as_str(), "{project}");
+        }
+        match Arc::try_unwrap(pair) {
+            Ok(pair) => pair.stop().await,
+            Err(_) => panic!("a task still holds the replicas"),
+        }
+        assert_tables_consistent(&db, "pagination").await;
+        stats.report("pagination", started);
+    })
+    .await;
+}
