@@ -10,6 +10,10 @@
 #
 # Environment:
 #   ORGADMIN_BIN   server binary (default target/debug/orgadmin; this script builds nothing)
+#   ORGADMIN_TEST_BACKEND  sqlite (default: an in-memory database) or postgres: a database of its
+#                  own, orgadmin_test_[<ORGADMIN_TEST_RUN_ID>_]<random>, created with psql on
+#                  ORGADMIN_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres)
+#                  and dropped when the script ends
 #   SPEC           OpenAPI file (default ../shared/openapi/openai-admin-identity.yaml, relative to the repo root)
 #   VENV           virtualenv for schemathesis (default .venv), created and filled from
 #                  scripts/requirements-schemathesis.txt when needed
@@ -63,6 +67,34 @@ if [[ "$("$VENV/bin/schemathesis" --version 2>/dev/null || true)" != *"version $
 fi
 PY="$VENV/bin/python"
 
+# --- the database --------------------------------------------------------------------------------
+BACKEND=${ORGADMIN_TEST_BACKEND:-sqlite}
+PG_ADMIN_URL=${ORGADMIN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+PG_DATABASE=
+pg() { PGCONNECT_TIMEOUT=5 psql --no-psqlrc -X -v ON_ERROR_STOP=1 -Atq --dbname "$PG_ADMIN_URL" "$@"; }
+drop_database() {
+    if [[ -n $PG_DATABASE ]]; then
+        pg -c "DROP DATABASE IF EXISTS \"$PG_DATABASE\" WITH (FORCE)" || log "warning: could not drop database $PG_DATABASE"
+        PG_DATABASE=
+    fi
+}
+case $BACKEND in
+    sqlite) DATABASE_URL='sqlite::memory:' ;;
+    postgres | postgresql)
+        command -v psql >/dev/null || die "ORGADMIN_TEST_BACKEND=postgres needs the psql client"
+        run=${ORGADMIN_TEST_RUN_ID:-}
+        [[ $run =~ ^[A-Za-z0-9]{0,24}$ ]] || die "ORGADMIN_TEST_RUN_ID must be at most 24 letters and digits"
+        suffix=$(printf '%04x%04x%04x%04x' "$RANDOM" "$RANDOM" "$RANDOM" "$RANDOM")
+        PG_DATABASE="orgadmin_test_${run:+${run,,}_}$suffix"
+        pg -c "CREATE DATABASE \"$PG_DATABASE\"" ||
+            { PG_DATABASE=; die "cannot create a database on ORGADMIN_TEST_POSTGRES_URL=$PG_ADMIN_URL"; }
+        trap drop_database EXIT # until the full cleanup below takes over
+        # The same URL with the database replaced (keeping any ?parameters).
+        DATABASE_URL=$("$PY" -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$PG_ADMIN_URL" "$PG_DATABASE")
+        ;;
+    *) die "ORGADMIN_TEST_BACKEND must be sqlite or postgres, not '$BACKEND'" ;;
+esac
+
 # --- the server ----------------------------------------------------------------------------------
 WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/orgadmin-schemathesis.XXXXXX")
 SERVER_LOG="$WORKDIR/server.stderr.log"
@@ -94,6 +126,7 @@ show_server_log() {
 cleanup() {
     local rc=$?
     stop_server
+    drop_database
     if [[ $rc -ne 0 || $KEEP_WORKDIR -eq 1 ]]; then
         show_server_log
         log "kept $WORKDIR (server log, schemathesis config and reports)"
@@ -116,7 +149,7 @@ for attempt in 1 2 3 4 5; do
     : >"$SERVER_LOG"
     # NO_COLOR: a plain text log file. The key is passed in the environment only, never in argv.
     ORGADMIN_ADMIN_KEY="$ADMIN_KEY" NO_COLOR=1 RUST_LOG="${RUST_LOG:-info,sqlx=warn}" \
-        "$ORGADMIN_BIN" serve --listen "127.0.0.1:$PORT" --database 'sqlite::memory:' \
+        "$ORGADMIN_BIN" serve --listen "127.0.0.1:$PORT" --database "$DATABASE_URL" \
         >"$WORKDIR/server.stdout.log" 2>"$SERVER_LOG" &
     SERVER_PID=$!
     up=0
@@ -131,7 +164,7 @@ for attempt in 1 2 3 4 5; do
     [[ $attempt -lt 5 ]] || die "the server would not start; see $SERVER_LOG"
 done
 BASE="http://127.0.0.1:$PORT/v1"
-log "server pid $SERVER_PID listening on 127.0.0.1:$PORT (log: $SERVER_LOG)"
+log "server pid $SERVER_PID listening on 127.0.0.1:$PORT on $BACKEND${PG_DATABASE:+ database $PG_DATABASE} (log: $SERVER_LOG)"
 
 # --- fixtures ------------------------------------------------------------------------------------
 # A fresh organization has one user, one project and predefined roles only, so most

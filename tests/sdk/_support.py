@@ -1,7 +1,12 @@
 """Shared machinery for the official-SDK acceptance suite.
 
-- ``Server`` starts ``orgadmin serve`` on a free port with an in-memory database and a known admin
-  key, and hands out official ``openai`` clients pointed at it.
+- ``Server`` starts ``orgadmin serve`` on a free port with a fresh database and a known admin
+  key, and hands out official ``openai`` clients pointed at it. The backend comes from
+  ``ORGADMIN_TEST_BACKEND``: ``sqlite`` (the default, an in-memory database) or ``postgres`` (a
+  database of its own, ``orgadmin_test_<random>``, created with ``psql`` on the server
+  ``ORGADMIN_TEST_POSTGRES_URL`` names, default ``postgres://postgres@127.0.0.1:5432/postgres``,
+  and dropped when the server stops). ``ORGADMIN_TEST_RUN_ID`` (letters and digits), if set, goes
+  into the database name so a test run can check afterwards that it left nothing behind.
 - Every response any client of the suite receives is also checked against the authoritative
   OpenAPI document (``../shared/openapi/openai-admin-identity.yaml``, or ``ORGADMIN_OPENAPI``):
   SPEC §1 says every body must validate against it, which is stricter than the SDK's own models
@@ -14,6 +19,7 @@
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import json
 import os
@@ -31,7 +37,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import openai
 import pytest
@@ -347,8 +353,85 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def backend() -> str:
+    """The backend `ORGADMIN_TEST_BACKEND` selects: `sqlite` (default) or `postgres`."""
+    value = os.environ.get("ORGADMIN_TEST_BACKEND", "").strip().lower() or "sqlite"
+    if value == "postgresql":
+        value = "postgres"
+    if value not in ("sqlite", "postgres"):
+        raise pytest.UsageError(f"ORGADMIN_TEST_BACKEND must be 'sqlite' or 'postgres', not {value!r}")
+    return value
+
+
+def postgres_admin_url() -> str:
+    return os.environ.get("ORGADMIN_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+
+
+def _with_database(url: str, database: str) -> str:
+    """`url` (`postgres://user@host:port/db?params`) naming `database` instead."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+def _psql(admin_url: str, sql: str) -> None:
+    """Run one statement on the admin connection with `psql`; raise with its output on failure."""
+    try:
+        done = subprocess.run(
+            ["psql", "--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", "--dbname", admin_url, "-c", sql],
+            env={**os.environ, "PGCONNECT_TIMEOUT": os.environ.get("PGCONNECT_TIMEOUT", "10")},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except FileNotFoundError:
+        raise RuntimeError("ORGADMIN_TEST_BACKEND=postgres needs the `psql` client on the PATH") from None
+    if done.returncode != 0:
+        raise RuntimeError(f"psql {sql!r} on {admin_url} failed ({done.returncode}): {done.stderr.strip()}")
+
+
+class Database:
+    """The database of one server: `sqlite::memory:`, or a PostgreSQL database of its own that
+    `drop()` (idempotent; also run at interpreter exit as a safety net) removes `WITH (FORCE)`."""
+
+    def __init__(self) -> None:
+        self._admin_url: str | None = None
+        self.name: str | None = None
+        if backend() == "sqlite":
+            self.url = "sqlite::memory:"
+            return
+        admin_url = postgres_admin_url()
+        run = os.environ.get("ORGADMIN_TEST_RUN_ID", "")
+        if run and not (len(run) <= 24 and run.isascii() and run.isalnum()):
+            raise pytest.UsageError(f"ORGADMIN_TEST_RUN_ID must be at most 24 letters and digits, not {run!r}")
+        suffix = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(16))
+        name = f"orgadmin_test_{run.lower()}_{suffix}" if run else f"orgadmin_test_{suffix}"
+        try:
+            _psql(admin_url, f'CREATE DATABASE "{name}"')
+        except RuntimeError as e:
+            pytest.fail(
+                f"ORGADMIN_TEST_BACKEND=postgres, but no database could be created on "
+                f"ORGADMIN_TEST_POSTGRES_URL={admin_url}: {e}",
+                pytrace=False,
+            )
+        self._admin_url, self.name = admin_url, name
+        self.url = _with_database(admin_url, name)
+        atexit.register(self.drop)
+
+    def drop(self) -> None:
+        if self._admin_url is None or self.name is None:
+            return
+        admin_url, name = self._admin_url, self.name
+        self._admin_url = None
+        atexit.unregister(self.drop)
+        _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 class Server:
-    """One `orgadmin serve` process with an in-memory database."""
+    """One `orgadmin serve` process with a fresh database of its own (see `Database`)."""
 
     def __init__(self) -> None:
         binary = _binary()
@@ -358,19 +441,24 @@ class Server:
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self._log = tempfile.TemporaryFile()
+        self.database = Database()
         env = {
             **os.environ,
             "ORGADMIN_ADMIN_KEY": self.admin_key,
             "ORGADMIN_OWNER_EMAIL": OWNER_EMAIL,
             "RUST_LOG": "warn",
         }
-        self.proc = subprocess.Popen(
-            [str(binary), "serve", "--listen", f"127.0.0.1:{self.port}", "--database", "sqlite::memory:"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
+        try:
+            self.proc = subprocess.Popen(
+                [str(binary), "serve", "--listen", f"127.0.0.1:{self.port}", "--database", self.database.url],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+            )
+        except BaseException:
+            self.database.drop()
+            raise
         self._wait_healthy(20.0)
         self.client = self.make_client(self.admin_key)
 
@@ -383,8 +471,10 @@ class Server:
         last: object = None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                output = self.output()
+                self.stop()
                 pytest.fail(
-                    f"orgadmin exited with status {self.proc.returncode} before becoming healthy:\n{self.output()}",
+                    f"orgadmin exited with status {self.proc.returncode} before becoming healthy:\n{output}",
                     pytrace=False,
                 )
             try:
@@ -398,18 +488,23 @@ class Server:
             except OSError as e:
                 last = e
             time.sleep(0.05)
+        output = self.output()
         self.stop()
-        pytest.fail(f"orgadmin not healthy after {timeout}s (last: {last}):\n{self.output()}", pytrace=False)
+        pytest.fail(f"orgadmin not healthy after {timeout}s (last: {last}):\n{output}", pytrace=False)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
+        """Stop the process, then drop its database. Idempotent."""
+        try:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+            self._log.close()
+        finally:
+            self.database.drop()
 
     def make_client(self, admin_key: str | None) -> openai.OpenAI:
         return openai.OpenAI(

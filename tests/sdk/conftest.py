@@ -1,5 +1,8 @@
 """Fixtures for the official-SDK acceptance suite: real `orgadmin` processes, official clients.
 
+Each server has a fresh database of its own on the backend `ORGADMIN_TEST_BACKEND` selects
+(`sqlite`, the default, in memory; or `postgres`, see `_support.Database`), gone when it stops.
+
 - `server` / `client`: one server for the whole session. Tests that use it create their own
   users, projects and roles with unique names, so they do not depend on each other.
 - `module_server` / `module_client`: one server per test module, for modules that need exact
@@ -68,3 +71,11 @@ def _responses_conform_to_the_contract() -> Iterator[None]:
     problems = VIOLATIONS.take()
     if problems:
         pytest.fail("responses broke the contract:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+def pytest_report_header() -> str:
+    from _support import backend, postgres_admin_url
+
+    chosen = backend()
+    where = f" (databases on {postgres_admin_url()})" if chosen == "postgres" else ""
+    return f"orgadmin test backend: {chosen}{where}"
