@@ -62,6 +62,10 @@ pub trait Store: Send + Sync + 'static {
     /// organization exists already (then `None`). Safe when several servers start at once.
     async fn bootstrap_if_empty(&self, request: BootstrapRequest) -> Result<Option<Bootstrapped>>;
 
+    /// Create another organization (with its owner, default project and admin key) in the same
+    /// database: one server can hold many isolated organizations.
+    async fn create_organization(&self, request: BootstrapRequest) -> Result<Bootstrapped>;
+
     // --- authentication ------------------------------------------------------------------
 
     /// Resolve a presented secret (by its hash) to the acting principal with its current

@@ -35,6 +35,10 @@ impl Store for Backend {
         users::bootstrap_if_empty(self, request).await
     }
 
+    async fn create_organization(&self, request: BootstrapRequest) -> Result<Bootstrapped> {
+        users::create_organization(self, request).await
+    }
+
     async fn authenticate(&self, secret_hash: &str) -> Result<Option<Actor>> {
         keys::authenticate(self, secret_hash).await
     }

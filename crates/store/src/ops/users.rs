@@ -305,9 +305,35 @@ pub(crate) async fn bootstrap_if_empty(
     if existing > 0 {
         return Ok(None);
     }
+    let created = insert_organization(store, &mut tx, &request).await?;
+    tx.commit().await.db()?;
+    Ok(Some(created))
+}
+
+/// Create another organization with its owner, default project and admin key.
+pub(crate) async fn create_organization(
+    store: &Backend,
+    request: BootstrapRequest,
+) -> Result<Bootstrapped> {
+    let mut tx = store.begin_bootstrap().await?;
+    let created = insert_organization(store, &mut tx, &request).await?;
+    tx.commit().await.db()?;
+    Ok(created)
+}
+
+/// An organization, its owner (keeping the user ID this person has elsewhere), its default
+/// project with the owner as project owner, and the owner's first admin key.
+async fn insert_organization(
+    store: &Backend,
+    tx: &mut Tx,
+    request: &BootstrapRequest,
+) -> Result<Bootstrapped> {
     let now = store.now();
     let org_id = OrgId::generate(store.millis());
-    let owner_id = UserId::generate(store.millis());
+    let owner_id = match existing_id_for_email(tx, &request.owner_email).await? {
+        Some(id) => id,
+        None => UserId::generate(store.millis()),
+    };
     let project_id = ProjectId::generate(store.millis());
     let key_id = AdminKeyId::generate(store.millis());
 
@@ -315,7 +341,7 @@ pub(crate) async fn bootstrap_if_empty(
         .bind(org_id.as_str())
         .bind(&request.organization_name)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .db()?;
     let owner = User {
@@ -327,12 +353,12 @@ pub(crate) async fn bootstrap_if_empty(
         developer_persona: None,
         technical_level: None,
     };
-    insert(&mut tx, &org_id, &owner).await?;
+    insert(tx, &org_id, &owner).await?;
     sqlx::query("INSERT INTO projects (org_id, id, name, created_at, is_default) VALUES ($1, $2, 'Default Project', $3, TRUE)")
         .bind(org_id.as_str())
         .bind(project_id.as_str())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .db()?;
     sqlx::query("INSERT INTO project_users (org_id, project_id, user_id, role, added_at) VALUES ($1, $2, $3, 'owner', $4)")
@@ -340,7 +366,7 @@ pub(crate) async fn bootstrap_if_empty(
         .bind(project_id.as_str())
         .bind(owner_id.as_str())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .db()?;
     sqlx::query(
@@ -353,14 +379,13 @@ pub(crate) async fn bootstrap_if_empty(
     .bind(secret::redact(&request.admin_key_secret))
     .bind(owner_id.as_str())
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .db()?;
-    tx.commit().await.db()?;
-    Ok(Some(Bootstrapped {
+    Ok(Bootstrapped {
         org_id,
         owner_id,
         default_project_id: project_id,
         admin_key_id: key_id,
-    }))
+    })
 }
