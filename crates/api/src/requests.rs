@@ -104,6 +104,28 @@ pub struct AdminKeyCreateRequest {
     pub scopes: Option<Vec<String>>,
 }
 
+/// `POST /organization/groups` and `POST /organization/groups/{group_id}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct GroupRequest {
+    /// 1 to 255 characters, unique in the organization (ignoring case).
+    pub name: Option<String>,
+}
+
+/// `POST /organization/groups/{group_id}/users`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct GroupUserAddRequest {
+    pub user_id: Option<String>,
+}
+
+/// `POST /organization/projects/{project_id}/groups`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ProjectGroupAddRequest {
+    pub group_id: Option<String>,
+    /// A project role ID (predefined, in either form, or a custom role of the project); the
+    /// names `owner`, `member` and `viewer` are accepted for the predefined ones.
+    pub role: Option<String>,
+}
+
 /// An optional integer that also accepts integral floats (`3600.0`).
 fn whole_number<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<i64>, D::Error> {
     use serde::de::Error;

@@ -526,3 +526,252 @@ impl From<Page<AuditEvent>> for AuditLogList {
         )
     }
 }
+
+/// A group (`GroupResponse`; also the answer to an update).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Group {
+    pub object: String,
+    pub id: String,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub is_scim_managed: bool,
+    /// Always `group`.
+    pub group_type: String,
+}
+
+impl From<&model::Group> for Group {
+    fn from(g: &model::Group) -> Self {
+        Self {
+            object: "group".into(),
+            id: g.id.to_string(),
+            name: g.name.clone(),
+            created_at: g.created_at,
+            is_scim_managed: false,
+            group_type: "group".into(),
+        }
+    }
+}
+
+pub type GroupList = CursorList<Group>;
+
+impl From<Page<model::Group>> for GroupList {
+    fn from(p: Page<model::Group>) -> Self {
+        CursorList::new(p.items.iter().map(Group::from).collect(), p.has_more, |g| {
+            g.id.clone()
+        })
+    }
+}
+
+/// The group as shown inside a `group.role` assignment.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupSummary {
+    pub object: String,
+    pub id: String,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub scim_managed: bool,
+}
+
+/// `group.role`: the result of assigning a role to a group.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupRoleAssignment {
+    pub object: String,
+    pub group: GroupSummary,
+    pub role: Role,
+}
+
+impl GroupRoleAssignment {
+    pub fn new(group: &model::Group, role: &role::Role) -> Self {
+        Self {
+            object: "group.role".into(),
+            group: GroupSummary {
+                object: "group".into(),
+                id: group.id.to_string(),
+                name: group.name.clone(),
+                created_at: group.created_at,
+                scim_managed: false,
+            },
+            role: role.into(),
+        }
+    }
+}
+
+/// A member as listed in a group (`GroupUser`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupUser {
+    pub id: String,
+    /// The member's name, or their email when they have none.
+    pub name: String,
+    pub email: Option<String>,
+}
+
+impl From<&model::User> for GroupUser {
+    fn from(u: &model::User) -> Self {
+        Self {
+            id: u.id.to_string(),
+            name: u.name.clone().unwrap_or_else(|| u.email.to_string()),
+            email: Some(u.email.to_string()),
+        }
+    }
+}
+
+pub type GroupUserList = CursorList<GroupUser>;
+
+impl From<Page<model::User>> for GroupUserList {
+    fn from(p: Page<model::User>) -> Self {
+        CursorList::new(
+            p.items.iter().map(GroupUser::from).collect(),
+            p.has_more,
+            |u| u.id.clone(),
+        )
+    }
+}
+
+/// A member retrieved from a group (`GroupMemberUser`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupMemberUser {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub picture: Option<String>,
+    pub is_service_account: Option<bool>,
+    /// Always `user`.
+    pub user_type: String,
+}
+
+impl From<&model::User> for GroupMemberUser {
+    fn from(u: &model::User) -> Self {
+        Self {
+            id: u.id.to_string(),
+            name: u.name.clone().unwrap_or_else(|| u.email.to_string()),
+            email: Some(u.email.to_string()),
+            picture: None,
+            is_service_account: Some(false),
+            user_type: "user".into(),
+        }
+    }
+}
+
+/// `group.user`: the result of adding a member to a group.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupUserAssignment {
+    pub object: String,
+    pub user_id: String,
+    pub group_id: String,
+}
+
+/// `{"object": "…deleted", "deleted": true}` without an ID (group users, project groups, role
+/// assignments).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeletedLink {
+    pub object: String,
+    pub deleted: bool,
+}
+
+impl DeletedLink {
+    pub fn new(object: &str) -> Self {
+        Self {
+            object: object.into(),
+            deleted: true,
+        }
+    }
+}
+
+/// `project.group`: a group's access to a project.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProjectGroup {
+    pub object: String,
+    pub project_id: String,
+    pub group_id: String,
+    pub group_name: String,
+    pub group_type: String,
+    pub created_at: Timestamp,
+}
+
+impl From<&model::ProjectGroup> for ProjectGroup {
+    fn from(pg: &model::ProjectGroup) -> Self {
+        Self {
+            object: "project.group".into(),
+            project_id: pg.project_id.to_string(),
+            group_id: pg.group.id.to_string(),
+            group_name: pg.group.name.clone(),
+            group_type: "group".into(),
+            created_at: pg.added_at,
+        }
+    }
+}
+
+pub type ProjectGroupList = CursorList<ProjectGroup>;
+
+impl From<Page<model::ProjectGroup>> for ProjectGroupList {
+    fn from(p: Page<model::ProjectGroup>) -> Self {
+        CursorList::new(
+            p.items.iter().map(ProjectGroup::from).collect(),
+            p.has_more,
+            |g| g.group_id.clone(),
+        )
+    }
+}
+
+/// One role that grants a permission, and where the user holds it from.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PermissionGrant {
+    pub role_id: String,
+    pub role_name: String,
+    /// `api.organization` or `api.project`.
+    pub resource_type: String,
+    pub assignment_sources: Vec<AssignmentSource>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EffectivePermission {
+    pub permission: String,
+    pub granted_by: Vec<PermissionGrant>,
+}
+
+/// orgadmin extension: what a user may do, and why (`organization.user.permissions`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserPermissions {
+    pub object: String,
+    pub user_id: String,
+    pub project_id: Option<String>,
+    pub permissions: Vec<EffectivePermission>,
+}
+
+impl UserPermissions {
+    /// Gather, for every permission the roles grant, the roles and sources granting it.
+    pub fn new(user: &model::User, project: Option<&str>, roles: &[model::AssignedRole]) -> Self {
+        let mut permissions: Vec<EffectivePermission> = Vec::new();
+        for permission in orgadmin_core::Permission::ALL {
+            let granted_by: Vec<PermissionGrant> = roles
+                .iter()
+                .filter(|r| r.role.permissions.contains(*permission))
+                .map(|r| PermissionGrant {
+                    role_id: r.role.id.clone(),
+                    role_name: r.role.name.clone(),
+                    resource_type: r.role.resource_type.as_str().into(),
+                    assignment_sources: r
+                        .sources
+                        .iter()
+                        .map(|s| AssignmentSource {
+                            principal_id: s.principal_id.clone(),
+                            principal_type: s.principal_type.into(),
+                        })
+                        .collect(),
+                })
+                .collect();
+            if !granted_by.is_empty() {
+                permissions.push(EffectivePermission {
+                    permission: permission.as_str().into(),
+                    granted_by,
+                });
+            }
+        }
+        Self {
+            object: "organization.user.permissions".into(),
+            user_id: user.id.to_string(),
+            project_id: project.map(str::to_owned),
+            permissions,
+        }
+    }
+}

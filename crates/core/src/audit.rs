@@ -20,6 +20,9 @@ pub mod kind {
     pub const ROLE_DELETED: &str = "role.deleted";
     pub const ROLE_ASSIGNMENT_CREATED: &str = "role.assignment.created";
     pub const ROLE_ASSIGNMENT_DELETED: &str = "role.assignment.deleted";
+    pub const GROUP_CREATED: &str = "group.created";
+    pub const GROUP_UPDATED: &str = "group.updated";
+    pub const GROUP_DELETED: &str = "group.deleted";
     pub const USER_ADDED: &str = "user.added";
     pub const USER_UPDATED: &str = "user.updated";
     pub const USER_DELETED: &str = "user.deleted";

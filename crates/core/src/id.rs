@@ -126,6 +126,8 @@ define_id!(/// An admin API key, `key_…`.
     AdminKeyId, "key_");
 define_id!(/// An audit log event, `audit_log-…`.
     AuditLogId, "audit_log-");
+define_id!(/// A group of users, `group_…`.
+    GroupId, "group_");
 
 #[cfg(test)]
 mod tests {

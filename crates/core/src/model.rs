@@ -268,3 +268,56 @@ pub struct AssignedRole {
 pub fn is_base_role(role: PredefinedRole) -> bool {
     role.org_base_role().is_some() || role.project_base_role().is_some()
 }
+
+/// A group of organization members; roles granted to it reach every member.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub id: crate::id::GroupId,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+/// Validate a group name: non-empty after trimming, at most 255 characters.
+pub fn parse_group_name(raw: &str) -> Result<String, DomainError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(DomainError::invalid("name", "name must not be empty."));
+    }
+    if name.chars().count() > 255 {
+        return Err(DomainError::invalid(
+            "name",
+            "name must be at most 255 characters.",
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            "name",
+            "name must not contain control characters.",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// A group's access to a project.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectGroup {
+    pub project_id: ProjectId,
+    pub group: Group,
+    pub added_at: Timestamp,
+}
+
+impl AssignmentSource {
+    pub fn user(id: &UserId) -> Self {
+        AssignmentSource {
+            principal_id: id.to_string(),
+            principal_type: "user",
+        }
+    }
+
+    pub fn group(id: &crate::id::GroupId) -> Self {
+        AssignmentSource {
+            principal_id: id.to_string(),
+            principal_type: "group",
+        }
+    }
+}

@@ -12,7 +12,7 @@ use crate::actor::Actor;
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::email::Email;
 use crate::error::Result;
-use crate::id::{AdminKeyId, InviteId, OrgId, ProjectId, UserId};
+use crate::id::{AdminKeyId, GroupId, InviteId, OrgId, ProjectId, UserId};
 use crate::model::*;
 use crate::page::{Page, PageRequest};
 use crate::permission::PermissionSet;
@@ -243,6 +243,94 @@ pub trait Store: Send + Sync + 'static {
     /// The new key is owned by the actor's user.
     async fn create_admin_key(&self, actor: &Actor, key: NewAdminKey) -> Result<AdminKey>;
     async fn delete_admin_key(&self, actor: &Actor, key: &AdminKeyId) -> Result<()>;
+
+    // --- groups --------------------------------------------------------------------------
+
+    async fn list_groups(&self, org: &OrgId, page: &PageRequest) -> Result<Page<Group>>;
+    async fn get_group(&self, org: &OrgId, group: &GroupId) -> Result<Group>;
+    async fn create_group(&self, actor: &Actor, name: String) -> Result<Group>;
+    async fn rename_group(&self, actor: &Actor, group: &GroupId, name: String) -> Result<Group>;
+    /// Delete the group with its memberships, project access and role assignments: what it
+    /// granted its members is withdrawn at once.
+    async fn delete_group(&self, actor: &Actor, group: &GroupId) -> Result<()>;
+    async fn list_group_users(
+        &self,
+        org: &OrgId,
+        group: &GroupId,
+        page: &PageRequest,
+    ) -> Result<Page<User>>;
+    async fn get_group_user(&self, org: &OrgId, group: &GroupId, user: &UserId) -> Result<User>;
+    /// Idempotent: adding a member twice leaves one membership.
+    async fn add_group_user(&self, actor: &Actor, group: &GroupId, user: &UserId) -> Result<()>;
+    async fn remove_group_user(&self, actor: &Actor, group: &GroupId, user: &UserId) -> Result<()>;
+
+    /// Roles granted to a group in the organization (`project` `None`) or in a project the group
+    /// has access to.
+    async fn list_group_roles(
+        &self,
+        org: &OrgId,
+        project: Option<&ProjectId>,
+        group: &GroupId,
+        page: &PageRequest,
+    ) -> Result<Page<AssignedRole>>;
+    async fn get_group_role(
+        &self,
+        org: &OrgId,
+        project: Option<&ProjectId>,
+        group: &GroupId,
+        role: &RoleRef,
+    ) -> Result<AssignedRole>;
+    async fn assign_group_role(
+        &self,
+        actor: &Actor,
+        project: Option<&ProjectId>,
+        group: &GroupId,
+        role: &RoleRef,
+    ) -> Result<(Group, Role)>;
+    async fn unassign_group_role(
+        &self,
+        actor: &Actor,
+        project: Option<&ProjectId>,
+        group: &GroupId,
+        role: &RoleRef,
+    ) -> Result<()>;
+
+    async fn list_project_groups(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        page: &PageRequest,
+    ) -> Result<Page<ProjectGroup>>;
+    async fn get_project_group(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        group: &GroupId,
+    ) -> Result<ProjectGroup>;
+    /// Give a group access to a project with a project role.
+    async fn add_project_group(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        group: &GroupId,
+        role: &RoleRef,
+    ) -> Result<ProjectGroup>;
+    /// Revoke a group's access to a project, with every role it held there.
+    async fn remove_project_group(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        group: &GroupId,
+    ) -> Result<()>;
+
+    /// Every role `user` holds in the organization (and, with `project`, in that project), with
+    /// where each comes from: the answer to "why may this user do that".
+    async fn user_access(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        project: Option<&ProjectId>,
+    ) -> Result<Vec<AssignedRole>>;
 
     // --- audit log -----------------------------------------------------------------------
 

@@ -306,6 +306,28 @@ impl Query {
         })
     }
 
+    /// `limit` from `min` to `max` (default `default`), `after` (an object ID, which is also the
+    /// list's `next`) and `order` (default `default_order`): the group lists, whose bounds and
+    /// default order differ from one list to the next in the official API.
+    pub fn bounded_page(
+        &self,
+        min: u32,
+        max: u32,
+        default: u32,
+        default_order: SortOrder,
+    ) -> Result<PageRequest, ApiError> {
+        let order = match self.one("order")? {
+            None => default_order,
+            Some(raw) => SortOrder::parse(raw).map_err(ApiError::from)?,
+        };
+        Ok(PageRequest {
+            limit: self.limit(LimitBounds { min, max, default })?,
+            after: self.cursor("after")?,
+            before: None,
+            order,
+        })
+    }
+
     /// `limit`, `after` (a previous page's `next`) and `order` of a `next`-cursor list.
     pub fn cursor_page(&self) -> Result<PageRequest, ApiError> {
         Ok(PageRequest {

@@ -3,6 +3,7 @@
 
 mod admin_keys;
 mod audit_logs;
+mod groups;
 mod health;
 mod invites;
 mod projects;
@@ -118,6 +119,52 @@ pub fn router() -> Router<AppState> {
             get(admin_keys::retrieve).delete(admin_keys::delete),
         )
         .route("/v1/organization/audit_logs", get(audit_logs::list))
+        .route(
+            "/v1/organization/users/{user_id}/permissions",
+            get(users::permissions),
+        )
+        .route(
+            "/v1/organization/groups",
+            get(groups::list).post(groups::create),
+        )
+        .route(
+            "/v1/organization/groups/{group_id}",
+            get(groups::retrieve)
+                .post(groups::update)
+                .delete(groups::delete),
+        )
+        .route(
+            "/v1/organization/groups/{group_id}/users",
+            get(groups::list_users).post(groups::add_user),
+        )
+        .route(
+            "/v1/organization/groups/{group_id}/users/{user_id}",
+            get(groups::retrieve_user).delete(groups::remove_user),
+        )
+        .route(
+            "/v1/organization/groups/{group_id}/roles",
+            get(groups::list_org_roles).post(groups::assign_org_role),
+        )
+        .route(
+            "/v1/organization/groups/{group_id}/roles/{role_id}",
+            get(groups::retrieve_org_role).delete(groups::unassign_org_role),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/groups",
+            get(groups::list_project_groups).post(groups::add_project_group),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/groups/{group_id}",
+            get(groups::retrieve_project_group).delete(groups::remove_project_group),
+        )
+        .route(
+            "/v1/projects/{project_id}/groups/{group_id}/roles",
+            get(groups::list_project_roles).post(groups::assign_project_role),
+        )
+        .route(
+            "/v1/projects/{project_id}/groups/{group_id}/roles/{role_id}",
+            get(groups::retrieve_project_role).delete(groups::unassign_project_role),
+        )
 }
 
 #[derive(OpenApi)]
@@ -137,6 +184,12 @@ pub fn router() -> Router<AppState> {
         invites::list, invites::create, invites::retrieve, invites::delete, invites::accept,
         admin_keys::list, admin_keys::create, admin_keys::retrieve, admin_keys::delete,
         audit_logs::list,
+        users::permissions,
+        groups::list, groups::create, groups::retrieve, groups::update, groups::delete,
+        groups::list_users, groups::add_user, groups::retrieve_user, groups::remove_user,
+        groups::list_org_roles, groups::assign_org_role, groups::retrieve_org_role, groups::unassign_org_role,
+        groups::list_project_groups, groups::add_project_group, groups::retrieve_project_group, groups::remove_project_group,
+        groups::list_project_roles, groups::assign_project_role, groups::retrieve_project_role, groups::unassign_project_role,
         health::healthz, health::readyz, health::openapi,
     ),
     modifiers(&SecurityAddon),

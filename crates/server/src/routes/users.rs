@@ -5,9 +5,9 @@ use axum::Json;
 use orgadmin_api::requests::{RoleAssignRequest, UserUpdateRequest};
 use orgadmin_api::responses::{
     AssignedRoleDetails, AssignedRoleList, Deleted, DeletedRoleAssignment, User, UserList,
-    UserRoleAssignment,
+    UserPermissions, UserRoleAssignment,
 };
-use orgadmin_core::id::UserId;
+use orgadmin_core::id::{ProjectId, UserId};
 use orgadmin_core::model::UserChange;
 use orgadmin_core::role::RoleRef;
 use orgadmin_core::Permission;
@@ -169,4 +169,34 @@ pub async fn unassign_role(
         object: "user.role.deleted".into(),
         deleted: true,
     }))
+}
+
+/// What a user may do, and which roles and sources grant each permission (orgadmin extension,
+/// for gateways and for debugging access). With `project_id`, the project's roles count too.
+#[utoipa::path(get, path = "/v1/organization/users/{user_id}/permissions", tag = "orgadmin",
+    params(("user_id" = String, Path), ("project_id" = Option<String>, Query)),
+    responses((status = 200, body = UserPermissions)))]
+pub async fn permissions(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiPath(user_id): ApiPath<String>,
+    q: Query,
+) -> ApiResult<Json<UserPermissions>> {
+    auth.require(Permission::UsersRead)?;
+    let user_id = UserId::from_raw(user_id);
+    let project = q
+        .one("project_id")?
+        .filter(|p| !p.is_empty())
+        .map(ProjectId::from_raw);
+    let org = &auth.0.org_id;
+    let user = s.store.get_user(org, &user_id).await?;
+    if let Some(p) = &project {
+        s.store.get_project(org, p).await?;
+    }
+    let roles = s.store.user_access(org, &user_id, project.as_ref()).await?;
+    Ok(Json(UserPermissions::new(
+        &user,
+        project.as_ref().map(|p| p.as_str()),
+        &roles,
+    )))
 }

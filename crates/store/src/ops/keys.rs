@@ -137,7 +137,7 @@ pub(crate) async fn authenticate(store: &Backend, secret_hash: &str) -> Result<O
     let org = OrgId::from_raw(row.org_id);
     let user_id = UserId::from_raw(row.user_id);
     let role = OrgBaseRole::from_stored(&row.role);
-    let custom = roles::custom_permissions(&mut *conn, &org, "", &user_id).await?;
+    let custom = roles::held_permissions(&mut conn, &org, None, &user_id).await?;
     drop(conn);
     let held = role.predefined().permissions().union(custom);
     let scopes = row.scopes.as_deref().map(permissions_from_json);

@@ -16,7 +16,7 @@ use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
-use super::{projects, users, Backend, Conn, Db, DbResult, Pool, Tx};
+use super::{projects, push_in, users, Backend, Conn, Db, DbResult, Pool, Tx};
 use crate::rows::*;
 
 fn scope_key(scope: &RoleScope) -> &str {
@@ -68,7 +68,7 @@ pub(crate) async fn resolve_custom(tx: &mut Tx, org: &OrgId, id: &RoleId) -> Res
 }
 
 /// What a role ID names in a context (the organization, or one project).
-enum Resolved {
+pub(crate) enum Resolved {
     /// A predefined role of the context's kind: a base role.
     Base(PredefinedRole),
     Custom(Role),
@@ -76,7 +76,7 @@ enum Resolved {
 
 /// Resolve `role` for use in `project` (or the organization when `None`), refusing a role of the
 /// wrong scope with 400 `role_id`.
-async fn resolve_in_context<'e>(
+pub(crate) async fn resolve_in_context<'e>(
     db: impl sqlx::Executor<'e, Database = Db>,
     org: &OrgId,
     project: Option<&ProjectId>,
@@ -121,52 +121,166 @@ async fn resolve_in_context<'e>(
     }
 }
 
-/// The union of the permissions of the custom roles `user` holds in a scope.
-pub(crate) async fn custom_permissions<'e>(
-    db: impl sqlx::Executor<'e, Database = Db>,
-    org: &OrgId,
-    scope_key: &str,
-    user: &UserId,
-) -> Result<PermissionSet> {
-    let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT r.permissions FROM role_assignments a JOIN roles r ON r.org_id = a.org_id AND r.id = a.role_id \
-         WHERE a.org_id = $1 AND a.principal_type = 'user' AND a.principal_id = $2 AND a.scope_key = $3",
-    )
-    .bind(org.as_str())
-    .bind(user.as_str())
-    .bind(scope_key)
-    .fetch_all(db)
-    .await
-    .db()?;
-    Ok(rows.iter().fold(PermissionSet::EMPTY, |acc, p| {
-        acc.union(permissions_from_json(p))
-    }))
+/// A holder of roles: a user (who also holds what their groups hold) or a group.
+#[derive(Clone, Copy)]
+pub(crate) enum Principal<'a> {
+    User(&'a UserId),
+    Group(&'a GroupId),
 }
 
+/// Append the condition "assignment `a` reaches this principal": for a user, their own
+/// assignments and those of every group they belong to.
+fn push_reaches(qb: &mut QueryBuilder<'_, Db>, principal: Principal<'_>) {
+    match principal {
+        Principal::User(user) => {
+            qb.push(" AND ((a.principal_type = 'user' AND a.principal_id = ");
+            qb.push_bind(user.as_str().to_owned());
+            qb.push(") OR (a.principal_type = 'group' AND a.principal_id IN (SELECT g.group_id FROM group_users g WHERE g.org_id = a.org_id AND g.user_id = ");
+            qb.push_bind(user.as_str().to_owned());
+            qb.push(")))");
+        }
+        Principal::Group(group) => {
+            qb.push(" AND a.principal_type = 'group' AND a.principal_id = ");
+            qb.push_bind(group.as_str().to_owned());
+        }
+    }
+}
+
+fn assignments_in(
+    org: &OrgId,
+    project: Option<&ProjectId>,
+    select: &str,
+) -> QueryBuilder<'static, Db> {
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+        "SELECT {select} FROM role_assignments a WHERE a.org_id = "
+    ));
+    qb.push_bind(org.as_str().to_owned());
+    qb.push(" AND a.scope_key = ");
+    qb.push_bind(project.map(|p| p.as_str()).unwrap_or("").to_owned());
+    qb
+}
+
+/// The permissions a user holds in a scope through role assignments (custom or predefined
+/// roles, held directly or through their groups); base roles are not included.
+pub(crate) async fn held_permissions(
+    conn: &mut Conn,
+    org: &OrgId,
+    project: Option<&ProjectId>,
+    user: &UserId,
+) -> Result<PermissionSet> {
+    let mut qb = assignments_in(org, project, "DISTINCT a.role_id");
+    push_reaches(&mut qb, Principal::User(user));
+    let role_ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *conn).await.db()?;
+    let mut held = PermissionSet::EMPTY;
+    let mut custom = Vec::new();
+    for id in role_ids {
+        match RoleRef::parse(&id) {
+            RoleRef::Predefined { role, .. } => held = held.union(role.permissions()),
+            RoleRef::Custom(_) => custom.push(id),
+        }
+    }
+    if !custom.is_empty() {
+        let mut qb: QueryBuilder<Db> =
+            QueryBuilder::new("SELECT permissions FROM roles WHERE org_id = ");
+        qb.push_bind(org.as_str().to_owned());
+        push_in(&mut qb, "id", &custom);
+        let rows: Vec<String> = qb.build_query_scalar().fetch_all(&mut *conn).await.db()?;
+        held = rows
+            .iter()
+            .fold(held, |acc, p| acc.union(permissions_from_json(p)));
+    }
+    Ok(held)
+}
+
+/// What `user` may do in `project`: their base project role if they are a member, and every
+/// project role they hold there directly or through a group with access to the project.
 pub(crate) async fn project_permissions(
     pool: &Pool,
     org: &OrgId,
     project: &ProjectId,
     user: &UserId,
 ) -> Result<PermissionSet> {
+    let mut conn = pool.acquire().await.db()?;
     let base: Option<String> = sqlx::query_scalar(
-        "SELECT pu.role FROM project_users pu JOIN projects p ON p.org_id = pu.org_id AND p.id = pu.project_id \
-         WHERE pu.org_id = $1 AND pu.project_id = $2 AND pu.user_id = $3",
+        "SELECT role FROM project_users WHERE org_id = $1 AND project_id = $2 AND user_id = $3",
     )
     .bind(org.as_str())
     .bind(project.as_str())
     .bind(user.as_str())
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await
     .db()?;
-    let Some(base) = base else {
-        return Ok(PermissionSet::EMPTY);
-    };
-    let custom = custom_permissions(pool, org, project.as_str(), user).await?;
-    Ok(ProjectBaseRole::from_stored(&base)
-        .predefined()
-        .permissions()
-        .union(custom))
+    let base = base.map_or(PermissionSet::EMPTY, |b| {
+        ProjectBaseRole::from_stored(&b).predefined().permissions()
+    });
+    Ok(base.union(held_permissions(&mut conn, org, Some(project), user).await?))
+}
+
+/// The roles a principal holds through assignments in a scope, each once with all its sources
+/// (a user's own assignment first, then their groups'), in role ID order. With `page`, one page
+/// of distinct roles after its cursor, fetched one beyond the limit.
+pub(crate) async fn assigned_roles(
+    conn: &mut Conn,
+    org: &OrgId,
+    project: Option<&ProjectId>,
+    principal: Principal<'_>,
+    page: Option<&PageRequest>,
+) -> Result<Vec<AssignedRole>> {
+    let mut qb = assignments_in(org, project, "DISTINCT a.role_id");
+    push_reaches(&mut qb, principal);
+    match page {
+        Some(page) => push_cursor(&mut qb, "a.role_id", page),
+        None => {
+            qb.push(" ORDER BY a.role_id");
+        }
+    }
+    let role_ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *conn).await.db()?;
+    if role_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    let mut qb = assignments_in(org, project, "a.role_id, a.principal_type, a.principal_id");
+    push_reaches(&mut qb, principal);
+    push_in(&mut qb, "a.role_id", &role_ids);
+    qb.push(" ORDER BY a.principal_type DESC, a.principal_id");
+    let sources: Vec<(String, String, String)> =
+        qb.build_query_as().fetch_all(&mut *conn).await.db()?;
+
+    let custom: Vec<String> = role_ids
+        .iter()
+        .filter(|id| matches!(RoleRef::parse(id), RoleRef::Custom(_)))
+        .cloned()
+        .collect();
+    let mut details: Vec<Role> = Vec::new();
+    if !custom.is_empty() {
+        let mut qb: QueryBuilder<Db> =
+            QueryBuilder::new(format!("SELECT {ROLE_COLUMNS} FROM roles WHERE org_id = "));
+        qb.push_bind(org.as_str().to_owned());
+        push_in(&mut qb, "id", &custom);
+        let rows: Vec<RoleRow> = qb.build_query_as().fetch_all(&mut *conn).await.db()?;
+        details = rows.into_iter().map(Role::from).collect();
+    }
+
+    let mut out = Vec::with_capacity(role_ids.len());
+    for id in role_ids {
+        let role = match RoleRef::parse(&id) {
+            RoleRef::Predefined { role, .. } => role.to_role(project),
+            RoleRef::Custom(_) => match details.iter().find(|r| r.id == id) {
+                Some(r) => r.clone(),
+                None => continue,
+            },
+        };
+        let sources = sources
+            .iter()
+            .filter(|(role_id, _, _)| *role_id == id)
+            .map(|(_, kind, principal)| AssignmentSource {
+                principal_id: principal.clone(),
+                principal_type: if kind == "group" { "group" } else { "user" },
+            })
+            .collect();
+        out.push(AssignedRole { role, sources });
+    }
+    Ok(out)
 }
 
 /// Custom roles of a scope, keyset-paginated on ID, fetched one beyond the limit.
@@ -187,7 +301,7 @@ async fn custom_roles_page(
 }
 
 /// Keyset condition for `next`-cursor lists (no `before`).
-fn push_cursor(qb: &mut QueryBuilder<'_, Db>, column: &str, page: &PageRequest) {
+pub(crate) fn push_cursor(qb: &mut QueryBuilder<'_, Db>, column: &str, page: &PageRequest) {
     let desc = page.order == SortOrder::Desc;
     if let Some(after) = &page.after {
         qb.push(format!(" AND {column} {} ", if desc { "<" } else { ">" }));
@@ -201,7 +315,7 @@ fn push_cursor(qb: &mut QueryBuilder<'_, Db>, column: &str, page: &PageRequest) 
 }
 
 /// The cursor normalized to a sort key, so an alias cursor pages like its base ID.
-fn normalized(page: &PageRequest) -> PageRequest {
+pub(crate) fn normalized(page: &PageRequest) -> PageRequest {
     PageRequest {
         after: page.after.as_deref().map(|a| RoleRef::parse(a).sort_key()),
         ..page.clone()
@@ -475,7 +589,7 @@ pub(crate) async fn delete(
     }
     let current = custom_in_scope(&mut tx, org, scope, role).await?;
     ensure_project_writable(&mut tx, org, scope).await?;
-    // Assignments go with the role (ON DELETE CASCADE); record each removal.
+    // Assignments go with the role; record each removal.
     let holders: Vec<(String, String)> = sqlx::query_as(
         "SELECT principal_type, principal_id FROM role_assignments WHERE org_id = $1 AND role_id = $2",
     )
@@ -494,6 +608,12 @@ pub(crate) async fn delete(
         );
         store.audit(&mut tx, actor, event).await?;
     }
+    sqlx::query("DELETE FROM role_assignments WHERE org_id = $1 AND role_id = $2")
+        .bind(org.as_str())
+        .bind(&current.id)
+        .execute(&mut *tx)
+        .await
+        .db()?;
     sqlx::query("DELETE FROM roles WHERE org_id = $1 AND id = $2")
         .bind(org.as_str())
         .bind(&current.id)
@@ -513,7 +633,7 @@ pub(crate) async fn delete(
     Ok(current.id)
 }
 
-fn assignment_event(
+pub(crate) fn assignment_event(
     kind: &'static str,
     org: &OrgId,
     role: &Role,
@@ -576,35 +696,73 @@ pub(crate) async fn insert_assignment(
     Ok(inserted)
 }
 
-/// The member's base role in the context: organization base role, or project base role (the
-/// user must then be a member of the project).
+/// The member's base role in the context: their organization base role, or their base role in
+/// the project if they are a direct member of it (`None` otherwise).
 async fn base_role_in_context(
     db: &mut Conn,
     org: &OrgId,
     project: Option<&ProjectId>,
     user: &UserId,
-) -> Result<PredefinedRole> {
+) -> Result<Option<PredefinedRole>> {
     match project {
-        None => Ok(users::get(&mut *db, org, user).await?.role.predefined()),
+        None => Ok(Some(
+            users::get(&mut *db, org, user).await?.role.predefined(),
+        )),
         Some(p) => {
             projects::get(&mut *db, org, p).await?;
             users::get(&mut *db, org, user).await?;
-            let membership = projects::find_member(&mut *db, org, p, user)
-                .await?
-                .ok_or_else(|| DomainError::NotFound {
-                    param: Some("user_id".into()),
-                    message: format!("User {user} is not a member of project {p}."),
-                })?;
-            Ok(membership.role.predefined())
+            let membership = projects::find_member(&mut *db, org, p, user).await?;
+            Ok(membership.map(|m| m.role.predefined()))
         }
     }
 }
 
-fn direct(user: &UserId) -> Vec<AssignmentSource> {
-    vec![AssignmentSource {
-        principal_id: user.to_string(),
-        principal_type: "user",
-    }]
+fn not_in_project(project: &ProjectId, user: &UserId) -> DomainError {
+    DomainError::NotFound {
+        param: Some("user_id".into()),
+        message: format!(
+            "User {user} is not a member of project {project}, directly or through a group."
+        ),
+    }
+}
+
+/// Does the user hold any role in the scope through an assignment?
+async fn holds_any(
+    conn: &mut Conn,
+    org: &OrgId,
+    project: Option<&ProjectId>,
+    user: &UserId,
+) -> Result<bool> {
+    let mut qb = assignments_in(org, project, "a.role_id");
+    push_reaches(&mut qb, Principal::User(user));
+    qb.push(" LIMIT 1");
+    let any: Option<String> = qb
+        .build_query_scalar()
+        .fetch_optional(&mut *conn)
+        .await
+        .db()?;
+    Ok(any.is_some())
+}
+
+/// Fold the base role into the assigned roles: as a source of its own when a group also grants
+/// it, else as one more entry.
+fn with_base(
+    mut roles: Vec<AssignedRole>,
+    base: Option<PredefinedRole>,
+    project: Option<&ProjectId>,
+    user: &UserId,
+) -> Vec<AssignedRole> {
+    if let Some(base) = base {
+        match roles.iter_mut().find(|r| r.role.sort_key() == base.id()) {
+            Some(entry) => entry.sources.insert(0, AssignmentSource::user(user)),
+            None => roles.push(AssignedRole {
+                role: base.to_role(project),
+                sources: vec![AssignmentSource::user(user)],
+            }),
+        }
+    }
+    roles.sort_by_key(|r| r.role.sort_key());
+    roles
 }
 
 pub(crate) async fn list_user_roles(
@@ -616,26 +774,43 @@ pub(crate) async fn list_user_roles(
 ) -> Result<Page<AssignedRole>> {
     let mut conn = store.reader.acquire().await.db()?;
     let base = base_role_in_context(&mut conn, org, project, user).await?;
-    let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-        "SELECT r.id, r.project_id, r.name, r.description, r.permissions, r.created_at, r.updated_at, r.created_by \
-         FROM role_assignments a JOIN roles r ON r.org_id = a.org_id AND r.id = a.role_id \
-         WHERE a.principal_type = 'user' AND a.org_id = ",
-    );
-    qb.push_bind(org.as_str());
-    qb.push(" AND a.principal_id = ");
-    qb.push_bind(user.as_str());
-    qb.push(" AND a.scope_key = ");
-    qb.push_bind(project.map(|p| p.as_str()).unwrap_or("").to_owned());
-    push_cursor(&mut qb, "r.id", page);
-    let rows: Vec<RoleRow> = qb.build_query_as().fetch_all(&mut *conn).await.db()?;
-    let mut all = vec![base.to_role(project)];
-    all.extend(rows.into_iter().map(Role::from));
-    all.sort_by_key(Role::sort_key);
-    let page = page_in_memory(all, &normalized(page), Role::sort_key);
-    Ok(page.map(|role| AssignedRole {
-        role,
-        sources: direct(user),
-    }))
+    if let (None, Some(p)) = (base, project) {
+        if !holds_any(&mut conn, org, project, user).await? {
+            return Err(not_in_project(p, user));
+        }
+    }
+    let page = normalized(page);
+    let assigned =
+        assigned_roles(&mut conn, org, project, Principal::User(user), Some(&page)).await?;
+    let all = with_base(assigned, base, project, user);
+    Ok(page_in_memory(all, &page, |r| r.role.sort_key()))
+}
+
+/// Every role the user holds in the organization, and in `project` if given, with sources.
+pub(crate) async fn user_access(
+    store: &Backend,
+    org: &OrgId,
+    user: &UserId,
+    project: Option<&ProjectId>,
+) -> Result<Vec<AssignedRole>> {
+    let mut conn = store.reader.acquire().await.db()?;
+    let base = base_role_in_context(&mut conn, org, None, user).await?;
+    let assigned = assigned_roles(&mut conn, org, None, Principal::User(user), None).await?;
+    let mut all = with_base(assigned, base, None, user);
+    if let Some(p) = project {
+        let base = base_role_in_context(&mut conn, org, Some(p), user).await?;
+        let assigned = assigned_roles(&mut conn, org, Some(p), Principal::User(user), None).await?;
+        all.extend(with_base(assigned, base, Some(p), user));
+    }
+    Ok(all)
+}
+
+/// The ID a resolved role is stored under in `role_assignments`.
+pub(crate) fn stored_id(resolved: &Resolved) -> String {
+    match resolved {
+        Resolved::Base(p) => p.id().to_owned(),
+        Resolved::Custom(r) => r.id.clone(),
+    }
 }
 
 pub(crate) async fn get_user_role(
@@ -647,33 +822,19 @@ pub(crate) async fn get_user_role(
 ) -> Result<AssignedRole> {
     let mut conn = store.reader.acquire().await.db()?;
     let base = base_role_in_context(&mut conn, org, project, user).await?;
-    let not_held = || DomainError::NotFound {
-        param: Some("role_id".into()),
-        message: format!("User {user} does not hold role '{role}'."),
-    };
-    match resolve_in_context(&mut *conn, org, project, role).await? {
-        Resolved::Base(p) if p == base => Ok(AssignedRole {
-            role: p.to_role(project),
-            sources: direct(user),
-        }),
-        Resolved::Base(_) => Err(not_held()),
-        Resolved::Custom(r) => {
-            let held: Option<i64> = sqlx::query_scalar(
-                "SELECT CAST(1 AS BIGINT) FROM role_assignments WHERE org_id = $1 AND principal_type = 'user' AND principal_id = $2 AND role_id = $3",
-            )
-            .bind(org.as_str())
-            .bind(user.as_str())
-            .bind(&r.id)
-            .fetch_optional(&mut *conn)
-            .await
-            .db()?;
-            held.map(|_| AssignedRole {
-                role: r,
-                sources: direct(user),
-            })
-            .ok_or_else(not_held)
-        }
+    let resolved = resolve_in_context(&mut *conn, org, project, role).await?;
+    let assigned = assigned_roles(&mut conn, org, project, Principal::User(user), None).await?;
+    if let (None, Some(p), true) = (base, project, assigned.is_empty()) {
+        return Err(not_in_project(p, user));
     }
+    let wanted = stored_id(&resolved);
+    with_base(assigned, base, project, user)
+        .into_iter()
+        .find(|r| r.role.sort_key() == wanted)
+        .ok_or_else(|| DomainError::NotFound {
+            param: Some("role_id".into()),
+            message: format!("User {user} does not hold role '{role}'."),
+        })
 }
 
 pub(crate) async fn assign_user_role(
@@ -690,6 +851,17 @@ pub(crate) async fn assign_user_role(
         projects::ensure_active(&proj)?;
     }
     let base = base_role_in_context(&mut tx, org, project, user_id).await?;
+    // Roles are assigned to direct members; a user only reached through a group has no
+    // membership to attach them to. (The organization context always has a base role.)
+    let base = match (base, project) {
+        (Some(base), _) => base,
+        (None, Some(p)) => return Err(not_in_project(p, user_id)),
+        (None, None) => {
+            return Err(DomainError::internal(
+                "organization member without a base role",
+            ))
+        }
+    };
     let resolved = resolve_in_context(&mut *tx, org, project, role).await?;
     let assigned = match resolved {
         Resolved::Base(p) => {
@@ -745,12 +917,14 @@ pub(crate) async fn unassign_user_role(
         projects::ensure_active(&proj)?;
     }
     let base = base_role_in_context(&mut tx, org, project, user_id).await?;
-    let not_held = || DomainError::NotFound {
-        param: Some("role_id".into()),
-        message: format!("User {user_id} does not hold role '{role}'."),
-    };
-    match resolve_in_context(&mut *tx, org, project, role).await? {
-        Resolved::Base(p) if p == base => {
+    if let (None, Some(p)) = (base, project) {
+        if !holds_any(&mut tx, org, project, user_id).await? {
+            return Err(not_in_project(p, user_id));
+        }
+    }
+    let resolved = resolve_in_context(&mut *tx, org, project, role).await?;
+    if let (Resolved::Base(p), Some(base)) = (&resolved, base) {
+        if *p == base {
             let route = match project {
                 None => format!("POST /v1/organization/users/{user_id} with a new 'role'"),
                 Some(proj) => format!(
@@ -762,30 +936,61 @@ pub(crate) async fn unassign_user_role(
                 format!("'{role}' is the user's base role and cannot be unassigned; change it with {route}."),
             ));
         }
-        Resolved::Base(_) => return Err(not_held()),
-        Resolved::Custom(r) => {
-            let deleted = sqlx::query(
-                "DELETE FROM role_assignments WHERE org_id = $1 AND principal_type = 'user' AND principal_id = $2 AND role_id = $3",
-            )
-            .bind(org.as_str())
-            .bind(user_id.as_str())
-            .bind(&r.id)
-            .execute(&mut *tx)
-            .await
-            .db()?;
-            if deleted.rows_affected() == 0 {
-                return Err(not_held());
-            }
-            let event = assignment_event(
-                kind::ROLE_ASSIGNMENT_DELETED,
-                org,
-                &r,
-                "user",
-                user_id.as_str(),
-            );
-            store.audit(&mut tx, actor, event).await?;
-        }
     }
+    let id = stored_id(&resolved);
+    let deleted = sqlx::query(
+        "DELETE FROM role_assignments WHERE org_id = $1 AND principal_type = 'user' AND principal_id = $2 AND scope_key = $3 AND role_id = $4",
+    )
+    .bind(org.as_str())
+    .bind(user_id.as_str())
+    .bind(project.map(|p| p.as_str()).unwrap_or(""))
+    .bind(&id)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    if deleted.rows_affected() == 0 {
+        let held = assigned_roles(&mut tx, org, project, Principal::User(user_id), None).await?;
+        let groups: Vec<String> = held
+            .iter()
+            .filter(|r| r.role.sort_key() == id)
+            .flat_map(|r| {
+                r.sources
+                    .iter()
+                    .filter(|s| s.principal_type == "group")
+                    .map(|s| s.principal_id.clone())
+            })
+            .collect();
+        if groups.is_empty() {
+            return Err(DomainError::NotFound {
+                param: Some("role_id".into()),
+                message: format!("User {user_id} does not hold role '{role}'."),
+            });
+        }
+        let route = match project {
+            None => "/v1/organization/groups/{group_id}/roles/{role_id}".to_owned(),
+            Some(p) => format!("/v1/projects/{p}/groups/{{group_id}}/roles/{{role_id}}"),
+        };
+        return Err(DomainError::conflict(
+            ConflictKind::InheritedRole,
+            format!(
+                "User {user_id} holds '{role}' only through group(s) {}; unassign it from the group (DELETE {route}) or remove the user from the group.",
+                groups.join(", ")
+            ),
+            Some("role_id"),
+        ));
+    }
+    let as_role = match &resolved {
+        Resolved::Base(p) => p.to_role(project),
+        Resolved::Custom(r) => r.clone(),
+    };
+    let event = assignment_event(
+        kind::ROLE_ASSIGNMENT_DELETED,
+        org,
+        &as_role,
+        "user",
+        user_id.as_str(),
+    );
+    store.audit(&mut tx, actor, event).await?;
     tx.commit().await.db()?;
     Ok(())
 }

@@ -12,7 +12,7 @@ use orgadmin_core::role::{ProjectBaseRole, Role, RoleRef, RoleScope};
 use orgadmin_core::store::{BootstrapRequest, Bootstrapped, NewRole, RoleChange};
 use orgadmin_core::{Result, Store};
 
-use super::{audit, invites, keys, projects, roles, users, Backend, DbResult};
+use super::{audit, groups, invites, keys, projects, roles, users, Backend, DbResult};
 
 impl Backend {
     pub(crate) fn now(&self) -> i64 {
@@ -296,6 +296,133 @@ impl Store for Backend {
 
     async fn delete_admin_key(&self, actor: &Actor, key: &AdminKeyId) -> Result<()> {
         keys::delete(self, actor, key).await
+    }
+
+    async fn list_groups(&self, org: &OrgId, page: &PageRequest) -> Result<Page<Group>> {
+        groups::list(self, org, page).await
+    }
+
+    async fn get_group(&self, org: &OrgId, group: &GroupId) -> Result<Group> {
+        groups::get(&self.reader, org, group).await
+    }
+
+    async fn create_group(&self, actor: &Actor, name: String) -> Result<Group> {
+        groups::create(self, actor, name).await
+    }
+
+    async fn rename_group(&self, actor: &Actor, group: &GroupId, name: String) -> Result<Group> {
+        groups::rename(self, actor, group, name).await
+    }
+
+    async fn delete_group(&self, actor: &Actor, group: &GroupId) -> Result<()> {
+        groups::delete(self, actor, group).await
+    }
+
+    async fn list_group_users(
+        &self,
+        org: &OrgId,
+        group: &GroupId,
+        page: &PageRequest,
+    ) -> Result<Page<User>> {
+        groups::list_users(self, org, group, page).await
+    }
+
+    async fn get_group_user(&self, org: &OrgId, group: &GroupId, user: &UserId) -> Result<User> {
+        groups::get_user(self, org, group, user).await
+    }
+
+    async fn add_group_user(&self, actor: &Actor, group: &GroupId, user: &UserId) -> Result<()> {
+        groups::add_user(self, actor, group, user).await
+    }
+
+    async fn remove_group_user(&self, actor: &Actor, group: &GroupId, user: &UserId) -> Result<()> {
+        groups::remove_user(self, actor, group, user).await
+    }
+
+    async fn list_group_roles(
+        &self,
+        org: &OrgId,
+        project: Option<&ProjectId>,
+        group: &GroupId,
+        page: &PageRequest,
+    ) -> Result<Page<AssignedRole>> {
+        groups::list_roles(self, org, project, group, page).await
+    }
+
+    async fn get_group_role(
+        &self,
+        org: &OrgId,
+        project: Option<&ProjectId>,
+        group: &GroupId,
+        role: &RoleRef,
+    ) -> Result<AssignedRole> {
+        groups::get_role(self, org, project, group, role).await
+    }
+
+    async fn assign_group_role(
+        &self,
+        actor: &Actor,
+        project: Option<&ProjectId>,
+        group: &GroupId,
+        role: &RoleRef,
+    ) -> Result<(Group, Role)> {
+        groups::assign_role(self, actor, project, group, role).await
+    }
+
+    async fn unassign_group_role(
+        &self,
+        actor: &Actor,
+        project: Option<&ProjectId>,
+        group: &GroupId,
+        role: &RoleRef,
+    ) -> Result<()> {
+        groups::unassign_role(self, actor, project, group, role).await
+    }
+
+    async fn list_project_groups(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        page: &PageRequest,
+    ) -> Result<Page<ProjectGroup>> {
+        groups::list_project_groups(self, org, project, page).await
+    }
+
+    async fn get_project_group(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        group: &GroupId,
+    ) -> Result<ProjectGroup> {
+        groups::get_project_group(self, org, project, group).await
+    }
+
+    async fn add_project_group(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        group: &GroupId,
+        role: &RoleRef,
+    ) -> Result<ProjectGroup> {
+        groups::add_project_group(self, actor, project, group, role).await
+    }
+
+    async fn remove_project_group(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        group: &GroupId,
+    ) -> Result<()> {
+        groups::remove_project_group(self, actor, project, group).await
+    }
+
+    async fn user_access(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        project: Option<&ProjectId>,
+    ) -> Result<Vec<AssignedRole>> {
+        roles::user_access(self, org, user, project).await
     }
 
     async fn list_audit_logs(

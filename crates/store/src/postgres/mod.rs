@@ -11,6 +11,8 @@
 
 #[path = "../ops/audit.rs"]
 mod audit;
+#[path = "../ops/groups.rs"]
+mod groups;
 #[path = "../ops/invites.rs"]
 mod invites;
 #[path = "../ops/keys.rs"]

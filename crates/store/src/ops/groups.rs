@@ -1,0 +1,656 @@
+//! Groups: their members, the roles they hold in the organization and in projects, and their
+//! access to projects. What a group holds reaches every member (see `roles::Principal`).
+
+use orgadmin_core::actor::Actor;
+use orgadmin_core::audit::{kind, NewAuditEvent};
+use orgadmin_core::id::*;
+use orgadmin_core::model::{AssignedRole, Group, ProjectGroup, User};
+use orgadmin_core::page::{page_in_memory, Page, PageRequest};
+use orgadmin_core::role::{Role, RoleRef};
+use orgadmin_core::{ConflictKind, DomainError, Result};
+use serde_json::json;
+use sqlx::QueryBuilder;
+
+use super::roles::{self, Principal, Resolved};
+use super::{finish_page, projects, push_keyset, users, Backend, Conn, Db, DbResult, Tx};
+use crate::rows::*;
+
+#[derive(sqlx::FromRow)]
+struct GroupRow {
+    id: String,
+    name: String,
+    created_at: i64,
+}
+
+impl From<GroupRow> for Group {
+    fn from(r: GroupRow) -> Self {
+        Group {
+            id: GroupId::from_raw(r.id),
+            name: r.name,
+            created_at: r.created_at,
+        }
+    }
+}
+
+pub(crate) async fn get<'e>(
+    db: impl sqlx::Executor<'e, Database = Db>,
+    org: &OrgId,
+    group: &GroupId,
+) -> Result<Group> {
+    let row: Option<GroupRow> =
+        sqlx::query_as("SELECT id, name, created_at FROM groups WHERE org_id = $1 AND id = $2")
+            .bind(org.as_str())
+            .bind(group.as_str())
+            .fetch_optional(db)
+            .await
+            .db()?;
+    row.map(Group::from)
+        .ok_or_else(|| DomainError::not_found("group", group, "group_id"))
+}
+
+pub(crate) async fn list(store: &Backend, org: &OrgId, page: &PageRequest) -> Result<Page<Group>> {
+    let mut qb: QueryBuilder<Db> =
+        QueryBuilder::new("SELECT id, name, created_at FROM groups WHERE org_id = ");
+    qb.push_bind(org.as_str());
+    let reversed = push_keyset(&mut qb, "id", page);
+    let rows: Vec<GroupRow> = qb.build_query_as().fetch_all(&store.reader).await.db()?;
+    Ok(finish_page(
+        rows.into_iter().map(Group::from).collect(),
+        page,
+        reversed,
+    ))
+}
+
+async fn ensure_name_free(
+    tx: &mut Tx,
+    org: &OrgId,
+    name: &str,
+    except: Option<&GroupId>,
+) -> Result<()> {
+    let clash: Option<String> =
+        sqlx::query_scalar("SELECT id FROM groups WHERE org_id = $1 AND name_norm = $2")
+            .bind(org.as_str())
+            .bind(name.to_lowercase())
+            .fetch_optional(&mut **tx)
+            .await
+            .db()?;
+    match clash {
+        Some(id) if Some(id.as_str()) != except.map(|g| g.as_str()) => Err(DomainError::conflict(
+            ConflictKind::AlreadyExists,
+            format!("A group named '{name}' already exists ({id}); group names are unique in the organization."),
+            Some("name"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) async fn create(store: &Backend, actor: &Actor, name: String) -> Result<Group> {
+    let org = &actor.org_id;
+    let mut tx = store.begin_in(org).await?;
+    ensure_name_free(&mut tx, org, &name, None).await?;
+    let id = GroupId::generate(store.millis());
+    sqlx::query(
+        "INSERT INTO groups (org_id, id, name, name_norm, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(org.as_str())
+    .bind(id.as_str())
+    .bind(&name)
+    .bind(name.to_lowercase())
+    .bind(store.now())
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    let event = NewAuditEvent::new(
+        kind::GROUP_CREATED,
+        id.as_str(),
+        json!({ "id": id, "data": { "group_name": name } }),
+    );
+    store.audit(&mut tx, actor, event).await?;
+    let group = get(&mut *tx, org, &id).await?;
+    tx.commit().await.db()?;
+    Ok(group)
+}
+
+pub(crate) async fn rename(
+    store: &Backend,
+    actor: &Actor,
+    group: &GroupId,
+    name: String,
+) -> Result<Group> {
+    let org = &actor.org_id;
+    let mut tx = store.begin_in(org).await?;
+    get(&mut *tx, org, group).await?;
+    ensure_name_free(&mut tx, org, &name, Some(group)).await?;
+    sqlx::query("UPDATE groups SET name = $1, name_norm = $2 WHERE org_id = $3 AND id = $4")
+        .bind(&name)
+        .bind(name.to_lowercase())
+        .bind(org.as_str())
+        .bind(group.as_str())
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    let event = NewAuditEvent::new(
+        kind::GROUP_UPDATED,
+        group.as_str(),
+        json!({ "id": group, "changes_requested": { "group_name": name } }),
+    );
+    store.audit(&mut tx, actor, event).await?;
+    let renamed = get(&mut *tx, org, group).await?;
+    tx.commit().await.db()?;
+    Ok(renamed)
+}
+
+/// Delete every role assignment of `group` in a scope (`None`: every scope), recording each.
+async fn drop_assignments(
+    store: &Backend,
+    tx: &mut Tx,
+    actor: &Actor,
+    group: &GroupId,
+    project: Option<&ProjectId>,
+) -> Result<()> {
+    let org = &actor.org_id;
+    let mut qb: QueryBuilder<Db> =
+        QueryBuilder::new("SELECT role_id, scope_key FROM role_assignments WHERE principal_type = 'group' AND org_id = ");
+    qb.push_bind(org.as_str().to_owned());
+    qb.push(" AND principal_id = ");
+    qb.push_bind(group.as_str().to_owned());
+    if let Some(p) = project {
+        qb.push(" AND scope_key = ");
+        qb.push_bind(p.as_str().to_owned());
+    }
+    let held: Vec<(String, String)> = qb.build_query_as().fetch_all(&mut **tx).await.db()?;
+    for (role_id, scope_key) in &held {
+        let scope = (!scope_key.is_empty()).then(|| ProjectId::from_raw(scope_key.clone()));
+        let role = shown_role(tx, org, role_id, scope.as_ref()).await?;
+        let event = roles::assignment_event(
+            kind::ROLE_ASSIGNMENT_DELETED,
+            org,
+            &role,
+            "group",
+            group.as_str(),
+        );
+        store.audit(tx, actor, event).await?;
+    }
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+        "DELETE FROM role_assignments WHERE principal_type = 'group' AND org_id = ",
+    );
+    qb.push_bind(org.as_str().to_owned());
+    qb.push(" AND principal_id = ");
+    qb.push_bind(group.as_str().to_owned());
+    if let Some(p) = project {
+        qb.push(" AND scope_key = ");
+        qb.push_bind(p.as_str().to_owned());
+    }
+    qb.build().execute(&mut **tx).await.db()?;
+    Ok(())
+}
+
+/// A stored role ID as the role it names (for audit details).
+async fn shown_role(
+    tx: &mut Tx,
+    org: &OrgId,
+    role_id: &str,
+    project: Option<&ProjectId>,
+) -> Result<Role> {
+    Ok(match RoleRef::parse(role_id) {
+        RoleRef::Predefined { role, .. } => role.to_role(project),
+        RoleRef::Custom(id) => roles::resolve_custom(tx, org, &id).await?,
+    })
+}
+
+pub(crate) async fn delete(store: &Backend, actor: &Actor, group: &GroupId) -> Result<()> {
+    let org = &actor.org_id;
+    let mut tx = store.begin_in(org).await?;
+    get(&mut *tx, org, group).await?;
+    drop_assignments(store, &mut tx, actor, group, None).await?;
+    // Memberships and project access go with the group (ON DELETE CASCADE).
+    sqlx::query("DELETE FROM groups WHERE org_id = $1 AND id = $2")
+        .bind(org.as_str())
+        .bind(group.as_str())
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    store
+        .audit(
+            &mut tx,
+            actor,
+            NewAuditEvent::new(kind::GROUP_DELETED, group.as_str(), json!({ "id": group })),
+        )
+        .await?;
+    tx.commit().await.db()?;
+    Ok(())
+}
+
+pub(crate) async fn list_users(
+    store: &Backend,
+    org: &OrgId,
+    group: &GroupId,
+    page: &PageRequest,
+) -> Result<Page<User>> {
+    let mut conn = store.reader.acquire().await.db()?;
+    get(&mut *conn, org, group).await?;
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+        "SELECT u.id, u.email, u.name, u.role, u.added_at, u.developer_persona, u.technical_level \
+         FROM group_users gu JOIN users u ON u.org_id = gu.org_id AND u.id = gu.user_id WHERE gu.org_id = ",
+    );
+    qb.push_bind(org.as_str());
+    qb.push(" AND gu.group_id = ");
+    qb.push_bind(group.as_str());
+    let reversed = push_keyset(&mut qb, "gu.user_id", page);
+    let rows: Vec<UserRow> = qb.build_query_as().fetch_all(&mut *conn).await.db()?;
+    Ok(finish_page(
+        rows.into_iter().map(User::from).collect(),
+        page,
+        reversed,
+    ))
+}
+
+fn not_a_member(group: &GroupId, user: &UserId) -> DomainError {
+    DomainError::NotFound {
+        param: Some("user_id".into()),
+        message: format!("User {user} is not a member of group {group}."),
+    }
+}
+
+pub(crate) async fn get_user(
+    store: &Backend,
+    org: &OrgId,
+    group: &GroupId,
+    user: &UserId,
+) -> Result<User> {
+    let mut conn = store.reader.acquire().await.db()?;
+    get(&mut *conn, org, group).await?;
+    let member: Option<String> = sqlx::query_scalar(
+        "SELECT user_id FROM group_users WHERE org_id = $1 AND group_id = $2 AND user_id = $3",
+    )
+    .bind(org.as_str())
+    .bind(group.as_str())
+    .bind(user.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .db()?;
+    if member.is_none() {
+        return Err(not_a_member(group, user));
+    }
+    users::get(&mut *conn, org, user).await
+}
+
+pub(crate) async fn add_user(
+    store: &Backend,
+    actor: &Actor,
+    group: &GroupId,
+    user: &UserId,
+) -> Result<()> {
+    let org = &actor.org_id;
+    let mut tx = store.begin_in(org).await?;
+    get(&mut *tx, org, group).await?;
+    if users::find(&mut *tx, org, user).await?.is_none() {
+        return Err(DomainError::invalid(
+            "user_id",
+            format!("User {user} is not a member of the organization; invite them first (POST /v1/organization/invites)."),
+        ));
+    }
+    let added = sqlx::query(
+        "INSERT INTO group_users (org_id, group_id, user_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(org.as_str())
+    .bind(group.as_str())
+    .bind(user.as_str())
+    .bind(store.now())
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    if added.rows_affected() > 0 {
+        let event = NewAuditEvent::new(
+            kind::GROUP_UPDATED,
+            group.as_str(),
+            json!({ "id": group, "changes_requested": { "users_added": [user] } }),
+        );
+        store.audit(&mut tx, actor, event).await?;
+    }
+    tx.commit().await.db()?;
+    Ok(())
+}
+
+pub(crate) async fn remove_user(
+    store: &Backend,
+    actor: &Actor,
+    group: &GroupId,
+    user: &UserId,
+) -> Result<()> {
+    let org = &actor.org_id;
+    let mut tx = store.begin_in(org).await?;
+    get(&mut *tx, org, group).await?;
+    let removed =
+        sqlx::query("DELETE FROM group_users WHERE org_id = $1 AND group_id = $2 AND user_id = $3")
+            .bind(org.as_str())
+            .bind(group.as_str())
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+    if removed.rows_affected() == 0 {
+        return Err(not_a_member(group, user));
+    }
+    let event = NewAuditEvent::new(
+        kind::GROUP_UPDATED,
+        group.as_str(),
+        json!({ "id": group, "changes_requested": { "users_removed": [user] } }),
+    );
+    store.audit(&mut tx, actor, event).await?;
+    tx.commit().await.db()?;
+    Ok(())
+}
+
+async fn find_project_group(
+    conn: &mut Conn,
+    org: &OrgId,
+    project: &ProjectId,
+    group: &GroupId,
+) -> Result<Option<i64>> {
+    sqlx::query_scalar("SELECT added_at FROM project_groups WHERE org_id = $1 AND project_id = $2 AND group_id = $3")
+        .bind(org.as_str())
+        .bind(project.as_str())
+        .bind(group.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .db()
+}
+
+fn no_access(project: &ProjectId, group: &GroupId) -> DomainError {
+    DomainError::NotFound {
+        param: Some("group_id".into()),
+        message: format!("Group {group} has no access to project {project}; add it with POST /v1/organization/projects/{project}/groups."),
+    }
+}
+
+/// The group, checked to exist, and in a project context to have access to the project.
+async fn group_in_context(
+    conn: &mut Conn,
+    org: &OrgId,
+    project: Option<&ProjectId>,
+    group: &GroupId,
+) -> Result<Group> {
+    if let Some(p) = project {
+        projects::get(&mut *conn, org, p).await?;
+    }
+    let found = get(&mut *conn, org, group).await?;
+    if let Some(p) = project {
+        find_project_group(conn, org, p, group)
+            .await?
+            .ok_or_else(|| no_access(p, group))?;
+    }
+    Ok(found)
+}
+
+pub(crate) async fn list_roles(
+    store: &Backend,
+    org: &OrgId,
+    project: Option<&ProjectId>,
+    group: &GroupId,
+    page: &PageRequest,
+) -> Result<Page<AssignedRole>> {
+    let mut conn = store.reader.acquire().await.db()?;
+    group_in_context(&mut conn, org, project, group).await?;
+    let page = roles::normalized(page);
+    let held = roles::assigned_roles(
+        &mut conn,
+        org,
+        project,
+        Principal::Group(group),
+        Some(&page),
+    )
+    .await?;
+    Ok(page_in_memory(held, &page, |r| r.role.sort_key()))
+}
+
+pub(crate) async fn get_role(
+    store: &Backend,
+    org: &OrgId,
+    project: Option<&ProjectId>,
+    group: &GroupId,
+    role: &RoleRef,
+) -> Result<AssignedRole> {
+    let mut conn = store.reader.acquire().await.db()?;
+    group_in_context(&mut conn, org, project, group).await?;
+    let wanted =
+        roles::stored_id(&roles::resolve_in_context(&mut *conn, org, project, role).await?);
+    roles::assigned_roles(&mut conn, org, project, Principal::Group(group), None)
+        .await?
+        .into_iter()
+        .find(|r| r.role.sort_key() == wanted)
+        .ok_or_else(|| DomainError::NotFound {
+            param: Some("role_id".into()),
+            message: format!("Group {group} does not hold role '{role}'."),
+        })
+}
+
+/// Give `group` a role in a scope (idempotent), recording it when new.
+async fn grant(
+    store: &Backend,
+    tx: &mut Tx,
+    actor: &Actor,
+    project: Option<&ProjectId>,
+    group: &GroupId,
+    resolved: &Resolved,
+) -> Result<Role> {
+    let org = &actor.org_id;
+    let role = match resolved {
+        Resolved::Base(p) => p.to_role(project),
+        Resolved::Custom(r) => r.clone(),
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO role_assignments (org_id, principal_type, principal_id, role_id, scope_key, created_at) \
+         VALUES ($1, 'group', $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(org.as_str())
+    .bind(group.as_str())
+    .bind(roles::stored_id(resolved))
+    .bind(project.map(|p| p.as_str()).unwrap_or(""))
+    .bind(store.now())
+    .execute(&mut **tx)
+    .await
+    .db()?;
+    if inserted.rows_affected() > 0 {
+        let event = roles::assignment_event(
+            kind::ROLE_ASSIGNMENT_CREATED,
+            org,
+            &role,
+            "group",
+            group.as_str(),
+        );
+        store.audit(tx, actor, event).await?;
+    }
+    Ok(role)
+}
+
+pub(crate) async fn assign_role(
+    store: &Backend,
+    actor: &Actor,
+    project: Option<&ProjectId>,
+    group: &GroupId,
+    role: &RoleRef,
+) -> Result<(Group, Role)> {
+    let org = &actor.org_id;
+    let mut tx = store.begin_in(org).await?;
+    let found = group_in_context(&mut tx, org, project, group).await?;
+    if let Some(p) = project {
+        projects::ensure_active(&projects::get(&mut *tx, org, p).await?)?;
+    }
+    let resolved = roles::resolve_in_context(&mut *tx, org, project, role).await?;
+    let role = grant(store, &mut tx, actor, project, group, &resolved).await?;
+    tx.commit().await.db()?;
+    Ok((found, role))
+}
+
+pub(crate) async fn unassign_role(
+    store: &Backend,
+    actor: &Actor,
+    project: Option<&ProjectId>,
+    group: &GroupId,
+    role: &RoleRef,
+) -> Result<()> {
+    let org = &actor.org_id;
+    let mut tx = store.begin_in(org).await?;
+    group_in_context(&mut tx, org, project, group).await?;
+    if let Some(p) = project {
+        projects::ensure_active(&projects::get(&mut *tx, org, p).await?)?;
+    }
+    let resolved = roles::resolve_in_context(&mut *tx, org, project, role).await?;
+    let removed = sqlx::query(
+        "DELETE FROM role_assignments WHERE org_id = $1 AND principal_type = 'group' AND principal_id = $2 AND scope_key = $3 AND role_id = $4",
+    )
+    .bind(org.as_str())
+    .bind(group.as_str())
+    .bind(project.map(|p| p.as_str()).unwrap_or(""))
+    .bind(roles::stored_id(&resolved))
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    if removed.rows_affected() == 0 {
+        return Err(DomainError::NotFound {
+            param: Some("role_id".into()),
+            message: format!("Group {group} does not hold role '{role}'."),
+        });
+    }
+    let shown = match &resolved {
+        Resolved::Base(p) => p.to_role(project),
+        Resolved::Custom(r) => r.clone(),
+    };
+    let event = roles::assignment_event(
+        kind::ROLE_ASSIGNMENT_DELETED,
+        org,
+        &shown,
+        "group",
+        group.as_str(),
+    );
+    store.audit(&mut tx, actor, event).await?;
+    tx.commit().await.db()?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct ProjectGroupRow {
+    id: String,
+    name: String,
+    created_at: i64,
+    added_at: i64,
+}
+
+fn project_group(project: &ProjectId, r: ProjectGroupRow) -> ProjectGroup {
+    ProjectGroup {
+        project_id: project.clone(),
+        group: Group {
+            id: GroupId::from_raw(r.id),
+            name: r.name,
+            created_at: r.created_at,
+        },
+        added_at: r.added_at,
+    }
+}
+
+pub(crate) async fn list_project_groups(
+    store: &Backend,
+    org: &OrgId,
+    project: &ProjectId,
+    page: &PageRequest,
+) -> Result<Page<ProjectGroup>> {
+    let mut conn = store.reader.acquire().await.db()?;
+    projects::get(&mut *conn, org, project).await?;
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+        "SELECT g.id, g.name, g.created_at, pg.added_at FROM project_groups pg \
+         JOIN groups g ON g.org_id = pg.org_id AND g.id = pg.group_id WHERE pg.org_id = ",
+    );
+    qb.push_bind(org.as_str());
+    qb.push(" AND pg.project_id = ");
+    qb.push_bind(project.as_str());
+    let reversed = push_keyset(&mut qb, "pg.group_id", page);
+    let rows: Vec<ProjectGroupRow> = qb.build_query_as().fetch_all(&mut *conn).await.db()?;
+    let items = rows
+        .into_iter()
+        .map(|r| project_group(project, r))
+        .collect();
+    Ok(finish_page(items, page, reversed))
+}
+
+pub(crate) async fn get_project_group(
+    store: &Backend,
+    org: &OrgId,
+    project: &ProjectId,
+    group: &GroupId,
+) -> Result<ProjectGroup> {
+    let mut conn = store.reader.acquire().await.db()?;
+    let found = group_in_context(&mut conn, org, Some(project), group).await?;
+    let added_at = find_project_group(&mut conn, org, project, group)
+        .await?
+        .ok_or_else(|| no_access(project, group))?;
+    Ok(ProjectGroup {
+        project_id: project.clone(),
+        group: found,
+        added_at,
+    })
+}
+
+pub(crate) async fn add_project_group(
+    store: &Backend,
+    actor: &Actor,
+    project: &ProjectId,
+    group: &GroupId,
+    role: &RoleRef,
+) -> Result<ProjectGroup> {
+    let org = &actor.org_id;
+    let mut tx = store.begin_in(org).await?;
+    let proj = projects::get(&mut *tx, org, project).await?;
+    let found = get(&mut *tx, org, group).await?;
+    projects::ensure_active(&proj)?;
+    let resolved = roles::resolve_in_context(&mut *tx, org, Some(project), role).await?;
+    let now = store.now();
+    let added = sqlx::query(
+        "INSERT INTO project_groups (org_id, project_id, group_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(org.as_str())
+    .bind(project.as_str())
+    .bind(group.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    if added.rows_affected() == 0 {
+        return Err(DomainError::conflict(
+            ConflictKind::AlreadyExists,
+            format!("Group {group} already has access to project {project}; change its roles with /v1/projects/{project}/groups/{group}/roles."),
+            Some("group_id"),
+        ));
+    }
+    grant(store, &mut tx, actor, Some(project), group, &resolved).await?;
+    tx.commit().await.db()?;
+    Ok(ProjectGroup {
+        project_id: project.clone(),
+        group: found,
+        added_at: now,
+    })
+}
+
+pub(crate) async fn remove_project_group(
+    store: &Backend,
+    actor: &Actor,
+    project: &ProjectId,
+    group: &GroupId,
+) -> Result<()> {
+    let org = &actor.org_id;
+    let mut tx = store.begin_in(org).await?;
+    group_in_context(&mut tx, org, Some(project), group).await?;
+    projects::ensure_active(&projects::get(&mut *tx, org, project).await?)?;
+    drop_assignments(store, &mut tx, actor, group, Some(project)).await?;
+    sqlx::query(
+        "DELETE FROM project_groups WHERE org_id = $1 AND project_id = $2 AND group_id = $3",
+    )
+    .bind(org.as_str())
+    .bind(project.as_str())
+    .bind(group.as_str())
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    tx.commit().await.db()?;
+    Ok(())
+}
