@@ -126,6 +126,27 @@ pub struct ProjectGroupAddRequest {
     pub role: Option<String>,
 }
 
+/// `POST /organization/projects/{project_id}/service_accounts`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ServiceAccountCreateRequest {
+    pub name: Option<String>,
+    /// Create the account with role `none` and no API key.
+    pub create_service_account_only: Option<bool>,
+    /// Seconds until the first API key expires, 1 to 31,536,000; omitted for a key that does not
+    /// expire. Not with `create_service_account_only`, which creates no key.
+    #[serde(default, deserialize_with = "whole_number")]
+    pub expires_in_seconds: Option<i64>,
+}
+
+/// `POST /organization/projects/{project_id}/service_accounts/{service_account_id}`: absent
+/// fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ServiceAccountUpdateRequest {
+    pub name: Option<String>,
+    /// `owner` or `member`.
+    pub role: Option<String>,
+}
+
 /// An optional integer that also accepts integral floats (`3600.0`).
 fn whole_number<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<i64>, D::Error> {
     use serde::de::Error;

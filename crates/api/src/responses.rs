@@ -129,6 +129,41 @@ impl From<Page<model::User>> for UserList {
     }
 }
 
+/// A project service account as the user list shows it: `is_service_account: true`, no email and
+/// no organization role (its role is in its project).
+impl From<&model::ServiceAccount> for User {
+    fn from(a: &model::ServiceAccount) -> Self {
+        Self {
+            object: "organization.user".into(),
+            id: a.id.to_string(),
+            name: Some(a.name.clone()),
+            email: None,
+            role: None,
+            added_at: a.created_at,
+            is_service_account: true,
+            developer_persona: None,
+            technical_level: None,
+        }
+    }
+}
+
+impl From<&model::OrgUser> for User {
+    fn from(u: &model::OrgUser) -> Self {
+        match u {
+            model::OrgUser::Person(user) => user.into(),
+            model::OrgUser::ServiceAccount(account) => account.into(),
+        }
+    }
+}
+
+impl From<Page<model::OrgUser>> for UserList {
+    fn from(p: Page<model::OrgUser>) -> Self {
+        IdList::new(p.items.iter().map(User::from).collect(), p.has_more, |u| {
+            &u.id
+        })
+    }
+}
+
 /// `role`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Role {
@@ -466,6 +501,92 @@ impl From<Page<model::AdminKey>> for AdminKeyList {
             list.next = list.last_id.clone();
         }
         list
+    }
+}
+
+/// `organization.project.service_account`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServiceAccount {
+    pub object: String,
+    pub id: String,
+    pub name: String,
+    /// `owner`, `member` or `none`.
+    pub role: String,
+    pub created_at: Timestamp,
+}
+
+impl From<&model::ServiceAccount> for ServiceAccount {
+    fn from(a: &model::ServiceAccount) -> Self {
+        Self {
+            object: "organization.project.service_account".into(),
+            id: a.id.to_string(),
+            name: a.name.clone(),
+            role: a.role.as_str().into(),
+            created_at: a.created_at,
+        }
+    }
+}
+
+pub type ServiceAccountList = IdList<ServiceAccount>;
+
+impl From<Page<model::ServiceAccount>> for ServiceAccountList {
+    fn from(p: Page<model::ServiceAccount>) -> Self {
+        IdList::new(
+            p.items.iter().map(ServiceAccount::from).collect(),
+            p.has_more,
+            |x| &x.id,
+        )
+    }
+}
+
+/// `organization.project.service_account.api_key`: a new key with its secret, shown this once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServiceAccountApiKey {
+    pub object: String,
+    pub value: String,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub id: String,
+    pub expires_at: Option<Timestamp>,
+}
+
+impl ServiceAccountApiKey {
+    pub fn new(key: &model::ProjectApiKey, secret: String) -> Self {
+        Self {
+            object: "organization.project.service_account.api_key".into(),
+            value: secret,
+            name: key.name.clone(),
+            created_at: key.created_at,
+            id: key.id.to_string(),
+            expires_at: key.expires_at,
+        }
+    }
+}
+
+/// The answer to creating a service account: the account and its first API key (`null` for
+/// `create_service_account_only`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServiceAccountCreated {
+    pub object: String,
+    pub id: String,
+    pub name: String,
+    /// `member`, or `none` for `create_service_account_only`.
+    pub role: String,
+    pub created_at: Timestamp,
+    pub api_key: Option<ServiceAccountApiKey>,
+}
+
+impl ServiceAccountCreated {
+    pub fn new(account: &model::ServiceAccount, api_key: Option<ServiceAccountApiKey>) -> Self {
+        let a = ServiceAccount::from(account);
+        Self {
+            object: a.object,
+            id: a.id,
+            name: a.name,
+            role: a.role,
+            created_at: a.created_at,
+            api_key,
+        }
     }
 }
 

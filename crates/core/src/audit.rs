@@ -23,6 +23,9 @@ pub mod kind {
     pub const GROUP_CREATED: &str = "group.created";
     pub const GROUP_UPDATED: &str = "group.updated";
     pub const GROUP_DELETED: &str = "group.deleted";
+    pub const SERVICE_ACCOUNT_CREATED: &str = "service_account.created";
+    pub const SERVICE_ACCOUNT_UPDATED: &str = "service_account.updated";
+    pub const SERVICE_ACCOUNT_DELETED: &str = "service_account.deleted";
     pub const USER_ADDED: &str = "user.added";
     pub const USER_UPDATED: &str = "user.updated";
     pub const USER_DELETED: &str = "user.deleted";

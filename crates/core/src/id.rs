@@ -128,6 +128,10 @@ define_id!(/// An audit log event, `audit_log-…`.
     AuditLogId, "audit_log-");
 define_id!(/// A group of users, `group_…`.
     GroupId, "group_");
+define_id!(/// A project service account, `svc_acct_…`.
+    ServiceAccountId, "svc_acct_");
+define_id!(/// A project API key (a service account's key), `key_…` as in the official API.
+    ProjectApiKeyId, "key_");
 
 #[cfg(test)]
 mod tests {

@@ -321,3 +321,102 @@ impl AssignmentSource {
         }
     }
 }
+
+/// A service account's role in its project. `None` is the role of an account created with
+/// `create_service_account_only`: it exists but holds no project role yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceAccountRole {
+    Owner,
+    Member,
+    None,
+}
+
+impl ServiceAccountRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceAccountRole::Owner => "owner",
+            ServiceAccountRole::Member => "member",
+            ServiceAccountRole::None => "none",
+        }
+    }
+
+    /// A role a client may give a service account (`owner` or `member`), named by `param`.
+    pub fn parse(raw: &str, param: &str) -> Result<Self, DomainError> {
+        match raw {
+            "owner" => Ok(ServiceAccountRole::Owner),
+            "member" => Ok(ServiceAccountRole::Member),
+            other => Err(DomainError::invalid(
+                param,
+                format!(
+                    "'{}' is not a service account role; use 'owner' or 'member'.",
+                    other.chars().take(64).collect::<String>()
+                ),
+            )),
+        }
+    }
+
+    pub fn from_stored(raw: &str) -> Self {
+        match raw {
+            "owner" => ServiceAccountRole::Owner,
+            "member" => ServiceAccountRole::Member,
+            _ => ServiceAccountRole::None,
+        }
+    }
+}
+
+/// A project service account: a principal of one project that is not a person. It belongs to
+/// the project, not to the user who created it, and outlives them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceAccount {
+    pub id: crate::id::ServiceAccountId,
+    pub project_id: ProjectId,
+    pub name: String,
+    pub role: ServiceAccountRole,
+    pub created_at: Timestamp,
+}
+
+/// A service account's API key as stored: never the secret, which is shown once at creation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectApiKey {
+    pub id: crate::id::ProjectApiKeyId,
+    pub name: String,
+    pub redacted_value: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// The first API key of a new service account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewProjectApiKey {
+    /// SHA-256 of the secret; the secret itself is never stored.
+    pub secret_hash: String,
+    pub redacted_value: String,
+    pub expires_in_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewServiceAccount {
+    pub name: String,
+    /// `None` for `create_service_account_only`: no key, and role `none`.
+    pub api_key: Option<NewProjectApiKey>,
+}
+
+/// Absent fields are left unchanged.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceAccountChange {
+    pub name: Option<String>,
+    pub role: Option<ServiceAccountRole>,
+}
+
+/// Validate a service account name: the rules of a project name.
+pub fn parse_service_account_name(raw: &str) -> Result<String, DomainError> {
+    parse_project_name(raw)
+}
+
+/// One entry of the organization's user list: a person, or a project service account, which the
+/// official API lists among users with `is_service_account: true`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrgUser {
+    Person(User),
+    ServiceAccount(ServiceAccount),
+}

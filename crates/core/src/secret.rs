@@ -1,9 +1,11 @@
-//! Admin key secrets: generation, hashing for storage, redaction for display, and comparison
-//! in constant time.
+//! Admin key and service account key secrets: generation, hashing for storage, redaction for
+//! display, and comparison in constant time.
 
 use sha2::{Digest, Sha256};
 
 pub const ADMIN_KEY_PREFIX: &str = "sk-admin-";
+/// A service account's project API key. It is not an admin key: the Admin API refuses it.
+pub const SERVICE_ACCOUNT_KEY_PREFIX: &str = "sk-svcacct-";
 /// Characters after the prefix in a generated key.
 const GENERATED_LEN: usize = 48;
 /// A key supplied by the operator (`ORGADMIN_ADMIN_KEY`) needs at least this many after the prefix.
@@ -11,13 +13,22 @@ pub const MIN_SUPPLIED_LEN: usize = 32;
 
 /// A fresh random admin key: `sk-admin-` and 48 random characters.
 pub fn generate_admin_key() -> String {
+    generate_with_prefix(ADMIN_KEY_PREFIX)
+}
+
+/// A fresh random service account key: `sk-svcacct-` and 48 random characters.
+pub fn generate_service_account_key() -> String {
+    generate_with_prefix(SERVICE_ACCOUNT_KEY_PREFIX)
+}
+
+fn generate_with_prefix(prefix: &str) -> String {
     use rand::Rng;
     const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::thread_rng();
     let body: String = (0..GENERATED_LEN)
         .map(|_| ALNUM[rng.gen_range(0..ALNUM.len())] as char)
         .collect();
-    format!("{ADMIN_KEY_PREFIX}{body}")
+    format!("{prefix}{body}")
 }
 
 /// Is this shaped like an admin key an operator may supply?
@@ -42,6 +53,15 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// `sk-admin...wxyz`: enough to recognise a key, not enough to use it.
 pub fn redact(secret: &str) -> String {
+    redact_as("sk-admin", secret)
+}
+
+/// `sk-svcacct...wxyz`, the redacted form of a service account key.
+pub fn redact_service_account_key(secret: &str) -> String {
+    redact_as("sk-svcacct", secret)
+}
+
+fn redact_as(label: &str, secret: &str) -> String {
     let tail: String = secret
         .chars()
         .rev()
@@ -50,7 +70,7 @@ pub fn redact(secret: &str) -> String {
         .into_iter()
         .rev()
         .collect();
-    format!("sk-admin...{tail}")
+    format!("{label}...{tail}")
 }
 
 /// Compare two byte strings in time that depends only on their lengths.
@@ -77,5 +97,18 @@ mod tests {
         assert!(!is_acceptable_supplied_key("sk-admin-short"));
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
+    }
+
+    #[test]
+    fn service_account_keys_are_not_admin_keys() {
+        let key = generate_service_account_key();
+        assert!(key.starts_with(SERVICE_ACCOUNT_KEY_PREFIX));
+        assert_eq!(key.len(), SERVICE_ACCOUNT_KEY_PREFIX.len() + GENERATED_LEN);
+        assert!(!is_acceptable_supplied_key(&key));
+        assert_eq!(
+            redact_service_account_key(&key),
+            format!("sk-svcacct...{}", &key[key.len() - 4..])
+        );
+        assert_ne!(generate_service_account_key(), key);
     }
 }

@@ -12,7 +12,7 @@ use crate::actor::Actor;
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::email::Email;
 use crate::error::Result;
-use crate::id::{AdminKeyId, GroupId, InviteId, OrgId, ProjectId, UserId};
+use crate::id::{AdminKeyId, GroupId, InviteId, OrgId, ProjectId, ServiceAccountId, UserId};
 use crate::model::*;
 use crate::page::{Page, PageRequest};
 use crate::permission::PermissionSet;
@@ -331,6 +331,58 @@ pub trait Store: Send + Sync + 'static {
         user: &UserId,
         project: Option<&ProjectId>,
     ) -> Result<Vec<AssignedRole>>;
+
+    // --- project service accounts --------------------------------------------------------
+
+    /// The service accounts of `project`, ordered by ID.
+    async fn list_service_accounts(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        page: &PageRequest,
+    ) -> Result<Page<ServiceAccount>>;
+    async fn get_service_account(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        account: &ServiceAccountId,
+    ) -> Result<ServiceAccount>;
+    /// Create a service account in an active project: role `member` with its first API key, or
+    /// role `none` and no key when `new.api_key` is `None`.
+    async fn create_service_account(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        new: NewServiceAccount,
+    ) -> Result<(ServiceAccount, Option<ProjectApiKey>)>;
+    async fn update_service_account(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        account: &ServiceAccountId,
+        change: ServiceAccountChange,
+    ) -> Result<ServiceAccount>;
+    /// Delete the service account together with its API keys.
+    async fn delete_service_account(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        account: &ServiceAccountId,
+    ) -> Result<()>;
+    /// The organization's members with its service accounts (of every project) among them,
+    /// ordered by ID: what the official user list shows, service accounts marked
+    /// `is_service_account`.
+    async fn list_users_with_service_accounts(
+        &self,
+        org: &OrgId,
+        page: &PageRequest,
+    ) -> Result<Page<OrgUser>>;
+    /// A service account of any project of the organization, by ID alone.
+    async fn find_service_account(
+        &self,
+        org: &OrgId,
+        account: &ServiceAccountId,
+    ) -> Result<Option<ServiceAccount>>;
 
     // --- audit log -----------------------------------------------------------------------
 

@@ -263,3 +263,70 @@ impl From<AuditRow> for AuditEvent {
         }
     }
 }
+
+pub(crate) const SERVICE_ACCOUNT_COLUMNS: &str = "id, project_id, name, role, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ServiceAccountRow {
+    pub(crate) id: String,
+    pub(crate) project_id: String,
+    pub(crate) name: String,
+    pub(crate) role: String,
+    pub(crate) created_at: i64,
+}
+
+impl From<ServiceAccountRow> for orgadmin_core::model::ServiceAccount {
+    fn from(r: ServiceAccountRow) -> Self {
+        orgadmin_core::model::ServiceAccount {
+            id: ServiceAccountId::from_raw(r.id),
+            project_id: ProjectId::from_raw(r.project_id),
+            name: r.name,
+            role: orgadmin_core::model::ServiceAccountRole::from_stored(&r.role),
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// A row of the user list with service accounts among the users: `project_id` is set exactly
+/// for service accounts.
+#[derive(sqlx::FromRow)]
+pub(crate) struct OrgUserRow {
+    pub(crate) id: String,
+    pub(crate) project_id: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) role: String,
+    pub(crate) added_at: i64,
+    pub(crate) developer_persona: Option<String>,
+    pub(crate) technical_level: Option<String>,
+}
+
+impl From<OrgUserRow> for orgadmin_core::model::OrgUser {
+    fn from(r: OrgUserRow) -> Self {
+        use orgadmin_core::model::OrgUser;
+        match r.project_id {
+            Some(project_id) => OrgUser::ServiceAccount(
+                ServiceAccountRow {
+                    id: r.id,
+                    project_id,
+                    name: r.name.unwrap_or_default(),
+                    role: r.role,
+                    created_at: r.added_at,
+                }
+                .into(),
+            ),
+            None => OrgUser::Person(
+                UserRow {
+                    id: r.id,
+                    email: r.email.unwrap_or_default(),
+                    name: r.name,
+                    role: r.role,
+                    added_at: r.added_at,
+                    developer_persona: r.developer_persona,
+                    technical_level: r.technical_level,
+                }
+                .into(),
+            ),
+        }
+    }
+}

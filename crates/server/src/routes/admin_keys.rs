@@ -14,7 +14,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, JsonBody, Query};
 use crate::state::AppState;
 
-const MAX_EXPIRES_IN_SECONDS: i64 = 31_536_000;
+/// The longest lifetime a new key may be given: one year (service account keys too).
+pub(super) const MAX_EXPIRES_IN_SECONDS: i64 = 31_536_000;
 
 /// A key cannot create a key that may do more than itself: a scoped key's new keys get at most
 /// its scopes (all of them when the request names none); naming a permission outside them is

@@ -8,6 +8,7 @@ mod health;
 mod invites;
 mod projects;
 mod roles;
+mod service_accounts;
 mod users;
 
 use axum::routing::{get, post};
@@ -89,6 +90,16 @@ pub fn router() -> Router<AppState> {
             get(projects::retrieve_user)
                 .post(projects::modify_user)
                 .delete(projects::remove_user),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/service_accounts",
+            get(service_accounts::list).post(service_accounts::create),
+        )
+        .route(
+            "/v1/organization/projects/{project_id}/service_accounts/{service_account_id}",
+            get(service_accounts::retrieve)
+                .post(service_accounts::modify)
+                .delete(service_accounts::delete),
         )
         .route(
             "/v1/projects/{project_id}/users/{user_id}/roles",
@@ -181,6 +192,7 @@ pub fn router() -> Router<AppState> {
         projects::list, projects::create, projects::retrieve, projects::modify, projects::archive,
         projects::list_users, projects::add_user, projects::retrieve_user, projects::modify_user, projects::remove_user,
         projects::list_user_roles, projects::assign_user_role, projects::retrieve_user_role, projects::unassign_user_role,
+        service_accounts::list, service_accounts::create, service_accounts::retrieve, service_accounts::modify, service_accounts::delete,
         invites::list, invites::create, invites::retrieve, invites::delete, invites::accept,
         admin_keys::list, admin_keys::create, admin_keys::retrieve, admin_keys::delete,
         audit_logs::list,

@@ -7,7 +7,7 @@ use orgadmin_api::responses::{
     AssignedRoleDetails, AssignedRoleList, Deleted, DeletedRoleAssignment, User, UserList,
     UserPermissions, UserRoleAssignment,
 };
-use orgadmin_core::id::{ProjectId, UserId};
+use orgadmin_core::id::{ProjectId, ServiceAccountId, UserId};
 use orgadmin_core::model::UserChange;
 use orgadmin_core::role::RoleRef;
 use orgadmin_core::Permission;
@@ -36,12 +36,51 @@ pub async fn list(State(s): State<AppState>, auth: Auth, q: Query) -> ApiResult<
             format!("Give at most {MAX_FILTER_VALUES} emails per request."),
         ));
     }
+    // Service accounts have no email: a filtered list holds people only.
+    if emails.is_empty() {
+        return Ok(Json(
+            s.store
+                .list_users_with_service_accounts(&auth.0.org_id, &page)
+                .await?
+                .into(),
+        ));
+    }
     Ok(Json(
         s.store
             .list_users(&auth.0.org_id, &emails, &page)
             .await?
             .into(),
     ))
+}
+
+/// The project service account `user_id` names, if it names one: the user list shows service
+/// accounts among people, but they are changed through their project's routes.
+async fn service_account(
+    s: &AppState,
+    auth: &Auth,
+    user_id: &str,
+) -> ApiResult<Option<orgadmin_core::model::ServiceAccount>> {
+    if !user_id.starts_with(ServiceAccountId::PREFIX) {
+        return Ok(None);
+    }
+    Ok(s.store
+        .find_service_account(&auth.0.org_id, &ServiceAccountId::from_raw(user_id))
+        .await?)
+}
+
+/// Refuse a user route that changes a user or reads their roles for a service account, pointing
+/// at where it is managed.
+async fn refuse_service_account(s: &AppState, auth: &Auth, user_id: &str) -> ApiResult<()> {
+    match service_account(s, auth, user_id).await? {
+        None => Ok(()),
+        Some(account) => Err(ApiError::invalid(
+            Some("user_id"),
+            format!(
+                "{user_id} is a service account of project {project}; manage it with /v1/organization/projects/{project}/service_accounts/{user_id}.",
+                project = account.project_id
+            ),
+        )),
+    }
 }
 
 #[utoipa::path(get, path = "/v1/organization/users/{user_id}", tag = "Users",
@@ -52,6 +91,9 @@ pub async fn retrieve(
     ApiPath(user_id): ApiPath<String>,
 ) -> ApiResult<Json<User>> {
     auth.require(Permission::UsersRead)?;
+    if let Some(account) = service_account(&s, &auth, &user_id).await? {
+        return Ok(Json((&account).into()));
+    }
     let user = s
         .store
         .get_user(&auth.0.org_id, &UserId::from_raw(user_id))
@@ -68,6 +110,7 @@ pub async fn modify(
     JsonBody(body): JsonBody<UserUpdateRequest>,
 ) -> ApiResult<Json<User>> {
     auth.require(Permission::UsersWrite)?;
+    refuse_service_account(&s, &auth, &user_id).await?;
     let change = UserChange::from_request(
         body.role.as_deref(),
         body.role_id.as_deref(),
@@ -89,6 +132,7 @@ pub async fn delete(
     ApiPath(user_id): ApiPath<String>,
 ) -> ApiResult<Json<Deleted>> {
     auth.require(Permission::UsersWrite)?;
+    refuse_service_account(&s, &auth, &user_id).await?;
     s.store
         .remove_user(auth.actor(), &UserId::from_raw(user_id.clone()))
         .await?;
@@ -105,6 +149,7 @@ pub async fn list_roles(
     q: Query,
 ) -> ApiResult<Json<AssignedRoleList>> {
     auth.require(Permission::UsersRead)?;
+    refuse_service_account(&s, &auth, &user_id).await?;
     let page = q.cursor_page()?;
     Ok(Json(
         s.store
@@ -123,6 +168,7 @@ pub async fn assign_role(
     JsonBody(body): JsonBody<RoleAssignRequest>,
 ) -> ApiResult<Json<UserRoleAssignment>> {
     auth.require(Permission::UsersWrite)?;
+    refuse_service_account(&s, &auth, &user_id).await?;
     let role = RoleRef::parse(required(&body.role_id, "role_id")?);
     let (user, role) = s
         .store
@@ -139,6 +185,7 @@ pub async fn retrieve_role(
     ApiPath((user_id, role_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<AssignedRoleDetails>> {
     auth.require(Permission::UsersRead)?;
+    refuse_service_account(&s, &auth, &user_id).await?;
     let assigned = s
         .store
         .get_user_role(
@@ -158,6 +205,7 @@ pub async fn unassign_role(
     ApiPath((user_id, role_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<DeletedRoleAssignment>> {
     auth.require(Permission::UsersWrite)?;
+    refuse_service_account(&s, &auth, &user_id).await?;
     s.store
         .unassign_user_role(
             auth.actor(),
@@ -183,6 +231,7 @@ pub async fn permissions(
     q: Query,
 ) -> ApiResult<Json<UserPermissions>> {
     auth.require(Permission::UsersRead)?;
+    refuse_service_account(&s, &auth, &user_id).await?;
     let user_id = UserId::from_raw(user_id);
     let project = q
         .one("project_id")?

@@ -12,7 +12,9 @@ use orgadmin_core::role::{ProjectBaseRole, Role, RoleRef, RoleScope};
 use orgadmin_core::store::{BootstrapRequest, Bootstrapped, NewRole, RoleChange};
 use orgadmin_core::{Result, Store};
 
-use super::{audit, groups, invites, keys, projects, roles, users, Backend, DbResult};
+use super::{
+    audit, groups, invites, keys, projects, roles, service_accounts, users, Backend, DbResult,
+};
 
 impl Backend {
     pub(crate) fn now(&self) -> i64 {
@@ -423,6 +425,68 @@ impl Store for Backend {
         project: Option<&ProjectId>,
     ) -> Result<Vec<AssignedRole>> {
         roles::user_access(self, org, user, project).await
+    }
+
+    async fn list_service_accounts(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        page: &PageRequest,
+    ) -> Result<Page<ServiceAccount>> {
+        service_accounts::list(self, org, project, page).await
+    }
+
+    async fn get_service_account(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        account: &ServiceAccountId,
+    ) -> Result<ServiceAccount> {
+        service_accounts::get(self, org, project, account).await
+    }
+
+    async fn create_service_account(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        new: NewServiceAccount,
+    ) -> Result<(ServiceAccount, Option<ProjectApiKey>)> {
+        service_accounts::create(self, actor, project, new).await
+    }
+
+    async fn update_service_account(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        account: &ServiceAccountId,
+        change: ServiceAccountChange,
+    ) -> Result<ServiceAccount> {
+        service_accounts::update(self, actor, project, account, change).await
+    }
+
+    async fn delete_service_account(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        account: &ServiceAccountId,
+    ) -> Result<()> {
+        service_accounts::delete(self, actor, project, account).await
+    }
+
+    async fn list_users_with_service_accounts(
+        &self,
+        org: &OrgId,
+        page: &PageRequest,
+    ) -> Result<Page<OrgUser>> {
+        service_accounts::list_with_users(self, org, page).await
+    }
+
+    async fn find_service_account(
+        &self,
+        org: &OrgId,
+        account: &ServiceAccountId,
+    ) -> Result<Option<ServiceAccount>> {
+        service_accounts::find_in_org(&self.reader, org, account).await
     }
 
     async fn list_audit_logs(

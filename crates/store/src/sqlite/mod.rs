@@ -21,6 +21,8 @@ mod paging;
 mod projects;
 #[path = "../ops/roles.rs"]
 mod roles;
+#[path = "../ops/service_accounts.rs"]
+mod service_accounts;
 #[path = "../ops/store_impl.rs"]
 mod store_impl;
 #[path = "../ops/users.rs"]

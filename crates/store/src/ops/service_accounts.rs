@@ -1,0 +1,306 @@
+//! Project service accounts and their API keys.
+
+use orgadmin_core::actor::Actor;
+use orgadmin_core::audit::{kind, NewAuditEvent};
+use orgadmin_core::id::*;
+use orgadmin_core::model::{
+    NewServiceAccount, OrgUser, ProjectApiKey, ServiceAccount, ServiceAccountChange,
+    ServiceAccountRole,
+};
+use orgadmin_core::page::{Page, PageRequest, SortOrder};
+use orgadmin_core::{ConflictKind, DomainError, Result};
+use serde_json::json;
+use sqlx::QueryBuilder;
+
+use super::{finish_page, projects, push_keyset, Backend, Db, DbResult};
+use crate::rows::*;
+
+/// The name the official API gives a service account's first key.
+const FIRST_KEY_NAME: &str = "Secret Key";
+
+async fn find<'e>(
+    db: impl sqlx::Executor<'e, Database = Db>,
+    org: &OrgId,
+    project: &ProjectId,
+    account: &ServiceAccountId,
+) -> Result<ServiceAccount> {
+    let row: Option<ServiceAccountRow> = sqlx::query_as(&format!(
+        "SELECT {SERVICE_ACCOUNT_COLUMNS} FROM service_accounts \
+         WHERE org_id = $1 AND project_id = $2 AND id = $3"
+    ))
+    .bind(org.as_str())
+    .bind(project.as_str())
+    .bind(account.as_str())
+    .fetch_optional(db)
+    .await
+    .db()?;
+    row.map(ServiceAccount::from)
+        .ok_or_else(|| DomainError::NotFound {
+            param: Some("service_account_id".into()),
+            message: format!(
+                "No service account found with id '{}' in project {project}.",
+                account.as_str().chars().take(128).collect::<String>()
+            ),
+        })
+}
+
+/// Archived projects have no service accounts to change: they refuse new ones and changes.
+fn ensure_active(project: &orgadmin_core::model::Project) -> Result<()> {
+    if project.is_archived() {
+        return Err(DomainError::conflict(
+            ConflictKind::ProjectArchived,
+            format!(
+                "Project {} is archived; its service accounts can no longer be created, changed or deleted.",
+                project.id
+            ),
+            Some("project_id"),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) async fn list(
+    store: &Backend,
+    org: &OrgId,
+    project: &ProjectId,
+    page: &PageRequest,
+) -> Result<Page<ServiceAccount>> {
+    let mut conn = store.reader.acquire().await.db()?;
+    projects::get(&mut *conn, org, project).await?;
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+        "SELECT {SERVICE_ACCOUNT_COLUMNS} FROM service_accounts WHERE org_id = "
+    ));
+    qb.push_bind(org.as_str());
+    qb.push(" AND project_id = ");
+    qb.push_bind(project.as_str());
+    let reversed = push_keyset(&mut qb, "id", page);
+    let rows: Vec<ServiceAccountRow> = qb.build_query_as().fetch_all(&mut *conn).await.db()?;
+    Ok(finish_page(
+        rows.into_iter().map(ServiceAccount::from).collect(),
+        page,
+        reversed,
+    ))
+}
+
+pub(crate) async fn get(
+    store: &Backend,
+    org: &OrgId,
+    project: &ProjectId,
+    account: &ServiceAccountId,
+) -> Result<ServiceAccount> {
+    let mut conn = store.reader.acquire().await.db()?;
+    projects::get(&mut *conn, org, project).await?;
+    find(&mut *conn, org, project, account).await
+}
+
+/// A service account of any project of the organization.
+pub(crate) async fn find_in_org<'e>(
+    db: impl sqlx::Executor<'e, Database = Db>,
+    org: &OrgId,
+    account: &ServiceAccountId,
+) -> Result<Option<ServiceAccount>> {
+    let row: Option<ServiceAccountRow> = sqlx::query_as(&format!(
+        "SELECT {SERVICE_ACCOUNT_COLUMNS} FROM service_accounts WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org.as_str())
+    .bind(account.as_str())
+    .fetch_optional(db)
+    .await
+    .db()?;
+    Ok(row.map(ServiceAccount::from))
+}
+
+/// The organization's members and its service accounts in one list ordered by ID. Each side is
+/// a keyset range scan of its own table limited to one page, and the two are merged: a page
+/// costs the same wherever it is.
+pub(crate) async fn list_with_users(
+    store: &Backend,
+    org: &OrgId,
+    page: &PageRequest,
+) -> Result<Page<OrgUser>> {
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+        "SELECT * FROM (SELECT id, CAST(NULL AS TEXT) AS project_id, email, name, role, added_at, \
+         developer_persona, technical_level FROM users WHERE org_id = ",
+    );
+    qb.push_bind(org.as_str());
+    let reversed = push_keyset(&mut qb, "id", page);
+    qb.push(
+        ") AS u UNION ALL SELECT * FROM (SELECT id, project_id, CAST(NULL AS TEXT) AS email, name, \
+         role, created_at AS added_at, CAST(NULL AS TEXT) AS developer_persona, \
+         CAST(NULL AS TEXT) AS technical_level FROM service_accounts WHERE org_id = ",
+    );
+    qb.push_bind(org.as_str());
+    push_keyset(&mut qb, "id", page);
+    let travel_desc = (page.order == SortOrder::Desc) != reversed;
+    qb.push(format!(
+        ") AS s ORDER BY id {} LIMIT ",
+        if travel_desc { "DESC" } else { "ASC" }
+    ));
+    qb.push_bind(i64::from(page.limit) + 1);
+    let rows: Vec<OrgUserRow> = qb.build_query_as().fetch_all(&store.reader).await.db()?;
+    Ok(finish_page(
+        rows.into_iter().map(OrgUser::from).collect(),
+        page,
+        reversed,
+    ))
+}
+
+pub(crate) async fn create(
+    store: &Backend,
+    actor: &Actor,
+    project_id: &ProjectId,
+    new: NewServiceAccount,
+) -> Result<(ServiceAccount, Option<ProjectApiKey>)> {
+    let org = &actor.org_id;
+    let id = ServiceAccountId::generate(store.millis());
+    let now = store.now();
+    let role = if new.api_key.is_some() {
+        ServiceAccountRole::Member
+    } else {
+        ServiceAccountRole::None
+    };
+    let mut tx = store.begin_in(org).await?;
+    let project = projects::get(&mut *tx, org, project_id).await?;
+    ensure_active(&project)?;
+    sqlx::query(
+        "INSERT INTO service_accounts (org_id, id, project_id, name, role, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(org.as_str())
+    .bind(id.as_str())
+    .bind(project_id.as_str())
+    .bind(&new.name)
+    .bind(role.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    let key = match new.api_key {
+        None => None,
+        Some(key) => {
+            let key_id = ProjectApiKeyId::generate(store.millis());
+            let expires_at = key.expires_in_seconds.map(|s| now + s);
+            sqlx::query(
+                "INSERT INTO service_account_api_keys \
+                 (org_id, id, service_account_id, name, secret_hash, redacted_value, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(org.as_str())
+            .bind(key_id.as_str())
+            .bind(id.as_str())
+            .bind(FIRST_KEY_NAME)
+            .bind(&key.secret_hash)
+            .bind(&key.redacted_value)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            Some(ProjectApiKey {
+                id: key_id,
+                name: FIRST_KEY_NAME.into(),
+                redacted_value: key.redacted_value,
+                created_at: now,
+                expires_at,
+            })
+        }
+    };
+    let event = NewAuditEvent::new(
+        kind::SERVICE_ACCOUNT_CREATED,
+        id.as_str(),
+        json!({ "id": id, "data": { "role": role.as_str() } }),
+    )
+    .in_project(project_id);
+    store.audit(&mut tx, actor, event).await?;
+    let account = find(&mut *tx, org, project_id, &id).await?;
+    tx.commit().await.db()?;
+    Ok((account, key))
+}
+
+pub(crate) async fn update(
+    store: &Backend,
+    actor: &Actor,
+    project_id: &ProjectId,
+    account_id: &ServiceAccountId,
+    change: ServiceAccountChange,
+) -> Result<ServiceAccount> {
+    let org = &actor.org_id;
+    let mut tx = store.begin_in(org).await?;
+    let project = projects::get(&mut *tx, org, project_id).await?;
+    let account = find(&mut *tx, org, project_id, account_id).await?;
+    ensure_active(&project)?;
+    // Only what actually changes is written and audited.
+    let name = change.name.filter(|n| *n != account.name);
+    let role = change.role.filter(|r| *r != account.role);
+    if name.is_none() && role.is_none() {
+        return Ok(account);
+    }
+    sqlx::query(
+        "UPDATE service_accounts SET name = COALESCE($1, name), role = COALESCE($2, role) \
+         WHERE org_id = $3 AND project_id = $4 AND id = $5",
+    )
+    .bind(name.as_deref())
+    .bind(role.map(ServiceAccountRole::as_str))
+    .bind(org.as_str())
+    .bind(project_id.as_str())
+    .bind(account_id.as_str())
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    let mut requested = serde_json::Map::new();
+    if let Some(role) = role {
+        requested.insert("role".into(), json!(role.as_str()));
+    }
+    if let Some(name) = &name {
+        requested.insert("name".into(), json!(name));
+    }
+    let event = NewAuditEvent::new(
+        kind::SERVICE_ACCOUNT_UPDATED,
+        account_id.as_str(),
+        json!({ "id": account_id, "changes_requested": requested }),
+    )
+    .in_project(project_id);
+    store.audit(&mut tx, actor, event).await?;
+    let account = find(&mut *tx, org, project_id, account_id).await?;
+    tx.commit().await.db()?;
+    Ok(account)
+}
+
+pub(crate) async fn delete(
+    store: &Backend,
+    actor: &Actor,
+    project_id: &ProjectId,
+    account_id: &ServiceAccountId,
+) -> Result<()> {
+    let org = &actor.org_id;
+    let mut tx = store.begin_in(org).await?;
+    let project = projects::get(&mut *tx, org, project_id).await?;
+    find(&mut *tx, org, project_id, account_id).await?;
+    ensure_active(&project)?;
+    // Its keys go with it (also by the foreign key's cascade; said here so it does not depend
+    // on a connection setting).
+    sqlx::query(
+        "DELETE FROM service_account_api_keys WHERE org_id = $1 AND service_account_id = $2",
+    )
+    .bind(org.as_str())
+    .bind(account_id.as_str())
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    sqlx::query("DELETE FROM service_accounts WHERE org_id = $1 AND project_id = $2 AND id = $3")
+        .bind(org.as_str())
+        .bind(project_id.as_str())
+        .bind(account_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    let event = NewAuditEvent::new(
+        kind::SERVICE_ACCOUNT_DELETED,
+        account_id.as_str(),
+        json!({ "id": account_id }),
+    )
+    .in_project(project_id);
+    store.audit(&mut tx, actor, event).await?;
+    tx.commit().await.db()?;
+    Ok(())
+}
