@@ -204,6 +204,27 @@ call("POST", f"/organization/users/{users[0]}/roles", {"role_id": org_role})
 call("POST", f"/projects/{project}/users/{users[0]}/roles", {"role_id": project_role})
 invite = call("POST", "/organization/invites", {"email": "pending@example.com", "role": "reader"})["id"]
 key = call("POST", "/organization/admin_api_keys", {"name": "schemathesis fixture"})["id"]
+# Groups with members, organization roles, project access and project roles, so that the group,
+# group user, group role, project group and project group role routes reach real objects. The
+# deleting operations get groups of their own (`doomed_group_ids`, see [[operations]] below), so
+# the groups every other operation uses keep their members, roles and access for the whole run.
+def seeded_group(name):
+    group = call("POST", "/organization/groups", {"name": name})["id"]
+    for user in users:
+        call("POST", f"/organization/groups/{group}/users", {"user_id": user})
+    for role in (org_role, "role-api-organization-reader"):
+        call("POST", f"/organization/groups/{group}/roles", {"role_id": role})
+    call("POST", f"/organization/projects/{project}/groups", {"group_id": group, "role": "member"})
+    call("POST", f"/projects/{project}/groups/{group}/roles", {"role_id": project_role})
+    call("POST", f"/organization/projects/{project2}/groups", {"group_id": group, "role": "viewer"})
+    return group
+groups = [seeded_group(f"schemathesis group {n}") for n in (1, 2)]
+doomed_groups = [seeded_group(f"schemathesis doomed group {n}") for n in (1, 2, 3)]
+service_accounts = [
+    call("POST", f"/organization/projects/{project}/service_accounts", {"name": "schemathesis bot"})["id"],
+    call("POST", f"/organization/projects/{project2}/service_accounts",
+         {"name": "schemathesis keyless bot", "create_service_account_only": True})["id"],
+]
 
 dictionaries = {
     "user_ids": users,
@@ -212,6 +233,13 @@ dictionaries = {
                  f"role-api-project-viewer__api-project__{project}"],
     "invite_ids": [invite],
     "key_ids": [key],
+    "service_account_ids": service_accounts,
+    "group_ids": groups,
+    "doomed_group_ids": doomed_groups,
+    # Roles that cannot be deleted, for the bodies pinned in [[operations]] below.
+    "group_org_roles": ["role-api-organization-reader", "role-api-organization-owner", "role-api-project-member"],
+    "project_group_roles": ["owner", "member", "viewer", "role-api-project-viewer",
+                            f"role-api-project-member__api-project__{project}", "role-api-organization-reader"],
 }
 bindings = {
     "path.user_id": "user_ids", "body.user_id": "user_ids",
@@ -219,6 +247,8 @@ bindings = {
     "path.role_id": "role_ids", "body.role_id": "role_ids",
     "path.invite_id": "invite_ids",
     "path.key_id": "key_ids",
+    "path.service_account_id": "service_account_ids",
+    "path.group_id": "group_ids", "body.group_id": "group_ids",
 }
 q = json.dumps  # a JSON string is a valid TOML basic string
 with open(out, "w") as f:
@@ -230,14 +260,36 @@ with open(out, "w") as f:
     f.write("[parameters]\n")
     for key, name in bindings.items():
         f.write(f'{q(key)} = {{ dictionary = {q(name)}, probability = 0.5 }}\n')
+    for operation in (
+        "DELETE /organization/groups/{group_id}",
+        "DELETE /organization/groups/{group_id}/users/{user_id}",
+        "DELETE /organization/groups/{group_id}/roles/{role_id}",
+        "DELETE /organization/projects/{project_id}/groups/{group_id}",
+        "DELETE /projects/{project_id}/groups/{group_id}/roles/{role_id}",
+    ):
+        f.write(f"\n[[operations]]\ninclude-name = {q(operation)}\n")
+        f.write('parameters = { "path.group_id" = { dictionary = "doomed_group_ids", probability = 0.5 } }\n')
+    # The stateful check ensure_resource_availability reads any 404 from a request whose path IDs
+    # all come from a create just before (POST /organization/projects, POST /organization/groups)
+    # as "the created resource is missing". These two operations answer 404 (with `param` naming
+    # the field) for an unknown group or role named in the body, not for the path's object, so
+    # there the body's IDs always come from dictionaries of objects that cannot disappear during
+    # the run (predefined roles, groups no operation deletes). The SDK suite covers unknown IDs
+    # in these bodies. (A per-operation `checks` entry cannot turn the check off: `--checks all`
+    # on the command line wins over the config file.)
+    for operation, pinned in (
+        ("POST /organization/projects/{project_id}/groups",
+         {"body.group_id": "group_ids", "body.role": "project_group_roles"}),
+        ("POST /organization/groups/{group_id}/roles", {"body.role_id": "group_org_roles"}),
+    ):
+        bound = ", ".join(f"{q(k)} = {{ dictionary = {q(v)}, probability = 1.0 }}" for k, v in pinned.items())
+        f.write(f"\n[[operations]]\ninclude-name = {q(operation)}\nparameters = {{ {bound} }}\n")
 PYEOF
 
 # --- schemathesis --------------------------------------------------------------------------------
 args=(
     run "$SPEC"
     --url "$BASE"
-    # Operations not implemented yet: groups, project groups, project group roles, service accounts.
-    --exclude-path-regex '^/(organization/groups|organization/projects/\{project_id\}/(groups|service_accounts)|projects/\{project_id\}/groups)(/|$)'
     # All checks except those that do not apply to this spec (the ones that matter most are
     # not_a_server_error: no input may produce a 5xx, and response_schema_conformance: every
     # response with a status the spec declares validates against its schema):

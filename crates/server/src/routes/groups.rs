@@ -118,7 +118,7 @@ pub async fn add_user(
     ApiPath(group_id): ApiPath<String>,
     JsonBody(body): JsonBody<GroupUserAddRequest>,
 ) -> ApiResult<Json<GroupUserAssignment>> {
-    auth.require(Permission::GroupsWrite)?;
+    authorize_granting(&auth)?;
     let user_id = required(&body.user_id, "user_id")?.to_owned();
     s.store
         .add_group_user(
@@ -160,7 +160,7 @@ pub async fn remove_user(
     auth: Auth,
     ApiPath((group_id, user_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<DeletedLink>> {
-    auth.require(Permission::GroupsWrite)?;
+    authorize_granting(&auth)?;
     s.store
         .remove_group_user(
             auth.actor(),
@@ -180,13 +180,19 @@ async fn authorize_roles(
     write: bool,
 ) -> ApiResult<()> {
     match project {
-        None => auth.require(if write {
-            Permission::GroupsWrite
-        } else {
-            Permission::GroupsRead
-        }),
+        None if write => authorize_granting(auth),
+        None => auth.require(Permission::GroupsRead),
         Some(p) => authorize_project(s, auth, p, write).await,
     }
+}
+
+/// Changing what a group's members may do (its organization roles, its members) changes those
+/// users' access, so it needs `api.organization.users.write` as well as `api.groups.write`, as
+/// assigning a role to a user does: `api.groups.write` alone would let a key join a group that
+/// holds the owner role, or give its own group that role.
+fn authorize_granting(auth: &Auth) -> ApiResult<()> {
+    auth.require(Permission::GroupsWrite)?;
+    auth.require(Permission::UsersWrite)
 }
 
 async fn authorize_project(

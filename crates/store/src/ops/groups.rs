@@ -393,7 +393,7 @@ pub(crate) async fn list_roles(
     let mut conn = store.reader.acquire().await.db()?;
     group_in_context(&mut conn, org, project, group).await?;
     let page = roles::normalized(page);
-    let held = roles::assigned_roles(
+    let mut held = roles::assigned_roles(
         &mut conn,
         org,
         project,
@@ -401,6 +401,8 @@ pub(crate) async fn list_roles(
         Some(&page),
     )
     .await?;
+    // Fetched in the page's direction; `page_in_memory` takes them ascending.
+    held.sort_by_key(|r| r.role.sort_key());
     Ok(page_in_memory(held, &page, |r| r.role.sort_key()))
 }
 
@@ -622,6 +624,13 @@ pub(crate) async fn add_project_group(
             Some("group_id"),
         ));
     }
+    let event = NewAuditEvent::new(
+        kind::GROUP_UPDATED,
+        group.as_str(),
+        json!({ "id": group, "changes_requested": { "projects_added": [project] } }),
+    )
+    .in_project(project);
+    store.audit(&mut tx, actor, event).await?;
     grant(store, &mut tx, actor, Some(project), group, &resolved).await?;
     tx.commit().await.db()?;
     Ok(ProjectGroup {
@@ -651,6 +660,13 @@ pub(crate) async fn remove_project_group(
     .execute(&mut *tx)
     .await
     .db()?;
+    let event = NewAuditEvent::new(
+        kind::GROUP_UPDATED,
+        group.as_str(),
+        json!({ "id": group, "changes_requested": { "projects_removed": [project] } }),
+    )
+    .in_project(project);
+    store.audit(&mut tx, actor, event).await?;
     tx.commit().await.db()?;
     Ok(())
 }
