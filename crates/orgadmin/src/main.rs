@@ -1,63 +1,16 @@
-//! The `orgadmin` binary: thin glue from the command line to the server library.
+//! The `orgadmin` binary: thin glue from the command line (parsed by `orgadmin_cli`) to the
+//! server library (`serve`), server-side administration (`init`, `org create`) and the Admin API
+//! client (`admin …`).
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use orgadmin_cli::args::{LogFormatArg, ServeArgs};
+use orgadmin_cli::Command;
 use orgadmin_server::telemetry::{self, LogFormat};
 use orgadmin_server::{Application, ServeConfig};
 
-#[derive(Parser)]
-#[command(
-    name = "orgadmin",
-    version,
-    about = "The OpenAI Admin API's identity and access, served locally."
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the server.
-    ///
-    /// Example: orgadmin serve --listen 127.0.0.1:8080 --database sqlite://orgadmin-data/orgadmin.db
-    Serve(ServeArgs),
-}
-
-#[derive(clap::Args)]
-struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "ORGADMIN_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: String,
-    /// Database URL: sqlite://PATH or sqlite::memory:.
-    #[arg(
-        long,
-        env = "ORGADMIN_DATABASE_URL",
-        default_value = "sqlite://orgadmin-data/orgadmin.db"
-    )]
-    database: String,
-    /// Log format.
-    #[arg(long, env = "ORGADMIN_LOG_FORMAT", value_enum, default_value_t = LogFormatArg::Text)]
-    log_format: LogFormatArg,
-    /// Email of the owner created on first start.
-    #[arg(
-        long,
-        env = "ORGADMIN_OWNER_EMAIL",
-        default_value = "owner@example.com",
-        hide_env_values = true
-    )]
-    owner_email: String,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum LogFormatArg {
-    Text,
-    Json,
-}
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = orgadmin_cli::parse();
     match cli.command {
         Command::Serve(args) => match serve(args) {
             Ok(()) => ExitCode::SUCCESS,
@@ -66,6 +19,10 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Init(args) => orgadmin_cli::init(&cli.global, args),
+        Command::Org(command) => orgadmin_cli::org(&cli.global, command),
+        Command::Admin(command) => orgadmin_cli::run_client(&cli.global, command),
+        Command::Completion(args) => orgadmin_cli::completion(args),
     }
 }
 

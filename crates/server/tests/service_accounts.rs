@@ -3,10 +3,6 @@
 //! rules of archived and unknown projects, permissions, tenancy, audit events, and that an
 //! account outlives the user who created it.
 
-#[allow(
-    dead_code,
-    reason = "the server tests' harness, shared; this suite uses part of it"
-)]
 mod common;
 
 use std::sync::Arc;

@@ -3,6 +3,10 @@
 //!
 //! The database is on the backend `ORGADMIN_TEST_BACKEND` selects (`sqlite`, the default, or
 //! `postgres`); see [`database`].
+#![allow(
+    dead_code,
+    reason = "every test crate includes this module and uses a different part of it"
+)]
 
 pub mod database;
 

@@ -1,0 +1,196 @@
+//! Server-side administration, run against the database directly (through the store, never
+//! with SQL of its own): `orgadmin init` creates the database and its first organization;
+//! `orgadmin org create` adds another organization beside the ones there, so one server holds
+//! many isolated organizations. Both print what they made — organization, owner, default project
+//! and admin key with its secret — once, as JSON (or `--format yaml|table`).
+
+use std::sync::Arc;
+
+use orgadmin_api::responses::{AdminKey, Project, User};
+use orgadmin_core::secret::{generate_admin_key, is_acceptable_supplied_key, MIN_SUPPLIED_LEN};
+use orgadmin_core::store::{BootstrapRequest, Bootstrapped};
+use orgadmin_core::{DomainError, Email, Store, SystemClock};
+use serde::Serialize;
+
+use crate::args::{GlobalArgs, InitArgs, OrgCreateArgs};
+use crate::error::CliError;
+use crate::output::{Format, Output};
+
+/// What `init` and `org create` print. The objects are the API's own; the organization has no
+/// API object, so it is this document.
+#[derive(Debug, Serialize)]
+pub struct CreatedOrganization {
+    /// Always `organization`.
+    pub object: &'static str,
+    pub id: String,
+    pub name: String,
+    pub owner: User,
+    pub default_project: Project,
+    /// With `value`, the secret, shown only here.
+    pub admin_key: AdminKey,
+}
+
+/// `orgadmin init`: create the database (running its migrations) and, if it holds no
+/// organization yet, the first one. The key is `ORGADMIN_ADMIN_KEY` when set, random otherwise.
+pub async fn init(global: &GlobalArgs, args: InitArgs) -> Result<(), CliError> {
+    let secret = match std::env::var("ORGADMIN_ADMIN_KEY") {
+        Ok(key) if !key.is_empty() => {
+            if !is_acceptable_supplied_key(&key) {
+                return Err(CliError::usage(
+                    "init",
+                    format!("ORGADMIN_ADMIN_KEY must be 'sk-admin-' followed by at least {MIN_SUPPLIED_LEN} letters, digits, '-' or '_'"),
+                ));
+            }
+            key
+        }
+        _ => generate_admin_key(),
+    };
+    let store = open(&args.database, "init").await?;
+    let request = BootstrapRequest {
+        organization_name: args.name.clone(),
+        owner_email: email(&args.owner_email, "init")?,
+        owner_name: Some(args.owner_name),
+        admin_key_secret: secret.clone(),
+    };
+    let created = store
+        .bootstrap_if_empty(request)
+        .await
+        .map_err(|e| store_error(e, &args.database))?
+        .ok_or_else(|| CliError::Refused {
+            message: format!(
+                "the database {} already holds an organization; add another with 'orgadmin org create'",
+                redact_url(&args.database)
+            ),
+        })?;
+    let document = describe(&*store, &created, args.name, secret).await?;
+    print(global, &document)?;
+    eprintln!(
+        "Created organization {} in {}. Store the admin key's value now: it is not shown again.",
+        created.org_id,
+        redact_url(&args.database)
+    );
+    Ok(())
+}
+
+/// `orgadmin org create`: another organization, with its owner, default project and a random
+/// admin key.
+pub async fn create_organization(global: &GlobalArgs, args: OrgCreateArgs) -> Result<(), CliError> {
+    let store = open(&args.database, "org create").await?;
+    let secret = generate_admin_key();
+    let request = BootstrapRequest {
+        organization_name: args.name.clone(),
+        owner_email: email(&args.owner_email, "org create")?,
+        owner_name: args.owner_name,
+        admin_key_secret: secret.clone(),
+    };
+    let created = store
+        .create_organization(request)
+        .await
+        .map_err(|e| store_error(e, &args.database))?;
+    let document = describe(&*store, &created, args.name, secret).await?;
+    print(global, &document)?;
+    eprintln!(
+        "Created organization {}. Store the admin key's value now: it is not shown again.",
+        created.org_id
+    );
+    Ok(())
+}
+
+async fn open(url: &str, command: &str) -> Result<Arc<dyn Store>, CliError> {
+    orgadmin_store::open(url, Arc::new(SystemClock))
+        .await
+        .map_err(|e| match e {
+            DomainError::Invalid { message, .. } => CliError::usage(command, message),
+            other => store_error(other, url),
+        })
+}
+
+fn email(raw: &str, command: &str) -> Result<Email, CliError> {
+    Email::parse(raw, "owner_email").map_err(|e| CliError::usage(command, e.to_string()))
+}
+
+/// Read back what was created, as the API shows it.
+async fn describe(
+    store: &dyn Store,
+    created: &Bootstrapped,
+    name: String,
+    secret: String,
+) -> Result<CreatedOrganization, CliError> {
+    let org = &created.org_id;
+    let failed =
+        |e: DomainError| CliError::local(format!("reading back the new organization: {e}"));
+    let owner = store
+        .get_user(org, &created.owner_id)
+        .await
+        .map_err(failed)?;
+    let project = store
+        .get_project(org, &created.default_project_id)
+        .await
+        .map_err(failed)?;
+    let key = store
+        .get_admin_key(org, &created.admin_key_id)
+        .await
+        .map_err(failed)?;
+    let mut admin_key = AdminKey::from(&key);
+    admin_key.value = Some(secret);
+    Ok(CreatedOrganization {
+        object: "organization",
+        id: org.to_string(),
+        name,
+        owner: User::from(&owner),
+        default_project: Project::from(&project),
+        admin_key,
+    })
+}
+
+/// JSON unless `--format` names another; `auto` is JSON here even on a terminal, so the secret
+/// is printed in a form that can be copied whole.
+fn print(global: &GlobalArgs, document: &CreatedOrganization) -> Result<(), CliError> {
+    let settings = global.settings()?;
+    let format = settings.format.resolve(false, Format::Json);
+    Output::new(format)
+        .with_selection(settings.selection)
+        .object(document)
+}
+
+fn store_error(e: DomainError, url: &str) -> CliError {
+    let url = redact_url(url);
+    match e {
+        DomainError::Unavailable(message) => CliError::Connection {
+            message: format!("the database {url} is unreachable: {message}"),
+            hint: None,
+        },
+        DomainError::Invalid { message, .. } => CliError::Refused { message },
+        DomainError::Conflict { message, .. } => CliError::Refused { message },
+        other => CliError::local(format!("database {url}: {other}")),
+    }
+}
+
+/// A database URL fit to print: the password removed.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***{}", &url[..scheme_end], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_passwords_are_not_printed() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://x/y.db"), "sqlite://x/y.db");
+    }
+}

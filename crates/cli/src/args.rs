@@ -1,0 +1,284 @@
+//! The command-line grammar of the `orgadmin` binary: the global flags, `serve`, `init`, `org
+//! create`, `completion`, and `admin …` (whose resources live in [`crate::commands`]).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands::AdminCommand;
+use crate::error::CliError;
+use crate::output::{FormatArg, Selection};
+
+/// Where the client looks for the API unless told otherwise.
+pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080/v1";
+/// Where `serve`, `init` and `org create` keep their data unless told otherwise.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://orgadmin-data/orgadmin.db";
+
+const CLIENT: &str = "Client options";
+
+const ROOT_EXAMPLES: &str = "\
+Examples:
+  orgadmin serve
+  export OPENAI_ADMIN_KEY=$(cat orgadmin-data/initial-admin-key)
+  orgadmin admin:organization:users list
+  orgadmin admin organization users list --format json
+  orgadmin admin:organization:users list --all --transform email -r
+  orgadmin completion bash > ~/.local/share/bash-completion/completions/orgadmin
+
+Exit status: 0 success, 1 the API refused the request, 2 usage error, 3 the server could not be
+reached, 4 the answer was not the Admin API's, 5 a local failure.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "orgadmin",
+    version,
+    about = "The OpenAI Admin API's identity and access, served locally, and a client for it.",
+    long_about = "The OpenAI Admin API's identity and access, served locally (`orgadmin serve`), \
+                  and a client for it in the official openai CLI's grammar \
+                  (`orgadmin admin:organization:users list`, or with spaces).",
+    after_help = ROOT_EXAMPLES,
+    subcommand_required = true,
+    arg_required_else_help = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every client command takes, before or after the command words. Each falls back to an
+/// environment variable, read here rather than by clap so that a key in the environment never
+/// shows up in a usage message.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// The API's base URL [env: OPENAI_BASE_URL] [default: http://127.0.0.1:8080/v1]
+    #[arg(long, global = true, value_name = "URL", help_heading = CLIENT)]
+    pub base_url: Option<String>,
+    /// The admin API key to send [env: OPENAI_ADMIN_KEY] (the environment is the better place:
+    /// a flag shows in `ps`)
+    #[arg(long, global = true, value_name = "KEY", help_heading = CLIENT)]
+    pub admin_api_key: Option<String>,
+    /// Output format: auto is a table on a terminal, JSON otherwise [env: ORGADMIN_FORMAT]
+    /// [default: auto]
+    #[arg(long, global = true, value_enum, value_name = "FORMAT", help_heading = CLIENT)]
+    pub format: Option<FormatArg>,
+    /// Print only this part of the answer (of each item, for lists), one JSON value per line:
+    /// a path such as `id`, `owner.email`, `projects.#.id`
+    #[arg(long, global = true, value_name = "PATH", help_heading = CLIENT)]
+    pub transform: Option<String>,
+    /// With --transform, print strings without JSON quotes
+    #[arg(short = 'r', long, global = true, help_heading = CLIENT)]
+    pub raw_output: bool,
+    /// Give up on a request after this many seconds [env: ORGADMIN_TIMEOUT] [default: 60]
+    #[arg(long, global = true, value_parser = clap::value_parser!(u64).range(1..=3600),
+          value_name = "SECONDS", help_heading = CLIENT)]
+    pub timeout: Option<u64>,
+    /// Retries of a request the server asks to repeat (429, 503) or that could not connect
+    /// [env: ORGADMIN_MAX_RETRIES] [default: 2]
+    #[arg(long, global = true, value_parser = clap::value_parser!(u32).range(0..=10),
+          value_name = "N", help_heading = CLIENT)]
+    pub max_retries: Option<u32>,
+    /// Log each request and its answer (status, time, request ID) on standard error
+    #[arg(short, long, global = true, help_heading = CLIENT)]
+    pub verbose: bool,
+}
+
+/// The global flags with their environment variables and defaults applied.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub base_url: String,
+    pub admin_api_key: Option<String>,
+    pub format: FormatArg,
+    pub selection: Option<Selection>,
+    pub timeout: u64,
+    pub max_retries: u32,
+    pub verbose: bool,
+}
+
+impl GlobalArgs {
+    /// Flag, else environment variable, else default. A malformed variable is a usage error
+    /// that names it.
+    pub fn settings(&self) -> Result<Settings, CliError> {
+        Ok(Settings {
+            base_url: self
+                .base_url
+                .clone()
+                .or_else(|| env("OPENAI_BASE_URL"))
+                .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+            admin_api_key: self
+                .admin_api_key
+                .clone()
+                .or_else(|| env("OPENAI_ADMIN_KEY"))
+                .map(|k| k.trim().to_owned())
+                .filter(|k| !k.is_empty()),
+            format: match self.format {
+                Some(format) => format,
+                None => parsed("ORGADMIN_FORMAT", |v| FormatArg::from_str(v, true).ok())?
+                    .unwrap_or(FormatArg::Auto),
+            },
+            selection: match (&self.transform, self.raw_output) {
+                (Some(path), raw) => Some(
+                    Selection::parse(path, raw)
+                        .map_err(|e| CliError::usage("", format!("invalid --transform: {e}")))?,
+                ),
+                (None, true) => {
+                    return Err(CliError::usage(
+                        "",
+                        "--raw-output applies to --transform; give a --transform path too",
+                    ))
+                }
+                (None, false) => None,
+            },
+            timeout: match self.timeout {
+                Some(timeout) => timeout,
+                None => parsed("ORGADMIN_TIMEOUT", |v| {
+                    v.parse::<u64>().ok().filter(|t| (1..=3600).contains(t))
+                })?
+                .unwrap_or(60),
+            },
+            max_retries: match self.max_retries {
+                Some(retries) => retries,
+                None => parsed("ORGADMIN_MAX_RETRIES", |v| {
+                    v.parse::<u32>().ok().filter(|r| *r <= 10)
+                })?
+                .unwrap_or(2),
+            },
+            verbose: self.verbose,
+        })
+    }
+}
+
+/// A variable that is set and not empty.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T>(name: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, CliError> {
+    match env(name) {
+        None => Ok(None),
+        Some(raw) => parse(raw.trim()).map(Some).ok_or_else(|| {
+            CliError::usage(
+                "",
+                format!("the environment variable {name}={raw:?} is not a valid value"),
+            )
+        }),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    #[command(after_help = "\
+Example:
+  orgadmin serve --listen 127.0.0.1:8080 --database sqlite://orgadmin-data/orgadmin.db")]
+    Serve(ServeArgs),
+    /// Create the database with its first organization, owner, default project and admin key,
+    /// and print them with the key's secret, once.
+    #[command(after_help = "\
+Examples:
+  orgadmin init --database sqlite://orgadmin-data/orgadmin.db --owner-email ada@example.com
+  ORGADMIN_ADMIN_KEY=sk-admin-… orgadmin init --database postgres://orgadmin@db/orgadmin")]
+    Init(InitArgs),
+    /// Server-side administration of organizations in the database.
+    #[command(
+        subcommand,
+        after_help = "\
+Example:
+  orgadmin org create --name Acme --owner-email root@acme.example"
+    )]
+    Org(OrgCommand),
+    /// The Admin API client: `admin organization <resource> <method>`.
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  orgadmin admin:organization:users list
+  orgadmin admin organization projects create --name Gateway"
+    )]
+    Admin(AdminCommand),
+    /// Print a completion script for a shell.
+    #[command(after_help = "\
+Examples:
+  orgadmin completion bash > ~/.local/share/bash-completion/completions/orgadmin
+  orgadmin completion zsh > \"${fpath[1]}/_orgadmin\"
+  orgadmin completion fish > ~/.config/fish/completions/orgadmin.fish")]
+    Completion(CompletionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ORGADMIN_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Database URL: sqlite://PATH, sqlite::memory: or postgres://USER@HOST/DB.
+    #[arg(long, env = "ORGADMIN_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database: String,
+    /// Log format.
+    #[arg(long, env = "ORGADMIN_LOG_FORMAT", value_enum, default_value_t = LogFormatArg::Text)]
+    pub log_format: LogFormatArg,
+    /// Email of the owner created on first start.
+    #[arg(
+        long,
+        env = "ORGADMIN_OWNER_EMAIL",
+        default_value = "owner@example.com",
+        hide_env_values = true
+    )]
+    pub owner_email: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (created if missing).
+    #[arg(long, env = "ORGADMIN_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database: String,
+    /// The organization's name.
+    #[arg(long, value_name = "NAME", default_value = "Default Organization", value_parser = crate::validate::text)]
+    pub name: String,
+    /// The owner's email address.
+    #[arg(long, env = "ORGADMIN_OWNER_EMAIL", default_value = "owner@example.com",
+          hide_env_values = true, value_name = "EMAIL", value_parser = crate::validate::email)]
+    pub owner_email: String,
+    /// The owner's display name.
+    #[arg(long, value_name = "NAME", default_value = "Owner", value_parser = crate::validate::text)]
+    pub owner_name: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create another organization in the database, with its owner, default project and admin
+    /// key, and print them as JSON (the key's secret only this once). Each organization's keys
+    /// see only its own objects.
+    #[command(after_help = "\
+Example:
+  orgadmin org create --name Acme --owner-email root@acme.example --database sqlite://orgadmin-data/orgadmin.db")]
+    Create(OrgCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OrgCreateArgs {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (the one the server uses).
+    #[arg(long, env = "ORGADMIN_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database: String,
+    /// The organization's name.
+    #[arg(long, value_name = "NAME", value_parser = crate::validate::text)]
+    pub name: String,
+    /// The owner's email address.
+    #[arg(long, value_name = "EMAIL", value_parser = crate::validate::email)]
+    pub owner_email: String,
+    /// The owner's display name.
+    #[arg(long, value_name = "NAME", value_parser = crate::validate::text)]
+    pub owner_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,147 @@
+//! `admin organization groups`: groups of members (list, create, retrieve, update, delete), with
+//! `groups users` and `groups roles` beneath.
+
+use clap::{Args, Subcommand};
+use orgadmin_api::requests::GroupRequest;
+use orgadmin_api::responses::{Deleted, Group, GroupList};
+
+use super::{group_roles, group_users, Ctx, CursorPaging};
+use crate::client::Query;
+use crate::error::CliError;
+use crate::output::{Cell, Column, View};
+use crate::validate;
+
+pub const EXAMPLES: &str = "\
+Examples:
+  orgadmin admin:organization:groups create --name engineering
+  orgadmin admin:organization:groups:users create --group-id group_abc --user-id user-abc
+  orgadmin admin:organization:groups:roles create --group-id group_abc --role-id role_abc";
+
+#[derive(Debug, Subcommand)]
+pub enum GroupsCommand {
+    /// List the organization's groups.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:groups list --all")]
+    List(ListArgs),
+    /// Create a group.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:groups create --name engineering")]
+    Create(CreateArgs),
+    /// Show one group.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:groups retrieve --group-id group_abc")]
+    Retrieve(GroupId),
+    /// Rename a group.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:groups update --group-id group_abc --name platform")]
+    Update(UpdateArgs),
+    /// Delete a group: its members lose the roles they held through it.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:groups delete --group-id group_abc")]
+    Delete(GroupId),
+    /// A group's members.
+    #[command(subcommand, after_help = group_users::EXAMPLES)]
+    Users(group_users::GroupUsersCommand),
+    /// A group's organization roles (its members hold them too).
+    #[command(subcommand, after_help = group_roles::EXAMPLES)]
+    Roles(group_roles::GroupRolesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub paging: CursorPaging,
+}
+
+#[derive(Debug, Args)]
+pub struct GroupId {
+    /// The group's ID (`group_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub group_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The group's name, unique in the organization.
+    #[arg(long, value_name = "NAME", value_parser = validate::text)]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The group's ID (`group_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub group_id: String,
+    /// The group's new name.
+    #[arg(long, value_name = "NAME", value_parser = validate::text)]
+    pub name: String,
+}
+
+pub const VIEW: View = View {
+    noun: "groups",
+    columns: &[
+        Column {
+            header: "ID",
+            cell: Cell::Text("id"),
+        },
+        Column {
+            header: "CREATED",
+            cell: Cell::Time("created_at"),
+        },
+        Column {
+            header: "NAME",
+            cell: Cell::Text("name"),
+        },
+    ],
+};
+
+pub async fn run(ctx: &mut Ctx, command: GroupsCommand) -> Result<(), CliError> {
+    match command {
+        GroupsCommand::List(args) => {
+            let mut query = Query::new();
+            let paging = args
+                .paging
+                .paging(&mut query, 1000, "admin organization groups list")?;
+            ctx.list::<GroupList>(&["organization", "groups"], query, paging, &VIEW)
+                .await
+        }
+        GroupsCommand::Create(args) => {
+            let body = GroupRequest {
+                name: Some(args.name),
+            };
+            let group: Group = ctx.client.post(&["organization", "groups"], &body).await?;
+            ctx.show(&group)
+        }
+        GroupsCommand::Retrieve(args) => {
+            let group: Group = ctx
+                .client
+                .get(&["organization", "groups", &args.group_id], &Query::new())
+                .await?;
+            ctx.show(&group)
+        }
+        GroupsCommand::Update(args) => {
+            let body = GroupRequest {
+                name: Some(args.name),
+            };
+            let group: Group = ctx
+                .client
+                .post(&["organization", "groups", &args.group_id], &body)
+                .await?;
+            ctx.show(&group)
+        }
+        GroupsCommand::Delete(args) => {
+            let deleted: Deleted = ctx
+                .client
+                .delete(&["organization", "groups", &args.group_id])
+                .await?;
+            ctx.show(&deleted)
+        }
+        GroupsCommand::Users(command) => group_users::run(ctx, command).await,
+        GroupsCommand::Roles(command) => group_roles::run(ctx, command).await,
+    }
+}

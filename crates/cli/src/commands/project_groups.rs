@@ -1,0 +1,161 @@
+//! `admin organization projects groups`: the groups with access to a project (list, create,
+//! retrieve, delete), with `projects groups roles` beneath.
+
+use clap::{Args, Subcommand};
+use orgadmin_api::requests::ProjectGroupAddRequest;
+use orgadmin_api::responses::{DeletedLink, ProjectGroup, ProjectGroupList};
+
+use super::{project_group_roles, Ctx, CursorPaging};
+use crate::client::Query;
+use crate::error::CliError;
+use crate::output::{Cell, Column, View};
+use crate::validate;
+
+pub const EXAMPLES: &str = "\
+Examples:
+  orgadmin admin:organization:projects:groups list --project-id proj_abc
+  orgadmin admin:organization:projects:groups create --project-id proj_abc --group-id group_abc --role member";
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectGroupsCommand {
+    /// List the groups with access to a project (at most 100 per page).
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:projects:groups list --project-id proj_abc --all")]
+    List(ListArgs),
+    /// Give a group access to a project, with a project role.
+    #[command(after_help = "\
+Examples:
+  orgadmin admin:organization:projects:groups create --project-id proj_abc --group-id group_abc --role member
+  orgadmin admin:organization:projects:groups create --project-id proj_abc --group-id group_abc --role role_abc")]
+    Create(CreateArgs),
+    /// Show one group's access to a project.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:projects:groups retrieve --project-id proj_abc --group-id group_abc")]
+    Retrieve(ProjectGroupId),
+    /// Take a group's access to a project away.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:projects:groups delete --project-id proj_abc --group-id group_abc")]
+    Delete(ProjectGroupId),
+    /// The project roles a group holds in a project.
+    #[command(subcommand, after_help = project_group_roles::EXAMPLES)]
+    Roles(project_group_roles::ProjectGroupRolesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The project's ID (`proj_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub project_id: String,
+    #[command(flatten)]
+    pub paging: CursorPaging,
+}
+
+#[derive(Debug, Args)]
+pub struct ProjectGroupId {
+    /// The project's ID (`proj_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub project_id: String,
+    /// The group's ID (`group_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub group_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The project's ID (`proj_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub project_id: String,
+    /// The group's ID (`group_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub group_id: String,
+    /// The group's project role: `owner`, `member`, `viewer`, or a role ID of the project.
+    #[arg(long, value_name = "ROLE", value_parser = validate::id)]
+    pub role: String,
+}
+
+pub const VIEW: View = View {
+    noun: "project groups",
+    columns: &[
+        Column {
+            header: "GROUP",
+            cell: Cell::Text("group_id"),
+        },
+        Column {
+            header: "PROJECT",
+            cell: Cell::Text("project_id"),
+        },
+        Column {
+            header: "ADDED",
+            cell: Cell::Time("created_at"),
+        },
+        Column {
+            header: "NAME",
+            cell: Cell::Text("group_name"),
+        },
+    ],
+};
+
+pub async fn run(ctx: &mut Ctx, command: ProjectGroupsCommand) -> Result<(), CliError> {
+    match command {
+        ProjectGroupsCommand::List(args) => {
+            let mut query = Query::new();
+            let paging =
+                args.paging
+                    .paging(&mut query, 100, "admin organization projects groups list")?;
+            ctx.list::<ProjectGroupList>(
+                &["organization", "projects", &args.project_id, "groups"],
+                query,
+                paging,
+                &VIEW,
+            )
+            .await
+        }
+        ProjectGroupsCommand::Create(args) => {
+            let body = ProjectGroupAddRequest {
+                group_id: Some(args.group_id),
+                role: Some(args.role),
+            };
+            let added: ProjectGroup = ctx
+                .client
+                .post(
+                    &["organization", "projects", &args.project_id, "groups"],
+                    &body,
+                )
+                .await?;
+            ctx.show(&added)
+        }
+        ProjectGroupsCommand::Retrieve(args) => {
+            let group: ProjectGroup = ctx
+                .client
+                .get(
+                    &[
+                        "organization",
+                        "projects",
+                        &args.project_id,
+                        "groups",
+                        &args.group_id,
+                    ],
+                    &Query::new(),
+                )
+                .await?;
+            ctx.show(&group)
+        }
+        ProjectGroupsCommand::Delete(args) => {
+            let deleted: DeletedLink = ctx
+                .client
+                .delete(&[
+                    "organization",
+                    "projects",
+                    &args.project_id,
+                    "groups",
+                    &args.group_id,
+                ])
+                .await?;
+            ctx.show(&deleted)
+        }
+        ProjectGroupsCommand::Roles(command) => project_group_roles::run(ctx, command).await,
+    }
+}

@@ -1,0 +1,233 @@
+//! `admin organization projects service-accounts`: a project's service accounts (list, create,
+//! retrieve, update, delete). A new account's first API key, with its secret, is in the answer to
+//! create and nowhere else.
+
+use clap::{ArgGroup, Args, Subcommand, ValueEnum};
+use orgadmin_api::requests::{ServiceAccountCreateRequest, ServiceAccountUpdateRequest};
+use orgadmin_api::responses::{Deleted, ServiceAccount, ServiceAccountCreated, ServiceAccountList};
+
+use super::{Ctx, IdPaging};
+use crate::client::Query;
+use crate::error::CliError;
+use crate::output::{Cell, Column, View};
+use crate::validate;
+
+pub const EXAMPLES: &str = "\
+Examples:
+  orgadmin admin:organization:projects:service-accounts create --project-id proj_abc --name deploy-bot
+  orgadmin admin:organization:projects:service-accounts list --project-id proj_abc";
+
+/// Longest lifetime the first key may be given: one year.
+const MAX_EXPIRES_IN_SECONDS: u64 = 31_536_000;
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceAccountsCommand {
+    /// List a project's service accounts, oldest first.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:projects:service-accounts list --project-id proj_abc --all")]
+    List(ListArgs),
+    /// Create a service account (a `member` of the project) with its first API key, whose
+    /// secret is printed once.
+    #[command(after_help = "\
+Examples:
+  orgadmin admin:organization:projects:service-accounts create --project-id proj_abc --name deploy-bot
+  orgadmin admin:organization:projects:service-accounts create --project-id proj_abc --name ci \\
+      --expires-in-seconds 86400 --transform api_key.value -r")]
+    Create(CreateArgs),
+    /// Show one service account.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:projects:service-accounts retrieve --project-id proj_abc --service-account-id svc_acct_abc")]
+    Retrieve(AccountId),
+    /// Rename a service account or change its project role.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:projects:service-accounts update --project-id proj_abc --service-account-id svc_acct_abc --role owner")]
+    Update(UpdateArgs),
+    /// Delete a service account and its API keys.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:projects:service-accounts delete --project-id proj_abc --service-account-id svc_acct_abc")]
+    Delete(AccountId),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The project's ID (`proj_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub project_id: String,
+    #[command(flatten)]
+    pub paging: IdPaging,
+}
+
+#[derive(Debug, Args)]
+pub struct AccountId {
+    /// The project's ID (`proj_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub project_id: String,
+    /// The service account's ID (`svc_acct_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub service_account_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The project's ID (`proj_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub project_id: String,
+    /// The service account's name.
+    #[arg(long, value_name = "NAME", value_parser = validate::text)]
+    pub name: String,
+    /// Create the account alone: role `none` and no API key.
+    #[arg(long, conflicts_with = "expires_in_seconds")]
+    pub create_service_account_only: bool,
+    /// Lifetime of the first API key in seconds, 1 to 31536000 (one year); without it the key
+    /// does not expire.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=MAX_EXPIRES_IN_SECONDS))]
+    pub expires_in_seconds: Option<u64>,
+}
+
+/// A service account's project role.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AccountRole {
+    Owner,
+    Member,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("change").required(true).multiple(true).args(["name", "role"])))]
+pub struct UpdateArgs {
+    /// The project's ID (`proj_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub project_id: String,
+    /// The service account's ID (`svc_acct_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub service_account_id: String,
+    /// New name.
+    #[arg(long, value_name = "NAME", value_parser = validate::text)]
+    pub name: Option<String>,
+    /// New project role.
+    #[arg(long, value_enum)]
+    pub role: Option<AccountRole>,
+}
+
+pub const VIEW: View = View {
+    noun: "service accounts",
+    columns: &[
+        Column {
+            header: "ID",
+            cell: Cell::Text("id"),
+        },
+        Column {
+            header: "ROLE",
+            cell: Cell::Text("role"),
+        },
+        Column {
+            header: "CREATED",
+            cell: Cell::Time("created_at"),
+        },
+        Column {
+            header: "NAME",
+            cell: Cell::Text("name"),
+        },
+    ],
+};
+
+pub async fn run(ctx: &mut Ctx, command: ServiceAccountsCommand) -> Result<(), CliError> {
+    match command {
+        ServiceAccountsCommand::List(args) => {
+            ctx.list::<ServiceAccountList>(
+                &[
+                    "organization",
+                    "projects",
+                    &args.project_id,
+                    "service_accounts",
+                ],
+                Query::new(),
+                args.paging.paging(),
+                &VIEW,
+            )
+            .await
+        }
+        ServiceAccountsCommand::Create(args) => {
+            let body = ServiceAccountCreateRequest {
+                name: Some(args.name),
+                create_service_account_only: args.create_service_account_only.then_some(true),
+                expires_in_seconds: args.expires_in_seconds.map(|s| s as i64),
+            };
+            let created: ServiceAccountCreated = ctx
+                .client
+                .post(
+                    &[
+                        "organization",
+                        "projects",
+                        &args.project_id,
+                        "service_accounts",
+                    ],
+                    &body,
+                )
+                .await?;
+            ctx.show(&created)?;
+            if created.api_key.is_some() {
+                eprintln!("Store the API key's value now: it is not shown again.");
+            }
+            Ok(())
+        }
+        ServiceAccountsCommand::Retrieve(args) => {
+            let account: ServiceAccount = ctx
+                .client
+                .get(
+                    &[
+                        "organization",
+                        "projects",
+                        &args.project_id,
+                        "service_accounts",
+                        &args.service_account_id,
+                    ],
+                    &Query::new(),
+                )
+                .await?;
+            ctx.show(&account)
+        }
+        ServiceAccountsCommand::Update(args) => {
+            let body = ServiceAccountUpdateRequest {
+                name: args.name,
+                role: args.role.map(|r| {
+                    match r {
+                        AccountRole::Owner => "owner",
+                        AccountRole::Member => "member",
+                    }
+                    .to_owned()
+                }),
+            };
+            let account: ServiceAccount = ctx
+                .client
+                .post(
+                    &[
+                        "organization",
+                        "projects",
+                        &args.project_id,
+                        "service_accounts",
+                        &args.service_account_id,
+                    ],
+                    &body,
+                )
+                .await?;
+            ctx.show(&account)
+        }
+        ServiceAccountsCommand::Delete(args) => {
+            let deleted: Deleted = ctx
+                .client
+                .delete(&[
+                    "organization",
+                    "projects",
+                    &args.project_id,
+                    "service_accounts",
+                    &args.service_account_id,
+                ])
+                .await?;
+            ctx.show(&deleted)
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! `admin organization projects users`: a project's members (list, create, retrieve, update,
+//! delete), with `projects users roles` beneath.
+
+use clap::{ArgGroup, Args, Subcommand, ValueEnum};
+use orgadmin_api::requests::{ProjectUserCreateRequest, ProjectUserUpdateRequest};
+use orgadmin_api::responses::{Deleted, ProjectUser, ProjectUserList};
+
+use super::{project_user_roles, Ctx, IdPaging};
+use crate::client::Query;
+use crate::error::CliError;
+use crate::output::{Cell, Column, View};
+use crate::validate;
+
+pub const EXAMPLES: &str = "\
+Examples:
+  orgadmin admin:organization:projects:users list --project-id proj_abc
+  orgadmin admin:organization:projects:users create --project-id proj_abc --user-id user-abc --role member
+  orgadmin admin:organization:projects:users update --project-id proj_abc --user-id user-abc --role owner";
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectUsersCommand {
+    /// List a project's members, oldest first.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:projects:users list --project-id proj_abc --all")]
+    List(ListArgs),
+    /// Add an organization member to a project.
+    #[command(after_help = "\
+Examples:
+  orgadmin admin:organization:projects:users create --project-id proj_abc --user-id user-abc --role member
+  orgadmin admin:organization:projects:users create --project-id proj_abc --email ada@example.com --role viewer")]
+    Create(CreateArgs),
+    /// Show one member of a project.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:projects:users retrieve --project-id proj_abc --user-id user-abc")]
+    Retrieve(Member),
+    /// Change a project member's role.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:projects:users update --project-id proj_abc --user-id user-abc --role owner")]
+    Update(UpdateArgs),
+    /// Remove a member from a project.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:projects:users delete --project-id proj_abc --user-id user-abc")]
+    Delete(Member),
+    /// A project member's project roles.
+    #[command(subcommand, after_help = project_user_roles::EXAMPLES)]
+    Roles(project_user_roles::ProjectUserRolesCommand),
+}
+
+/// A project base role.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ProjectRole {
+    Owner,
+    Member,
+    Viewer,
+}
+
+impl ProjectRole {
+    fn as_str(self) -> &'static str {
+        match self {
+            ProjectRole::Owner => "owner",
+            ProjectRole::Member => "member",
+            ProjectRole::Viewer => "viewer",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The project's ID (`proj_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub project_id: String,
+    #[command(flatten)]
+    pub paging: IdPaging,
+}
+
+#[derive(Debug, Args)]
+pub struct Member {
+    /// The project's ID (`proj_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub project_id: String,
+    /// The member's user ID (`user-…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub user_id: String,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("who").required(true).args(["user_id", "email"])))]
+pub struct CreateArgs {
+    /// The project's ID (`proj_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub project_id: String,
+    /// The organization member to add, by user ID…
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub user_id: Option<String>,
+    /// …or by email.
+    #[arg(long, value_name = "EMAIL", value_parser = validate::email)]
+    pub email: Option<String>,
+    /// Their role in the project.
+    #[arg(long, value_enum)]
+    pub role: ProjectRole,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The project's ID (`proj_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub project_id: String,
+    /// The member's user ID (`user-…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub user_id: String,
+    /// Their new role in the project.
+    #[arg(long, value_enum)]
+    pub role: ProjectRole,
+}
+
+pub const VIEW: View = View {
+    noun: "project users",
+    columns: &[
+        Column {
+            header: "ID",
+            cell: Cell::Text("id"),
+        },
+        Column {
+            header: "EMAIL",
+            cell: Cell::Text("email"),
+        },
+        Column {
+            header: "ROLE",
+            cell: Cell::Text("role"),
+        },
+        Column {
+            header: "ADDED",
+            cell: Cell::Time("added_at"),
+        },
+        Column {
+            header: "NAME",
+            cell: Cell::Text("name"),
+        },
+    ],
+};
+
+pub async fn run(ctx: &mut Ctx, command: ProjectUsersCommand) -> Result<(), CliError> {
+    match command {
+        ProjectUsersCommand::List(args) => {
+            ctx.list::<ProjectUserList>(
+                &["organization", "projects", &args.project_id, "users"],
+                Query::new(),
+                args.paging.paging(),
+                &VIEW,
+            )
+            .await
+        }
+        ProjectUsersCommand::Create(args) => {
+            let body = ProjectUserCreateRequest {
+                user_id: args.user_id,
+                email: args.email,
+                role: Some(args.role.as_str().to_owned()),
+            };
+            let member: ProjectUser = ctx
+                .client
+                .post(
+                    &["organization", "projects", &args.project_id, "users"],
+                    &body,
+                )
+                .await?;
+            ctx.show(&member)
+        }
+        ProjectUsersCommand::Retrieve(args) => {
+            let member: ProjectUser = ctx
+                .client
+                .get(
+                    &[
+                        "organization",
+                        "projects",
+                        &args.project_id,
+                        "users",
+                        &args.user_id,
+                    ],
+                    &Query::new(),
+                )
+                .await?;
+            ctx.show(&member)
+        }
+        ProjectUsersCommand::Update(args) => {
+            let body = ProjectUserUpdateRequest {
+                role: Some(args.role.as_str().to_owned()),
+            };
+            let member: ProjectUser = ctx
+                .client
+                .post(
+                    &[
+                        "organization",
+                        "projects",
+                        &args.project_id,
+                        "users",
+                        &args.user_id,
+                    ],
+                    &body,
+                )
+                .await?;
+            ctx.show(&member)
+        }
+        ProjectUsersCommand::Delete(args) => {
+            let deleted: Deleted = ctx
+                .client
+                .delete(&[
+                    "organization",
+                    "projects",
+                    &args.project_id,
+                    "users",
+                    &args.user_id,
+                ])
+                .await?;
+            ctx.show(&deleted)
+        }
+        ProjectUsersCommand::Roles(command) => project_user_roles::run(ctx, command).await,
+    }
+}

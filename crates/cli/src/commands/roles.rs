@@ -1,0 +1,384 @@
+//! `admin organization roles` and `admin organization projects roles`: the predefined and custom
+//! roles of the organization and of a project (list, create, retrieve, update, delete), and the
+//! table views of roles and of roles as a principal holds them.
+
+use clap::{ArgGroup, Args, Subcommand};
+use orgadmin_api::requests::{RoleCreateRequest, RoleUpdateRequest};
+use orgadmin_api::responses::{Deleted, Role, RoleList};
+use serde_norway::Value as Tree;
+
+use super::{Ctx, CursorPaging};
+use crate::client::Query;
+use crate::error::CliError;
+use crate::output::{Cell, Column, View};
+use crate::validate;
+
+pub const ORG_EXAMPLES: &str = "\
+Examples:
+  orgadmin admin:organization:roles list
+  orgadmin admin:organization:roles create --role-name auditor \\
+      --permission api.organization.audit_logs.read --permission api.organization.users.read
+  orgadmin admin:organization:roles delete --role-id role_abc";
+
+pub const PROJECT_EXAMPLES: &str = "\
+Examples:
+  orgadmin admin:organization:projects:roles list --project-id proj_abc
+  orgadmin admin:organization:projects:roles create --project-id proj_abc --role-name files \\
+      --permission api.files.read --permission api.files.write";
+
+#[derive(Debug, Subcommand)]
+pub enum OrgRolesCommand {
+    /// List the organization's roles: predefined first, then custom ones.
+    #[command(after_help = "\
+Examples:
+  orgadmin admin:organization:roles list
+  orgadmin admin:organization:roles list --all --format jsonl")]
+    List(OrgListArgs),
+    /// Create a custom organization role.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:roles create --role-name auditor \\
+      --permission api.organization.audit_logs.read --description 'Reads the audit log'")]
+    Create(OrgCreateArgs),
+    /// Show one organization role.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:roles retrieve --role-id role-api-organization-reader")]
+    Retrieve(OrgRoleId),
+    /// Change a custom organization role: name, description, or its whole set of permissions.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:roles update --role-id role_abc --permission api.organization.read")]
+    Update(OrgUpdateArgs),
+    /// Delete a custom organization role, and its assignments.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:roles delete --role-id role_abc")]
+    Delete(OrgRoleId),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectRolesCommand {
+    /// List a project's roles: predefined first, then custom ones.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:projects:roles list --project-id proj_abc")]
+    List(ProjectListArgs),
+    /// Create a custom role in a project.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:projects:roles create --project-id proj_abc --role-name files \\
+      --permission api.files.read --permission api.files.write")]
+    Create(ProjectCreateArgs),
+    /// Show one role of a project.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:projects:roles retrieve --project-id proj_abc --role-id role_abc")]
+    Retrieve(ProjectRoleId),
+    /// Change a custom project role: name, description, or its whole set of permissions.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:projects:roles update --project-id proj_abc --role-id role_abc \\
+      --role-name readers")]
+    Update(ProjectUpdateArgs),
+    /// Delete a custom project role, and its assignments.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:projects:roles delete --project-id proj_abc --role-id role_abc")]
+    Delete(ProjectRoleId),
+}
+
+#[derive(Debug, Args)]
+pub struct OrgListArgs {
+    #[command(flatten)]
+    pub paging: CursorPaging,
+}
+
+#[derive(Debug, Args)]
+pub struct ProjectListArgs {
+    /// The project's ID (`proj_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub project_id: String,
+    #[command(flatten)]
+    pub paging: CursorPaging,
+}
+
+/// The fields of a new role.
+#[derive(Debug, Args)]
+pub struct NewRole {
+    /// The role's name, unique in its organization or project.
+    #[arg(long, value_name = "NAME", value_parser = validate::text)]
+    pub role_name: String,
+    /// A permission the role grants (repeat for several).
+    #[arg(long = "permission", value_name = "PERMISSION", required = true, value_parser = validate::permission)]
+    pub permissions: Vec<String>,
+    /// What the role is for.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+}
+
+/// Changes to a role: absent fields stay as they are.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("change").required(true).multiple(true)
+    .args(["role_name", "permissions", "description"])))]
+pub struct RoleChange {
+    /// New name.
+    #[arg(long, value_name = "NAME", value_parser = validate::text)]
+    pub role_name: Option<String>,
+    /// The role's new set of permissions, replacing the old one (repeat for several).
+    #[arg(long = "permission", value_name = "PERMISSION", value_parser = validate::permission)]
+    pub permissions: Vec<String>,
+    /// New description.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct OrgCreateArgs {
+    #[command(flatten)]
+    pub role: NewRole,
+}
+
+#[derive(Debug, Args)]
+pub struct OrgRoleId {
+    /// The role's ID (`role_…`, or a predefined `role-api-organization-…`).
+    #[arg(long, value_name = "ROLE_ID", value_parser = validate::id)]
+    pub role_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct OrgUpdateArgs {
+    /// The role's ID (`role_…`).
+    #[arg(long, value_name = "ROLE_ID", value_parser = validate::id)]
+    pub role_id: String,
+    #[command(flatten)]
+    pub change: RoleChange,
+}
+
+#[derive(Debug, Args)]
+pub struct ProjectCreateArgs {
+    /// The project's ID (`proj_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub project_id: String,
+    #[command(flatten)]
+    pub role: NewRole,
+}
+
+#[derive(Debug, Args)]
+pub struct ProjectRoleId {
+    /// The project's ID (`proj_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub project_id: String,
+    /// The role's ID (`role_…`, or a predefined `role-api-project-…`).
+    #[arg(long, value_name = "ROLE_ID", value_parser = validate::id)]
+    pub role_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ProjectUpdateArgs {
+    /// The project's ID (`proj_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub project_id: String,
+    /// The role's ID (`role_…`).
+    #[arg(long, value_name = "ROLE_ID", value_parser = validate::id)]
+    pub role_id: String,
+    #[command(flatten)]
+    pub change: RoleChange,
+}
+
+impl NewRole {
+    fn request(self) -> RoleCreateRequest {
+        RoleCreateRequest {
+            role_name: Some(self.role_name),
+            permissions: Some(self.permissions),
+            description: self.description,
+        }
+    }
+}
+
+impl RoleChange {
+    fn request(self) -> RoleUpdateRequest {
+        RoleUpdateRequest {
+            role_name: self.role_name,
+            permissions: (!self.permissions.is_empty()).then_some(self.permissions),
+            description: self.description,
+        }
+    }
+}
+
+/// Roles (`role` objects).
+pub const VIEW: View = View {
+    noun: "roles",
+    columns: &[
+        Column {
+            header: "ID",
+            cell: Cell::Text("id"),
+        },
+        Column {
+            header: "NAME",
+            cell: Cell::Text("name"),
+        },
+        Column {
+            header: "PREDEFINED",
+            cell: Cell::Text("predefined_role"),
+        },
+        Column {
+            header: "PERMISSIONS",
+            cell: Cell::Count("permissions"),
+        },
+        Column {
+            header: "DESCRIPTION",
+            cell: Cell::Text("description"),
+        },
+    ],
+};
+
+/// Roles as a principal holds them, with where each comes from.
+pub const ASSIGNED_VIEW: View = View {
+    noun: "roles",
+    columns: &[
+        Column {
+            header: "ID",
+            cell: Cell::Text("id"),
+        },
+        Column {
+            header: "NAME",
+            cell: Cell::Text("name"),
+        },
+        Column {
+            header: "PREDEFINED",
+            cell: Cell::Text("predefined_role"),
+        },
+        Column {
+            header: "PERMISSIONS",
+            cell: Cell::Count("permissions"),
+        },
+        Column {
+            header: "FROM",
+            cell: Cell::With(sources),
+        },
+    ],
+};
+
+/// `direct` for a user's own assignment, `group:<id>` for one through a group.
+fn sources(role: &Tree) -> String {
+    let Some(Tree::Sequence(sources)) = role.get("assignment_sources") else {
+        return "-".into();
+    };
+    let names: Vec<String> = sources
+        .iter()
+        .map(|s| {
+            let kind = s.get("principal_type").and_then(Tree::as_str).unwrap_or("");
+            let id = s.get("principal_id").and_then(Tree::as_str).unwrap_or("");
+            if kind == "user" {
+                "direct".to_owned()
+            } else {
+                crate::error::clean(&format!("{kind}:{id}"))
+            }
+        })
+        .collect();
+    if names.is_empty() {
+        "-".into()
+    } else {
+        names.join(",")
+    }
+}
+
+pub async fn run_org(ctx: &mut Ctx, command: OrgRolesCommand) -> Result<(), CliError> {
+    match command {
+        OrgRolesCommand::List(args) => {
+            let mut query = Query::new();
+            let paging = args
+                .paging
+                .paging(&mut query, 1000, "admin organization roles list")?;
+            ctx.list::<RoleList>(&["organization", "roles"], query, paging, &VIEW)
+                .await
+        }
+        OrgRolesCommand::Create(args) => {
+            let role: Role = ctx
+                .client
+                .post(&["organization", "roles"], &args.role.request())
+                .await?;
+            ctx.show(&role)
+        }
+        OrgRolesCommand::Retrieve(args) => {
+            let role: Role = ctx
+                .client
+                .get(&["organization", "roles", &args.role_id], &Query::new())
+                .await?;
+            ctx.show(&role)
+        }
+        OrgRolesCommand::Update(args) => {
+            let role: Role = ctx
+                .client
+                .post(
+                    &["organization", "roles", &args.role_id],
+                    &args.change.request(),
+                )
+                .await?;
+            ctx.show(&role)
+        }
+        OrgRolesCommand::Delete(args) => {
+            let deleted: Deleted = ctx
+                .client
+                .delete(&["organization", "roles", &args.role_id])
+                .await?;
+            ctx.show(&deleted)
+        }
+    }
+}
+
+pub async fn run_project(ctx: &mut Ctx, command: ProjectRolesCommand) -> Result<(), CliError> {
+    match command {
+        ProjectRolesCommand::List(args) => {
+            let mut query = Query::new();
+            let paging =
+                args.paging
+                    .paging(&mut query, 1000, "admin organization projects roles list")?;
+            ctx.list::<RoleList>(
+                &["projects", &args.project_id, "roles"],
+                query,
+                paging,
+                &VIEW,
+            )
+            .await
+        }
+        ProjectRolesCommand::Create(args) => {
+            let role: Role = ctx
+                .client
+                .post(
+                    &["projects", &args.project_id, "roles"],
+                    &args.role.request(),
+                )
+                .await?;
+            ctx.show(&role)
+        }
+        ProjectRolesCommand::Retrieve(args) => {
+            let role: Role = ctx
+                .client
+                .get(
+                    &["projects", &args.project_id, "roles", &args.role_id],
+                    &Query::new(),
+                )
+                .await?;
+            ctx.show(&role)
+        }
+        ProjectRolesCommand::Update(args) => {
+            let role: Role = ctx
+                .client
+                .post(
+                    &["projects", &args.project_id, "roles", &args.role_id],
+                    &args.change.request(),
+                )
+                .await?;
+            ctx.show(&role)
+        }
+        ProjectRolesCommand::Delete(args) => {
+            let deleted: Deleted = ctx
+                .client
+                .delete(&["projects", &args.project_id, "roles", &args.role_id])
+                .await?;
+            ctx.show(&deleted)
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! `admin organization users`: the organization's members (list, retrieve, update, delete), and
+//! `users roles`, their organization role assignments.
+
+use clap::{ArgGroup, Args, Subcommand, ValueEnum};
+use orgadmin_api::requests::UserUpdateRequest;
+use orgadmin_api::responses::{Deleted, User, UserList, UserPermissions};
+use serde_norway::Value as Tree;
+
+use super::{user_roles, Ctx, IdPaging};
+use crate::client::Query;
+use crate::error::CliError;
+use crate::output::{Cell, Column, Format, View};
+use crate::validate;
+
+pub const EXAMPLES: &str = "\
+Examples:
+  orgadmin admin:organization:users list
+  orgadmin admin:organization:users retrieve --user-id user-abc
+  orgadmin admin:organization:users:roles list --user-id user-abc";
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// List the organization's members, oldest first.
+    #[command(after_help = "\
+Examples:
+  orgadmin admin:organization:users list
+  orgadmin admin:organization:users list --email ada@example.com --email bob@example.com
+  orgadmin admin:organization:users list --all --format jsonl")]
+    List(ListArgs),
+    /// Show one member.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:users retrieve --user-id user-abc")]
+    Retrieve(UserId),
+    /// Change a member's base role (`owner` or `reader`), assign a custom role, or set their
+    /// metadata.
+    #[command(after_help = "\
+Examples:
+  orgadmin admin:organization:users update --user-id user-abc --role owner
+  orgadmin admin:organization:users update --user-id user-abc --role-id role_abc
+  orgadmin admin:organization:users update --user-id user-abc --developer-persona backend")]
+    Update(UpdateArgs),
+    /// Remove a member from the organization, with their project memberships, role
+    /// assignments and admin keys.
+    #[command(after_help = "\
+Example:
+  orgadmin admin:organization:users delete --user-id user-abc")]
+    Delete(UserId),
+    /// What a member may do, and which roles (held directly or through groups) grant each
+    /// permission; with --project-id, in that project too (orgadmin extension).
+    #[command(after_help = "\
+Examples:
+  orgadmin admin:organization:users permissions --user-id user-abc
+  orgadmin admin:organization:users permissions --user-id user-abc --project-id proj_abc --format json")]
+    Permissions(PermissionsArgs),
+    /// A member's organization roles: the base role and custom roles, direct or through groups.
+    #[command(subcommand, after_help = user_roles::EXAMPLES)]
+    Roles(user_roles::UserRolesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only members with this email (repeat for several; case does not matter).
+    #[arg(long = "email", value_name = "EMAIL", value_parser = validate::email)]
+    pub emails: Vec<String>,
+    #[command(flatten)]
+    pub paging: IdPaging,
+}
+
+#[derive(Debug, Args)]
+pub struct UserId {
+    /// The member's user ID (`user-…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub user_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PermissionsArgs {
+    /// The member's user ID (`user-…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub user_id: String,
+    /// Count the member's roles in this project too (`proj_…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub project_id: Option<String>,
+}
+
+/// An organization base role.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OrgRole {
+    Owner,
+    Reader,
+}
+
+impl OrgRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgRole::Owner => "owner",
+            OrgRole::Reader => "reader",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("change").required(true).multiple(true)
+    .args(["role", "role_id", "developer_persona", "technical_level"])))]
+pub struct UpdateArgs {
+    /// The member's user ID (`user-…`).
+    #[arg(long, value_name = "ID", value_parser = validate::id)]
+    pub user_id: String,
+    /// New base role.
+    #[arg(long, value_enum)]
+    pub role: Option<OrgRole>,
+    /// A role ID: a predefined base role (`role-api-organization-owner`, `…-reader`) changes the
+    /// base role; a custom organization role (`role_…`) is assigned.
+    #[arg(long, value_name = "ROLE_ID", value_parser = validate::id)]
+    pub role_id: Option<String>,
+    /// Developer persona metadata.
+    #[arg(long, value_name = "TEXT")]
+    pub developer_persona: Option<String>,
+    /// Technical level metadata.
+    #[arg(long, value_name = "TEXT")]
+    pub technical_level: Option<String>,
+}
+
+pub const VIEW: View = View {
+    noun: "users",
+    columns: &[
+        Column {
+            header: "ID",
+            cell: Cell::Text("id"),
+        },
+        Column {
+            header: "EMAIL",
+            cell: Cell::Text("email"),
+        },
+        Column {
+            header: "ROLE",
+            cell: Cell::Text("role"),
+        },
+        Column {
+            header: "ADDED",
+            cell: Cell::Time("added_at"),
+        },
+        Column {
+            header: "NAME",
+            cell: Cell::Text("name"),
+        },
+    ],
+};
+
+/// A member's effective permissions, one per row.
+const PERMISSIONS_VIEW: View = View {
+    noun: "permissions",
+    columns: &[
+        Column {
+            header: "PERMISSION",
+            cell: Cell::Text("permission"),
+        },
+        Column {
+            header: "GRANTED_BY",
+            cell: Cell::With(granted_by),
+        },
+    ],
+};
+
+/// `owner(direct),auditors(group:group_abc)`: each granting role and where it is held from.
+fn granted_by(permission: &Tree) -> String {
+    let Some(Tree::Sequence(grants)) = permission.get("granted_by") else {
+        return "-".into();
+    };
+    let grants: Vec<String> = grants
+        .iter()
+        .map(|g| {
+            let role = g.get("role_name").and_then(Tree::as_str).unwrap_or("");
+            let sources: Vec<String> = match g.get("assignment_sources") {
+                Some(Tree::Sequence(sources)) => sources
+                    .iter()
+                    .map(|s| {
+                        let kind = s.get("principal_type").and_then(Tree::as_str).unwrap_or("");
+                        let id = s.get("principal_id").and_then(Tree::as_str).unwrap_or("");
+                        if kind == "user" {
+                            "direct".to_owned()
+                        } else {
+                            format!("{kind}:{id}")
+                        }
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            crate::error::clean(&format!("{role}({})", sources.join("+")))
+        })
+        .collect();
+    grants.join(",")
+}
+
+pub async fn run(ctx: &mut Ctx, command: UsersCommand) -> Result<(), CliError> {
+    match command {
+        UsersCommand::List(args) => {
+            let mut query = Query::new();
+            query.push_all("emails", &args.emails);
+            ctx.list::<UserList>(
+                &["organization", "users"],
+                query,
+                args.paging.paging(),
+                &VIEW,
+            )
+            .await
+        }
+        UsersCommand::Retrieve(args) => {
+            let user: User = ctx
+                .client
+                .get(&["organization", "users", &args.user_id], &Query::new())
+                .await?;
+            ctx.show(&user)
+        }
+        UsersCommand::Update(args) => {
+            let body = UserUpdateRequest {
+                role: args.role.map(|r| r.as_str().to_owned()),
+                role_id: args.role_id,
+                developer_persona: args.developer_persona,
+                technical_level: args.technical_level,
+            };
+            let user: User = ctx
+                .client
+                .post(&["organization", "users", &args.user_id], &body)
+                .await?;
+            ctx.show(&user)
+        }
+        UsersCommand::Delete(args) => {
+            let deleted: Deleted = ctx
+                .client
+                .delete(&["organization", "users", &args.user_id])
+                .await?;
+            ctx.show(&deleted)
+        }
+        UsersCommand::Permissions(args) => {
+            let mut query = Query::new();
+            query.push_opt("project_id", args.project_id.as_deref());
+            let permissions: UserPermissions = ctx
+                .client
+                .get(
+                    &["organization", "users", &args.user_id, "permissions"],
+                    &query,
+                )
+                .await?;
+            if ctx.out.format() == Format::Table && !ctx.out.has_selection() {
+                let mut rows = ctx.out.stream(&PERMISSIONS_VIEW);
+                rows.push(&permissions.permissions)?;
+                rows.finish()
+            } else {
+                ctx.show(&permissions)
+            }
+        }
+        UsersCommand::Roles(command) => user_roles::run(ctx, command).await,
+    }
+}

@@ -1,0 +1,1800 @@
+//! The command-line client end to end: the real `orgadmin` binary against a real server started
+//! on `127.0.0.1:0` (on SQLite, or PostgreSQL with `ORGADMIN_TEST_BACKEND=postgres`). Every seed
+//! operation and every class of error is run and its standard output, standard error and exit
+//! status snapshotted (`tests/snapshots/`, with IDs, times and secrets redacted); lists are walked
+//! with `--all`; every format is parsed back; `init` and `org create` are run against the
+//! database the server uses.
+
+// `unused` rather than `dead_code`, which the harness may allow itself (a second `dead_code`
+// allowance would be a duplicated attribute).
+#[allow(
+    unused,
+    reason = "the server tests' harness, shared; this suite uses part of it"
+)]
+#[path = "../../server/tests/common/mod.rs"]
+mod common;
+mod support;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::CommandFactory;
+use common::{owner_key, TestDatabase};
+use orgadmin_core::clock::OffsetClock;
+use orgadmin_core::model::NewInvite;
+use orgadmin_core::role::OrgBaseRole;
+use orgadmin_core::secret::hash_secret;
+use orgadmin_core::store::BootstrapRequest;
+use orgadmin_core::Email;
+use serde_json::Value;
+use support::{run, runtime, Harness, Transcript, BIN};
+
+/// The IDs of a JSON list's `data`.
+fn ids_of(list: &Value) -> Vec<String> {
+    list["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|x| x["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Invite and accept `email` through the CLI, in no project; returns the new user's ID.
+fn member_via_cli(t: &mut Transcript, h: &Harness, email: &str, role: &str, name: &str) -> String {
+    let invite = t
+        .run(
+            h,
+            &[
+                "admin:organization:invites",
+                "create",
+                "--email",
+                email,
+                "--role",
+                role,
+                "--no-projects",
+            ],
+        )
+        .id();
+    t.run(
+        h,
+        &[
+            "admin:organization:invites",
+            "accept",
+            "--invite-id",
+            &invite,
+            "--name",
+            name,
+        ],
+    )
+    .id()
+}
+
+#[test]
+fn organization_users_and_their_roles_from_the_command_line() {
+    let h = Harness::start();
+    let mut t = Transcript::new();
+    let ada = member_via_cli(&mut t, &h, "ada@example.com", "reader", "Ada Lovelace");
+    t.run(&h, &["admin:organization:users", "list"]);
+    t.run(
+        &h,
+        &["admin:organization:users", "list", "--format", "table"],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:users",
+            "list",
+            "--email",
+            "ADA@example.com",
+            "--format",
+            "jsonl",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:users",
+            "list",
+            "--limit",
+            "1",
+            "--format",
+            "table",
+        ],
+    );
+    t.run(
+        &h,
+        &["admin:organization:users", "retrieve", "--user-id", &ada],
+    );
+    t.run(
+        &h,
+        &[
+            "admin",
+            "organization",
+            "users",
+            "retrieve",
+            "--user-id",
+            &ada,
+            "--format",
+            "table",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:users",
+            "update",
+            "--user-id",
+            &ada,
+            "--role",
+            "owner",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:users",
+            "update",
+            "--user-id",
+            &ada,
+            "--developer-persona",
+            "backend",
+            "--technical-level",
+            "expert",
+            "--format",
+            "yaml",
+        ],
+    );
+    let role = t
+        .run(
+            &h,
+            &[
+                "admin:organization:roles",
+                "create",
+                "--role-name",
+                "auditor",
+                "--permission",
+                "api.organization.audit_logs.read",
+                "--description",
+                "Reads the audit log",
+            ],
+        )
+        .id();
+    t.run(
+        &h,
+        &[
+            "admin:organization:users:roles",
+            "create",
+            "--user-id",
+            &ada,
+            "--role-id",
+            &role,
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:users:roles",
+            "list",
+            "--user-id",
+            &ada,
+            "--format",
+            "table",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:users:roles",
+            "retrieve",
+            "--user-id",
+            &ada,
+            "--role-id",
+            &role,
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin",
+            "organization",
+            "users",
+            "roles",
+            "delete",
+            "--user-id",
+            &ada,
+            "--role-id",
+            &role,
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:users",
+            "permissions",
+            "--user-id",
+            &ada,
+            "--format",
+            "table",
+        ],
+    );
+    t.run(
+        &h,
+        &["admin:organization:users", "delete", "--user-id", &ada],
+    );
+    t.run(
+        &h,
+        &["admin:organization:users", "list", "--format", "table"],
+    );
+    insta::assert_snapshot!(t.redacted());
+}
+
+#[test]
+fn projects_project_users_and_their_roles_from_the_command_line() {
+    let h = Harness::start();
+    let mut t = Transcript::new();
+    let bob = member_via_cli(&mut t, &h, "bob@example.com", "reader", "Bob");
+    member_via_cli(&mut t, &h, "carol@example.com", "reader", "Carol");
+    let project = t
+        .run(
+            &h,
+            &["admin:organization:projects", "create", "--name", "Gateway"],
+        )
+        .id();
+    t.run(
+        &h,
+        &["admin:organization:projects", "list", "--format", "table"],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects",
+            "retrieve",
+            "--project-id",
+            &project,
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects",
+            "update",
+            "--project-id",
+            &project,
+            "--name",
+            "Gateway (prod)",
+            "--external-key-id",
+            "ext-42",
+            "--format",
+            "table",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects:users",
+            "create",
+            "--project-id",
+            &project,
+            "--user-id",
+            &bob,
+            "--role",
+            "member",
+        ],
+    );
+    let carol = t
+        .run(
+            &h,
+            &[
+                "admin:organization:projects:users",
+                "create",
+                "--project-id",
+                &project,
+                "--email",
+                "carol@example.com",
+                "--role",
+                "viewer",
+            ],
+        )
+        .id();
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects:users",
+            "list",
+            "--project-id",
+            &project,
+            "--format",
+            "table",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects:users",
+            "retrieve",
+            "--project-id",
+            &project,
+            "--user-id",
+            &bob,
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects:users",
+            "update",
+            "--project-id",
+            &project,
+            "--user-id",
+            &bob,
+            "--role",
+            "owner",
+        ],
+    );
+    let role = t
+        .run(
+            &h,
+            &[
+                "admin:organization:projects:roles",
+                "create",
+                "--project-id",
+                &project,
+                "--role-name",
+                "files",
+                "--permission",
+                "api.files.read",
+                "--permission",
+                "api.files.write",
+                "--description",
+                "Reads and writes files",
+            ],
+        )
+        .id();
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects:roles",
+            "list",
+            "--project-id",
+            &project,
+            "--format",
+            "table",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects:roles",
+            "update",
+            "--project-id",
+            &project,
+            "--role-id",
+            &role,
+            "--role-name",
+            "files-rw",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects:users:roles",
+            "create",
+            "--project-id",
+            &project,
+            "--user-id",
+            &bob,
+            "--role-id",
+            &role,
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects:users:roles",
+            "list",
+            "--project-id",
+            &project,
+            "--user-id",
+            &bob,
+            "--format",
+            "table",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects:users:roles",
+            "retrieve",
+            "--project-id",
+            &project,
+            "--user-id",
+            &bob,
+            "--role-id",
+            "role-api-project-owner",
+            "--format",
+            "yaml",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin",
+            "organization",
+            "projects",
+            "users",
+            "roles",
+            "delete",
+            "--project-id",
+            &project,
+            "--user-id",
+            &bob,
+            "--role-id",
+            &role,
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects:roles",
+            "delete",
+            "--project-id",
+            &project,
+            "--role-id",
+            &role,
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects:users",
+            "delete",
+            "--project-id",
+            &project,
+            "--user-id",
+            &carol,
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects",
+            "archive",
+            "--project-id",
+            &project,
+        ],
+    );
+    t.run(
+        &h,
+        &["admin:organization:projects", "list", "--format", "table"],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects",
+            "list",
+            "--include-archived",
+            "--format",
+            "table",
+        ],
+    );
+    insta::assert_snapshot!(t.redacted());
+}
+
+#[test]
+fn invites_admin_keys_and_the_audit_log_from_the_command_line() {
+    let h = Harness::start();
+    let mut t = Transcript::new();
+    let default_project = h.server().default_project_id();
+    let invite = t
+        .run(
+            &h,
+            &[
+                "admin:organization:invites",
+                "create",
+                "--email",
+                "dan@example.com",
+                "--role",
+                "reader",
+                "--project",
+                &format!("{default_project}:owner"),
+            ],
+        )
+        .id();
+    t.run(
+        &h,
+        &[
+            "admin:organization:invites",
+            "create",
+            "--email",
+            "erin@example.com",
+            "--role",
+            "owner",
+        ],
+    );
+    t.run(
+        &h,
+        &["admin:organization:invites", "list", "--format", "table"],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:invites",
+            "retrieve",
+            "--invite-id",
+            &invite,
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:invites",
+            "delete",
+            "--invite-id",
+            &invite,
+        ],
+    );
+    let key = t
+        .run(
+            &h,
+            &[
+                "admin:organization:admin-api-keys",
+                "create",
+                "--name",
+                "ci",
+                "--scope",
+                "api.organization.users.read",
+                "--expires-in-seconds",
+                "3600",
+            ],
+        )
+        .id();
+    t.run(
+        &h,
+        &[
+            "admin:organization:admin-api-keys",
+            "list",
+            "--format",
+            "table",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:admin-api-keys",
+            "retrieve",
+            "--key-id",
+            &key,
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:admin-api-keys",
+            "delete",
+            "--key-id",
+            &key,
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:audit-logs",
+            "list",
+            "--event-type",
+            "invite.sent",
+            "--event-type",
+            "invite.deleted",
+            "--format",
+            "table",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:audit-logs",
+            "list",
+            "--resource-id",
+            &key,
+            "--format",
+            "jsonl",
+        ],
+    );
+    insta::assert_snapshot!(t.redacted());
+}
+
+#[test]
+fn groups_their_members_and_roles_from_the_command_line() {
+    let h = Harness::start();
+    let mut t = Transcript::new();
+    let fay = member_via_cli(&mut t, &h, "fay@example.com", "reader", "Fay");
+    let group = t
+        .run(
+            &h,
+            &[
+                "admin:organization:groups",
+                "create",
+                "--name",
+                "engineering",
+            ],
+        )
+        .id();
+    t.run(
+        &h,
+        &[
+            "admin:organization:groups",
+            "update",
+            "--group-id",
+            &group,
+            "--name",
+            "platform",
+        ],
+    );
+    t.run(
+        &h,
+        &["admin:organization:groups", "list", "--format", "table"],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:groups:users",
+            "create",
+            "--group-id",
+            &group,
+            "--user-id",
+            &fay,
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:groups:users",
+            "list",
+            "--group-id",
+            &group,
+            "--format",
+            "table",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:groups:users",
+            "retrieve",
+            "--group-id",
+            &group,
+            "--user-id",
+            &fay,
+        ],
+    );
+    let role = t
+        .run(
+            &h,
+            &[
+                "admin:organization:roles",
+                "create",
+                "--role-name",
+                "viewers",
+                "--permission",
+                "api.organization.read",
+            ],
+        )
+        .id();
+    t.run(
+        &h,
+        &[
+            "admin:organization:groups:roles",
+            "create",
+            "--group-id",
+            &group,
+            "--role-id",
+            &role,
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:groups:roles",
+            "list",
+            "--group-id",
+            &group,
+            "--format",
+            "table",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:users:roles",
+            "list",
+            "--user-id",
+            &fay,
+            "--format",
+            "table",
+        ],
+    );
+    let project = h.server().default_project_id();
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects:groups",
+            "create",
+            "--project-id",
+            &project,
+            "--group-id",
+            &group,
+            "--role",
+            "viewer",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects:groups",
+            "list",
+            "--project-id",
+            &project,
+            "--format",
+            "table",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects:groups:roles",
+            "list",
+            "--project-id",
+            &project,
+            "--group-id",
+            &group,
+            "--format",
+            "table",
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects:groups",
+            "delete",
+            "--project-id",
+            &project,
+            "--group-id",
+            &group,
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:groups:roles",
+            "delete",
+            "--group-id",
+            &group,
+            "--role-id",
+            &role,
+        ],
+    );
+    t.run(
+        &h,
+        &[
+            "admin:organization:groups:users",
+            "delete",
+            "--group-id",
+            &group,
+            "--user-id",
+            &fay,
+        ],
+    );
+    t.run(
+        &h,
+        &["admin:organization:groups", "delete", "--group-id", &group],
+    );
+    insta::assert_snapshot!(t.redacted());
+}
+
+/// A server that answers every request with 200 and a body that is not the Admin API's.
+fn impostor() -> (String, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let thread = std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let body = "<html>hello</html>";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (url, thread)
+}
+
+#[test]
+fn each_class_of_error_has_its_report_and_exit_status() {
+    let h = Harness::start();
+    let mut t = Transcript::new();
+    // Usage (2): found before any request.
+    for args in [
+        &["admin:organization:users", "retrieve"][..],
+        &[
+            "admin:organization:users",
+            "update",
+            "--user-id",
+            "user-x",
+            "--role",
+            "admin",
+        ],
+        &["admin:organization:users", "update", "--user-id", "user-x"],
+        &["admin:organization:users", "list", "--limit", "101"],
+        &[
+            "admin:organization:users",
+            "list",
+            "--email",
+            "not-an-email",
+        ],
+        &[
+            "admin:organization:roles",
+            "create",
+            "--role-name",
+            "x",
+            "--permission",
+            "api.organization.users.reed",
+        ],
+        &[
+            "admin:organization:audit-logs",
+            "list",
+            "--event-type",
+            "user.addd",
+        ],
+        &[
+            "admin:organization:projects:users",
+            "create",
+            "--project-id",
+            "proj_x",
+            "--role",
+            "member",
+        ],
+        &["admin:organization:roles", "list", "--all", "--limit", "0"],
+        &["admin:organization:users", "frobnicate"],
+        &[
+            "--base-url",
+            "127.0.0.1:8080",
+            "admin:organization:users",
+            "list",
+        ],
+    ] {
+        t.record(&h.run(args).assert_status(2).clone());
+    }
+    t.record(
+        &run(
+            &["admin:organization:users", "list"],
+            &[("OPENAI_BASE_URL", &h.base_url())],
+        )
+        .assert_status(2)
+        .clone(),
+    );
+
+    // The API refused (1): 401, 403, 404, 409, 400.
+    t.record(
+        &h.run_as(
+            &format!("sk-admin-{}", "b".repeat(40)),
+            &["admin:organization:users", "list"],
+        )
+        .assert_status(1)
+        .clone(),
+    );
+    let scoped = t
+        .run(
+            &h,
+            &[
+                "admin:organization:admin-api-keys",
+                "create",
+                "--name",
+                "read-only",
+                "--scope",
+                "api.organization.users.read",
+            ],
+        )
+        .field("value");
+    t.record(
+        &h.run_as(
+            &scoped,
+            &["admin:organization:projects", "create", "--name", "Nope"],
+        )
+        .assert_status(1)
+        .clone(),
+    );
+    t.record(
+        &h.run(&[
+            "admin:organization:users",
+            "retrieve",
+            "--user-id",
+            "user-nope",
+        ])
+        .assert_status(1)
+        .clone(),
+    );
+    let owner = h.server().owner_id();
+    t.record(
+        &h.run(&[
+            "admin:organization:users",
+            "update",
+            "--user-id",
+            &owner,
+            "--role",
+            "reader",
+        ])
+        .assert_status(1)
+        .clone(),
+    );
+    t.record(
+        &h.run(&[
+            "admin:organization:invites",
+            "create",
+            "--email",
+            "owner@example.com",
+            "--role",
+            "reader",
+        ])
+        .assert_status(1)
+        .clone(),
+    );
+    t.record(
+        &h.run(&[
+            "admin:organization:users",
+            "update",
+            "--user-id",
+            &owner,
+            "--role",
+            "reader",
+            "--role-id",
+            "role-api-organization-owner",
+        ])
+        .assert_status(1)
+        .clone(),
+    );
+
+    // No answer (3): nothing listens on the port.
+    let dead = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/v1", listener.local_addr().unwrap())
+    };
+    t.record(
+        &h.run(&["--base-url", &dead, "admin:organization:users", "list"])
+            .assert_status(3)
+            .clone(),
+    );
+    // An answer that is not the Admin API's (4).
+    let (impostor_url, impostor) = impostor();
+    t.record(
+        &h.run(&[
+            "--base-url",
+            &impostor_url,
+            "--max-retries",
+            "0",
+            "admin:organization:users",
+            "list",
+        ])
+        .assert_status(4)
+        .clone(),
+    );
+    impostor.join().unwrap();
+    insta::assert_snapshot!(t.redacted());
+}
+
+#[test]
+fn every_format_reads_back_as_the_same_objects() {
+    let h = Harness::start();
+    for name in ["ana", "ben", "cy", "di", "ed"] {
+        h.runtime.block_on(
+            h.server()
+                .add_member(&format!("{name}@example.com"), "reader"),
+        );
+    }
+    let (_, api) = h
+        .runtime
+        .block_on(h.server().get("/v1/organization/users?limit=100"));
+    let expected = ids_of(&api);
+    assert_eq!(expected.len(), 6);
+    let emails: Vec<String> = api["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap().to_owned())
+        .collect();
+
+    // One page.
+    let json = h
+        .run(&["admin:organization:users", "list", "--format", "json"])
+        .assert_status(0)
+        .json();
+    assert_eq!(ids_of(&json), expected);
+    assert_eq!(json["has_more"], false);
+
+    let jsonl = h.run(&["admin:organization:users", "list", "--format", "jsonl"]);
+    let lines: Vec<Value> = jsonl
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines
+            .iter()
+            .map(|u| u["id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        expected
+    );
+
+    let yaml = h.run(&["admin:organization:users", "list", "--format", "yaml"]);
+    let parsed: Value = serde_norway::from_str(&yaml.stdout).unwrap();
+    assert_eq!(parsed, json, "YAML and JSON carry the same document");
+
+    let table = h.run(&["admin:organization:users", "list", "--format", "table"]);
+    let mut rows = table
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>());
+    assert_eq!(
+        rows.next().unwrap(),
+        ["ID", "EMAIL", "ROLE", "ADDED", "NAME"]
+    );
+    let rows: Vec<Vec<&str>> = rows.collect();
+    assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), expected);
+    assert_eq!(rows.iter().map(|r| r[1]).collect::<Vec<_>>(), emails);
+    assert!(rows.iter().all(|r| r[3].len() == 20 && r[3].ends_with('Z')));
+
+    // Every page, two at a time, streamed: each format is still one document.
+    let all = |format: &str| {
+        h.run(&[
+            "admin:organization:users",
+            "list",
+            "--all",
+            "--limit",
+            "2",
+            "--format",
+            format,
+        ])
+        .assert_status(0)
+        .clone()
+    };
+    let array: Value = serde_json::from_str(&all("json").stdout).unwrap();
+    let array_ids: Vec<&str> = array
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(array_ids, expected);
+    assert_eq!(
+        array, json["data"],
+        "--all gives the same objects as one page"
+    );
+    let sequence: Value = serde_norway::from_str(&all("yaml").stdout).unwrap();
+    assert_eq!(sequence, array);
+    let jsonl_all: Vec<Value> = all("jsonl")
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(Value::Array(jsonl_all), array);
+    let table_all = all("table");
+    let table_ids: Vec<&str> = table_all
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(table_ids, expected);
+
+    // One object.
+    let id = &expected[1];
+    let one = |format: &str| {
+        h.run(&[
+            "admin:organization:users",
+            "retrieve",
+            "--user-id",
+            id,
+            "--format",
+            format,
+        ])
+        .assert_status(0)
+        .stdout
+        .clone()
+    };
+    let object: Value = serde_json::from_str(&one("json")).unwrap();
+    assert_eq!(object, api["data"][1]);
+    let line = one("jsonl");
+    assert_eq!(line.lines().count(), 1);
+    assert_eq!(serde_json::from_str::<Value>(&line).unwrap(), object);
+    assert_eq!(
+        serde_norway::from_str::<Value>(&one("yaml")).unwrap(),
+        object
+    );
+    let fields: Vec<(String, String)> = one("table")
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once(' ').unwrap();
+            (k.to_owned(), v.trim().to_owned())
+        })
+        .collect();
+    assert!(fields.contains(&("id".into(), id.clone())), "{fields:?}");
+    assert!(
+        fields.contains(&("email".into(), emails[1].clone())),
+        "{fields:?}"
+    );
+
+    // --transform picks a part of each object, one per line; -r prints strings bare.
+    let picked = h
+        .run(&[
+            "admin:organization:users",
+            "list",
+            "--all",
+            "--limit",
+            "2",
+            "--transform",
+            "id",
+            "-r",
+        ])
+        .assert_status(0)
+        .stdout
+        .clone();
+    assert_eq!(picked.lines().collect::<Vec<_>>(), expected);
+    let quoted = h
+        .run(&[
+            "admin:organization:users",
+            "retrieve",
+            "--user-id",
+            id,
+            "--transform",
+            "email",
+        ])
+        .assert_status(0)
+        .stdout
+        .clone();
+    assert_eq!(quoted, format!("\"{}\"\n", emails[1]));
+
+    // Empty lists are valid documents too.
+    let empty = |format: &str| {
+        h.run(&[
+            "admin:organization:users",
+            "list",
+            "--email",
+            "nobody@example.com",
+            "--all",
+            "--format",
+            format,
+        ])
+        .assert_status(0)
+        .clone()
+    };
+    assert_eq!(
+        serde_json::from_str::<Value>(&empty("json").stdout).unwrap(),
+        serde_json::json!([])
+    );
+    assert_eq!(
+        serde_norway::from_str::<Value>(&empty("yaml").stdout).unwrap(),
+        serde_json::json!([])
+    );
+    assert_eq!(empty("jsonl").stdout, "");
+    let table = empty("table");
+    assert_eq!(table.stdout, "");
+    assert_eq!(table.stderr, "No users found.\n");
+}
+
+/// A database holding the owner and `n` more members, made through the store directly (the
+/// fastest way to many users), before any server runs on it.
+fn database_with_members(runtime: &tokio::runtime::Runtime, n: usize) -> TestDatabase {
+    runtime.block_on(async {
+        let database = TestDatabase::persistent().await;
+        let store = orgadmin_store::open(database.url(), Arc::new(OffsetClock::default()))
+            .await
+            .expect("the store opens");
+        store
+            .bootstrap_if_empty(BootstrapRequest {
+                organization_name: "Default Organization".into(),
+                owner_email: Email::parse(common::OWNER_EMAIL, "email").unwrap(),
+                owner_name: Some("Owner".into()),
+                admin_key_secret: owner_key(),
+            })
+            .await
+            .expect("bootstrap")
+            .expect("an empty database");
+        let actor = store
+            .authenticate(&hash_secret(&owner_key()))
+            .await
+            .unwrap()
+            .expect("the owner key authenticates");
+        let mut tasks = tokio::task::JoinSet::new();
+        let workers = 8;
+        for w in 0..workers {
+            let store = store.clone();
+            let actor = actor.clone();
+            tasks.spawn(async move {
+                for i in (w..n).step_by(workers) {
+                    let email = format!("member{i:04}@example.com");
+                    let invite = store
+                        .create_invite(
+                            &actor,
+                            NewInvite {
+                                email: Email::parse(&email, "email").unwrap(),
+                                role: OrgBaseRole::Reader,
+                                projects: Some(Vec::new()),
+                            },
+                        )
+                        .await
+                        .expect("invite");
+                    store
+                        .accept_invite(&actor, &invite.id, Some(format!("member{i:04}")))
+                        .await
+                        .expect("accept");
+                }
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.expect("a worker");
+        }
+        database
+    })
+}
+
+#[test]
+fn all_walks_a_thousand_users_in_order_without_repeats() {
+    let runtime = runtime();
+    let started = Instant::now();
+    let database = database_with_members(&runtime, 1000);
+    let filled = started.elapsed();
+    let h = Harness::start_on(runtime, database.url());
+
+    let started = Instant::now();
+    let ran = h
+        .run(&[
+            "admin:organization:users",
+            "list",
+            "--all",
+            "--format",
+            "jsonl",
+        ])
+        .assert_status(0)
+        .clone();
+    let walked = started.elapsed();
+    assert_eq!(ran.stderr, "");
+    let ids: Vec<String> = ran
+        .stdout
+        .lines()
+        .map(|l| {
+            let user: Value = serde_json::from_str(l).unwrap();
+            user["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1001, "the owner and 1,000 members");
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "oldest first, no repeats"
+    );
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 1001);
+    let emails: HashSet<String> = ran
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["email"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!((0..1000).all(|i| emails.contains(&format!("member{i:04}@example.com"))));
+
+    // Pages of an odd size, and the other formats, give the same walk.
+    let by_seven = h
+        .run(&[
+            "admin:organization:users",
+            "list",
+            "--all",
+            "--limit",
+            "7",
+            "--format",
+            "json",
+        ])
+        .assert_status(0)
+        .json();
+    let seven: Vec<&str> = by_seven
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(seven, ids);
+    let table = h
+        .run(&[
+            "admin:organization:users",
+            "list",
+            "--all",
+            "--format",
+            "table",
+        ])
+        .assert_status(0)
+        .clone();
+    let rows: Vec<&str> = table
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(rows, ids);
+    // Starting after a cursor continues from there.
+    let rest = h
+        .run(&[
+            "admin:organization:users",
+            "list",
+            "--all",
+            "--after",
+            &ids[499],
+            "--format",
+            "jsonl",
+        ])
+        .assert_status(0)
+        .clone();
+    assert_eq!(rest.stdout.lines().count(), 501);
+
+    // A reader that goes away (`| head -1`) ends the walk quietly.
+    let mut child = Command::new(BIN)
+        .args([
+            "admin:organization:users",
+            "list",
+            "--all",
+            "--limit",
+            "10",
+            "--format",
+            "jsonl",
+        ])
+        .env_clear()
+        .env("OPENAI_BASE_URL", h.base_url())
+        .env("OPENAI_ADMIN_KEY", owner_key())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains(&ids[0]));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!((status.code(), stderr.as_str()), (Some(0), ""));
+
+    eprintln!(
+        "1,000 members made through the store in {:.1} s; `--all` walked 1,001 users in {} ms",
+        filled.as_secs_f64(),
+        walked.as_millis()
+    );
+    drop(h);
+    drop(database);
+}
+
+#[test]
+fn org_create_twice_gives_two_organizations_that_cannot_see_each_other() {
+    let runtime = runtime();
+    let database = runtime.block_on(TestDatabase::persistent());
+    let h = Harness::start_on(runtime, database.url());
+    let mut t = Transcript::new();
+    let mut create = |name: &str, email: &str| {
+        let ran = run(
+            &[
+                "org",
+                "create",
+                "--database",
+                database.url(),
+                "--name",
+                name,
+                "--owner-email",
+                email,
+            ],
+            &[],
+        );
+        ran.assert_status(0);
+        let mut shown = ran.clone();
+        shown.args = shown
+            .args
+            .iter()
+            .map(|a| {
+                if a == database.url() {
+                    "DATABASE_URL".into()
+                } else {
+                    a.clone()
+                }
+            })
+            .collect();
+        t.record(&shown);
+        ran.json()
+    };
+    let acme = create("Acme", "root@acme.example");
+    let globex = create("Globex", "root@globex.example");
+    insta::assert_snapshot!(t.redacted());
+
+    let key = |org: &Value| org["admin_key"]["value"].as_str().unwrap().to_owned();
+    let (acme_key, globex_key) = (key(&acme), key(&globex));
+    assert_ne!(acme["id"], globex["id"]);
+    for (org, own_key, other) in [(&acme, &acme_key, &globex), (&globex, &globex_key, &acme)] {
+        // Each key sees its own organization: its owner alone, its default project.
+        let users = h
+            .run_as(own_key, &["admin:organization:users", "list"])
+            .json();
+        assert_eq!(ids_of(&users), [org["owner"]["id"].as_str().unwrap()]);
+        let projects = h
+            .run_as(own_key, &["admin:organization:projects", "list"])
+            .json();
+        assert_eq!(
+            ids_of(&projects),
+            [org["default_project"]["id"].as_str().unwrap()]
+        );
+        // And nothing of the other's: its IDs are not found.
+        let other_owner = other["owner"]["id"].as_str().unwrap();
+        let other_project = other["default_project"]["id"].as_str().unwrap();
+        let other_key = other["admin_key"]["id"].as_str().unwrap();
+        for args in [
+            &[
+                "admin:organization:users",
+                "retrieve",
+                "--user-id",
+                other_owner,
+            ][..],
+            &[
+                "admin:organization:projects",
+                "retrieve",
+                "--project-id",
+                other_project,
+            ],
+            &[
+                "admin:organization:admin-api-keys",
+                "retrieve",
+                "--key-id",
+                other_key,
+            ],
+            &[
+                "admin:organization:projects:users",
+                "list",
+                "--project-id",
+                other_project,
+            ],
+        ] {
+            let ran = h.run_as(own_key, args);
+            ran.assert_status(1);
+            assert!(ran.stderr.contains("status:     404 Not Found"), "{ran:#?}");
+        }
+    }
+    // The first organization, made by the server's first start, is untouched and unseen.
+    let first = h.run(&["admin:organization:users", "list"]).json();
+    assert_eq!(ids_of(&first), [h.server().owner_id()]);
+    drop(h);
+    drop(database);
+}
+
+#[test]
+fn init_creates_the_first_organization_once_and_the_server_serves_it() {
+    let runtime = runtime();
+    let database = runtime.block_on(TestDatabase::persistent());
+    let init = |args: &[&str]| {
+        let mut all = vec!["init", "--database", database.url()];
+        all.extend_from_slice(args);
+        run(&all, &[])
+    };
+    let scripted = {
+        let other = runtime.block_on(TestDatabase::persistent());
+        let ran = run(
+            &[
+                "init",
+                "--database",
+                other.url(),
+                "--transform",
+                "admin_key.value",
+                "-r",
+            ],
+            &[],
+        );
+        ran.assert_status(0);
+        drop(other);
+        ran.stdout
+    };
+    assert!(
+        scripted.starts_with("sk-admin-") && scripted.lines().count() == 1,
+        "{scripted:?}"
+    );
+    let first = init(&["--owner-email", "founder@example.com", "--name", "Founders"]);
+    first.assert_status(0);
+    assert!(first.stderr.contains("it is not shown again"), "{first:#?}");
+    let created = first.json();
+    assert_eq!(created["object"], "organization");
+    assert_eq!(created["name"], "Founders");
+    assert_eq!(created["owner"]["email"], "founder@example.com");
+    assert_eq!(created["owner"]["role"], "owner");
+    let secret = created["admin_key"]["value"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("sk-admin-"));
+
+    let again = init(&[]);
+    again.assert_status(1);
+    assert!(again.stdout.is_empty());
+    assert!(
+        again.stderr.contains("already holds an organization")
+            && again.stderr.contains("org create"),
+        "{again:#?}"
+    );
+
+    // The server started on it keeps what init made, and the printed key works.
+    let h = Harness::start_on(runtime, database.url());
+    let users = h
+        .run_as(&secret, &["admin:organization:users", "list"])
+        .assert_status(0)
+        .json();
+    assert_eq!(ids_of(&users), [created["owner"]["id"].as_str().unwrap()]);
+    drop(h);
+    drop(database);
+}
+
+#[test]
+fn help_works_offline_on_every_command_with_an_example() {
+    fn walk(command: &clap::Command, path: &mut Vec<String>, paths: &mut Vec<Vec<String>>) {
+        paths.push(path.clone());
+        for sub in command.get_subcommands() {
+            if sub.get_name() != "help" {
+                path.push(sub.get_name().to_owned());
+                walk(sub, path, paths);
+                path.pop();
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    walk(&orgadmin_cli::Cli::command(), &mut Vec::new(), &mut paths);
+    assert!(paths.len() > 60, "{} commands", paths.len());
+    for path in &paths {
+        // No server, no key, nothing in the environment.
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let ran = run(&args, &[]);
+        assert_eq!(ran.status, 0, "{ran:#?}");
+        assert!(ran.stdout.contains("Usage: orgadmin"), "{ran:#?}");
+        assert!(
+            ran.stdout.contains("Example"),
+            "no example in the help of {path:?}"
+        );
+    }
+    // The colon form asks for the same help.
+    let colon = run(
+        &[
+            "admin:organization:projects:users:roles",
+            "create",
+            "--help",
+        ],
+        &[],
+    );
+    let words = run(
+        &[
+            "admin",
+            "organization",
+            "projects",
+            "users",
+            "roles",
+            "create",
+            "--help",
+        ],
+        &[],
+    );
+    assert_eq!(colon.stdout, words.stdout);
+    insta::assert_snapshot!(run(&["admin:organization:users", "list", "-h"], &[])
+        .assert_status(0)
+        .stdout
+        .clone());
+}
+
+#[test]
+fn completion_scripts_cover_the_admin_commands() {
+    for shell in ["bash", "zsh", "fish"] {
+        let ran = run(&["completion", shell], &[]);
+        ran.assert_status(0);
+        assert!(ran.stderr.is_empty(), "{ran:#?}");
+        for word in ["orgadmin", "organization", "admin-api-keys", "user-id"] {
+            assert!(ran.stdout.contains(word), "{shell}: no '{word}'");
+        }
+    }
+    run(&["completion", "tcsh"], &[]).assert_status(2);
+}
+
+/// The README's command-line walkthrough, run as written: the block after the marker, with
+/// `orgadmin` on the `PATH`, in a directory holding `orgadmin-data/initial-admin-key` as the
+/// server's first start leaves it, and `OPENAI_BASE_URL` pointing at the test server.
+#[test]
+fn the_readme_walkthrough_runs_as_written() {
+    const MARKER: &str =
+        "<!-- The block below runs as written in crates/orgadmin/tests/cli.rs. -->";
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README.md");
+    let after = &readme[readme
+        .find(MARKER)
+        .expect("the README marks its walkthrough")..];
+    let start = after.find("```sh\n").expect("a sh block after the marker") + "```sh\n".len();
+    let script = &after[start..start + after[start..].find("```").expect("the block ends")];
+    assert!(script.contains("orgadmin admin:organization:users list"));
+
+    let h = Harness::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("orgadmin-data")).unwrap();
+    std::fs::write(
+        dir.path().join("orgadmin-data/initial-admin-key"),
+        format!("{}\n", owner_key()),
+    )
+    .unwrap();
+    let bin_dir = std::path::Path::new(BIN).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", script])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", path)
+        .env("OPENAI_BASE_URL", h.base_url())
+        .stdin(Stdio::null())
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the walkthrough failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        output.status
+    );
+    assert!(
+        stdout.contains("\"email\": \"ada@example.com\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\"type\": \"user.deleted\""), "{stdout}");
+    let (_, users) = h.runtime.block_on(h.server().get("/v1/organization/users"));
+    assert_eq!(
+        ids_of(&users),
+        [h.server().owner_id()],
+        "Ada was offboarded"
+    );
+}
+
+#[test]
+fn service_accounts_from_the_command_line() {
+    let h = Harness::start();
+    let project = h.server().default_project_id();
+    let sa = "admin:organization:projects:service-accounts";
+    let created = h
+        .run(&[
+            sa,
+            "create",
+            "--project-id",
+            &project,
+            "--name",
+            "deploy-bot",
+        ])
+        .assert_status(0)
+        .clone();
+    assert!(created.stderr.contains("not shown again"), "{created:#?}");
+    let created = created.json();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["role"], "member");
+    assert!(created["api_key"]["value"]
+        .as_str()
+        .unwrap()
+        .starts_with("sk-"));
+
+    let bare = h
+        .run(&[
+            sa,
+            "create",
+            "--project-id",
+            &project,
+            "--name",
+            "bare",
+            "--create-service-account-only",
+            "--transform",
+            "api_key",
+        ])
+        .assert_status(0)
+        .clone();
+    assert_eq!(bare.stdout, "null\n");
+
+    let listed = h
+        .run(&[
+            sa,
+            "list",
+            "--project-id",
+            &project,
+            "--all",
+            "--format",
+            "jsonl",
+        ])
+        .assert_status(0)
+        .clone();
+    assert_eq!(listed.stdout.lines().count(), 2);
+    let updated = h
+        .run(&[
+            sa,
+            "update",
+            "--project-id",
+            &project,
+            "--service-account-id",
+            &id,
+            "--role",
+            "owner",
+            "--name",
+            "deployer",
+        ])
+        .assert_status(0)
+        .json();
+    assert_eq!(
+        (updated["role"].as_str(), updated["name"].as_str()),
+        (Some("owner"), Some("deployer"))
+    );
+    let table = h
+        .run(&[
+            sa,
+            "retrieve",
+            "--project-id",
+            &project,
+            "--service-account-id",
+            &id,
+            "--format",
+            "table",
+        ])
+        .assert_status(0)
+        .stdout
+        .clone();
+    assert!(table.contains("name        deployer"), "{table}");
+    // Service accounts are among the organization's users, without email or organization role.
+    let users = h
+        .run(&["admin:organization:users", "list", "--format", "table"])
+        .assert_status(0)
+        .stdout
+        .clone();
+    assert!(
+        users
+            .lines()
+            .any(|l| l.starts_with(&id) && l.contains("  -  ")),
+        "{users}"
+    );
+    h.run(&[
+        sa,
+        "delete",
+        "--project-id",
+        &project,
+        "--service-account-id",
+        &id,
+    ])
+    .assert_status(0);
+    let gone = h.run(&[
+        sa,
+        "retrieve",
+        "--project-id",
+        &project,
+        "--service-account-id",
+        &id,
+    ]);
+    gone.assert_status(1);
+    assert!(gone.stderr.contains("404 Not Found"), "{gone:#?}");
+    h.run(&[
+        sa,
+        "update",
+        "--project-id",
+        &project,
+        "--service-account-id",
+        &id,
+    ])
+    .assert_status(2);
+}
