@@ -87,4 +87,28 @@ impl Auth {
                 .into(),
         )
     }
+
+    /// Require the right to read or change a project's principals — its members, groups and
+    /// service accounts, and their roles: `api.organization.projects.users.read|write`, or
+    /// `api.project.users.read|write` held in the project.
+    pub async fn require_project_principals(
+        &self,
+        store: &Arc<dyn Store>,
+        project: &ProjectId,
+        write: bool,
+    ) -> Result<(), ApiError> {
+        let (org, in_project) = if write {
+            (
+                Permission::ProjectUsersWrite,
+                Permission::ProjectUsersWriteInProject,
+            )
+        } else {
+            (
+                Permission::ProjectUsersRead,
+                Permission::ProjectUsersReadInProject,
+            )
+        };
+        self.require_in_project(store, project, org, in_project)
+            .await
+    }
 }

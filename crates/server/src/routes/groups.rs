@@ -182,7 +182,7 @@ async fn authorize_roles(
     match project {
         None if write => authorize_granting(auth),
         None => auth.require(Permission::GroupsRead),
-        Some(p) => authorize_project(s, auth, p, write).await,
+        Some(p) => auth.require_project_principals(&s.store, p, write).await,
     }
 }
 
@@ -193,27 +193,6 @@ async fn authorize_roles(
 fn authorize_granting(auth: &Auth) -> ApiResult<()> {
     auth.require(Permission::GroupsWrite)?;
     auth.require(Permission::UsersWrite)
-}
-
-async fn authorize_project(
-    s: &AppState,
-    auth: &Auth,
-    project: &ProjectId,
-    write: bool,
-) -> ApiResult<()> {
-    let (org, in_project) = if write {
-        (
-            Permission::ProjectUsersWrite,
-            Permission::ProjectUsersWriteInProject,
-        )
-    } else {
-        (
-            Permission::ProjectUsersRead,
-            Permission::ProjectUsersReadInProject,
-        )
-    };
-    auth.require_in_project(&s.store, project, org, in_project)
-        .await
 }
 
 async fn list_roles(
@@ -414,7 +393,8 @@ pub async fn list_project_groups(
     q: Query,
 ) -> ApiResult<Json<ProjectGroupList>> {
     let project = ProjectId::from_raw(project_id);
-    authorize_project(&s, &auth, &project, false).await?;
+    auth.require_project_principals(&s.store, &project, false)
+        .await?;
     let page = q.bounded_page(0, 100, 20, SortOrder::Asc)?;
     Ok(Json(
         s.store
@@ -444,7 +424,8 @@ pub async fn add_project_group(
     JsonBody(body): JsonBody<ProjectGroupAddRequest>,
 ) -> ApiResult<Json<ProjectGroup>> {
     let project = ProjectId::from_raw(project_id);
-    authorize_project(&s, &auth, &project, true).await?;
+    auth.require_project_principals(&s.store, &project, true)
+        .await?;
     let group = GroupId::from_raw(required(&body.group_id, "group_id")?);
     let role = project_role(required(&body.role, "role")?);
     let added = s
@@ -482,7 +463,8 @@ pub async fn retrieve_project_group(
     ApiPath((project_id, group_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ProjectGroup>> {
     let project = ProjectId::from_raw(project_id);
-    authorize_project(&s, &auth, &project, false).await?;
+    auth.require_project_principals(&s.store, &project, false)
+        .await?;
     let found = s
         .store
         .get_project_group(&auth.0.org_id, &project, &GroupId::from_raw(group_id))
@@ -498,7 +480,8 @@ pub async fn remove_project_group(
     ApiPath((project_id, group_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<DeletedLink>> {
     let project = ProjectId::from_raw(project_id);
-    authorize_project(&s, &auth, &project, true).await?;
+    auth.require_project_principals(&s.store, &project, true)
+        .await?;
     s.store
         .remove_project_group(auth.actor(), &project, &GroupId::from_raw(group_id))
         .await?;

@@ -148,27 +148,6 @@ pub async fn archive(
     Ok(Json((&project).into()))
 }
 
-async fn authorize_members(
-    s: &AppState,
-    auth: &Auth,
-    project: &ProjectId,
-    write: bool,
-) -> ApiResult<()> {
-    let (org, in_project) = if write {
-        (
-            Permission::ProjectUsersWrite,
-            Permission::ProjectUsersWriteInProject,
-        )
-    } else {
-        (
-            Permission::ProjectUsersRead,
-            Permission::ProjectUsersReadInProject,
-        )
-    };
-    auth.require_in_project(&s.store, project, org, in_project)
-        .await
-}
-
 fn project_role(raw: Option<&String>) -> ApiResult<ProjectBaseRole> {
     Ok(ProjectBaseRole::parse(
         required(&raw.cloned(), "role")?,
@@ -186,7 +165,8 @@ pub async fn list_users(
     q: Query,
 ) -> ApiResult<Json<ProjectUserList>> {
     let project_id = ProjectId::from_raw(project_id);
-    authorize_members(&s, &auth, &project_id, false).await?;
+    auth.require_project_principals(&s.store, &project_id, false)
+        .await?;
     let page = q.id_page()?;
     Ok(Json(
         s.store
@@ -205,7 +185,8 @@ pub async fn add_user(
     JsonBody(body): JsonBody<ProjectUserCreateRequest>,
 ) -> ApiResult<Json<ProjectUser>> {
     let project_id = ProjectId::from_raw(project_id);
-    authorize_members(&s, &auth, &project_id, true).await?;
+    auth.require_project_principals(&s.store, &project_id, true)
+        .await?;
     let who = match (&body.user_id, &body.email) {
         (Some(id), _) => MemberRef::Id(UserId::from_raw(id.clone())),
         (None, Some(email)) => MemberRef::Email(Email::parse(email, "email")?),
@@ -235,7 +216,8 @@ pub async fn retrieve_user(
     ApiPath((project_id, user_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ProjectUser>> {
     let project_id = ProjectId::from_raw(project_id);
-    authorize_members(&s, &auth, &project_id, false).await?;
+    auth.require_project_principals(&s.store, &project_id, false)
+        .await?;
     let member = s
         .store
         .get_project_user(&auth.0.org_id, &project_id, &UserId::from_raw(user_id))
@@ -252,7 +234,8 @@ pub async fn modify_user(
     JsonBody(body): JsonBody<ProjectUserUpdateRequest>,
 ) -> ApiResult<Json<ProjectUser>> {
     let project_id = ProjectId::from_raw(project_id);
-    authorize_members(&s, &auth, &project_id, true).await?;
+    auth.require_project_principals(&s.store, &project_id, true)
+        .await?;
     let role = project_role(body.role.as_ref())?;
     let member = s
         .store
@@ -269,7 +252,8 @@ pub async fn remove_user(
     ApiPath((project_id, user_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Deleted>> {
     let project_id = ProjectId::from_raw(project_id);
-    authorize_members(&s, &auth, &project_id, true).await?;
+    auth.require_project_principals(&s.store, &project_id, true)
+        .await?;
     s.store
         .remove_project_user(
             auth.actor(),
@@ -293,7 +277,8 @@ pub async fn list_user_roles(
     q: Query,
 ) -> ApiResult<Json<AssignedRoleList>> {
     let project_id = ProjectId::from_raw(project_id);
-    authorize_members(&s, &auth, &project_id, false).await?;
+    auth.require_project_principals(&s.store, &project_id, false)
+        .await?;
     let page = q.cursor_page()?;
     Ok(Json(
         s.store
@@ -317,7 +302,8 @@ pub async fn assign_user_role(
     JsonBody(body): JsonBody<RoleAssignRequest>,
 ) -> ApiResult<Json<UserRoleAssignment>> {
     let project_id = ProjectId::from_raw(project_id);
-    authorize_members(&s, &auth, &project_id, true).await?;
+    auth.require_project_principals(&s.store, &project_id, true)
+        .await?;
     let role = RoleRef::parse(required(&body.role_id, "role_id")?);
     let (user, role) = s
         .store
@@ -334,7 +320,8 @@ pub async fn retrieve_user_role(
     ApiPath((project_id, user_id, role_id)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Json<AssignedRoleDetails>> {
     let project_id = ProjectId::from_raw(project_id);
-    authorize_members(&s, &auth, &project_id, false).await?;
+    auth.require_project_principals(&s.store, &project_id, false)
+        .await?;
     let assigned = s
         .store
         .get_project_user_role(
@@ -355,7 +342,8 @@ pub async fn unassign_user_role(
     ApiPath((project_id, user_id, role_id)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Json<DeletedRoleAssignment>> {
     let project_id = ProjectId::from_raw(project_id);
-    authorize_members(&s, &auth, &project_id, true).await?;
+    auth.require_project_principals(&s.store, &project_id, true)
+        .await?;
     s.store
         .unassign_project_user_role(
             auth.actor(),

@@ -15,7 +15,6 @@ use orgadmin_core::model::{
 use orgadmin_core::secret::{
     generate_service_account_key, hash_secret, redact_service_account_key,
 };
-use orgadmin_core::Permission;
 
 use super::admin_keys::MAX_EXPIRES_IN_SECONDS;
 use super::required;
@@ -23,24 +22,6 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, JsonBody, Query};
 use crate::state::AppState;
-
-/// Service accounts are principals of the project, so they are managed like its members: with
-/// the organization's project-users permission, or the project's users permission in it.
-async fn authorize(s: &AppState, auth: &Auth, project: &ProjectId, write: bool) -> ApiResult<()> {
-    let (org, in_project) = if write {
-        (
-            Permission::ProjectUsersWrite,
-            Permission::ProjectUsersWriteInProject,
-        )
-    } else {
-        (
-            Permission::ProjectUsersRead,
-            Permission::ProjectUsersReadInProject,
-        )
-    };
-    auth.require_in_project(&s.store, project, org, in_project)
-        .await
-}
 
 #[utoipa::path(get, path = "/v1/organization/projects/{project_id}/service_accounts", tag = "Projects",
     params(("project_id" = String, Path), ("limit" = Option<i64>, Query), ("after" = Option<String>, Query)),
@@ -52,7 +33,8 @@ pub async fn list(
     q: Query,
 ) -> ApiResult<Json<ServiceAccountList>> {
     let project_id = ProjectId::from_raw(project_id);
-    authorize(&s, &auth, &project_id, false).await?;
+    auth.require_project_principals(&s.store, &project_id, false)
+        .await?;
     let page = q.id_page()?;
     Ok(Json(
         s.store
@@ -72,7 +54,8 @@ pub async fn create(
     JsonBody(body): JsonBody<ServiceAccountCreateRequest>,
 ) -> ApiResult<Json<ServiceAccountCreated>> {
     let project_id = ProjectId::from_raw(project_id);
-    authorize(&s, &auth, &project_id, true).await?;
+    auth.require_project_principals(&s.store, &project_id, true)
+        .await?;
     let name = parse_service_account_name(required(&body.name, "name")?)?;
     let account_only = body.create_service_account_only.unwrap_or(false);
     if let Some(secs) = body.expires_in_seconds {
@@ -118,7 +101,8 @@ pub async fn retrieve(
     ApiPath((project_id, account_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ServiceAccount>> {
     let project_id = ProjectId::from_raw(project_id);
-    authorize(&s, &auth, &project_id, false).await?;
+    auth.require_project_principals(&s.store, &project_id, false)
+        .await?;
     let account = s
         .store
         .get_service_account(
@@ -140,7 +124,8 @@ pub async fn modify(
     JsonBody(body): JsonBody<ServiceAccountUpdateRequest>,
 ) -> ApiResult<Json<ServiceAccount>> {
     let project_id = ProjectId::from_raw(project_id);
-    authorize(&s, &auth, &project_id, true).await?;
+    auth.require_project_principals(&s.store, &project_id, true)
+        .await?;
     let change = ServiceAccountChange {
         name: body
             .name
@@ -174,7 +159,8 @@ pub async fn delete(
     ApiPath((project_id, account_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Deleted>> {
     let project_id = ProjectId::from_raw(project_id);
-    authorize(&s, &auth, &project_id, true).await?;
+    auth.require_project_principals(&s.store, &project_id, true)
+        .await?;
     s.store
         .delete_service_account(
             auth.actor(),
