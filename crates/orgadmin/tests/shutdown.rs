@@ -19,8 +19,12 @@ fn free_port() -> u16 {
 }
 
 /// Start the real binary on a SQLite file and wait until it answers `/healthz`.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is handed to the caller, which waits for it; on failure it is killed and reaped here"
+)]
 async fn start(db: &std::path::Path, port: u16) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_orgadmin"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orgadmin"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .arg("--database")
         .arg(format!("sqlite://{}", db.display()))
@@ -41,7 +45,11 @@ async fn start(db: &std::path::Path, port: u16) -> Child {
         if up {
             return child;
         }
-        assert!(Instant::now() < deadline, "the server did not come up");
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server did not come up");
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
