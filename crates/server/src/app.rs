@@ -105,12 +105,18 @@ impl Application {
 }
 
 fn app_router(state: AppState) -> Router {
-    routes::router()
+    http_stack(routes::router().with_state(state))
+}
+
+/// The HTTP stack every response passes through: the OpenAI-envelope fallbacks, the body limit
+/// and the request context (ID, span, log line, `x-request-id`). Public so that the benchmark
+/// ceiling (`examples/ceiling.rs`) measures a minimal handler on exactly this stack.
+pub fn http_stack(routes: Router) -> Router {
+    routes
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(request_context))
-        .with_state(state)
 }
 
 async fn unknown_route(method: Method, uri: Uri) -> Response {

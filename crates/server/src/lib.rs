@@ -10,5 +10,5 @@ mod routes;
 mod state;
 pub mod telemetry;
 
-pub use app::{Application, ServeConfig};
+pub use app::{http_stack, Application, ServeConfig};
 pub use routes::ApiDoc;
