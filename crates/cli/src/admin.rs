@@ -96,7 +96,7 @@ pub async fn create_organization(global: &GlobalArgs, args: OrgCreateArgs) -> Re
     Ok(())
 }
 
-async fn open(url: &str, command: &str) -> Result<Arc<dyn Store>, CliError> {
+pub(crate) async fn open(url: &str, command: &str) -> Result<Arc<dyn Store>, CliError> {
     orgadmin_store::open(url, Arc::new(SystemClock))
         .await
         .map_err(|e| match e {
@@ -153,7 +153,7 @@ fn print(global: &GlobalArgs, document: &CreatedOrganization) -> Result<(), CliE
         .object(document)
 }
 
-fn store_error(e: DomainError, url: &str) -> CliError {
+pub(crate) fn store_error(e: DomainError, url: &str) -> CliError {
     let url = redact_url(url);
     match e {
         DomainError::Unavailable(message) => CliError::Connection {
@@ -167,7 +167,7 @@ fn store_error(e: DomainError, url: &str) -> CliError {
 }
 
 /// A database URL fit to print: the password removed.
-fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];

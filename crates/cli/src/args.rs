@@ -187,6 +187,15 @@ Example:
   orgadmin org create --name Acme --owner-email root@acme.example"
     )]
     Org(OrgCommand),
+    /// Bulk import into the database directly (as `init` does), acting as the admin key in
+    /// OPENAI_ADMIN_KEY.
+    #[command(
+        subcommand,
+        after_help = "\
+Example:
+  orgadmin import users people.csv --database sqlite://orgadmin-data/orgadmin.db"
+    )]
+    Import(crate::import::ImportCommand),
     /// The Admin API client: `admin organization <resource> <method>`.
     #[command(
         subcommand,

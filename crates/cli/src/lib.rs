@@ -13,6 +13,7 @@ pub mod client;
 pub mod commands;
 pub mod completion;
 pub mod error;
+pub mod import;
 pub mod output;
 pub mod validate;
 
@@ -133,6 +134,13 @@ pub fn init(global: &GlobalArgs, args: args::InitArgs) -> ExitCode {
 pub fn org(global: &GlobalArgs, command: OrgCommand) -> ExitCode {
     match command {
         OrgCommand::Create(args) => finish(block_on(admin::create_organization(global, args))),
+    }
+}
+
+/// `orgadmin import …`.
+pub fn import(global: &GlobalArgs, command: import::ImportCommand) -> ExitCode {
+    match command {
+        import::ImportCommand::Users(args) => finish(block_on(import::users(global, args))),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod email;
 pub mod error;
 pub mod id;
+pub mod import;
 pub mod model;
 pub mod page;
 pub mod permission;

@@ -13,6 +13,7 @@ use crate::audit::{AuditEvent, AuditFilter};
 use crate::email::Email;
 use crate::error::Result;
 use crate::id::{AdminKeyId, GroupId, InviteId, OrgId, ProjectId, ServiceAccountId, UserId};
+use crate::import::{ImportOptions, ImportReport, ImportRows};
 use crate::model::*;
 use crate::page::{Page, PageRequest};
 use crate::permission::PermissionSet;
@@ -383,6 +384,21 @@ pub trait Store: Send + Sync + 'static {
         org: &OrgId,
         account: &ServiceAccountId,
     ) -> Result<Option<ServiceAccount>>;
+
+    // --- bulk import ---------------------------------------------------------------------
+
+    /// Import members (`orgadmin import users`) in ONE transaction, holding the organization's
+    /// write lock throughout: each row creates a member (with its project memberships), updates
+    /// one whose role, name or listed memberships differ, or is skipped when nothing differs;
+    /// nothing is ever removed. Every change writes the audit events the API writes for it, with
+    /// `actor` as actor. Invalid rows are reported by line; unless `options.skip_invalid`, one
+    /// invalid row means nothing is written, and a dry run writes nothing either.
+    async fn import_users(
+        &self,
+        actor: &Actor,
+        rows: ImportRows<'_>,
+        options: &ImportOptions,
+    ) -> Result<ImportReport>;
 
     // --- audit log -----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         },
         Command::Init(args) => orgadmin_cli::init(&cli.global, args),
         Command::Org(command) => orgadmin_cli::org(&cli.global, command),
+        Command::Import(command) => orgadmin_cli::import(&cli.global, command),
         Command::Admin(command) => orgadmin_cli::run_client(&cli.global, command),
         Command::Completion(args) => orgadmin_cli::completion(args),
     }

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use orgadmin_core::actor::Actor;
 use orgadmin_core::audit::{AuditEvent, AuditFilter};
 use orgadmin_core::id::*;
+use orgadmin_core::import::{ImportOptions, ImportReport, ImportRows};
 use orgadmin_core::model::*;
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::permission::PermissionSet;
@@ -13,7 +14,8 @@ use orgadmin_core::store::{BootstrapRequest, Bootstrapped, NewRole, RoleChange};
 use orgadmin_core::{Result, Store};
 
 use super::{
-    audit, groups, invites, keys, projects, roles, service_accounts, users, Backend, DbResult,
+    audit, groups, import, invites, keys, projects, roles, service_accounts, users, Backend,
+    DbResult,
 };
 
 impl Backend {
@@ -487,6 +489,15 @@ impl Store for Backend {
         account: &ServiceAccountId,
     ) -> Result<Option<ServiceAccount>> {
         service_accounts::find_in_org(&self.reader, org, account).await
+    }
+
+    async fn import_users(
+        &self,
+        actor: &Actor,
+        rows: ImportRows<'_>,
+        options: &ImportOptions,
+    ) -> Result<ImportReport> {
+        import::import_users(self, actor, rows, options).await
     }
 
     async fn list_audit_logs(

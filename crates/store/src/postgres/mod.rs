@@ -13,6 +13,8 @@
 mod audit;
 #[path = "../ops/groups.rs"]
 mod groups;
+#[path = "../ops/import.rs"]
+mod import;
 #[path = "../ops/invites.rs"]
 mod invites;
 #[path = "../ops/keys.rs"]
@@ -101,6 +103,10 @@ impl PgStore {
             .db()?;
         Ok(tx)
     }
+
+    /// After a bulk write (an import) has committed: nothing to do (the SQLite backend
+    /// truncates its write-ahead log here).
+    pub(crate) async fn after_bulk_write(&self) {}
 
     /// Begin the bootstrap transaction, holding the bootstrap advisory lock until commit.
     pub(crate) async fn begin_bootstrap(&self) -> Result<Tx> {

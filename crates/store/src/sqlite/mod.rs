@@ -11,6 +11,8 @@
 mod audit;
 #[path = "../ops/groups.rs"]
 mod groups;
+#[path = "../ops/import.rs"]
+mod import;
 #[path = "../ops/invites.rs"]
 mod invites;
 #[path = "../ops/keys.rs"]
@@ -149,6 +151,15 @@ impl SqliteStore {
     /// Begin the bootstrap transaction (serialized like every write).
     pub(crate) async fn begin_bootstrap(&self) -> Result<Tx> {
         self.writer.begin().await.db()
+    }
+
+    /// After a bulk write (an import) has committed: give back the disk its write-ahead log
+    /// grew to (as large as the data written). Best effort; a reader still open elsewhere
+    /// just leaves the log for the next checkpoint.
+    pub(crate) async fn after_bulk_write(&self) {
+        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await;
     }
 }
 

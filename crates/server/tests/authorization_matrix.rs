@@ -1,0 +1,1098 @@
+//! The authorization matrix: every operation of the route table, called by every kind of caller,
+//! over HTTP against a real server.
+//!
+//! Callers: no key; malformed keys (garbage, wrong scheme, empty); a revoked key; an expired key;
+//! a key scoped without the permission the operation needs; the key of another organization; a
+//! key owned by a reader; the owner's key. The permission each operation needs is written down in
+//! the table (read from its handler), so every caller's expected answer is derived, not recorded.
+//!
+//! Tenancy: with the owner's key of organization A, every operation with IDs in its path is
+//! called once for each ID with the object of organization B put in its place, and must answer
+//! 404, exactly like a missing object; an ID in a body is answered like a never-issued one. No
+//! answer of the whole run may contain an ID of the other organization that the request itself
+//! did not name.
+//!
+//! The table is checked against the server's OpenAPI document (paths × methods), so an operation
+//! added to the router and the document but not here fails the test.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use common::{ok, owner_key, str_of, TestDatabase, TestServer};
+use orgadmin_core::clock::OffsetClock;
+use orgadmin_core::id::UserId;
+use orgadmin_core::model::NewAdminKey;
+use orgadmin_core::secret::{generate_admin_key, hash_secret, redact};
+use orgadmin_core::store::BootstrapRequest;
+use orgadmin_core::{Email, Permission as P};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+// --- what each operation needs ----------------------------------------------------------------
+
+/// The permissions an operation needs: every entry of `All`, each satisfied by any one of its
+/// alternatives (an organization permission, or the project permission held in the project).
+#[derive(Clone, Copy, Debug)]
+enum Need {
+    /// No authentication at all (health probes, the OpenAPI document).
+    Public,
+    All(&'static [&'static [P]]),
+}
+
+const USERS_R: Need = Need::All(&[&[P::UsersRead]]);
+const USERS_W: Need = Need::All(&[&[P::UsersWrite]]);
+const ROLES_R: Need = Need::All(&[&[P::RolesRead]]);
+const ROLES_W: Need = Need::All(&[&[P::RolesWrite]]);
+const PROJECT_ROLES_R: Need = Need::All(&[&[P::RolesRead, P::ProjectRolesRead]]);
+const PROJECT_ROLES_W: Need = Need::All(&[&[P::RolesWrite, P::ProjectRolesWrite]]);
+const PROJECTS_R: Need = Need::All(&[&[P::ProjectsRead]]);
+const PROJECTS_W: Need = Need::All(&[&[P::ProjectsWrite]]);
+const PROJECT_R: Need = Need::All(&[&[P::ProjectsRead, P::ProjectRead]]);
+/// A project's members, groups and service accounts (`require_project_principals`).
+const PRINCIPALS_R: Need = Need::All(&[&[P::ProjectUsersRead, P::ProjectUsersReadInProject]]);
+const PRINCIPALS_W: Need = Need::All(&[&[P::ProjectUsersWrite, P::ProjectUsersWriteInProject]]);
+const INVITES_R: Need = Need::All(&[&[P::InvitesRead]]);
+const INVITES_W: Need = Need::All(&[&[P::InvitesWrite]]);
+const KEYS_R: Need = Need::All(&[&[P::AdminKeysRead]]);
+const KEYS_W: Need = Need::All(&[&[P::AdminKeysWrite]]);
+const AUDIT_R: Need = Need::All(&[&[P::AuditLogsRead]]);
+const GROUPS_R: Need = Need::All(&[&[P::GroupsRead]]);
+const GROUPS_W: Need = Need::All(&[&[P::GroupsWrite]]);
+/// Changing a group's members or organization roles (`authorize_granting`).
+const GRANTING: Need = Need::All(&[&[P::GroupsWrite], &[P::UsersWrite]]);
+
+/// What the predefined organization role `reader` holds (`core::role`); the reader is in no
+/// project, so no project permission helps it.
+const READER: &[P] = &[
+    P::OrganizationRead,
+    P::UsersRead,
+    P::RolesRead,
+    P::InvitesRead,
+    P::ProjectsRead,
+    P::ProjectUsersRead,
+    P::GroupsRead,
+];
+
+impl Need {
+    fn satisfied_by(self, held: &[P]) -> bool {
+        match self {
+            Need::Public => true,
+            Need::All(all) => all
+                .iter()
+                .all(|any| any.iter().any(|p| held.contains(p))),
+        }
+    }
+}
+
+// --- the table --------------------------------------------------------------------------------
+
+/// One operation: method, path template exactly as in the OpenAPI document, what it needs, and
+/// a body the owner's call succeeds with. `{name}` in the path, and a body string that is exactly
+/// `{name}`, are filled with the organization's fixture of that name (see [`fixture_key`]).
+struct Row {
+    method: Method,
+    template: &'static str,
+    need: Need,
+    body: Option<Value>,
+    /// Placeholders filled from another fixture than their name says.
+    pins: Vec<(&'static str, &'static str)>,
+}
+
+impl Row {
+    fn body(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    fn pin(mut self, placeholder: &'static str, fixture: &'static str) -> Self {
+        self.pins.push((placeholder, fixture));
+        self
+    }
+
+    fn label(&self) -> String {
+        format!("{} {}", self.method, self.template)
+    }
+}
+
+fn row(method: Method, template: &'static str, need: Need) -> Row {
+    Row {
+        method,
+        template,
+        need,
+        body: None,
+        pins: Vec::new(),
+    }
+}
+
+/// Every operation, in an order the owner's key can run top to bottom with each call succeeding
+/// on the fixtures of [`populate`]: reads and changes first, then deletions, leaves before what
+/// they hang from.
+fn table() -> Vec<Row> {
+    use Method as M;
+    vec![
+        row(M::GET, "/healthz", Need::Public),
+        row(M::GET, "/readyz", Need::Public),
+        row(M::GET, "/v1/openapi.json", Need::Public),
+        // Users and their organization roles.
+        row(M::GET, "/v1/organization/users", USERS_R),
+        row(M::GET, "/v1/organization/users/{user_id}", USERS_R),
+        row(M::POST, "/v1/organization/users/{user_id}", USERS_W).body(json!({"role": "reader"})),
+        row(M::GET, "/v1/organization/users/{user_id}/roles", USERS_R),
+        row(M::POST, "/v1/organization/users/{user_id}/roles", USERS_W)
+            .body(json!({"role_id": "{org_role_id}"})),
+        row(M::GET, "/v1/organization/users/{user_id}/roles/{role_id}", USERS_R),
+        row(M::GET, "/v1/organization/users/{user_id}/permissions", USERS_R),
+        // Roles.
+        row(M::GET, "/v1/organization/roles", ROLES_R),
+        row(M::POST, "/v1/organization/roles", ROLES_W).body(json!({
+            "role_name": "Matrix created",
+            "permissions": ["api.organization.users.read"],
+        })),
+        row(M::GET, "/v1/organization/roles/{role_id}", ROLES_R),
+        row(M::POST, "/v1/organization/roles/{role_id}", ROLES_W)
+            .body(json!({"description": "Changed by the matrix"})),
+        row(M::GET, "/v1/projects/{project_id}/roles", PROJECT_ROLES_R),
+        row(M::POST, "/v1/projects/{project_id}/roles", PROJECT_ROLES_W).body(json!({
+            "role_name": "Matrix created",
+            "permissions": ["api.project.read"],
+        })),
+        row(M::GET, "/v1/projects/{project_id}/roles/{role_id}", PROJECT_ROLES_R),
+        row(M::POST, "/v1/projects/{project_id}/roles/{role_id}", PROJECT_ROLES_W)
+            .body(json!({"description": "Changed by the matrix"})),
+        // Projects, their members and service accounts.
+        row(M::GET, "/v1/organization/projects", PROJECTS_R),
+        row(M::POST, "/v1/organization/projects", PROJECTS_W)
+            .body(json!({"name": "Matrix created"})),
+        row(M::GET, "/v1/organization/projects/{project_id}", PROJECT_R),
+        row(M::POST, "/v1/organization/projects/{project_id}", PROJECTS_W)
+            .body(json!({"name": "Matrix renamed"})),
+        row(
+            M::POST,
+            "/v1/organization/projects/{project_id}/archive",
+            PROJECTS_W,
+        )
+        .pin("project_id", "archive_project_id"),
+        row(
+            M::GET,
+            "/v1/organization/projects/{project_id}/users",
+            PRINCIPALS_R,
+        ),
+        row(
+            M::POST,
+            "/v1/organization/projects/{project_id}/users",
+            PRINCIPALS_W,
+        )
+        .body(json!({"user_id": "{other_user_id}", "role": "member"})),
+        row(
+            M::GET,
+            "/v1/organization/projects/{project_id}/users/{user_id}",
+            PRINCIPALS_R,
+        ),
+        row(
+            M::POST,
+            "/v1/organization/projects/{project_id}/users/{user_id}",
+            PRINCIPALS_W,
+        )
+        .body(json!({"role": "member"})),
+        row(
+            M::GET,
+            "/v1/organization/projects/{project_id}/service_accounts",
+            PRINCIPALS_R,
+        ),
+        row(
+            M::POST,
+            "/v1/organization/projects/{project_id}/service_accounts",
+            PRINCIPALS_W,
+        )
+        .body(json!({"name": "Matrix bot"})),
+        row(
+            M::GET,
+            "/v1/organization/projects/{project_id}/service_accounts/{service_account_id}",
+            PRINCIPALS_R,
+        ),
+        row(
+            M::POST,
+            "/v1/organization/projects/{project_id}/service_accounts/{service_account_id}",
+            PRINCIPALS_W,
+        )
+        .body(json!({"name": "Renamed bot"})),
+        row(
+            M::GET,
+            "/v1/projects/{project_id}/users/{user_id}/roles",
+            PRINCIPALS_R,
+        ),
+        row(
+            M::POST,
+            "/v1/projects/{project_id}/users/{user_id}/roles",
+            PRINCIPALS_W,
+        )
+        .body(json!({"role_id": "{project_role_id}"})),
+        row(
+            M::GET,
+            "/v1/projects/{project_id}/users/{user_id}/roles/{role_id}",
+            PRINCIPALS_R,
+        ),
+        // Invites.
+        row(M::GET, "/v1/organization/invites", INVITES_R),
+        row(M::POST, "/v1/organization/invites", INVITES_W).body(json!({
+            "email": "created-by-matrix@example.com",
+            "role": "reader",
+            "projects": [],
+        })),
+        row(M::GET, "/v1/organization/invites/{invite_id}", INVITES_R),
+        row(
+            M::POST,
+            "/v1/organization/invites/{invite_id}/accept",
+            INVITES_W,
+        )
+        .pin("invite_id", "accept_invite_id")
+        .body(json!({"name": "Accepted"})),
+        // Admin API keys and the audit log.
+        row(M::GET, "/v1/organization/admin_api_keys", KEYS_R),
+        row(M::POST, "/v1/organization/admin_api_keys", KEYS_W)
+            .body(json!({"name": "Matrix created"})),
+        row(M::GET, "/v1/organization/admin_api_keys/{key_id}", KEYS_R),
+        row(M::GET, "/v1/organization/audit_logs", AUDIT_R),
+        // Groups.
+        row(M::GET, "/v1/organization/groups", GROUPS_R),
+        row(M::POST, "/v1/organization/groups", GROUPS_W)
+            .body(json!({"name": "Matrix created"})),
+        row(M::GET, "/v1/organization/groups/{group_id}", GROUPS_R),
+        row(M::POST, "/v1/organization/groups/{group_id}", GROUPS_W)
+            .body(json!({"name": "Matrix renamed"})),
+        row(M::GET, "/v1/organization/groups/{group_id}/users", GROUPS_R),
+        row(M::POST, "/v1/organization/groups/{group_id}/users", GRANTING)
+            .body(json!({"user_id": "{other_user_id}"})),
+        row(
+            M::GET,
+            "/v1/organization/groups/{group_id}/users/{user_id}",
+            GROUPS_R,
+        ),
+        row(M::GET, "/v1/organization/groups/{group_id}/roles", GROUPS_R),
+        row(M::POST, "/v1/organization/groups/{group_id}/roles", GRANTING)
+            .body(json!({"role_id": "{org_role_id}"})),
+        row(
+            M::GET,
+            "/v1/organization/groups/{group_id}/roles/{role_id}",
+            GROUPS_R,
+        ),
+        row(
+            M::GET,
+            "/v1/organization/projects/{project_id}/groups",
+            PRINCIPALS_R,
+        ),
+        row(
+            M::POST,
+            "/v1/organization/projects/{project_id}/groups",
+            PRINCIPALS_W,
+        )
+        .body(json!({"group_id": "{other_group_id}", "role": "member"})),
+        row(
+            M::GET,
+            "/v1/organization/projects/{project_id}/groups/{group_id}",
+            PRINCIPALS_R,
+        ),
+        row(
+            M::GET,
+            "/v1/projects/{project_id}/groups/{group_id}/roles",
+            PRINCIPALS_R,
+        ),
+        row(
+            M::POST,
+            "/v1/projects/{project_id}/groups/{group_id}/roles",
+            PRINCIPALS_W,
+        )
+        .body(json!({"role_id": "{project_role_id}"})),
+        row(
+            M::GET,
+            "/v1/projects/{project_id}/groups/{group_id}/roles/{role_id}",
+            PRINCIPALS_R,
+        ),
+        // Deletions, leaves first.
+        row(
+            M::DELETE,
+            "/v1/organization/users/{user_id}/roles/{role_id}",
+            USERS_W,
+        ),
+        row(
+            M::DELETE,
+            "/v1/projects/{project_id}/users/{user_id}/roles/{role_id}",
+            PRINCIPALS_W,
+        ),
+        row(
+            M::DELETE,
+            "/v1/organization/groups/{group_id}/roles/{role_id}",
+            GRANTING,
+        ),
+        row(
+            M::DELETE,
+            "/v1/projects/{project_id}/groups/{group_id}/roles/{role_id}",
+            PRINCIPALS_W,
+        ),
+        row(
+            M::DELETE,
+            "/v1/organization/groups/{group_id}/users/{user_id}",
+            GRANTING,
+        ),
+        row(
+            M::DELETE,
+            "/v1/organization/projects/{project_id}/groups/{group_id}",
+            PRINCIPALS_W,
+        ),
+        row(
+            M::DELETE,
+            "/v1/organization/projects/{project_id}/service_accounts/{service_account_id}",
+            PRINCIPALS_W,
+        ),
+        row(M::DELETE, "/v1/organization/invites/{invite_id}", INVITES_W),
+        row(M::DELETE, "/v1/organization/admin_api_keys/{key_id}", KEYS_W),
+        row(
+            M::DELETE,
+            "/v1/organization/projects/{project_id}/users/{user_id}",
+            PRINCIPALS_W,
+        ),
+        row(M::DELETE, "/v1/organization/groups/{group_id}", GROUPS_W),
+        row(M::DELETE, "/v1/organization/roles/{role_id}", ROLES_W),
+        row(
+            M::DELETE,
+            "/v1/projects/{project_id}/roles/{role_id}",
+            PROJECT_ROLES_W,
+        ),
+        row(M::DELETE, "/v1/organization/users/{user_id}", USERS_W),
+    ]
+}
+
+/// The placeholders of a path template, in order.
+fn placeholders(template: &str) -> Vec<&str> {
+    template
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .collect()
+}
+
+/// The fixture a path placeholder of `row` is filled with.
+fn fixture_key(row: &Row, placeholder: &str) -> String {
+    if let Some((_, fixture)) = row.pins.iter().find(|(p, _)| *p == placeholder) {
+        return (*fixture).to_owned();
+    }
+    match placeholder {
+        // Role routes under `/v1/projects/{project_id}` name the project's roles.
+        "role_id" if row.template.starts_with("/v1/projects/") => "project_role_id".into(),
+        "role_id" => "org_role_id".into(),
+        other => other.to_owned(),
+    }
+}
+
+/// The body placeholders (`"{name}"` strings) of a value.
+fn body_keys(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => {
+            if let Some(key) = s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                out.push(key.to_owned());
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| body_keys(v, out)),
+        Value::Object(map) => map.values().for_each(|v| body_keys(v, out)),
+        _ => {}
+    }
+}
+
+fn fill_body(value: &Value, id: &dyn Fn(&str) -> String) -> Value {
+    match value {
+        Value::String(s) => match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(key) => Value::String(id(key)),
+            None => value.clone(),
+        },
+        Value::Array(items) => Value::Array(items.iter().map(|v| fill_body(v, id)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), fill_body(v, id)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// A concrete request of a row: `(path, body, every ID it names)`.
+fn render(row: &Row, id: &dyn Fn(&str) -> String) -> (String, Option<Value>, Vec<String>) {
+    let mut named = Vec::new();
+    let path = row
+        .template
+        .split('/')
+        .map(|seg| {
+            match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(placeholder) => {
+                    let value = id(&fixture_key(row, placeholder));
+                    named.push(value.clone());
+                    value
+                }
+                None => seg.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    let body = row.body.as_ref().map(|b| {
+        let mut keys = Vec::new();
+        body_keys(b, &mut keys);
+        named.extend(keys.iter().map(|k| id(k)));
+        fill_body(b, id)
+    });
+    (path, body, named)
+}
+
+// --- fixtures -----------------------------------------------------------------------------------
+
+type Fixtures = BTreeMap<String, String>;
+
+async fn create(s: &TestServer, key: &str, path: &str, body: Value) -> Value {
+    ok(s.post_as(key, path, body).await)
+}
+
+async fn member(s: &TestServer, key: &str, email: &str) -> String {
+    let invite = create(
+        s,
+        key,
+        "/v1/organization/invites",
+        json!({"email": email, "role": "reader", "projects": []}),
+    )
+    .await;
+    let user = create(
+        s,
+        key,
+        &format!("/v1/organization/invites/{}/accept", str_of(&invite["id"])),
+        json!({"name": email.split('@').next().unwrap()}),
+    )
+    .await;
+    str_of(&user["id"])
+}
+
+/// The objects every operation of the table names, made in the organization of `key` (whose
+/// emails end in `@{tag}.example`): a target member `user_id` (in `project_id`, in `group_id`,
+/// holding `org_role_id` directly and through the group, and `project_role_id` directly and
+/// through the group), another member, a reader, projects, invites, a key, groups and a service
+/// account.
+async fn populate(s: &TestServer, key: &str, tag: &str) -> Fixtures {
+    let mut f = Fixtures::new();
+    let reader = member(s, key, &format!("reader@{tag}.example")).await;
+    let user = member(s, key, &format!("target@{tag}.example")).await;
+    let other_user = member(s, key, &format!("other@{tag}.example")).await;
+    let project = str_of(
+        &create(
+            s,
+            key,
+            "/v1/organization/projects",
+            json!({"name": format!("Matrix {tag}")}),
+        )
+        .await["id"],
+    );
+    let archive_project = str_of(
+        &create(
+            s,
+            key,
+            "/v1/organization/projects",
+            json!({"name": format!("To archive {tag}")}),
+        )
+        .await["id"],
+    );
+    create(
+        s,
+        key,
+        &format!("/v1/organization/projects/{project}/users"),
+        json!({"user_id": user, "role": "member"}),
+    )
+    .await;
+    let org_role = str_of(
+        &create(
+            s,
+            key,
+            "/v1/organization/roles",
+            json!({"role_name": format!("Matrix {tag}"), "permissions": ["api.organization.users.read"]}),
+        )
+        .await["id"],
+    );
+    create(
+        s,
+        key,
+        &format!("/v1/organization/users/{user}/roles"),
+        json!({"role_id": org_role}),
+    )
+    .await;
+    let project_role = str_of(
+        &create(
+            s,
+            key,
+            &format!("/v1/projects/{project}/roles"),
+            json!({"role_name": format!("Matrix {tag}"), "permissions": ["api.project.read"]}),
+        )
+        .await["id"],
+    );
+    create(
+        s,
+        key,
+        &format!("/v1/projects/{project}/users/{user}/roles"),
+        json!({"role_id": project_role}),
+    )
+    .await;
+    let mut invite = |email: String| {
+        let body = json!({"email": email, "role": "reader", "projects": []});
+        async move { str_of(&create(s, key, "/v1/organization/invites", body).await["id"]) }
+    };
+    let invite_id = invite(format!("invited@{tag}.example")).await;
+    let accept_invite_id = invite(format!("accepting@{tag}.example")).await;
+    let admin_key = str_of(
+        &create(
+            s,
+            key,
+            "/v1/organization/admin_api_keys",
+            json!({"name": format!("Matrix {tag}")}),
+        )
+        .await["id"],
+    );
+    let group = str_of(
+        &create(
+            s,
+            key,
+            "/v1/organization/groups",
+            json!({"name": format!("Matrix {tag}")}),
+        )
+        .await["id"],
+    );
+    let other_group = str_of(
+        &create(
+            s,
+            key,
+            "/v1/organization/groups",
+            json!({"name": format!("Second {tag}")}),
+        )
+        .await["id"],
+    );
+    create(
+        s,
+        key,
+        &format!("/v1/organization/groups/{group}/users"),
+        json!({"user_id": user}),
+    )
+    .await;
+    create(
+        s,
+        key,
+        &format!("/v1/organization/groups/{group}/roles"),
+        json!({"role_id": org_role}),
+    )
+    .await;
+    create(
+        s,
+        key,
+        &format!("/v1/organization/projects/{project}/groups"),
+        json!({"group_id": group, "role": "member"}),
+    )
+    .await;
+    create(
+        s,
+        key,
+        &format!("/v1/projects/{project}/groups/{group}/roles"),
+        json!({"role_id": project_role}),
+    )
+    .await;
+    let account = create(
+        s,
+        key,
+        &format!("/v1/organization/projects/{project}/service_accounts"),
+        json!({"name": format!("Bot {tag}")}),
+    )
+    .await;
+    for (name, value) in [
+        ("reader_id", reader),
+        ("user_id", user),
+        ("other_user_id", other_user),
+        ("project_id", project),
+        ("archive_project_id", archive_project),
+        ("org_role_id", org_role),
+        ("project_role_id", project_role),
+        ("invite_id", invite_id),
+        ("accept_invite_id", accept_invite_id),
+        ("key_id", admin_key),
+        ("group_id", group),
+        ("other_group_id", other_group),
+        ("service_account_id", str_of(&account["id"])),
+        ("service_account_key_id", str_of(&account["api_key"]["id"])),
+    ] {
+        f.insert(name.to_owned(), value);
+    }
+    f
+}
+
+/// A made-up ID of the same kind as `id` (same prefix) that was never issued.
+fn never_issued(id: &str) -> String {
+    let cut = id.rfind(['-', '_']).map_or(0, |i| i + 1);
+    format!("{}{}", &id[..cut], "0".repeat(24))
+}
+
+// --- calling and checking ------------------------------------------------------------------------
+
+struct Http {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Http {
+    /// Send one request; the answer's status and raw body text.
+    async fn call(
+        &self,
+        method: &Method,
+        path: &str,
+        authorization: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, String) {
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base));
+        if let Some(header) = authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, header);
+        }
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_string());
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: reading the body: {e}"));
+        (status, text)
+    }
+}
+
+/// The OpenAI error envelope, with this status and `code`.
+#[track_caller]
+fn assert_envelope(context: &str, got: &(StatusCode, String), status: StatusCode, code: &str) {
+    let (got_status, text) = got;
+    assert_eq!(*got_status, status, "{context}: status; body: {text}");
+    let body: Value = serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("{context}: the body is not JSON ({e}): {text}"));
+    let error = &body["error"];
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{context}: error.message; body: {text}"
+    );
+    assert_eq!(
+        error["type"], "invalid_request_error",
+        "{context}: error.type; body: {text}"
+    );
+    assert!(
+        error["param"].is_string() || error["param"].is_null(),
+        "{context}: error.param; body: {text}"
+    );
+    assert_eq!(error["code"], json!(code), "{context}: error.code; body: {text}");
+}
+
+/// No ID of `foreign` appears in `text`, except the ones the request named itself (an error
+/// may quote the ID it could not find).
+#[track_caller]
+fn assert_no_leak(context: &str, text: &str, foreign: &BTreeSet<String>, named: &[String]) {
+    for id in foreign {
+        if !named.contains(id) {
+            assert!(
+                !text.contains(id.as_str()),
+                "{context}: the answer holds {id}, an ID of the other organization: {text}"
+            );
+        }
+    }
+}
+
+/// Who calls, and what the answer to each row must be.
+enum Caller {
+    /// No key or an unusable one: 401 with this code on every authenticated route.
+    Unauthenticated(&'static str),
+    /// A key scoped without the permission a row needs: 403 on every authenticated route.
+    Scoped,
+    /// The owner key of the other organization: the fixtures named are not found there.
+    OtherOrganization,
+    /// A key owned by a member whose organization role is `reader`.
+    Reader,
+    /// The owner's unscoped key: every row succeeds.
+    Owner,
+}
+
+struct Principal {
+    label: &'static str,
+    authorization: Option<String>,
+    caller: Caller,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_every_principal_as_its_permission_requires() {
+    let database = TestDatabase::persistent().await;
+    let clock = Arc::new(OffsetClock::default());
+    let s = TestServer::start_on(database.url(), Some(&owner_key()), clock.clone()).await;
+    let http = Http {
+        client: reqwest::Client::new(),
+        base: s.base_url.clone(),
+    };
+    let owner = owner_key();
+
+    // Organization B, in the same database, made through the store as `orgadmin org create` does.
+    let store = orgadmin_store::open(database.url(), clock.clone())
+        .await
+        .expect("the store opens");
+    let other_key = generate_admin_key();
+    let other = store
+        .create_organization(BootstrapRequest {
+            organization_name: "Other".into(),
+            owner_email: Email::parse("owner@other.example", "email").unwrap(),
+            owner_name: Some("Other owner".into()),
+            admin_key_secret: other_key.clone(),
+        })
+        .await
+        .expect("the second organization is created");
+
+    let a = populate(&s, &owner, "a").await;
+    let b = populate(&s, &other_key, "b").await;
+
+    // The keys of the principals, all in organization A.
+    let (_, revoked) = s.create_key(json!({"name": "revoked"})).await;
+    let revoked_id = s
+        .get(&format!(
+            "/v1/organization/admin_api_keys?limit=1000&order=desc"
+        ))
+        .await
+        .1["data"][0]["id"]
+        .clone();
+    ok(s.delete(&format!(
+        "/v1/organization/admin_api_keys/{}",
+        str_of(&revoked_id)
+    ))
+    .await);
+    let (_, expired) = s
+        .create_key(json!({"name": "expiring", "expires_in_seconds": 60}))
+        .await;
+    // A key owned by the reader: keys are owned by their creator, so make it through the store.
+    let mut actor = store
+        .authenticate(&hash_secret(&owner))
+        .await
+        .unwrap()
+        .expect("the owner key authenticates");
+    actor.user_id = UserId::from_raw(a["reader_id"].clone());
+    let reader_key = generate_admin_key();
+    store
+        .create_admin_key(
+            &actor,
+            NewAdminKey {
+                name: Some("Reader's key".into()),
+                secret_hash: hash_secret(&reader_key),
+                redacted_value: redact(&reader_key),
+                expires_in_seconds: None,
+                scopes: None,
+            },
+        )
+        .await
+        .expect("the reader's key is created");
+    drop(store);
+    // Scoped keys: for each permission requirement of the table, a key holding every permission
+    // but the ones that would satisfy it.
+    let rows = table();
+    let mut scoped: BTreeMap<Vec<&'static str>, String> = BTreeMap::new();
+    for r in &rows {
+        if let Need::All(all) = r.need {
+            for any in all {
+                let mut excluded: Vec<&'static str> = any.iter().map(|p| p.as_str()).collect();
+                excluded.sort();
+                if scoped.contains_key(&excluded) {
+                    continue;
+                }
+                let scopes: Vec<&str> = P::ALL
+                    .iter()
+                    .map(|p| p.as_str())
+                    .filter(|p| !excluded.contains(p))
+                    .collect();
+                let (_, secret) = s
+                    .create_key(json!({"name": format!("without {}", excluded.join(" ")), "scopes": scopes}))
+                    .await;
+                scoped.insert(excluded, secret);
+            }
+        }
+    }
+    // The expiring key is still good; a little later it is not.
+    ok(s.get_as(&expired, "/v1/organization/users").await);
+    clock.advance(61);
+
+    // Every ID of each organization, to check that no answer shows one to the other.
+    let mut ids_a: BTreeSet<String> = a.values().cloned().collect();
+    ids_a.extend([
+        s.org_id(),
+        s.owner_id(),
+        s.owner_key_id(),
+        s.default_project_id(),
+    ]);
+    let mut ids_b: BTreeSet<String> = b.values().cloned().collect();
+    ids_b.extend([
+        other.org_id.to_string(),
+        other.owner_id.to_string(),
+        other.admin_key_id.to_string(),
+        other.default_project_id.to_string(),
+    ]);
+    assert!(ids_a.is_disjoint(&ids_b), "the organizations share no ID");
+
+    // The table covers the OpenAPI document exactly.
+    let (status, text) = http.call(&Method::GET, "/v1/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let document: Value = serde_json::from_str(&text).unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("a path item").keys() {
+            if ["get", "post", "put", "patch", "delete", "head", "options", "trace"]
+                .contains(&method.as_str())
+            {
+                documented.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    let tabled: BTreeSet<String> = rows.iter().map(Row::label).collect();
+    assert_eq!(tabled.len(), rows.len(), "each operation has one row");
+    let missing: Vec<_> = documented.difference(&tabled).collect();
+    let extra: Vec<_> = tabled.difference(&documented).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "the matrix and the OpenAPI document disagree: operations without a row {missing:?}, rows without an operation {extra:?}"
+    );
+
+    let principals = vec![
+        Principal {
+            label: "no key",
+            authorization: None,
+            caller: Caller::Unauthenticated("missing_api_key"),
+        },
+        Principal {
+            label: "garbage key",
+            authorization: Some("Bearer garbage".into()),
+            caller: Caller::Unauthenticated("invalid_api_key"),
+        },
+        Principal {
+            label: "wrong scheme",
+            authorization: Some(format!("Basic {owner}")),
+            caller: Caller::Unauthenticated("invalid_api_key"),
+        },
+        Principal {
+            label: "empty authorization",
+            authorization: Some(String::new()),
+            caller: Caller::Unauthenticated("invalid_api_key"),
+        },
+        Principal {
+            label: "revoked key",
+            authorization: Some(format!("Bearer {revoked}")),
+            caller: Caller::Unauthenticated("invalid_api_key"),
+        },
+        Principal {
+            label: "expired key",
+            authorization: Some(format!("Bearer {expired}")),
+            caller: Caller::Unauthenticated("invalid_api_key"),
+        },
+        Principal {
+            label: "scoped key without the permission",
+            authorization: None,
+            caller: Caller::Scoped,
+        },
+        Principal {
+            label: "another organization's key",
+            authorization: Some(format!("Bearer {other_key}")),
+            caller: Caller::OtherOrganization,
+        },
+        Principal {
+            label: "reader's key",
+            authorization: Some(format!("Bearer {reader_key}")),
+            caller: Caller::Reader,
+        },
+        Principal {
+            label: "owner key",
+            authorization: Some(format!("Bearer {owner}")),
+            caller: Caller::Owner,
+        },
+    ];
+
+    let id_a = |key: &str| -> String {
+        a.get(key)
+            .unwrap_or_else(|| panic!("no fixture {key}"))
+            .clone()
+    };
+    let id_b = |key: &str| -> String {
+        b.get(key)
+            .unwrap_or_else(|| panic!("no fixture {key}"))
+            .clone()
+    };
+    let mut pairs = 0usize;
+    let mut requests = 0usize;
+    for principal in &principals {
+        // The owner goes last, and after the cross-organization probes: its deletions consume
+        // the fixtures.
+        if matches!(principal.caller, Caller::Owner) {
+            requests += cross_organization_probes(&http, &rows, &id_a, &id_b, &ids_b).await;
+        }
+        for r in &rows {
+            pairs += 1;
+            let context = format!("{} as {}", r.label(), principal.label);
+            let (path, body, named) = render(r, &id_a);
+            // Calls with a single authorization header value; the scoped caller makes one per
+            // requirement of the row.
+            let mut calls: Vec<(String, Option<String>)> = Vec::new();
+            match (&principal.caller, r.need) {
+                (Caller::Scoped, Need::All(all)) => {
+                    for any in all {
+                        let mut excluded: Vec<&'static str> =
+                            any.iter().map(|p| p.as_str()).collect();
+                        excluded.sort();
+                        calls.push((
+                            format!("{context} (lacking {})", excluded.join(" and ")),
+                            Some(format!("Bearer {}", scoped[&excluded])),
+                        ));
+                    }
+                }
+                (Caller::Scoped, Need::Public) => calls.push((
+                    context.clone(),
+                    Some(format!("Bearer {}", scoped.values().next().unwrap())),
+                )),
+                _ => calls.push((context.clone(), principal.authorization.clone())),
+            }
+            for (context, authorization) in calls {
+                requests += 1;
+                let got = http
+                    .call(&r.method, &path, authorization.as_deref(), body.as_ref())
+                    .await;
+                let (status, text) = &got;
+                assert!(
+                    !status.is_server_error(),
+                    "{context}: {status} (no caller may cause a 5xx): {text}"
+                );
+                let public = matches!(r.need, Need::Public);
+                match &principal.caller {
+                    _ if public => assert_eq!(*status, StatusCode::OK, "{context}: {text}"),
+                    Caller::Unauthenticated(code) => {
+                        assert_envelope(&context, &got, StatusCode::UNAUTHORIZED, code)
+                    }
+                    Caller::Scoped => assert_envelope(
+                        &context,
+                        &got,
+                        StatusCode::FORBIDDEN,
+                        "insufficient_permissions",
+                    ),
+                    Caller::Reader if r.need.satisfied_by(READER) => {
+                        assert_eq!(*status, StatusCode::OK, "{context}: {text}")
+                    }
+                    Caller::Reader => assert_envelope(
+                        &context,
+                        &got,
+                        StatusCode::FORBIDDEN,
+                        "insufficient_permissions",
+                    ),
+                    Caller::OtherOrganization if !placeholders(r.template).is_empty() => {
+                        assert_envelope(&context, &got, StatusCode::NOT_FOUND, "not_found")
+                    }
+                    Caller::OtherOrganization | Caller::Owner => {
+                        assert_eq!(*status, StatusCode::OK, "{context}: {text}")
+                    }
+                }
+                if !public {
+                    match principal.caller {
+                        Caller::OtherOrganization => {
+                            assert_no_leak(&context, text, &ids_a, &named)
+                        }
+                        _ => assert_no_leak(&context, text, &ids_b, &named),
+                    }
+                }
+            }
+        }
+    }
+    eprintln!(
+        "routes × principals checked: {pairs} ({} operations × {} principals; {requests} requests)",
+        rows.len(),
+        principals.len()
+    );
+    s.stop().await;
+}
+
+/// With organization A's owner key, every row once per fixture it names, with organization B's
+/// object of that kind in its place: an ID in the path must be 404 `not_found`, never 403 or a
+/// success, and an ID in a body must be answered exactly as a never-issued ID is. Returns the
+/// number of requests made.
+async fn cross_organization_probes(
+    http: &Http,
+    rows: &[Row],
+    id_a: &dyn Fn(&str) -> String,
+    id_b: &dyn Fn(&str) -> String,
+    ids_b: &BTreeSet<String>,
+) -> usize {
+    let owner = format!("Bearer {}", owner_key());
+    let mut requests = 0;
+    for r in rows {
+        let in_path: Vec<String> = placeholders(r.template)
+            .into_iter()
+            .map(|p| fixture_key(r, p))
+            .collect();
+        let mut in_body = Vec::new();
+        if let Some(body) = &r.body {
+            body_keys(body, &mut in_body);
+        }
+        for swapped in in_path.iter().chain(in_body.iter()) {
+            let context = format!("{} with {swapped} of the other organization", r.label());
+            let mixed = |key: &str| {
+                if key == swapped {
+                    id_b(key)
+                } else {
+                    id_a(key)
+                }
+            };
+            let (path, body, named) = render(r, &mixed);
+            let got = http
+                .call(&r.method, &path, Some(&owner), body.as_ref())
+                .await;
+            requests += 1;
+            assert_no_leak(&context, &got.1, ids_b, &named);
+            if in_path.contains(swapped) {
+                assert_envelope(&context, &got, StatusCode::NOT_FOUND, "not_found");
+                continue;
+            }
+            // In a body: indistinguishable from an ID that was never issued.
+            let unknown = |key: &str| {
+                if key == swapped {
+                    never_issued(&id_b(key))
+                } else {
+                    id_a(key)
+                }
+            };
+            let (path, body, _) = render(r, &unknown);
+            let baseline = http
+                .call(&r.method, &path, Some(&owner), body.as_ref())
+                .await;
+            requests += 1;
+            assert!(
+                baseline.0.is_client_error() && baseline.0 != StatusCode::FORBIDDEN,
+                "{context}: a never-issued ID answers {}: {}",
+                baseline.0,
+                baseline.1
+            );
+            let shape = |(status, text): &(StatusCode, String)| {
+                let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+                (
+                    *status,
+                    v["error"]["code"].clone(),
+                    v["error"]["param"].clone(),
+                    v["error"]["type"].clone(),
+                )
+            };
+            assert_eq!(
+                shape(&got),
+                shape(&baseline),
+                "{context}: answered unlike a never-issued ID: {} vs {}",
+                got.1,
+                baseline.1
+            );
+        }
+    }
+    requests
+}
