@@ -36,6 +36,8 @@ use std::time::Duration;
 
 use orgadmin_core::id::*;
 use orgadmin_core::{Clock, DomainError, Result};
+
+use crate::auth_cache::AuthCache;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
@@ -60,6 +62,7 @@ pub struct PgStore {
     reader: PgPool,
     writer: PgPool,
     clock: Arc<dyn Clock>,
+    auth_cache: AuthCache,
 }
 
 impl PgStore {
@@ -88,13 +91,16 @@ impl PgStore {
             reader: pool.clone(),
             writer: pool,
             clock,
+            auth_cache: AuthCache::default(),
         })
     }
 
     /// Begin a write transaction for `org`, holding its row lock until commit.
     pub(crate) async fn begin_in(&self, org: &OrgId) -> Result<Tx> {
         let mut tx = self.writer.begin().await.db()?;
-        sqlx::query("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
+        // Both the row lock that serializes the organization's writes and the bump of the
+        // generation that cached authentications are checked against (auth_cache.rs).
+        sqlx::query("UPDATE organizations SET generation = generation + 1 WHERE id = $1")
             .bind(org.as_str())
             .execute(&mut *tx)
             .await

@@ -35,6 +35,8 @@ use std::time::Duration;
 
 use orgadmin_core::id::*;
 use orgadmin_core::{Clock, DomainError, Result};
+
+use crate::auth_cache::AuthCache;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
@@ -52,6 +54,7 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     clock: Arc<dyn Clock>,
+    auth_cache: AuthCache,
 }
 
 pub(crate) fn file_path(url: &str) -> Option<PathBuf> {
@@ -109,6 +112,7 @@ impl SqliteStore {
                 writer: pool.clone(),
                 reader: pool,
                 clock,
+                auth_cache: AuthCache::default(),
             });
         }
 
@@ -137,13 +141,21 @@ impl SqliteStore {
             writer,
             reader,
             clock,
+            auth_cache: AuthCache::default(),
         })
     }
 
-    /// Begin a write transaction for `org`. The single writer connection already serializes
-    /// every write of the process, so no lock is needed.
-    pub(crate) async fn begin_in(&self, _org: &OrgId) -> Result<Tx> {
-        self.writer.begin().await.db()
+    /// Begin a write transaction for `org`. The single writer connection serializes every write
+    /// of the process; the first statement takes SQLite's write lock against other processes and
+    /// bumps the generation that cached authentications are checked against (auth_cache.rs).
+    pub(crate) async fn begin_in(&self, org: &OrgId) -> Result<Tx> {
+        let mut tx = self.writer.begin().await.db()?;
+        sqlx::query("UPDATE organizations SET generation = generation + 1 WHERE id = $1")
+            .bind(org.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        Ok(tx)
     }
 
     /// Begin the bootstrap transaction (serialized like every write).
