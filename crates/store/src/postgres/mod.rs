@@ -39,7 +39,7 @@ use orgadmin_core::{Clock, DomainError, Result};
 
 use crate::auth_cache::AuthCache;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{Connection, PgPool, Postgres, QueryBuilder};
 
 // The names the shared operations (`ops/`) are written against.
 pub(crate) type Db = Postgres;
@@ -65,6 +65,9 @@ pub struct PgStore {
     auth_cache: AuthCache,
 }
 
+/// A pooled connection idle for longer than this is pinged before it is used again.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
 impl PgStore {
     pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Self> {
         let options = PgConnectOptions::from_str(url)
@@ -82,7 +85,18 @@ impl PgStore {
             .min_connections(0)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .idle_timeout(Duration::from_secs(300))
-            .test_before_acquire(true)
+            // A connection in steady use is known good: pinging it before every use would double
+            // the round trips of a point read. One that sat idle (as every connection does
+            // through a database restart) is pinged, and replaced if it is dead.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for < PING_WHEN_IDLE_FOR {
+                        return Ok(true);
+                    }
+                    Ok(conn.ping().await.is_ok())
+                })
+            })
             .connect_with(options)
             .await
             .db()?;

@@ -98,7 +98,7 @@ impl SqliteStore {
         if is_memory(url) {
             // One connection for everything: each connection to `:memory:` is its own database,
             // and it must never be closed while the server runs.
-            let pool = SqlitePoolOptions::new()
+            let pool = pool_options()
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
@@ -119,7 +119,7 @@ impl SqliteStore {
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full);
-        let writer = SqlitePoolOptions::new()
+        let writer = pool_options()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
@@ -131,7 +131,7 @@ impl SqliteStore {
             .unwrap_or(2)
             .max(2) as u32
             * 2;
-        let reader = SqlitePoolOptions::new()
+        let reader = pool_options()
             .max_connections(readers)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
@@ -162,6 +162,13 @@ impl SqliteStore {
     pub(crate) async fn begin_bootstrap(&self) -> Result<Tx> {
         self.writer.begin().await.db()
     }
+}
+
+/// Pool settings shared by the writer and the readers. The database is a file on this machine,
+/// so connections are not pinged before use: with sqlx every statement, the ping included, is a
+/// round trip to the connection's own thread, and the ping would double the cost of a point read.
+fn pool_options() -> SqlitePoolOptions {
+    SqlitePoolOptions::new().test_before_acquire(false)
 }
 
 /// Turn storage failures into domain errors: an unreachable or overloaded database is
