@@ -13,6 +13,7 @@
     reason = "the shared operations in ops/ are compiled once per backend on purpose"
 )]
 
+mod auth_cache;
 mod postgres;
 mod rows;
 mod sqlite;

@@ -227,6 +227,8 @@ pub(crate) struct AuthRow {
     pub(crate) user_id: String,
     pub(crate) email: String,
     pub(crate) role: String,
+    /// The organization's write generation, read with the key.
+    pub(crate) generation: i64,
 }
 
 #[derive(sqlx::FromRow)]

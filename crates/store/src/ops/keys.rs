@@ -13,6 +13,7 @@ use serde_json::json;
 use sqlx::QueryBuilder;
 
 use super::{finish_page, push_keyset, roles, Backend, Db, DbResult};
+use crate::auth_cache::CachedAuth;
 use crate::rows::*;
 
 /// `last_used_at` is refreshed at most this often, so authentication rarely writes.
@@ -112,10 +113,33 @@ pub(crate) async fn delete(store: &Backend, actor: &Actor, key: &AdminKeyId) -> 
 }
 
 pub(crate) async fn authenticate(store: &Backend, secret_hash: &str) -> Result<Option<Actor>> {
+    let now = store.now();
+    if let Some(cached) = store.auth_cache.get(secret_hash) {
+        let generation: Option<i64> =
+            sqlx::query_scalar("SELECT generation FROM organizations WHERE id = $1")
+                .bind(cached.actor.org_id.as_str())
+                .fetch_optional(&store.reader)
+                .await
+                .db()?;
+        if generation == Some(cached.generation) {
+            if cached.expires_at.is_some_and(|at| now >= at) {
+                store.auth_cache.remove(secret_hash);
+                return Ok(None);
+            }
+            touch_last_used(store, &cached.actor, cached.last_used_at, now).await?;
+            store.auth_cache.touch(secret_hash, now);
+            return Ok(Some(cached.actor));
+        }
+        store.auth_cache.remove(secret_hash);
+    }
+
     let mut conn = store.reader.acquire().await.db()?;
+    // The generation is read in the same statement as the key, before the roles: what is cached
+    // is never older than the generation it is filed under.
     let row: Option<AuthRow> = sqlx::query_as(
-        "SELECT k.org_id, k.id, k.secret_hash, k.expires_at, k.last_used_at, k.scopes, u.id AS user_id, u.email, u.role \
+        "SELECT k.org_id, k.id, k.secret_hash, k.expires_at, k.last_used_at, k.scopes, u.id AS user_id, u.email, u.role, o.generation \
          FROM admin_api_keys k JOIN users u ON u.org_id = k.org_id AND u.id = k.owner_user_id \
+         JOIN organizations o ON o.id = k.org_id \
          WHERE k.secret_hash = $1",
     )
     .bind(secret_hash)
@@ -130,7 +154,6 @@ pub(crate) async fn authenticate(store: &Backend, secret_hash: &str) -> Result<O
     if !constant_time_eq(row.secret_hash.as_bytes(), secret_hash.as_bytes()) {
         return Ok(None);
     }
-    let now = store.now();
     if row.expires_at.is_some_and(|at| now >= at) {
         return Ok(None);
     }
@@ -141,24 +164,9 @@ pub(crate) async fn authenticate(store: &Backend, secret_hash: &str) -> Result<O
     drop(conn);
     let held = role.predefined().permissions().union(custom);
     let scopes = row.scopes.as_deref().map(permissions_from_json);
-    let key_id = AdminKeyId::from_raw(row.id);
-
-    if row
-        .last_used_at
-        .is_none_or(|at| now - at >= LAST_USED_GRANULARITY_SECONDS)
-    {
-        sqlx::query("UPDATE admin_api_keys SET last_used_at = $1 WHERE org_id = $2 AND id = $3")
-            .bind(now)
-            .bind(org.as_str())
-            .bind(key_id.as_str())
-            .execute(&store.writer)
-            .await
-            .db()?;
-    }
-
     let actor = Actor {
         org_id: org,
-        key_id,
+        key_id: AdminKeyId::from_raw(row.id),
         user_id,
         user_email: Email::from_stored(row.email),
         user_role: role,
@@ -168,5 +176,37 @@ pub(crate) async fn authenticate(store: &Backend, secret_hash: &str) -> Result<O
         },
         scopes,
     };
+    let last_used_at = touch_last_used(store, &actor, row.last_used_at, now).await?;
+    store.auth_cache.insert(
+        secret_hash,
+        CachedAuth {
+            actor: actor.clone(),
+            generation: row.generation,
+            expires_at: row.expires_at,
+            last_used_at,
+        },
+    );
     Ok(Some(actor))
+}
+
+/// Record that the key was used, at most once per [`LAST_USED_GRANULARITY_SECONDS`]; returns the
+/// `last_used_at` now stored. Not a write transaction: it changes nothing anyone is authorized by,
+/// so it leaves the organization's generation alone.
+async fn touch_last_used(
+    store: &Backend,
+    actor: &Actor,
+    last_used_at: Option<i64>,
+    now: i64,
+) -> Result<Option<i64>> {
+    if last_used_at.is_some_and(|at| now - at < LAST_USED_GRANULARITY_SECONDS) {
+        return Ok(last_used_at);
+    }
+    sqlx::query("UPDATE admin_api_keys SET last_used_at = $1 WHERE org_id = $2 AND id = $3")
+        .bind(now)
+        .bind(actor.org_id.as_str())
+        .bind(actor.key_id.as_str())
+        .execute(&store.writer)
+        .await
+        .db()?;
+    Ok(Some(now))
 }

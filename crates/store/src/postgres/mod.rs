@@ -38,8 +38,10 @@ use std::time::Duration;
 
 use orgadmin_core::id::*;
 use orgadmin_core::{Clock, DomainError, Result};
+
+use crate::auth_cache::AuthCache;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{Connection, PgPool, Postgres, QueryBuilder};
 
 // The names the shared operations (`ops/`) are written against.
 pub(crate) type Db = Postgres;
@@ -62,7 +64,11 @@ pub struct PgStore {
     reader: PgPool,
     writer: PgPool,
     clock: Arc<dyn Clock>,
+    auth_cache: AuthCache,
 }
+
+/// A pooled connection idle for longer than this is pinged before it is used again.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
 impl PgStore {
     pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Self> {
@@ -81,7 +87,18 @@ impl PgStore {
             .min_connections(0)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .idle_timeout(Duration::from_secs(300))
-            .test_before_acquire(true)
+            // A connection in steady use is known good: pinging it before every use would double
+            // the round trips of a point read. One that sat idle (as every connection does
+            // through a database restart) is pinged, and replaced if it is dead.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for < PING_WHEN_IDLE_FOR {
+                        return Ok(true);
+                    }
+                    Ok(conn.ping().await.is_ok())
+                })
+            })
             .connect_with(options)
             .await
             .db()?;
@@ -90,13 +107,16 @@ impl PgStore {
             reader: pool.clone(),
             writer: pool,
             clock,
+            auth_cache: AuthCache::default(),
         })
     }
 
     /// Begin a write transaction for `org`, holding its row lock until commit.
     pub(crate) async fn begin_in(&self, org: &OrgId) -> Result<Tx> {
         let mut tx = self.writer.begin().await.db()?;
-        sqlx::query("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
+        // Both the row lock that serializes the organization's writes and the bump of the
+        // generation that cached authentications are checked against (auth_cache.rs).
+        sqlx::query("UPDATE organizations SET generation = generation + 1 WHERE id = $1")
             .bind(org.as_str())
             .execute(&mut *tx)
             .await

@@ -37,6 +37,8 @@ use std::time::Duration;
 
 use orgadmin_core::id::*;
 use orgadmin_core::{Clock, DomainError, Result};
+
+use crate::auth_cache::AuthCache;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
@@ -54,6 +56,7 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     clock: Arc<dyn Clock>,
+    auth_cache: AuthCache,
 }
 
 pub(crate) fn file_path(url: &str) -> Option<PathBuf> {
@@ -97,7 +100,7 @@ impl SqliteStore {
         if is_memory(url) {
             // One connection for everything: each connection to `:memory:` is its own database,
             // and it must never be closed while the server runs.
-            let pool = SqlitePoolOptions::new()
+            let pool = pool_options()
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
@@ -111,13 +114,14 @@ impl SqliteStore {
                 writer: pool.clone(),
                 reader: pool,
                 clock,
+                auth_cache: AuthCache::default(),
             });
         }
 
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full);
-        let writer = SqlitePoolOptions::new()
+        let writer = pool_options()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
@@ -129,7 +133,7 @@ impl SqliteStore {
             .unwrap_or(2)
             .max(2) as u32
             * 2;
-        let reader = SqlitePoolOptions::new()
+        let reader = pool_options()
             .max_connections(readers)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
@@ -139,13 +143,21 @@ impl SqliteStore {
             writer,
             reader,
             clock,
+            auth_cache: AuthCache::default(),
         })
     }
 
-    /// Begin a write transaction for `org`. The single writer connection already serializes
-    /// every write of the process, so no lock is needed.
-    pub(crate) async fn begin_in(&self, _org: &OrgId) -> Result<Tx> {
-        self.writer.begin().await.db()
+    /// Begin a write transaction for `org`. The single writer connection serializes every write
+    /// of the process; the first statement takes SQLite's write lock against other processes and
+    /// bumps the generation that cached authentications are checked against (auth_cache.rs).
+    pub(crate) async fn begin_in(&self, org: &OrgId) -> Result<Tx> {
+        let mut tx = self.writer.begin().await.db()?;
+        sqlx::query("UPDATE organizations SET generation = generation + 1 WHERE id = $1")
+            .bind(org.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        Ok(tx)
     }
 
     /// Begin the bootstrap transaction (serialized like every write).
@@ -161,6 +173,13 @@ impl SqliteStore {
             .execute(&self.writer)
             .await;
     }
+}
+
+/// Pool settings shared by the writer and the readers. The database is a file on this machine,
+/// so connections are not pinged before use: with sqlx every statement, the ping included, is a
+/// round trip to the connection's own thread, and the ping would double the cost of a point read.
+fn pool_options() -> SqlitePoolOptions {
+    SqlitePoolOptions::new().test_before_acquire(false)
 }
 
 /// Turn storage failures into domain errors: an unreachable or overloaded database is

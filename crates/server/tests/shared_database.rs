@@ -1,0 +1,151 @@
+//! Servers share what they know about a key only through the database. Each server remembers
+//! the keys it has authenticated (store `auth_cache.rs`); these tests prove that a change made
+//! through another server on the same database (a key revoked, its owner demoted, a role's
+//! permissions narrowed) binds the very next request on every server. On SQLite the two servers
+//! share one file, as `orgadmin import` or `orgadmin org create` do beside a running server; on
+//! PostgreSQL they are two replicas.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{assert_error, ok, owner_key, str_of, TestDatabase, TestServer};
+use orgadmin_core::clock::OffsetClock;
+use orgadmin_core::id::UserId;
+use orgadmin_core::model::NewAdminKey;
+use orgadmin_core::secret;
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// Two servers on one fresh database; the first one created the organization.
+async fn two_servers() -> (TestServer, TestServer, TestDatabase) {
+    let database = TestDatabase::persistent().await;
+    let first = TestServer::start_on(
+        database.url(),
+        Some(&owner_key()),
+        Arc::new(OffsetClock::default()),
+    )
+    .await;
+    let second = TestServer::start_on(
+        database.url(),
+        Some(&owner_key()),
+        Arc::new(OffsetClock::default()),
+    )
+    .await;
+    (first, second, database)
+}
+
+fn refused(answer: &common::Answer) {
+    assert_error(answer, StatusCode::UNAUTHORIZED, "invalid_api_key", None);
+}
+
+fn forbidden(answer: &common::Answer) {
+    assert_error(
+        answer,
+        StatusCode::FORBIDDEN,
+        "insufficient_permissions",
+        None,
+    );
+}
+
+#[tokio::test]
+async fn a_key_deleted_through_another_server_is_refused_at_once() {
+    let (a, b, _db) = two_servers().await;
+    let created = ok(a
+        .post("/v1/organization/admin_api_keys", json!({"name": "shared"}))
+        .await);
+    let secret = str_of(&created["value"]);
+    let id = str_of(&created["id"]);
+    for _ in 0..3 {
+        ok(a.get_as(&secret, "/v1/organization/users").await);
+        ok(b.get_as(&secret, "/v1/organization/users").await);
+    }
+
+    ok(b.delete(&format!("/v1/organization/admin_api_keys/{id}"))
+        .await);
+
+    refused(&a.get_as(&secret, "/v1/organization/users").await);
+    refused(&b.get_as(&secret, "/v1/organization/users").await);
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_key_whose_owner_is_demoted_elsewhere_loses_its_rights_at_once() {
+    let (a, b, _db) = two_servers().await;
+    let owner = a.owner_id();
+    ok(a.get("/v1/organization/admin_api_keys").await);
+    b.add_member("successor@example.com", "owner").await;
+    ok(a.get("/v1/organization/admin_api_keys").await);
+
+    ok(b.post(
+        &format!("/v1/organization/users/{owner}"),
+        json!({"role": "reader"}),
+    )
+    .await);
+
+    forbidden(&a.get("/v1/organization/admin_api_keys").await);
+    ok(a.get("/v1/organization/users").await);
+    a.stop().await;
+    b.stop().await;
+}
+
+/// A key owned by `user`, made through the store: the API only lets a caller make keys of their
+/// own, and this member has none to call with.
+async fn key_owned_by(database: &TestDatabase, user: &str) -> String {
+    let store = orgadmin_store::open(database.url(), Arc::new(OffsetClock::default()))
+        .await
+        .expect("the store opens");
+    let mut actor = store
+        .authenticate(&secret::hash_secret(&owner_key()))
+        .await
+        .expect("the owner key authenticates")
+        .expect("the owner key exists");
+    actor.user_id = UserId::from_raw(user);
+    let value = secret::generate_admin_key();
+    let key = NewAdminKey {
+        name: Some("member's key".to_owned()),
+        secret_hash: secret::hash_secret(&value),
+        redacted_value: secret::redact(&value),
+        expires_in_seconds: None,
+        scopes: None,
+    };
+    store
+        .create_admin_key(&actor, key)
+        .await
+        .expect("the key is made");
+    value
+}
+
+#[tokio::test]
+async fn a_role_narrowed_through_another_server_narrows_the_key_at_once() {
+    let (a, b, db) = two_servers().await;
+    let member = a.add_member("member@example.com", "reader").await;
+    let role = ok(b
+        .post(
+            "/v1/organization/roles",
+            json!({"role_name": "Key readers", "permissions": ["api.organization.admin_api_keys.read"]}),
+        )
+        .await);
+    let role_id = str_of(&role["id"]);
+    ok(b.post(
+        &format!("/v1/organization/users/{member}/roles"),
+        json!({"role_id": role_id}),
+    )
+    .await);
+    let key = key_owned_by(&db, &member).await;
+    // The custom role grants what the reader role does not.
+    ok(a.get_as(&key, "/v1/organization/admin_api_keys").await);
+    ok(a.get_as(&key, "/v1/organization/admin_api_keys").await);
+
+    ok(b.post(
+        &format!("/v1/organization/roles/{role_id}"),
+        json!({"permissions": ["api.organization.users.read"]}),
+    )
+    .await);
+
+    forbidden(&a.get_as(&key, "/v1/organization/admin_api_keys").await);
+    ok(a.get_as(&key, "/v1/organization/users").await);
+    a.stop().await;
+    b.stop().await;
+}
