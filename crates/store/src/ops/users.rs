@@ -173,11 +173,13 @@ pub(crate) async fn update(
 ) -> Result<User> {
     let org = &actor.org_id;
     let mut tx = store.begin_in(org).await?;
-    let user = get(&mut *tx, org, user_id).await?;
+    // Read once and kept up to date below: the answer is what was committed.
+    let mut user = get(&mut *tx, org, user_id).await?;
     let mut changes = serde_json::Map::new();
 
     if let Some(role) = change.base_role {
         set_base_role(&mut tx, org, &user, role).await?;
+        user.role = role;
         changes.insert("role".into(), json!(role.as_str()));
     }
     if let Some(role_id) = &change.assign_custom_role {
@@ -188,25 +190,27 @@ pub(crate) async fn update(
         super::roles::insert_assignment(store, &mut tx, actor, user_id, &role, None).await?;
         changes.insert("role_id".into(), json!(role_id.as_str()));
     }
-    if let Some(persona) = &change.developer_persona {
+    if let Some(persona) = change.developer_persona {
         sqlx::query("UPDATE users SET developer_persona = $1 WHERE org_id = $2 AND id = $3")
-            .bind(persona)
+            .bind(&persona)
             .bind(org.as_str())
             .bind(user_id.as_str())
             .execute(&mut *tx)
             .await
             .db()?;
         changes.insert("developer_persona".into(), json!(persona));
+        user.developer_persona = Some(persona);
     }
-    if let Some(level) = &change.technical_level {
+    if let Some(level) = change.technical_level {
         sqlx::query("UPDATE users SET technical_level = $1 WHERE org_id = $2 AND id = $3")
-            .bind(level)
+            .bind(&level)
             .bind(org.as_str())
             .bind(user_id.as_str())
             .execute(&mut *tx)
             .await
             .db()?;
         changes.insert("technical_level".into(), json!(level));
+        user.technical_level = Some(level);
     }
     if !changes.is_empty() {
         store
@@ -221,9 +225,8 @@ pub(crate) async fn update(
             )
             .await?;
     }
-    let updated = get(&mut *tx, org, user_id).await?;
     tx.commit().await.db()?;
-    Ok(updated)
+    Ok(user)
 }
 
 pub(crate) async fn remove(store: &Backend, actor: &Actor, user_id: &UserId) -> Result<()> {
