@@ -1,13 +1,16 @@
 //! Building and running the application: store, first-start bootstrap, router, middleware,
 //! listener, graceful shutdown.
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use axum::body::HttpBody;
 use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header::{CONTENT_LENGTH, EXPECT};
 use axum::http::{HeaderValue, Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -119,6 +122,36 @@ pub fn http_stack(routes: Router) -> Router {
         .layer(middleware::from_fn(request_context))
 }
 
+/// A body declared larger than this is not read to its end before the 413 answer.
+const MAX_DRAINED_BYTES: u64 = 16 * 1024 * 1024;
+/// How long the rest of a refused body is read before answering anyway.
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// The declared length of a body over the limit, which is refused whatever the route.
+fn oversized_body(request: &Request) -> Option<u64> {
+    request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&n| n > MAX_BODY_BYTES as u64)
+}
+
+/// 413, once the body has been read to its end: answering while the client is still sending and
+/// then closing the connection with its data unread makes the kernel reset the connection, and
+/// the client loses the answer. A client waiting for `100 Continue` has sent nothing: it is
+/// answered at once.
+async fn refuse_oversized_body(request: Request, length: u64) -> Response {
+    if length <= MAX_DRAINED_BYTES && !request.headers().contains_key(EXPECT) {
+        let mut body = request.into_body();
+        let _ = tokio::time::timeout(DRAIN_TIME, async {
+            while let Some(Ok(_)) = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {}
+        })
+        .await;
+    }
+    ApiError::too_large().into_response()
+}
+
 async fn unknown_route(method: Method, uri: Uri) -> Response {
     ApiError::unknown_route(method.as_str(), uri.path()).into_response()
 }
@@ -127,15 +160,18 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     ApiError::method_not_allowed(method.as_str(), uri.path()).into_response()
 }
 
-/// Give every request an ID, run it in a span carrying that ID, log its outcome, and return the
-/// ID in `x-request-id`.
+/// Give every request an ID, run it in a span carrying that ID (or refuse it at once if its body
+/// is declared over the limit), log its outcome, and return the ID in `x-request-id`.
 async fn request_context(request: Request, next: Next) -> Response {
     let request_id = format!("req_{}", orgadmin_core::id::random_chars(24));
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let span = tracing::info_span!("request", request.id = %request_id, http.method = %method, http.path = %path, org.id = tracing::field::Empty, key.id = tracing::field::Empty);
     let started = Instant::now();
-    let mut response = next.run(request).instrument(span.clone()).await;
+    let mut response = match oversized_body(&request) {
+        Some(length) => refuse_oversized_body(request, length).await,
+        None => next.run(request).instrument(span.clone()).await,
+    };
     let status = response.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| {

@@ -48,6 +48,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     };
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| json_error(".", &e))?;
+    // Every body is an object. serde would also read a struct from the array of its fields'
+    // values in order (`["name"]` as `{"name": "name"}`), which no client means.
+    if !value.is_object() {
+        return Err(ApiError::invalid(
+            None,
+            format!(
+                "The request body must be a JSON object, not {}.",
+                json_type(&value)
+            ),
+        ));
+    }
     if let Some(path) = path_of_nul(&value, String::new()) {
         return Err(nul_error(&path));
     }
@@ -85,6 +96,18 @@ fn path_of_nul(value: &serde_json::Value, here: String) -> Option<String> {
             }
         }),
         _ => None,
+    }
+}
+
+fn json_type(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -392,5 +415,20 @@ mod tests {
         }
         assert_eq!(Query::parse("limit=0").cursor_page().unwrap().limit, 0);
         assert!(Query::parse("limit=1&limit=2").id_page().is_err());
+    }
+
+    #[test]
+    fn a_body_is_an_object_not_the_array_of_its_fields() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Body {
+            name: Option<String>,
+        }
+        for raw in [&b"[\"x\"]"[..], b"[]", b"null", b"\"x\"", b"1", b"true"] {
+            let err = parse_json::<Body>(raw).expect_err("refused");
+            assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+        }
+        let body = parse_json::<Body>(b"{\"name\": \"x\"}").expect("an object");
+        assert_eq!(body.name.as_deref(), Some("x"));
+        assert!(parse_json::<Body>(b" ").is_ok_and(|b| b.name.is_none()));
     }
 }

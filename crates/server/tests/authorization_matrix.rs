@@ -20,7 +20,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use common::{ok, owner_key, str_of, TestDatabase, TestServer};
+use common::{ok, owner_key, str_of, TestDatabase, TestServer, OWNER_EMAIL};
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_core::id::UserId;
 use orgadmin_core::model::NewAdminKey;
@@ -79,9 +79,7 @@ impl Need {
     fn satisfied_by(self, held: &[P]) -> bool {
         match self {
             Need::Public => true,
-            Need::All(all) => all
-                .iter()
-                .all(|any| any.iter().any(|p| held.contains(p))),
+            Need::All(all) => all.iter().all(|any| any.iter().any(|p| held.contains(p))),
         }
     }
 }
@@ -142,8 +140,16 @@ fn table() -> Vec<Row> {
         row(M::GET, "/v1/organization/users/{user_id}/roles", USERS_R),
         row(M::POST, "/v1/organization/users/{user_id}/roles", USERS_W)
             .body(json!({"role_id": "{org_role_id}"})),
-        row(M::GET, "/v1/organization/users/{user_id}/roles/{role_id}", USERS_R),
-        row(M::GET, "/v1/organization/users/{user_id}/permissions", USERS_R),
+        row(
+            M::GET,
+            "/v1/organization/users/{user_id}/roles/{role_id}",
+            USERS_R,
+        ),
+        row(
+            M::GET,
+            "/v1/organization/users/{user_id}/permissions",
+            USERS_R,
+        ),
         // Roles.
         row(M::GET, "/v1/organization/roles", ROLES_R),
         row(M::POST, "/v1/organization/roles", ROLES_W).body(json!({
@@ -158,16 +164,28 @@ fn table() -> Vec<Row> {
             "role_name": "Matrix created",
             "permissions": ["api.project.read"],
         })),
-        row(M::GET, "/v1/projects/{project_id}/roles/{role_id}", PROJECT_ROLES_R),
-        row(M::POST, "/v1/projects/{project_id}/roles/{role_id}", PROJECT_ROLES_W)
-            .body(json!({"description": "Changed by the matrix"})),
+        row(
+            M::GET,
+            "/v1/projects/{project_id}/roles/{role_id}",
+            PROJECT_ROLES_R,
+        ),
+        row(
+            M::POST,
+            "/v1/projects/{project_id}/roles/{role_id}",
+            PROJECT_ROLES_W,
+        )
+        .body(json!({"description": "Changed by the matrix"})),
         // Projects, their members and service accounts.
         row(M::GET, "/v1/organization/projects", PROJECTS_R),
         row(M::POST, "/v1/organization/projects", PROJECTS_W)
             .body(json!({"name": "Matrix created"})),
         row(M::GET, "/v1/organization/projects/{project_id}", PROJECT_R),
-        row(M::POST, "/v1/organization/projects/{project_id}", PROJECTS_W)
-            .body(json!({"name": "Matrix renamed"})),
+        row(
+            M::POST,
+            "/v1/organization/projects/{project_id}",
+            PROJECTS_W,
+        )
+        .body(json!({"name": "Matrix renamed"})),
         row(
             M::POST,
             "/v1/organization/projects/{project_id}/archive",
@@ -257,22 +275,29 @@ fn table() -> Vec<Row> {
         row(M::GET, "/v1/organization/audit_logs", AUDIT_R),
         // Groups.
         row(M::GET, "/v1/organization/groups", GROUPS_R),
-        row(M::POST, "/v1/organization/groups", GROUPS_W)
-            .body(json!({"name": "Matrix created"})),
+        row(M::POST, "/v1/organization/groups", GROUPS_W).body(json!({"name": "Matrix created"})),
         row(M::GET, "/v1/organization/groups/{group_id}", GROUPS_R),
         row(M::POST, "/v1/organization/groups/{group_id}", GROUPS_W)
             .body(json!({"name": "Matrix renamed"})),
         row(M::GET, "/v1/organization/groups/{group_id}/users", GROUPS_R),
-        row(M::POST, "/v1/organization/groups/{group_id}/users", GRANTING)
-            .body(json!({"user_id": "{other_user_id}"})),
+        row(
+            M::POST,
+            "/v1/organization/groups/{group_id}/users",
+            GRANTING,
+        )
+        .body(json!({"user_id": "{other_user_id}"})),
         row(
             M::GET,
             "/v1/organization/groups/{group_id}/users/{user_id}",
             GROUPS_R,
         ),
         row(M::GET, "/v1/organization/groups/{group_id}/roles", GROUPS_R),
-        row(M::POST, "/v1/organization/groups/{group_id}/roles", GRANTING)
-            .body(json!({"role_id": "{org_role_id}"})),
+        row(
+            M::POST,
+            "/v1/organization/groups/{group_id}/roles",
+            GRANTING,
+        )
+        .body(json!({"role_id": "{org_role_id}"})),
         row(
             M::GET,
             "/v1/organization/groups/{group_id}/roles/{role_id}",
@@ -347,7 +372,11 @@ fn table() -> Vec<Row> {
             PRINCIPALS_W,
         ),
         row(M::DELETE, "/v1/organization/invites/{invite_id}", INVITES_W),
-        row(M::DELETE, "/v1/organization/admin_api_keys/{key_id}", KEYS_W),
+        row(
+            M::DELETE,
+            "/v1/organization/admin_api_keys/{key_id}",
+            KEYS_W,
+        ),
         row(
             M::DELETE,
             "/v1/organization/projects/{project_id}/users/{user_id}",
@@ -421,16 +450,16 @@ fn render(row: &Row, id: &dyn Fn(&str) -> String) -> (String, Option<Value>, Vec
     let path = row
         .template
         .split('/')
-        .map(|seg| {
-            match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+        .map(
+            |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 Some(placeholder) => {
                     let value = id(&fixture_key(row, placeholder));
                     named.push(value.clone());
                     value
                 }
                 None => seg.to_owned(),
-            }
-        })
+            },
+        )
         .collect::<Vec<_>>()
         .join("/");
     let body = row.body.as_ref().map(|b| {
@@ -535,7 +564,7 @@ async fn populate(s: &TestServer, key: &str, tag: &str) -> Fixtures {
         json!({"role_id": project_role}),
     )
     .await;
-    let mut invite = |email: String| {
+    let invite = |email: String| {
         let body = json!({"email": email, "role": "reader", "projects": []});
         async move { str_of(&create(s, key, "/v1/organization/invites", body).await["id"]) }
     };
@@ -690,7 +719,11 @@ fn assert_envelope(context: &str, got: &(StatusCode, String), status: StatusCode
         error["param"].is_string() || error["param"].is_null(),
         "{context}: error.param; body: {text}"
     );
-    assert_eq!(error["code"], json!(code), "{context}: error.code; body: {text}");
+    assert_eq!(
+        error["code"],
+        json!(code),
+        "{context}: error.code; body: {text}"
+    );
 }
 
 /// No ID of `foreign` appears in `text`, except the ones the request named itself (an error
@@ -757,19 +790,13 @@ async fn every_route_answers_every_principal_as_its_permission_requires() {
     let b = populate(&s, &other_key, "b").await;
 
     // The keys of the principals, all in organization A.
-    let (_, revoked) = s.create_key(json!({"name": "revoked"})).await;
-    let revoked_id = s
-        .get(&format!(
-            "/v1/organization/admin_api_keys?limit=1000&order=desc"
-        ))
-        .await
-        .1["data"][0]["id"]
-        .clone();
-    ok(s.delete(&format!(
-        "/v1/organization/admin_api_keys/{}",
-        str_of(&revoked_id)
-    ))
-    .await);
+    // Used once before it is revoked, so that a server remembering authentications has seen it.
+    let (revoked_id, revoked) = s.create_key(json!({"name": "revoked"})).await;
+    ok(s.get_as(&revoked, "/v1/organization/users").await);
+    ok(
+        s.delete(&format!("/v1/organization/admin_api_keys/{revoked_id}"))
+            .await,
+    );
     let (_, expired) = s
         .create_key(json!({"name": "expiring", "expires_in_seconds": 60}))
         .await;
@@ -823,13 +850,16 @@ async fn every_route_answers_every_principal_as_its_permission_requires() {
     ok(s.get_as(&expired, "/v1/organization/users").await);
     clock.advance(61);
 
-    // Every ID of each organization, to check that no answer shows one to the other.
+    // Every ID of each organization, and its members' email domain, to check that no answer
+    // shows one to the other.
     let mut ids_a: BTreeSet<String> = a.values().cloned().collect();
     ids_a.extend([
         s.org_id(),
         s.owner_id(),
         s.owner_key_id(),
         s.default_project_id(),
+        OWNER_EMAIL.to_owned(),
+        "@a.example".to_owned(),
     ]);
     let mut ids_b: BTreeSet<String> = b.values().cloned().collect();
     ids_b.extend([
@@ -837,18 +867,24 @@ async fn every_route_answers_every_principal_as_its_permission_requires() {
         other.owner_id.to_string(),
         other.admin_key_id.to_string(),
         other.default_project_id.to_string(),
+        "@other.example".to_owned(),
+        "@b.example".to_owned(),
     ]);
     assert!(ids_a.is_disjoint(&ids_b), "the organizations share no ID");
 
     // The table covers the OpenAPI document exactly.
-    let (status, text) = http.call(&Method::GET, "/v1/openapi.json", None, None).await;
+    let (status, text) = http
+        .call(&Method::GET, "/v1/openapi.json", None, None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{text}");
     let document: Value = serde_json::from_str(&text).unwrap();
     let mut documented = BTreeSet::new();
     for (path, item) in document["paths"].as_object().expect("paths") {
         for method in item.as_object().expect("a path item").keys() {
-            if ["get", "post", "put", "patch", "delete", "head", "options", "trace"]
-                .contains(&method.as_str())
+            if [
+                "get", "post", "put", "patch", "delete", "head", "options", "trace",
+            ]
+            .contains(&method.as_str())
             {
                 documented.insert(format!("{} {path}", method.to_uppercase()));
             }
@@ -999,9 +1035,7 @@ async fn every_route_answers_every_principal_as_its_permission_requires() {
                 }
                 if !public {
                     match principal.caller {
-                        Caller::OtherOrganization => {
-                            assert_no_leak(&context, text, &ids_a, &named)
-                        }
+                        Caller::OtherOrganization => assert_no_leak(&context, text, &ids_a, &named),
                         _ => assert_no_leak(&context, text, &ids_b, &named),
                     }
                 }
