@@ -9,7 +9,7 @@ use std::sync::Arc;
 use orgadmin_api::responses::{AdminKey, Project, User};
 use orgadmin_core::secret::{generate_admin_key, is_acceptable_supplied_key, MIN_SUPPLIED_LEN};
 use orgadmin_core::store::{BootstrapRequest, Bootstrapped};
-use orgadmin_core::{DomainError, Email, Store, SystemClock};
+use orgadmin_core::{DomainError, Email, ReadAt, Store, SystemClock};
 use serde::Serialize;
 
 use crate::args::{GlobalArgs, InitArgs, OrgCreateArgs};
@@ -120,7 +120,7 @@ async fn describe(
     let failed =
         |e: DomainError| CliError::local(format!("reading back the new organization: {e}"));
     let owner = store
-        .get_user(org, &created.owner_id)
+        .get_user(ReadAt::latest(org), &created.owner_id)
         .await
         .map_err(failed)?;
     let project = store

@@ -18,14 +18,49 @@ pub struct Actor {
     pub permissions: PermissionSet,
     /// The key's scopes; `None` for an unscoped key.
     pub scopes: Option<PermissionSet>,
+    /// The organization's write generation this request was authenticated at (see [`ReadAt`]).
+    pub generation: i64,
 }
 
 impl Actor {
+    /// Reads made for this request: data as of the generation its authentication observed, or
+    /// newer.
+    pub fn read_at(&self) -> ReadAt<'_> {
+        ReadAt {
+            org_id: &self.org_id,
+            generation: Some(self.generation),
+        }
+    }
+
     /// Limit permissions the owner holds (e.g. in a project) by the key's scopes.
     pub fn limit(&self, held: PermissionSet) -> PermissionSet {
         match self.scopes {
             Some(scopes) => held.intersection(scopes),
             None => held,
+        }
+    }
+}
+
+/// The organization a read is made in, and the state it may answer with.
+///
+/// Every write transaction increments its organization's write generation. Authentication reads
+/// the generation afresh for every request, after the request arrived; an answer computed at that
+/// generation is therefore as current as one read from the database now would be for this
+/// request (it is the state at a moment within the request), and a store may answer from what it
+/// remembers of that generation instead of asking the database again. `generation: None` always
+/// reads the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadAt<'a> {
+    pub org_id: &'a OrgId,
+    pub generation: Option<i64>,
+}
+
+impl<'a> ReadAt<'a> {
+    /// A read that goes to the database.
+    pub fn latest(org_id: &'a OrgId) -> Self {
+        Self {
+            org_id,
+            generation: None,
         }
     }
 }

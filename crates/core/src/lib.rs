@@ -18,7 +18,7 @@ pub mod role;
 pub mod secret;
 pub mod store;
 
-pub use actor::Actor;
+pub use actor::{Actor, ReadAt};
 pub use clock::{Clock, SystemClock, Timestamp};
 pub use email::Email;
 pub use error::{ConflictKind, DomainError, Result};

@@ -5,7 +5,7 @@
 
 use crate::error::DomainError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SortOrder {
     #[default]
     Asc,
@@ -26,7 +26,7 @@ impl SortOrder {
 }
 
 /// A request for one page of a list ordered by a string key (an object ID).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PageRequest {
     pub limit: u32,
     /// Return objects whose key comes after this one in `order`.

@@ -8,7 +8,7 @@
 
 use async_trait::async_trait;
 
-use crate::actor::Actor;
+use crate::actor::{Actor, ReadAt};
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::email::Email;
 use crate::error::Result;
@@ -87,11 +87,11 @@ pub trait Store: Send + Sync + 'static {
     /// Members ordered by ID; `emails` (lower-cased) filters when not empty.
     async fn list_users(
         &self,
-        org: &OrgId,
+        at: ReadAt<'_>,
         emails: &[String],
         page: &PageRequest,
     ) -> Result<Page<User>>;
-    async fn get_user(&self, org: &OrgId, user: &UserId) -> Result<User>;
+    async fn get_user(&self, at: ReadAt<'_>, user: &UserId) -> Result<User>;
     async fn update_user(&self, actor: &Actor, user: &UserId, change: UserChange) -> Result<User>;
     /// Remove from the organization, with every project membership, role assignment and admin
     /// key of theirs. Refused for the last owner.
@@ -375,7 +375,7 @@ pub trait Store: Send + Sync + 'static {
     /// `is_service_account`.
     async fn list_users_with_service_accounts(
         &self,
-        org: &OrgId,
+        at: ReadAt<'_>,
         page: &PageRequest,
     ) -> Result<Page<OrgUser>>;
     /// A service account of any project of the organization, by ID alone.

@@ -21,7 +21,7 @@ use orgadmin_core::model::{NewAdminKey, NewProject, User};
 use orgadmin_core::page::PageRequest;
 use orgadmin_core::role::{OrgBaseRole, ProjectBaseRole};
 use orgadmin_core::secret::{generate_admin_key, hash_secret, redact};
-use orgadmin_core::{Actor, Permission, PermissionSet, Store, SystemClock};
+use orgadmin_core::{Actor, Permission, PermissionSet, ReadAt, Store, SystemClock};
 use serde_json::{json, Value};
 use support::{run, runtime, Ran, BIN};
 
@@ -98,10 +98,11 @@ impl Setup {
 
     fn users(&self) -> Vec<User> {
         self.runtime
-            .block_on(
-                self.store()
-                    .list_users(&self.actor.org_id, &[], &PageRequest::first(100)),
-            )
+            .block_on(self.store().list_users(
+                ReadAt::latest(&self.actor.org_id),
+                &[],
+                &PageRequest::first(100),
+            ))
             .unwrap()
             .items
     }

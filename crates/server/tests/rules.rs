@@ -15,6 +15,7 @@ use orgadmin_core::audit::AuditFilter;
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_core::id::{OrgId, ProjectId};
 use orgadmin_core::page::PageRequest;
+use orgadmin_core::ReadAt;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -335,7 +336,11 @@ async fn removing_the_owner_of_admin_keys_revokes_them_and_records_it() {
         .unwrap();
     let org = OrgId::from_raw(org);
     let page = PageRequest::first(100);
-    let users = store.list_users(&org, &[], &page).await.unwrap().items;
+    let users = store
+        .list_users(ReadAt::latest(&org), &[], &page)
+        .await
+        .unwrap()
+        .items;
     assert_eq!(users.len(), 1);
     assert_eq!(users[0].id.as_str(), successor);
     assert!(store

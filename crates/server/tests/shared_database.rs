@@ -1,7 +1,8 @@
 //! Servers share what they know about a key only through the database. Each server remembers
 //! the keys it has authenticated (store `auth_cache.rs`); these tests prove that a change made
 //! through another server on the same database (a key revoked, its owner demoted, a role's
-//! permissions narrowed) binds the very next request on every server. On SQLite the two servers
+//! permissions narrowed) binds the very next request on every server, and so does a change to what
+//! a server answers from memory (`read_cache.rs`: members and member lists). On SQLite the two servers
 //! share one file, as `orgadmin import` or `orgadmin org create` do beside a running server; on
 //! PostgreSQL they are two replicas.
 
@@ -146,6 +147,42 @@ async fn a_role_narrowed_through_another_server_narrows_the_key_at_once() {
 
     forbidden(&a.get_as(&key, "/v1/organization/admin_api_keys").await);
     ok(a.get_as(&key, "/v1/organization/users").await);
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_member_changed_through_another_server_is_read_as_changed_at_once() {
+    let (a, b, _db) = two_servers().await;
+    let member = a.add_member("member@example.com", "reader").await;
+    let one = format!("/v1/organization/users/{member}");
+    let by_email = "/v1/organization/users?emails=member@example.com";
+    let listed = "/v1/organization/users?limit=20";
+    // Read twice on `a`, so that the second answer may come from what `a` remembers.
+    for _ in 0..2 {
+        assert_eq!(ok(a.get(&one).await)["role"], "reader");
+        assert_eq!(ok(a.get(by_email).await)["data"][0]["role"], "reader");
+        assert_eq!(ok(a.get(listed).await)["data"].as_array().unwrap().len(), 2);
+    }
+
+    ok(b.post(&one, json!({"role": "owner"})).await);
+    b.add_member("second@example.com", "reader").await;
+
+    assert_eq!(ok(a.get(&one).await)["role"], "owner");
+    assert_eq!(ok(a.get(by_email).await)["data"][0]["role"], "owner");
+    let members = ok(a.get(listed).await);
+    assert_eq!(members["data"].as_array().unwrap().len(), 3, "{members}");
+
+    ok(b.delete(&one).await);
+
+    assert_error(
+        &a.get(&one).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        Some("user_id"),
+    );
+    assert_eq!(ok(a.get(by_email).await)["data"], json!([]));
+    assert_eq!(ok(a.get(listed).await)["data"].as_array().unwrap().len(), 2);
     a.stop().await;
     b.stop().await;
 }

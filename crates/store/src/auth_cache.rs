@@ -82,6 +82,7 @@ mod tests {
                 user_role: OrgBaseRole::Owner,
                 permissions: PermissionSet::EMPTY,
                 scopes: None,
+                generation,
             },
             generation,
             expires_at: None,

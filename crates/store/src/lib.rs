@@ -15,6 +15,7 @@
 
 mod auth_cache;
 mod postgres;
+mod read_cache;
 mod rows;
 mod sqlite;
 

@@ -18,6 +18,16 @@ pub(crate) fn permissions_from_json(raw: &str) -> PermissionSet {
     PermissionSet::from_stored_names(&names)
 }
 
+/// A row read together with its organization's write generation, in the same statement (see
+/// `read_cache.rs`): the select list ends with
+/// `(SELECT generation FROM organizations WHERE id = <the organization>) AS generation`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct AtGeneration<T> {
+    #[sqlx(flatten)]
+    pub(crate) row: T,
+    pub(crate) generation: i64,
+}
+
 pub(crate) const USER_COLUMNS: &str =
     "id, email, name, role, added_at, developer_persona, technical_level";
 

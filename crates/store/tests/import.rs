@@ -19,7 +19,7 @@ use orgadmin_core::page::PageRequest;
 use orgadmin_core::role::{OrgBaseRole, ProjectBaseRole};
 use orgadmin_core::secret::{generate_admin_key, hash_secret};
 use orgadmin_core::store::BootstrapRequest;
-use orgadmin_core::{Actor, Email, Store, SystemClock};
+use orgadmin_core::{Actor, Email, ReadAt, Store, SystemClock};
 
 struct Org {
     store: Arc<dyn Store>,
@@ -66,7 +66,11 @@ impl Org {
 
     async fn users(&self) -> Vec<User> {
         self.store
-            .list_users(&self.actor.org_id, &[], &PageRequest::first(1000))
+            .list_users(
+                ReadAt::latest(&self.actor.org_id),
+                &[],
+                &PageRequest::first(1000),
+            )
             .await
             .unwrap()
             .items
@@ -75,7 +79,11 @@ impl Org {
     async fn user(&self, email: &str) -> User {
         let found = self
             .store
-            .list_users(&self.actor.org_id, &[email.into()], &PageRequest::first(10))
+            .list_users(
+                ReadAt::latest(&self.actor.org_id),
+                &[email.into()],
+                &PageRequest::first(10),
+            )
             .await
             .unwrap()
             .items;
@@ -602,7 +610,11 @@ async fn thousands_of_rows_go_in_chunks_and_a_read_error_writes_nothing() {
     assert_eq!(report.created, 2500);
     let all = o
         .store
-        .list_users(&o.actor.org_id, &[], &PageRequest::first(10_000))
+        .list_users(
+            ReadAt::latest(&o.actor.org_id),
+            &[],
+            &PageRequest::first(10_000),
+        )
         .await
         .unwrap()
         .items;

@@ -10,7 +10,7 @@ use orgadmin_api::responses::{
 use orgadmin_core::id::{ProjectId, ServiceAccountId, UserId};
 use orgadmin_core::model::UserChange;
 use orgadmin_core::role::RoleRef;
-use orgadmin_core::Permission;
+use orgadmin_core::{Permission, ReadAt};
 
 use super::{required, MAX_FILTER_VALUES};
 use crate::auth::Auth;
@@ -40,14 +40,14 @@ pub async fn list(State(s): State<AppState>, auth: Auth, q: Query) -> ApiResult<
     if emails.is_empty() {
         return Ok(Json(
             s.store
-                .list_users_with_service_accounts(&auth.0.org_id, &page)
+                .list_users_with_service_accounts(auth.0.read_at(), &page)
                 .await?
                 .into(),
         ));
     }
     Ok(Json(
         s.store
-            .list_users(&auth.0.org_id, &emails, &page)
+            .list_users(auth.0.read_at(), &emails, &page)
             .await?
             .into(),
     ))
@@ -96,7 +96,7 @@ pub async fn retrieve(
     }
     let user = s
         .store
-        .get_user(&auth.0.org_id, &UserId::from_raw(user_id))
+        .get_user(auth.0.read_at(), &UserId::from_raw(user_id))
         .await?;
     Ok(Json((&user).into()))
 }
@@ -238,7 +238,8 @@ pub async fn permissions(
         .filter(|p| !p.is_empty())
         .map(ProjectId::from_raw);
     let org = &auth.0.org_id;
-    let user = s.store.get_user(org, &user_id).await?;
+    // Read from the database, like the roles below: one state for the whole answer.
+    let user = s.store.get_user(ReadAt::latest(org), &user_id).await?;
     if let Some(p) = &project {
         s.store.get_project(org, p).await?;
     }

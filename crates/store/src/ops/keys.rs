@@ -128,6 +128,7 @@ pub(crate) async fn authenticate(store: &Backend, secret_hash: &str) -> Result<O
             }
             touch_last_used(store, &cached.actor, cached.last_used_at, now).await?;
             store.auth_cache.touch(secret_hash, now);
+            // The generation just read, after the request arrived: what the request may read at.
             return Ok(Some(cached.actor));
         }
         store.auth_cache.remove(secret_hash);
@@ -175,6 +176,7 @@ pub(crate) async fn authenticate(store: &Backend, secret_hash: &str) -> Result<O
             None => held,
         },
         scopes,
+        generation: row.generation,
     };
     let last_used_at = touch_last_used(store, &actor, row.last_used_at, now).await?;
     store.auth_cache.insert(

@@ -1,6 +1,6 @@
 //! Project service accounts and their API keys.
 
-use orgadmin_core::actor::Actor;
+use orgadmin_core::actor::{Actor, ReadAt};
 use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::id::*;
 use orgadmin_core::model::{
@@ -115,11 +115,20 @@ pub(crate) async fn find_in_org<'e>(
 /// costs the same wherever it is.
 pub(crate) async fn list_with_users(
     store: &Backend,
-    org: &OrgId,
+    at: ReadAt<'_>,
     page: &PageRequest,
 ) -> Result<Page<OrgUser>> {
-    let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-        "SELECT * FROM (SELECT id, CAST(NULL AS TEXT) AS project_id, email, name, role, added_at, \
+    let key = (at.org_id.clone(), page.clone());
+    if let Some(cached) = store.read_cache.directory_pages.get(&key, at.generation) {
+        return Ok(cached);
+    }
+    let org = at.org_id;
+    let mut qb: QueryBuilder<Db> =
+        QueryBuilder::new("SELECT listed.*, (SELECT generation FROM organizations WHERE id = ");
+    qb.push_bind(org.as_str());
+    qb.push(
+        ") AS generation FROM (\
+         SELECT * FROM (SELECT id, CAST(NULL AS TEXT) AS project_id, email, name, role, added_at, \
          developer_persona, technical_level FROM users WHERE org_id = ",
     );
     qb.push_bind(org.as_str());
@@ -132,17 +141,26 @@ pub(crate) async fn list_with_users(
     qb.push_bind(org.as_str());
     push_keyset(&mut qb, "id", page);
     let travel_desc = (page.order == SortOrder::Desc) != reversed;
-    qb.push(format!(
-        ") AS s ORDER BY id {} LIMIT ",
-        if travel_desc { "DESC" } else { "ASC" }
-    ));
+    let direction = if travel_desc { "DESC" } else { "ASC" };
+    qb.push(format!(") AS s ORDER BY id {direction} LIMIT "));
     qb.push_bind(i64::from(page.limit) + 1);
-    let rows: Vec<OrgUserRow> = qb.build_query_as().fetch_all(&store.reader).await.db()?;
-    Ok(finish_page(
-        rows.into_iter().map(OrgUser::from).collect(),
+    qb.push(format!(") AS listed ORDER BY id {direction}"));
+    let rows: Vec<AtGeneration<OrgUserRow>> =
+        qb.build_query_as().fetch_all(&store.reader).await.db()?;
+    let generation = rows.first().map(|r| r.generation);
+    let found = finish_page(
+        rows.into_iter().map(|r| OrgUser::from(r.row)).collect(),
         page,
         reversed,
-    ))
+    );
+    if let Some(generation) = generation {
+        let weight = found.items.len();
+        store
+            .read_cache
+            .directory_pages
+            .insert(key, generation, found.clone(), weight);
+    }
+    Ok(found)
 }
 
 pub(crate) async fn create(

@@ -2,7 +2,7 @@
 //! module (see `ops/mod.rs`).
 
 use async_trait::async_trait;
-use orgadmin_core::actor::Actor;
+use orgadmin_core::actor::{Actor, ReadAt};
 use orgadmin_core::audit::{AuditEvent, AuditFilter};
 use orgadmin_core::id::*;
 use orgadmin_core::import::{ImportOptions, ImportReport, ImportRows};
@@ -58,15 +58,15 @@ impl Store for Backend {
 
     async fn list_users(
         &self,
-        org: &OrgId,
+        at: ReadAt<'_>,
         emails: &[String],
         page: &PageRequest,
     ) -> Result<Page<User>> {
-        users::list(self, org, emails, page).await
+        users::list(self, at, emails, page).await
     }
 
-    async fn get_user(&self, org: &OrgId, user: &UserId) -> Result<User> {
-        users::get(&self.reader, org, user).await
+    async fn get_user(&self, at: ReadAt<'_>, user: &UserId) -> Result<User> {
+        users::get_at(self, at, user).await
     }
 
     async fn update_user(&self, actor: &Actor, user: &UserId, change: UserChange) -> Result<User> {
@@ -477,10 +477,10 @@ impl Store for Backend {
 
     async fn list_users_with_service_accounts(
         &self,
-        org: &OrgId,
+        at: ReadAt<'_>,
         page: &PageRequest,
     ) -> Result<Page<OrgUser>> {
-        service_accounts::list_with_users(self, org, page).await
+        service_accounts::list_with_users(self, at, page).await
     }
 
     async fn find_service_account(

@@ -1,6 +1,6 @@
 //! Organization members: bootstrap, list, modify, remove.
 
-use orgadmin_core::actor::Actor;
+use orgadmin_core::actor::{Actor, ReadAt};
 use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::email::Email;
 use orgadmin_core::id::*;
@@ -148,21 +148,62 @@ pub(crate) async fn set_base_role(
 
 pub(crate) async fn list(
     store: &Backend,
-    org: &OrgId,
+    at: ReadAt<'_>,
     emails: &[String],
     page: &PageRequest,
 ) -> Result<Page<User>> {
-    let mut qb: QueryBuilder<Db> =
-        QueryBuilder::new(format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = "));
-    qb.push_bind(org.as_str());
+    let key = (at.org_id.clone(), emails.to_vec(), page.clone());
+    if let Some(cached) = store.read_cache.member_pages.get(&key, at.generation) {
+        return Ok(cached);
+    }
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+        "SELECT {USER_COLUMNS}, (SELECT generation FROM organizations WHERE id = "
+    ));
+    qb.push_bind(at.org_id.as_str());
+    qb.push(") AS generation FROM users WHERE org_id = ");
+    qb.push_bind(at.org_id.as_str());
     push_in(&mut qb, "email_norm", emails);
     let reversed = push_keyset(&mut qb, "id", page);
-    let rows: Vec<UserRow> = qb.build_query_as().fetch_all(&store.reader).await.db()?;
-    Ok(finish_page(
-        rows.into_iter().map(User::from).collect(),
+    let rows: Vec<AtGeneration<UserRow>> =
+        qb.build_query_as().fetch_all(&store.reader).await.db()?;
+    let generation = rows.first().map(|r| r.generation);
+    let found = finish_page(
+        rows.into_iter().map(|r| User::from(r.row)).collect(),
         page,
         reversed,
+    );
+    if let Some(generation) = generation {
+        let weight = found.items.len();
+        store
+            .read_cache
+            .member_pages
+            .insert(key, generation, found.clone(), weight);
+    }
+    Ok(found)
+}
+
+/// A member, answered from the read cache when the request's generation allows it.
+pub(crate) async fn get_at(store: &Backend, at: ReadAt<'_>, user: &UserId) -> Result<User> {
+    let key = (at.org_id.clone(), user.clone());
+    if let Some(cached) = store.read_cache.users.get(&key, at.generation) {
+        return Ok(cached);
+    }
+    let row: Option<AtGeneration<UserRow>> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS}, (SELECT generation FROM organizations WHERE id = $1) AS generation \
+         FROM users WHERE org_id = $1 AND id = $2"
     ))
+    .bind(at.org_id.as_str())
+    .bind(user.as_str())
+    .fetch_optional(&store.reader)
+    .await
+    .db()?;
+    let row = row.ok_or_else(|| DomainError::not_found("user", user, "user_id"))?;
+    let found = User::from(row.row);
+    store
+        .read_cache
+        .users
+        .insert(key, row.generation, found.clone(), 1);
+    Ok(found)
 }
 
 pub(crate) async fn update(

@@ -40,6 +40,7 @@ use orgadmin_core::id::*;
 use orgadmin_core::{Clock, DomainError, Result};
 
 use crate::auth_cache::AuthCache;
+use crate::read_cache::ReadCache;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool, Postgres, QueryBuilder};
 
@@ -65,6 +66,7 @@ pub struct PgStore {
     writer: PgPool,
     clock: Arc<dyn Clock>,
     auth_cache: AuthCache,
+    read_cache: ReadCache,
 }
 
 /// A pooled connection idle for longer than this is pinged before it is used again.
@@ -108,6 +110,7 @@ impl PgStore {
             writer: pool,
             clock,
             auth_cache: AuthCache::default(),
+            read_cache: ReadCache::default(),
         })
     }
 

@@ -39,6 +39,7 @@ use orgadmin_core::id::*;
 use orgadmin_core::{Clock, DomainError, Result};
 
 use crate::auth_cache::AuthCache;
+use crate::read_cache::ReadCache;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
@@ -57,6 +58,7 @@ pub struct SqliteStore {
     reader: SqlitePool,
     clock: Arc<dyn Clock>,
     auth_cache: AuthCache,
+    read_cache: ReadCache,
 }
 
 pub(crate) fn file_path(url: &str) -> Option<PathBuf> {
@@ -115,6 +117,7 @@ impl SqliteStore {
                 reader: pool,
                 clock,
                 auth_cache: AuthCache::default(),
+                read_cache: ReadCache::default(),
             });
         }
 
@@ -144,6 +147,7 @@ impl SqliteStore {
             reader,
             clock,
             auth_cache: AuthCache::default(),
+            read_cache: ReadCache::default(),
         })
     }
 
