@@ -74,9 +74,9 @@ impl<K: Hash + Eq, V: Clone> GenerationCache<K, V> {
     }
 }
 
-/// Objects held per kind of answer: a few tens of MB at most, whatever the organization's size.
-const USERS: usize = 50_000;
-const PAGES: usize = 50_000;
+/// Objects held per kind of answer: about 40 MB in all at most, whatever the organization's size.
+const USERS: usize = 20_000;
+const PAGES: usize = 20_000;
 
 /// The reads answered from memory: the hot reads of a directory (retrieve a member, list the
 /// members, look members up by email).
