@@ -34,6 +34,11 @@ impl Email {
         if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid("it contains whitespace or control characters"));
         }
+        if trimmed.chars().any(is_invisible_format) {
+            return Err(invalid(
+                "it contains an invisible formatting character (zero-width, byte-order mark or text-direction control)",
+            ));
+        }
         let Some((local, domain)) = trimmed.rsplit_once('@') else {
             return Err(invalid("it has no '@'"));
         };
@@ -83,6 +88,21 @@ fn truncate(s: &str) -> String {
     }
 }
 
+/// Characters that render as nothing, or reorder what follows: two addresses differing only by
+/// them would look identical in every list.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,9 +126,21 @@ mod tests {
             "a@b@c",
             "a@.com",
             "a\0@x.com",
+            "owner\u{200B}@example.com",
+            "owner@exam\u{200D}ple.com",
+            "\u{FEFF}owner@example.com",
+            "owner@\u{202E}moc.elpmaxe",
         ] {
             let err = Email::parse(bad, "email").unwrap_err();
             assert_eq!(err.param(), Some("email"), "{bad}");
         }
+    }
+
+    #[test]
+    fn look_alike_letters_are_distinct_addresses() {
+        // Cyrillic 'а' is a letter of its own: a different, valid address.
+        let latin = Email::parse("ada@example.com", "email").unwrap();
+        let cyrillic = Email::parse("\u{0430}da@example.com", "email").unwrap();
+        assert_ne!(latin.normalized(), cyrillic.normalized());
     }
 }

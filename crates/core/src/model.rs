@@ -44,8 +44,12 @@ impl UserChange {
         let by_name = role.map(|r| OrgBaseRole::parse(r, "role")).transpose()?;
         let mut change = UserChange {
             base_role: by_name,
-            developer_persona,
-            technical_level,
+            developer_persona: developer_persona
+                .map(|v| profile_field(v, "developer_persona"))
+                .transpose()?,
+            technical_level: technical_level
+                .map(|v| profile_field(v, "technical_level"))
+                .transpose()?,
             ..Default::default()
         };
         if let Some(raw) = role_id {
@@ -116,6 +120,24 @@ pub struct NewProject {
     pub name: String,
     pub external_key_id: Option<String>,
     pub residency: Option<String>,
+}
+
+/// A free-text profile field of a member (`developer_persona`, `technical_level`): at most 255
+/// characters and no control characters, like a name.
+fn profile_field(value: String, param: &str) -> Result<String, DomainError> {
+    if value.chars().count() > 255 {
+        return Err(DomainError::invalid(
+            param,
+            format!("{param} must be at most 255 characters."),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            param,
+            format!("{param} must not contain control characters."),
+        ));
+    }
+    Ok(value)
 }
 
 /// Absent fields are left unchanged.

@@ -687,6 +687,12 @@ fn catalogue(t: &Targets) -> Vec<Case> {
             json!({"developer_persona": "x\u{0}"}),
             "developer_persona",
         ),
+        (
+            "user technical level",
+            user_path.as_str(),
+            json!({"technical_level": "x\u{0}"}),
+            "technical_level",
+        ),
     ] {
         c.push(
             case(format!("NUL in {name}"), M::POST, path)
@@ -766,6 +772,18 @@ fn catalogue(t: &Targets) -> Vec<Case> {
             accept.as_str(),
             json!({"name": "m".repeat(256)}),
             "name",
+        ),
+        (
+            "developer persona of 10 KB",
+            user_path.as_str(),
+            json!({"developer_persona": ten_kb}),
+            "developer_persona",
+        ),
+        (
+            "technical level of 256",
+            user_path.as_str(),
+            json!({"technical_level": "t".repeat(256)}),
+            "technical_level",
         ),
         (
             "project user email of 10 KB",
@@ -1670,8 +1688,9 @@ async fn accepted_input(s: &TestServer, t: &Targets) -> usize {
     assert_eq!(page["data"], json!([]), "{page}");
 
     // Look-alike emails. Homoglyphs are valid (internationalized) addresses: a distinct person,
-    // never matched to the owner; invisible format characters may be refused, but if accepted
-    // they too are a distinct address, stored as given.
+    // never matched to the owner, stored as given. Invisible format characters (zero-width,
+    // byte-order mark, text-direction controls) are refused: such an address would look like
+    // another in every list.
     let lookalikes = [
         ("Cyrillic о", "\u{43E}wner@example.com", true),
         ("Cyrillic а in the domain", "owner@ex\u{430}mple.com", true),
@@ -1693,7 +1712,8 @@ async fn accepted_input(s: &TestServer, t: &Targets) -> usize {
                 json!({"email": email, "role": "reader", "projects": []}),
             )
             .await;
-        if status == StatusCode::BAD_REQUEST && !must_accept {
+        if !must_accept {
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {invite}");
             assert_eq!(invite["error"]["param"], "email", "{name}: {invite}");
             continue;
         }

@@ -83,17 +83,20 @@ pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewInvite) -> Re
     let projects = match new.projects {
         Some(list) => {
             for (i, p) in list.iter().enumerate() {
-                let project = projects::get(&mut *tx, org, &p.project_id)
-                    .await
-                    .map_err(|_| {
-                        DomainError::invalid(
-                            "projects",
-                            format!(
-                                "projects[{i}]: no project found with id '{}'.",
-                                p.project_id
+                let project =
+                    projects::get(&mut *tx, org, &p.project_id)
+                        .await
+                        .map_err(|e| match e {
+                            // An outage stays an outage (503); only a missing project is the caller's.
+                            DomainError::NotFound { .. } => DomainError::invalid(
+                                "projects",
+                                format!(
+                                    "projects[{i}]: no project found with id '{}'.",
+                                    p.project_id
+                                ),
                             ),
-                        )
-                    })?;
+                            other => other,
+                        })?;
                 if project.is_archived() {
                     return Err(DomainError::conflict(
                         ConflictKind::ProjectArchived,
