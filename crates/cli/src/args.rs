@@ -169,8 +169,9 @@ fn parsed<T>(name: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>,
 pub enum Command {
     /// Run the server.
     #[command(after_help = "\
-Example:
-  orgadmin serve --listen 127.0.0.1:8080 --database sqlite://orgadmin-data/orgadmin.db")]
+Examples:
+  orgadmin serve --listen 127.0.0.1:8080 --database sqlite://orgadmin-data/orgadmin.db
+  orgadmin serve --rate-limit official   # imitate the Admin API's low limits (retry testing)")]
     Serve(ServeArgs),
     /// Create the database with its first organization, owner, default project and admin key,
     /// and print them with the key's secret, once.
@@ -233,6 +234,24 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub owner_email: String,
+    /// Requests per minute per admin key (burst the same unless --rate-limit-burst), or
+    /// `official` for an imitation of the Admin API's low per-endpoint limits. Off by default.
+    #[arg(long, env = "ORGADMIN_RATE_LIMIT", value_name = "N|official", value_parser = rate_limit_value)]
+    pub rate_limit: Option<String>,
+    /// Most requests a key may send at once with --rate-limit N.
+    #[arg(long, env = "ORGADMIN_RATE_LIMIT_BURST", value_name = "N", requires = "rate_limit",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_burst: Option<u32>,
+}
+
+/// `--rate-limit`: a positive number of requests per minute, or `official`.
+fn rate_limit_value(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("official") || value.parse::<u32>().is_ok_and(|n| n > 0) {
+        Ok(value.to_owned())
+    } else {
+        Err("expected requests per minute (1 or more) or `official`".into())
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use orgadmin_cli::args::{LogFormatArg, ServeArgs};
 use orgadmin_cli::Command;
 use orgadmin_server::telemetry::{self, LogFormat};
-use orgadmin_server::{Application, ServeConfig};
+use orgadmin_server::{Application, RateLimit, ServeConfig};
 
 fn main() -> ExitCode {
     let cli = orgadmin_cli::parse();
@@ -38,6 +38,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(async {
         let mut config = ServeConfig::new(args.listen, args.database);
         config.owner_email = args.owner_email;
+        config.rate_limit =
+            RateLimit::from_flags(args.rate_limit.as_deref(), args.rate_limit_burst)
+                .map_err(anyhow::Error::msg)?;
         // Read from the environment only: a secret on the command line would show in `ps`.
         config.admin_key = std::env::var("ORGADMIN_ADMIN_KEY")
             .ok()

@@ -15,6 +15,10 @@ use axum::http::{HeaderValue, Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use orgadmin_core::{Clock, SystemClock};
 use tokio::net::TcpListener;
 use tracing::Instrument;
@@ -22,6 +26,7 @@ use tracing::Instrument;
 use crate::bootstrap::{self, InitialKey};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
+use crate::rate_limit::{self, RateLimit, RateLimiter};
 use crate::routes;
 use crate::state::AppState;
 
@@ -35,6 +40,10 @@ pub struct ServeConfig {
     /// `ORGADMIN_ADMIN_KEY`: the first admin key, if the operator chose it.
     pub admin_key: Option<String>,
     pub clock: Arc<dyn Clock>,
+    /// Per-key rate limiting (`--rate-limit`); off by default.
+    pub rate_limit: RateLimit,
+    /// How long a client has to send a request head ([`HEADER_READ_TIMEOUT`] by default).
+    pub header_read_timeout: Duration,
 }
 
 impl ServeConfig {
@@ -45,6 +54,8 @@ impl ServeConfig {
             owner_email: "owner@example.com".into(),
             admin_key: None,
             clock: Arc::new(SystemClock),
+            rate_limit: RateLimit::Off,
+            header_read_timeout: HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -54,6 +65,7 @@ pub struct Application {
     router: Router,
     local_addr: SocketAddr,
     initial_key: Option<InitialKey>,
+    header_read_timeout: Duration,
 }
 
 impl Application {
@@ -68,7 +80,8 @@ impl Application {
             store,
             clock: config.clock.clone(),
         };
-        let router = app_router(state);
+        let limiter = RateLimiter::new(config.rate_limit, config.clock.clone());
+        let router = app_router(state, limiter);
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -78,6 +91,7 @@ impl Application {
             router,
             local_addr,
             initial_key,
+            header_read_timeout: config.header_read_timeout,
         })
     }
 
@@ -95,20 +109,67 @@ impl Application {
     }
 
     /// Serve until `shutdown` resolves; requests in flight then finish before this returns.
+    ///
+    /// Each connection is HTTP/1.1 with a deadline for every request head
+    /// ([`HEADER_READ_TIMEOUT`] unless configured), which also closes a kept-alive connection that sends nothing:
+    /// a client that trickles its headers, or opens connections and stays silent, holds a
+    /// connection for seconds, not forever. Bodies have a deadline of their own (`extract.rs`).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(listen.addr = %self.local_addr, "orgadmin listening");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP")
+        let graceful = GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let (stream, _) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors, or a connection reset before it was
+                        // accepted: the listener itself is fine; try again shortly.
+                        tracing::warn!(error = %e, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                },
+                () = shutdown.as_mut() => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let service = TowerToHyperService::new(self.router.clone());
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(self.header_read_timeout)
+                .serve_connection(TokioIo::new(stream), service);
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                // A connection ends with an error when its client goes away or is too slow:
+                // nothing to report beyond a trace.
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "connection closed");
+                }
+            });
+        }
+        drop(self.listener);
+        graceful.shutdown().await;
+        Ok(())
     }
 }
 
-fn app_router(state: AppState) -> Router {
-    http_stack(routes::router().with_state(state))
+/// How long a client has to send a complete request head, counted from when the server starts
+/// waiting for it (so also how long a kept-alive connection may stay silent).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn app_router(state: AppState, limiter: Option<RateLimiter>) -> Router {
+    let routes = routes::router();
+    let routes = match limiter {
+        Some(limiter) => routes.layer(middleware::from_fn_with_state(
+            Arc::new(limiter),
+            rate_limit::layer,
+        )),
+        None => routes,
+    };
+    http_stack(routes.with_state(state))
 }
 
 /// The HTTP stack every response passes through: the OpenAI-envelope fallbacks, the body limit

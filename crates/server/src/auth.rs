@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use orgadmin_core::error::KeyRejection;
@@ -11,6 +11,7 @@ use orgadmin_core::secret::{hash_secret, ADMIN_KEY_PREFIX};
 use orgadmin_core::{Actor, DomainError, Permission, Store};
 
 use crate::error::ApiError;
+use crate::rate_limit;
 use crate::state::AppState;
 
 /// Longest bearer token worth hashing; anything longer cannot be a key.
@@ -46,6 +47,13 @@ impl FromRequestParts<AppState> for Auth {
             .ok_or_else(invalid)?;
         tracing::Span::current().record("org.id", actor.org_id.as_str());
         tracing::Span::current().record("key.id", actor.key_id.as_str());
+        if let Some(limit) = parts.extensions.get::<rate_limit::Slot>() {
+            let path = match parts.extensions.get::<MatchedPath>() {
+                Some(matched) => matched.as_str(),
+                None => parts.uri.path(),
+            };
+            limit.check(&actor.key_id, &parts.method, path)?;
+        }
         Ok(Auth(actor))
     }
 }

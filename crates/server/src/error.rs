@@ -73,6 +73,19 @@ impl ApiError {
         )
     }
 
+    pub fn body_too_slow(timeout: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request_error",
+            Some("request_timeout"),
+            None,
+            format!(
+                "The request body did not arrive within {} seconds.",
+                timeout.as_secs()
+            ),
+        )
+    }
+
     #[cfg(test)]
     pub fn status(&self) -> StatusCode {
         self.status

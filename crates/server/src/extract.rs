@@ -18,6 +18,10 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// reads as `{}`.
 pub struct JsonBody<T>(pub T);
 
+/// How long a request body may take to arrive once its head has: a client trickling a body holds
+/// its connection for this long at most (the head has `HEADER_READ_TIMEOUT` in app.rs).
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl<S, T> FromRequest<S> for JsonBody<T>
 where
     S: Send + Sync,
@@ -26,16 +30,20 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::too_large()
-            } else {
-                ApiError::invalid(
-                    None,
-                    format!("Could not read the request body: {}", rejection.body_text()),
-                )
-            }
-        })?;
+        let read = tokio::time::timeout(BODY_READ_TIMEOUT, Bytes::from_request(req, state));
+        let bytes = read
+            .await
+            .map_err(|_| ApiError::body_too_slow(BODY_READ_TIMEOUT))?
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::too_large()
+                } else {
+                    ApiError::invalid(
+                        None,
+                        format!("Could not read the request body: {}", rejection.body_text()),
+                    )
+                }
+            })?;
         parse_json(&bytes).map(JsonBody)
     }
 }

@@ -6,9 +6,12 @@ mod auth;
 pub mod bootstrap;
 mod error;
 mod extract;
+mod rate_limit;
 mod routes;
 mod state;
 pub mod telemetry;
 
-pub use app::{http_stack, Application, ServeConfig};
+pub use app::{http_stack, Application, ServeConfig, HEADER_READ_TIMEOUT};
+pub use extract::BODY_READ_TIMEOUT;
+pub use rate_limit::{RateLimit, OFFICIAL as OFFICIAL_RATE_LIMITS};
 pub use routes::ApiDoc;

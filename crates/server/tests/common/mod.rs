@@ -70,9 +70,35 @@ impl TestServer {
         admin_key: Option<&str>,
         clock: Arc<OffsetClock>,
     ) -> Self {
+        Self::start_on_with(database_url, admin_key, clock, |_| {}).await
+    }
+
+    /// A server like [`start`](Self::start) (fresh database, owner key), with `configure`
+    /// applied to its `ServeConfig` (for example a rate limit).
+    pub async fn start_with(configure: impl FnOnce(&mut ServeConfig)) -> Self {
+        let database = TestDatabase::ephemeral().await;
+        let mut server = Self::start_on_with(
+            database.url(),
+            Some(&owner_key()),
+            Arc::new(OffsetClock::default()),
+            configure,
+        )
+        .await;
+        server.database = Some(database);
+        server
+    }
+
+    /// [`start_on`](Self::start_on), with `configure` applied to the `ServeConfig` last.
+    pub async fn start_on_with(
+        database_url: &str,
+        admin_key: Option<&str>,
+        clock: Arc<OffsetClock>,
+        configure: impl FnOnce(&mut ServeConfig),
+    ) -> Self {
         let mut config = ServeConfig::new("127.0.0.1:0", database_url);
         config.admin_key = admin_key.map(str::to_owned);
         config.clock = clock.clone();
+        configure(&mut config);
         let app = Application::build(config)
             .await
             .expect("the application builds");
