@@ -3,7 +3,7 @@
 //! event and enforces the domain rules there.
 //!
 //! The operations are written once, in `ops/`, against a few names each backend module defines
-//! (`Db`, `Conn`, `Pool`, `Backend`, `Tx`, `begin_in`, `push_in`, …), and compiled into both
+//! (`Db`, `Conn`, `Pool`, `Backend`, `Tx`, `begin_bootstrap`, `push_in`, …), and compiled into both
 //! backend modules: the rules cannot drift apart between SQLite and PostgreSQL. The SQL in `ops/`
 //! is the dialect both accept (`$N` placeholders, `CAST`, `TRUE`, `ON CONFLICT`); what differs —
 //! connection setup, write serialization, error classification, array binds — lives in

@@ -15,7 +15,7 @@ use orgadmin_core::{Result, Store};
 
 use super::{
     audit, groups, import, invites, keys, projects, roles, service_accounts, users, Backend,
-    DbResult,
+    DbResult, Tx,
 };
 
 impl Backend {
@@ -25,6 +25,22 @@ impl Backend {
 
     pub(crate) fn millis(&self) -> u64 {
         self.clock.now_millis()
+    }
+
+    /// Begin a write transaction for `org`. Its first statement increments the organization's
+    /// write generation, which cached authentications and reads are checked against
+    /// (`auth_cache.rs`, `read_cache.rs`). On PostgreSQL that `UPDATE` is also the row lock that
+    /// serializes the organization's writes across replicas until commit; on SQLite the single
+    /// writer connection already serializes the process's writes, and the statement takes the
+    /// database's write lock against other processes.
+    pub(crate) async fn begin_in(&self, org: &OrgId) -> Result<Tx> {
+        let mut tx = self.writer.begin().await.db()?;
+        sqlx::query("UPDATE organizations SET generation = generation + 1 WHERE id = $1")
+            .bind(org.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        Ok(tx)
     }
 }
 

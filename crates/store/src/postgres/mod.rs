@@ -36,7 +36,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use orgadmin_core::id::*;
 use orgadmin_core::{Clock, DomainError, Result};
 
 use crate::auth_cache::AuthCache;
@@ -112,19 +111,6 @@ impl PgStore {
             auth_cache: AuthCache::default(),
             read_cache: ReadCache::default(),
         })
-    }
-
-    /// Begin a write transaction for `org`, holding its row lock until commit.
-    pub(crate) async fn begin_in(&self, org: &OrgId) -> Result<Tx> {
-        let mut tx = self.writer.begin().await.db()?;
-        // Both the row lock that serializes the organization's writes and the bump of the
-        // generation that cached authentications are checked against (auth_cache.rs).
-        sqlx::query("UPDATE organizations SET generation = generation + 1 WHERE id = $1")
-            .bind(org.as_str())
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        Ok(tx)
     }
 
     /// After a bulk write (an import) has committed: nothing to do (the SQLite backend

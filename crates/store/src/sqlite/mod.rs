@@ -35,7 +35,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use orgadmin_core::id::*;
 use orgadmin_core::{Clock, DomainError, Result};
 
 use crate::auth_cache::AuthCache;
@@ -152,19 +151,6 @@ impl SqliteStore {
             auth_cache: AuthCache::default(),
             read_cache: ReadCache::default(),
         })
-    }
-
-    /// Begin a write transaction for `org`. The single writer connection serializes every write
-    /// of the process; the first statement takes SQLite's write lock against other processes and
-    /// bumps the generation that cached authentications are checked against (auth_cache.rs).
-    pub(crate) async fn begin_in(&self, org: &OrgId) -> Result<Tx> {
-        let mut tx = self.writer.begin().await.db()?;
-        sqlx::query("UPDATE organizations SET generation = generation + 1 WHERE id = $1")
-            .bind(org.as_str())
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        Ok(tx)
     }
 
     /// Begin the bootstrap transaction (serialized like every write).
