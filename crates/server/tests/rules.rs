@@ -2240,3 +2240,21 @@ async fn a_restarted_server_keeps_its_data_and_does_not_bootstrap_again() {
     ok(third.get_as(&key, "/v1/organization/users").await);
     third.stop().await;
 }
+
+#[tokio::test]
+async fn a_keys_last_use_is_recorded_while_it_is_in_steady_use() {
+    let s = TestServer::start().await;
+    let key_path = format!("/v1/organization/admin_api_keys/{}", s.owner_key_id());
+    ok(s.get("/v1/organization/users").await);
+    let first = ok(s.get(&key_path).await)["last_used_at"].as_i64().unwrap();
+
+    // Used every 40 seconds: more often than last_used_at is refreshed (once a minute), but
+    // for long enough that it must have been refreshed.
+    for _ in 0..4 {
+        s.clock.advance(40);
+        ok(s.get("/v1/organization/users").await);
+    }
+
+    let last = ok(s.get(&key_path).await)["last_used_at"].as_i64().unwrap();
+    assert!(last >= first + 120, "last_used_at {last}, first {first}");
+}

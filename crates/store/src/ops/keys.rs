@@ -126,8 +126,10 @@ pub(crate) async fn authenticate(store: &Backend, secret_hash: &str) -> Result<O
                 store.auth_cache.remove(secret_hash);
                 return Ok(None);
             }
-            touch_last_used(store, &cached.actor, cached.last_used_at, now).await?;
-            store.auth_cache.touch(secret_hash, now);
+            let stored = touch_last_used(store, &cached.actor, cached.last_used_at, now).await?;
+            if stored != cached.last_used_at {
+                store.auth_cache.touch(secret_hash, now);
+            }
             // The generation just read, after the request arrived: what the request may read at.
             return Ok(Some(cached.actor));
         }
