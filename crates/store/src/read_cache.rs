@@ -11,12 +11,14 @@
 //! to the database.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
 
 use orgadmin_core::id::{OrgId, UserId};
 use orgadmin_core::model::{OrgUser, User};
 use orgadmin_core::page::{Page, PageRequest};
+use orgadmin_core::Result;
 
 /// One kind of answer. Bounded by a total weight (objects held); when a new answer would exceed
 /// it, everything is forgotten and filling starts over, which keeps the bound exact and costs
@@ -66,6 +68,30 @@ impl<K: Hash + Eq, V: Clone> GenerationCache<K, V> {
         state.weight += weight;
         // A replaced entry's weight stays counted until the next clear: an over-estimate only.
         state.entries.insert(key, (generation, value));
+    }
+
+    /// The answer for `key` as of `generation`: from memory when filed under exactly that
+    /// generation, otherwise from `load`, which returns the answer, the generation it was read at
+    /// (`None` when it cannot be filed, e.g. an empty page, which carries no generation) and its
+    /// weight; a loaded answer is filed for the next request.
+    pub(crate) async fn get_or_load<Load, Loaded>(
+        &self,
+        key: K,
+        generation: Option<i64>,
+        load: Load,
+    ) -> Result<V>
+    where
+        Load: FnOnce() -> Loaded,
+        Loaded: Future<Output = Result<(V, Option<i64>, usize)>>,
+    {
+        if let Some(cached) = self.get(&key, generation) {
+            return Ok(cached);
+        }
+        let (value, read_at, weight) = load().await?;
+        if let Some(read_at) = read_at {
+            self.insert(key, read_at, value.clone(), weight);
+        }
+        Ok(value)
     }
 
     fn lock(&self) -> MutexGuard<'_, State<K, V>> {

@@ -35,3 +35,21 @@ pub(crate) fn finish_page<T>(rows: Vec<T>, page: &PageRequest, reversed: bool) -
     }
     page
 }
+
+/// A page of rows read with their organization's generation (`AtGeneration`), ready for the read
+/// cache: the page, the generation (none for an empty page) and its weight.
+pub(crate) fn finish_page_at<R, T>(
+    rows: Vec<crate::rows::AtGeneration<R>>,
+    page: &PageRequest,
+    reversed: bool,
+    convert: impl Fn(R) -> T,
+) -> (Page<T>, Option<i64>, usize) {
+    let generation = rows.first().map(|r| r.generation);
+    let found = finish_page(
+        rows.into_iter().map(|r| convert(r.row)).collect(),
+        page,
+        reversed,
+    );
+    let weight = found.items.len();
+    (found, generation, weight)
+}

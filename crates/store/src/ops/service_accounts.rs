@@ -12,7 +12,7 @@ use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
-use super::{finish_page, projects, push_keyset, Backend, Db, DbResult};
+use super::{finish_page, finish_page_at, projects, push_keyset, Backend, Db, DbResult};
 use crate::rows::*;
 
 /// The name the official API gives a service account's first key.
@@ -119,10 +119,21 @@ pub(crate) async fn list_with_users(
     page: &PageRequest,
 ) -> Result<Page<OrgUser>> {
     let key = (at.org_id.clone(), page.clone());
-    if let Some(cached) = store.read_cache.directory_pages.get(&key, at.generation) {
-        return Ok(cached);
-    }
-    let org = at.org_id;
+    store
+        .read_cache
+        .directory_pages
+        .get_or_load(key, at.generation, || {
+            directory_page(store, at.org_id, page)
+        })
+        .await
+}
+
+/// One page of members and service accounts, read with the organization's generation.
+async fn directory_page(
+    store: &Backend,
+    org: &OrgId,
+    page: &PageRequest,
+) -> Result<(Page<OrgUser>, Option<i64>, usize)> {
     let mut qb: QueryBuilder<Db> =
         QueryBuilder::new("SELECT listed.*, (SELECT generation FROM organizations WHERE id = ");
     qb.push_bind(org.as_str());
@@ -147,20 +158,7 @@ pub(crate) async fn list_with_users(
     qb.push(format!(") AS listed ORDER BY id {direction}"));
     let rows: Vec<AtGeneration<OrgUserRow>> =
         qb.build_query_as().fetch_all(&store.reader).await.db()?;
-    let generation = rows.first().map(|r| r.generation);
-    let found = finish_page(
-        rows.into_iter().map(|r| OrgUser::from(r.row)).collect(),
-        page,
-        reversed,
-    );
-    if let Some(generation) = generation {
-        let weight = found.items.len();
-        store
-            .read_cache
-            .directory_pages
-            .insert(key, generation, found.clone(), weight);
-    }
-    Ok(found)
+    Ok(finish_page_at(rows, page, reversed, OrgUser::from))
 }
 
 pub(crate) async fn create(

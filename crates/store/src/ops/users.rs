@@ -13,7 +13,7 @@ use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
-use super::{finish_page, push_in, push_keyset, Backend, Db, DbResult, Tx};
+use super::{finish_page_at, push_in, push_keyset, Backend, Db, DbResult, Tx};
 use crate::rows::*;
 
 pub(crate) async fn find<'e>(
@@ -153,57 +153,45 @@ pub(crate) async fn list(
     page: &PageRequest,
 ) -> Result<Page<User>> {
     let key = (at.org_id.clone(), emails.to_vec(), page.clone());
-    if let Some(cached) = store.read_cache.member_pages.get(&key, at.generation) {
-        return Ok(cached);
-    }
-    let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
-        "SELECT {USER_COLUMNS}, (SELECT generation FROM organizations WHERE id = "
-    ));
-    qb.push_bind(at.org_id.as_str());
-    qb.push(") AS generation FROM users WHERE org_id = ");
-    qb.push_bind(at.org_id.as_str());
-    push_in(&mut qb, "email_norm", emails);
-    let reversed = push_keyset(&mut qb, "id", page);
-    let rows: Vec<AtGeneration<UserRow>> =
-        qb.build_query_as().fetch_all(&store.reader).await.db()?;
-    let generation = rows.first().map(|r| r.generation);
-    let found = finish_page(
-        rows.into_iter().map(|r| User::from(r.row)).collect(),
-        page,
-        reversed,
-    );
-    if let Some(generation) = generation {
-        let weight = found.items.len();
-        store
-            .read_cache
-            .member_pages
-            .insert(key, generation, found.clone(), weight);
-    }
-    Ok(found)
+    store
+        .read_cache
+        .member_pages
+        .get_or_load(key, at.generation, || async {
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+                "SELECT {USER_COLUMNS}, (SELECT generation FROM organizations WHERE id = "
+            ));
+            qb.push_bind(at.org_id.as_str());
+            qb.push(") AS generation FROM users WHERE org_id = ");
+            qb.push_bind(at.org_id.as_str());
+            push_in(&mut qb, "email_norm", emails);
+            let reversed = push_keyset(&mut qb, "id", page);
+            let rows: Vec<AtGeneration<UserRow>> =
+                qb.build_query_as().fetch_all(&store.reader).await.db()?;
+            Ok(finish_page_at(rows, page, reversed, User::from))
+        })
+        .await
 }
 
 /// A member, answered from the read cache when the request's generation allows it.
 pub(crate) async fn get_at(store: &Backend, at: ReadAt<'_>, user: &UserId) -> Result<User> {
     let key = (at.org_id.clone(), user.clone());
-    if let Some(cached) = store.read_cache.users.get(&key, at.generation) {
-        return Ok(cached);
-    }
-    let row: Option<AtGeneration<UserRow>> = sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS}, (SELECT generation FROM organizations WHERE id = $1) AS generation \
-         FROM users WHERE org_id = $1 AND id = $2"
-    ))
-    .bind(at.org_id.as_str())
-    .bind(user.as_str())
-    .fetch_optional(&store.reader)
-    .await
-    .db()?;
-    let row = row.ok_or_else(|| DomainError::not_found("user", user, "user_id"))?;
-    let found = User::from(row.row);
     store
         .read_cache
         .users
-        .insert(key, row.generation, found.clone(), 1);
-    Ok(found)
+        .get_or_load(key, at.generation, || async {
+            let row: Option<AtGeneration<UserRow>> = sqlx::query_as(&format!(
+                "SELECT {USER_COLUMNS}, (SELECT generation FROM organizations WHERE id = $1) AS generation \
+                 FROM users WHERE org_id = $1 AND id = $2"
+            ))
+            .bind(at.org_id.as_str())
+            .bind(user.as_str())
+            .fetch_optional(&store.reader)
+            .await
+            .db()?;
+            let row = row.ok_or_else(|| DomainError::not_found("user", user, "user_id"))?;
+            Ok((User::from(row.row), Some(row.generation), 1))
+        })
+        .await
 }
 
 pub(crate) async fn update(

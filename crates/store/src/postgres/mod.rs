@@ -49,7 +49,7 @@ pub(crate) type Conn = sqlx::PgConnection;
 pub(crate) type Pool = PgPool;
 pub(crate) type Backend = PgStore;
 pub(crate) type Tx = sqlx::Transaction<'static, Postgres>;
-pub(crate) use paging::{finish_page, push_keyset};
+pub(crate) use paging::{finish_page, finish_page_at, push_keyset};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 

@@ -48,7 +48,7 @@ pub(crate) type Conn = sqlx::SqliteConnection;
 pub(crate) type Pool = SqlitePool;
 pub(crate) type Backend = SqliteStore;
 pub(crate) type Tx = sqlx::Transaction<'static, Sqlite>;
-pub(crate) use paging::{finish_page, push_keyset};
+pub(crate) use paging::{finish_page, finish_page_at, push_keyset};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
