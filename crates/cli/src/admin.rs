@@ -156,8 +156,8 @@ fn print(global: &GlobalArgs, document: &CreatedOrganization) -> Result<(), CliE
 pub(crate) fn store_error(e: DomainError, url: &str) -> CliError {
     let url = redact_url(url);
     match e {
-        DomainError::Unavailable(message) => CliError::Connection {
-            message: format!("the database {url} is unreachable: {message}"),
+        DomainError::Unavailable(outage) => CliError::Connection {
+            message: format!("the database {url} cannot serve this: {outage}"),
             hint: None,
         },
         DomainError::Invalid { message, .. } => CliError::Refused { message },

@@ -40,6 +40,55 @@ pub enum KeyRejection {
     Invalid,
 }
 
+/// Why the storage could not serve a request (HTTP 503 `service_unavailable`). Each kind has
+/// one message a person can act on ([`OutageKind::message`]); `detail` is what the database
+/// said, for the log.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}: {detail}", kind.message())]
+pub struct Outage {
+    pub kind: OutageKind,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutageKind {
+    /// The database's disk (or the PostgreSQL server's) is full: writes are refused.
+    DiskFull,
+    /// The storage failed to read or write (I/O error, read-only file system, corrupt file).
+    StorageFailure,
+    /// Another process holds the database's write lock, or a row lock, for too long.
+    Busy,
+    /// The database did not answer in time, or the connection to it failed.
+    Unreachable,
+    /// The database has stopped answering; requests are refused at once until it answers a
+    /// background probe again (the circuit breaker is open).
+    CircuitOpen,
+}
+
+impl OutageKind {
+    /// What the client is told, and what `/readyz` says.
+    pub fn message(self) -> &'static str {
+        match self {
+            OutageKind::DiskFull => "The database's disk is full; writes are refused until space is freed. Reads still work.",
+            OutageKind::StorageFailure => "The database's storage failed to read or write (an I/O error); writes are refused until it recovers. Retry in a few seconds.",
+            OutageKind::Busy => "The database is busy: another process holds its write lock. Retry in a few seconds.",
+            OutageKind::Unreachable => "The database did not answer in time. Retry in a few seconds.",
+            OutageKind::CircuitOpen => "The database is not answering; requests are refused at once until it answers again. Retry in a few seconds.",
+        }
+    }
+
+    /// A short name for logs, metrics and `/readyz`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutageKind::DiskFull => "disk_full",
+            OutageKind::StorageFailure => "storage_failure",
+            OutageKind::Busy => "busy",
+            OutageKind::Unreachable => "unreachable",
+            OutageKind::CircuitOpen => "circuit_open",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DomainError {
     /// Bad input: malformed, wrong type, out of range, unknown enum value, or missing.
@@ -67,9 +116,10 @@ pub enum DomainError {
     /// The key (or its owner) lacks a permission; the message names it.
     #[error("{message}")]
     Forbidden { message: String },
-    /// The database cannot be reached; the request may be retried.
+    /// The storage cannot serve the request right now (unreachable, disk full, I/O errors, …);
+    /// nothing was written and the request may be retried.
     #[error("service unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(Outage),
     /// A bug or an unexpected storage failure. The message is logged, never sent to clients.
     #[error("internal error: {0}")]
     Internal(String),
@@ -121,6 +171,13 @@ impl DomainError {
             ),
         };
         DomainError::Forbidden { message }
+    }
+
+    pub fn unavailable(kind: OutageKind, detail: impl fmt::Display) -> Self {
+        DomainError::Unavailable(Outage {
+            kind,
+            detail: detail.to_string(),
+        })
     }
 
     pub fn internal(e: impl fmt::Display) -> Self {

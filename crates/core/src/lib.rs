@@ -21,6 +21,6 @@ pub mod store;
 pub use actor::{Actor, ReadAt};
 pub use clock::{Clock, SystemClock, Timestamp};
 pub use email::Email;
-pub use error::{ConflictKind, DomainError, Result};
+pub use error::{ConflictKind, DomainError, Outage, OutageKind, Result};
 pub use permission::{Permission, PermissionSet};
 pub use store::Store;

@@ -19,6 +19,16 @@ use crate::page::{Page, PageRequest};
 use crate::permission::PermissionSet;
 use crate::role::{OrgBaseRole, ProjectBaseRole, Role, RoleName, RoleRef, RoleScope};
 
+/// A storage outage in progress, as `/readyz` reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorageOutage {
+    pub kind: crate::error::OutageKind,
+    /// Unix seconds of the first request that met it.
+    pub since: crate::clock::Timestamp,
+    /// What the database said first.
+    pub detail: String,
+}
+
 /// What the first start of an empty database creates.
 #[derive(Debug, Clone)]
 pub struct BootstrapRequest {
@@ -56,8 +66,16 @@ pub struct RoleChange {
 pub trait Store: Send + Sync + 'static {
     // --- health and bootstrap ------------------------------------------------------------
 
-    /// Is the database reachable?
+    /// Is the database reachable, and, while a storage outage is in progress, does a write
+    /// commit again? `Ok` when both hold.
     async fn ping(&self) -> Result<()>;
+
+    /// Do reads work? (They go on while writes are refused, on a full disk for example.)
+    async fn ping_reads(&self) -> Result<()>;
+
+    /// The storage outage in progress (the first request that met it opened it; the first
+    /// commit after it closes it), if any.
+    fn current_outage(&self) -> Option<StorageOutage>;
 
     /// Create the first organization, its owner, default project and admin key, unless an
     /// organization exists already (then `None`). Safe when several servers start at once.

@@ -123,16 +123,14 @@ impl From<DomainError> for ApiError {
             DomainError::Forbidden { message } => {
                 Self::new(StatusCode::FORBIDDEN, invalid, Some("insufficient_permissions"), None, message)
             }
-            DomainError::Unavailable(reason) => {
-                tracing::warn!(error.reason = %reason, "database unavailable");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "server_error",
-                    Some("service_unavailable"),
-                    None,
-                    "The database is unavailable right now. Retry the request in a few seconds.",
-                )
-            }
+            // Logged once per episode by the store (`health.rs`), not once per request.
+            DomainError::Unavailable(outage) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                Some("service_unavailable"),
+                None,
+                outage.kind.message(),
+            ),
             DomainError::Internal(reason) => {
                 tracing::error!(error.reason = %reason, "internal error");
                 Self::new(

@@ -14,25 +14,63 @@
 )]
 
 mod auth_cache;
+pub mod faults;
+mod guard;
+mod health;
 mod postgres;
 mod read_cache;
 mod rows;
 mod sqlite;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use orgadmin_core::{Clock, DomainError, Store};
+
+pub use faults::Faults;
+pub use guard::{PROBE_EVERY, TRIP_AFTER};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
+/// How a store guards its calls (see `guard.rs`).
+#[derive(Debug, Clone, Default)]
+pub struct StoreOptions {
+    /// Longest a store call may take before it answers 503 (`Unreachable`) and counts towards
+    /// opening the circuit breaker. `None`: no deadline (a command-line import of millions of
+    /// rows may legitimately take minutes).
+    pub deadline: Option<Duration>,
+    /// The fault hook, armed by tests; `None` for a hook that never strikes.
+    pub faults: Option<Arc<Faults>>,
+}
+
+impl StoreOptions {
+    /// What a server uses: a 2 s deadline on every store call (a request is answered, 503 at
+    /// worst, within about 2 s even when the database stops answering).
+    pub fn server() -> Self {
+        Self {
+            deadline: Some(Duration::from_secs(2)),
+            faults: None,
+        }
+    }
+}
+
 /// Open the store named by a database URL (`sqlite://PATH`, `sqlite::memory:`), run its
-/// migrations, and return it behind the trait.
+/// migrations, and return it behind the trait. No deadline on calls (see [`open_with`]).
 pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Arc<dyn Store>, DomainError> {
+    open_with(url, clock, StoreOptions::default()).await
+}
+
+/// [`open`], with `options` guarding every call.
+pub async fn open_with(
+    url: &str,
+    clock: Arc<dyn Clock>,
+    options: StoreOptions,
+) -> Result<Arc<dyn Store>, DomainError> {
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(url, clock).await?))
+        Ok(Arc::new(SqliteStore::open_with(url, clock, options).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::open(url, clock).await?))
+        Ok(Arc::new(PgStore::open_with(url, clock, options).await?))
     } else {
         Err(DomainError::invalid(
             "database",

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use orgadmin_core::DomainError;
 use serde_json::json;
 use utoipa::OpenApi;
 
@@ -18,27 +19,49 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// The database is reachable.
+/// The database is reachable, and no storage outage is in progress.
+///
+/// While an outage is in progress (the disk full, I/O errors, the database not answering) the
+/// answer is 503 and says which, since when, and whether reads still work; it ends when a write
+/// commits again, which this check tries itself (a one-row probe write).
 #[utoipa::path(get, path = "/readyz", tag = "orgadmin", security(()),
-    responses((status = 200, description = "Ready."), (status = 503, description = "The database is unreachable.")))]
+    responses((status = 200, description = "Ready."), (status = 503, description = "The database is unreachable, or refuses writes; the body says why.")))]
 pub async fn readyz(State(s): State<AppState>) -> Response {
     // Answer within a probe's usual one-second timeout, even while the database is unreachable.
     let ping = tokio::time::timeout(READINESS_TIMEOUT, s.store.ping()).await;
-    match ping {
-        Ok(Ok(())) => Json(json!({ "status": "ready", "database": "ok" })).into_response(),
-        outcome => {
-            let reason = match outcome {
-                Ok(Err(e)) => e.to_string(),
-                _ => format!("no answer within {} ms", READINESS_TIMEOUT.as_millis()),
-            };
-            tracing::warn!(error.reason = %reason, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "database": "unreachable" })),
-            )
-                .into_response()
-        }
+    let reads = tokio::time::timeout(READINESS_TIMEOUT, s.store.ping_reads()).await;
+    if let Ok(Ok(())) = ping {
+        return Json(json!({ "status": "ready", "database": "ok" })).into_response();
     }
+    let reads_ok = matches!(reads, Ok(Ok(())));
+    let outage = s.store.current_outage();
+    let (condition, reason, since) = match (&outage, &ping) {
+        (Some(o), _) => (o.kind.as_str(), o.kind.message().to_owned(), Some(o.since)),
+        (None, Ok(Err(DomainError::Unavailable(o)))) => {
+            (o.kind.as_str(), o.kind.message().to_owned(), None)
+        }
+        (None, Ok(Err(e))) => ("error", e.to_string(), None),
+        (None, Ok(Ok(())) | Err(_)) => (
+            "unreachable",
+            format!(
+                "The database did not answer within {} ms.",
+                READINESS_TIMEOUT.as_millis()
+            ),
+            None,
+        ),
+    };
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({
+            "status": "unavailable",
+            "database": condition,
+            "reason": reason,
+            "since": since,
+            "reads": if reads_ok { "ok" } else { "failing" },
+            "writes": "refused",
+        })),
+    )
+        .into_response()
 }
 
 /// This server's OpenAPI document, generated from its handlers.

@@ -107,7 +107,7 @@ pub(crate) async fn create(store: &Backend, actor: &Actor, name: String) -> Resu
     );
     store.audit(&mut tx, actor, event).await?;
     let group = get(&mut *tx, org, &id).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(group)
 }
 
@@ -136,7 +136,7 @@ pub(crate) async fn rename(
     );
     store.audit(&mut tx, actor, event).await?;
     let renamed = get(&mut *tx, org, group).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(renamed)
 }
 
@@ -217,7 +217,7 @@ pub(crate) async fn delete(store: &Backend, actor: &Actor, group: &GroupId) -> R
             NewAuditEvent::new(kind::GROUP_DELETED, group.as_str(), json!({ "id": group })),
         )
         .await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -308,7 +308,7 @@ pub(crate) async fn add_user(
         );
         store.audit(&mut tx, actor, event).await?;
     }
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -338,7 +338,7 @@ pub(crate) async fn remove_user(
         json!({ "id": group, "changes_requested": { "users_removed": [user] } }),
     );
     store.audit(&mut tx, actor, event).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -481,7 +481,7 @@ pub(crate) async fn assign_role(
     }
     let resolved = roles::resolve_in_context(&mut *tx, org, project, role).await?;
     let role = grant(store, &mut tx, actor, project, group, &resolved).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok((found, role))
 }
 
@@ -527,7 +527,7 @@ pub(crate) async fn unassign_role(
         group.as_str(),
     );
     store.audit(&mut tx, actor, event).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -632,7 +632,7 @@ pub(crate) async fn add_project_group(
     .in_project(project);
     store.audit(&mut tx, actor, event).await?;
     grant(store, &mut tx, actor, Some(project), group, &resolved).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(ProjectGroup {
         project_id: project.clone(),
         group: found,
@@ -667,6 +667,6 @@ pub(crate) async fn remove_project_group(
     )
     .in_project(project);
     store.audit(&mut tx, actor, event).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(())
 }

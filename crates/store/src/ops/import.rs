@@ -75,12 +75,12 @@ pub(crate) async fn import_users(
     report.errors.sort_by_key(|e| e.line);
     report.committed = !options.dry_run && (report.invalid == 0 || options.skip_invalid);
     if report.committed {
-        tx.commit().await.db()?;
+        tx.commit().await?;
         if report.created + report.updated > 0 {
             store.after_bulk_write().await;
         }
     } else {
-        tx.rollback().await.db()?;
+        tx.rollback().await?;
     }
     Ok(report)
 }

@@ -153,7 +153,7 @@ pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewInvite) -> Re
     );
     store.audit(&mut tx, actor, event).await?;
     let invite = get(&mut *tx, org, &id).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(invite)
 }
 
@@ -185,7 +185,7 @@ pub(crate) async fn delete(store: &Backend, actor: &Actor, invite_id: &InviteId)
             ),
         )
         .await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -270,6 +270,6 @@ pub(crate) async fn accept(
         )
         .await?;
     let user = users::get(&mut *tx, org, &id).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(user)
 }

@@ -87,7 +87,7 @@ pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewAdminKey) -> 
     );
     store.audit(&mut tx, actor, event).await?;
     let key = get(&mut *tx, org, &id).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(key)
 }
 
@@ -108,7 +108,7 @@ pub(crate) async fn delete(store: &Backend, actor: &Actor, key: &AdminKeyId) -> 
             NewAuditEvent::new(kind::API_KEY_DELETED, key.as_str(), json!({ "id": key })),
         )
         .await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(())
 }
 

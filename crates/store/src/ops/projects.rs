@@ -167,7 +167,7 @@ pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewProject) -> R
     .in_project(&id);
     store.audit(&mut tx, actor, event).await?;
     let project = get(&mut *tx, org, &id).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(project)
 }
 
@@ -218,7 +218,7 @@ pub(crate) async fn update(
     .in_project(project_id);
     store.audit(&mut tx, actor, event).await?;
     let project = get(&mut *tx, org, project_id).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(project)
 }
 
@@ -255,7 +255,7 @@ pub(crate) async fn archive(
     .in_project(project_id);
     store.audit(&mut tx, actor, event).await?;
     let project = get(&mut *tx, org, project_id).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(project)
 }
 
@@ -346,7 +346,7 @@ pub(crate) async fn add_user(
         .ok_or_else(|| {
             DomainError::internal("project member vanished inside its own transaction")
         })?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(member)
 }
 
@@ -377,7 +377,7 @@ pub(crate) async fn update_user(
     let member = find_member(&mut *tx, org, project_id, user)
         .await?
         .ok_or_else(|| not_a_member(project_id, user))?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(member)
 }
 
@@ -405,6 +405,6 @@ pub(crate) async fn remove_user(
     let event = NewAuditEvent::new(kind::USER_DELETED, user.as_str(), json!({ "id": user }))
         .in_project(project_id);
     store.audit(&mut tx, actor, event).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(())
 }

@@ -482,7 +482,7 @@ pub(crate) async fn create(
     }
     store.audit(&mut tx, actor, event).await?;
     let role = resolve_custom(&mut tx, org, &id).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(role)
 }
 
@@ -572,7 +572,7 @@ pub(crate) async fn update(
     }
     store.audit(&mut tx, actor, event).await?;
     let updated = resolve_custom(&mut tx, org, &RoleId::from_raw(current.id.clone())).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(updated)
 }
 
@@ -629,7 +629,7 @@ pub(crate) async fn delete(
         event = event.in_project(p);
     }
     store.audit(&mut tx, actor, event).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(current.id)
 }
 
@@ -899,7 +899,7 @@ pub(crate) async fn assign_user_role(
         }
     };
     let user = users::get(&mut *tx, org, user_id).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok((user, assigned))
 }
 
@@ -991,7 +991,7 @@ pub(crate) async fn unassign_user_role(
         user_id.as_str(),
     );
     store.audit(&mut tx, actor, event).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(())
 }
 

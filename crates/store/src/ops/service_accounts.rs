@@ -229,7 +229,7 @@ pub(crate) async fn create(
     .in_project(project_id);
     store.audit(&mut tx, actor, event).await?;
     let account = find(&mut *tx, org, project_id, &id).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok((account, key))
 }
 
@@ -278,7 +278,7 @@ pub(crate) async fn update(
     .in_project(project_id);
     store.audit(&mut tx, actor, event).await?;
     let account = find(&mut *tx, org, project_id, account_id).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(account)
 }
 
@@ -317,6 +317,6 @@ pub(crate) async fn delete(
     )
     .in_project(project_id);
     store.audit(&mut tx, actor, event).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! The `Store` trait implemented once over the shared operations; compiled into each backend
-//! module (see `ops/mod.rs`).
+//! module (see "The store seam" in ARCHITECTURE.md).
 
 use async_trait::async_trait;
 use orgadmin_core::actor::{Actor, ReadAt};
@@ -10,8 +10,10 @@ use orgadmin_core::model::*;
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::permission::PermissionSet;
 use orgadmin_core::role::{ProjectBaseRole, Role, RoleRef, RoleScope};
-use orgadmin_core::store::{BootstrapRequest, Bootstrapped, NewRole, RoleChange};
+use orgadmin_core::store::{BootstrapRequest, Bootstrapped, NewRole, RoleChange, StorageOutage};
 use orgadmin_core::{Result, Store};
+
+use crate::faults::FaultPoint;
 
 use super::{
     audit, groups, import, invites, keys, projects, roles, service_accounts, users, Backend,
@@ -27,14 +29,16 @@ impl Backend {
         self.clock.now_millis()
     }
 
-    /// Begin a write transaction for `org`. Its first statement increments the organization's
-    /// write generation, which cached authentications and reads are checked against
-    /// (`auth_cache.rs`, `read_cache.rs`). On PostgreSQL that `UPDATE` is also the row lock that
-    /// serializes the organization's writes across replicas until commit; on SQLite the single
-    /// writer connection already serializes the process's writes, and the statement takes the
-    /// database's write lock against other processes.
+    /// Begin a write transaction for `org` (`write_tx.rs`: the one place write transactions
+    /// begin and end). Its first statement increments the organization's write generation,
+    /// which cached authentications and reads are checked against (`auth_cache.rs`,
+    /// `read_cache.rs`). On PostgreSQL that `UPDATE` is also the row lock that serializes the
+    /// organization's writes across replicas until commit; on SQLite the single writer
+    /// connection serializes the process's writes, and `BEGIN IMMEDIATE` takes the database's
+    /// write lock against other processes.
     pub(crate) async fn begin_in(&self, org: &OrgId) -> Result<Tx> {
-        let mut tx = self.writer.begin().await.db()?;
+        let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
+        tx.fault_point(FaultPoint::Statement).await?;
         sqlx::query("UPDATE organizations SET generation = generation + 1 WHERE id = $1")
             .bind(org.as_str())
             .execute(&mut *tx)
@@ -42,25 +46,63 @@ impl Backend {
             .db()?;
         Ok(tx)
     }
+
+    /// A write that only proves writes commit again (while an outage is in progress, for
+    /// `/readyz`): it rewrites the one row of `storage_probe` with 64 KiB that do not compress,
+    /// so it commits only where a write of a usual size has room.
+    async fn probe_write(&self) -> Result<()> {
+        let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
+        sqlx::query("UPDATE storage_probe SET probed_at = $1, pad = $2 WHERE id = 1")
+            .bind(self.now())
+            .bind(probe_payload())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        tx.commit().await
+    }
 }
 
 #[async_trait]
 impl Store for Backend {
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.reader).await.db()?;
-        Ok(())
+        self.guard
+            .run(async {
+                sqlx::query("SELECT 1").execute(&self.reader).await.db()?;
+                if self.guard.health.current().is_some() {
+                    self.probe_write().await?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn ping_reads(&self) -> Result<()> {
+        self.guard
+            .run(async {
+                sqlx::query("SELECT 1").execute(&self.reader).await.db()?;
+                Ok(())
+            })
+            .await
+    }
+
+    fn current_outage(&self) -> Option<StorageOutage> {
+        self.guard.health.current()
     }
 
     async fn bootstrap_if_empty(&self, request: BootstrapRequest) -> Result<Option<Bootstrapped>> {
-        users::bootstrap_if_empty(self, request).await
+        self.guard
+            .run(users::bootstrap_if_empty(self, request))
+            .await
     }
 
     async fn create_organization(&self, request: BootstrapRequest) -> Result<Bootstrapped> {
-        users::create_organization(self, request).await
+        self.guard
+            .run(users::create_organization(self, request))
+            .await
     }
 
     async fn authenticate(&self, secret_hash: &str) -> Result<Option<Actor>> {
-        keys::authenticate(self, secret_hash).await
+        self.guard.run(keys::authenticate(self, secret_hash)).await
     }
 
     async fn project_permissions(
@@ -69,7 +111,9 @@ impl Store for Backend {
         project: &ProjectId,
         user: &UserId,
     ) -> Result<PermissionSet> {
-        roles::project_permissions(&self.reader, org, project, user).await
+        self.guard
+            .run(roles::project_permissions(&self.reader, org, project, user))
+            .await
     }
 
     async fn list_users(
@@ -78,19 +122,21 @@ impl Store for Backend {
         emails: &[String],
         page: &PageRequest,
     ) -> Result<Page<User>> {
-        users::list(self, at, emails, page).await
+        self.guard.run(users::list(self, at, emails, page)).await
     }
 
     async fn get_user(&self, at: ReadAt<'_>, user: &UserId) -> Result<User> {
-        users::get_at(self, at, user).await
+        self.guard.run(users::get_at(self, at, user)).await
     }
 
     async fn update_user(&self, actor: &Actor, user: &UserId, change: UserChange) -> Result<User> {
-        users::update(self, actor, user, change).await
+        self.guard
+            .run(users::update(self, actor, user, change))
+            .await
     }
 
     async fn remove_user(&self, actor: &Actor, user: &UserId) -> Result<()> {
-        users::remove(self, actor, user).await
+        self.guard.run(users::remove(self, actor, user)).await
     }
 
     async fn list_user_roles(
@@ -99,7 +145,9 @@ impl Store for Backend {
         user: &UserId,
         page: &PageRequest,
     ) -> Result<Page<AssignedRole>> {
-        roles::list_user_roles(self, org, None, user, page).await
+        self.guard
+            .run(roles::list_user_roles(self, org, None, user, page))
+            .await
     }
 
     async fn get_user_role(
@@ -108,7 +156,9 @@ impl Store for Backend {
         user: &UserId,
         role: &RoleRef,
     ) -> Result<AssignedRole> {
-        roles::get_user_role(self, org, None, user, role).await
+        self.guard
+            .run(roles::get_user_role(self, org, None, user, role))
+            .await
     }
 
     async fn assign_user_role(
@@ -117,11 +167,15 @@ impl Store for Backend {
         user: &UserId,
         role: &RoleRef,
     ) -> Result<(User, Role)> {
-        roles::assign_user_role(self, actor, None, user, role).await
+        self.guard
+            .run(roles::assign_user_role(self, actor, None, user, role))
+            .await
     }
 
     async fn unassign_user_role(&self, actor: &Actor, user: &UserId, role: &RoleRef) -> Result<()> {
-        roles::unassign_user_role(self, actor, None, user, role).await
+        self.guard
+            .run(roles::unassign_user_role(self, actor, None, user, role))
+            .await
     }
 
     async fn list_roles(
@@ -130,15 +184,17 @@ impl Store for Backend {
         scope: &RoleScope,
         page: &PageRequest,
     ) -> Result<Page<Role>> {
-        roles::list(self, org, scope, page).await
+        self.guard.run(roles::list(self, org, scope, page)).await
     }
 
     async fn get_role(&self, org: &OrgId, scope: &RoleScope, role: &RoleRef) -> Result<Role> {
-        roles::get(self, org, scope, role).await
+        self.guard.run(roles::get(self, org, scope, role)).await
     }
 
     async fn create_role(&self, actor: &Actor, scope: &RoleScope, role: NewRole) -> Result<Role> {
-        roles::create(self, actor, scope, role).await
+        self.guard
+            .run(roles::create(self, actor, scope, role))
+            .await
     }
 
     async fn update_role(
@@ -148,7 +204,9 @@ impl Store for Backend {
         role: &RoleRef,
         change: RoleChange,
     ) -> Result<Role> {
-        roles::update(self, actor, scope, role, change).await
+        self.guard
+            .run(roles::update(self, actor, scope, role, change))
+            .await
     }
 
     async fn delete_role(
@@ -157,7 +215,9 @@ impl Store for Backend {
         scope: &RoleScope,
         role: &RoleRef,
     ) -> Result<String> {
-        roles::delete(self, actor, scope, role).await
+        self.guard
+            .run(roles::delete(self, actor, scope, role))
+            .await
     }
 
     async fn list_projects(
@@ -166,15 +226,19 @@ impl Store for Backend {
         include_archived: bool,
         page: &PageRequest,
     ) -> Result<Page<Project>> {
-        projects::list(self, org, include_archived, page).await
+        self.guard
+            .run(projects::list(self, org, include_archived, page))
+            .await
     }
 
     async fn get_project(&self, org: &OrgId, project: &ProjectId) -> Result<Project> {
-        projects::get(&self.reader, org, project).await
+        self.guard
+            .run(projects::get(&self.reader, org, project))
+            .await
     }
 
     async fn create_project(&self, actor: &Actor, project: NewProject) -> Result<Project> {
-        projects::create(self, actor, project).await
+        self.guard.run(projects::create(self, actor, project)).await
     }
 
     async fn update_project(
@@ -183,11 +247,15 @@ impl Store for Backend {
         project: &ProjectId,
         change: ProjectChange,
     ) -> Result<Project> {
-        projects::update(self, actor, project, change).await
+        self.guard
+            .run(projects::update(self, actor, project, change))
+            .await
     }
 
     async fn archive_project(&self, actor: &Actor, project: &ProjectId) -> Result<Project> {
-        projects::archive(self, actor, project).await
+        self.guard
+            .run(projects::archive(self, actor, project))
+            .await
     }
 
     async fn list_project_users(
@@ -196,7 +264,9 @@ impl Store for Backend {
         project: &ProjectId,
         page: &PageRequest,
     ) -> Result<Page<ProjectUser>> {
-        projects::list_users(self, org, project, page).await
+        self.guard
+            .run(projects::list_users(self, org, project, page))
+            .await
     }
 
     async fn get_project_user(
@@ -205,7 +275,9 @@ impl Store for Backend {
         project: &ProjectId,
         user: &UserId,
     ) -> Result<ProjectUser> {
-        projects::get_user(self, org, project, user).await
+        self.guard
+            .run(projects::get_user(self, org, project, user))
+            .await
     }
 
     async fn add_project_user(
@@ -215,7 +287,9 @@ impl Store for Backend {
         who: &MemberRef,
         role: ProjectBaseRole,
     ) -> Result<ProjectUser> {
-        projects::add_user(self, actor, project, who, role).await
+        self.guard
+            .run(projects::add_user(self, actor, project, who, role))
+            .await
     }
 
     async fn update_project_user(
@@ -225,7 +299,9 @@ impl Store for Backend {
         user: &UserId,
         role: ProjectBaseRole,
     ) -> Result<ProjectUser> {
-        projects::update_user(self, actor, project, user, role).await
+        self.guard
+            .run(projects::update_user(self, actor, project, user, role))
+            .await
     }
 
     async fn remove_project_user(
@@ -234,7 +310,9 @@ impl Store for Backend {
         project: &ProjectId,
         user: &UserId,
     ) -> Result<()> {
-        projects::remove_user(self, actor, project, user).await
+        self.guard
+            .run(projects::remove_user(self, actor, project, user))
+            .await
     }
 
     async fn list_project_user_roles(
@@ -244,7 +322,9 @@ impl Store for Backend {
         user: &UserId,
         page: &PageRequest,
     ) -> Result<Page<AssignedRole>> {
-        roles::list_user_roles(self, org, Some(project), user, page).await
+        self.guard
+            .run(roles::list_user_roles(self, org, Some(project), user, page))
+            .await
     }
 
     async fn get_project_user_role(
@@ -254,7 +334,9 @@ impl Store for Backend {
         user: &UserId,
         role: &RoleRef,
     ) -> Result<AssignedRole> {
-        roles::get_user_role(self, org, Some(project), user, role).await
+        self.guard
+            .run(roles::get_user_role(self, org, Some(project), user, role))
+            .await
     }
 
     async fn assign_project_user_role(
@@ -264,7 +346,15 @@ impl Store for Backend {
         user: &UserId,
         role: &RoleRef,
     ) -> Result<(User, Role)> {
-        roles::assign_user_role(self, actor, Some(project), user, role).await
+        self.guard
+            .run(roles::assign_user_role(
+                self,
+                actor,
+                Some(project),
+                user,
+                role,
+            ))
+            .await
     }
 
     async fn unassign_project_user_role(
@@ -274,23 +364,33 @@ impl Store for Backend {
         user: &UserId,
         role: &RoleRef,
     ) -> Result<()> {
-        roles::unassign_user_role(self, actor, Some(project), user, role).await
+        self.guard
+            .run(roles::unassign_user_role(
+                self,
+                actor,
+                Some(project),
+                user,
+                role,
+            ))
+            .await
     }
 
     async fn list_invites(&self, org: &OrgId, page: &PageRequest) -> Result<Page<Invite>> {
-        invites::list(self, org, page).await
+        self.guard.run(invites::list(self, org, page)).await
     }
 
     async fn get_invite(&self, org: &OrgId, invite: &InviteId) -> Result<Invite> {
-        invites::get(&self.reader, org, invite).await
+        self.guard
+            .run(invites::get(&self.reader, org, invite))
+            .await
     }
 
     async fn create_invite(&self, actor: &Actor, invite: NewInvite) -> Result<Invite> {
-        invites::create(self, actor, invite).await
+        self.guard.run(invites::create(self, actor, invite)).await
     }
 
     async fn delete_invite(&self, actor: &Actor, invite: &InviteId) -> Result<()> {
-        invites::delete(self, actor, invite).await
+        self.guard.run(invites::delete(self, actor, invite)).await
     }
 
     async fn accept_invite(
@@ -299,43 +399,47 @@ impl Store for Backend {
         invite: &InviteId,
         name: Option<String>,
     ) -> Result<User> {
-        invites::accept(self, actor, invite, name).await
+        self.guard
+            .run(invites::accept(self, actor, invite, name))
+            .await
     }
 
     async fn list_admin_keys(&self, org: &OrgId, page: &PageRequest) -> Result<Page<AdminKey>> {
-        keys::list(self, org, page).await
+        self.guard.run(keys::list(self, org, page)).await
     }
 
     async fn get_admin_key(&self, org: &OrgId, key: &AdminKeyId) -> Result<AdminKey> {
-        keys::get(&self.reader, org, key).await
+        self.guard.run(keys::get(&self.reader, org, key)).await
     }
 
     async fn create_admin_key(&self, actor: &Actor, key: NewAdminKey) -> Result<AdminKey> {
-        keys::create(self, actor, key).await
+        self.guard.run(keys::create(self, actor, key)).await
     }
 
     async fn delete_admin_key(&self, actor: &Actor, key: &AdminKeyId) -> Result<()> {
-        keys::delete(self, actor, key).await
+        self.guard.run(keys::delete(self, actor, key)).await
     }
 
     async fn list_groups(&self, org: &OrgId, page: &PageRequest) -> Result<Page<Group>> {
-        groups::list(self, org, page).await
+        self.guard.run(groups::list(self, org, page)).await
     }
 
     async fn get_group(&self, org: &OrgId, group: &GroupId) -> Result<Group> {
-        groups::get(&self.reader, org, group).await
+        self.guard.run(groups::get(&self.reader, org, group)).await
     }
 
     async fn create_group(&self, actor: &Actor, name: String) -> Result<Group> {
-        groups::create(self, actor, name).await
+        self.guard.run(groups::create(self, actor, name)).await
     }
 
     async fn rename_group(&self, actor: &Actor, group: &GroupId, name: String) -> Result<Group> {
-        groups::rename(self, actor, group, name).await
+        self.guard
+            .run(groups::rename(self, actor, group, name))
+            .await
     }
 
     async fn delete_group(&self, actor: &Actor, group: &GroupId) -> Result<()> {
-        groups::delete(self, actor, group).await
+        self.guard.run(groups::delete(self, actor, group)).await
     }
 
     async fn list_group_users(
@@ -344,19 +448,27 @@ impl Store for Backend {
         group: &GroupId,
         page: &PageRequest,
     ) -> Result<Page<User>> {
-        groups::list_users(self, org, group, page).await
+        self.guard
+            .run(groups::list_users(self, org, group, page))
+            .await
     }
 
     async fn get_group_user(&self, org: &OrgId, group: &GroupId, user: &UserId) -> Result<User> {
-        groups::get_user(self, org, group, user).await
+        self.guard
+            .run(groups::get_user(self, org, group, user))
+            .await
     }
 
     async fn add_group_user(&self, actor: &Actor, group: &GroupId, user: &UserId) -> Result<()> {
-        groups::add_user(self, actor, group, user).await
+        self.guard
+            .run(groups::add_user(self, actor, group, user))
+            .await
     }
 
     async fn remove_group_user(&self, actor: &Actor, group: &GroupId, user: &UserId) -> Result<()> {
-        groups::remove_user(self, actor, group, user).await
+        self.guard
+            .run(groups::remove_user(self, actor, group, user))
+            .await
     }
 
     async fn list_group_roles(
@@ -366,7 +478,9 @@ impl Store for Backend {
         group: &GroupId,
         page: &PageRequest,
     ) -> Result<Page<AssignedRole>> {
-        groups::list_roles(self, org, project, group, page).await
+        self.guard
+            .run(groups::list_roles(self, org, project, group, page))
+            .await
     }
 
     async fn get_group_role(
@@ -376,7 +490,9 @@ impl Store for Backend {
         group: &GroupId,
         role: &RoleRef,
     ) -> Result<AssignedRole> {
-        groups::get_role(self, org, project, group, role).await
+        self.guard
+            .run(groups::get_role(self, org, project, group, role))
+            .await
     }
 
     async fn assign_group_role(
@@ -386,7 +502,9 @@ impl Store for Backend {
         group: &GroupId,
         role: &RoleRef,
     ) -> Result<(Group, Role)> {
-        groups::assign_role(self, actor, project, group, role).await
+        self.guard
+            .run(groups::assign_role(self, actor, project, group, role))
+            .await
     }
 
     async fn unassign_group_role(
@@ -396,7 +514,9 @@ impl Store for Backend {
         group: &GroupId,
         role: &RoleRef,
     ) -> Result<()> {
-        groups::unassign_role(self, actor, project, group, role).await
+        self.guard
+            .run(groups::unassign_role(self, actor, project, group, role))
+            .await
     }
 
     async fn list_project_groups(
@@ -405,7 +525,9 @@ impl Store for Backend {
         project: &ProjectId,
         page: &PageRequest,
     ) -> Result<Page<ProjectGroup>> {
-        groups::list_project_groups(self, org, project, page).await
+        self.guard
+            .run(groups::list_project_groups(self, org, project, page))
+            .await
     }
 
     async fn get_project_group(
@@ -414,7 +536,9 @@ impl Store for Backend {
         project: &ProjectId,
         group: &GroupId,
     ) -> Result<ProjectGroup> {
-        groups::get_project_group(self, org, project, group).await
+        self.guard
+            .run(groups::get_project_group(self, org, project, group))
+            .await
     }
 
     async fn add_project_group(
@@ -424,7 +548,9 @@ impl Store for Backend {
         group: &GroupId,
         role: &RoleRef,
     ) -> Result<ProjectGroup> {
-        groups::add_project_group(self, actor, project, group, role).await
+        self.guard
+            .run(groups::add_project_group(self, actor, project, group, role))
+            .await
     }
 
     async fn remove_project_group(
@@ -433,7 +559,9 @@ impl Store for Backend {
         project: &ProjectId,
         group: &GroupId,
     ) -> Result<()> {
-        groups::remove_project_group(self, actor, project, group).await
+        self.guard
+            .run(groups::remove_project_group(self, actor, project, group))
+            .await
     }
 
     async fn user_access(
@@ -442,7 +570,9 @@ impl Store for Backend {
         user: &UserId,
         project: Option<&ProjectId>,
     ) -> Result<Vec<AssignedRole>> {
-        roles::user_access(self, org, user, project).await
+        self.guard
+            .run(roles::user_access(self, org, user, project))
+            .await
     }
 
     async fn list_service_accounts(
@@ -451,7 +581,9 @@ impl Store for Backend {
         project: &ProjectId,
         page: &PageRequest,
     ) -> Result<Page<ServiceAccount>> {
-        service_accounts::list(self, org, project, page).await
+        self.guard
+            .run(service_accounts::list(self, org, project, page))
+            .await
     }
 
     async fn get_service_account(
@@ -460,7 +592,9 @@ impl Store for Backend {
         project: &ProjectId,
         account: &ServiceAccountId,
     ) -> Result<ServiceAccount> {
-        service_accounts::get(self, org, project, account).await
+        self.guard
+            .run(service_accounts::get(self, org, project, account))
+            .await
     }
 
     async fn create_service_account(
@@ -469,7 +603,9 @@ impl Store for Backend {
         project: &ProjectId,
         new: NewServiceAccount,
     ) -> Result<(ServiceAccount, Option<ProjectApiKey>)> {
-        service_accounts::create(self, actor, project, new).await
+        self.guard
+            .run(service_accounts::create(self, actor, project, new))
+            .await
     }
 
     async fn update_service_account(
@@ -479,7 +615,11 @@ impl Store for Backend {
         account: &ServiceAccountId,
         change: ServiceAccountChange,
     ) -> Result<ServiceAccount> {
-        service_accounts::update(self, actor, project, account, change).await
+        self.guard
+            .run(service_accounts::update(
+                self, actor, project, account, change,
+            ))
+            .await
     }
 
     async fn delete_service_account(
@@ -488,7 +628,9 @@ impl Store for Backend {
         project: &ProjectId,
         account: &ServiceAccountId,
     ) -> Result<()> {
-        service_accounts::delete(self, actor, project, account).await
+        self.guard
+            .run(service_accounts::delete(self, actor, project, account))
+            .await
     }
 
     async fn list_users_with_service_accounts(
@@ -496,7 +638,9 @@ impl Store for Backend {
         at: ReadAt<'_>,
         page: &PageRequest,
     ) -> Result<Page<OrgUser>> {
-        service_accounts::list_with_users(self, at, page).await
+        self.guard
+            .run(service_accounts::list_with_users(self, at, page))
+            .await
     }
 
     async fn find_service_account(
@@ -504,7 +648,9 @@ impl Store for Backend {
         org: &OrgId,
         account: &ServiceAccountId,
     ) -> Result<Option<ServiceAccount>> {
-        service_accounts::find_in_org(&self.reader, org, account).await
+        self.guard
+            .run(service_accounts::find_in_org(&self.reader, org, account))
+            .await
     }
 
     async fn import_users(
@@ -522,6 +668,20 @@ impl Store for Backend {
         filter: &AuditFilter,
         page: &PageRequest,
     ) -> Result<Page<AuditEvent>> {
-        audit::list(self, org, filter, page).await
+        self.guard.run(audit::list(self, org, filter, page)).await
     }
+}
+
+/// 64 KiB of bytes that do not compress (PostgreSQL would shrink zeros to nothing).
+fn probe_payload() -> Vec<u8> {
+    let mut state: u32 = 0x9e37_79b9;
+    (0..64 * 1024)
+        .map(|_| {
+            // xorshift32: cheap bytes that no compressor shrinks.
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
+        .collect()
 }

@@ -254,7 +254,7 @@ pub(crate) async fn update(
             )
             .await?;
     }
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(user)
 }
 
@@ -321,7 +321,7 @@ pub(crate) async fn remove(store: &Backend, actor: &Actor, user_id: &UserId) -> 
             ),
         )
         .await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -338,7 +338,7 @@ pub(crate) async fn bootstrap_if_empty(
         return Ok(None);
     }
     let created = insert_organization(store, &mut tx, &request).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(Some(created))
 }
 
@@ -349,7 +349,7 @@ pub(crate) async fn create_organization(
 ) -> Result<Bootstrapped> {
     let mut tx = store.begin_bootstrap().await?;
     let created = insert_organization(store, &mut tx, &request).await?;
-    tx.commit().await.db()?;
+    tx.commit().await?;
     Ok(created)
 }
 

@@ -1,13 +1,13 @@
 //! The PostgreSQL backend, for running several server replicas against one database.
 //!
 //! Correctness across replicas comes from the database, never from process memory: every write
-//! transaction first locks its organization's row (`SELECT … FOR UPDATE`), so the writes of one
+//! transaction first locks its organization's row (the generation `UPDATE` of `begin_in`), so the writes of one
 //! organization are serialized across all replicas exactly as the SQLite backend serializes them
 //! on its single writer connection, and a rule checked at the start of a transaction still holds
 //! at its commit. Unique keys back the membership and role-name rules as well. The first-start
 //! bootstrap holds a transaction-scoped advisory lock, so replicas starting together create one
-//! organization. An unreachable database makes requests fail fast (`Unavailable`, HTTP 503); the
-//! pool reconnects by itself when the database is back.
+//! organization. An unreachable database makes requests fail fast (`Unavailable`, HTTP 503, and
+//! the circuit breaker of `guard.rs`); the pool reconnects by itself when the database is back.
 
 #[path = "../ops/audit.rs"]
 mod audit;
@@ -31,6 +31,8 @@ mod service_accounts;
 mod store_impl;
 #[path = "../ops/users.rs"]
 mod users;
+#[path = "../ops/write_tx.rs"]
+mod write_tx;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -38,17 +40,22 @@ use std::time::Duration;
 
 use orgadmin_core::{Clock, DomainError, Result};
 
+use orgadmin_core::OutageKind;
+
 use crate::auth_cache::AuthCache;
+use crate::faults::{FaultClass, InjectedError};
+use crate::guard::{Guard, Probe};
 use crate::read_cache::ReadCache;
+use crate::StoreOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgPool, Postgres, QueryBuilder};
+use sqlx::{Connection, Executor, PgConnection, PgPool, Postgres, QueryBuilder};
 
 // The names the shared operations (`ops/`) are written against.
 pub(crate) type Db = Postgres;
 pub(crate) type Conn = sqlx::PgConnection;
 pub(crate) type Pool = PgPool;
 pub(crate) type Backend = PgStore;
-pub(crate) type Tx = sqlx::Transaction<'static, Postgres>;
+pub(crate) type Tx = write_tx::WriteTx;
 pub(crate) use paging::{finish_page, finish_page_at, push_keyset};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -56,8 +63,11 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 /// Key of the advisory lock the bootstrap holds ("orgadmin" in ASCII).
 const BOOTSTRAP_LOCK_KEY: i64 = 0x6f72_6761_646d_696e;
 
-/// How long a request waits for a pooled connection before answering 503.
+/// How long a request waits for a pooled connection before answering 503 (the store call's
+/// deadline usually answers first).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long opening a connection may take (a server that accepts TCP but does not answer).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 pub struct PgStore {
     /// Reads and writes share one pool; the names mirror the SQLite backend's two pools.
@@ -66,6 +76,7 @@ pub struct PgStore {
     clock: Arc<dyn Clock>,
     auth_cache: AuthCache,
     read_cache: ReadCache,
+    guard: Guard,
 }
 
 /// A pooled connection idle for longer than this is pinged before it is used again.
@@ -73,6 +84,14 @@ const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
 impl PgStore {
     pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Self> {
+        Self::open_with(url, clock, StoreOptions::default()).await
+    }
+
+    pub async fn open_with(
+        url: &str,
+        clock: Arc<dyn Clock>,
+        store_options: StoreOptions,
+    ) -> Result<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| DomainError::invalid("database", format!("invalid PostgreSQL URL: {e}")))?
             .application_name("orgadmin")
@@ -100,11 +119,12 @@ impl PgStore {
                     Ok(conn.ping().await.is_ok())
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .db()?;
         MIGRATOR.run(&pool).await.map_err(DomainError::internal)?;
         Ok(Self {
+            guard: Guard::new(&store_options, connect_probe(options)),
             reader: pool.clone(),
             writer: pool,
             clock,
@@ -117,9 +137,35 @@ impl PgStore {
     /// truncates its write-ahead log here).
     pub(crate) async fn after_bulk_write(&self) {}
 
+    /// How a write transaction begins.
+    pub(crate) const BEGIN: &'static str = "BEGIN";
+
+    /// After a failure: `ROLLBACK` ends whatever transaction the session is in (outside one it
+    /// only warns), so its success proves the connection idle; a connection that cannot say
+    /// it (broken, or a server not answering) is closed.
+    pub(crate) async fn prove_idle(conn: &mut Conn) -> bool {
+        conn.execute("ROLLBACK").await.is_ok()
+    }
+
+    /// The error PostgreSQL reports for a fault of `class` (the fault hook).
+    pub(crate) fn injected_error(class: FaultClass) -> sqlx::Error {
+        let (code, message) = match class {
+            FaultClass::DiskFull => ("53100", "could not extend file: No space left on device"),
+            FaultClass::StorageIo => ("58030", "could not write to file: Input/output error"),
+            FaultClass::Busy => ("55P03", "canceling statement due to lock timeout"),
+            FaultClass::ConnectionLost => {
+                return sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "connection lost (injected)",
+                ))
+            }
+        };
+        sqlx::Error::Database(Box::new(InjectedError { code, message }))
+    }
+
     /// Begin the bootstrap transaction, holding the bootstrap advisory lock until commit.
     pub(crate) async fn begin_bootstrap(&self) -> Result<Tx> {
-        let mut tx = self.writer.begin().await.db()?;
+        let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(BOOTSTRAP_LOCK_KEY)
             .execute(&mut *tx)
@@ -142,29 +188,54 @@ impl<T> DbResult<T> for std::result::Result<T, sqlx::Error> {
 }
 
 pub(crate) fn db_error(e: sqlx::Error) -> DomainError {
-    let unavailable = match &e {
+    let kind = match &e {
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_) => true,
-        sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            // 08: connection exception; 57P0x: shutdown or starting up; 53: insufficient
-            // resources; 40001/40P01: serialization failure or deadlock, safe to retry.
-            code.starts_with("08")
-                || code.starts_with("57P")
-                || code.starts_with("53")
-                || code == "40001"
-                || code == "40P01"
-                || code == "55P03"
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => Some(OutageKind::Unreachable),
+        sqlx::Error::Database(db) => db.code().and_then(|code| match code.as_ref() {
+            "53100" => Some(OutageKind::DiskFull),
+            // io_error, data_corrupted, index_corrupted.
+            "58030" | "XX001" | "XX002" => Some(OutageKind::StorageFailure),
+            // 40001/40P01: serialization failure or deadlock; 55P03: lock timeout; 53: out of
+            // memory or connections. All safe to retry.
+            "40001" | "40P01" | "55P03" => Some(OutageKind::Busy),
+            c if c.starts_with("53") => Some(OutageKind::Busy),
+            // 08: connection exception; 57P0x: shutting down, starting up, or the server cannot
+            // be reached; 57014: a statement cancelled (statement_timeout).
+            c if c.starts_with("08") || c.starts_with("57P") || c == "57014" => {
+                Some(OutageKind::Unreachable)
+            }
+            // 25006: read-only transaction (a standby promoted away from us).
+            "25006" => Some(OutageKind::StorageFailure),
+            _ => None,
         }),
-        _ => false,
+        _ => None,
     };
-    if unavailable {
-        DomainError::Unavailable(e.to_string())
-    } else {
-        DomainError::internal(e)
+    match kind {
+        Some(kind) => DomainError::unavailable(kind, e),
+        None => DomainError::internal(e),
     }
+}
+
+/// The breaker's probe: a fresh connection (not one from the pool, which may be stuck on the
+/// server that stopped answering) answers `SELECT 1`.
+fn connect_probe(options: PgConnectOptions) -> Probe {
+    Arc::new(move || {
+        let options = options.clone();
+        Box::pin(async move {
+            let Ok(Ok(mut conn)) =
+                tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options)).await
+            else {
+                return false;
+            };
+            let answered = conn.execute("SELECT 1").await.is_ok();
+            let _ = conn.close().await;
+            answered
+        })
+    })
 }
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {

@@ -29,6 +29,8 @@ mod service_accounts;
 mod store_impl;
 #[path = "../ops/users.rs"]
 mod users;
+#[path = "../ops/write_tx.rs"]
+mod write_tx;
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -37,17 +39,22 @@ use std::time::Duration;
 
 use orgadmin_core::{Clock, DomainError, Result};
 
+use orgadmin_core::OutageKind;
+
 use crate::auth_cache::AuthCache;
+use crate::faults::{FaultClass, InjectedError};
+use crate::guard::{Guard, Probe};
 use crate::read_cache::ReadCache;
+use crate::StoreOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{Executor, QueryBuilder, Sqlite, SqlitePool};
 
 // The names the shared operations (`ops/`) are written against.
 pub(crate) type Db = Sqlite;
 pub(crate) type Conn = sqlx::SqliteConnection;
 pub(crate) type Pool = SqlitePool;
 pub(crate) type Backend = SqliteStore;
-pub(crate) type Tx = sqlx::Transaction<'static, Sqlite>;
+pub(crate) type Tx = write_tx::WriteTx;
 pub(crate) use paging::{finish_page, finish_page_at, push_keyset};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -58,7 +65,13 @@ pub struct SqliteStore {
     clock: Arc<dyn Clock>,
     auth_cache: AuthCache,
     read_cache: ReadCache,
+    guard: Guard,
 }
+
+/// How long a statement waits for another process's write lock before answering 503 `Busy`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a request waits for the writer connection (held by the write before it).
+const WRITER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub(crate) fn file_path(url: &str) -> Option<PathBuf> {
     if is_memory(url) {
@@ -77,13 +90,21 @@ fn is_memory(url: &str) -> bool {
 
 impl SqliteStore {
     pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Self> {
+        Self::open_with(url, clock, StoreOptions::default()).await
+    }
+
+    pub async fn open_with(
+        url: &str,
+        clock: Arc<dyn Clock>,
+        store_options: StoreOptions,
+    ) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| {
                 DomainError::invalid("database", format!("invalid SQLite URL '{url}': {e}"))
             })?
             .create_if_missing(true)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(BUSY_TIMEOUT)
             .pragma("temp_store", "memory")
             // 8 MiB of pages per connection (five connections): enough for every inner page of
             // a database of millions of members; the leaves come from the OS's file cache, which
@@ -115,6 +136,7 @@ impl SqliteStore {
                 .db()?;
             MIGRATOR.run(&pool).await.map_err(DomainError::internal)?;
             return Ok(Self {
+                guard: Guard::new(&store_options, writer_probe(&pool)),
                 writer: pool.clone(),
                 reader: pool,
                 clock,
@@ -128,7 +150,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full);
         let writer = pool_options()
             .max_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(WRITER_ACQUIRE_TIMEOUT)
             .connect_with(options.clone())
             .await
             .db()?;
@@ -145,6 +167,7 @@ impl SqliteStore {
             .await
             .db()?;
         Ok(Self {
+            guard: Guard::new(&store_options, writer_probe(&writer)),
             writer,
             reader,
             clock,
@@ -155,7 +178,38 @@ impl SqliteStore {
 
     /// Begin the bootstrap transaction (serialized like every write).
     pub(crate) async fn begin_bootstrap(&self) -> Result<Tx> {
-        self.writer.begin().await.db()
+        Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await
+    }
+
+    /// How a write transaction begins: `IMMEDIATE` takes the database's write lock at once, so
+    /// a transaction never has to upgrade its lock midway (and fail) when another process
+    /// writes. SQLite refuses `BEGIN` on a connection already inside a transaction, so a write
+    /// can never silently nest inside one left open.
+    pub(crate) const BEGIN: &'static str = "BEGIN IMMEDIATE";
+
+    /// After a failure: roll back, then prove the connection is outside any transaction. SQLite
+    /// may have rolled back already (it does on a full disk or an I/O error), so the `ROLLBACK`
+    /// may fail with "no transaction is active"; the proof is a `BEGIN` that succeeds, which
+    /// SQLite allows only in autocommit mode, and its `ROLLBACK`.
+    pub(crate) async fn prove_idle(conn: &mut Conn) -> bool {
+        let _ = conn.execute("ROLLBACK").await;
+        conn.execute("BEGIN").await.is_ok() && conn.execute("ROLLBACK").await.is_ok()
+    }
+
+    /// The error SQLite reports for a fault of `class` (the fault hook).
+    pub(crate) fn injected_error(class: FaultClass) -> sqlx::Error {
+        let (code, message) = match class {
+            FaultClass::DiskFull => ("13", "database or disk is full"),
+            FaultClass::StorageIo => ("10", "disk I/O error"),
+            FaultClass::Busy => ("5", "database is locked"),
+            FaultClass::ConnectionLost => {
+                return sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::BrokenPipe,
+                    "connection lost (injected)",
+                ))
+            }
+        };
+        sqlx::Error::Database(Box::new(InjectedError { code, message }))
     }
 
     /// After a bulk write (an import) has committed: give back the disk its write-ahead log
@@ -166,6 +220,16 @@ impl SqliteStore {
             .execute(&self.writer)
             .await;
     }
+}
+
+/// The breaker's probe: the writer connection answers a statement (so neither the file nor the
+/// thread that writes it is stuck).
+fn writer_probe(writer: &SqlitePool) -> Probe {
+    let writer = writer.clone();
+    Arc::new(move || {
+        let writer = writer.clone();
+        Box::pin(async move { sqlx::query("SELECT 1").execute(&writer).await.is_ok() })
+    })
 }
 
 /// Pool settings shared by the writer and the readers. The database is a file on this machine,
@@ -187,18 +251,31 @@ impl<T> DbResult<T> for std::result::Result<T, sqlx::Error> {
     }
 }
 
+/// SQLite's result codes, classed. The primary code is the low byte of the extended code sqlx
+/// reports.
 pub(crate) fn db_error(e: sqlx::Error) -> DomainError {
-    match &e {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-            DomainError::Unavailable(e.to_string())
-        }
-        // SQLITE_BUSY and SQLITE_LOCKED and their extended codes: another process holds the file.
-        sqlx::Error::Database(db)
-            if matches!(db.code().as_deref(), Some("5" | "6" | "261" | "517")) =>
-        {
-            DomainError::Unavailable(e.to_string())
-        }
-        _ => DomainError::internal(e),
+    let kind = match &e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => Some(OutageKind::Unreachable),
+        sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => Some(OutageKind::StorageFailure),
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<u32>().ok())
+            .and_then(|code| match code & 0xff {
+                // SQLITE_FULL.
+                13 => Some(OutageKind::DiskFull),
+                // SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_CANTOPEN, SQLITE_PROTOCOL, SQLITE_NOTADB,
+                // SQLITE_READONLY (a file system remounted read-only, a file replaced), and
+                // SQLITE_NOMEM: the storage, not the request.
+                10 | 11 | 14 | 15 | 26 | 8 | 7 => Some(OutageKind::StorageFailure),
+                // SQLITE_BUSY and SQLITE_LOCKED: another process holds the file.
+                5 | 6 => Some(OutageKind::Busy),
+                _ => None,
+            }),
+        _ => None,
+    };
+    match kind {
+        Some(kind) => DomainError::unavailable(kind, e),
+        None => DomainError::internal(e),
     }
 }
 

@@ -1,0 +1,160 @@
+//! The one place every write transaction begins and ends (compiled into each backend).
+//!
+//! A write is acknowledged only after its own `COMMIT` reached the database. sqlx's
+//! `Transaction` cannot promise that: it counts its nesting depth itself and issues
+//! `SAVEPOINT`/`RELEASE SAVEPOINT` once it believes a transaction is open, and after a failed
+//! `COMMIT` (which SQLite answers by rolling the transaction back on its own) its count and the
+//! database's state disagree for good — every later "commit" then only releases a savepoint
+//! inside a transaction that never ends. So write transactions do not use it. [`WriteTx`] owns a
+//! pooled writer connection and speaks plain `BEGIN`, `COMMIT` and `ROLLBACK`:
+//!
+//! - it never nests: it always says `BEGIN`, which SQLite refuses on a connection already in a
+//!   transaction, and a connection goes back to the pool only once it is proven idle;
+//! - `commit` acknowledges only an `Ok` from `COMMIT` itself;
+//! - after any failure — a failed statement, `COMMIT` or `ROLLBACK`, or a request dropped
+//!   midway — the connection is rolled back and proven idle (`Backend::prove_idle`), or closed
+//!   and replaced. A connection in an unknown state is never used again.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::time::Duration;
+
+use orgadmin_core::Result;
+use sqlx::pool::PoolConnection;
+use sqlx::Executor;
+
+use super::{db_error, Backend, Conn, Db, Pool};
+use crate::faults::{FaultPoint, Faults};
+use crate::health::Health;
+
+/// How long settling a connection after a failure (rollback and proof) may take before the
+/// connection is closed instead.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// An open write transaction on the writer pool. Dereferences to the connection, so statements
+/// run with `.execute(&mut *tx)`. End it with [`commit`](Self::commit) or
+/// [`rollback`](Self::rollback); dropping it rolls back.
+pub(crate) struct WriteTx {
+    conn: Option<PoolConnection<Db>>,
+    health: Arc<Health>,
+    faults: Arc<Faults>,
+}
+
+impl WriteTx {
+    /// Take the writer connection and `BEGIN` on it.
+    pub(crate) async fn begin(
+        pool: &Pool,
+        health: &Arc<Health>,
+        faults: &Arc<Faults>,
+    ) -> Result<Self> {
+        let mut conn = pool.acquire().await.map_err(db_error)?;
+        if let Err(e) = conn.execute(Backend::BEGIN).await {
+            // BEGIN fails on a connection that is somehow inside a transaction: settle it.
+            tokio::spawn(settle(conn));
+            return Err(db_error(e));
+        }
+        Ok(Self {
+            conn: Some(conn),
+            health: health.clone(),
+            faults: faults.clone(),
+        })
+    }
+
+    /// Where a fault armed by a test strikes (`faults.rs`). An injected failure does what the
+    /// database does on a real one — the transaction is rolled back, or at `CommitAnswer`
+    /// committed — and then reports the error.
+    pub(crate) async fn fault_point(&mut self, point: FaultPoint) -> Result<()> {
+        let Some((due, class)) = self.faults.take(point) else {
+            return Ok(());
+        };
+        let conn = self
+            .conn
+            .as_mut()
+            .expect("an open transaction has its connection");
+        let end = if due == FaultPoint::CommitAnswer {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
+        let _ = conn.execute(end).await;
+        Err(db_error(Backend::injected_error(class)))
+    }
+
+    /// `COMMIT`. `Ok` means the database answered `COMMIT` with success: the write is durable and
+    /// may be acknowledged. On an error nothing may be acknowledged, and the connection is settled
+    /// before anyone uses it again.
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        self.fault_point(FaultPoint::Commit).await?;
+        let conn = self
+            .conn
+            .as_mut()
+            .expect("an open transaction has its connection");
+        match conn.execute("COMMIT").await {
+            Ok(_) => {
+                // Idle again: back to the pool.
+                self.conn = None;
+                self.health.write_committed();
+                Ok(())
+            }
+            // Drop settles the connection.
+            Err(e) => Err(db_error(e)),
+        }
+    }
+
+    /// `ROLLBACK`, proving the connection idle (or closing it) before it goes back to the pool.
+    pub(crate) async fn rollback(mut self) -> Result<()> {
+        if let Some(conn) = self.conn.take() {
+            settle(conn).await;
+        }
+        Ok(())
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        self.conn
+            .as_ref()
+            .expect("an open transaction has its connection")
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        self.conn
+            .as_mut()
+            .expect("an open transaction has its connection")
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        // Ended by an error or by the request being dropped midway (a client gone, a deadline):
+        // roll back and prove the connection idle before the pool hands it out again. Without a
+        // runtime to do that, close it (SQLite and PostgreSQL both roll back a closed session).
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(settle(conn));
+            }
+            Err(_) => drop(conn.detach()),
+        }
+    }
+}
+
+/// Roll back, then keep the connection only if it is proven idle; otherwise close it, and the
+/// pool opens a fresh one.
+async fn settle(mut conn: PoolConnection<Db>) {
+    let proven = tokio::time::timeout(SETTLE_TIMEOUT, Backend::prove_idle(&mut conn))
+        .await
+        .unwrap_or(false);
+    if !proven {
+        tracing::warn!("a write connection could not be proven idle after a failure; closing it");
+        // Detached: the pool no longer counts it and opens a replacement on demand; dropping
+        // the connection closes the session without waiting on it.
+        drop(conn.detach());
+    }
+}
