@@ -245,7 +245,15 @@ async fn request_context(request: Request, next: Next) -> Response {
     let status = response.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| {
-        if status >= 500 {
+        if status == 503 {
+            // A storage outage: its cause is logged once per episode (the store's `health.rs`),
+            // so each refused request is an ordinary access-log line.
+            tracing::info!(
+                http.status = status,
+                latency.ms = elapsed_ms,
+                "request refused: storage outage"
+            );
+        } else if status >= 500 {
             tracing::error!(
                 http.status = status,
                 latency.ms = elapsed_ms,
