@@ -898,3 +898,198 @@ async fn a_postgres_outage_answers_503_fast_and_the_server_recovers_by_itself() 
         panic!("the PostgreSQL fault test did not finish within {TIME_LIMIT:?}");
     }
 }
+
+/// Every process of the cluster: the postmaster (first line of `postmaster.pid`) and its
+/// children.
+fn cluster_pids(cluster: &Cluster) -> Vec<String> {
+    let pidfile = std::fs::read_to_string(cluster.data().join("postmaster.pid"))
+        .expect("the cluster's postmaster.pid");
+    let postmaster = pidfile.lines().next().expect("a pid").trim().to_owned();
+    let children = Command::new("pgrep")
+        .args(["-P", &postmaster])
+        .output()
+        .expect("running pgrep");
+    let mut pids = vec![postmaster];
+    pids.extend(
+        String::from_utf8_lossy(&children.stdout)
+            .split_whitespace()
+            .map(str::to_owned),
+    );
+    pids
+}
+
+fn signal(pids: &[String], signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .args(pids)
+        .status()
+        .expect("running kill");
+    assert!(status.success(), "kill -{signal} {pids:?}");
+}
+
+/// PostgreSQL frozen (`SIGSTOP` on the postmaster and every backend: it accepts TCP connections
+/// and answers nothing, as a stalled disk or a dropped network looks from here). The first
+/// requests answer 503 within the store's deadline (≤ 3 s), the circuit breaker then answers at
+/// once (≤ 50 ms is the target; asserted with room for a shared machine), and after `SIGCONT`
+/// the breaker closes within a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_frozen_postgres_answers_503_within_3_s_then_at_once_and_recovers_within_1_s() {
+    if !postgres_pass() {
+        return;
+    }
+    let body = async {
+        let cluster = match blocking(Cluster::init).await {
+            Ok(cluster) => Arc::new(cluster),
+            Err(Skip(reason)) => {
+                println!("SKIPPED a_frozen_postgres: {reason}");
+                return;
+            }
+        };
+        {
+            let cluster = cluster.clone();
+            blocking(move || cluster.start())
+                .await
+                .unwrap_or_else(|e| panic!("starting the cluster: {e}"));
+        }
+        let key = format!("sk-admin-{}", "z".repeat(40));
+        let mut config = ServeConfig::new("127.0.0.1:0", cluster.url());
+        config.admin_key = Some(key.clone());
+        let app = Application::build(config)
+            .await
+            .unwrap_or_else(|e| panic!("the application builds on the cluster: {e:#}"));
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let (stop_server, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        let client = Client {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .unwrap(),
+            base,
+            key,
+            observed: Arc::new(Observed::default()),
+        };
+        let write = |n: usize| {
+            let client = client.clone();
+            async move {
+                client
+                    .send(
+                        reqwest::Method::POST,
+                        "/v1/organization/invites",
+                        Some(
+                            json!({ "email": format!("frozen{n}@example.com"), "role": "reader" }),
+                        ),
+                    )
+                    .await
+            }
+        };
+        for n in 0..5 {
+            let record = write(n).await;
+            assert_eq!(record.status, Some(200), "before the freeze: {record:?}");
+        }
+
+        let pids = cluster_pids(&cluster);
+        signal(&pids, "STOP");
+        let frozen_at = Instant::now();
+
+        // The first requests, several at once, as a load would send them.
+        let mut first = JoinSet::new();
+        for n in 0..6 {
+            let client = client.clone();
+            first.spawn(async move {
+                if n % 2 == 0 {
+                    client
+                        .send(reqwest::Method::GET, "/v1/organization/users", None)
+                        .await
+                } else {
+                    client
+                        .send(
+                            reqwest::Method::POST,
+                            "/v1/organization/invites",
+                            Some(json!({ "email": format!("during{n}@example.com") })),
+                        )
+                        .await
+                }
+            });
+        }
+        let mut first_latencies = Vec::new();
+        while let Some(record) = first.join_next().await {
+            let record = record.unwrap();
+            assert!(record.is_service_unavailable(), "while frozen: {record:?}");
+            assert!(
+                record.latency <= FAST,
+                "answered after {:?}, more than {FAST:?}: {record:?}",
+                record.latency
+            );
+            first_latencies.push(record.latency);
+        }
+
+        // The breaker is open now: answers come at once.
+        let mut open_latencies = Vec::new();
+        for n in 0..40 {
+            let record = if n % 2 == 0 {
+                client
+                    .send(reqwest::Method::GET, "/v1/organization/users", None)
+                    .await
+            } else {
+                write(100 + n).await
+            };
+            assert!(record.is_service_unavailable(), "while frozen: {record:?}");
+            open_latencies.push(record.latency);
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        open_latencies.sort();
+        let open_p99 = percentile(&open_latencies, 0.99);
+        assert!(
+            open_p99 <= Duration::from_millis(250),
+            "with the breaker open, p99 {open_p99:?} (target 50 ms): {open_latencies:?}"
+        );
+
+        signal(&pids, "CONT");
+        let resumed_at = Instant::now();
+        let recovered_after = loop {
+            let record = client
+                .send(reqwest::Method::GET, "/v1/organization/users", None)
+                .await;
+            if record.status == Some(200) {
+                break resumed_at.elapsed();
+            }
+            assert!(
+                record.is_service_unavailable(),
+                "while recovering: {record:?}"
+            );
+            assert!(
+                resumed_at.elapsed() < Duration::from_secs(5),
+                "not serving 5 s after the database answers again"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        assert!(
+            recovered_after <= Duration::from_secs(2),
+            "serving again {recovered_after:?} after SIGCONT (target 1 s)"
+        );
+        for n in 0..5 {
+            let record = write(1000 + n).await;
+            assert_eq!(record.status, Some(200), "after the freeze: {record:?}");
+        }
+        first_latencies.sort();
+        println!(
+            "[pg freeze] first requests answered 503 in max {} (limit {FAST:?}); breaker open: \
+             p50 {}, p99 {}, max {} (target 50 ms); serving again {} after SIGCONT (target 1 s); \
+             frozen for {:.1?}",
+            ms(*first_latencies.last().unwrap()),
+            ms(percentile(&open_latencies, 0.5)),
+            ms(open_p99),
+            ms(*open_latencies.last().unwrap()),
+            ms(recovered_after),
+            resumed_at.duration_since(frozen_at),
+        );
+        let _ = stop_server.send(());
+        let _ = server.await;
+    };
+    tokio::time::timeout(TIME_LIMIT, body)
+        .await
+        .expect("the test finished within its time limit");
+}
