@@ -1,7 +1,9 @@
 //! The authenticated caller: an admin key and the permissions it carries right now.
 
 use crate::email::Email;
-use crate::id::{AdminKeyId, OrgId, UserId};
+use std::sync::OnceLock;
+
+use crate::id::{AdminKeyId, OrgId, ProjectId, UserId};
 use crate::permission::PermissionSet;
 use crate::role::OrgBaseRole;
 
@@ -20,6 +22,10 @@ pub struct Actor {
     pub scopes: Option<PermissionSet>,
     /// The organization's write generation this request was authenticated at (see [`ReadAt`]).
     pub generation: i64,
+    /// When this request was authorized by permissions held in a project (not by organization
+    /// permissions): that project and what the key could do there. A write re-checks it at
+    /// commit time, like [`permissions`](Self::permissions).
+    pub project_authority: OnceLock<(ProjectId, PermissionSet)>,
 }
 
 impl Actor {
@@ -30,6 +36,11 @@ impl Actor {
             org_id: &self.org_id,
             generation: Some(self.generation),
         }
+    }
+
+    /// Record that this request is authorized by `held` in `project` (set once per request).
+    pub fn authorized_in_project(&self, project: &ProjectId, held: PermissionSet) {
+        let _ = self.project_authority.set((project.clone(), held));
     }
 
     /// Limit permissions the owner holds (e.g. in a project) by the key's scopes.

@@ -87,7 +87,10 @@ impl Auth {
         let held = store
             .project_permissions(&self.0.org_id, project, &self.0.user_id)
             .await?;
-        if self.0.limit(held).contains(project_permission) {
+        let held = self.0.limit(held);
+        if held.contains(project_permission) {
+            // A write re-checks this at commit time (`begin_for` in the store).
+            self.0.authorized_in_project(project, held);
             return Ok(());
         }
         Err(

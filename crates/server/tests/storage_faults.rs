@@ -202,15 +202,13 @@ async fn under_concurrent_writes_no_request_is_acknowledged_without_its_commit()
     let striker = {
         let faults = faults.clone();
         tokio::spawn(async move {
-            let mut i = 0usize;
-            for _ in 0..60 {
+            for i in 0..60usize {
                 let point = [
                     FaultPoint::Statement,
                     FaultPoint::Commit,
                     FaultPoint::CommitAnswer,
                 ][i % 3];
                 faults.fail_next(point, CLASSES[i % CLASSES.len()].0);
-                i += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(7)).await;
             }
         })

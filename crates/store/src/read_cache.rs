@@ -1,7 +1,7 @@
 //! Answers remembered per organization write generation, so that a read the organization has
 //! not changed since costs no database statement.
 //!
-//! Every write transaction increments its organization's generation (`begin_in`), in whichever
+//! Every write transaction increments its organization's generation (`begin_for`), in whichever
 //! process or replica it runs. An answer is filed under the generation read in the same SQL
 //! statement as the answer itself, so it is exactly the organization's state at that generation.
 //! A request may be answered from it only when the request's own authentication observed that

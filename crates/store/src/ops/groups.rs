@@ -86,7 +86,7 @@ async fn ensure_name_free(
 
 pub(crate) async fn create(store: &Backend, actor: &Actor, name: String) -> Result<Group> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     ensure_name_free(&mut tx, org, &name, None).await?;
     let id = GroupId::generate(store.millis());
     sqlx::query(
@@ -118,7 +118,7 @@ pub(crate) async fn rename(
     name: String,
 ) -> Result<Group> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     get(&mut *tx, org, group).await?;
     ensure_name_free(&mut tx, org, &name, Some(group)).await?;
     sqlx::query("UPDATE groups SET name = $1, name_norm = $2 WHERE org_id = $3 AND id = $4")
@@ -200,7 +200,7 @@ async fn shown_role(
 
 pub(crate) async fn delete(store: &Backend, actor: &Actor, group: &GroupId) -> Result<()> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     get(&mut *tx, org, group).await?;
     drop_assignments(store, &mut tx, actor, group, None).await?;
     // Memberships and project access go with the group (ON DELETE CASCADE).
@@ -282,7 +282,7 @@ pub(crate) async fn add_user(
     user: &UserId,
 ) -> Result<()> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     get(&mut *tx, org, group).await?;
     if users::find(&mut *tx, org, user).await?.is_none() {
         return Err(DomainError::invalid(
@@ -319,7 +319,7 @@ pub(crate) async fn remove_user(
     user: &UserId,
 ) -> Result<()> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     get(&mut *tx, org, group).await?;
     let removed =
         sqlx::query("DELETE FROM group_users WHERE org_id = $1 AND group_id = $2 AND user_id = $3")
@@ -474,7 +474,7 @@ pub(crate) async fn assign_role(
     role: &RoleRef,
 ) -> Result<(Group, Role)> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     let found = group_in_context(&mut tx, org, project, group).await?;
     if let Some(p) = project {
         projects::ensure_active(&projects::get(&mut *tx, org, p).await?)?;
@@ -493,7 +493,7 @@ pub(crate) async fn unassign_role(
     role: &RoleRef,
 ) -> Result<()> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     group_in_context(&mut tx, org, project, group).await?;
     if let Some(p) = project {
         projects::ensure_active(&projects::get(&mut *tx, org, p).await?)?;
@@ -601,7 +601,7 @@ pub(crate) async fn add_project_group(
     role: &RoleRef,
 ) -> Result<ProjectGroup> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     let proj = projects::get(&mut *tx, org, project).await?;
     let found = get(&mut *tx, org, group).await?;
     projects::ensure_active(&proj)?;
@@ -647,7 +647,7 @@ pub(crate) async fn remove_project_group(
     group: &GroupId,
 ) -> Result<()> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     group_in_context(&mut tx, org, Some(project), group).await?;
     projects::ensure_active(&projects::get(&mut *tx, org, project).await?)?;
     drop_assignments(store, &mut tx, actor, group, Some(project)).await?;

@@ -39,7 +39,7 @@ pub(crate) async fn import_users(
     options: &ImportOptions,
 ) -> Result<ImportReport> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     let mut import = Import {
         store,
         actor,

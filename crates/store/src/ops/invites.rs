@@ -49,7 +49,7 @@ pub(crate) async fn list(store: &Backend, org: &OrgId, page: &PageRequest) -> Re
 pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewInvite) -> Result<Invite> {
     let org = &actor.org_id;
     let now = store.now();
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     if users::find_by_email(&mut *tx, org, &new.email)
         .await?
         .is_some()
@@ -159,7 +159,7 @@ pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewInvite) -> Re
 
 pub(crate) async fn delete(store: &Backend, actor: &Actor, invite_id: &InviteId) -> Result<()> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     let invite = get(&mut *tx, org, invite_id).await?;
     if invite.status(store.now()) == InviteStatus::Accepted {
         return Err(DomainError::conflict(
@@ -197,7 +197,7 @@ pub(crate) async fn accept(
 ) -> Result<User> {
     let org = &actor.org_id;
     let now = store.now();
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     let invite = get(&mut *tx, org, invite_id).await?;
     let status = invite.status(now);
     if status != InviteStatus::Pending {

@@ -12,7 +12,10 @@ use orgadmin_core::{DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
-use super::{finish_page, push_keyset, roles, Backend, Db, DbResult};
+use orgadmin_core::error::KeyRejection;
+use orgadmin_core::permission::PermissionSet;
+
+use super::{finish_page, push_keyset, roles, Backend, Db, DbResult, Tx};
 use crate::auth_cache::CachedAuth;
 use crate::rows::*;
 
@@ -58,7 +61,7 @@ pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewAdminKey) -> 
     let org = &actor.org_id;
     let id = AdminKeyId::generate(store.millis());
     let now = store.now();
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     sqlx::query(
         "INSERT INTO admin_api_keys (org_id, id, name, secret_hash, redacted_value, owner_user_id, created_at, expires_at, scopes) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -93,7 +96,7 @@ pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewAdminKey) -> 
 
 pub(crate) async fn delete(store: &Backend, actor: &Actor, key: &AdminKeyId) -> Result<()> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     get(&mut *tx, org, key).await?;
     sqlx::query("DELETE FROM admin_api_keys WHERE org_id = $1 AND id = $2")
         .bind(org.as_str())
@@ -179,6 +182,7 @@ pub(crate) async fn authenticate(store: &Backend, secret_hash: &str) -> Result<O
         },
         scopes,
         generation: row.generation,
+        project_authority: Default::default(),
     };
     let last_used_at = touch_last_used(store, &actor, row.last_used_at, now).await?;
     store.auth_cache.insert(
@@ -191,6 +195,51 @@ pub(crate) async fn authenticate(store: &Backend, secret_hash: &str) -> Result<O
         },
     );
     Ok(Some(actor))
+}
+
+/// Inside a write transaction whose organization changed since `actor` was authenticated: is
+/// the key still there, unexpired, and able to do at least what it was authorized with? Its
+/// owner's permissions are computed afresh under the transaction's lock, so a revocation or a
+/// demotion that committed while this request was in flight (its body still arriving, say)
+/// binds it: it writes nothing.
+pub(crate) async fn reauthorize(tx: &mut Tx, actor: &Actor, now: i64) -> Result<()> {
+    let row: Option<(Option<i64>, String)> = sqlx::query_as(
+        "SELECT k.expires_at, u.role FROM admin_api_keys k \
+         JOIN users u ON u.org_id = k.org_id AND u.id = k.owner_user_id \
+         WHERE k.org_id = $1 AND k.id = $2",
+    )
+    .bind(actor.org_id.as_str())
+    .bind(actor.key_id.as_str())
+    .fetch_optional(&mut **tx)
+    .await
+    .db()?;
+    // Gone (revoked, or its owner removed) or expired since: the key is no longer valid.
+    let Some((_, role)) = row.filter(|(expires_at, _)| !expires_at.is_some_and(|at| now >= at))
+    else {
+        return Err(DomainError::Unauthenticated(KeyRejection::Invalid));
+    };
+    let held = OrgBaseRole::from_stored(&role)
+        .predefined()
+        .permissions()
+        .union(roles::held_permissions(tx, &actor.org_id, None, &actor.user_id).await?);
+    let narrowed = |before: PermissionSet, now: PermissionSet| before.intersection(now) != before;
+    if narrowed(actor.permissions, actor.limit(held)) {
+        return Err(authority_changed());
+    }
+    if let Some((project, before)) = actor.project_authority.get() {
+        let held =
+            roles::project_permissions_on(tx, &actor.org_id, project, &actor.user_id).await?;
+        if narrowed(*before, actor.limit(held)) {
+            return Err(authority_changed());
+        }
+    }
+    Ok(())
+}
+
+fn authority_changed() -> DomainError {
+    DomainError::Forbidden {
+        message: "The permissions of your admin API key were narrowed while this request was in flight (its owner's roles changed); nothing was written. Retry the request if the key may still make it.".to_owned(),
+    }
 }
 
 /// Record that the key was used, at most once per [`LAST_USED_GRANULARITY_SECONDS`]; returns the

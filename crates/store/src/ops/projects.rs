@@ -148,7 +148,7 @@ pub(crate) async fn list(
 pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewProject) -> Result<Project> {
     let org = &actor.org_id;
     let id = ProjectId::generate(store.millis());
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     sqlx::query("INSERT INTO projects (org_id, id, name, created_at, external_key_id, residency) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(org.as_str())
         .bind(id.as_str())
@@ -178,7 +178,7 @@ pub(crate) async fn update(
     change: ProjectChange,
 ) -> Result<Project> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     let project = get(&mut *tx, org, project_id).await?;
     if project.is_archived() {
         return Err(DomainError::conflict(
@@ -228,7 +228,7 @@ pub(crate) async fn archive(
     project_id: &ProjectId,
 ) -> Result<Project> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     let project = get(&mut *tx, org, project_id).await?;
     if project.is_default {
         return Err(DomainError::invalid(
@@ -304,7 +304,7 @@ pub(crate) async fn add_user(
     role: ProjectBaseRole,
 ) -> Result<ProjectUser> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     let project = get(&mut *tx, org, project_id).await?;
     let user = match who {
         MemberRef::Id(id) => users::find(&mut *tx, org, id).await?.ok_or_else(|| {
@@ -358,7 +358,7 @@ pub(crate) async fn update_user(
     role: ProjectBaseRole,
 ) -> Result<ProjectUser> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     let project = get(&mut *tx, org, project_id).await?;
     let member = find_member(&mut *tx, org, project_id, user)
         .await?
@@ -388,7 +388,7 @@ pub(crate) async fn remove_user(
     user: &UserId,
 ) -> Result<()> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     let project = get(&mut *tx, org, project_id).await?;
     find_member(&mut *tx, org, project_id, user)
         .await?

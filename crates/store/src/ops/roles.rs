@@ -201,6 +201,16 @@ pub(crate) async fn project_permissions(
     user: &UserId,
 ) -> Result<PermissionSet> {
     let mut conn = pool.acquire().await.db()?;
+    project_permissions_on(&mut conn, org, project, user).await
+}
+
+/// [`project_permissions`] on a connection (inside a transaction, say).
+pub(crate) async fn project_permissions_on(
+    conn: &mut Conn,
+    org: &OrgId,
+    project: &ProjectId,
+    user: &UserId,
+) -> Result<PermissionSet> {
     let base: Option<String> = sqlx::query_scalar(
         "SELECT role FROM project_users WHERE org_id = $1 AND project_id = $2 AND user_id = $3",
     )
@@ -213,7 +223,7 @@ pub(crate) async fn project_permissions(
     let base = base.map_or(PermissionSet::EMPTY, |b| {
         ProjectBaseRole::from_stored(&b).predefined().permissions()
     });
-    Ok(base.union(held_permissions(&mut conn, org, Some(project), user).await?))
+    Ok(base.union(held_permissions(conn, org, Some(project), user).await?))
 }
 
 /// The roles a principal holds through assignments in a scope, each once with all its sources
@@ -439,7 +449,7 @@ pub(crate) async fn create(
 ) -> Result<Role> {
     check_permissions_fit(new.permissions, scope.resource_type())?;
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     ensure_project_writable(&mut tx, org, scope).await?;
     ensure_name_free(&mut tx, org, scope, new.name.as_str(), None).await?;
     let id = RoleId::generate(store.millis());
@@ -517,7 +527,7 @@ pub(crate) async fn update(
     change: RoleChange,
 ) -> Result<Role> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     if let RoleScope::Project(p) = scope {
         projects::get(&mut *tx, org, p).await?;
     }
@@ -583,7 +593,7 @@ pub(crate) async fn delete(
     role: &RoleRef,
 ) -> Result<String> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     if let RoleScope::Project(p) = scope {
         projects::get(&mut *tx, org, p).await?;
     }
@@ -845,7 +855,7 @@ pub(crate) async fn assign_user_role(
     role: &RoleRef,
 ) -> Result<(User, Role)> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     if let Some(p) = project {
         let proj = projects::get(&mut *tx, org, p).await?;
         projects::ensure_active(&proj)?;
@@ -911,7 +921,7 @@ pub(crate) async fn unassign_user_role(
     role: &RoleRef,
 ) -> Result<()> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     if let Some(p) = project {
         let proj = projects::get(&mut *tx, org, p).await?;
         projects::ensure_active(&proj)?;

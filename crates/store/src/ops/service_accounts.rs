@@ -175,7 +175,7 @@ pub(crate) async fn create(
     } else {
         ServiceAccountRole::None
     };
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     let project = projects::get(&mut *tx, org, project_id).await?;
     ensure_active(&project)?;
     sqlx::query(
@@ -241,7 +241,7 @@ pub(crate) async fn update(
     change: ServiceAccountChange,
 ) -> Result<ServiceAccount> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     let project = projects::get(&mut *tx, org, project_id).await?;
     let account = find(&mut *tx, org, project_id, account_id).await?;
     ensure_active(&project)?;
@@ -289,7 +289,7 @@ pub(crate) async fn delete(
     account_id: &ServiceAccountId,
 ) -> Result<()> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     let project = projects::get(&mut *tx, org, project_id).await?;
     find(&mut *tx, org, project_id, account_id).await?;
     ensure_active(&project)?;

@@ -29,21 +29,31 @@ impl Backend {
         self.clock.now_millis()
     }
 
-    /// Begin a write transaction for `org` (`write_tx.rs`: the one place write transactions
+    /// Begin a write transaction for `actor`'s organization (`write_tx.rs`: the one place write transactions
     /// begin and end). Its first statement increments the organization's write generation,
     /// which cached authentications and reads are checked against (`auth_cache.rs`,
     /// `read_cache.rs`). On PostgreSQL that `UPDATE` is also the row lock that serializes the
     /// organization's writes across replicas until commit; on SQLite the single writer
     /// connection serializes the process's writes, and `BEGIN IMMEDIATE` takes the database's
     /// write lock against other processes.
-    pub(crate) async fn begin_in(&self, org: &OrgId) -> Result<Tx> {
+    ///
+    /// A write commits only if what it was authorized with still holds: when the generation
+    /// moved since `actor` was authenticated (anything at all was written in the organization
+    /// meanwhile), the key and its owner's permissions are checked again under the lock
+    /// (`keys::reauthorize`).
+    pub(crate) async fn begin_for(&self, actor: &Actor) -> Result<Tx> {
         let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
         tx.fault_point(FaultPoint::Statement).await?;
-        sqlx::query("UPDATE organizations SET generation = generation + 1 WHERE id = $1")
-            .bind(org.as_str())
-            .execute(&mut *tx)
-            .await
-            .db()?;
+        let generation: Option<i64> = sqlx::query_scalar(
+            "UPDATE organizations SET generation = generation + 1 WHERE id = $1 RETURNING generation",
+        )
+        .bind(actor.org_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .db()?;
+        if generation != Some(actor.generation + 1) {
+            keys::reauthorize(&mut tx, actor, self.now()).await?;
+        }
         Ok(tx)
     }
 

@@ -201,7 +201,7 @@ pub(crate) async fn update(
     change: UserChange,
 ) -> Result<User> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     // Read once and kept up to date below: the answer is what was committed.
     let mut user = get(&mut *tx, org, user_id).await?;
     let mut changes = serde_json::Map::new();
@@ -260,7 +260,7 @@ pub(crate) async fn update(
 
 pub(crate) async fn remove(store: &Backend, actor: &Actor, user_id: &UserId) -> Result<()> {
     let org = &actor.org_id;
-    let mut tx = store.begin_in(org).await?;
+    let mut tx = store.begin_for(actor).await?;
     let user = get(&mut *tx, org, user_id).await?;
     ensure_not_last_owner(&mut tx, org, &user, "remove").await?;
 

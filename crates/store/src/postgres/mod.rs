@@ -1,7 +1,7 @@
 //! The PostgreSQL backend, for running several server replicas against one database.
 //!
 //! Correctness across replicas comes from the database, never from process memory: every write
-//! transaction first locks its organization's row (the generation `UPDATE` of `begin_in`), so the writes of one
+//! transaction first locks its organization's row (the generation `UPDATE` of `begin_for`), so the writes of one
 //! organization are serialized across all replicas exactly as the SQLite backend serializes them
 //! on its single writer connection, and a rule checked at the start of a transaction still holds
 //! at its commit. Unique keys back the membership and role-name rules as well. The first-start
