@@ -14,16 +14,18 @@ use orgadmin_core::audit::{AuditEvent, AuditFilter};
 use orgadmin_core::import::{
     ImportOptions, ImportProjectRef, ImportReport, ImportRow, ProjectAccess, ProjectKey,
 };
-use orgadmin_core::model::{InviteProject, NewInvite, NewProject, Project, User};
+use orgadmin_core::model::{InviteProject, NewAdminKey, NewInvite, NewProject, Project, User};
 use orgadmin_core::page::PageRequest;
 use orgadmin_core::role::{OrgBaseRole, ProjectBaseRole};
-use orgadmin_core::secret::{generate_admin_key, hash_secret};
+use orgadmin_core::secret::{generate_admin_key, hash_secret, redact};
 use orgadmin_core::store::BootstrapRequest;
 use orgadmin_core::{Actor, Email, ReadAt, Store, SystemClock};
 
 struct Org {
     store: Arc<dyn Store>,
     actor: Actor,
+    /// The bootstrap owner's key.
+    secret: String,
     _database: TestDatabase,
 }
 
@@ -51,17 +53,60 @@ async fn org() -> Org {
     Org {
         store,
         actor,
+        secret,
         _database: database,
     }
 }
 
 impl Org {
     async fn import(&self, rows: Vec<ImportRow>, options: ImportOptions) -> ImportReport {
+        self.import_as(&self.actor, rows, options).await
+    }
+
+    /// Import as `actor`, authenticated afresh from `secret` as the command line does.
+    async fn import_with_key(&self, secret: &str, rows: Vec<ImportRow>) -> ImportReport {
+        let actor = self
+            .store
+            .authenticate(&hash_secret(secret))
+            .await
+            .unwrap()
+            .expect("the key authenticates");
+        self.import_as(&actor, rows, ImportOptions::default()).await
+    }
+
+    async fn import_as(
+        &self,
+        actor: &Actor,
+        rows: Vec<ImportRow>,
+        options: ImportOptions,
+    ) -> ImportReport {
         let mut rows = rows.into_iter().map(Ok);
         self.store
-            .import_users(&self.actor, &mut rows, &options)
+            .import_users(actor, &mut rows, &options)
             .await
             .expect("the import runs")
+    }
+
+    /// A new admin key owned by the member `email` (made while the bootstrap owner's key can
+    /// make keys): its secret.
+    async fn key_of(&self, email: &str) -> String {
+        let mut actor = self.actor.clone();
+        actor.user_id = self.user(email).await.id;
+        let secret = generate_admin_key();
+        self.store
+            .create_admin_key(
+                &actor,
+                NewAdminKey {
+                    name: Some(format!("{email}'s key")),
+                    secret_hash: hash_secret(&secret),
+                    redacted_value: redact(&secret),
+                    expires_in_seconds: None,
+                    scopes: None,
+                },
+            )
+            .await
+            .expect("the key is created");
+        secret
     }
 
     async fn users(&self) -> Vec<User> {
@@ -476,6 +521,14 @@ async fn the_last_owner_cannot_be_demoted_unless_the_file_makes_another() {
     assert!(!refused.committed);
     assert_eq!(o.user("owner@example.com").await.role, OrgBaseRole::Owner);
 
+    // The heir is a member with a key of her own before the file that promotes her.
+    let joined = o
+        .import(vec![row(3, "heir@example.com")], ImportOptions::default())
+        .await;
+    assert_eq!(joined.created, 1, "{joined:#?}");
+    let heir_key = o.key_of("heir@example.com").await;
+    let owner_key = o.secret.clone();
+
     // A new owner later in the same file makes the demotion possible, whatever the order.
     let report = o
         .import(
@@ -491,15 +544,17 @@ async fn the_last_owner_cannot_be_demoted_unless_the_file_makes_another() {
         .await;
     assert_eq!(
         (report.created, report.updated, report.invalid),
-        (1, 1, 0),
+        (0, 2, 0),
         "{report:#?}"
     );
     assert_eq!(o.user("owner@example.com").await.role, OrgBaseRole::Reader);
     assert_eq!(o.user("heir@example.com").await.role, OrgBaseRole::Owner);
 
-    // Owners may swap roles in one file; demoting the last owner is refused.
+    // Owners may swap roles in one file (here the heir, now the owner); demoting the last owner
+    // is refused.
     let both = o
-        .import(
+        .import_with_key(
+            &heir_key,
             vec![
                 ImportRow {
                     role: Some("owner".into()),
@@ -510,12 +565,12 @@ async fn the_last_owner_cannot_be_demoted_unless_the_file_makes_another() {
                     ..row(3, "heir@example.com")
                 },
             ],
-            ImportOptions::default(),
         )
         .await;
     assert_eq!((both.updated, both.invalid), (2, 0), "{both:#?}");
     let neither = o
-        .import(
+        .import_with_key(
+            &owner_key,
             vec![
                 ImportRow {
                     role: Some("reader".into()),
@@ -526,7 +581,6 @@ async fn the_last_owner_cannot_be_demoted_unless_the_file_makes_another() {
                     ..row(3, "nobody@example.com")
                 },
             ],
-            ImportOptions::default(),
         )
         .await;
     assert_eq!(lines(&neither), [2]);
