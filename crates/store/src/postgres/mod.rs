@@ -95,8 +95,10 @@ impl PgStore {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| DomainError::invalid("database", format!("invalid PostgreSQL URL: {e}")))?
             .application_name("orgadmin")
-            // A request never waits long on a lock or a runaway statement.
-            .options([("lock_timeout", "10s"), ("statement_timeout", "30s")]);
+            // A request never waits long on a lock or a runaway statement. The lock wait is
+            // shorter than a server's 2 s deadline, so a lock held elsewhere (an import) reads as
+            // busy, not as a database that stopped answering.
+            .options([("lock_timeout", "1500ms"), ("statement_timeout", "30s")]);
         let max_connections = std::env::var("ORGADMIN_DATABASE_MAX_CONNECTIONS")
             .ok()
             .and_then(|v| v.parse().ok())

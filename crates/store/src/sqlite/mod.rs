@@ -68,8 +68,10 @@ pub struct SqliteStore {
     guard: Guard,
 }
 
-/// How long a statement waits for another process's write lock before answering 503 `Busy`.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a statement waits for another process's write lock (an import, say) before
+/// answering 503 `Busy`: less than a server's 2 s deadline, so a lock held elsewhere reads as
+/// busy, not as a database that stopped answering.
+const BUSY_TIMEOUT: Duration = Duration::from_millis(1500);
 /// How long a request waits for the writer connection (held by the write before it).
 const WRITER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
