@@ -60,7 +60,7 @@ const KEYS_W: Need = Need::All(&[&[P::AdminKeysWrite]]);
 const AUDIT_R: Need = Need::All(&[&[P::AuditLogsRead]]);
 const GROUPS_R: Need = Need::All(&[&[P::GroupsRead]]);
 const GROUPS_W: Need = Need::All(&[&[P::GroupsWrite]]);
-/// Changing a group's members or organization roles (`authorize_granting`).
+/// Changing a group's members or organization roles (`require_group_access_write`).
 const GRANTING: Need = Need::All(&[&[P::GroupsWrite], &[P::UsersWrite]]);
 
 /// What the predefined organization role `reader` holds (`core::role`); the reader is in no

@@ -12,6 +12,7 @@ use orgadmin_core::{DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
+use super::grants::Grants;
 use super::{finish_page, push_keyset, roles, Backend, Db, DbResult};
 use crate::auth_cache::CachedAuth;
 use crate::rows::*;
@@ -59,6 +60,12 @@ pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewAdminKey) -> 
     let id = AdminKeyId::generate(store.millis());
     let now = store.now();
     let mut tx = store.begin_in(org).await?;
+    // The new key may do no more than the key creating it, nor outlive it.
+    let grants = Grants::load(&mut tx, actor, now).await?;
+    let scopes = grants.granter().scopes_for_new_key(new.scopes)?;
+    let expires_at = grants
+        .granter()
+        .expiry_for_new_key(now, new.expires_in_seconds)?;
     sqlx::query(
         "INSERT INTO admin_api_keys (org_id, id, name, secret_hash, redacted_value, owner_user_id, created_at, expires_at, scopes) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -70,13 +77,13 @@ pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewAdminKey) -> 
     .bind(&new.redacted_value)
     .bind(actor.user_id.as_str())
     .bind(now)
-    .bind(new.expires_in_seconds.map(|s| now + s))
-    .bind(new.scopes.map(permissions_json))
+    .bind(expires_at)
+    .bind(scopes.map(permissions_json))
     .execute(&mut *tx)
     .await
     .db()?;
     // `data.scopes` is an array in the official schema: present only for a scoped key.
-    let data = match new.scopes {
+    let data = match scopes {
         Some(scopes) => json!({ "scopes": scopes.names() }),
         None => json!({}),
     };
