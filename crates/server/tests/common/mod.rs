@@ -77,19 +77,23 @@ impl TestServer {
         server
     }
 
+    /// The URL of the database of a server made by [`start_persistent`](Self::start_persistent),
+    /// for opening it through the store beside the server.
+    pub fn database_url(&self) -> &str {
+        self.database
+            .as_ref()
+            .map(TestDatabase::url)
+            .filter(|url| *url != "sqlite::memory:")
+            .expect("a server made by start_persistent")
+    }
+
     /// A new unscoped admin key owned by the member `user`, made through the store as the owner
     /// key makes keys. Keys made over HTTP belong to the user whose key makes them, so this is
     /// how a test gets a key of another member. Needs [`start_persistent`](Self::start_persistent).
     pub async fn key_for(&self, user: &str) -> String {
         use orgadmin_core::model::NewAdminKey;
         use orgadmin_core::secret::{generate_admin_key, hash_secret, redact};
-        let url = self
-            .database
-            .as_ref()
-            .filter(|d| d.url() != "sqlite::memory:")
-            .expect("key_for needs a server made by start_persistent")
-            .url();
-        let store = orgadmin_store::open(url, self.clock.clone())
+        let store = orgadmin_store::open(self.database_url(), self.clock.clone())
             .await
             .expect("the store opens");
         let mut actor = store
