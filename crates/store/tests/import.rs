@@ -643,3 +643,107 @@ async fn thousands_of_rows_go_in_chunks_and_a_read_error_writes_nothing() {
     assert!(dup.errors[0].message.contains("also on line 2"));
     assert_eq!((dup.skipped, dup.created), (1200, 1));
 }
+
+/// An import grants what its rows give, so a key gives no more than it holds: a member holding
+/// only `api.organization.users.write` (and reader) imports readers, not owners, nor project
+/// members (their model use is not hers to give).
+#[tokio::test]
+async fn rows_granting_more_than_the_key_holds_are_invalid() {
+    use orgadmin_core::model::NewAdminKey;
+    use orgadmin_core::role::{ResourceType, RoleName, RoleRef, RoleScope};
+    use orgadmin_core::secret::redact;
+    use orgadmin_core::store::NewRole;
+    use orgadmin_core::PermissionSet;
+
+    let o = org().await;
+    let gateway = o.project("Gateway").await;
+    let delegate = o
+        .member("delegate@example.com", OrgBaseRole::Reader, Vec::new())
+        .await;
+    let role = o
+        .store
+        .create_role(
+            &o.actor,
+            &RoleScope::Organization,
+            NewRole {
+                name: RoleName::parse("Importer", ResourceType::Organization).unwrap(),
+                description: None,
+                permissions: PermissionSet::parse_names(&["api.organization.users.write"], "p")
+                    .unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    o.store
+        .assign_user_role(&o.actor, &delegate.id, &RoleRef::parse(&role.id))
+        .await
+        .unwrap();
+    let secret = generate_admin_key();
+    let mut as_delegate = o.actor.clone();
+    as_delegate.user_id = delegate.id.clone();
+    o.store
+        .create_admin_key(
+            &as_delegate,
+            NewAdminKey {
+                name: Some("Importer".into()),
+                secret_hash: hash_secret(&secret),
+                redacted_value: redact(&secret),
+                expires_in_seconds: None,
+                scopes: None,
+            },
+        )
+        .await
+        .unwrap();
+    let actor = o
+        .store
+        .authenticate(&hash_secret(&secret))
+        .await
+        .unwrap()
+        .expect("the delegate's key authenticates");
+
+    let rows = vec![
+        row(2, "reader@example.com"),
+        ImportRow {
+            role: Some("owner".into()),
+            ..row(3, "boss@example.com")
+        },
+        ImportRow {
+            projects: vec![in_project(ProjectKey::Id(gateway.id.to_string()), None)],
+            ..row(4, "member@example.com")
+        },
+        ImportRow {
+            role: Some("owner".into()),
+            ..row(5, "delegate@example.com")
+        },
+    ];
+    let mut feed = rows.into_iter().map(Ok);
+    let report = o
+        .store
+        .import_users(
+            &actor,
+            &mut feed,
+            &ImportOptions {
+                skip_invalid: true,
+                ..ImportOptions::default()
+            },
+        )
+        .await
+        .expect("the import runs");
+    assert_eq!((report.created, report.invalid), (1, 3), "{report:#?}");
+    assert_eq!(lines(&report), [3, 4, 5]);
+    for (error, missing) in report.errors.iter().zip([
+        "api.organization.projects.write",
+        "api.model.request",
+        "api.organization.audit_logs.read",
+    ]) {
+        assert!(
+            error.message.contains("Missing scopes: ") && error.message.contains(missing),
+            "{error:?}"
+        );
+    }
+    assert_eq!(
+        o.user("delegate@example.com").await.role,
+        OrgBaseRole::Reader
+    );
+    assert_eq!(o.users().await.len(), 3);
+}

@@ -76,15 +76,25 @@ impl Grants {
         if granted.is_empty() {
             return Ok(());
         }
-        let held = match project {
+        let held = self.held_in(conn, actor, project).await?;
+        self.granter.check(held, granted, project, what)
+    }
+
+    /// What the key holds in the organization (`project` `None`) or in `project`.
+    pub(crate) async fn held_in(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        project: Option<&ProjectId>,
+    ) -> Result<PermissionSet> {
+        Ok(match project {
             None => self.granter.in_organization(),
             Some(p) => {
                 let owner_in_project =
                     roles::project_permissions_in(conn, &actor.org_id, p, &self.owner).await?;
                 self.granter.in_project(owner_in_project)
             }
-        };
-        self.granter.check(held, granted, project, what)
+        })
     }
 
     /// Refuse adding a member to `group` unless the key holds everything the group holds, in
