@@ -57,11 +57,46 @@ async fn org() -> Org {
 
 impl Org {
     async fn import(&self, rows: Vec<ImportRow>, options: ImportOptions) -> ImportReport {
+        self.import_as(&self.actor, rows, options).await
+    }
+
+    async fn import_as(
+        &self,
+        actor: &Actor,
+        rows: Vec<ImportRow>,
+        options: ImportOptions,
+    ) -> ImportReport {
         let mut rows = rows.into_iter().map(Ok);
         self.store
-            .import_users(&self.actor, &mut rows, &options)
+            .import_users(actor, &mut rows, &options)
             .await
             .expect("the import runs")
+    }
+
+    /// The actor of a new key owned by `user` (made through the store, as only the owner's key
+    /// can be made over HTTP).
+    async fn key_of(&self, user: &User) -> Actor {
+        let secret = generate_admin_key();
+        let mut as_user = self.actor.clone();
+        as_user.user_id = user.id.clone();
+        self.store
+            .create_admin_key(
+                &as_user,
+                orgadmin_core::model::NewAdminKey {
+                    name: Some(format!("Key of {}", user.email)),
+                    secret_hash: hash_secret(&secret),
+                    redacted_value: orgadmin_core::secret::redact(&secret),
+                    expires_in_seconds: None,
+                    scopes: None,
+                },
+            )
+            .await
+            .unwrap();
+        self.store
+            .authenticate(&hash_secret(&secret))
+            .await
+            .unwrap()
+            .expect("the new key authenticates")
     }
 
     async fn users(&self) -> Vec<User> {
@@ -497,9 +532,12 @@ async fn the_last_owner_cannot_be_demoted_unless_the_file_makes_another() {
     assert_eq!(o.user("owner@example.com").await.role, OrgBaseRole::Reader);
     assert_eq!(o.user("heir@example.com").await.role, OrgBaseRole::Owner);
 
-    // Owners may swap roles in one file; demoting the last owner is refused.
+    // Owners may swap roles in one file; demoting the last owner is refused. The first key's
+    // owner is a reader now, who may not make anyone an owner: the heir's key imports.
+    let heir = o.key_of(&o.user("heir@example.com").await).await;
     let both = o
-        .import(
+        .import_as(
+            &heir,
             vec![
                 ImportRow {
                     role: Some("owner".into()),
