@@ -266,12 +266,37 @@ def test_project_users_permissions_manage_service_accounts(server: Server) -> No
     reader_key = client.admin.organization.admin_api_keys.create(
         name=unique_name("sa reader"), extra_body={"scopes": ["api.organization.projects.users.read"]}
     )
+    # A service account's role is a grant: the writer's key holds what `member` and `owner` give
+    # in a project (nobody may grant more than they hold), a key with the route permission alone
+    # does not.
+    project_permissions = [
+        "api.project.read", "api.project.users.read", "api.project.users.write",
+        "api.project.roles.read", "api.project.roles.write", "api.model.request",
+        "api.responses.write", "api.files.read", "api.files.write", "api.vector_stores.read",
+        "api.vector_stores.write", "api.fine_tuning.jobs.read", "api.fine_tuning.jobs.write",
+        "api.batches.read", "api.batches.write",
+    ]
     writer_key = client.admin.organization.admin_api_keys.create(
         name=unique_name("sa writer"),
+        extra_body={
+            "scopes": ["api.organization.projects.users.read", "api.organization.projects.users.write"]
+            + project_permissions
+        },
+    )
+    route_only_key = client.admin.organization.admin_api_keys.create(
+        name=unique_name("sa route only"),
         extra_body={"scopes": ["api.organization.projects.users.read", "api.organization.projects.users.write"]},
     )
     reader = server.make_client(reader_key.value)
     writer = server.make_client(writer_key.value)
+    route_only = server.make_client(route_only_key.value)
+    expect_error(
+        lambda: route_only.admin.organization.projects.service_accounts.create(pid, name="Too much"),
+        status=403,
+        code="insufficient_permissions",
+        param=None,
+        message_contains="Missing scopes: api.project.read, api.model.request",
+    )
 
     assert [s.id for s in reader.admin.organization.projects.service_accounts.list(other)] == [in_other.id]
     assert reader.admin.organization.projects.service_accounts.retrieve(in_other.id, project_id=other).name == "Other bot"

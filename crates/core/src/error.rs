@@ -180,6 +180,30 @@ impl DomainError {
         })
     }
 
+    /// The caller would grant `missing` (not empty), which its key does not hold in the
+    /// organization (`project` `None`) or in `project`; `what` names the grant.
+    pub fn cannot_grant(
+        missing: crate::permission::PermissionSet,
+        what: &str,
+        project: Option<&str>,
+    ) -> Self {
+        let place = match project {
+            None => "in the organization".to_owned(),
+            Some(p) => format!("in project {p}"),
+        };
+        let them = if missing.iter().count() == 1 {
+            "it"
+        } else {
+            "them"
+        };
+        DomainError::Forbidden {
+            message: format!(
+                "You have insufficient permissions for this operation. Missing scopes: {}. {what} would grant {them}, and an admin API key may grant only permissions it holds {place}.",
+                missing.names().join(", ")
+            ),
+        }
+    }
+
     pub fn internal(e: impl fmt::Display) -> Self {
         DomainError::Internal(e.to_string())
     }

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod clock;
 pub mod email;
 pub mod error;
+pub mod grant;
 pub mod id;
 pub mod import;
 pub mod model;

@@ -377,6 +377,16 @@ impl ServiceAccountRole {
         }
     }
 
+    /// What the role lets the account (and its keys) do in its project: the predefined project
+    /// role of the same name, nothing for `none`.
+    pub fn permissions(self) -> PermissionSet {
+        match self {
+            ServiceAccountRole::Owner => PredefinedRole::ProjectOwner.permissions(),
+            ServiceAccountRole::Member => PredefinedRole::ProjectMember.permissions(),
+            ServiceAccountRole::None => PermissionSet::EMPTY,
+        }
+    }
+
     pub fn from_stored(raw: &str) -> Self {
         match raw {
             "owner" => ServiceAccountRole::Owner,

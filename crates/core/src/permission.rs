@@ -135,6 +135,11 @@ impl PermissionSet {
         Self(self.0 & other.0)
     }
 
+    /// Members of `self` that are not in `other`.
+    pub fn difference(self, other: Self) -> Self {
+        Self(self.0 & !other.0)
+    }
+
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }

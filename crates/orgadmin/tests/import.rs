@@ -476,10 +476,23 @@ fn rows_naming_projects_need_the_right_to_manage_their_members() {
     let s = Setup::new();
     let gateway = s.project("Gateway");
     // Users may be written, and project members only where the owner holds
-    // api.project.users.write: the default project (they own it), not Gateway.
+    // api.project.users.write: the default project (they own it), not Gateway. The key also
+    // holds what it gives (a reader's permissions, a viewer's in the project): nobody grants more
+    // than they hold.
     let key = s.scoped_key(&[
         Permission::UsersWrite,
         Permission::ProjectUsersWriteInProject,
+        Permission::OrganizationRead,
+        Permission::UsersRead,
+        Permission::RolesRead,
+        Permission::InvitesRead,
+        Permission::ProjectsRead,
+        Permission::ProjectUsersRead,
+        Permission::GroupsRead,
+        Permission::ProjectRead,
+        Permission::ProjectUsersReadInProject,
+        Permission::FilesRead,
+        Permission::VectorStoresRead,
     ]);
     let file = s.file(
         "people.csv",

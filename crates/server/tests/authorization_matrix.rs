@@ -60,7 +60,7 @@ const KEYS_W: Need = Need::All(&[&[P::AdminKeysWrite]]);
 const AUDIT_R: Need = Need::All(&[&[P::AuditLogsRead]]);
 const GROUPS_R: Need = Need::All(&[&[P::GroupsRead]]);
 const GROUPS_W: Need = Need::All(&[&[P::GroupsWrite]]);
-/// Changing a group's members or organization roles (`authorize_granting`).
+/// Changing a group's members or organization roles (`require_group_access_write`).
 const GRANTING: Need = Need::All(&[&[P::GroupsWrite], &[P::UsersWrite]]);
 
 /// What the predefined organization role `reader` holds (`core::role`); the reader is in no
@@ -1129,4 +1129,323 @@ async fn cross_organization_probes(
         }
     }
     requests
+}
+
+// --- grant more than you hold --------------------------------------------------------------------
+
+/// Every permission of the delegate's custom role: the route permission of every granting route,
+/// but not `api.organization.projects.write` nor `api.organization.audit_logs.read` (so not all
+/// of an owner's), and no project permission in any project beyond those the organization
+/// permissions stand for (`api.project.read`, `…users.read|write`, `…roles.read|write`).
+const DELEGATE: &[&str] = &[
+    "api.organization.users.read",
+    "api.organization.users.write",
+    "api.organization.roles.read",
+    "api.organization.roles.write",
+    "api.organization.invites.read",
+    "api.organization.invites.write",
+    "api.organization.projects.read",
+    "api.organization.projects.users.read",
+    "api.organization.projects.users.write",
+    "api.groups.read",
+    "api.groups.write",
+    "api.organization.admin_api_keys.read",
+    "api.organization.admin_api_keys.write",
+];
+
+/// One granting route called by a key that passes its route permission but lacks something the
+/// body grants: `(method, template of the table, path, body, a permission the refusal names)`.
+type GrantRow = (Method, &'static str, String, Value, &'static str);
+
+/// Every route that grants, each with a body granting more than the delegate holds, is refused
+/// with the permission error naming what it lacks, changes nothing (the same call by the owner
+/// then succeeds), and is listed in the main table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_granting_route_refuses_to_grant_more_than_the_caller_holds() {
+    use Method as M;
+    let s = TestServer::start_persistent().await;
+    let owner = owner_key();
+    let f = populate(&s, &owner, "g").await;
+    let id = |k: &str| f[k].clone();
+    let project = id("project_id");
+
+    // The delegate: a reader holding DELEGATE through a custom role, with a key of her own.
+    let delegate = member(&s, &owner, "delegate@g.example").await;
+    let role = str_of(
+        &create(
+            &s,
+            &owner,
+            "/v1/organization/roles",
+            json!({"role_name": "Delegate", "permissions": DELEGATE}),
+        )
+        .await["id"],
+    );
+    create(
+        &s,
+        &owner,
+        &format!("/v1/organization/users/{delegate}/roles"),
+        json!({"role_id": role}),
+    )
+    .await;
+    let key = s.key_for(&delegate).await;
+
+    // What the grants name: a role with a permission she lacks in each scope, a group holding the
+    // owner role, a project member (as viewer), a service account (role `none`), a group with
+    // access to the project, and an owner invite made by the owner.
+    let projects_role = str_of(
+        &create(
+            &s,
+            &owner,
+            "/v1/organization/roles",
+            json!({"role_name": "Projects", "permissions": ["api.organization.projects.write"]}),
+        )
+        .await["id"],
+    );
+    let model_role = str_of(
+        &create(
+            &s,
+            &owner,
+            &format!("/v1/projects/{project}/roles"),
+            json!({"role_name": "Model use", "permissions": ["api.model.request"]}),
+        )
+        .await["id"],
+    );
+    let owners_group = str_of(
+        &create(
+            &s,
+            &owner,
+            "/v1/organization/groups",
+            json!({"name": "Owners"}),
+        )
+        .await["id"],
+    );
+    create(
+        &s,
+        &owner,
+        &format!("/v1/organization/groups/{owners_group}/roles"),
+        json!({"role_id": "role-api-organization-owner"}),
+    )
+    .await;
+    let viewer = member(&s, &owner, "viewer@g.example").await;
+    create(
+        &s,
+        &owner,
+        &format!("/v1/organization/projects/{project}/users"),
+        json!({"user_id": viewer, "role": "viewer"}),
+    )
+    .await;
+    let bot = str_of(
+        &create(
+            &s,
+            &owner,
+            &format!("/v1/organization/projects/{project}/service_accounts"),
+            json!({"name": "Keyless bot", "create_service_account_only": true}),
+        )
+        .await["id"],
+    );
+    let viewers = str_of(
+        &create(
+            &s,
+            &owner,
+            "/v1/organization/groups",
+            json!({"name": "Viewers"}),
+        )
+        .await["id"],
+    );
+    create(
+        &s,
+        &owner,
+        &format!("/v1/organization/projects/{project}/groups"),
+        json!({"group_id": viewers, "role": "viewer"}),
+    )
+    .await;
+    let boss_invite = str_of(
+        &create(
+            &s,
+            &owner,
+            "/v1/organization/invites",
+            json!({"email": "boss@g.example", "role": "owner", "projects": []}),
+        )
+        .await["id"],
+    );
+    let target = id("other_user_id");
+
+    let rows: Vec<GrantRow> = vec![
+        (
+            M::POST,
+            "/v1/organization/users/{user_id}",
+            format!("/v1/organization/users/{target}"),
+            json!({"role": "owner"}),
+            "api.organization.projects.write",
+        ),
+        (
+            M::POST,
+            "/v1/organization/users/{user_id}/roles",
+            format!("/v1/organization/users/{target}/roles"),
+            json!({"role_id": projects_role}),
+            "api.organization.projects.write",
+        ),
+        (
+            M::POST,
+            "/v1/organization/roles",
+            "/v1/organization/roles".into(),
+            json!({"role_name": "Wider", "permissions": ["api.organization.audit_logs.read"]}),
+            "api.organization.audit_logs.read",
+        ),
+        (
+            M::POST,
+            "/v1/organization/roles/{role_id}",
+            format!("/v1/organization/roles/{}", id("org_role_id")),
+            json!({"permissions": ["api.organization.users.read", "api.organization.projects.write"]}),
+            "api.organization.projects.write",
+        ),
+        (
+            M::POST,
+            "/v1/projects/{project_id}/roles",
+            format!("/v1/projects/{project}/roles"),
+            json!({"role_name": "Wider", "permissions": ["api.model.request"]}),
+            "api.model.request",
+        ),
+        (
+            M::POST,
+            "/v1/projects/{project_id}/roles/{role_id}",
+            format!("/v1/projects/{project}/roles/{}", id("project_role_id")),
+            json!({"permissions": ["api.project.read", "api.files.write"]}),
+            "api.files.write",
+        ),
+        (
+            M::POST,
+            "/v1/organization/projects/{project_id}/users",
+            format!("/v1/organization/projects/{project}/users"),
+            json!({"user_id": target, "role": "member"}),
+            "api.model.request",
+        ),
+        (
+            M::POST,
+            "/v1/organization/projects/{project_id}/users/{user_id}",
+            format!("/v1/organization/projects/{project}/users/{viewer}"),
+            json!({"role": "owner"}),
+            "api.batches.write",
+        ),
+        (
+            M::POST,
+            "/v1/projects/{project_id}/users/{user_id}/roles",
+            format!("/v1/projects/{project}/users/{viewer}/roles"),
+            json!({"role_id": model_role}),
+            "api.model.request",
+        ),
+        (
+            M::POST,
+            "/v1/organization/projects/{project_id}/service_accounts",
+            format!("/v1/organization/projects/{project}/service_accounts"),
+            json!({"name": "Delegate's bot"}),
+            "api.model.request",
+        ),
+        (
+            M::POST,
+            "/v1/organization/projects/{project_id}/service_accounts/{service_account_id}",
+            format!("/v1/organization/projects/{project}/service_accounts/{bot}"),
+            json!({"role": "member"}),
+            "api.model.request",
+        ),
+        (
+            M::POST,
+            "/v1/organization/invites",
+            "/v1/organization/invites".into(),
+            json!({"email": "new-owner@g.example", "role": "owner", "projects": []}),
+            "api.organization.projects.write",
+        ),
+        (
+            M::POST,
+            "/v1/organization/invites/{invite_id}/accept",
+            format!("/v1/organization/invites/{boss_invite}/accept"),
+            json!({}),
+            "api.organization.audit_logs.read",
+        ),
+        (
+            M::POST,
+            "/v1/organization/admin_api_keys",
+            "/v1/organization/admin_api_keys".into(),
+            json!({"name": "Wider", "scopes": ["api.organization.audit_logs.read"]}),
+            "api.organization.audit_logs.read",
+        ),
+        (
+            M::POST,
+            "/v1/organization/groups/{group_id}/users",
+            format!("/v1/organization/groups/{owners_group}/users"),
+            json!({"user_id": target}),
+            "api.organization.projects.write",
+        ),
+        (
+            M::POST,
+            "/v1/organization/groups/{group_id}/roles",
+            format!("/v1/organization/groups/{}/roles", id("group_id")),
+            json!({"role_id": "role-api-organization-owner"}),
+            "api.organization.projects.write",
+        ),
+        (
+            M::POST,
+            "/v1/organization/projects/{project_id}/groups",
+            format!("/v1/organization/projects/{project}/groups"),
+            json!({"group_id": id("other_group_id"), "role": "member"}),
+            "api.model.request",
+        ),
+        (
+            M::POST,
+            "/v1/projects/{project_id}/groups/{group_id}/roles",
+            format!("/v1/projects/{project}/groups/{viewers}/roles"),
+            json!({"role_id": model_role}),
+            "api.model.request",
+        ),
+    ];
+
+    let tabled: BTreeSet<String> = table().iter().map(Row::label).collect();
+    let http = Http {
+        client: reqwest::Client::new(),
+        base: s.base_url.clone(),
+    };
+    for (method, template, path, body, missing) in &rows {
+        let context = format!("{method} {template} granting more than held");
+        assert!(
+            tabled.contains(&format!("{method} {template}")),
+            "{context}: not a route of the table"
+        );
+        let before = s.audit("limit=1").await;
+        let got = http
+            .call(method, path, Some(&format!("Bearer {key}")), Some(body))
+            .await;
+        assert_envelope(
+            &context,
+            &got,
+            StatusCode::FORBIDDEN,
+            "insufficient_permissions",
+        );
+        let message = serde_json::from_str::<Value>(&got.1).unwrap()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            message.starts_with(
+                "You have insufficient permissions for this operation. Missing scopes: "
+            ) && message.contains(missing)
+                && message.contains("would grant"),
+            "{context}: {message}"
+        );
+        assert_eq!(
+            s.audit("limit=1").await,
+            before,
+            "{context}: nothing is written"
+        );
+        // The owner holds everything, so the same grant is hers to make.
+        let by_owner = http
+            .call(method, path, Some(&format!("Bearer {owner}")), Some(body))
+            .await;
+        assert_eq!(
+            by_owner.0,
+            StatusCode::OK,
+            "{context}, by the owner: {}",
+            by_owner.1
+        );
+    }
+    s.stop().await;
 }

@@ -16,12 +16,14 @@
 //!    holding only `api.groups.read|write` and `api.organization.users.write`;
 //! 2. it demotes itself to `reader` with its own key.
 //!
-//! From then on the bootstrap key is the key of a reader whose only write permission,
-//! `api.groups.write`, comes from the admins group. That is what lets the same key move its own
-//! owner in and out of the group under test: a write permission that group grants (say
-//! `api.organization.projects.write`) is held exactly while the owner is in that group, and
-//! nothing else could explain a successful write. (A scoped key would not do: scopes only ever
-//! narrow what the owner holds.)
+//! From then on the bootstrap key is the key of a reader whose only write permissions,
+//! `api.groups.write` and `api.organization.users.write`, come from the admins group. A key of
+//! the second owner, made through the store ([`TestServer::key_for`]), moves the bootstrap owner
+//! into the group under test: the bootstrap key itself may not, since nobody may grant what they
+//! do not hold, and joining a group grants what the group holds. It may still leave. A write
+//! permission that group grants (say `api.organization.projects.write`) is held exactly while the
+//! owner is in that group, and nothing else could explain a successful write. (A scoped key would
+//! not do: scopes only ever narrow what the owner holds.)
 
 mod common;
 
@@ -136,8 +138,12 @@ async fn create_group(s: &TestServer, name: &str) -> String {
 }
 
 async fn join(s: &TestServer, group: &str, user: &str) {
+    join_as(s, &s.owner_key, group, user).await;
+}
+
+async fn join_as(s: &TestServer, key: &str, group: &str, user: &str) {
     let added = ok(s
-        .post(&group_users_path(group), json!({ "user_id": user }))
+        .post_as(key, &group_users_path(group), json!({ "user_id": user }))
         .await);
     assert_eq!(added["object"], "group.user", "{added}");
 }
@@ -150,8 +156,12 @@ async fn leave(s: &TestServer, group: &str, user: &str) {
 }
 
 async fn grant_org_role(s: &TestServer, group: &str, role: &str) {
+    grant_org_role_as(s, &s.owner_key, group, role).await;
+}
+
+async fn grant_org_role_as(s: &TestServer, key: &str, group: &str, role: &str) {
     let assigned = ok(s
-        .post(&group_roles_path(group), json!({ "role_id": role }))
+        .post_as(key, &group_roles_path(group), json!({ "role_id": role }))
         .await);
     assert_eq!(assigned["object"], "group.role", "{assigned}");
 }
@@ -169,7 +179,7 @@ async fn give_project_access(s: &TestServer, project: &str, group: &str, role: &
 /// Step 2 of the module comment: the bootstrap owner, already in `admins` (which holds only
 /// `api.groups.read|write` and `api.organization.users.write`, the permissions that changing group
 /// memberships needs), demotes itself to `reader` now that a second owner exists. Returns
-/// the second owner's ID.
+/// a key of the second owner (the server must come from [`TestServer::start_persistent`]).
 async fn owner_reduced_to_reader(s: &TestServer, admins: &str) -> String {
     let owner = s.owner_id();
     let successor = s.add_member("successor@example.com", "owner").await;
@@ -185,9 +195,10 @@ async fn owner_reduced_to_reader(s: &TestServer, admins: &str) -> String {
         .await;
     grant_org_role(s, admins, &managers).await;
     join(s, admins, &owner).await;
+    let successor_key = s.key_for(&successor).await;
     let demoted = ok(s.post(&user_path(&owner), json!({"role": "reader"})).await);
     assert_eq!(demoted["role"], "reader");
-    successor
+    successor_key
 }
 
 /// Create a project with the bootstrap key: 200, or 403 naming the missing permission.
@@ -420,7 +431,7 @@ async fn unassigning_a_role_held_only_through_a_group_is_refused_with_inherited_
 
 #[tokio::test]
 async fn a_key_whose_owner_gains_a_write_permission_only_through_a_group_writes_only_while_in_it() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_persistent().await;
     let owner = s.owner_id();
     // Everything made while the bootstrap owner is still an owner (see the module comment).
     let maker = s
@@ -429,16 +440,30 @@ async fn a_key_whose_owner_gains_a_write_permission_only_through_a_group_writes_
     let makers = create_group(&s, "Project makers").await;
     grant_org_role(&s, &makers, &maker).await;
     let admins = create_group(&s, "Admins").await;
-    owner_reduced_to_reader(&s, &admins).await;
+    let successor = owner_reduced_to_reader(&s, &admins).await;
 
-    // A reader: no project writes.
+    // A reader: no project writes, and no joining a group that holds them.
     assert_eq!(
         try_create_project(&s, "Refused").await,
         StatusCode::FORBIDDEN
     );
+    let joined = s
+        .post(&group_users_path(&makers), json!({ "user_id": owner }))
+        .await;
+    assert_error(
+        &joined,
+        StatusCode::FORBIDDEN,
+        "insufficient_permissions",
+        None,
+    );
+    let message = joined.1["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Missing scopes: api.organization.projects.write."),
+        "{message}"
+    );
 
     // Through the group: allowed, and the role lists and the extension say why.
-    join(&s, &makers, &owner).await;
+    join_as(&s, &successor, &makers, &owner).await;
     assert_eq!(try_create_project(&s, "Made").await, StatusCode::OK);
     let held = roles_with_sources(&ok(s.get(&user_roles_path(&owner)).await));
     assert!(
@@ -464,7 +489,7 @@ async fn a_key_whose_owner_gains_a_write_permission_only_through_a_group_writes_
     );
 
     // The role unassigned from the group: refused at once.
-    join(&s, &makers, &owner).await;
+    join_as(&s, &successor, &makers, &owner).await;
     assert_eq!(try_create_project(&s, "Made again").await, StatusCode::OK);
     ok(s.delete(&format!("{}/{maker}", group_roles_path(&makers)))
         .await);
@@ -474,7 +499,7 @@ async fn a_key_whose_owner_gains_a_write_permission_only_through_a_group_writes_
     );
 
     // The group deleted: refused at once.
-    grant_org_role(&s, &makers, &maker).await;
+    grant_org_role_as(&s, &successor, &makers, &maker).await;
     assert_eq!(try_create_project(&s, "Made a third").await, StatusCode::OK);
     ok(s.delete(&group_path(&makers)).await);
     assert_eq!(
@@ -507,15 +532,22 @@ async fn a_key_whose_owner_gains_a_write_permission_only_through_a_group_writes_
 #[tokio::test]
 async fn a_group_with_project_access_authorizes_its_members_there_and_nowhere_else() {
     for withdrawal in ["remove the group from the project", "leave", "delete"] {
-        let s = TestServer::start().await;
+        let s = TestServer::start_persistent().await;
         let owner = s.owner_id();
         let project = s.create_project("Team project").await;
         let elsewhere = s.create_project("Elsewhere").await;
+        // What a viewer holds, so that its holder may add viewers, and users.write to do it.
         let user_admin = s
             .create_project_role(
                 &project,
                 "User admin",
-                &["api.project.read", "api.project.users.write"],
+                &[
+                    "api.project.read",
+                    "api.project.users.read",
+                    "api.project.users.write",
+                    "api.files.read",
+                    "api.vector_stores.read",
+                ],
             )
             .await;
         let team = create_group(&s, "Team").await;
@@ -531,13 +563,13 @@ async fn a_group_with_project_access_authorizes_its_members_there_and_nowhere_el
             made
         };
         let admins = create_group(&s, "Admins").await;
-        owner_reduced_to_reader(&s, &admins).await;
+        let successor = owner_reduced_to_reader(&s, &admins).await;
         let add_user = |project: String, user: String| {
             let s = &s;
             async move {
                 s.post(
                     &format!("/v1/organization/projects/{project}/users"),
-                    json!({"user_id": user, "role": "member"}),
+                    json!({"user_id": user, "role": "viewer"}),
                 )
                 .await
             }
@@ -557,8 +589,28 @@ async fn a_group_with_project_access_authorizes_its_members_there_and_nowhere_el
             "{message}"
         );
 
-        // In the group: allowed in the group's project, not in another.
-        join(&s, &team, &owner).await;
+        // In the group: allowed in the group's project, not in another; and only with a role
+        // whose permissions the group gives (`member` would grant model use).
+        join_as(&s, &successor, &team, &owner).await;
+        let as_member = s
+            .post(
+                &format!("/v1/organization/projects/{project}/users"),
+                json!({"user_id": recruits[0], "role": "member"}),
+            )
+            .await;
+        assert_error(
+            &as_member,
+            StatusCode::FORBIDDEN,
+            "insufficient_permissions",
+            None,
+        );
+        assert!(
+            as_member.1["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("api.model.request"),
+            "{as_member:?}"
+        );
         ok(add_user(project.clone(), recruits[0].clone()).await);
         assert_error(
             &add_user(elsewhere.clone(), recruits[0].clone()).await,
@@ -618,7 +670,7 @@ async fn a_group_with_project_access_authorizes_its_members_there_and_nowhere_el
 
 #[tokio::test]
 async fn scoped_keys_still_narrow_what_groups_grant() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_persistent().await;
     let owner = s.owner_id();
     let maker = s
         .create_org_role("Project maker", &["api.organization.projects.write"])
@@ -631,8 +683,8 @@ async fn scoped_keys_still_narrow_what_groups_grant() {
         )
         .await;
     let admins = create_group(&s, "Admins").await;
-    owner_reduced_to_reader(&s, &admins).await;
-    join(&s, &makers, &owner).await;
+    let successor = owner_reduced_to_reader(&s, &admins).await;
+    join_as(&s, &successor, &makers, &owner).await;
 
     // The owner may create projects (through the group), the scoped key may not.
     assert_eq!(try_create_project(&s, "Unscoped").await, StatusCode::OK);
@@ -1589,11 +1641,4 @@ async fn groups_stay_in_their_organization() {
         vec![shared.clone()]
     );
     s.stop().await;
-}
-
-async fn join_as(s: &TestServer, key: &str, group: &str, user: &str) {
-    ok(
-        s.post_as(key, &group_users_path(group), json!({"user_id": user}))
-            .await,
-    );
 }

@@ -553,9 +553,33 @@ async fn service_accounts_are_managed_with_the_project_users_permissions() {
     let in_other = str_of(&create(&s, &other, "Other bot").await["id"]);
     s.add_project_user(&led, &owner, "owner").await;
     // Keys limited to project permissions: whatever they may do comes from project membership.
+    // The lead's key holds every project permission, so it may give a service account (and its
+    // key) the `member` or `owner` role; one holding only `api.project.users.write` may not.
+    let every_project_permission: Vec<&str> = orgadmin_core::Permission::ALL
+        .iter()
+        .filter(|p| p.scope() == orgadmin_core::permission::PermissionScope::Project)
+        .map(|p| p.as_str())
+        .collect();
     let (_, writer) = s
-        .create_key(json!({"name": "project-lead", "scopes": ["api.project.users.write"]}))
+        .create_key(json!({"name": "project-lead", "scopes": every_project_permission}))
         .await;
+    let (_, narrow) = s
+        .create_key(json!({"name": "users-only", "scopes": ["api.project.users.write"]}))
+        .await;
+    let beyond = s
+        .post_as(&narrow, &accounts_path(&led), json!({"name": "Too much"}))
+        .await;
+    assert_error(
+        &beyond,
+        StatusCode::FORBIDDEN,
+        "insufficient_permissions",
+        None,
+    );
+    let message = beyond.1["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Missing scopes: api.project.read, api.model.request"),
+        "{message}"
+    );
     let (_, reader) = s
         .create_key(json!({"name": "project-viewer", "scopes": ["api.project.users.read"]}))
         .await;

@@ -14,18 +14,16 @@ use orgadmin_core::audit::{AuditEvent, AuditFilter};
 use orgadmin_core::import::{
     ImportOptions, ImportProjectRef, ImportReport, ImportRow, ProjectAccess, ProjectKey,
 };
-use orgadmin_core::model::{InviteProject, NewAdminKey, NewInvite, NewProject, Project, User};
+use orgadmin_core::model::{InviteProject, NewInvite, NewProject, Project, User};
 use orgadmin_core::page::PageRequest;
 use orgadmin_core::role::{OrgBaseRole, ProjectBaseRole};
-use orgadmin_core::secret::{generate_admin_key, hash_secret, redact};
+use orgadmin_core::secret::{generate_admin_key, hash_secret};
 use orgadmin_core::store::BootstrapRequest;
 use orgadmin_core::{Actor, Email, ReadAt, Store, SystemClock};
 
 struct Org {
     store: Arc<dyn Store>,
     actor: Actor,
-    /// The bootstrap owner's key.
-    secret: String,
     _database: TestDatabase,
 }
 
@@ -53,7 +51,6 @@ async fn org() -> Org {
     Org {
         store,
         actor,
-        secret,
         _database: database,
     }
 }
@@ -61,17 +58,6 @@ async fn org() -> Org {
 impl Org {
     async fn import(&self, rows: Vec<ImportRow>, options: ImportOptions) -> ImportReport {
         self.import_as(&self.actor, rows, options).await
-    }
-
-    /// Import as `actor`, authenticated afresh from `secret` as the command line does.
-    async fn import_with_key(&self, secret: &str, rows: Vec<ImportRow>) -> ImportReport {
-        let actor = self
-            .store
-            .authenticate(&hash_secret(secret))
-            .await
-            .unwrap()
-            .expect("the key authenticates");
-        self.import_as(&actor, rows, ImportOptions::default()).await
     }
 
     async fn import_as(
@@ -87,26 +73,30 @@ impl Org {
             .expect("the import runs")
     }
 
-    /// A new admin key owned by the member `email` (made while the bootstrap owner's key can
-    /// make keys): its secret.
-    async fn key_of(&self, email: &str) -> String {
-        let mut actor = self.actor.clone();
-        actor.user_id = self.user(email).await.id;
+    /// The actor of a new key owned by `user` (made through the store, as only the owner's key
+    /// can be made over HTTP).
+    async fn key_of(&self, user: &User) -> Actor {
         let secret = generate_admin_key();
+        let mut as_user = self.actor.clone();
+        as_user.user_id = user.id.clone();
         self.store
             .create_admin_key(
-                &actor,
-                NewAdminKey {
-                    name: Some(format!("{email}'s key")),
+                &as_user,
+                orgadmin_core::model::NewAdminKey {
+                    name: Some(format!("Key of {}", user.email)),
                     secret_hash: hash_secret(&secret),
-                    redacted_value: redact(&secret),
+                    redacted_value: orgadmin_core::secret::redact(&secret),
                     expires_in_seconds: None,
                     scopes: None,
                 },
             )
             .await
-            .expect("the key is created");
-        secret
+            .unwrap();
+        self.store
+            .authenticate(&hash_secret(&secret))
+            .await
+            .unwrap()
+            .expect("the new key authenticates")
     }
 
     async fn users(&self) -> Vec<User> {
@@ -521,14 +511,6 @@ async fn the_last_owner_cannot_be_demoted_unless_the_file_makes_another() {
     assert!(!refused.committed);
     assert_eq!(o.user("owner@example.com").await.role, OrgBaseRole::Owner);
 
-    // The heir is a member with a key of her own before the file that promotes her.
-    let joined = o
-        .import(vec![row(3, "heir@example.com")], ImportOptions::default())
-        .await;
-    assert_eq!(joined.created, 1, "{joined:#?}");
-    let heir_key = o.key_of("heir@example.com").await;
-    let owner_key = o.secret.clone();
-
     // A new owner later in the same file makes the demotion possible, whatever the order.
     let report = o
         .import(
@@ -544,17 +526,18 @@ async fn the_last_owner_cannot_be_demoted_unless_the_file_makes_another() {
         .await;
     assert_eq!(
         (report.created, report.updated, report.invalid),
-        (0, 2, 0),
+        (1, 1, 0),
         "{report:#?}"
     );
     assert_eq!(o.user("owner@example.com").await.role, OrgBaseRole::Reader);
     assert_eq!(o.user("heir@example.com").await.role, OrgBaseRole::Owner);
 
-    // Owners may swap roles in one file (here the heir, now the owner); demoting the last owner
-    // is refused.
+    // Owners may swap roles in one file; demoting the last owner is refused. The first key's
+    // owner is a reader now, who may not make anyone an owner: the heir's key imports.
+    let heir = o.key_of(&o.user("heir@example.com").await).await;
     let both = o
-        .import_with_key(
-            &heir_key,
+        .import_as(
+            &heir,
             vec![
                 ImportRow {
                     role: Some("owner".into()),
@@ -565,12 +548,12 @@ async fn the_last_owner_cannot_be_demoted_unless_the_file_makes_another() {
                     ..row(3, "heir@example.com")
                 },
             ],
+            ImportOptions::default(),
         )
         .await;
     assert_eq!((both.updated, both.invalid), (2, 0), "{both:#?}");
     let neither = o
-        .import_with_key(
-            &owner_key,
+        .import(
             vec![
                 ImportRow {
                     role: Some("reader".into()),
@@ -581,6 +564,7 @@ async fn the_last_owner_cannot_be_demoted_unless_the_file_makes_another() {
                     ..row(3, "nobody@example.com")
                 },
             ],
+            ImportOptions::default(),
         )
         .await;
     assert_eq!(lines(&neither), [2]);
@@ -696,4 +680,108 @@ async fn thousands_of_rows_go_in_chunks_and_a_read_error_writes_nothing() {
     assert_eq!(lines(&dup), [5000]);
     assert!(dup.errors[0].message.contains("also on line 2"));
     assert_eq!((dup.skipped, dup.created), (1200, 1));
+}
+
+/// An import grants what its rows give, so a key gives no more than it holds: a member holding
+/// only `api.organization.users.write` (and reader) imports readers, not owners, nor project
+/// members (their model use is not hers to give).
+#[tokio::test]
+async fn rows_granting_more_than_the_key_holds_are_invalid() {
+    use orgadmin_core::model::NewAdminKey;
+    use orgadmin_core::role::{ResourceType, RoleName, RoleRef, RoleScope};
+    use orgadmin_core::secret::redact;
+    use orgadmin_core::store::NewRole;
+    use orgadmin_core::PermissionSet;
+
+    let o = org().await;
+    let gateway = o.project("Gateway").await;
+    let delegate = o
+        .member("delegate@example.com", OrgBaseRole::Reader, Vec::new())
+        .await;
+    let role = o
+        .store
+        .create_role(
+            &o.actor,
+            &RoleScope::Organization,
+            NewRole {
+                name: RoleName::parse("Importer", ResourceType::Organization).unwrap(),
+                description: None,
+                permissions: PermissionSet::parse_names(&["api.organization.users.write"], "p")
+                    .unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    o.store
+        .assign_user_role(&o.actor, &delegate.id, &RoleRef::parse(&role.id))
+        .await
+        .unwrap();
+    let secret = generate_admin_key();
+    let mut as_delegate = o.actor.clone();
+    as_delegate.user_id = delegate.id.clone();
+    o.store
+        .create_admin_key(
+            &as_delegate,
+            NewAdminKey {
+                name: Some("Importer".into()),
+                secret_hash: hash_secret(&secret),
+                redacted_value: redact(&secret),
+                expires_in_seconds: None,
+                scopes: None,
+            },
+        )
+        .await
+        .unwrap();
+    let actor = o
+        .store
+        .authenticate(&hash_secret(&secret))
+        .await
+        .unwrap()
+        .expect("the delegate's key authenticates");
+
+    let rows = vec![
+        row(2, "reader@example.com"),
+        ImportRow {
+            role: Some("owner".into()),
+            ..row(3, "boss@example.com")
+        },
+        ImportRow {
+            projects: vec![in_project(ProjectKey::Id(gateway.id.to_string()), None)],
+            ..row(4, "member@example.com")
+        },
+        ImportRow {
+            role: Some("owner".into()),
+            ..row(5, "delegate@example.com")
+        },
+    ];
+    let mut feed = rows.into_iter().map(Ok);
+    let report = o
+        .store
+        .import_users(
+            &actor,
+            &mut feed,
+            &ImportOptions {
+                skip_invalid: true,
+                ..ImportOptions::default()
+            },
+        )
+        .await
+        .expect("the import runs");
+    assert_eq!((report.created, report.invalid), (1, 3), "{report:#?}");
+    assert_eq!(lines(&report), [3, 4, 5]);
+    for (error, missing) in report.errors.iter().zip([
+        "api.organization.projects.write",
+        "api.model.request",
+        "api.organization.audit_logs.read",
+    ]) {
+        assert!(
+            error.message.contains("Missing scopes: ") && error.message.contains(missing),
+            "{error:?}"
+        );
+    }
+    assert_eq!(
+        o.user("delegate@example.com").await.role,
+        OrgBaseRole::Reader
+    );
+    assert_eq!(o.users().await.len(), 3);
 }

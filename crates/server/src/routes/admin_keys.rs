@@ -7,7 +7,7 @@ use orgadmin_api::responses::{AdminKey, AdminKeyList, Deleted};
 use orgadmin_core::id::AdminKeyId;
 use orgadmin_core::model::NewAdminKey;
 use orgadmin_core::secret::{generate_admin_key, hash_secret, redact};
-use orgadmin_core::{Actor, DomainError, Permission, PermissionSet};
+use orgadmin_core::{Permission, PermissionSet};
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
@@ -16,29 +16,6 @@ use crate::state::AppState;
 
 /// The longest lifetime a new key may be given: one year (service account keys too).
 pub(super) const MAX_EXPIRES_IN_SECONDS: i64 = 31_536_000;
-
-/// A key cannot create a key that may do more than itself: a scoped key's new keys get at most
-/// its scopes (all of them when the request names none); naming a permission outside them is
-/// refused.
-fn scopes_for_new_key(
-    actor: &Actor,
-    requested: Option<PermissionSet>,
-) -> ApiResult<Option<PermissionSet>> {
-    let Some(own) = actor.scopes else {
-        return Ok(requested);
-    };
-    match requested {
-        None => Ok(Some(own)),
-        Some(requested) => match requested.iter().find(|p| !own.contains(*p)) {
-            Some(beyond) => Err(ApiError::from(DomainError::Forbidden {
-                message: format!(
-                    "This admin API key is scoped and lacks '{beyond}', so it cannot create a key with that scope."
-                ),
-            })),
-            None => Ok(Some(requested)),
-        },
-    }
-}
 
 #[utoipa::path(get, path = "/v1/organization/admin_api_keys", tag = "Admin API keys",
     params(("limit" = Option<i64>, Query), ("after" = Option<String>, Query), ("order" = Option<String>, Query)),
@@ -84,14 +61,15 @@ pub async fn create(
         .as_deref()
         .map(|s| PermissionSet::parse_names(s, "scopes"))
         .transpose()?;
-    let scopes = scopes_for_new_key(auth.actor(), requested)?;
     let secret = generate_admin_key();
     let new = NewAdminKey {
         name: Some(name),
         secret_hash: hash_secret(&secret),
         redacted_value: redact(&secret),
         expires_in_seconds: body.expires_in_seconds,
-        scopes,
+        // The store gives a scoped key's scopes to an unscoped request, and refuses scopes or an
+        // expiry beyond the creating key's (`orgadmin_core::grant`).
+        scopes: requested,
     };
     let key = s.store.create_admin_key(auth.actor(), new).await?;
     let mut out = AdminKey::from(&key);

@@ -118,7 +118,7 @@ pub async fn add_user(
     ApiPath(group_id): ApiPath<String>,
     JsonBody(body): JsonBody<GroupUserAddRequest>,
 ) -> ApiResult<Json<GroupUserAssignment>> {
-    authorize_granting(&auth)?;
+    require_group_access_write(&auth)?;
     let user_id = required(&body.user_id, "user_id")?.to_owned();
     s.store
         .add_group_user(
@@ -160,7 +160,7 @@ pub async fn remove_user(
     auth: Auth,
     ApiPath((group_id, user_id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<DeletedLink>> {
-    authorize_granting(&auth)?;
+    require_group_access_write(&auth)?;
     s.store
         .remove_group_user(
             auth.actor(),
@@ -180,17 +180,17 @@ async fn authorize_roles(
     write: bool,
 ) -> ApiResult<()> {
     match project {
-        None if write => authorize_granting(auth),
+        None if write => require_group_access_write(auth),
         None => auth.require(Permission::GroupsRead),
         Some(p) => auth.require_project_principals(&s.store, p, write).await,
     }
 }
 
-/// Changing what a group's members may do (its organization roles, its members) changes those
-/// users' access, so it needs `api.organization.users.write` as well as `api.groups.write`, as
-/// assigning a role to a user does: `api.groups.write` alone would let a key join a group that
-/// holds the owner role, or give its own group that role.
-fn authorize_granting(auth: &Auth) -> ApiResult<()> {
+/// The route permission for changing what a group's members may do (its organization roles, its
+/// members): `api.organization.users.write` as well as `api.groups.write`, as assigning a role to
+/// a user needs. What the change grants is checked by the store, inside its transaction, against
+/// what the key holds (`orgadmin_core::grant`): nobody grants more than they hold.
+fn require_group_access_write(auth: &Auth) -> ApiResult<()> {
     auth.require(Permission::GroupsWrite)?;
     auth.require(Permission::UsersWrite)
 }

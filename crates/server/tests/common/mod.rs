@@ -63,6 +63,62 @@ impl TestServer {
         server
     }
 
+    /// A server like [`start`](Self::start), on a database that the test can also open through
+    /// the store (a file on SQLite), for [`key_for`](Self::key_for).
+    pub async fn start_persistent() -> Self {
+        let database = TestDatabase::persistent().await;
+        let mut server = Self::start_on(
+            database.url(),
+            Some(&owner_key()),
+            Arc::new(OffsetClock::default()),
+        )
+        .await;
+        server.database = Some(database);
+        server
+    }
+
+    /// The URL of the database of a server made by [`start_persistent`](Self::start_persistent),
+    /// for opening it through the store beside the server.
+    pub fn database_url(&self) -> &str {
+        self.database
+            .as_ref()
+            .map(TestDatabase::url)
+            .filter(|url| *url != "sqlite::memory:")
+            .expect("a server made by start_persistent")
+    }
+
+    /// A new unscoped admin key owned by the member `user`, made through the store as the owner
+    /// key makes keys. Keys made over HTTP belong to the user whose key makes them, so this is
+    /// how a test gets a key of another member. Needs [`start_persistent`](Self::start_persistent).
+    pub async fn key_for(&self, user: &str) -> String {
+        use orgadmin_core::model::NewAdminKey;
+        use orgadmin_core::secret::{generate_admin_key, hash_secret, redact};
+        let store = orgadmin_store::open(self.database_url(), self.clock.clone())
+            .await
+            .expect("the store opens");
+        let mut actor = store
+            .authenticate(&hash_secret(&self.owner_key))
+            .await
+            .expect("the database answers")
+            .expect("the owner key authenticates");
+        actor.user_id = orgadmin_core::id::UserId::from_raw(user);
+        let secret = generate_admin_key();
+        store
+            .create_admin_key(
+                &actor,
+                NewAdminKey {
+                    name: Some(format!("Key of {user}")),
+                    secret_hash: hash_secret(&secret),
+                    redacted_value: redact(&secret),
+                    expires_in_seconds: None,
+                    scopes: None,
+                },
+            )
+            .await
+            .expect("the key is created");
+        secret
+    }
+
     /// A server on `database_url` (usually a [`TestDatabase::persistent`] the test keeps), with
     /// `admin_key` as `ORGADMIN_ADMIN_KEY` (if any) and `clock`.
     pub async fn start_on(

@@ -11,6 +11,7 @@ use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
+use super::grants::Grants;
 use super::roles::{self, Principal, Resolved};
 use super::{finish_page, projects, push_keyset, users, Backend, Conn, Db, DbResult, Tx};
 use crate::rows::*;
@@ -290,6 +291,11 @@ pub(crate) async fn add_user(
             format!("User {user} is not a member of the organization; invite them first (POST /v1/organization/invites)."),
         ));
     }
+    // The new member holds whatever the group holds, in the organization and its projects.
+    Grants::load(&mut tx, actor, store.now())
+        .await?
+        .check_group_membership(&mut tx, actor, group)
+        .await?;
     let added = sqlx::query(
         "INSERT INTO group_users (org_id, group_id, user_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     )
@@ -427,7 +433,8 @@ pub(crate) async fn get_role(
         })
 }
 
-/// Give `group` a role in a scope (idempotent), recording it when new.
+/// Give `group` a role in a scope (idempotent), recording it when new. Every member will hold
+/// it, so the acting key must hold what the role holds there.
 async fn grant(
     store: &Backend,
     tx: &mut Tx,
@@ -441,6 +448,16 @@ async fn grant(
         Resolved::Base(p) => p.to_role(project),
         Resolved::Custom(r) => r.clone(),
     };
+    Grants::load(tx, actor, store.now())
+        .await?
+        .check(
+            tx,
+            actor,
+            project,
+            role.permissions,
+            &format!("Role '{}'", roles::stored_id(resolved)),
+        )
+        .await?;
     let inserted = sqlx::query(
         "INSERT INTO role_assignments (org_id, principal_type, principal_id, role_id, scope_key, created_at) \
          VALUES ($1, 'group', $2, $3, $4, $5) ON CONFLICT DO NOTHING",

@@ -19,11 +19,13 @@ use orgadmin_core::import::{
     clip, CheckedRow, ImportError, ImportOptions, ImportReport, ImportRow, ImportRows,
     ProjectAccess, ProjectKey,
 };
+use orgadmin_core::permission::PermissionSet;
 use orgadmin_core::role::{OrgBaseRole, ProjectBaseRole};
 use orgadmin_core::{DomainError, Permission, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
+use super::grants::Grants;
 use super::{push_in, users, Backend, Db, DbResult, Tx};
 
 /// Rows checked, looked up and written together.
@@ -44,6 +46,8 @@ pub(crate) async fn import_users(
         store,
         actor,
         options,
+        grants: Grants::load(&mut tx, actor, store.now()).await?,
+        held_in_projects: HashMap::new(),
         projects: Catalogue::load(&mut tx, org).await?,
         seen: HashMap::new(),
         owners_before: users::owner_count(&mut tx, org).await?,
@@ -200,6 +204,8 @@ struct Update {
     name: Option<String>,
     add: Vec<(ProjectId, ProjectBaseRole)>,
     change: Vec<(ProjectId, ProjectBaseRole)>,
+    /// The current role in each project of `change`, in the same order.
+    change_from: Vec<ProjectBaseRole>,
 }
 
 struct NewUser {
@@ -230,6 +236,10 @@ struct Import<'a> {
     store: &'a Backend,
     actor: &'a Actor,
     options: &'a ImportOptions,
+    /// What the key may grant: a row may give no more (`orgadmin_core::grant`).
+    grants: Grants,
+    /// What the key holds in each project a row named, read once.
+    held_in_projects: HashMap<ProjectId, PermissionSet>,
     projects: Catalogue,
     /// Every email of the file so far (normalized), with the line it first appeared on.
     seen: HashMap<Box<str>, u64>,
@@ -336,13 +346,72 @@ impl Import<'_> {
             let known = known.get(v.row.email.normalized());
             match known.and_then(|k| k.member.as_ref()) {
                 None => {
+                    let mut granted = vec![(
+                        None,
+                        v.row
+                            .role
+                            .unwrap_or(OrgBaseRole::Reader)
+                            .predefined()
+                            .permissions(),
+                        v.row.role.unwrap_or(OrgBaseRole::Reader).as_str(),
+                    )];
+                    for (project, role) in &v.projects {
+                        let role = role.unwrap_or(ProjectBaseRole::Member);
+                        granted.push((
+                            Some(project.clone()),
+                            role.predefined().permissions(),
+                            role.as_str(),
+                        ));
+                    }
+                    if !self
+                        .may_grant(tx, v.line, v.row.email.as_str(), granted)
+                        .await?
+                    {
+                        continue;
+                    }
                     let id = known
                         .and_then(|k| k.elsewhere.clone())
                         .unwrap_or_else(|| UserId::generate(self.store.millis()));
                     self.create(&mut writes, v, id);
                 }
                 Some((user, name, role)) => {
+                    let current = *role;
                     let update = plan_update(v, user, name.as_deref(), *role, &memberships);
+                    if let Some(u) = &update {
+                        // What each change holds beyond what it replaces.
+                        let mut granted = Vec::new();
+                        if let Some(new) = u.role {
+                            granted.push((
+                                None,
+                                new.predefined()
+                                    .permissions()
+                                    .difference(current.predefined().permissions()),
+                                new.as_str(),
+                            ));
+                        }
+                        for (project, role) in &u.add {
+                            granted.push((
+                                Some(project.clone()),
+                                role.predefined().permissions(),
+                                role.as_str(),
+                            ));
+                        }
+                        for ((project, role), from) in u.change.iter().zip(&u.change_from) {
+                            granted.push((
+                                Some(project.clone()),
+                                role.predefined()
+                                    .permissions()
+                                    .difference(from.predefined().permissions()),
+                                role.as_str(),
+                            ));
+                        }
+                        if !self
+                            .may_grant(tx, u.line, u.email.as_str(), granted)
+                            .await?
+                        {
+                            continue;
+                        }
+                    }
                     match update {
                         None => self.report.skipped += 1,
                         Some(u) if u.role == Some(OrgBaseRole::Reader) => self.demotions.push(u),
@@ -361,6 +430,50 @@ impl Import<'_> {
             self.write(tx, writes).await?;
         }
         Ok(())
+    }
+
+    /// Whether the key may make a row's grants (`(project, permissions, role name)`, the
+    /// organization when `project` is `None`); a row asking for more is invalid, with the
+    /// API's message naming what the key lacks.
+    async fn may_grant(
+        &mut self,
+        tx: &mut Tx,
+        line: u64,
+        email: &str,
+        granted: Vec<(Option<ProjectId>, PermissionSet, &'static str)>,
+    ) -> Result<bool> {
+        for (project, permissions, role) in granted {
+            if permissions.is_empty() {
+                continue;
+            }
+            let held = match &project {
+                None => self.grants.granter().in_organization(),
+                Some(p) => match self.held_in_projects.get(p) {
+                    Some(held) => *held,
+                    None => {
+                        let held = self.grants.held_in(tx, self.actor, Some(p)).await?;
+                        self.held_in_projects.insert(p.clone(), held);
+                        held
+                    }
+                },
+            };
+            let what = match &project {
+                None => format!("Role '{role}'"),
+                Some(_) => format!("Project role '{role}'"),
+            };
+            if let Err(e) = self
+                .grants
+                .granter()
+                .check(held, permissions, project.as_ref(), &what)
+            {
+                self.invalid(line, email, e.to_string());
+                if !self.options.skip_invalid {
+                    self.writing = false;
+                }
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// What the database knows of the chunk's emails: members here, IDs elsewhere.
@@ -623,6 +736,7 @@ fn plan_update(
         email: v.row.email,
         add: Vec::new(),
         change: Vec::new(),
+        change_from: Vec::new(),
     };
     for (project, wanted) in v.projects {
         match held.get(&(user.to_string(), project.to_string())) {
@@ -632,6 +746,7 @@ fn plan_update(
             Some(current) => {
                 if let Some(wanted) = wanted.filter(|w| w != current) {
                     update.change.push((project, wanted));
+                    update.change_from.push(*current);
                 }
             }
         }

@@ -12,6 +12,7 @@ use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
+use super::grants::Grants;
 use super::{finish_page, projects, push_keyset, users, Backend, Db, DbResult};
 use crate::rows::*;
 
@@ -123,6 +124,31 @@ pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewInvite) -> Re
             }]
         }
     };
+    // The invitee will hold the invite's role and project roles: only a key holding them may
+    // offer them.
+    let grants = Grants::load(&mut tx, actor, now).await?;
+    let what = format!("An invite with role '{}'", new.role.as_str());
+    grants
+        .check(
+            &mut tx,
+            actor,
+            None,
+            new.role.predefined().permissions(),
+            &what,
+        )
+        .await?;
+    for p in &projects {
+        let what = format!("An invite with project role '{}'", p.role.as_str());
+        grants
+            .check(
+                &mut tx,
+                actor,
+                Some(&p.project_id),
+                p.role.predefined().permissions(),
+                &what,
+            )
+            .await?;
+    }
     let stored: Vec<StoredProject> = projects
         .iter()
         .map(|p| StoredProject {
@@ -214,6 +240,19 @@ pub(crate) async fn accept(
         Some(id) => id,
         None => UserId::generate(store.millis()),
     };
+    // Accepting makes the grant the invite offered; the accepting key must hold it too, so an
+    // invite sent by someone since demoted does not outlast their demotion.
+    let grants = Grants::load(&mut tx, actor, now).await?;
+    let what = format!("Accepting an invite with role '{}'", invite.role.as_str());
+    grants
+        .check(
+            &mut tx,
+            actor,
+            None,
+            invite.role.predefined().permissions(),
+            &what,
+        )
+        .await?;
     let user = User {
         id: id.clone(),
         email: invite.email.clone(),
@@ -228,6 +267,19 @@ pub(crate) async fn accept(
         // A project archived since the invite was sent accepts no new members; skip it.
         match projects::get(&mut *tx, org, &p.project_id).await {
             Ok(project) if !project.is_archived() => {
+                let what = format!(
+                    "Accepting an invite with project role '{}'",
+                    p.role.as_str()
+                );
+                grants
+                    .check(
+                        &mut tx,
+                        actor,
+                        Some(&p.project_id),
+                        p.role.predefined().permissions(),
+                        &what,
+                    )
+                    .await?;
                 projects::insert_member(&mut tx, org, &p.project_id, &id, p.role, now).await?;
                 let event = NewAuditEvent::new(
                     kind::USER_ADDED,

@@ -15,6 +15,7 @@ use sqlx::QueryBuilder;
 use orgadmin_core::error::KeyRejection;
 use orgadmin_core::permission::PermissionSet;
 
+use super::grants::Grants;
 use super::{finish_page, push_keyset, roles, Backend, Db, DbResult, Tx};
 use crate::auth_cache::CachedAuth;
 use crate::rows::*;
@@ -62,6 +63,12 @@ pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewAdminKey) -> 
     let id = AdminKeyId::generate(store.millis());
     let now = store.now();
     let mut tx = store.begin_for(actor).await?;
+    // The new key may do no more than the key creating it, nor outlive it.
+    let grants = Grants::load(&mut tx, actor, now).await?;
+    let scopes = grants.granter().scopes_for_new_key(new.scopes)?;
+    let expires_at = grants
+        .granter()
+        .expiry_for_new_key(now, new.expires_in_seconds)?;
     sqlx::query(
         "INSERT INTO admin_api_keys (org_id, id, name, secret_hash, redacted_value, owner_user_id, created_at, expires_at, scopes) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -73,13 +80,13 @@ pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewAdminKey) -> 
     .bind(&new.redacted_value)
     .bind(actor.user_id.as_str())
     .bind(now)
-    .bind(new.expires_in_seconds.map(|s| now + s))
-    .bind(new.scopes.map(permissions_json))
+    .bind(expires_at)
+    .bind(scopes.map(permissions_json))
     .execute(&mut *tx)
     .await
     .db()?;
     // `data.scopes` is an array in the official schema: present only for a scoped key.
-    let data = match new.scopes {
+    let data = match scopes {
         Some(scopes) => json!({ "scopes": scopes.names() }),
         None => json!({}),
     };
@@ -228,7 +235,7 @@ pub(crate) async fn reauthorize(tx: &mut Tx, actor: &Actor, now: i64) -> Result<
     }
     if let Some((project, before)) = actor.project_authority.get() {
         let held =
-            roles::project_permissions_on(tx, &actor.org_id, project, &actor.user_id).await?;
+            roles::project_permissions_in(tx, &actor.org_id, project, &actor.user_id).await?;
         if narrowed(*before, actor.limit(held)) {
             return Err(authority_changed());
         }

@@ -10,6 +10,7 @@ use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
+use super::grants::Grants;
 use super::{
     finish_page, is_unique_violation, push_keyset, roles, users, Backend, Db, DbResult, Tx,
 };
@@ -321,6 +322,16 @@ pub(crate) async fn add_user(
         })?,
     };
     ensure_active(&project)?;
+    Grants::load(&mut tx, actor, store.now())
+        .await?
+        .check(
+            &mut tx,
+            actor,
+            Some(project_id),
+            role.predefined().permissions(),
+            &format!("Project role '{}'", role.as_str()),
+        )
+        .await?;
     insert_member(&mut tx, org, project_id, &user.id, role, store.now())
         .await
         .map_err(|e| match (e, who) {
@@ -365,6 +376,21 @@ pub(crate) async fn update_user(
         .ok_or_else(|| not_a_member(project_id, user))?;
     ensure_active(&project)?;
     if member.role != role {
+        // What the new role holds beyond the current one: nothing for a demotion.
+        let gained = role
+            .predefined()
+            .permissions()
+            .difference(member.role.predefined().permissions());
+        Grants::load(&mut tx, actor, store.now())
+            .await?
+            .check(
+                &mut tx,
+                actor,
+                Some(project_id),
+                gained,
+                &format!("Project role '{}'", role.as_str()),
+            )
+            .await?;
         set_member_role(&mut tx, org, project_id, user, role).await?;
         let event = NewAuditEvent::new(
             kind::USER_UPDATED,

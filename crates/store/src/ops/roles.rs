@@ -16,6 +16,7 @@ use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
+use super::grants::Grants;
 use super::{projects, push_in, users, Backend, Conn, Db, DbResult, Pool, Tx};
 use crate::rows::*;
 
@@ -168,8 +169,19 @@ pub(crate) async fn held_permissions(
     project: Option<&ProjectId>,
     user: &UserId,
 ) -> Result<PermissionSet> {
+    assigned_permissions(conn, org, project, Principal::User(user)).await
+}
+
+/// The permissions a principal holds in a scope through role assignments: for a user, their own
+/// and their groups'; for a group, its own.
+pub(crate) async fn assigned_permissions(
+    conn: &mut Conn,
+    org: &OrgId,
+    project: Option<&ProjectId>,
+    principal: Principal<'_>,
+) -> Result<PermissionSet> {
     let mut qb = assignments_in(org, project, "DISTINCT a.role_id");
-    push_reaches(&mut qb, Principal::User(user));
+    push_reaches(&mut qb, principal);
     let role_ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *conn).await.db()?;
     let mut held = PermissionSet::EMPTY;
     let mut custom = Vec::new();
@@ -201,11 +213,11 @@ pub(crate) async fn project_permissions(
     user: &UserId,
 ) -> Result<PermissionSet> {
     let mut conn = pool.acquire().await.db()?;
-    project_permissions_on(&mut conn, org, project, user).await
+    project_permissions_in(&mut conn, org, project, user).await
 }
 
-/// [`project_permissions`] on a connection (inside a transaction, say).
-pub(crate) async fn project_permissions_on(
+/// [`project_permissions`] on a connection already held (inside a write transaction).
+pub(crate) async fn project_permissions_in(
     conn: &mut Conn,
     org: &OrgId,
     project: &ProjectId,
@@ -452,6 +464,16 @@ pub(crate) async fn create(
     let mut tx = store.begin_for(actor).await?;
     ensure_project_writable(&mut tx, org, scope).await?;
     ensure_name_free(&mut tx, org, scope, new.name.as_str(), None).await?;
+    Grants::load(&mut tx, actor, store.now())
+        .await?
+        .check(
+            &mut tx,
+            actor,
+            scope.project(),
+            new.permissions,
+            "The new role",
+        )
+        .await?;
     let id = RoleId::generate(store.millis());
     let now = store.now();
     sqlx::query(
@@ -540,6 +562,17 @@ pub(crate) async fn update(
     }
     if let Some(perms) = change.permissions {
         check_permissions_fit(perms, scope.resource_type())?;
+        // Permissions the role keeps were granted before; only what it gains is granted now.
+        Grants::load(&mut tx, actor, store.now())
+            .await?
+            .check(
+                &mut tx,
+                actor,
+                scope.project(),
+                perms.difference(current.permissions),
+                &format!("The change to role {}", current.id),
+            )
+            .await?;
         let added: Vec<String> = perms
             .iter()
             .filter(|p| !current.permissions.contains(*p))
@@ -873,6 +906,22 @@ pub(crate) async fn assign_user_role(
         }
     };
     let resolved = resolve_in_context(&mut *tx, org, project, role).await?;
+    // A new base role grants what it holds beyond the one it replaces; a custom role, all of it.
+    let granted = match &resolved {
+        Resolved::Base(p) if *p == base => PermissionSet::EMPTY,
+        Resolved::Base(p) => p.permissions().difference(base.permissions()),
+        Resolved::Custom(r) => r.permissions,
+    };
+    Grants::load(&mut tx, actor, store.now())
+        .await?
+        .check(
+            &mut tx,
+            actor,
+            project,
+            granted,
+            &format!("Role '{}'", stored_id(&resolved)),
+        )
+        .await?;
     let assigned = match resolved {
         Resolved::Base(p) => {
             if p != base {

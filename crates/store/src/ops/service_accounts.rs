@@ -12,6 +12,7 @@ use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
+use super::grants::Grants;
 use super::{finish_page, finish_page_at, projects, push_keyset, Backend, Db, DbResult};
 use crate::rows::*;
 
@@ -178,6 +179,19 @@ pub(crate) async fn create(
     let mut tx = store.begin_for(actor).await?;
     let project = projects::get(&mut *tx, org, project_id).await?;
     ensure_active(&project)?;
+    // The account's key can do what its role holds in the project, and lives no longer than the
+    // key that made it.
+    let grants = Grants::load(&mut tx, actor, now).await?;
+    let what = format!("A service account with role '{}'", role.as_str());
+    grants
+        .check(&mut tx, actor, Some(project_id), role.permissions(), &what)
+        .await?;
+    let key_expires_at = match &new.api_key {
+        Some(key) => grants
+            .granter()
+            .expiry_for_new_key(now, key.expires_in_seconds)?,
+        None => None,
+    };
     sqlx::query(
         "INSERT INTO service_accounts (org_id, id, project_id, name, role, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -195,7 +209,7 @@ pub(crate) async fn create(
         None => None,
         Some(key) => {
             let key_id = ProjectApiKeyId::generate(store.millis());
-            let expires_at = key.expires_in_seconds.map(|s| now + s);
+            let expires_at = key_expires_at;
             sqlx::query(
                 "INSERT INTO service_account_api_keys \
                  (org_id, id, service_account_id, name, secret_hash, redacted_value, created_at, expires_at) \
@@ -250,6 +264,15 @@ pub(crate) async fn update(
     let role = change.role.filter(|r| *r != account.role);
     if name.is_none() && role.is_none() {
         return Ok(account);
+    }
+    if let Some(role) = role {
+        // What the new role holds beyond the current one: nothing for a demotion.
+        let gained = role.permissions().difference(account.role.permissions());
+        let what = format!("Service account role '{}'", role.as_str());
+        Grants::load(&mut tx, actor, store.now())
+            .await?
+            .check(&mut tx, actor, Some(project_id), gained, &what)
+            .await?;
     }
     sqlx::query(
         "UPDATE service_accounts SET name = COALESCE($1, name), role = COALESCE($2, role) \

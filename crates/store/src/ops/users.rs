@@ -13,6 +13,7 @@ use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
+use super::grants::Grants;
 use super::{finish_page_at, push_in, push_keyset, Backend, Db, DbResult, Tx};
 use crate::rows::*;
 
@@ -206,6 +207,27 @@ pub(crate) async fn update(
     let mut user = get(&mut *tx, org, user_id).await?;
     let mut changes = serde_json::Map::new();
 
+    if change.base_role.is_some() || change.assign_custom_role.is_some() {
+        let grants = Grants::load(&mut tx, actor, store.now()).await?;
+        if let Some(role) = change.base_role {
+            // What the new base role holds beyond the current one: nothing for a demotion.
+            let gained = role
+                .predefined()
+                .permissions()
+                .difference(user.role.predefined().permissions());
+            let what = format!("Role '{}'", role.as_str());
+            grants.check(&mut tx, actor, None, gained, &what).await?;
+        }
+        if let Some(role_id) = &change.assign_custom_role {
+            let role = super::roles::resolve_custom(&mut tx, org, role_id).await?;
+            if role.project_id.is_none() {
+                let what = format!("Role {}", role.id);
+                grants
+                    .check(&mut tx, actor, None, role.permissions, &what)
+                    .await?;
+            }
+        }
+    }
     if let Some(role) = change.base_role {
         set_base_role(&mut tx, org, &user, role).await?;
         user.role = role;

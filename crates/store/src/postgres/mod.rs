@@ -11,6 +11,8 @@
 
 #[path = "../ops/audit.rs"]
 mod audit;
+#[path = "../ops/grants.rs"]
+mod grants;
 #[path = "../ops/groups.rs"]
 mod groups;
 #[path = "../ops/import.rs"]
