@@ -511,6 +511,13 @@ async fn the_last_owner_cannot_be_demoted_unless_the_file_makes_another() {
     assert!(!refused.committed);
     assert_eq!(o.user("owner@example.com").await.role, OrgBaseRole::Owner);
 
+    // The heir joins first, with a key of her own made while the owner may make it.
+    let joined = o
+        .import(vec![row(3, "heir@example.com")], ImportOptions::default())
+        .await;
+    assert_eq!(joined.created, 1, "{joined:#?}");
+    let heir = o.key_of(&o.user("heir@example.com").await).await;
+
     // A new owner later in the same file makes the demotion possible, whatever the order.
     let report = o
         .import(
@@ -526,15 +533,29 @@ async fn the_last_owner_cannot_be_demoted_unless_the_file_makes_another() {
         .await;
     assert_eq!(
         (report.created, report.updated, report.invalid),
-        (1, 1, 0),
+        (0, 2, 0),
         "{report:#?}"
     );
     assert_eq!(o.user("owner@example.com").await.role, OrgBaseRole::Reader);
     assert_eq!(o.user("heir@example.com").await.role, OrgBaseRole::Owner);
 
     // Owners may swap roles in one file; demoting the last owner is refused. The first key's
-    // owner is a reader now, who may not make anyone an owner: the heir's key imports.
-    let heir = o.key_of(&o.user("heir@example.com").await).await;
+    // owner is a reader now, who may not make anyone an owner (her key is refused: its
+    // permissions narrowed since it was authenticated): the heir's key imports.
+    let mut rows = vec![ImportRow {
+        role: Some("owner".into()),
+        ..row(2, "owner@example.com")
+    }]
+    .into_iter()
+    .map(Ok);
+    let stale = o
+        .store
+        .import_users(&o.actor, &mut rows, &ImportOptions::default())
+        .await;
+    assert!(
+        matches!(stale, Err(orgadmin_core::DomainError::Forbidden { .. })),
+        "{stale:?}"
+    );
     let both = o
         .import_as(
             &heir,
