@@ -34,7 +34,7 @@ impl Email {
         if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid("it contains whitespace or control characters"));
         }
-        if trimmed.chars().any(is_invisible_format) {
+        if trimmed.chars().any(crate::text::is_invisible_format) {
             return Err(invalid(
                 "it contains an invisible formatting character (zero-width, byte-order mark or text-direction control)",
             ));
@@ -86,21 +86,6 @@ fn truncate(s: &str) -> String {
     } else {
         s.to_owned()
     }
-}
-
-/// Characters that render as nothing, or reorder what follows: two addresses differing only by
-/// them would look identical in every list.
-fn is_invisible_format(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{180E}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{FEFF}'
-    )
 }
 
 #[cfg(test)]
