@@ -11,6 +11,8 @@
 
 #[path = "../ops/audit.rs"]
 mod audit;
+#[path = "../ops/email_identity.rs"]
+mod email_identity;
 #[path = "../ops/groups.rs"]
 mod groups;
 #[path = "../ops/import.rs"]
@@ -104,6 +106,7 @@ impl PgStore {
             .await
             .db()?;
         MIGRATOR.run(&pool).await.map_err(DomainError::internal)?;
+        email_identity::bring_up_to_date(&pool).await?;
         Ok(Self {
             reader: pool.clone(),
             writer: pool,

@@ -9,6 +9,8 @@
 
 #[path = "../ops/audit.rs"]
 mod audit;
+#[path = "../ops/email_identity.rs"]
+mod email_identity;
 #[path = "../ops/groups.rs"]
 mod groups;
 #[path = "../ops/import.rs"]
@@ -114,6 +116,7 @@ impl SqliteStore {
                 .await
                 .db()?;
             MIGRATOR.run(&pool).await.map_err(DomainError::internal)?;
+            email_identity::bring_up_to_date(&pool).await?;
             return Ok(Self {
                 writer: pool.clone(),
                 reader: pool,
@@ -133,6 +136,7 @@ impl SqliteStore {
             .await
             .db()?;
         MIGRATOR.run(&writer).await.map_err(DomainError::internal)?;
+        email_identity::bring_up_to_date(&writer).await?;
         let readers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
