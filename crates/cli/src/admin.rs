@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use orgadmin_api::responses::{AdminKey, Project, User};
 use orgadmin_core::secret::{generate_admin_key, is_acceptable_supplied_key, MIN_SUPPLIED_LEN};
-use orgadmin_core::store::{BootstrapRequest, Bootstrapped};
+use orgadmin_core::store::{BootstrapRequest, Bootstrapped, UserIds};
 use orgadmin_core::{DomainError, Email, ReadAt, Store, SystemClock};
 use serde::Serialize;
 
@@ -45,7 +45,7 @@ pub async fn init(global: &GlobalArgs, args: InitArgs) -> Result<(), CliError> {
         }
         _ => generate_admin_key(),
     };
-    let store = open(&args.database, "init").await?;
+    let store = open(&args.database, args.user_ids.user_ids, "init").await?;
     let request = BootstrapRequest {
         organization_name: args.name.clone(),
         owner_email: email(&args.owner_email, "init")?,
@@ -75,7 +75,7 @@ pub async fn init(global: &GlobalArgs, args: InitArgs) -> Result<(), CliError> {
 /// `orgadmin org create`: another organization, with its owner, default project and a random
 /// admin key.
 pub async fn create_organization(global: &GlobalArgs, args: OrgCreateArgs) -> Result<(), CliError> {
-    let store = open(&args.database, "org create").await?;
+    let store = open(&args.database, args.user_ids.user_ids, "org create").await?;
     let secret = generate_admin_key();
     let request = BootstrapRequest {
         organization_name: args.name.clone(),
@@ -96,8 +96,12 @@ pub async fn create_organization(global: &GlobalArgs, args: OrgCreateArgs) -> Re
     Ok(())
 }
 
-pub(crate) async fn open(url: &str, command: &str) -> Result<Arc<dyn Store>, CliError> {
-    orgadmin_store::open(url, Arc::new(SystemClock))
+pub(crate) async fn open(
+    url: &str,
+    user_ids: UserIds,
+    command: &str,
+) -> Result<Arc<dyn Store>, CliError> {
+    orgadmin_store::open_with(url, Arc::new(SystemClock), user_ids)
         .await
         .map_err(|e| match e {
             DomainError::Invalid { message, .. } => CliError::usage(command, message),

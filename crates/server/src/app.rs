@@ -19,6 +19,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use orgadmin_core::store::UserIds;
 use orgadmin_core::{Clock, SystemClock};
 use tokio::net::TcpListener;
 use tracing::Instrument;
@@ -44,6 +45,8 @@ pub struct ServeConfig {
     pub rate_limit: RateLimit,
     /// How long a client has to send a request head ([`HEADER_READ_TIMEOUT`] by default).
     pub header_read_timeout: Duration,
+    /// Whether a person keeps one user ID across organizations (`--user-ids`).
+    pub user_ids: UserIds,
 }
 
 impl ServeConfig {
@@ -56,6 +59,7 @@ impl ServeConfig {
             clock: Arc::new(SystemClock),
             rate_limit: RateLimit::Off,
             header_read_timeout: HEADER_READ_TIMEOUT,
+            user_ids: UserIds::Global,
         }
     }
 }
@@ -71,10 +75,13 @@ pub struct Application {
 impl Application {
     /// Open the database (running migrations), bootstrap it if empty, and bind the listener.
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
-        let store = orgadmin_store::open(&config.database_url, config.clock.clone())
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| format!("opening database {}", redact_url(&config.database_url)))?;
+        let store =
+            orgadmin_store::open_with(&config.database_url, config.clock.clone(), config.user_ids)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .with_context(|| {
+                    format!("opening database {}", redact_url(&config.database_url))
+                })?;
         let initial_key = bootstrap::bootstrap(&*store, &config).await?;
         let state = AppState {
             store,

@@ -9,6 +9,9 @@ use std::sync::Arc;
 use common::database::{backend, Backend};
 use common::{assert_error, ok, owner_key, str_of, TestDatabase, TestServer};
 use orgadmin_core::clock::OffsetClock;
+use orgadmin_core::secret::generate_admin_key;
+use orgadmin_core::store::{BootstrapRequest, UserIds};
+use orgadmin_core::Email;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor};
@@ -305,4 +308,69 @@ async fn addresses_stored_under_the_old_rule_are_brought_up_to_date_on_start() {
     let s = TestServer::start_on(database.url(), Some(&owner_key()), clock).await;
     assert_eq!(members_named(&s, "bob@xn--exmple-cua.com").await.len(), 1);
     s.stop().await;
+}
+
+/// Two organizations on one server in mode `user_ids`, and the IDs each gives the same people:
+/// `(owner in A, owner in B, ada in A, ada in B)`. B's owner has A's owner's address.
+async fn ids_in_two_organizations(user_ids: UserIds) -> (String, String, String, String) {
+    let database = TestDatabase::persistent().await;
+    let clock = Arc::new(OffsetClock::default());
+    let s = TestServer::start_on_with(database.url(), Some(&owner_key()), clock.clone(), |c| {
+        c.user_ids = user_ids
+    })
+    .await;
+    // Organization B, made through the store as `orgadmin org create --user-ids …` does.
+    let store = orgadmin_store::open_with(database.url(), clock, user_ids)
+        .await
+        .expect("the store opens");
+    let b_key = generate_admin_key();
+    let b = store
+        .create_organization(BootstrapRequest {
+            organization_name: "B".into(),
+            owner_email: Email::parse(common::OWNER_EMAIL, "email").unwrap(),
+            owner_name: None,
+            admin_key_secret: b_key.clone(),
+        })
+        .await
+        .expect("the second organization is created");
+    let ada_in_a = s.add_member("ada@example.com", "reader").await;
+    let invite = ok(s
+        .post_as(
+            &b_key,
+            "/v1/organization/invites",
+            json!({"email": "ADA@example.com", "role": "reader", "projects": []}),
+        )
+        .await);
+    let ada_in_b = ok(s
+        .post_as(
+            &b_key,
+            &format!("/v1/organization/invites/{}/accept", str_of(&invite["id"])),
+            json!({}),
+        )
+        .await);
+    let owner_in_a = s.owner_id();
+    s.stop().await;
+    drop(store);
+    (
+        owner_in_a,
+        b.owner_id.to_string(),
+        ada_in_a,
+        str_of(&ada_in_b["id"]),
+    )
+}
+
+#[tokio::test]
+async fn by_default_a_person_has_one_user_id_in_every_organization() {
+    let (owner_a, owner_b, ada_a, ada_b) = ids_in_two_organizations(UserIds::Global).await;
+    assert_eq!(owner_a, owner_b);
+    assert_eq!(ada_a, ada_b);
+}
+
+#[tokio::test]
+async fn with_per_organization_user_ids_membership_elsewhere_cannot_be_learned() {
+    let (owner_a, owner_b, ada_a, ada_b) = ids_in_two_organizations(UserIds::PerOrganization).await;
+    assert_ne!(owner_a, owner_b, "the owner created by org create");
+    assert_ne!(ada_a, ada_b, "a member who accepted an invite");
+    // The ID given later is the later one: it tells nothing of when she joined A.
+    assert!(ada_b > ada_a);
 }

@@ -21,18 +21,32 @@ mod sqlite;
 
 use std::sync::Arc;
 
+use orgadmin_core::store::UserIds;
 use orgadmin_core::{Clock, DomainError, Store};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// Open the store named by a database URL (`sqlite://PATH`, `sqlite::memory:`), run its
-/// migrations, and return it behind the trait.
+/// migrations, and return it behind the trait, with global user IDs.
 pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Arc<dyn Store>, DomainError> {
+    open_with(url, clock, UserIds::Global).await
+}
+
+/// [`open`], giving people user IDs as `user_ids` says.
+pub async fn open_with(
+    url: &str,
+    clock: Arc<dyn Clock>,
+    user_ids: UserIds,
+) -> Result<Arc<dyn Store>, DomainError> {
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(url, clock).await?))
+        Ok(Arc::new(
+            SqliteStore::open(url, clock).await?.with_user_ids(user_ids),
+        ))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::open(url, clock).await?))
+        Ok(Arc::new(
+            PgStore::open(url, clock).await?.with_user_ids(user_ids),
+        ))
     } else {
         Err(DomainError::invalid(
             "database",

@@ -38,6 +38,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use orgadmin_core::store::UserIds;
 use orgadmin_core::{Clock, DomainError, Result};
 
 use crate::auth_cache::AuthCache;
@@ -68,6 +69,8 @@ pub struct PgStore {
     clock: Arc<dyn Clock>,
     auth_cache: AuthCache,
     read_cache: ReadCache,
+    /// What a person known in another organization is given (`--user-ids`).
+    pub(crate) user_ids: UserIds,
 }
 
 /// A pooled connection idle for longer than this is pinged before it is used again.
@@ -113,7 +116,14 @@ impl PgStore {
             clock,
             auth_cache: AuthCache::default(),
             read_cache: ReadCache::default(),
+            user_ids: UserIds::Global,
         })
+    }
+
+    /// Give people user IDs as `user_ids` says (global unless set).
+    pub fn with_user_ids(mut self, user_ids: UserIds) -> Self {
+        self.user_ids = user_ids;
+        self
     }
 
     /// After a bulk write (an import) has committed: nothing to do (the SQLite backend

@@ -37,6 +37,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use orgadmin_core::store::UserIds;
 use orgadmin_core::{Clock, DomainError, Result};
 
 use crate::auth_cache::AuthCache;
@@ -60,6 +61,8 @@ pub struct SqliteStore {
     clock: Arc<dyn Clock>,
     auth_cache: AuthCache,
     read_cache: ReadCache,
+    /// What a person known in another organization is given (`--user-ids`).
+    pub(crate) user_ids: UserIds,
 }
 
 pub(crate) fn file_path(url: &str) -> Option<PathBuf> {
@@ -123,6 +126,7 @@ impl SqliteStore {
                 clock,
                 auth_cache: AuthCache::default(),
                 read_cache: ReadCache::default(),
+                user_ids: UserIds::Global,
             });
         }
 
@@ -154,12 +158,19 @@ impl SqliteStore {
             clock,
             auth_cache: AuthCache::default(),
             read_cache: ReadCache::default(),
+            user_ids: UserIds::Global,
         })
     }
 
     /// Begin the bootstrap transaction (serialized like every write).
     pub(crate) async fn begin_bootstrap(&self) -> Result<Tx> {
         self.writer.begin().await.db()
+    }
+
+    /// Give people user IDs as `user_ids` says (global unless set).
+    pub fn with_user_ids(mut self, user_ids: UserIds) -> Self {
+        self.user_ids = user_ids;
+        self
     }
 
     /// After a bulk write (an import) has committed: give back the disk its write-ahead log
