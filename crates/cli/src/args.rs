@@ -309,6 +309,30 @@ pub enum OrgCommand {
 Example:
   orgadmin org create --name Acme --owner-email root@acme.example --database sqlite://orgadmin-data/orgadmin.db")]
     Create(OrgCreateArgs),
+    /// Make a new admin key for an owner of an existing organization, and print it as JSON (the
+    /// secret only this once): the way back when every key of the organization was deleted.
+    /// Owned by the owner with --owner, or else by the longest-standing owner.
+    #[command(after_help = "\
+Example:
+  orgadmin org key --org org-… --owner root@acme.example --database sqlite://orgadmin-data/orgadmin.db
+  export OPENAI_ADMIN_KEY=$(orgadmin org key --org org-… --transform value -r)")]
+    Key(OrgKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OrgKeyArgs {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (the one the server uses).
+    #[arg(long, env = "ORGADMIN_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database: String,
+    /// The organization's ID (`org-…`).
+    #[arg(long = "org", value_name = "ORG_ID", value_parser = crate::validate::id)]
+    pub org: String,
+    /// Email of the owner who will own the key (default: the longest-standing owner).
+    #[arg(long, value_name = "EMAIL", value_parser = crate::validate::email)]
+    pub owner: Option<String>,
+    /// The key's name.
+    #[arg(long, value_name = "NAME", default_value = "Recovery admin key", value_parser = crate::validate::text)]
+    pub name: String,
 }
 
 #[derive(Debug, Args)]

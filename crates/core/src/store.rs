@@ -281,6 +281,15 @@ pub trait Store: Send + Sync + 'static {
     /// The new key is owned by the actor's user.
     async fn create_admin_key(&self, actor: &Actor, key: NewAdminKey) -> Result<AdminKey>;
     async fn delete_admin_key(&self, actor: &Actor, key: &AdminKeyId) -> Result<()>;
+    /// Server-side recovery (`orgadmin org key`): a new unscoped, unexpiring key owned by the
+    /// member of `org` with `owner_email`, who must be an owner, or by its longest-standing
+    /// owner. For an organization whose every key was deleted; no actor is needed.
+    async fn recover_admin_key(
+        &self,
+        org: &OrgId,
+        owner_email: Option<&Email>,
+        key: NewAdminKey,
+    ) -> Result<AdminKey>;
 
     // --- groups --------------------------------------------------------------------------
 

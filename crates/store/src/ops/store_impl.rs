@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use orgadmin_core::actor::{Actor, ReadAt};
 use orgadmin_core::audit::{AuditEvent, AuditFilter};
+use orgadmin_core::email::Email;
 use orgadmin_core::id::*;
 use orgadmin_core::import::{ImportOptions, ImportReport, ImportRows};
 use orgadmin_core::model::*;
@@ -312,6 +313,15 @@ impl Store for Backend {
 
     async fn create_admin_key(&self, actor: &Actor, key: NewAdminKey) -> Result<AdminKey> {
         keys::create(self, actor, key).await
+    }
+
+    async fn recover_admin_key(
+        &self,
+        org: &OrgId,
+        owner_email: Option<&Email>,
+        key: NewAdminKey,
+    ) -> Result<AdminKey> {
+        keys::recover(self, org, owner_email, key).await
     }
 
     async fn delete_admin_key(&self, actor: &Actor, key: &AdminKeyId) -> Result<()> {
