@@ -2,17 +2,23 @@
 //! with SQL of its own): `orgadmin init` creates the database and its first organization;
 //! `orgadmin org create` adds another organization beside the ones there, so one server holds
 //! many isolated organizations. Both print what they made — organization, owner, default project
-//! and admin key with its secret — once, as JSON (or `--format yaml|table`).
+//! and admin key with its secret — once, as JSON (or `--format yaml|table`). `orgadmin org key`
+//! makes a new admin key for an owner of an existing organization (the way back when every key
+//! was deleted) and prints it the same way, secret included, once.
 
 use std::sync::Arc;
 
 use orgadmin_api::responses::{AdminKey, Project, User};
-use orgadmin_core::secret::{generate_admin_key, is_acceptable_supplied_key, MIN_SUPPLIED_LEN};
-use orgadmin_core::store::{BootstrapRequest, Bootstrapped};
+use orgadmin_core::id::OrgId;
+use orgadmin_core::model::NewAdminKey;
+use orgadmin_core::secret::{
+    generate_admin_key, hash_secret, is_acceptable_supplied_key, redact, MIN_SUPPLIED_LEN,
+};
+use orgadmin_core::store::{BootstrapRequest, Bootstrapped, UserIds};
 use orgadmin_core::{DomainError, Email, ReadAt, Store, SystemClock};
 use serde::Serialize;
 
-use crate::args::{GlobalArgs, InitArgs, OrgCreateArgs};
+use crate::args::{GlobalArgs, InitArgs, OrgCreateArgs, OrgKeyArgs};
 use crate::error::CliError;
 use crate::output::{Format, Output};
 
@@ -45,7 +51,7 @@ pub async fn init(global: &GlobalArgs, args: InitArgs) -> Result<(), CliError> {
         }
         _ => generate_admin_key(),
     };
-    let store = open(&args.database, "init").await?;
+    let store = open(&args.database, args.user_ids.user_ids, "init").await?;
     let request = BootstrapRequest {
         organization_name: args.name.clone(),
         owner_email: email(&args.owner_email, "init")?,
@@ -75,7 +81,7 @@ pub async fn init(global: &GlobalArgs, args: InitArgs) -> Result<(), CliError> {
 /// `orgadmin org create`: another organization, with its owner, default project and a random
 /// admin key.
 pub async fn create_organization(global: &GlobalArgs, args: OrgCreateArgs) -> Result<(), CliError> {
-    let store = open(&args.database, "org create").await?;
+    let store = open(&args.database, args.user_ids.user_ids, "org create").await?;
     let secret = generate_admin_key();
     let request = BootstrapRequest {
         organization_name: args.name.clone(),
@@ -96,13 +102,62 @@ pub async fn create_organization(global: &GlobalArgs, args: OrgCreateArgs) -> Re
     Ok(())
 }
 
-pub(crate) async fn open(url: &str, command: &str) -> Result<Arc<dyn Store>, CliError> {
-    orgadmin_store::open(url, Arc::new(SystemClock))
+/// `orgadmin org key`: a new admin key for an owner of an existing organization, printed once.
+pub async fn recover_key(global: &GlobalArgs, args: OrgKeyArgs) -> Result<(), CliError> {
+    const COMMAND: &str = "org key";
+    let owner = args
+        .owner
+        .as_deref()
+        .map(|raw| Email::parse(raw, "owner").map_err(|e| CliError::usage(COMMAND, e.to_string())))
+        .transpose()?;
+    // Adding a key adds nobody, so the user ID mode does not matter here.
+    let store = open(&args.database, UserIds::Global, COMMAND).await?;
+    let secret = generate_admin_key();
+    let key = store
+        .recover_admin_key(
+            &OrgId::from_raw(args.org.clone()),
+            owner.as_ref(),
+            NewAdminKey {
+                name: Some(args.name),
+                secret_hash: hash_secret(&secret),
+                redacted_value: redact(&secret),
+                expires_in_seconds: None,
+                scopes: None,
+            },
+        )
         .await
         .map_err(|e| match e {
-            DomainError::Invalid { message, .. } => CliError::usage(command, message),
-            other => store_error(other, url),
-        })
+            DomainError::NotFound { message, .. } => CliError::Refused { message },
+            other => store_error(other, &args.database),
+        })?;
+    let mut document = AdminKey::from(&key);
+    document.value = Some(secret);
+    print(global, &document)?;
+    eprintln!(
+        "Created admin key {} owned by {} in {}. Store its value now: it is not shown again.",
+        key.id, key.owner.id, args.org
+    );
+    Ok(())
+}
+
+pub(crate) async fn open(
+    url: &str,
+    user_ids: UserIds,
+    command: &str,
+) -> Result<Arc<dyn Store>, CliError> {
+    orgadmin_store::open_with(
+        url,
+        Arc::new(SystemClock),
+        orgadmin_store::StoreOptions {
+            user_ids,
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        DomainError::Invalid { message, .. } => CliError::usage(command, message),
+        other => store_error(other, url),
+    })
 }
 
 fn email(raw: &str, command: &str) -> Result<Email, CliError> {
@@ -145,7 +200,7 @@ async fn describe(
 
 /// JSON unless `--format` names another; `auto` is JSON here even on a terminal, so the secret
 /// is printed in a form that can be copied whole.
-fn print(global: &GlobalArgs, document: &CreatedOrganization) -> Result<(), CliError> {
+fn print(global: &GlobalArgs, document: &impl Serialize) -> Result<(), CliError> {
     let settings = global.settings()?;
     let format = settings.format.resolve(false, Format::Json);
     Output::new(format)

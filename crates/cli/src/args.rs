@@ -3,6 +3,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use orgadmin_core::store::UserIds;
+
 use crate::commands::AdminCommand;
 use crate::error::CliError;
 use crate::output::{FormatArg, Selection};
@@ -242,6 +244,8 @@ pub struct ServeArgs {
     #[arg(long, env = "ORGADMIN_RATE_LIMIT_BURST", value_name = "N", requires = "rate_limit",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_burst: Option<u32>,
+    #[command(flatten)]
+    pub user_ids: UserIdsArg,
 }
 
 /// `--rate-limit`: a positive number of requests per minute, or `official`.
@@ -252,6 +256,23 @@ fn rate_limit_value(value: &str) -> Result<String, String> {
     } else {
         Err("expected requests per minute (1 or more) or `official`".into())
     }
+}
+
+/// `--user-ids`, shared by `serve` and every command that adds people to the database (`init`,
+/// `org create`, `import users`): they must agree, or a person added by one would keep the ID
+/// the other would have hidden.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct UserIdsArg {
+    /// `global`: a person has one user ID in every organization on this server, as in the real
+    /// Admin API. `per-organization`: a fresh ID in each, so that whoever can add a member cannot
+    /// learn whether, or since when, that person belongs to another organization here.
+    #[arg(long = "user-ids", env = "ORGADMIN_USER_IDS", value_name = "global|per-organization",
+          default_value = "global", value_parser = user_ids_value)]
+    pub user_ids: UserIds,
+}
+
+fn user_ids_value(value: &str) -> Result<UserIds, String> {
+    value.parse()
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -275,6 +296,8 @@ pub struct InitArgs {
     /// The owner's display name.
     #[arg(long, value_name = "NAME", default_value = "Owner", value_parser = crate::validate::text)]
     pub owner_name: String,
+    #[command(flatten)]
+    pub user_ids: UserIdsArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -286,6 +309,30 @@ pub enum OrgCommand {
 Example:
   orgadmin org create --name Acme --owner-email root@acme.example --database sqlite://orgadmin-data/orgadmin.db")]
     Create(OrgCreateArgs),
+    /// Make a new admin key for an owner of an existing organization, and print it as JSON (the
+    /// secret only this once): the way back when every key of the organization was deleted.
+    /// Owned by the owner with --owner, or else by the longest-standing owner.
+    #[command(after_help = "\
+Example:
+  orgadmin org key --org org-… --owner root@acme.example --database sqlite://orgadmin-data/orgadmin.db
+  export OPENAI_ADMIN_KEY=$(orgadmin org key --org org-… --transform value -r)")]
+    Key(OrgKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OrgKeyArgs {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (the one the server uses).
+    #[arg(long, env = "ORGADMIN_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database: String,
+    /// The organization's ID (`org-…`).
+    #[arg(long = "org", value_name = "ORG_ID", value_parser = crate::validate::id)]
+    pub org: String,
+    /// Email of the owner who will own the key (default: the longest-standing owner).
+    #[arg(long, value_name = "EMAIL", value_parser = crate::validate::email)]
+    pub owner: Option<String>,
+    /// The key's name.
+    #[arg(long, value_name = "NAME", default_value = "Recovery admin key", value_parser = crate::validate::text)]
+    pub name: String,
 }
 
 #[derive(Debug, Args)]
@@ -302,6 +349,8 @@ pub struct OrgCreateArgs {
     /// The owner's display name.
     #[arg(long, value_name = "NAME", value_parser = crate::validate::text)]
     pub owner_name: Option<String>,
+    #[command(flatten)]
+    pub user_ids: UserIdsArg,
 }
 
 #[derive(Debug, Args)]

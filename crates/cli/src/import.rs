@@ -80,6 +80,8 @@ pub struct ImportUsersArgs {
     /// any row is invalid).
     #[arg(long)]
     pub skip_invalid: bool,
+    #[command(flatten)]
+    pub user_ids: crate::args::UserIdsArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -152,7 +154,7 @@ pub async fn users(global: &GlobalArgs, args: ImportUsersArgs) -> Result<(), Cli
         ReadError::Io(e) => CliError::local(format!("reading {}: {e}", clean(&shown))),
     })?;
 
-    let store = open(&args.database, COMMAND).await?;
+    let store = open(&args.database, args.user_ids.user_ids, COMMAND).await?;
     let actor = authenticate(&*store, &key, &args.database).await?;
     if !actor.permissions.contains(Permission::UsersWrite) {
         return Err(CliError::Refused {

@@ -134,6 +134,7 @@ pub fn init(global: &GlobalArgs, args: args::InitArgs) -> ExitCode {
 pub fn org(global: &GlobalArgs, command: OrgCommand) -> ExitCode {
     match command {
         OrgCommand::Create(args) => finish(block_on(admin::create_organization(global, args))),
+        OrgCommand::Key(args) => finish(block_on(admin::recover_key(global, args))),
     }
 }
 

@@ -75,8 +75,8 @@ pub fn text(raw: &str) -> Result<String, String> {
     if raw.trim().is_empty() {
         return Err("must not be empty".into());
     }
-    if raw.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
+    if let Some(why) = orgadmin_core::text::problem(raw) {
+        return Err(format!("must not contain {why}"));
     }
     Ok(raw.to_owned())
 }

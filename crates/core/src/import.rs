@@ -75,8 +75,11 @@ impl ImportRow {
                     name.chars().count()
                 ))
             }
-            Some(name) if name.chars().any(char::is_control) => {
-                return Err("the name contains control characters.".into())
+            Some(name) if crate::text::problem(name).is_some() => {
+                return Err(format!(
+                    "the name contains {}.",
+                    crate::text::problem(name).unwrap_or_default()
+                ))
             }
             Some(name) => Some(name.to_owned()),
         };

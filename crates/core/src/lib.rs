@@ -18,6 +18,7 @@ pub mod permission;
 pub mod role;
 pub mod secret;
 pub mod store;
+pub mod text;
 
 pub use actor::{Actor, ReadAt};
 pub use clock::{Clock, SystemClock, Timestamp};

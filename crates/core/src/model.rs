@@ -125,18 +125,7 @@ pub struct NewProject {
 /// A free-text profile field of a member (`developer_persona`, `technical_level`): at most 255
 /// characters and no control characters, like a name.
 fn profile_field(value: String, param: &str) -> Result<String, DomainError> {
-    if value.chars().count() > 255 {
-        return Err(DomainError::invalid(
-            param,
-            format!("{param} must be at most 255 characters."),
-        ));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(DomainError::invalid(
-            param,
-            format!("{param} must not contain control characters."),
-        ));
-    }
+    crate::text::check(&value, param, 255)?;
     Ok(value)
 }
 
@@ -153,18 +142,7 @@ pub fn parse_project_name(raw: &str) -> Result<String, DomainError> {
     if name.is_empty() {
         return Err(DomainError::invalid("name", "name must not be empty."));
     }
-    if name.chars().count() > 255 {
-        return Err(DomainError::invalid(
-            "name",
-            "name must be at most 255 characters.",
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(DomainError::invalid(
-            "name",
-            "name must not contain control characters.",
-        ));
-    }
+    crate::text::check(name, "name", 255)?;
     Ok(name.to_owned())
 }
 
@@ -305,18 +283,7 @@ pub fn parse_group_name(raw: &str) -> Result<String, DomainError> {
     if name.is_empty() {
         return Err(DomainError::invalid("name", "name must not be empty."));
     }
-    if name.chars().count() > 255 {
-        return Err(DomainError::invalid(
-            "name",
-            "name must be at most 255 characters.",
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(DomainError::invalid(
-            "name",
-            "name must not contain control characters.",
-        ));
-    }
+    crate::text::check(name, "name", 255)?;
     Ok(name.to_owned())
 }
 

@@ -408,18 +408,7 @@ impl RoleName {
                 "role_name must not be empty.",
             ));
         }
-        if name.chars().count() > 255 {
-            return Err(DomainError::invalid(
-                "role_name",
-                "role_name must be at most 255 characters.",
-            ));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(DomainError::invalid(
-                "role_name",
-                "role_name must not contain control characters.",
-            ));
-        }
+        crate::text::check(name, "role_name", 255)?;
         let reserved: &[PredefinedRole] = match resource_type {
             ResourceType::Organization => &PredefinedRole::ORGANIZATION,
             ResourceType::Project => &PredefinedRole::PROJECT,

@@ -29,6 +29,43 @@ pub struct StorageOutage {
     pub detail: String,
 }
 
+/// Whether a person has one user ID on the whole server or a fresh one in each organization
+/// (`--user-ids`). A store option: it decides what accepting an invite, importing a member and
+/// creating an organization's owner give a person already known in another organization.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UserIds {
+    /// The same ID in every organization, as the real Admin API does. Anyone who can add a
+    /// member learns from the ID whether that person belongs to another organization here, and
+    /// when they first joined one (IDs are time-ordered).
+    #[default]
+    Global,
+    /// A fresh ID in each organization: nothing about membership elsewhere can be learned.
+    PerOrganization,
+}
+
+impl UserIds {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserIds::Global => "global",
+            UserIds::PerOrganization => "per-organization",
+        }
+    }
+}
+
+impl std::str::FromStr for UserIds {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim() {
+            "global" => Ok(UserIds::Global),
+            "per-organization" => Ok(UserIds::PerOrganization),
+            other => Err(format!(
+                "'{other}' is not a user ID mode: expected 'global' or 'per-organization'"
+            )),
+        }
+    }
+}
+
 /// What the first start of an empty database creates.
 #[derive(Debug, Clone)]
 pub struct BootstrapRequest {
@@ -262,6 +299,15 @@ pub trait Store: Send + Sync + 'static {
     /// The new key is owned by the actor's user.
     async fn create_admin_key(&self, actor: &Actor, key: NewAdminKey) -> Result<AdminKey>;
     async fn delete_admin_key(&self, actor: &Actor, key: &AdminKeyId) -> Result<()>;
+    /// Server-side recovery (`orgadmin org key`): a new unscoped, unexpiring key owned by the
+    /// member of `org` with `owner_email`, who must be an owner, or by its longest-standing
+    /// owner. For an organization whose every key was deleted; no actor is needed.
+    async fn recover_admin_key(
+        &self,
+        org: &OrgId,
+        owner_email: Option<&Email>,
+        key: NewAdminKey,
+    ) -> Result<AdminKey>;
 
     // --- groups --------------------------------------------------------------------------
 

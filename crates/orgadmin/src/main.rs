@@ -38,6 +38,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(async {
         let mut config = ServeConfig::new(args.listen, args.database);
         config.owner_email = args.owner_email;
+        config.user_ids = args.user_ids.user_ids;
         config.rate_limit =
             RateLimit::from_flags(args.rate_limit.as_deref(), args.rate_limit_burst)
                 .map_err(anyhow::Error::msg)?;

@@ -1482,6 +1482,126 @@ fn org_create_twice_gives_two_organizations_that_cannot_see_each_other() {
 }
 
 #[test]
+fn org_key_mints_an_owner_a_key_after_every_key_was_deleted() {
+    let runtime = runtime();
+    let database = runtime.block_on(TestDatabase::persistent());
+    let h = Harness::start_on(runtime, database.url());
+    let org = h.server().org_id();
+    let mut t = Transcript::new();
+    member_via_cli(&mut t, &h, "reader@example.com", "reader", "Reader");
+    let second_owner = member_via_cli(&mut t, &h, "second@example.com", "owner", "Second");
+
+    // Every key deleted, the last one by itself: nothing can make a key through the API.
+    let keys = h
+        .run(&["admin:organization:admin-api-keys", "list"])
+        .assert_status(0)
+        .json();
+    for id in ids_of(&keys) {
+        h.run(&[
+            "admin:organization:admin-api-keys",
+            "delete",
+            "--key-id",
+            &id,
+        ])
+        .assert_status(0);
+    }
+    h.run(&["admin:organization:users", "list"])
+        .assert_status(1);
+
+    let key = |args: &[&str]| {
+        let mut all = vec!["org", "key", "--database", database.url()];
+        all.extend_from_slice(args);
+        run(&all, &[])
+    };
+    // Only for an owner of an organization that exists, and the email must be an address.
+    let reader = key(&["--org", &org, "--owner", "reader@example.com"]);
+    reader.assert_status(1);
+    assert!(reader.stdout.is_empty());
+    assert!(reader.stderr.contains("not an owner"), "{reader:#?}");
+    let stranger = key(&["--org", &org, "--owner", "nobody@example.com"]);
+    stranger.assert_status(1);
+    assert!(stranger.stderr.contains("No member"), "{stranger:#?}");
+    let missing = key(&["--org", "org-nope"]);
+    missing.assert_status(1);
+    assert!(missing.stderr.contains("org-nope"), "{missing:#?}");
+    key(&["--org", &org, "--owner", "not an address"]).assert_status(2);
+
+    // By default the longest-standing owner's; printed once, as the API's object.
+    let made = key(&["--org", &org]);
+    made.assert_status(0);
+    assert!(made.stderr.contains("not shown again"), "{made:#?}");
+    let made = made.json();
+    assert_eq!(made["object"], "organization.admin_api_key");
+    assert_eq!(made["owner"]["id"], h.server().owner_id().as_str());
+    assert_eq!(made["name"], "Recovery admin key");
+    let secret = made["value"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("sk-admin-"));
+    let users = h
+        .run_as(&secret, &["admin:organization:users", "list"])
+        .assert_status(0)
+        .json();
+    assert_eq!(ids_of(&users).len(), 3);
+    // It is listed like any key, without its secret, and its making is in the audit log.
+    let listed = h
+        .run_as(&secret, &["admin:organization:admin-api-keys", "list"])
+        .assert_status(0)
+        .json();
+    assert_eq!(ids_of(&listed), [made["id"].as_str().unwrap()]);
+    assert!(listed["data"][0].get("value").is_none(), "{listed}");
+    let events = h
+        .run_as(
+            &secret,
+            &[
+                "admin:organization:audit-logs",
+                "list",
+                "--event-type",
+                "api_key.created",
+            ],
+        )
+        .assert_status(0)
+        .json();
+    let event = &events["data"][0];
+    assert_eq!(event["api_key.created"]["id"], made["id"], "{events}");
+    assert_eq!(event["actor"]["api_key"]["id"], made["id"], "{events}");
+
+    // For a named owner, in a script.
+    let scripted = key(&[
+        "--org",
+        &org,
+        "--owner",
+        "SECOND@example.com",
+        "--name",
+        "break glass",
+        "--transform",
+        "value",
+        "-r",
+    ]);
+    scripted.assert_status(0);
+    let second_secret = scripted.stdout.trim().to_owned();
+    assert!(
+        second_secret.starts_with("sk-admin-") && scripted.stdout.lines().count() == 1,
+        "{scripted:#?}"
+    );
+    let me = h
+        .run_as(
+            &second_secret,
+            &["admin:organization:admin-api-keys", "list"],
+        )
+        .assert_status(0)
+        .json();
+    let named = me["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "break glass")
+        .cloned()
+        .unwrap_or_else(|| panic!("{me}"));
+    assert_eq!(named["owner"]["id"], second_owner.as_str());
+    drop(h);
+    drop(database);
+}
+
+#[test]
 fn init_creates_the_first_organization_once_and_the_server_serves_it() {
     let runtime = runtime();
     let database = runtime.block_on(TestDatabase::persistent());

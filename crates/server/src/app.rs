@@ -19,6 +19,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use orgadmin_core::store::UserIds;
 use orgadmin_core::{Clock, SystemClock};
 use orgadmin_store::StoreOptions;
 use tokio::net::TcpListener;
@@ -48,6 +49,8 @@ pub struct ServeConfig {
     /// How the store guards its calls: a 2 s deadline and the circuit breaker
     /// ([`StoreOptions::server`]); tests also arm the fault hook here.
     pub store: StoreOptions,
+    /// Whether a person keeps one user ID across organizations (`--user-ids`).
+    pub user_ids: UserIds,
 }
 
 impl ServeConfig {
@@ -61,6 +64,7 @@ impl ServeConfig {
             rate_limit: RateLimit::Off,
             header_read_timeout: HEADER_READ_TIMEOUT,
             store: StoreOptions::server(),
+            user_ids: UserIds::Global,
         }
     }
 }
@@ -76,14 +80,14 @@ pub struct Application {
 impl Application {
     /// Open the database (running migrations), bootstrap it if empty, and bind the listener.
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
-        let store = orgadmin_store::open_with(
-            &config.database_url,
-            config.clock.clone(),
-            config.store.clone(),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .with_context(|| format!("opening database {}", redact_url(&config.database_url)))?;
+        let options = StoreOptions {
+            user_ids: config.user_ids,
+            ..config.store.clone()
+        };
+        let store = orgadmin_store::open_with(&config.database_url, config.clock.clone(), options)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("opening database {}", redact_url(&config.database_url)))?;
         let initial_key = bootstrap::bootstrap(&*store, &config).await?;
         let state = AppState {
             store,

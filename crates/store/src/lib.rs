@@ -25,6 +25,7 @@ mod sqlite;
 use std::sync::Arc;
 use std::time::Duration;
 
+use orgadmin_core::store::UserIds;
 use orgadmin_core::{Clock, DomainError, Store};
 
 pub use faults::Faults;
@@ -42,6 +43,8 @@ pub struct StoreOptions {
     pub deadline: Option<Duration>,
     /// The fault hook, armed by tests; `None` for a hook that never strikes.
     pub faults: Option<Arc<Faults>>,
+    /// What a person known in another organization is given (`--user-ids`).
+    pub user_ids: UserIds,
 }
 
 impl StoreOptions {
@@ -50,7 +53,7 @@ impl StoreOptions {
     pub fn server() -> Self {
         Self {
             deadline: Some(Duration::from_secs(2)),
-            faults: None,
+            ..Self::default()
         }
     }
 }

@@ -18,7 +18,7 @@ use orgadmin_core::model::{InviteProject, NewInvite, NewProject, Project, User};
 use orgadmin_core::page::PageRequest;
 use orgadmin_core::role::{OrgBaseRole, ProjectBaseRole};
 use orgadmin_core::secret::{generate_admin_key, hash_secret};
-use orgadmin_core::store::BootstrapRequest;
+use orgadmin_core::store::{BootstrapRequest, UserIds};
 use orgadmin_core::{Actor, Email, ReadAt, Store, SystemClock};
 
 struct Org {
@@ -28,10 +28,21 @@ struct Org {
 }
 
 async fn org() -> Org {
+    org_with(UserIds::Global).await
+}
+
+async fn org_with(user_ids: UserIds) -> Org {
     let database = TestDatabase::persistent().await;
-    let store = orgadmin_store::open(database.url(), Arc::new(SystemClock))
-        .await
-        .expect("the store opens");
+    let store = orgadmin_store::open_with(
+        database.url(),
+        Arc::new(SystemClock),
+        orgadmin_store::StoreOptions {
+            user_ids,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("the store opens");
     let secret = generate_admin_key();
     store
         .bootstrap_if_empty(BootstrapRequest {
@@ -640,6 +651,29 @@ async fn a_person_keeps_their_user_id_across_organizations_and_project_access_is
         )
         .await;
     assert_eq!((allowed.created, allowed.invalid), (1, 0));
+}
+
+#[tokio::test]
+async fn with_per_organization_user_ids_an_imported_person_gets_a_fresh_id() {
+    let o = org_with(UserIds::PerOrganization).await;
+    let other = o
+        .store
+        .create_organization(BootstrapRequest {
+            organization_name: "Globex".into(),
+            owner_email: Email::parse("root@globex.example", "email").unwrap(),
+            owner_name: None,
+            admin_key_secret: generate_admin_key(),
+        })
+        .await
+        .unwrap();
+    let report = o
+        .import(
+            vec![row(2, "Root@Globex.example")],
+            ImportOptions::default(),
+        )
+        .await;
+    assert_eq!(report.created, 1, "{report:#?}");
+    assert_ne!(o.user("root@globex.example").await.id, other.owner_id);
 }
 
 #[tokio::test]

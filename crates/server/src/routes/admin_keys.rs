@@ -42,12 +42,7 @@ pub async fn create(
     let name = body
         .name
         .ok_or_else(|| orgadmin_core::DomainError::missing("name"))?;
-    if name.chars().count() > 255 || name.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            Some("name"),
-            "name must be at most 255 characters without control characters.",
-        ));
-    }
+    orgadmin_core::text::check(&name, "name", 255)?;
     if let Some(secs) = body.expires_in_seconds {
         if !(1..=MAX_EXPIRES_IN_SECONDS).contains(&secs) {
             return Err(ApiError::invalid(

@@ -132,13 +132,11 @@ pub async fn accept(
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty())
     {
-        Some(n) if n.chars().count() > 255 || n.chars().any(char::is_control) => {
-            return Err(ApiError::invalid(
-                Some("name"),
-                "name must be at most 255 characters without control characters.",
-            ))
+        Some(n) => {
+            orgadmin_core::text::check(&n, "name", 255)?;
+            Some(n)
         }
-        other => other,
+        None => None,
     };
     let user = s
         .store

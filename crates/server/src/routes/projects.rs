@@ -39,15 +39,10 @@ const RESIDENCIES: &[&str] = &[
 ];
 
 fn external_key(raw: Option<String>) -> ApiResult<Option<String>> {
-    match raw {
-        Some(k) if k.chars().count() > 255 || k.chars().any(char::is_control) => {
-            Err(ApiError::invalid(
-                Some("external_key_id"),
-                "external_key_id must be at most 255 characters without control characters.",
-            ))
-        }
-        other => Ok(other),
+    if let Some(k) = &raw {
+        orgadmin_core::text::check(k, "external_key_id", 255)?;
     }
+    Ok(raw)
 }
 
 #[utoipa::path(get, path = "/v1/organization/projects", tag = "Projects",

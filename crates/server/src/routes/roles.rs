@@ -28,14 +28,12 @@ async fn authorize(s: &AppState, auth: &Auth, scope: &RoleScope, write: bool) ->
     }
 }
 
+/// A role's description follows the one text rule, like every other text field.
 fn parse_description(raw: Option<String>) -> ApiResult<Option<String>> {
-    match raw {
-        Some(d) if d.chars().count() > 1000 => Err(crate::error::ApiError::invalid(
-            Some("description"),
-            "description must be at most 1000 characters.",
-        )),
-        other => Ok(other),
+    if let Some(d) = &raw {
+        orgadmin_core::text::check(d, "description", 1000)?;
     }
+    Ok(raw)
 }
 
 async fn list(s: AppState, auth: Auth, scope: RoleScope, q: Query) -> ApiResult<Json<RoleList>> {

@@ -9,8 +9,9 @@ use orgadmin_api::responses::{
 };
 use orgadmin_core::id::{ProjectId, ServiceAccountId, UserId};
 use orgadmin_core::model::UserChange;
+use orgadmin_core::page::Page;
 use orgadmin_core::role::RoleRef;
-use orgadmin_core::{Permission, ReadAt};
+use orgadmin_core::{Email, Permission, ReadAt};
 
 use super::{required, MAX_FILTER_VALUES};
 use crate::auth::Auth;
@@ -24,16 +25,28 @@ use crate::state::AppState;
 pub async fn list(State(s): State<AppState>, auth: Auth, q: Query) -> ApiResult<Json<UserList>> {
     auth.require(Permission::UsersRead)?;
     let page = q.id_page()?;
-    let emails: Vec<String> = q
+    let given: Vec<String> = q
         .many("emails")
         .iter()
-        .map(|e| e.trim().to_lowercase())
+        .map(|e| e.trim().to_owned())
         .filter(|e| !e.is_empty())
         .collect();
-    if emails.len() > MAX_FILTER_VALUES {
+    if given.len() > MAX_FILTER_VALUES {
         return Err(ApiError::invalid(
             Some("emails"),
             format!("Give at most {MAX_FILTER_VALUES} emails per request."),
+        ));
+    }
+    // Compared by the rule that decides who is a member (`Email`): a value that is no address
+    // (or a refused look-alike) matches nobody.
+    let emails: Vec<String> = given.iter().filter_map(|e| Email::filter_key(e)).collect();
+    if !given.is_empty() && emails.is_empty() {
+        return Ok(Json(
+            Page::<orgadmin_core::model::User> {
+                items: Vec::new(),
+                has_more: false,
+            }
+            .into(),
         ));
     }
     // Service accounts have no email: a filtered list holds people only.

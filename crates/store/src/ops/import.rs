@@ -21,6 +21,7 @@ use orgadmin_core::import::{
 };
 use orgadmin_core::permission::PermissionSet;
 use orgadmin_core::role::{OrgBaseRole, ProjectBaseRole};
+use orgadmin_core::store::UserIds;
 use orgadmin_core::{DomainError, Permission, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
@@ -495,7 +496,7 @@ impl Import<'_> {
                 if org == self.actor.org_id.as_str() {
                     entry.member =
                         Some((UserId::from_raw(id), name, OrgBaseRole::from_stored(&role)));
-                } else if entry.elsewhere.is_none() {
+                } else if entry.elsewhere.is_none() && self.store.user_ids == UserIds::Global {
                     entry.elsewhere = Some(UserId::from_raw(id));
                 }
             }

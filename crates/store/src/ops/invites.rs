@@ -236,7 +236,7 @@ pub(crate) async fn accept(
             Some("invite_id"),
         ));
     }
-    let id = match users::existing_id_for_email(&mut tx, &invite.email).await? {
+    let id = match users::existing_id_for_email(store, &mut tx, &invite.email).await? {
         Some(id) => id,
         None => UserId::generate(store.millis()),
     };

@@ -16,7 +16,7 @@ use orgadmin_core::error::KeyRejection;
 use orgadmin_core::permission::PermissionSet;
 
 use super::grants::Grants;
-use super::{finish_page, push_keyset, roles, Backend, Db, DbResult, Tx};
+use super::{finish_page, push_keyset, roles, users, Backend, Db, DbResult, Tx};
 use crate::auth_cache::CachedAuth;
 use crate::rows::*;
 
@@ -96,6 +96,92 @@ pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewAdminKey) -> 
         json!({ "id": id, "data": data }),
     );
     store.audit(&mut tx, actor, event).await?;
+    let key = get(&mut *tx, org, &id).await?;
+    tx.commit().await?;
+    Ok(key)
+}
+
+/// A new admin key for an owner of `org`, made server-side (`orgadmin org key`) when no key is
+/// left to make one through the API. The owner is the member with `owner_email`, who must be an
+/// owner, or else the organization's longest-standing owner. The audit log records
+/// `api_key.created` with the new key and its owner as the actor, as no other actor exists.
+pub(crate) async fn recover(
+    store: &Backend,
+    org: &OrgId,
+    owner_email: Option<&Email>,
+    new: NewAdminKey,
+) -> Result<AdminKey> {
+    let id = AdminKeyId::generate(store.millis());
+    let now = store.now();
+    let (mut tx, generation) = store.begin_in(org).await?;
+    if generation.is_none() {
+        return Err(DomainError::not_found("organization", org, "org"));
+    }
+    let owner = match owner_email {
+        Some(email) => {
+            let member = users::find_by_email(&mut *tx, org, email)
+                .await?
+                .ok_or_else(|| {
+                    DomainError::invalid(
+                        "owner",
+                        format!("No member of {org} has the email address {email}."),
+                    )
+                })?;
+            if member.role != OrgBaseRole::Owner {
+                return Err(DomainError::invalid(
+                    "owner",
+                    format!(
+                        "{email} is a {} of {org}, not an owner; a recovery key is made only for an owner.",
+                        member.role.as_str()
+                    ),
+                ));
+            }
+            member
+        }
+        None => {
+            let row: Option<UserRow> = sqlx::query_as(&format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND role = 'owner' \
+                 ORDER BY added_at, id LIMIT 1"
+            ))
+            .bind(org.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .db()?;
+            row.map(orgadmin_core::model::User::from)
+                .ok_or_else(|| DomainError::internal(format!("{org} has no owner")))?
+        }
+    };
+    sqlx::query(
+        "INSERT INTO admin_api_keys (org_id, id, name, secret_hash, redacted_value, owner_user_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(org.as_str())
+    .bind(id.as_str())
+    .bind(new.name.as_deref())
+    .bind(&new.secret_hash)
+    .bind(&new.redacted_value)
+    .bind(owner.id.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    let actor = Actor {
+        org_id: org.clone(),
+        key_id: id.clone(),
+        user_id: owner.id.clone(),
+        user_email: owner.email.clone(),
+        user_role: owner.role,
+        permissions: Default::default(),
+        scopes: None,
+        generation: 0,
+        project_authority: Default::default(),
+    };
+    let event = NewAuditEvent::new(
+        kind::API_KEY_CREATED,
+        id.as_str(),
+        json!({ "id": id, "data": {} }),
+    );
+    store.audit(&mut tx, &actor, event).await?;
     let key = get(&mut *tx, org, &id).await?;
     tx.commit().await?;
     Ok(key)

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use orgadmin_core::actor::{Actor, ReadAt};
 use orgadmin_core::audit::{AuditEvent, AuditFilter};
+use orgadmin_core::email::Email;
 use orgadmin_core::id::*;
 use orgadmin_core::import::{ImportOptions, ImportReport, ImportRows};
 use orgadmin_core::model::*;
@@ -42,19 +43,27 @@ impl Backend {
     /// meanwhile), the key and its owner's permissions are checked again under the lock
     /// (`keys::reauthorize`).
     pub(crate) async fn begin_for(&self, actor: &Actor) -> Result<Tx> {
+        let (mut tx, generation) = self.begin_in(&actor.org_id).await?;
+        if generation != Some(actor.generation + 1) {
+            keys::reauthorize(&mut tx, actor, self.now()).await?;
+        }
+        Ok(tx)
+    }
+
+    /// [`begin_for`](Self::begin_for) without a key to re-authorize: for the server-side
+    /// administration (`orgadmin org key`), which has no actor. Returns the generation the
+    /// transaction wrote (`None` for an organization that does not exist).
+    pub(crate) async fn begin_in(&self, org: &OrgId) -> Result<(Tx, Option<i64>)> {
         let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
         tx.fault_point(FaultPoint::Statement).await?;
         let generation: Option<i64> = sqlx::query_scalar(
             "UPDATE organizations SET generation = generation + 1 WHERE id = $1 RETURNING generation",
         )
-        .bind(actor.org_id.as_str())
+        .bind(org.as_str())
         .fetch_optional(&mut *tx)
         .await
         .db()?;
-        if generation != Some(actor.generation + 1) {
-            keys::reauthorize(&mut tx, actor, self.now()).await?;
-        }
-        Ok(tx)
+        Ok((tx, generation))
     }
 
     /// A write that only proves writes commit again (while an outage is in progress, for
@@ -424,6 +433,15 @@ impl Store for Backend {
 
     async fn create_admin_key(&self, actor: &Actor, key: NewAdminKey) -> Result<AdminKey> {
         self.guard.run(keys::create(self, actor, key)).await
+    }
+
+    async fn recover_admin_key(
+        &self,
+        org: &OrgId,
+        owner_email: Option<&Email>,
+        key: NewAdminKey,
+    ) -> Result<AdminKey> {
+        keys::recover(self, org, owner_email, key).await
     }
 
     async fn delete_admin_key(&self, actor: &Actor, key: &AdminKeyId) -> Result<()> {

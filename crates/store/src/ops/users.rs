@@ -8,7 +8,7 @@ use orgadmin_core::model::{User, UserChange};
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::role::OrgBaseRole;
 use orgadmin_core::secret;
-use orgadmin_core::store::{BootstrapRequest, Bootstrapped};
+use orgadmin_core::store::{BootstrapRequest, Bootstrapped, UserIds};
 use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
@@ -59,8 +59,17 @@ pub(crate) async fn find_by_email<'e>(
     Ok(row.map(User::from))
 }
 
-/// The ID this person already has in another organization, so a person keeps one user ID.
-pub(crate) async fn existing_id_for_email(tx: &mut Tx, email: &Email) -> Result<Option<UserId>> {
+/// The ID this person already has in another organization, so a person keeps one user ID; none
+/// when the store gives a fresh ID in each organization (`UserIds::PerOrganization`), so that
+/// nothing is read from, or revealed about, another organization.
+pub(crate) async fn existing_id_for_email(
+    store: &Backend,
+    tx: &mut Tx,
+    email: &Email,
+) -> Result<Option<UserId>> {
+    if store.user_ids == UserIds::PerOrganization {
+        return Ok(None);
+    }
     let id: Option<String> =
         sqlx::query_scalar("SELECT id FROM users WHERE email_norm = $1 LIMIT 1")
             .bind(email.normalized())
@@ -384,7 +393,7 @@ async fn insert_organization(
 ) -> Result<Bootstrapped> {
     let now = store.now();
     let org_id = OrgId::generate(store.millis());
-    let owner_id = match existing_id_for_email(tx, &request.owner_email).await? {
+    let owner_id = match existing_id_for_email(store, tx, &request.owner_email).await? {
         Some(id) => id,
         None => UserId::generate(store.millis()),
     };

@@ -11,6 +11,8 @@
 
 #[path = "../ops/audit.rs"]
 mod audit;
+#[path = "../ops/email_identity.rs"]
+mod email_identity;
 #[path = "../ops/grants.rs"]
 mod grants;
 #[path = "../ops/groups.rs"]
@@ -40,6 +42,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use orgadmin_core::store::UserIds;
 use orgadmin_core::{Clock, DomainError, Result};
 
 use orgadmin_core::OutageKind;
@@ -79,6 +82,8 @@ pub struct PgStore {
     auth_cache: AuthCache,
     read_cache: ReadCache,
     guard: Guard,
+    /// What a person known in another organization is given (`--user-ids`).
+    pub(crate) user_ids: UserIds,
 }
 
 /// A pooled connection idle for longer than this is pinged before it is used again.
@@ -127,6 +132,7 @@ impl PgStore {
             .await
             .db()?;
         MIGRATOR.run(&pool).await.map_err(DomainError::internal)?;
+        email_identity::bring_up_to_date(&pool).await?;
         Ok(Self {
             guard: Guard::new(&store_options, connect_probe(options)),
             reader: pool.clone(),
@@ -134,7 +140,14 @@ impl PgStore {
             clock,
             auth_cache: AuthCache::default(),
             read_cache: ReadCache::default(),
+            user_ids: store_options.user_ids,
         })
+    }
+
+    /// Give people user IDs as `user_ids` says (global unless set).
+    pub fn with_user_ids(mut self, user_ids: UserIds) -> Self {
+        self.user_ids = user_ids;
+        self
     }
 
     /// After a bulk write (an import) has committed: nothing to do (the SQLite backend

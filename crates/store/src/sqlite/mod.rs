@@ -9,6 +9,8 @@
 
 #[path = "../ops/audit.rs"]
 mod audit;
+#[path = "../ops/email_identity.rs"]
+mod email_identity;
 #[path = "../ops/grants.rs"]
 mod grants;
 #[path = "../ops/groups.rs"]
@@ -39,6 +41,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use orgadmin_core::store::UserIds;
 use orgadmin_core::{Clock, DomainError, Result};
 
 use orgadmin_core::OutageKind;
@@ -68,6 +71,8 @@ pub struct SqliteStore {
     auth_cache: AuthCache,
     read_cache: ReadCache,
     guard: Guard,
+    /// What a person known in another organization is given (`--user-ids`).
+    pub(crate) user_ids: UserIds,
 }
 
 /// How long a statement waits for another process's write lock (an import, say) before
@@ -139,6 +144,7 @@ impl SqliteStore {
                 .await
                 .db()?;
             MIGRATOR.run(&pool).await.map_err(DomainError::internal)?;
+            email_identity::bring_up_to_date(&pool).await?;
             return Ok(Self {
                 guard: Guard::new(&store_options, writer_probe(&pool)),
                 writer: pool.clone(),
@@ -146,6 +152,7 @@ impl SqliteStore {
                 clock,
                 auth_cache: AuthCache::default(),
                 read_cache: ReadCache::default(),
+                user_ids: store_options.user_ids,
             });
         }
 
@@ -159,6 +166,7 @@ impl SqliteStore {
             .await
             .db()?;
         MIGRATOR.run(&writer).await.map_err(DomainError::internal)?;
+        email_identity::bring_up_to_date(&writer).await?;
         let readers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
@@ -177,6 +185,7 @@ impl SqliteStore {
             clock,
             auth_cache: AuthCache::default(),
             read_cache: ReadCache::default(),
+            user_ids: store_options.user_ids,
         })
     }
 
@@ -214,6 +223,12 @@ impl SqliteStore {
             }
         };
         sqlx::Error::Database(Box::new(InjectedError { code, message }))
+    }
+
+    /// Give people user IDs as `user_ids` says (global unless set).
+    pub fn with_user_ids(mut self, user_ids: UserIds) -> Self {
+        self.user_ids = user_ids;
+        self
     }
 
     /// After a bulk write (an import) has committed: give back the disk its write-ahead log
