@@ -10,6 +10,8 @@ use orgadmin_api::responses::{AdminKey, Project, User};
 use orgadmin_core::secret::{generate_admin_key, is_acceptable_supplied_key, MIN_SUPPLIED_LEN};
 use orgadmin_core::store::{BootstrapRequest, Bootstrapped};
 use orgadmin_core::{DomainError, Email, ReadAt, Store, SystemClock};
+pub(crate) use orgadmin_store::redact_url;
+use orgadmin_store::OpenError;
 use serde::Serialize;
 
 use crate::args::{GlobalArgs, InitArgs, OrgCreateArgs};
@@ -96,12 +98,19 @@ pub async fn create_organization(global: &GlobalArgs, args: OrgCreateArgs) -> Re
     Ok(())
 }
 
+/// Open the database for a command: a URL that names none is a usage error (exit 2), a database
+/// that cannot be used as it is is refused (exit 1), one that does not answer is a connection
+/// failure (exit 3), each with the store's one-line reason.
 pub(crate) async fn open(url: &str, command: &str) -> Result<Arc<dyn Store>, CliError> {
     orgadmin_store::open(url, Arc::new(SystemClock))
         .await
         .map_err(|e| match e {
-            DomainError::Invalid { message, .. } => CliError::usage(command, message),
-            other => store_error(other, url),
+            OpenError::Url(message) => CliError::usage(command, message),
+            OpenError::Unusable(message) => CliError::Refused { message },
+            OpenError::Unavailable(message) => CliError::Connection {
+                message,
+                hint: None,
+            },
         })
 }
 
@@ -163,34 +172,5 @@ pub(crate) fn store_error(e: DomainError, url: &str) -> CliError {
         DomainError::Invalid { message, .. } => CliError::Refused { message },
         DomainError::Conflict { message, .. } => CliError::Refused { message },
         other => CliError::local(format!("database {url}: {other}")),
-    }
-}
-
-/// A database URL fit to print: the password removed.
-pub(crate) fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}://{user}:***{}", &url[..scheme_end], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn database_passwords_are_not_printed() {
-        assert_eq!(
-            redact_url("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
-        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact_url("sqlite://x/y.db"), "sqlite://x/y.db");
     }
 }

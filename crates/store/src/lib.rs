@@ -14,6 +14,7 @@
 )]
 
 mod auth_cache;
+mod open;
 mod postgres;
 mod read_cache;
 mod rows;
@@ -21,23 +22,25 @@ mod sqlite;
 
 use std::sync::Arc;
 
-use orgadmin_core::{Clock, DomainError, Store};
+use orgadmin_core::{Clock, Store};
 
-pub use postgres::PgStore;
+pub use open::{postgres_version_text, redact_url, OpenError, MIN_POSTGRES_VERSION};
+pub use postgres::{PgStore, START_WAIT};
 pub use sqlite::SqliteStore;
 
-/// Open the store named by a database URL (`sqlite://PATH`, `sqlite::memory:`), run its
-/// migrations, and return it behind the trait.
-pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Arc<dyn Store>, DomainError> {
+/// Open the store named by a database URL (`sqlite://PATH`, `sqlite::memory:`,
+/// `postgres://…`), run its migrations, and return it behind the trait. A database that cannot
+/// be used is an [`OpenError`] whose message says why and names the database.
+pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Arc<dyn Store>, OpenError> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url, clock).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PgStore::open(url, clock).await?))
     } else {
-        Err(DomainError::invalid(
-            "database",
-            format!("unsupported database URL '{url}': use sqlite://PATH, sqlite::memory: or postgres://USER@HOST/DB"),
-        ))
+        Err(OpenError::Url(format!(
+            "unsupported database URL '{}': use sqlite://PATH, sqlite::memory: or postgres://USER@HOST/DB",
+            redact_url(url)
+        )))
     }
 }
 

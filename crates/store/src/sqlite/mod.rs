@@ -38,6 +38,7 @@ use std::time::Duration;
 use orgadmin_core::{Clock, DomainError, Result};
 
 use crate::auth_cache::AuthCache;
+use crate::open::{self, OpenError};
 use crate::read_cache::ReadCache;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
@@ -76,11 +77,13 @@ fn is_memory(url: &str) -> bool {
 }
 
 impl SqliteStore {
-    pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Self> {
+    /// Open (creating if missing) the database `url` names and bring its schema up to date. A
+    /// file that is not a SQLite database, a directory that cannot be written, a full disk or a
+    /// schema newer than this binary is an [`OpenError`] saying so; what this call created
+    /// before failing (the file, its directory) is removed again.
+    pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Self, OpenError> {
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| {
-                DomainError::invalid("database", format!("invalid SQLite URL '{url}': {e}"))
-            })?
+            .map_err(|e| OpenError::Url(format!("invalid SQLite URL '{url}': {e}")))?
             .create_if_missing(true)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
@@ -89,17 +92,6 @@ impl SqliteStore {
             // a database of millions of members; the leaves come from the OS's file cache, which
             // the process's memory does not count twice.
             .pragma("cache_size", "-8000");
-
-        if let Some(path) = file_path(url) {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    DomainError::invalid(
-                        "database",
-                        format!("cannot create directory {}: {e}", dir.display()),
-                    )
-                })?;
-            }
-        }
 
         if is_memory(url) {
             // One connection for everything: each connection to `:memory:` is its own database,
@@ -112,8 +104,8 @@ impl SqliteStore {
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(options)
                 .await
-                .db()?;
-            MIGRATOR.run(&pool).await.map_err(DomainError::internal)?;
+                .map_err(|e| open::sqlite_error(url, e))?;
+            migrate(url, &pool).await?;
             return Ok(Self {
                 writer: pool.clone(),
                 reader: pool,
@@ -123,27 +115,49 @@ impl SqliteStore {
             });
         }
 
+        let created = match file_path(url) {
+            Some(path) => open::prepare_sqlite_file(url, &path)?,
+            None => open::Created::default(),
+        };
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full);
-        let writer = pool_options()
+        let writer = match pool_options()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
             .await
-            .db()?;
-        MIGRATOR.run(&writer).await.map_err(DomainError::internal)?;
+        {
+            Ok(writer) => writer,
+            Err(e) => {
+                created.remove();
+                return Err(open::sqlite_error(url, e));
+            }
+        };
+        if let Err(e) = migrate(url, &writer).await {
+            writer.close().await;
+            created.remove();
+            return Err(e);
+        }
         let readers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
             .max(2) as u32
             * 2;
-        let reader = pool_options()
+        let reader = match pool_options()
             .max_connections(readers)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
             .await
-            .db()?;
+        {
+            Ok(reader) => reader,
+            Err(e) => {
+                writer.close().await;
+                created.remove();
+                return Err(open::sqlite_error(url, e));
+            }
+        };
+        created.opened();
         Ok(Self {
             writer,
             reader,
@@ -165,6 +179,25 @@ impl SqliteStore {
         let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&self.writer)
             .await;
+    }
+}
+
+/// Run the migrations this binary has, refusing a schema newer than it knows.
+async fn migrate(url: &str, pool: &SqlitePool) -> Result<(), OpenError> {
+    match MIGRATOR.run(pool).await {
+        Ok(()) => Ok(()),
+        Err(sqlx::migrate::MigrateError::VersionMissing(_)) => {
+            let found: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+                .fetch_one(pool)
+                .await
+                .map_err(|e| open::sqlite_error(url, e))?;
+            Err(open::schema_too_new(
+                url,
+                found,
+                open::newest_known(&MIGRATOR),
+            ))
+        }
+        Err(e) => Err(open::migrate_error(url, e, open::sqlite_error)),
     }
 }
 
