@@ -16,6 +16,8 @@ use orgadmin_core::secret::{
 };
 use orgadmin_core::store::{BootstrapRequest, Bootstrapped, UserIds};
 use orgadmin_core::{DomainError, Email, ReadAt, Store, SystemClock};
+pub(crate) use orgadmin_store::redact_url;
+use orgadmin_store::OpenError;
 use serde::Serialize;
 
 use crate::args::{GlobalArgs, InitArgs, OrgCreateArgs, OrgKeyArgs};
@@ -140,6 +142,9 @@ pub async fn recover_key(global: &GlobalArgs, args: OrgKeyArgs) -> Result<(), Cl
     Ok(())
 }
 
+/// Open the database for a command: a URL that names none is a usage error (exit 2), a database
+/// that cannot be used as it is is refused (exit 1), one that does not answer is a connection
+/// failure (exit 3), each with the store's one-line reason.
 pub(crate) async fn open(
     url: &str,
     user_ids: UserIds,
@@ -155,8 +160,12 @@ pub(crate) async fn open(
     )
     .await
     .map_err(|e| match e {
-        DomainError::Invalid { message, .. } => CliError::usage(command, message),
-        other => store_error(other, url),
+        OpenError::Url(message) => CliError::usage(command, message),
+        OpenError::Unusable(message) => CliError::Refused { message },
+        OpenError::Unavailable(message) => CliError::Connection {
+            message,
+            hint: None,
+        },
     })
 }
 
@@ -218,34 +227,5 @@ pub(crate) fn store_error(e: DomainError, url: &str) -> CliError {
         DomainError::Invalid { message, .. } => CliError::Refused { message },
         DomainError::Conflict { message, .. } => CliError::Refused { message },
         other => CliError::local(format!("database {url}: {other}")),
-    }
-}
-
-/// A database URL fit to print: the password removed.
-pub(crate) fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}://{user}:***{}", &url[..scheme_end], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn database_passwords_are_not_printed() {
-        assert_eq!(
-            redact_url("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
-        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact_url("sqlite://x/y.db"), "sqlite://x/y.db");
     }
 }

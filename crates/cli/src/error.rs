@@ -5,7 +5,7 @@
 //! | status | kind | when |
 //! | --- | --- | --- |
 //! | 0 | success | also when the reader of standard output went away (`… \| head`) |
-//! | 1 | [`CliError::Api`], [`CliError::Refused`] | the API answered with an error; `init` found an initialized database |
+//! | 1 | [`CliError::Api`], [`CliError::Refused`] | the API answered with an error; `init` found an initialized database; the database cannot be used (not SQLite, not writable, disk full, unsupported server or newer schema) |
 //! | 2 | [`CliError::Usage`] | the command line is wrong; found before any request (clap's own errors exit 2 too) |
 //! | 3 | [`CliError::Connection`] | no answer: connection refused, name not resolved, timed out, connection lost, database unreachable |
 //! | 4 | [`CliError::Response`] | an answer that is not the Admin API's (not JSON, or not the expected object) |

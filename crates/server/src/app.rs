@@ -7,7 +7,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use axum::body::HttpBody;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::header::{CONTENT_LENGTH, EXPECT};
@@ -78,27 +77,29 @@ pub struct Application {
 }
 
 impl Application {
-    /// Open the database (running migrations), bootstrap it if empty, and bind the listener.
+    /// Bind the listener, open the database (running migrations), and bootstrap it if empty —
+    /// in that order, so that a start that cannot listen (the address is taken) changes no
+    /// database and prints or writes no key. The settings the bootstrap needs are checked before
+    /// any of it. Each failure is one sentence saying what to fix.
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
+        let first_start = bootstrap::FirstStart::from_config(&config)?;
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        let local_addr = listener.local_addr()?;
         let options = StoreOptions {
             user_ids: config.user_ids,
             ..config.store.clone()
         };
-        let store = orgadmin_store::open_with(&config.database_url, config.clock.clone(), options)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| format!("opening database {}", redact_url(&config.database_url)))?;
-        let initial_key = bootstrap::bootstrap(&*store, &config).await?;
+        let store =
+            orgadmin_store::open_with(&config.database_url, config.clock.clone(), options).await?;
+        let initial_key = first_start.run(&*store, &config).await?;
         let state = AppState {
             store,
             clock: config.clock.clone(),
         };
         let limiter = RateLimiter::new(config.rate_limit, config.clock.clone());
         let router = app_router(state, limiter);
-        let listener = TcpListener::bind(&config.listen)
-            .await
-            .with_context(|| format!("binding {}", config.listen))?;
-        let local_addr = listener.local_addr()?;
         Ok(Self {
             listener,
             router,
@@ -275,14 +276,4 @@ async fn request_context(request: Request, next: Next) -> Response {
         response.headers_mut().insert("x-request-id", value);
     }
     response
-}
-
-/// A database URL for logs: credentials removed.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}://***{}", &url[..scheme_end], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
 }

@@ -25,26 +25,51 @@ pub struct InitialKey {
     pub created: Bootstrapped,
 }
 
-pub async fn bootstrap(
+/// What the first start will create, checked before anything is opened: a bad
+/// `ORGADMIN_ADMIN_KEY` or `ORGADMIN_OWNER_EMAIL` stops the server before it binds or touches
+/// the database.
+pub struct FirstStart {
+    request: BootstrapRequest,
+}
+
+impl FirstStart {
+    pub fn from_config(config: &ServeConfig) -> anyhow::Result<Self> {
+        if let Some(key) = &config.admin_key {
+            if !is_acceptable_supplied_key(key) {
+                bail!(
+                    "ORGADMIN_ADMIN_KEY must be '{ADMIN_KEY_PREFIX}' followed by at least {MIN_SUPPLIED_LEN} letters, digits, '-' or '_'"
+                );
+            }
+        }
+        let owner_email = Email::parse(&config.owner_email, "ORGADMIN_OWNER_EMAIL")
+            .map_err(|e| anyhow::anyhow!("ORGADMIN_OWNER_EMAIL: {e}"))?;
+        let secret = config.admin_key.clone().unwrap_or_else(generate_admin_key);
+        Ok(Self {
+            request: BootstrapRequest {
+                organization_name: "Default Organization".into(),
+                owner_email,
+                owner_name: Some("Owner".into()),
+                admin_key_secret: secret,
+            },
+        })
+    }
+
+    /// Bootstrap `store` if it is empty, and hand out the key as the module documentation says.
+    pub async fn run(
+        self,
+        store: &dyn Store,
+        config: &ServeConfig,
+    ) -> anyhow::Result<Option<InitialKey>> {
+        bootstrap(store, config, self.request).await
+    }
+}
+
+async fn bootstrap(
     store: &dyn Store,
     config: &ServeConfig,
+    request: BootstrapRequest,
 ) -> anyhow::Result<Option<InitialKey>> {
-    if let Some(key) = &config.admin_key {
-        if !is_acceptable_supplied_key(key) {
-            bail!(
-                "ORGADMIN_ADMIN_KEY must be '{ADMIN_KEY_PREFIX}' followed by at least {MIN_SUPPLIED_LEN} letters, digits, '-' or '_'"
-            );
-        }
-    }
-    let owner_email = Email::parse(&config.owner_email, "ORGADMIN_OWNER_EMAIL")
-        .map_err(|e| anyhow::anyhow!("ORGADMIN_OWNER_EMAIL: {e}"))?;
-    let secret = config.admin_key.clone().unwrap_or_else(generate_admin_key);
-    let request = BootstrapRequest {
-        organization_name: "Default Organization".into(),
-        owner_email,
-        owner_name: Some("Owner".into()),
-        admin_key_secret: secret.clone(),
-    };
+    let secret = request.admin_key_secret.clone();
     let Some(created) = store
         .bootstrap_if_empty(request)
         .await

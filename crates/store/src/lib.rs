@@ -17,6 +17,7 @@ mod auth_cache;
 pub mod faults;
 mod guard;
 mod health;
+mod open;
 mod postgres;
 mod read_cache;
 mod rows;
@@ -26,12 +27,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orgadmin_core::store::UserIds;
-use orgadmin_core::{Clock, DomainError, Store};
+use orgadmin_core::{Clock, Store};
 
 pub use faults::Faults;
 pub use guard::{PROBE_EVERY, TRIP_AFTER};
 
-pub use postgres::PgStore;
+pub use open::{postgres_version_text, redact_url, OpenError, MIN_POSTGRES_VERSION};
+pub use postgres::{PgStore, START_WAIT};
 pub use sqlite::SqliteStore;
 
 /// How a store guards its calls (see `guard.rs`).
@@ -58,9 +60,11 @@ impl StoreOptions {
     }
 }
 
-/// Open the store named by a database URL (`sqlite://PATH`, `sqlite::memory:`), run its
-/// migrations, and return it behind the trait. No deadline on calls (see [`open_with`]).
-pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Arc<dyn Store>, DomainError> {
+/// Open the store named by a database URL (`sqlite://PATH`, `sqlite::memory:`,
+/// `postgres://…`), run its migrations, and return it behind the trait, with no deadline on
+/// calls (see [`open_with`]). A database that cannot be used is an [`OpenError`] whose message
+/// says why and names the database.
+pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Arc<dyn Store>, OpenError> {
     open_with(url, clock, StoreOptions::default()).await
 }
 
@@ -69,16 +73,16 @@ pub async fn open_with(
     url: &str,
     clock: Arc<dyn Clock>,
     options: StoreOptions,
-) -> Result<Arc<dyn Store>, DomainError> {
+) -> Result<Arc<dyn Store>, OpenError> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open_with(url, clock, options).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PgStore::open_with(url, clock, options).await?))
     } else {
-        Err(DomainError::invalid(
-            "database",
-            format!("unsupported database URL '{url}': use sqlite://PATH, sqlite::memory: or postgres://USER@HOST/DB"),
-        ))
+        Err(OpenError::Url(format!(
+            "unsupported database URL '{}': use sqlite://PATH, sqlite::memory: or postgres://USER@HOST/DB",
+            redact_url(url)
+        )))
     }
 }
 

@@ -50,6 +50,7 @@ use orgadmin_core::OutageKind;
 use crate::auth_cache::AuthCache;
 use crate::faults::{FaultClass, InjectedError};
 use crate::guard::{Guard, Probe};
+use crate::open::{self, OpenError};
 use crate::read_cache::ReadCache;
 use crate::StoreOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -84,28 +85,89 @@ pub struct PgStore {
     guard: Guard,
     /// What a person known in another organization is given (`--user-ids`).
     pub(crate) user_ids: UserIds,
+    server_version: u32,
 }
 
 /// A pooled connection idle for longer than this is pinged before it is used again.
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
+/// How long `open` keeps trying a server that does not answer (yet) before giving up: a server
+/// started together with its database has time to wait for it, and one pointed at the wrong
+/// host says so soon.
+pub const START_WAIT: Duration = Duration::from_secs(10);
+/// The pause between two attempts to connect at start.
+const START_RETRY_AFTER: Duration = Duration::from_millis(250);
+
+/// `HOST:PORT` (or the socket directory) of the server `options` name, for messages.
+fn server_name(options: &PgConnectOptions) -> String {
+    match options.get_socket() {
+        Some(socket) => format!("{} (port {})", socket.display(), options.get_port()),
+        None => format!("{}:{}", options.get_host(), options.get_port()),
+    }
+}
+
+/// One connection, retried for [`START_WAIT`] while the server does not answer or is starting
+/// up; a refusal that waiting cannot change (authentication, a missing database) ends it at
+/// once. Each attempt is bounded too, since connecting to a host that drops packets would
+/// otherwise wait for the operating system's own timeout.
+async fn connect_at_start(
+    options: &PgConnectOptions,
+    server: &str,
+) -> Result<sqlx::PgConnection, OpenError> {
+    let started = tokio::time::Instant::now();
+    let deadline = started + START_WAIT;
+    loop {
+        let attempt = tokio::time::timeout_at(deadline, sqlx::PgConnection::connect_with(options));
+        let failed = match attempt.await {
+            Ok(Ok(connection)) => return Ok(connection),
+            Ok(Err(e)) => e,
+            Err(_) => sqlx::Error::PoolTimedOut,
+        };
+        let now = tokio::time::Instant::now();
+        if !open::postgres_may_come_back(&failed) || now + START_RETRY_AFTER >= deadline {
+            let failed = match failed {
+                sqlx::Error::PoolTimedOut => sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "no answer",
+                )),
+                other => other,
+            };
+            return Err(open::postgres_connect_error(server, &failed, now - started));
+        }
+        tokio::time::sleep(START_RETRY_AFTER).await;
+    }
+}
+
 impl PgStore {
-    pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Self> {
+    /// Connect to the database `url` names (waiting up to [`START_WAIT`] for a server that is
+    /// not answering yet), check that the server is recent enough, and bring the schema up to
+    /// date. Each way this can fail is an [`OpenError`] naming the server and what was found.
+    pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Self, OpenError> {
         Self::open_with(url, clock, StoreOptions::default()).await
     }
 
+    /// [`open`](Self::open), with `store_options` guarding every call.
     pub async fn open_with(
         url: &str,
         clock: Arc<dyn Clock>,
         store_options: StoreOptions,
-    ) -> Result<Self> {
+    ) -> Result<Self, OpenError> {
         let options = PgConnectOptions::from_str(url)
-            .map_err(|e| DomainError::invalid("database", format!("invalid PostgreSQL URL: {e}")))?
+            .map_err(|e| OpenError::Url(format!("invalid PostgreSQL URL: {e}")))?
             .application_name("orgadmin")
             // A request never waits long on a lock or a runaway statement. The lock wait is
             // shorter than a server's 2 s deadline, so a lock held elsewhere (an import) reads as
             // busy, not as a database that stopped answering.
             .options([("lock_timeout", "1500ms"), ("statement_timeout", "30s")]);
+        let server = server_name(&options);
+        let mut first = connect_at_start(&options, &server).await?;
+        let version = sqlx::query_scalar::<_, String>("SHOW server_version_num")
+            .fetch_one(&mut first)
+            .await
+            .map_err(|e| open::postgres_error(url, e));
+        let _ = first.close().await;
+        let server_version = open::check_postgres_version(&server, &version?)?;
+
         let max_connections = std::env::var("ORGADMIN_DATABASE_MAX_CONNECTIONS")
             .ok()
             .and_then(|v| v.parse().ok())
@@ -130,9 +192,25 @@ impl PgStore {
             })
             .connect_with(options.clone())
             .await
-            .db()?;
-        MIGRATOR.run(&pool).await.map_err(DomainError::internal)?;
-        email_identity::bring_up_to_date(&pool).await?;
+            .map_err(|e| open::postgres_error(url, e))?;
+        match MIGRATOR.run(&pool).await {
+            Ok(()) => {}
+            Err(sqlx::migrate::MigrateError::VersionMissing(_)) => {
+                let found: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+                    .fetch_one(&pool)
+                    .await
+                    .map_err(|e| open::postgres_error(url, e))?;
+                return Err(open::schema_too_new(
+                    url,
+                    found,
+                    open::newest_known(&MIGRATOR),
+                ));
+            }
+            Err(e) => return Err(open::migrate_error(url, e, open::postgres_error)),
+        }
+        email_identity::bring_up_to_date(&pool)
+            .await
+            .map_err(|e| open::upgrade_error(url, e))?;
         Ok(Self {
             guard: Guard::new(&store_options, connect_probe(options)),
             reader: pool.clone(),
@@ -141,6 +219,7 @@ impl PgStore {
             auth_cache: AuthCache::default(),
             read_cache: ReadCache::default(),
             user_ids: store_options.user_ids,
+            server_version,
         })
     }
 
@@ -148,6 +227,11 @@ impl PgStore {
     pub fn with_user_ids(mut self, user_ids: UserIds) -> Self {
         self.user_ids = user_ids;
         self
+    }
+
+    /// The server's `server_version_num`, as read when the store was opened.
+    pub fn server_version(&self) -> u32 {
+        self.server_version
     }
 
     /// After a bulk write (an import) has committed: nothing to do (the SQLite backend

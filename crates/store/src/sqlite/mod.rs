@@ -49,6 +49,7 @@ use orgadmin_core::OutageKind;
 use crate::auth_cache::AuthCache;
 use crate::faults::{FaultClass, InjectedError};
 use crate::guard::{Guard, Probe};
+use crate::open::{self, OpenError};
 use crate::read_cache::ReadCache;
 use crate::StoreOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -98,19 +99,22 @@ fn is_memory(url: &str) -> bool {
 }
 
 impl SqliteStore {
-    pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Self> {
+    /// Open (creating if missing) the database `url` names and bring its schema up to date. A
+    /// file that is not a SQLite database, a directory that cannot be written, a full disk or a
+    /// schema newer than this binary is an [`OpenError`] saying so; what this call created
+    /// before failing (the file, its directory) is removed again.
+    pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Self, OpenError> {
         Self::open_with(url, clock, StoreOptions::default()).await
     }
 
+    /// [`open`](Self::open), with `store_options` guarding every call.
     pub async fn open_with(
         url: &str,
         clock: Arc<dyn Clock>,
         store_options: StoreOptions,
-    ) -> Result<Self> {
+    ) -> Result<Self, OpenError> {
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| {
-                DomainError::invalid("database", format!("invalid SQLite URL '{url}': {e}"))
-            })?
+            .map_err(|e| OpenError::Url(format!("invalid SQLite URL '{url}': {e}")))?
             .create_if_missing(true)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
@@ -119,17 +123,6 @@ impl SqliteStore {
             // a database of millions of members; the leaves come from the OS's file cache, which
             // the process's memory does not count twice.
             .pragma("cache_size", "-8000");
-
-        if let Some(path) = file_path(url) {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    DomainError::invalid(
-                        "database",
-                        format!("cannot create directory {}: {e}", dir.display()),
-                    )
-                })?;
-            }
-        }
 
         if is_memory(url) {
             // One connection for everything: each connection to `:memory:` is its own database,
@@ -142,9 +135,8 @@ impl SqliteStore {
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(options)
                 .await
-                .db()?;
-            MIGRATOR.run(&pool).await.map_err(DomainError::internal)?;
-            email_identity::bring_up_to_date(&pool).await?;
+                .map_err(|e| open::sqlite_error(url, e))?;
+            migrate(url, &pool).await?;
             return Ok(Self {
                 guard: Guard::new(&store_options, writer_probe(&pool)),
                 writer: pool.clone(),
@@ -156,28 +148,49 @@ impl SqliteStore {
             });
         }
 
+        let created = match file_path(url) {
+            Some(path) => open::prepare_sqlite_file(url, &path)?,
+            None => open::Created::default(),
+        };
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full);
-        let writer = pool_options()
+        let writer = match pool_options()
             .max_connections(1)
             .acquire_timeout(WRITER_ACQUIRE_TIMEOUT)
             .connect_with(options.clone())
             .await
-            .db()?;
-        MIGRATOR.run(&writer).await.map_err(DomainError::internal)?;
-        email_identity::bring_up_to_date(&writer).await?;
+        {
+            Ok(writer) => writer,
+            Err(e) => {
+                created.remove();
+                return Err(open::sqlite_error(url, e));
+            }
+        };
+        if let Err(e) = migrate(url, &writer).await {
+            writer.close().await;
+            created.remove();
+            return Err(e);
+        }
         let readers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
             .max(2) as u32
             * 2;
-        let reader = pool_options()
+        let reader = match pool_options()
             .max_connections(readers)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
             .await
-            .db()?;
+        {
+            Ok(reader) => reader,
+            Err(e) => {
+                writer.close().await;
+                created.remove();
+                return Err(open::sqlite_error(url, e));
+            }
+        };
+        created.opened();
         Ok(Self {
             guard: Guard::new(&store_options, writer_probe(&writer)),
             writer,
@@ -249,6 +262,27 @@ fn writer_probe(writer: &SqlitePool) -> Probe {
         let writer = writer.clone();
         Box::pin(async move { sqlx::query("SELECT 1").execute(&writer).await.is_ok() })
     })
+}
+
+/// Run the migrations this binary has, refusing a schema newer than it knows.
+async fn migrate(url: &str, pool: &SqlitePool) -> Result<(), OpenError> {
+    match MIGRATOR.run(pool).await {
+        Ok(()) => email_identity::bring_up_to_date(pool)
+            .await
+            .map_err(|e| open::upgrade_error(url, e)),
+        Err(sqlx::migrate::MigrateError::VersionMissing(_)) => {
+            let found: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+                .fetch_one(pool)
+                .await
+                .map_err(|e| open::sqlite_error(url, e))?;
+            Err(open::schema_too_new(
+                url,
+                found,
+                open::newest_known(&MIGRATOR),
+            ))
+        }
+        Err(e) => Err(open::migrate_error(url, e, open::sqlite_error)),
+    }
 }
 
 /// Pool settings shared by the writer and the readers. The database is a file on this machine,
