@@ -38,7 +38,10 @@ impl Email {
         let invalid = |why: &str| {
             DomainError::invalid(
                 param,
-                format!("'{}' is not a valid email address: {why}.", truncate(raw)),
+                format!(
+                    "'{}' is not a valid email address: {why}.",
+                    crate::text::clip(raw)
+                ),
             )
         };
         if trimmed.is_empty() {
@@ -179,15 +182,6 @@ fn compatibility_look_alike(s: &str) -> Option<char> {
 impl fmt::Display for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.display)
-    }
-}
-
-fn truncate(s: &str) -> String {
-    if s.chars().count() > 64 {
-        let head: String = s.chars().take(64).collect();
-        format!("{head}…")
-    } else {
-        s.to_owned()
     }
 }
 

@@ -147,7 +147,7 @@ impl DomainError {
     /// field that carried it.
     pub fn not_found(what: &str, id: impl fmt::Display, param: &str) -> Self {
         let id = id.to_string();
-        let shown: String = id.chars().take(128).collect();
+        let shown = crate::text::clip_to(&id, 128);
         DomainError::NotFound {
             param: Some(param.to_owned()),
             message: format!("No {what} found with id '{shown}'."),

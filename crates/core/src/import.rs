@@ -118,24 +118,7 @@ impl ImportRow {
     }
 }
 
-/// `text` cut to 64 characters, with control characters escaped, for messages.
-pub fn clip(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .take(64)
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
-    if text.chars().count() > 64 {
-        out.push('…');
-    }
-    out
-}
+pub use crate::text::clip;
 
 /// Which projects the importing key may add members to or change members of.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

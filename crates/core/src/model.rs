@@ -113,6 +113,49 @@ impl Project {
     pub fn is_archived(&self) -> bool {
         self.archived_at.is_some()
     }
+
+    /// Refuse a change to an archived project ([`ensure_project_open`]).
+    pub fn ensure_open(&self) -> Result<(), DomainError> {
+        ensure_project_open(&self.id, self.is_archived())
+    }
+}
+
+/// How long a new key (admin or service account) may live: from 1 s to a year, or unbounded
+/// when not given. The one place that rule is written.
+pub struct KeyLifetime;
+
+impl KeyLifetime {
+    /// The longest lifetime a key may be given (one year).
+    pub const MAX_SECONDS: i64 = 31_536_000;
+
+    /// Refuse an `expires_in_seconds` outside 1 s to a year (400 on `expires_in_seconds`).
+    pub fn check(expires_in_seconds: Option<i64>) -> Result<Option<i64>, DomainError> {
+        match expires_in_seconds {
+            Some(secs) if !(1..=Self::MAX_SECONDS).contains(&secs) => Err(DomainError::invalid(
+                "expires_in_seconds",
+                format!(
+                    "expires_in_seconds must be from 1 to {} (one year); omit it for a key that does not expire.",
+                    Self::MAX_SECONDS
+                ),
+            )),
+            other => Ok(other),
+        }
+    }
+}
+
+/// The one refusal of a change to an archived project: 409 `project_archived`, `param`
+/// `project_id`. Archived projects keep their data, readable, and refuse every change.
+pub fn ensure_project_open(project: &ProjectId, archived: bool) -> Result<(), DomainError> {
+    if !archived {
+        return Ok(());
+    }
+    Err(DomainError::conflict(
+        crate::error::ConflictKind::ProjectArchived,
+        format!(
+            "Project {project} is archived: it keeps its data, but its settings, members, roles and service accounts can no longer be changed."
+        ),
+        Some("project_id"),
+    ))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -338,7 +381,7 @@ impl ServiceAccountRole {
                 param,
                 format!(
                     "'{}' is not a service account role; use 'owner' or 'member'.",
-                    other.chars().take(64).collect::<String>()
+                    crate::text::clip(other)
                 ),
             )),
         }

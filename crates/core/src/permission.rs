@@ -78,7 +78,7 @@ impl Permission {
                 param,
                 format!(
                     "'{}' is not a known permission. Known permissions: {}.",
-                    name.chars().take(100).collect::<String>(),
+                    crate::text::clip_to(name, 100),
                     Permission::ALL
                         .iter()
                         .map(|p| p.as_str())

@@ -77,7 +77,7 @@ impl OrgBaseRole {
                 param,
                 format!(
                     "'{}' is not an organization role; use 'owner' or 'reader'.",
-                    clip(other)
+                    crate::text::clip(other)
                 ),
             )),
         }
@@ -125,7 +125,7 @@ impl ProjectBaseRole {
                 param,
                 format!(
                     "'{}' is not a project role; use 'owner', 'member' or 'viewer'.",
-                    clip(other)
+                    crate::text::clip(other)
                 ),
             )),
         }
@@ -448,10 +448,6 @@ pub fn check_permissions_fit(
         ));
     }
     Ok(())
-}
-
-fn clip(s: &str) -> String {
-    s.chars().take(64).collect()
 }
 
 #[cfg(test)]

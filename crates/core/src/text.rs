@@ -53,6 +53,34 @@ pub fn is_invisible_format(c: char) -> bool {
     )
 }
 
+/// How much of a client's input an error message repeats.
+pub const SHOWN_CHARS: usize = 64;
+
+/// `text` as an error message may repeat it: cut to [`SHOWN_CHARS`] characters (an ellipsis
+/// says so) with control characters escaped. The one way input is echoed back.
+pub fn clip(text: &str) -> String {
+    clip_to(text, SHOWN_CHARS)
+}
+
+/// [`clip`] to `max` characters.
+pub fn clip_to(text: &str, max: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .take(max)
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    if text.chars().count() > max {
+        out.push('…');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

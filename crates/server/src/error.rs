@@ -5,8 +5,74 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use orgadmin_api::{ErrorBody, ErrorDetail};
-use orgadmin_core::error::KeyRejection;
+use orgadmin_core::error::{ConflictKind, KeyRejection};
 use orgadmin_core::DomainError;
+
+/// The closed table of the errors the API answers with: each row is a status, the envelope's
+/// `type` and its `code`. Every error response is built from one of these, here and nowhere
+/// else; handlers return [`DomainError`]s, and only what the HTTP layer alone can see (routes,
+/// bodies, rate limits) names a code directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    InvalidValue,
+    MissingRequiredParameter,
+    MissingApiKey,
+    InvalidApiKey,
+    InsufficientPermissions,
+    NotFound,
+    MethodNotAllowed,
+    Conflict(ConflictKind),
+    RequestTooLarge,
+    RequestTimeout,
+    RateLimitExceeded,
+    ServiceUnavailable,
+    InternalError,
+}
+
+impl Code {
+    /// `(status, type, code)`, one row each.
+    pub fn row(self) -> (StatusCode, &'static str, &'static str) {
+        const INVALID: &str = "invalid_request_error";
+        match self {
+            Code::InvalidValue => (StatusCode::BAD_REQUEST, INVALID, "invalid_value"),
+            Code::MissingRequiredParameter => (
+                StatusCode::BAD_REQUEST,
+                INVALID,
+                "missing_required_parameter",
+            ),
+            Code::MissingApiKey => (StatusCode::UNAUTHORIZED, INVALID, "missing_api_key"),
+            Code::InvalidApiKey => (StatusCode::UNAUTHORIZED, INVALID, "invalid_api_key"),
+            Code::InsufficientPermissions => {
+                (StatusCode::FORBIDDEN, INVALID, "insufficient_permissions")
+            }
+            Code::NotFound => (StatusCode::NOT_FOUND, INVALID, "not_found"),
+            Code::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                INVALID,
+                "method_not_allowed",
+            ),
+            Code::Conflict(kind) => (StatusCode::CONFLICT, INVALID, kind.code()),
+            Code::RequestTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, INVALID, "request_too_large"),
+            Code::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, INVALID, "request_timeout"),
+            // The real API's type for rate limits.
+            Code::RateLimitExceeded => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "requests",
+                "rate_limit_exceeded",
+            ),
+            Code::ServiceUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "service_unavailable",
+            ),
+            Code::InternalError => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "internal_error",
+            ),
+        }
+    }
+}
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -15,39 +81,22 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        kind: &str,
-        code: Option<&str>,
-        param: Option<&str>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(code: Code, param: Option<&str>, message: impl Into<String>) -> Self {
+        let (status, kind, code) = code.row();
         Self {
             status,
             detail: ErrorDetail {
                 message: message.into(),
                 kind: kind.into(),
                 param: param.map(str::to_owned),
-                code: code.map(str::to_owned),
+                code: Some(code.to_owned()),
             },
         }
     }
 
-    pub fn invalid(param: Option<&str>, message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            Some("invalid_value"),
-            param,
-            message,
-        )
-    }
-
     pub fn unknown_route(method: &str, path: &str) -> Self {
         Self::new(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            Some("not_found"),
+            Code::NotFound,
             None,
             format!("Unknown request URL: {method} {path}. Please check the URL for typos, or see the API reference."),
         )
@@ -55,9 +104,7 @@ impl ApiError {
 
     pub fn method_not_allowed(method: &str, path: &str) -> Self {
         Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "invalid_request_error",
-            Some("method_not_allowed"),
+            Code::MethodNotAllowed,
             None,
             format!("Method {method} is not allowed on {path}."),
         )
@@ -65,9 +112,7 @@ impl ApiError {
 
     pub fn too_large() -> Self {
         Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "invalid_request_error",
-            Some("request_too_large"),
+            Code::RequestTooLarge,
             None,
             "The request body is larger than the limit of 1 MiB.",
         )
@@ -75,9 +120,7 @@ impl ApiError {
 
     pub fn body_too_slow(timeout: std::time::Duration) -> Self {
         Self::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "invalid_request_error",
-            Some("request_timeout"),
+            Code::RequestTimeout,
             None,
             format!(
                 "The request body did not arrive within {} seconds.",
@@ -94,49 +137,38 @@ impl ApiError {
 
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
-        let invalid = "invalid_request_error";
         match e {
             DomainError::Invalid { param, message, missing } => {
-                let code = if missing { "missing_required_parameter" } else { "invalid_value" };
-                Self::new(StatusCode::BAD_REQUEST, invalid, Some(code), param.as_deref(), message)
+                let code = if missing { Code::MissingRequiredParameter } else { Code::InvalidValue };
+                Self::new(code, param.as_deref(), message)
             }
             DomainError::NotFound { param, message } => {
-                Self::new(StatusCode::NOT_FOUND, invalid, Some("not_found"), param.as_deref(), message)
+                Self::new(Code::NotFound, param.as_deref(), message)
             }
             DomainError::Conflict { kind, message, param } => {
-                Self::new(StatusCode::CONFLICT, invalid, Some(kind.code()), param.as_deref(), message)
+                Self::new(Code::Conflict(kind), param.as_deref(), message)
             }
             DomainError::Unauthenticated(KeyRejection::Missing) => Self::new(
-                StatusCode::UNAUTHORIZED,
-                invalid,
-                Some("missing_api_key"),
+                Code::MissingApiKey,
                 None,
                 "You didn't provide an API key. Provide your admin API key in the Authorization header using Bearer auth (Authorization: Bearer sk-admin-…).",
             ),
             DomainError::Unauthenticated(KeyRejection::Invalid) => Self::new(
-                StatusCode::UNAUTHORIZED,
-                invalid,
-                Some("invalid_api_key"),
+                Code::InvalidApiKey,
                 None,
                 "Incorrect admin API key provided. The key is unknown, malformed, revoked or expired; create a new one with an owner's key.",
             ),
             DomainError::Forbidden { message } => {
-                Self::new(StatusCode::FORBIDDEN, invalid, Some("insufficient_permissions"), None, message)
+                Self::new(Code::InsufficientPermissions, None, message)
             }
             // Logged once per episode by the store (`health.rs`), not once per request.
-            DomainError::Unavailable(outage) => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "server_error",
-                Some("service_unavailable"),
-                None,
-                outage.kind.message(),
-            ),
+            DomainError::Unavailable(outage) => {
+                Self::new(Code::ServiceUnavailable, None, outage.kind.message())
+            }
             DomainError::Internal(reason) => {
                 tracing::error!(error.reason = %reason, "internal error");
                 Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "server_error",
-                    Some("internal_error"),
+                    Code::InternalError,
                     None,
                     "The server had an error while processing your request. Retry, and report the x-request-id if it persists.",
                 )

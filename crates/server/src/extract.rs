@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use orgadmin_core::page::{PageRequest, SortOrder};
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -38,7 +38,8 @@ where
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::too_large()
                 } else {
-                    ApiError::invalid(
+                    ApiError::new(
+                        Code::InvalidValue,
                         None,
                         format!("Could not read the request body: {}", rejection.body_text()),
                     )
@@ -59,7 +60,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Every body is an object. serde would also read a struct from the array of its fields'
     // values in order (`["name"]` as `{"name": "name"}`), which no client means.
     if !value.is_object() {
-        return Err(ApiError::invalid(
+        return Err(ApiError::new(
+            Code::InvalidValue,
             None,
             format!(
                 "The request body must be a JSON object, not {}.",
@@ -120,7 +122,8 @@ fn json_type(value: &serde_json::Value) -> &'static str {
 }
 
 fn nul_error(param: &str) -> ApiError {
-    ApiError::invalid(
+    ApiError::new(
+        Code::InvalidValue,
         Some(param),
         format!("'{param}' must not contain NUL characters."),
     )
@@ -133,12 +136,12 @@ fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
     }
     match e.classify() {
         serde_json::error::Category::Data if path != "." && !path.is_empty() => {
-            ApiError::invalid(Some(path), format!("Invalid value for '{path}': {reason}."))
+            ApiError::new(Code::InvalidValue, Some(path), format!("Invalid value for '{path}': {reason}."))
         }
         serde_json::error::Category::Data => {
-            ApiError::invalid(None, format!("The request body must be a JSON object: {reason}."))
+            ApiError::new(Code::InvalidValue, None, format!("The request body must be a JSON object: {reason}."))
         }
-        _ => ApiError::invalid(
+        _ => ApiError::new(Code::InvalidValue,
             None,
             format!("We could not parse the JSON body of your request ({reason}). Send a valid JSON object."),
         ),
@@ -160,9 +163,7 @@ where
         if let Ok(raw) = RawPathParams::from_request_parts(parts, state).await {
             if let Some((name, value)) = raw.iter().find(|(_, v)| v.contains('\0')) {
                 return Err(ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "invalid_request_error",
-                    Some("not_found"),
+                    Code::NotFound,
                     Some(name),
                     format!("No object found with id '{}'.", value.replace('\0', "\\0")),
                 ));
@@ -171,9 +172,7 @@ where
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(ApiPath(value)),
             Err(rejection) => Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "invalid_request_error",
-                Some("not_found"),
+                Code::NotFound,
                 None,
                 format!("No object matches this path: {}", rejection.body_text()),
             )),
@@ -220,7 +219,8 @@ impl Query {
             .map(|(_, v)| v.as_str());
         let first = found.next();
         if found.next().is_some() {
-            return Err(ApiError::invalid(
+            return Err(ApiError::new(
+                Code::InvalidValue,
                 Some(name),
                 format!("'{name}' was given more than once; give it once."),
             ));
@@ -249,9 +249,13 @@ impl Query {
         self.one(name)?
             .map(|raw| {
                 raw.trim().parse::<i64>().map_err(|_| {
-                    ApiError::invalid(
+                    ApiError::new(
+                        Code::InvalidValue,
                         Some(name),
-                        format!("'{name}' must be an integer, not '{}'.", clip(raw)),
+                        format!(
+                            "'{name}' must be an integer, not '{}'.",
+                            orgadmin_core::text::clip(raw)
+                        ),
                     )
                 })
             })
@@ -263,9 +267,13 @@ impl Query {
             .map(|raw| match raw.trim().to_ascii_lowercase().as_str() {
                 "true" | "1" => Ok(true),
                 "false" | "0" => Ok(false),
-                _ => Err(ApiError::invalid(
+                _ => Err(ApiError::new(
+                    Code::InvalidValue,
                     Some(name),
-                    format!("'{name}' must be true or false, not '{}'.", clip(raw)),
+                    format!(
+                        "'{name}' must be true or false, not '{}'.",
+                        orgadmin_core::text::clip(raw)
+                    ),
                 )),
             })
             .transpose()
@@ -273,7 +281,8 @@ impl Query {
 
     fn limit(&self, bounds: LimitBounds) -> Result<u32, ApiError> {
         let out_of_range = || {
-            ApiError::invalid(
+            ApiError::new(
+                Code::InvalidValue,
                 Some("limit"),
                 format!(
                     "limit must be an integer from {} to {}.",
@@ -319,7 +328,8 @@ impl Query {
         let mut page = self.id_page()?;
         page.before = self.cursor("before")?;
         if page.after.is_some() && page.before.is_some() {
-            return Err(ApiError::invalid(
+            return Err(ApiError::new(
+                Code::InvalidValue,
                 Some("before"),
                 "Give either 'after' or 'before', not both.",
             ));
@@ -393,10 +403,6 @@ impl LimitBounds {
         max: 1000,
         default: 1000,
     };
-}
-
-fn clip(s: &str) -> String {
-    s.chars().take(64).collect()
 }
 
 #[cfg(test)]

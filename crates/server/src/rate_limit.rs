@@ -12,13 +12,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use orgadmin_core::id::AdminKeyId;
 use orgadmin_core::Clock;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 /// How requests are limited; see the README ("Rate limits").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -290,9 +290,7 @@ impl Slot {
             return Ok(());
         }
         Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "requests",
-            Some("rate_limit_exceeded"),
+            Code::RateLimitExceeded,
             None,
             format!(
                 "Rate limit reached for admin key {key} on {group} per min (RPM): Limit {}, Requested 1. Please try again in {}s.",

@@ -10,12 +10,9 @@ use orgadmin_core::secret::{generate_admin_key, hash_secret, redact};
 use orgadmin_core::{Permission, PermissionSet};
 
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiPath, JsonBody, Query};
 use crate::state::AppState;
-
-/// The longest lifetime a new key may be given: one year (service account keys too).
-pub(super) const MAX_EXPIRES_IN_SECONDS: i64 = 31_536_000;
 
 #[utoipa::path(get, path = "/v1/organization/admin_api_keys", tag = "Admin API keys",
     params(("limit" = Option<i64>, Query), ("after" = Option<String>, Query), ("order" = Option<String>, Query)),
@@ -43,14 +40,7 @@ pub async fn create(
         .name
         .ok_or_else(|| orgadmin_core::DomainError::missing("name"))?;
     orgadmin_core::text::check(&name, "name", 255)?;
-    if let Some(secs) = body.expires_in_seconds {
-        if !(1..=MAX_EXPIRES_IN_SECONDS).contains(&secs) {
-            return Err(ApiError::invalid(
-                Some("expires_in_seconds"),
-                format!("expires_in_seconds must be from 1 to {MAX_EXPIRES_IN_SECONDS} (one year); omit it for a key that does not expire."),
-            ));
-        }
-    }
+    orgadmin_core::model::KeyLifetime::check(body.expires_in_seconds)?;
     let requested = body
         .scopes
         .as_deref()

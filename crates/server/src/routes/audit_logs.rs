@@ -8,9 +8,10 @@ use orgadmin_core::Permission;
 
 use super::MAX_FILTER_VALUES;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::Query;
 use crate::state::AppState;
+use orgadmin_core::DomainError;
 
 #[utoipa::path(get, path = "/v1/organization/audit_logs", tag = "Audit Logs",
     params(
@@ -34,10 +35,11 @@ pub async fn list(
     let many = |name: &str| -> ApiResult<Vec<String>> {
         let values: Vec<String> = q.many(name).into_iter().filter(|v| !v.is_empty()).collect();
         if values.len() > MAX_FILTER_VALUES {
-            return Err(ApiError::invalid(
-                Some(name),
+            return Err(DomainError::invalid(
+                name,
                 format!("Give at most {MAX_FILTER_VALUES} values of '{name}'."),
-            ));
+            )
+            .into());
         }
         Ok(values)
     };
@@ -47,13 +49,13 @@ pub async fn list(
         .iter()
         .find(|t| !KNOWN_EVENT_TYPES.contains(&t.as_str()))
     {
-        return Err(ApiError::invalid(
-            Some("event_types"),
+        return Err(DomainError::invalid(
+            "event_types",
             format!(
                 "'{}' is not an audit log event type (for example 'user.added' or 'project.created').",
-                unknown.chars().take(64).collect::<String>()
+                orgadmin_core::text::clip(unknown)
             ),
-        ));
+        ).into());
     }
     // `effective_at=N` (bare) means exactly N.
     let exact = q.integer("effective_at")?;

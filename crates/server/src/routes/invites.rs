@@ -11,9 +11,10 @@ use orgadmin_core::{Email, Permission};
 
 use super::required;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiPath, JsonBody, Query};
 use crate::state::AppState;
+use orgadmin_core::DomainError;
 
 /// Projects one invite may name.
 const MAX_INVITE_PROJECTS: usize = 100;
@@ -40,10 +41,11 @@ pub async fn create(
         None => None,
         Some(list) => {
             if list.len() > MAX_INVITE_PROJECTS {
-                return Err(ApiError::invalid(
-                    Some("projects"),
+                return Err(DomainError::invalid(
+                    "projects",
                     format!("An invite may name at most {MAX_INVITE_PROJECTS} projects."),
-                ));
+                )
+                .into());
             }
             let mut parsed: Vec<InviteProject> = Vec::with_capacity(list.len());
             for (i, p) in list.iter().enumerate() {
@@ -53,20 +55,22 @@ pub async fn create(
                     "member" => ProjectBaseRole::Member,
                     "owner" => ProjectBaseRole::Owner,
                     other => {
-                        return Err(ApiError::invalid(
-                            Some(&role_param),
+                        return Err(DomainError::invalid(
+                            &role_param,
                             format!(
                                 "'{}' is not an invite project role; use 'member' or 'owner'.",
-                                other.chars().take(64).collect::<String>()
+                                orgadmin_core::text::clip(other)
                             ),
-                        ))
+                        )
+                        .into())
                     }
                 };
                 if parsed.iter().any(|q| q.project_id.as_str() == id) {
-                    return Err(ApiError::invalid(
-                        Some("projects"),
+                    return Err(DomainError::invalid(
+                        "projects",
                         format!("Project {id} is named more than once."),
-                    ));
+                    )
+                    .into());
                 }
                 parsed.push(InviteProject {
                     project_id: ProjectId::from_raw(id),

@@ -18,9 +18,10 @@ use orgadmin_core::{Email, Permission};
 
 use super::required;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiPath, JsonBody, Query};
 use crate::state::AppState;
+use orgadmin_core::DomainError;
 
 /// Residencies the official API names (`PublicProjectResidency`).
 const RESIDENCIES: &[&str] = &[
@@ -73,14 +74,15 @@ pub async fn create(
         .as_deref()
         .filter(|r| !RESIDENCIES.contains(r))
     {
-        return Err(ApiError::invalid(
-            Some("residency"),
+        return Err(DomainError::invalid(
+            "residency",
             format!(
                 "'{}' is not a residency; use one of {}.",
-                r.chars().take(64).collect::<String>(),
+                orgadmin_core::text::clip(r),
                 RESIDENCIES.join(", ")
             ),
-        ));
+        )
+        .into());
     }
     let project = NewProject {
         name,
@@ -186,13 +188,12 @@ pub async fn add_user(
         (Some(id), _) => MemberRef::Id(UserId::from_raw(id.clone())),
         (None, Some(email)) => MemberRef::Email(Email::parse(email, "email")?),
         (None, None) => {
-            return Err(ApiError::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                "invalid_request_error",
-                Some("missing_required_parameter"),
-                Some("user_id"),
-                "Give the member to add as 'user_id' or 'email'.",
-            ))
+            return Err(DomainError::Invalid {
+                param: Some("user_id".to_owned()),
+                message: "Give the member to add as 'user_id' or 'email'.".to_owned(),
+                missing: true,
+            }
+            .into())
         }
     };
     let role = project_role(body.role.as_ref())?;

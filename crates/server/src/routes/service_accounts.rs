@@ -16,12 +16,12 @@ use orgadmin_core::secret::{
     generate_service_account_key, hash_secret, redact_service_account_key,
 };
 
-use super::admin_keys::MAX_EXPIRES_IN_SECONDS;
 use super::required;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiPath, JsonBody, Query};
 use crate::state::AppState;
+use orgadmin_core::DomainError;
 
 #[utoipa::path(get, path = "/v1/organization/projects/{project_id}/service_accounts", tag = "Projects",
     params(("project_id" = String, Path), ("limit" = Option<i64>, Query), ("after" = Option<String>, Query)),
@@ -58,20 +58,13 @@ pub async fn create(
         .await?;
     let name = parse_service_account_name(required(&body.name, "name")?)?;
     let account_only = body.create_service_account_only.unwrap_or(false);
-    if let Some(secs) = body.expires_in_seconds {
-        if account_only {
-            return Err(ApiError::invalid(
-                Some("expires_in_seconds"),
-                "expires_in_seconds cannot be given with create_service_account_only, which creates no API key.",
-            ));
-        }
-        if !(1..=MAX_EXPIRES_IN_SECONDS).contains(&secs) {
-            return Err(ApiError::invalid(
-                Some("expires_in_seconds"),
-                format!("expires_in_seconds must be from 1 to {MAX_EXPIRES_IN_SECONDS} (one year); omit it for a key that does not expire."),
-            ));
-        }
+    if account_only && body.expires_in_seconds.is_some() {
+        return Err(DomainError::invalid(
+            "expires_in_seconds",
+            "expires_in_seconds cannot be given with create_service_account_only, which creates no API key.",
+        ).into());
     }
+    orgadmin_core::model::KeyLifetime::check(body.expires_in_seconds)?;
     // The secret is made here and shown once, in this answer; the store keeps only its hash.
     let secret = (!account_only).then(generate_service_account_key);
     let new = NewServiceAccount {

@@ -15,9 +15,10 @@ use orgadmin_core::{Email, Permission, ReadAt};
 
 use super::{required, MAX_FILTER_VALUES};
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiPath, JsonBody, Query};
 use crate::state::AppState;
+use orgadmin_core::DomainError;
 
 #[utoipa::path(get, path = "/v1/organization/users", tag = "Users",
     params(("limit" = Option<i64>, Query), ("after" = Option<String>, Query), ("emails" = Option<Vec<String>>, Query)),
@@ -32,10 +33,11 @@ pub async fn list(State(s): State<AppState>, auth: Auth, q: Query) -> ApiResult<
         .filter(|e| !e.is_empty())
         .collect();
     if given.len() > MAX_FILTER_VALUES {
-        return Err(ApiError::invalid(
-            Some("emails"),
+        return Err(DomainError::invalid(
+            "emails",
             format!("Give at most {MAX_FILTER_VALUES} emails per request."),
-        ));
+        )
+        .into());
     }
     // Compared by the rule that decides who is a member (`Email`): a value that is no address
     // (or a refused look-alike) matches nobody.
@@ -86,13 +88,13 @@ async fn service_account(
 async fn refuse_service_account(s: &AppState, auth: &Auth, user_id: &str) -> ApiResult<()> {
     match service_account(s, auth, user_id).await? {
         None => Ok(()),
-        Some(account) => Err(ApiError::invalid(
-            Some("user_id"),
+        Some(account) => Err(DomainError::invalid(
+            "user_id",
             format!(
                 "{user_id} is a service account of project {project}; manage it with /v1/organization/projects/{project}/service_accounts/{user_id}.",
                 project = account.project_id
             ),
-        )),
+        ).into()),
     }
 }
 

@@ -494,7 +494,7 @@ pub(crate) async fn assign_role(
     let mut tx = store.begin_for(actor).await?;
     let found = group_in_context(&mut tx, org, project, group).await?;
     if let Some(p) = project {
-        projects::ensure_active(&projects::get(&mut *tx, org, p).await?)?;
+        projects::get(&mut *tx, org, p).await?.ensure_open()?;
     }
     let resolved = roles::resolve_in_context(&mut *tx, org, project, role).await?;
     let role = grant(store, &mut tx, actor, project, group, &resolved).await?;
@@ -513,7 +513,7 @@ pub(crate) async fn unassign_role(
     let mut tx = store.begin_for(actor).await?;
     group_in_context(&mut tx, org, project, group).await?;
     if let Some(p) = project {
-        projects::ensure_active(&projects::get(&mut *tx, org, p).await?)?;
+        projects::get(&mut *tx, org, p).await?.ensure_open()?;
     }
     let resolved = roles::resolve_in_context(&mut *tx, org, project, role).await?;
     let removed = sqlx::query(
@@ -621,7 +621,7 @@ pub(crate) async fn add_project_group(
     let mut tx = store.begin_for(actor).await?;
     let proj = projects::get(&mut *tx, org, project).await?;
     let found = get(&mut *tx, org, group).await?;
-    projects::ensure_active(&proj)?;
+    proj.ensure_open()?;
     let resolved = roles::resolve_in_context(&mut *tx, org, Some(project), role).await?;
     let now = store.now();
     let added = sqlx::query(
@@ -666,7 +666,7 @@ pub(crate) async fn remove_project_group(
     let org = &actor.org_id;
     let mut tx = store.begin_for(actor).await?;
     group_in_context(&mut tx, org, Some(project), group).await?;
-    projects::ensure_active(&projects::get(&mut *tx, org, project).await?)?;
+    projects::get(&mut *tx, org, project).await?.ensure_open()?;
     drop_assignments(store, &mut tx, actor, group, Some(project)).await?;
     sqlx::query(
         "DELETE FROM project_groups WHERE org_id = $1 AND project_id = $2 AND group_id = $3",

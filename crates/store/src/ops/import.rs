@@ -19,6 +19,7 @@ use orgadmin_core::import::{
     clip, CheckedRow, ImportError, ImportOptions, ImportReport, ImportRow, ImportRows,
     ProjectAccess, ProjectKey,
 };
+use orgadmin_core::model::ensure_project_open;
 use orgadmin_core::permission::PermissionSet;
 use orgadmin_core::role::{OrgBaseRole, ProjectBaseRole};
 use orgadmin_core::store::UserIds;
@@ -142,12 +143,7 @@ impl Catalogue {
                 None => self.by_name(text, "ID or name")?,
             },
         };
-        if found.archived {
-            return Err(format!(
-                "project {} is archived; its members can no longer be changed.",
-                found.id
-            ));
-        }
+        ensure_project_open(&found.id, found.archived).map_err(|e| e.to_string())?;
         Ok(found)
     }
 

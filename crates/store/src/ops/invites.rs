@@ -98,16 +98,13 @@ pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewInvite) -> Re
                             ),
                             other => other,
                         })?;
-                if project.is_archived() {
-                    return Err(DomainError::conflict(
+                project.ensure_open().map_err(|e| {
+                    DomainError::conflict(
                         ConflictKind::ProjectArchived,
-                        format!(
-                            "projects[{i}]: project {} is archived and accepts no new members.",
-                            p.project_id
-                        ),
+                        format!("projects[{i}]: {e}"),
                         Some("projects"),
-                    ));
-                }
+                    )
+                })?;
             }
             list
         }

@@ -33,21 +33,6 @@ pub(crate) async fn get<'e>(
         .ok_or_else(|| DomainError::not_found("project", project, "project_id"))
 }
 
-/// Archived projects keep their data but refuse changes to their members and roles.
-pub(crate) fn ensure_active(project: &Project) -> Result<()> {
-    if project.is_archived() {
-        return Err(DomainError::conflict(
-            ConflictKind::ProjectArchived,
-            format!(
-                "Project {} is archived; its members and roles can no longer be changed.",
-                project.id
-            ),
-            Some("project_id"),
-        ));
-    }
-    Ok(())
-}
-
 pub(crate) async fn find_member<'e>(
     db: impl sqlx::Executor<'e, Database = Db>,
     org: &OrgId,
@@ -181,13 +166,7 @@ pub(crate) async fn update(
     let org = &actor.org_id;
     let mut tx = store.begin_for(actor).await?;
     let project = get(&mut *tx, org, project_id).await?;
-    if project.is_archived() {
-        return Err(DomainError::conflict(
-            ConflictKind::ProjectArchived,
-            format!("Project {project_id} is archived and cannot be modified."),
-            Some("project_id"),
-        ));
-    }
+    project.ensure_open()?;
     if project.is_default && change.name.as_ref().is_some_and(|n| *n != project.name) {
         return Err(DomainError::invalid(
             "project_id",
@@ -321,7 +300,7 @@ pub(crate) async fn add_user(
             )
         })?,
     };
-    ensure_active(&project)?;
+    project.ensure_open()?;
     Grants::load(&mut tx, actor, store.now())
         .await?
         .check(
@@ -374,7 +353,7 @@ pub(crate) async fn update_user(
     let member = find_member(&mut *tx, org, project_id, user)
         .await?
         .ok_or_else(|| not_a_member(project_id, user))?;
-    ensure_active(&project)?;
+    project.ensure_open()?;
     if member.role != role {
         // What the new role holds beyond the current one: nothing for a demotion.
         let gained = role
@@ -419,7 +398,7 @@ pub(crate) async fn remove_user(
     find_member(&mut *tx, org, project_id, user)
         .await?
         .ok_or_else(|| not_a_member(project_id, user))?;
-    ensure_active(&project)?;
+    project.ensure_open()?;
     roles::remove_project_assignments(&mut tx, org, project_id, user).await?;
     sqlx::query("DELETE FROM project_users WHERE org_id = $1 AND project_id = $2 AND user_id = $3")
         .bind(org.as_str())

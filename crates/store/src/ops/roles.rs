@@ -448,7 +448,7 @@ async fn ensure_name_free(
 async fn ensure_project_writable(tx: &mut Tx, org: &OrgId, scope: &RoleScope) -> Result<()> {
     if let RoleScope::Project(p) = scope {
         let project = projects::get(&mut **tx, org, p).await?;
-        projects::ensure_active(&project)?;
+        project.ensure_open()?;
     }
     Ok(())
 }
@@ -891,7 +891,7 @@ pub(crate) async fn assign_user_role(
     let mut tx = store.begin_for(actor).await?;
     if let Some(p) = project {
         let proj = projects::get(&mut *tx, org, p).await?;
-        projects::ensure_active(&proj)?;
+        proj.ensure_open()?;
     }
     let base = base_role_in_context(&mut tx, org, project, user_id).await?;
     // Roles are assigned to direct members; a user only reached through a group has no
@@ -973,7 +973,7 @@ pub(crate) async fn unassign_user_role(
     let mut tx = store.begin_for(actor).await?;
     if let Some(p) = project {
         let proj = projects::get(&mut *tx, org, p).await?;
-        projects::ensure_active(&proj)?;
+        proj.ensure_open()?;
     }
     let base = base_role_in_context(&mut tx, org, project, user_id).await?;
     if let (None, Some(p)) = (base, project) {

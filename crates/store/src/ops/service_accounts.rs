@@ -8,7 +8,7 @@ use orgadmin_core::model::{
     ServiceAccountRole,
 };
 use orgadmin_core::page::{Page, PageRequest, SortOrder};
-use orgadmin_core::{ConflictKind, DomainError, Result};
+use orgadmin_core::{DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
@@ -40,24 +40,9 @@ async fn find<'e>(
             param: Some("service_account_id".into()),
             message: format!(
                 "No service account found with id '{}' in project {project}.",
-                account.as_str().chars().take(128).collect::<String>()
+                orgadmin_core::text::clip_to(account.as_str(), 128)
             ),
         })
-}
-
-/// Archived projects have no service accounts to change: they refuse new ones and changes.
-fn ensure_active(project: &orgadmin_core::model::Project) -> Result<()> {
-    if project.is_archived() {
-        return Err(DomainError::conflict(
-            ConflictKind::ProjectArchived,
-            format!(
-                "Project {} is archived; its service accounts can no longer be created, changed or deleted.",
-                project.id
-            ),
-            Some("project_id"),
-        ));
-    }
-    Ok(())
 }
 
 pub(crate) async fn list(
@@ -178,7 +163,7 @@ pub(crate) async fn create(
     };
     let mut tx = store.begin_for(actor).await?;
     let project = projects::get(&mut *tx, org, project_id).await?;
-    ensure_active(&project)?;
+    project.ensure_open()?;
     // The account's key can do what its role holds in the project, and lives no longer than the
     // key that made it.
     let grants = Grants::load(&mut tx, actor, now).await?;
@@ -258,7 +243,7 @@ pub(crate) async fn update(
     let mut tx = store.begin_for(actor).await?;
     let project = projects::get(&mut *tx, org, project_id).await?;
     let account = find(&mut *tx, org, project_id, account_id).await?;
-    ensure_active(&project)?;
+    project.ensure_open()?;
     // Only what actually changes is written and audited.
     let name = change.name.filter(|n| *n != account.name);
     let role = change.role.filter(|r| *r != account.role);
@@ -315,7 +300,7 @@ pub(crate) async fn delete(
     let mut tx = store.begin_for(actor).await?;
     let project = projects::get(&mut *tx, org, project_id).await?;
     find(&mut *tx, org, project_id, account_id).await?;
-    ensure_active(&project)?;
+    project.ensure_open()?;
     // Its keys go with it (also by the foreign key's cascade; said here so it does not depend
     // on a connection setting).
     sqlx::query(

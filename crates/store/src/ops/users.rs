@@ -289,6 +289,17 @@ pub(crate) async fn update(
     Ok(user)
 }
 
+/// Everything removing a member deletes, in order (`$1` the organization, `$2` the member): the
+/// admin keys they own, their role assignments, their project and group memberships, then the
+/// member.
+const REMOVE_MEMBER: [&str; 5] = [
+    "DELETE FROM admin_api_keys WHERE org_id = $1 AND owner_user_id = $2",
+    "DELETE FROM role_assignments WHERE org_id = $1 AND principal_type = 'user' AND principal_id = $2",
+    "DELETE FROM project_users WHERE org_id = $1 AND user_id = $2",
+    "DELETE FROM group_users WHERE org_id = $1 AND user_id = $2",
+    "DELETE FROM users WHERE org_id = $1 AND id = $2",
+];
+
 pub(crate) async fn remove(store: &Backend, actor: &Actor, user_id: &UserId) -> Result<()> {
     let org = &actor.org_id;
     let mut tx = store.begin_for(actor).await?;
@@ -317,30 +328,16 @@ pub(crate) async fn remove(store: &Backend, actor: &Actor, user_id: &UserId) -> 
             )
             .await?;
     }
-    sqlx::query("DELETE FROM admin_api_keys WHERE org_id = $1 AND owner_user_id = $2")
-        .bind(org.as_str())
-        .bind(user_id.as_str())
-        .execute(&mut *tx)
-        .await
-        .db()?;
-    sqlx::query("DELETE FROM role_assignments WHERE org_id = $1 AND principal_type = 'user' AND principal_id = $2")
-        .bind(org.as_str())
-        .bind(user_id.as_str())
-        .execute(&mut *tx)
-        .await
-        .db()?;
-    sqlx::query("DELETE FROM project_users WHERE org_id = $1 AND user_id = $2")
-        .bind(org.as_str())
-        .bind(user_id.as_str())
-        .execute(&mut *tx)
-        .await
-        .db()?;
-    sqlx::query("DELETE FROM users WHERE org_id = $1 AND id = $2")
-        .bind(org.as_str())
-        .bind(user_id.as_str())
-        .execute(&mut *tx)
-        .await
-        .db()?;
+    // The whole cascade, said here rather than left to foreign keys: what the member owns and
+    // holds goes in this transaction, and the member last.
+    for delete in REMOVE_MEMBER {
+        sqlx::query(delete)
+            .bind(org.as_str())
+            .bind(user_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+    }
     store
         .audit(
             &mut tx,
