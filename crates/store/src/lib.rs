@@ -2,9 +2,9 @@
 //! crate that knows SQL. Each backend runs every write in one transaction together with its audit
 //! event and enforces the domain rules there.
 //!
-//! The operations are written once, in `ops/`, against a few names each backend module defines
-//! (`Db`, `Conn`, `Pool`, `Backend`, `Tx`, `begin_bootstrap`, `push_in`, …), and compiled into both
-//! backend modules: the rules cannot drift apart between SQLite and PostgreSQL. The SQL in `ops/`
+//! The operations are written once, in `ops/`, against the few names each backend module
+//! defines — the contract is written out in `ops/mod.rs` — and compiled into both backend
+//! modules: the rules cannot drift apart between SQLite and PostgreSQL. The SQL in `ops/`
 //! is the dialect both accept (`$N` placeholders, `CAST`, `TRUE`, `ON CONFLICT`); what differs —
 //! connection setup, write serialization, error classification, array binds — lives in
 //! `sqlite/mod.rs` and `postgres/mod.rs`.

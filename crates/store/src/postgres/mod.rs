@@ -9,34 +9,8 @@
 //! organization. An unreachable database makes requests fail fast (`Unavailable`, HTTP 503, and
 //! the circuit breaker of `guard.rs`); the pool reconnects by itself when the database is back.
 
-#[path = "../ops/audit.rs"]
-mod audit;
-#[path = "../ops/email_identity.rs"]
-mod email_identity;
-#[path = "../ops/grants.rs"]
-mod grants;
-#[path = "../ops/groups.rs"]
-mod groups;
-#[path = "../ops/import.rs"]
-mod import;
-#[path = "../ops/invites.rs"]
-mod invites;
-#[path = "../ops/keys.rs"]
-mod keys;
-#[path = "../ops/paging.rs"]
-mod paging;
-#[path = "../ops/projects.rs"]
-mod projects;
-#[path = "../ops/roles.rs"]
-mod roles;
-#[path = "../ops/service_accounts.rs"]
-mod service_accounts;
-#[path = "../ops/store_impl.rs"]
-mod store_impl;
-#[path = "../ops/users.rs"]
-mod users;
-#[path = "../ops/write_tx.rs"]
-mod write_tx;
+#[path = "../ops/mod.rs"]
+mod ops;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -56,13 +30,12 @@ use crate::StoreOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, Executor, PgConnection, PgPool, Postgres, QueryBuilder};
 
-// The names the shared operations (`ops/`) are written against.
+// The names the shared operations (`ops/mod.rs`) are written against.
 pub(crate) type Db = Postgres;
 pub(crate) type Conn = sqlx::PgConnection;
 pub(crate) type Pool = PgPool;
 pub(crate) type Backend = PgStore;
-pub(crate) type Tx = write_tx::WriteTx;
-pub(crate) use paging::{finish_page, finish_page_at, push_keyset};
+use ops::{email_identity, Tx};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 

@@ -7,34 +7,8 @@
 //! `synchronous=FULL`, so an acknowledged write survives a crash of the process and of the
 //! machine.
 
-#[path = "../ops/audit.rs"]
-mod audit;
-#[path = "../ops/email_identity.rs"]
-mod email_identity;
-#[path = "../ops/grants.rs"]
-mod grants;
-#[path = "../ops/groups.rs"]
-mod groups;
-#[path = "../ops/import.rs"]
-mod import;
-#[path = "../ops/invites.rs"]
-mod invites;
-#[path = "../ops/keys.rs"]
-mod keys;
-#[path = "../ops/paging.rs"]
-mod paging;
-#[path = "../ops/projects.rs"]
-mod projects;
-#[path = "../ops/roles.rs"]
-mod roles;
-#[path = "../ops/service_accounts.rs"]
-mod service_accounts;
-#[path = "../ops/store_impl.rs"]
-mod store_impl;
-#[path = "../ops/users.rs"]
-mod users;
-#[path = "../ops/write_tx.rs"]
-mod write_tx;
+#[path = "../ops/mod.rs"]
+mod ops;
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -55,13 +29,12 @@ use crate::StoreOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Executor, QueryBuilder, Sqlite, SqlitePool};
 
-// The names the shared operations (`ops/`) are written against.
+// The names the shared operations (`ops/mod.rs`) are written against.
 pub(crate) type Db = Sqlite;
 pub(crate) type Conn = sqlx::SqliteConnection;
 pub(crate) type Pool = SqlitePool;
 pub(crate) type Backend = SqliteStore;
-pub(crate) type Tx = write_tx::WriteTx;
-pub(crate) use paging::{finish_page, finish_page_at, push_keyset};
+use ops::{email_identity, Tx};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 

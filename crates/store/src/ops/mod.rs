@@ -1,0 +1,45 @@
+//! The store's operations, written once and compiled into each backend module
+//! (`#[path = "../ops/mod.rs"] mod ops;` in `sqlite/mod.rs` and in `postgres/mod.rs`), so a rule
+//! cannot differ between SQLite and PostgreSQL. The SQL here is the dialect both accept (`$N`
+//! placeholders, `CAST(… AS BIGINT)`, `TRUE`, `ON CONFLICT`, `RETURNING`).
+//!
+//! # What a backend provides
+//! The backend module (the parent of this one) defines exactly these names, re-exported below,
+//! and nothing else of it is used here:
+//!
+//! | name | what it is |
+//! | --- | --- |
+//! | `Db`, `Conn`, `Pool` | the sqlx database, connection and pool types |
+//! | `Backend` | the store type (`SqliteStore`, `PgStore`), with fields `reader`, `writer` (the pool writes go through), `clock`, `guard`, `auth_cache`, `read_cache`, `user_ids` |
+//! | `Backend::BEGIN` | how a write transaction begins (`BEGIN IMMEDIATE` on SQLite) |
+//! | `Backend::prove_idle(conn)` | after a failure: roll back and prove the connection is outside any transaction |
+//! | `Backend::injected_error(class)` | the error the database reports for a fault of that class (the fault hook) |
+//! | `Backend::begin_bootstrap()` | the first start's transaction (PostgreSQL adds an advisory lock) |
+//! | `Backend::after_bulk_write()` | what to do after an import committed (SQLite truncates its WAL) |
+//! | `db_error`, `DbResult::db` | a sqlx error as a `DomainError`, outages classed by `OutageKind` |
+//! | `is_unique_violation` | whether an error is a unique-key violation |
+//! | `push_in` | `AND column IN (…)` in the backend's form |
+//!
+//! What the operations give back to the backend: [`Tx`] (the write transaction type), the
+//! `impl Store` (`store_impl.rs`, with `begin_for`), and the helpers below.
+
+pub(crate) use super::{db_error, is_unique_violation, push_in, Backend, Conn, Db, DbResult, Pool};
+
+pub(crate) mod audit;
+pub(crate) mod email_identity;
+pub(crate) mod grants;
+pub(crate) mod groups;
+pub(crate) mod import;
+pub(crate) mod invites;
+pub(crate) mod keys;
+pub(crate) mod paging;
+pub(crate) mod projects;
+pub(crate) mod roles;
+pub(crate) mod service_accounts;
+mod store_impl;
+pub(crate) mod users;
+pub(crate) mod write_tx;
+
+/// Every write transaction (`write_tx.rs`).
+pub(crate) type Tx = write_tx::WriteTx;
+pub(crate) use paging::{finish_page, finish_page_at, push_keyset};
