@@ -116,9 +116,7 @@ pub async fn run(ctx: &mut Ctx, command: AdminKeysCommand) -> Result<(), CliErro
     match command {
         AdminKeysCommand::List(args) => {
             let mut query = Query::new();
-            let paging =
-                args.paging
-                    .paging(&mut query, 1000, "admin organization admin-api-keys list")?;
+            let paging = args.paging.paging(&mut query, &ctx.command)?;
             ctx.list::<AdminKeyList>(&["organization", "admin_api_keys"], query, paging, &VIEW)
                 .await
         }

@@ -81,9 +81,7 @@ pub async fn run(ctx: &mut Ctx, command: GroupUsersCommand) -> Result<(), CliErr
     match command {
         GroupUsersCommand::List(args) => {
             let mut query = Query::new();
-            let paging =
-                args.paging
-                    .paging(&mut query, 1000, "admin organization groups users list")?;
+            let paging = args.paging.paging(&mut query, &ctx.command)?;
             ctx.list::<GroupUserList>(
                 &["organization", "groups", &args.group_id, "users"],
                 query,

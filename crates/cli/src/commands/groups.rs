@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use orgadmin_api::requests::GroupRequest;
 use orgadmin_api::responses::{Deleted, Group, GroupList};
 
-use super::{group_roles, group_users, Ctx, CursorPaging};
+use super::{group_users, role_assignments, Ctx, CursorPaging};
 use crate::client::Query;
 use crate::error::CliError;
 use crate::output::{Cell, Column, View};
@@ -48,8 +48,8 @@ Example:
     #[command(subcommand, after_help = group_users::EXAMPLES)]
     Users(group_users::GroupUsersCommand),
     /// A group's organization roles (its members hold them too).
-    #[command(subcommand, after_help = group_roles::EXAMPLES)]
-    Roles(group_roles::GroupRolesCommand),
+    #[command(subcommand, after_help = role_assignments::examples::<role_assignments::OrgGroup>())]
+    Roles(role_assignments::RolesCommand<role_assignments::OrgGroup>),
 }
 
 #[derive(Debug, Args)]
@@ -104,9 +104,7 @@ pub async fn run(ctx: &mut Ctx, command: GroupsCommand) -> Result<(), CliError> 
     match command {
         GroupsCommand::List(args) => {
             let mut query = Query::new();
-            let paging = args
-                .paging
-                .paging(&mut query, 1000, "admin organization groups list")?;
+            let paging = args.paging.paging(&mut query, &ctx.command)?;
             ctx.list::<GroupList>(&["organization", "groups"], query, paging, &VIEW)
                 .await
         }
@@ -142,6 +140,6 @@ pub async fn run(ctx: &mut Ctx, command: GroupsCommand) -> Result<(), CliError> 
             ctx.show(&deleted)
         }
         GroupsCommand::Users(command) => group_users::run(ctx, command).await,
-        GroupsCommand::Roles(command) => group_roles::run(ctx, command).await,
+        GroupsCommand::Roles(command) => role_assignments::run(ctx, command).await,
     }
 }

@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use orgadmin_api::requests::ProjectGroupAddRequest;
 use orgadmin_api::responses::{DeletedLink, ProjectGroup, ProjectGroupList};
 
-use super::{project_group_roles, Ctx, CursorPaging};
+use super::{role_assignments, Ctx, CursorPaging};
 use crate::client::Query;
 use crate::error::CliError;
 use crate::output::{Cell, Column, View};
@@ -40,8 +40,8 @@ Example:
   orgadmin admin:organization:projects:groups delete --project-id proj_abc --group-id group_abc")]
     Delete(ProjectGroupId),
     /// The project roles a group holds in a project.
-    #[command(subcommand, after_help = project_group_roles::EXAMPLES)]
-    Roles(project_group_roles::ProjectGroupRolesCommand),
+    #[command(subcommand, after_help = role_assignments::examples::<role_assignments::ProjectGroup>())]
+    Roles(role_assignments::RolesCommand<role_assignments::ProjectGroup>),
 }
 
 #[derive(Debug, Args)]
@@ -102,9 +102,10 @@ pub async fn run(ctx: &mut Ctx, command: ProjectGroupsCommand) -> Result<(), Cli
     match command {
         ProjectGroupsCommand::List(args) => {
             let mut query = Query::new();
-            let paging =
-                args.paging
-                    .paging(&mut query, 100, "admin organization projects groups list")?;
+            let paging = args
+                .paging
+                .paging(&mut query, &ctx.command)?
+                .at_most(100, &ctx.command)?;
             ctx.list::<ProjectGroupList>(
                 &["organization", "projects", &args.project_id, "groups"],
                 query,
@@ -156,6 +157,6 @@ pub async fn run(ctx: &mut Ctx, command: ProjectGroupsCommand) -> Result<(), Cli
                 .await?;
             ctx.show(&deleted)
         }
-        ProjectGroupsCommand::Roles(command) => project_group_roles::run(ctx, command).await,
+        ProjectGroupsCommand::Roles(command) => role_assignments::run(ctx, command).await,
     }
 }

@@ -5,7 +5,7 @@ use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 use orgadmin_api::requests::{ProjectUserCreateRequest, ProjectUserUpdateRequest};
 use orgadmin_api::responses::{Deleted, ProjectUser, ProjectUserList};
 
-use super::{project_user_roles, Ctx, IdPaging};
+use super::{role_assignments, Ctx, IdPaging};
 use crate::client::Query;
 use crate::error::CliError;
 use crate::output::{Cell, Column, View};
@@ -46,8 +46,8 @@ Example:
   orgadmin admin:organization:projects:users delete --project-id proj_abc --user-id user-abc")]
     Delete(Member),
     /// A project member's project roles.
-    #[command(subcommand, after_help = project_user_roles::EXAMPLES)]
-    Roles(project_user_roles::ProjectUserRolesCommand),
+    #[command(subcommand, after_help = role_assignments::examples::<role_assignments::ProjectUser>())]
+    Roles(role_assignments::RolesCommand<role_assignments::ProjectUser>),
 }
 
 /// A project base role.
@@ -217,6 +217,6 @@ pub async fn run(ctx: &mut Ctx, command: ProjectUsersCommand) -> Result<(), CliE
                 .await?;
             ctx.show(&deleted)
         }
-        ProjectUsersCommand::Roles(command) => project_user_roles::run(ctx, command).await,
+        ProjectUsersCommand::Roles(command) => role_assignments::run(ctx, command).await,
     }
 }

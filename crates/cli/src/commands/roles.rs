@@ -288,9 +288,7 @@ pub async fn run_org(ctx: &mut Ctx, command: OrgRolesCommand) -> Result<(), CliE
     match command {
         OrgRolesCommand::List(args) => {
             let mut query = Query::new();
-            let paging = args
-                .paging
-                .paging(&mut query, 1000, "admin organization roles list")?;
+            let paging = args.paging.paging(&mut query, &ctx.command)?;
             ctx.list::<RoleList>(&["organization", "roles"], query, paging, &VIEW)
                 .await
         }
@@ -332,9 +330,7 @@ pub async fn run_project(ctx: &mut Ctx, command: ProjectRolesCommand) -> Result<
     match command {
         ProjectRolesCommand::List(args) => {
             let mut query = Query::new();
-            let paging =
-                args.paging
-                    .paging(&mut query, 1000, "admin organization projects roles list")?;
+            let paging = args.paging.paging(&mut query, &ctx.command)?;
             ctx.list::<RoleList>(
                 &["projects", &args.project_id, "roles"],
                 query,

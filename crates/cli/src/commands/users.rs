@@ -6,7 +6,7 @@ use orgadmin_api::requests::UserUpdateRequest;
 use orgadmin_api::responses::{Deleted, User, UserList, UserPermissions};
 use serde_norway::Value as Tree;
 
-use super::{user_roles, Ctx, IdPaging};
+use super::{role_assignments, Ctx, IdPaging};
 use crate::client::Query;
 use crate::error::CliError;
 use crate::output::{Cell, Column, Format, View};
@@ -54,8 +54,8 @@ Examples:
   orgadmin admin:organization:users permissions --user-id user-abc --project-id proj_abc --format json")]
     Permissions(PermissionsArgs),
     /// A member's organization roles: the base role and custom roles, direct or through groups.
-    #[command(subcommand, after_help = user_roles::EXAMPLES)]
-    Roles(user_roles::UserRolesCommand),
+    #[command(subcommand, after_help = role_assignments::examples::<role_assignments::OrgUser>())]
+    Roles(role_assignments::RolesCommand<role_assignments::OrgUser>),
 }
 
 #[derive(Debug, Args)]
@@ -251,6 +251,6 @@ pub async fn run(ctx: &mut Ctx, command: UsersCommand) -> Result<(), CliError> {
                 ctx.show(&permissions)
             }
         }
-        UsersCommand::Roles(command) => user_roles::run(ctx, command).await,
+        UsersCommand::Roles(command) => role_assignments::run(ctx, command).await,
     }
 }
