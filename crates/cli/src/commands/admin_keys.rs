@@ -112,13 +112,21 @@ pub const VIEW: View = View {
     ],
 };
 
+/// The path of the admin keys.
+const KEYS: [&str; 2] = ["organization", "admin_api_keys"];
+
+impl KeyId {
+    pub fn path(&self) -> Vec<&str> {
+        [&KEYS[..], &[&self.key_id]].concat()
+    }
+}
+
 pub async fn run(ctx: &mut Ctx, command: AdminKeysCommand) -> Result<(), CliError> {
     match command {
         AdminKeysCommand::List(args) => {
             let mut query = Query::new();
             let paging = args.paging.paging(&mut query, &ctx.command)?;
-            ctx.list::<AdminKeyList>(&["organization", "admin_api_keys"], query, paging, &VIEW)
-                .await
+            ctx.list::<AdminKeyList>(&KEYS, query, paging, &VIEW).await
         }
         AdminKeysCommand::Create(args) => {
             let body = AdminKeyCreateRequest {
@@ -126,30 +134,11 @@ pub async fn run(ctx: &mut Ctx, command: AdminKeysCommand) -> Result<(), CliErro
                 expires_in_seconds: args.expires_in_seconds.map(|s| s as i64),
                 scopes: (!args.scopes.is_empty()).then_some(args.scopes),
             };
-            let key: AdminKey = ctx
-                .client
-                .post(&["organization", "admin_api_keys"], &body)
-                .await?;
-            ctx.show(&key)?;
+            ctx.post_and_show::<AdminKey>(&KEYS, &body).await?;
             eprintln!("Store the key's value now: it is not shown again.");
             Ok(())
         }
-        AdminKeysCommand::Retrieve(args) => {
-            let key: AdminKey = ctx
-                .client
-                .get(
-                    &["organization", "admin_api_keys", &args.key_id],
-                    &Query::new(),
-                )
-                .await?;
-            ctx.show(&key)
-        }
-        AdminKeysCommand::Delete(args) => {
-            let deleted: Deleted = ctx
-                .client
-                .delete(&["organization", "admin_api_keys", &args.key_id])
-                .await?;
-            ctx.show(&deleted)
-        }
+        AdminKeysCommand::Retrieve(args) => ctx.get_and_show::<AdminKey>(&args.path()).await,
+        AdminKeysCommand::Delete(args) => ctx.delete_and_show::<Deleted>(&args.path()).await,
     }
 }

@@ -133,6 +133,12 @@ fn actor(event: &Tree) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
+impl ListArgs {
+    pub fn path(&self) -> Vec<&str> {
+        vec!["organization", "audit_logs"]
+    }
+}
+
 pub async fn run(ctx: &mut Ctx, command: AuditLogsCommand) -> Result<(), CliError> {
     let AuditLogsCommand::List(args) = command;
     let mut query = Query::new();
@@ -150,11 +156,6 @@ pub async fn run(ctx: &mut Ctx, command: AuditLogsCommand) -> Result<(), CliErro
     if args.tenant_only {
         query.push("tenant_only", "true");
     }
-    ctx.list::<AuditLogList>(
-        &["organization", "audit_logs"],
-        query,
-        args.paging.paging(),
-        &VIEW,
-    )
-    .await
+    ctx.list::<AuditLogList>(&args.path(), query, args.paging.paging(), &VIEW)
+        .await
 }

@@ -100,45 +100,42 @@ pub const VIEW: View = View {
     ],
 };
 
+/// The path of the organization's groups.
+const GROUPS: [&str; 2] = ["organization", "groups"];
+
+impl GroupId {
+    pub fn path(&self) -> Vec<&str> {
+        [&GROUPS[..], &[&self.group_id]].concat()
+    }
+}
+
+impl UpdateArgs {
+    pub fn path(&self) -> Vec<&str> {
+        [&GROUPS[..], &[&self.group_id]].concat()
+    }
+}
+
 pub async fn run(ctx: &mut Ctx, command: GroupsCommand) -> Result<(), CliError> {
     match command {
         GroupsCommand::List(args) => {
             let mut query = Query::new();
             let paging = args.paging.paging(&mut query, &ctx.command)?;
-            ctx.list::<GroupList>(&["organization", "groups"], query, paging, &VIEW)
-                .await
+            ctx.list::<GroupList>(&GROUPS, query, paging, &VIEW).await
         }
         GroupsCommand::Create(args) => {
             let body = GroupRequest {
                 name: Some(args.name),
             };
-            let group: Group = ctx.client.post(&["organization", "groups"], &body).await?;
-            ctx.show(&group)
+            ctx.post_and_show::<Group>(&GROUPS, &body).await
         }
-        GroupsCommand::Retrieve(args) => {
-            let group: Group = ctx
-                .client
-                .get(&["organization", "groups", &args.group_id], &Query::new())
-                .await?;
-            ctx.show(&group)
-        }
+        GroupsCommand::Retrieve(args) => ctx.get_and_show::<Group>(&args.path()).await,
         GroupsCommand::Update(args) => {
             let body = GroupRequest {
-                name: Some(args.name),
+                name: Some(args.name.clone()),
             };
-            let group: Group = ctx
-                .client
-                .post(&["organization", "groups", &args.group_id], &body)
-                .await?;
-            ctx.show(&group)
+            ctx.post_and_show::<Group>(&args.path(), &body).await
         }
-        GroupsCommand::Delete(args) => {
-            let deleted: Deleted = ctx
-                .client
-                .delete(&["organization", "groups", &args.group_id])
-                .await?;
-            ctx.show(&deleted)
-        }
+        GroupsCommand::Delete(args) => ctx.delete_and_show::<Deleted>(&args.path()).await,
         GroupsCommand::Users(command) => group_users::run(ctx, command).await,
         GroupsCommand::Roles(command) => role_assignments::run(ctx, command).await,
     }

@@ -173,16 +173,26 @@ fn projects(invite: &Tree) -> String {
     }
 }
 
+/// The path of the invites.
+const INVITES: [&str; 2] = ["organization", "invites"];
+
+impl InviteId {
+    pub fn path(&self) -> Vec<&str> {
+        [&INVITES[..], &[&self.invite_id]].concat()
+    }
+}
+
+impl AcceptArgs {
+    pub fn path(&self) -> Vec<&str> {
+        [&INVITES[..], &[&self.invite_id, "accept"]].concat()
+    }
+}
+
 pub async fn run(ctx: &mut Ctx, command: InvitesCommand) -> Result<(), CliError> {
     match command {
         InvitesCommand::List(args) => {
-            ctx.list::<InviteList>(
-                &["organization", "invites"],
-                Query::new(),
-                args.paging.paging(),
-                &VIEW,
-            )
-            .await
+            ctx.list::<InviteList>(&INVITES, Query::new(), args.paging.paging(), &VIEW)
+                .await
         }
         InvitesCommand::Create(args) => {
             let projects = if args.no_projects {
@@ -205,33 +215,15 @@ pub async fn run(ctx: &mut Ctx, command: InvitesCommand) -> Result<(), CliError>
                 role: Some(args.role.as_str().to_owned()),
                 projects,
             };
-            let invite: Invite = ctx.client.post(&["organization", "invites"], &body).await?;
-            ctx.show(&invite)
+            ctx.post_and_show::<Invite>(&INVITES, &body).await
         }
-        InvitesCommand::Retrieve(args) => {
-            let invite: Invite = ctx
-                .client
-                .get(&["organization", "invites", &args.invite_id], &Query::new())
-                .await?;
-            ctx.show(&invite)
-        }
-        InvitesCommand::Delete(args) => {
-            let deleted: Deleted = ctx
-                .client
-                .delete(&["organization", "invites", &args.invite_id])
-                .await?;
-            ctx.show(&deleted)
-        }
+        InvitesCommand::Retrieve(args) => ctx.get_and_show::<Invite>(&args.path()).await,
+        InvitesCommand::Delete(args) => ctx.delete_and_show::<Deleted>(&args.path()).await,
         InvitesCommand::Accept(args) => {
-            let body = InviteAcceptRequest { name: args.name };
-            let user: User = ctx
-                .client
-                .post(
-                    &["organization", "invites", &args.invite_id, "accept"],
-                    &body,
-                )
-                .await?;
-            ctx.show(&user)
+            let body = InviteAcceptRequest {
+                name: args.name.clone(),
+            };
+            ctx.post_and_show::<User>(&args.path(), &body).await
         }
     }
 }

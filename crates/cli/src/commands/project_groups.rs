@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use orgadmin_api::requests::ProjectGroupAddRequest;
 use orgadmin_api::responses::{DeletedLink, ProjectGroup, ProjectGroupList};
 
-use super::{role_assignments, Ctx, CursorPaging};
+use super::{projects, role_assignments, Ctx, CursorPaging};
 use crate::client::Query;
 use crate::error::CliError;
 use crate::output::{Cell, Column, View};
@@ -98,6 +98,23 @@ pub const VIEW: View = View {
     ],
 };
 
+/// The path of the groups with access to a project.
+fn groups(project_id: &str) -> Vec<&str> {
+    [&projects::project(project_id)[..], &["groups"]].concat()
+}
+
+impl ListArgs {
+    pub fn path(&self) -> Vec<&str> {
+        groups(&self.project_id)
+    }
+}
+
+impl ProjectGroupId {
+    pub fn path(&self) -> Vec<&str> {
+        [&groups(&self.project_id)[..], &[&self.group_id]].concat()
+    }
+}
+
 pub async fn run(ctx: &mut Ctx, command: ProjectGroupsCommand) -> Result<(), CliError> {
     match command {
         ProjectGroupsCommand::List(args) => {
@@ -106,56 +123,22 @@ pub async fn run(ctx: &mut Ctx, command: ProjectGroupsCommand) -> Result<(), Cli
                 .paging
                 .paging(&mut query, &ctx.command)?
                 .at_most(100, &ctx.command)?;
-            ctx.list::<ProjectGroupList>(
-                &["organization", "projects", &args.project_id, "groups"],
-                query,
-                paging,
-                &VIEW,
-            )
-            .await
+            ctx.list::<ProjectGroupList>(&args.path(), query, paging, &VIEW)
+                .await
         }
         ProjectGroupsCommand::Create(args) => {
             let body = ProjectGroupAddRequest {
-                group_id: Some(args.group_id),
-                role: Some(args.role),
+                group_id: Some(args.group_id.clone()),
+                role: Some(args.role.clone()),
             };
-            let added: ProjectGroup = ctx
-                .client
-                .post(
-                    &["organization", "projects", &args.project_id, "groups"],
-                    &body,
-                )
-                .await?;
-            ctx.show(&added)
+            ctx.post_and_show::<ProjectGroup>(&groups(&args.project_id), &body)
+                .await
         }
         ProjectGroupsCommand::Retrieve(args) => {
-            let group: ProjectGroup = ctx
-                .client
-                .get(
-                    &[
-                        "organization",
-                        "projects",
-                        &args.project_id,
-                        "groups",
-                        &args.group_id,
-                    ],
-                    &Query::new(),
-                )
-                .await?;
-            ctx.show(&group)
+            ctx.get_and_show::<ProjectGroup>(&args.path()).await
         }
         ProjectGroupsCommand::Delete(args) => {
-            let deleted: DeletedLink = ctx
-                .client
-                .delete(&[
-                    "organization",
-                    "projects",
-                    &args.project_id,
-                    "groups",
-                    &args.group_id,
-                ])
-                .await?;
-            ctx.show(&deleted)
+            ctx.delete_and_show::<DeletedLink>(&args.path()).await
         }
         ProjectGroupsCommand::Roles(command) => role_assignments::run(ctx, command).await,
     }

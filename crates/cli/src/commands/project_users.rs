@@ -5,7 +5,7 @@ use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 use orgadmin_api::requests::{ProjectUserCreateRequest, ProjectUserUpdateRequest};
 use orgadmin_api::responses::{Deleted, ProjectUser, ProjectUserList};
 
-use super::{role_assignments, Ctx, IdPaging};
+use super::{projects, role_assignments, Ctx, IdPaging};
 use crate::client::Query;
 use crate::error::CliError;
 use crate::output::{Cell, Column, View};
@@ -143,80 +143,52 @@ pub const VIEW: View = View {
     ],
 };
 
+/// The path of a project's members.
+fn members(project_id: &str) -> Vec<&str> {
+    [&projects::project(project_id)[..], &["users"]].concat()
+}
+
+impl ListArgs {
+    pub fn path(&self) -> Vec<&str> {
+        members(&self.project_id)
+    }
+}
+
+impl Member {
+    pub fn path(&self) -> Vec<&str> {
+        [&members(&self.project_id)[..], &[&self.user_id]].concat()
+    }
+}
+
+impl UpdateArgs {
+    pub fn path(&self) -> Vec<&str> {
+        [&members(&self.project_id)[..], &[&self.user_id]].concat()
+    }
+}
+
 pub async fn run(ctx: &mut Ctx, command: ProjectUsersCommand) -> Result<(), CliError> {
     match command {
         ProjectUsersCommand::List(args) => {
-            ctx.list::<ProjectUserList>(
-                &["organization", "projects", &args.project_id, "users"],
-                Query::new(),
-                args.paging.paging(),
-                &VIEW,
-            )
-            .await
+            ctx.list::<ProjectUserList>(&args.path(), Query::new(), args.paging.paging(), &VIEW)
+                .await
         }
         ProjectUsersCommand::Create(args) => {
             let body = ProjectUserCreateRequest {
-                user_id: args.user_id,
-                email: args.email,
+                user_id: args.user_id.clone(),
+                email: args.email.clone(),
                 role: Some(args.role.as_str().to_owned()),
             };
-            let member: ProjectUser = ctx
-                .client
-                .post(
-                    &["organization", "projects", &args.project_id, "users"],
-                    &body,
-                )
-                .await?;
-            ctx.show(&member)
+            ctx.post_and_show::<ProjectUser>(&members(&args.project_id), &body)
+                .await
         }
-        ProjectUsersCommand::Retrieve(args) => {
-            let member: ProjectUser = ctx
-                .client
-                .get(
-                    &[
-                        "organization",
-                        "projects",
-                        &args.project_id,
-                        "users",
-                        &args.user_id,
-                    ],
-                    &Query::new(),
-                )
-                .await?;
-            ctx.show(&member)
-        }
+        ProjectUsersCommand::Retrieve(args) => ctx.get_and_show::<ProjectUser>(&args.path()).await,
         ProjectUsersCommand::Update(args) => {
             let body = ProjectUserUpdateRequest {
                 role: Some(args.role.as_str().to_owned()),
             };
-            let member: ProjectUser = ctx
-                .client
-                .post(
-                    &[
-                        "organization",
-                        "projects",
-                        &args.project_id,
-                        "users",
-                        &args.user_id,
-                    ],
-                    &body,
-                )
-                .await?;
-            ctx.show(&member)
+            ctx.post_and_show::<ProjectUser>(&args.path(), &body).await
         }
-        ProjectUsersCommand::Delete(args) => {
-            let deleted: Deleted = ctx
-                .client
-                .delete(&[
-                    "organization",
-                    "projects",
-                    &args.project_id,
-                    "users",
-                    &args.user_id,
-                ])
-                .await?;
-            ctx.show(&deleted)
-        }
+        ProjectUsersCommand::Delete(args) => ctx.delete_and_show::<Deleted>(&args.path()).await,
         ProjectUsersCommand::Roles(command) => role_assignments::run(ctx, command).await,
     }
 }

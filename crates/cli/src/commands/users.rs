@@ -193,56 +193,50 @@ fn granted_by(permission: &Tree) -> String {
     grants.join(",")
 }
 
+/// The path of the organization's members.
+const USERS: [&str; 2] = ["organization", "users"];
+
+impl UserId {
+    pub fn path(&self) -> Vec<&str> {
+        [&USERS[..], &[&self.user_id]].concat()
+    }
+}
+
+impl UpdateArgs {
+    pub fn path(&self) -> Vec<&str> {
+        [&USERS[..], &[&self.user_id]].concat()
+    }
+}
+
+impl PermissionsArgs {
+    pub fn path(&self) -> Vec<&str> {
+        [&USERS[..], &[&self.user_id, "permissions"]].concat()
+    }
+}
+
 pub async fn run(ctx: &mut Ctx, command: UsersCommand) -> Result<(), CliError> {
     match command {
         UsersCommand::List(args) => {
             let mut query = Query::new();
             query.push_all("emails", &args.emails);
-            ctx.list::<UserList>(
-                &["organization", "users"],
-                query,
-                args.paging.paging(),
-                &VIEW,
-            )
-            .await
+            ctx.list::<UserList>(&USERS, query, args.paging.paging(), &VIEW)
+                .await
         }
-        UsersCommand::Retrieve(args) => {
-            let user: User = ctx
-                .client
-                .get(&["organization", "users", &args.user_id], &Query::new())
-                .await?;
-            ctx.show(&user)
-        }
+        UsersCommand::Retrieve(args) => ctx.get_and_show::<User>(&args.path()).await,
         UsersCommand::Update(args) => {
             let body = UserUpdateRequest {
                 role: args.role.map(|r| r.as_str().to_owned()),
-                role_id: args.role_id,
-                developer_persona: args.developer_persona,
-                technical_level: args.technical_level,
+                role_id: args.role_id.clone(),
+                developer_persona: args.developer_persona.clone(),
+                technical_level: args.technical_level.clone(),
             };
-            let user: User = ctx
-                .client
-                .post(&["organization", "users", &args.user_id], &body)
-                .await?;
-            ctx.show(&user)
+            ctx.post_and_show::<User>(&args.path(), &body).await
         }
-        UsersCommand::Delete(args) => {
-            let deleted: Deleted = ctx
-                .client
-                .delete(&["organization", "users", &args.user_id])
-                .await?;
-            ctx.show(&deleted)
-        }
+        UsersCommand::Delete(args) => ctx.delete_and_show::<Deleted>(&args.path()).await,
         UsersCommand::Permissions(args) => {
             let mut query = Query::new();
             query.push_opt("project_id", args.project_id.as_deref());
-            let permissions: UserPermissions = ctx
-                .client
-                .get(
-                    &["organization", "users", &args.user_id, "permissions"],
-                    &query,
-                )
-                .await?;
+            let permissions: UserPermissions = ctx.client.get(&args.path(), &query).await?;
             if ctx.out.format() == Format::Table && !ctx.out.has_selection() {
                 let mut rows = ctx.out.stream(&PERMISSIONS_VIEW);
                 rows.push(&permissions.permissions)?;
