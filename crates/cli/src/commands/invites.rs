@@ -4,9 +4,9 @@
 use clap::{Args, Subcommand};
 use orgadmin_api::requests::{InviteAcceptRequest, InviteCreateRequest, InviteProjectRequest};
 use orgadmin_api::responses::{Deleted, Invite, InviteList, User};
+use orgadmin_core::role::OrgBaseRole;
 use serde_norway::Value as Tree;
 
-use super::users::OrgRole;
 use super::{Ctx, IdPaging};
 use crate::client::Query;
 use crate::error::CliError;
@@ -72,7 +72,7 @@ pub struct CreateArgs {
     pub email: String,
     /// Their organization role once they accept.
     #[arg(long, value_enum)]
-    pub role: OrgRole,
+    pub role: OrgBaseRole,
     /// A project they join on accepting, as `PROJECT_ID` (as a member) or
     /// `PROJECT_ID:owner|member` (repeat for several). Without any, the default project.
     #[arg(long = "project", value_name = "PROJECT_ID[:ROLE]", value_parser = project, conflicts_with = "no_projects")]

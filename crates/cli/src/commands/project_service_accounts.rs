@@ -2,9 +2,10 @@
 //! retrieve, update, delete). A new account's first API key, with its secret, is in the answer to
 //! create and nowhere else.
 
-use clap::{ArgGroup, Args, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Subcommand};
 use orgadmin_api::requests::{ServiceAccountCreateRequest, ServiceAccountUpdateRequest};
 use orgadmin_api::responses::{Deleted, ServiceAccount, ServiceAccountCreated, ServiceAccountList};
+use orgadmin_core::model::ServiceAccountRole;
 
 use super::{projects, Ctx, IdPaging};
 use crate::client::Query;
@@ -88,13 +89,6 @@ pub struct CreateArgs {
     pub expires_in_seconds: Option<u64>,
 }
 
-/// A service account's project role.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum AccountRole {
-    Owner,
-    Member,
-}
-
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("change").required(true).multiple(true).args(["name", "role"])))]
 pub struct UpdateArgs {
@@ -109,7 +103,7 @@ pub struct UpdateArgs {
     pub name: Option<String>,
     /// New project role.
     #[arg(long, value_enum)]
-    pub role: Option<AccountRole>,
+    pub role: Option<ServiceAccountRole>,
 }
 
 pub const VIEW: View = View {
@@ -183,13 +177,7 @@ pub async fn run(ctx: &mut Ctx, command: ServiceAccountsCommand) -> Result<(), C
         ServiceAccountsCommand::Update(args) => {
             let body = ServiceAccountUpdateRequest {
                 name: args.name.clone(),
-                role: args.role.map(|r| {
-                    match r {
-                        AccountRole::Owner => "owner",
-                        AccountRole::Member => "member",
-                    }
-                    .to_owned()
-                }),
+                role: args.role.map(|r| r.as_str().to_owned()),
             };
             ctx.post_and_show::<ServiceAccount>(&args.path(), &body)
                 .await

@@ -1,9 +1,10 @@
 //! `admin organization projects users`: a project's members (list, create, retrieve, update,
 //! delete), with `projects users roles` beneath.
 
-use clap::{ArgGroup, Args, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Subcommand};
 use orgadmin_api::requests::{ProjectUserCreateRequest, ProjectUserUpdateRequest};
 use orgadmin_api::responses::{Deleted, ProjectUser, ProjectUserList};
+use orgadmin_core::role::ProjectBaseRole;
 
 use super::{projects, role_assignments, Ctx, IdPaging};
 use crate::client::Query;
@@ -50,24 +51,6 @@ Example:
     Roles(role_assignments::RolesCommand<role_assignments::ProjectUser>),
 }
 
-/// A project base role.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ProjectRole {
-    Owner,
-    Member,
-    Viewer,
-}
-
-impl ProjectRole {
-    fn as_str(self) -> &'static str {
-        match self {
-            ProjectRole::Owner => "owner",
-            ProjectRole::Member => "member",
-            ProjectRole::Viewer => "viewer",
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// The project's ID (`proj_…`).
@@ -101,7 +84,7 @@ pub struct CreateArgs {
     pub email: Option<String>,
     /// Their role in the project.
     #[arg(long, value_enum)]
-    pub role: ProjectRole,
+    pub role: ProjectBaseRole,
 }
 
 #[derive(Debug, Args)]
@@ -114,7 +97,7 @@ pub struct UpdateArgs {
     pub user_id: String,
     /// Their new role in the project.
     #[arg(long, value_enum)]
-    pub role: ProjectRole,
+    pub role: ProjectBaseRole,
 }
 
 pub const VIEW: View = View {

@@ -1,9 +1,10 @@
 //! `admin organization users`: the organization's members (list, retrieve, update, delete), and
 //! `users roles`, their organization role assignments.
 
-use clap::{ArgGroup, Args, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Subcommand};
 use orgadmin_api::requests::UserUpdateRequest;
 use orgadmin_api::responses::{Deleted, User, UserList, UserPermissions};
+use orgadmin_core::role::OrgBaseRole;
 use serde_norway::Value as Tree;
 
 use super::{role_assignments, Ctx, IdPaging};
@@ -84,22 +85,6 @@ pub struct PermissionsArgs {
     pub project_id: Option<String>,
 }
 
-/// An organization base role.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum OrgRole {
-    Owner,
-    Reader,
-}
-
-impl OrgRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgRole::Owner => "owner",
-            OrgRole::Reader => "reader",
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("change").required(true).multiple(true)
     .args(["role", "role_id", "developer_persona", "technical_level"])))]
@@ -109,7 +94,7 @@ pub struct UpdateArgs {
     pub user_id: String,
     /// New base role.
     #[arg(long, value_enum)]
-    pub role: Option<OrgRole>,
+    pub role: Option<OrgBaseRole>,
     /// A role ID: a predefined base role (`role-api-organization-owner`, `…-reader`) changes the
     /// base role; a custom organization role (`role_…`) is assigned.
     #[arg(long, value_name = "ROLE_ID", value_parser = validate::id)]
