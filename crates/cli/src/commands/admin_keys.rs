@@ -77,38 +77,14 @@ pub struct CreateArgs {
 pub const VIEW: View = View {
     noun: "admin API keys",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "REDACTED",
-            cell: Cell::Text("redacted_value"),
-        },
-        Column {
-            header: "OWNER",
-            cell: Cell::Text("owner.id"),
-        },
-        Column {
-            header: "CREATED",
-            cell: Cell::Time("created_at"),
-        },
-        Column {
-            header: "EXPIRES",
-            cell: Cell::Time("expires_at"),
-        },
-        Column {
-            header: "LAST_USED",
-            cell: Cell::Time("last_used_at"),
-        },
-        Column {
-            header: "SCOPES",
-            cell: Cell::Count("scopes"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("REDACTED", Cell::Text("redacted_value")),
+        Column::new("OWNER", Cell::Text("owner.id")),
+        Column::new("CREATED", Cell::Time("created_at")),
+        Column::new("EXPIRES", Cell::Time("expires_at")),
+        Column::new("LAST_USED", Cell::Time("last_used_at")),
+        Column::new("SCOPES", Cell::Count("scopes")),
+        Column::new("NAME", Cell::Text("name")),
     ],
 };
 

@@ -84,30 +84,12 @@ pub struct ListArgs {
 pub const VIEW: View = View {
     noun: "audit log events",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "TYPE",
-            cell: Cell::Text("type"),
-        },
-        Column {
-            header: "EFFECTIVE",
-            cell: Cell::Time("effective_at"),
-        },
-        Column {
-            header: "OBJECT",
-            cell: Cell::With(object),
-        },
-        Column {
-            header: "PROJECT",
-            cell: Cell::Text("project.id"),
-        },
-        Column {
-            header: "ACTOR",
-            cell: Cell::With(actor),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("TYPE", Cell::Text("type")),
+        Column::new("EFFECTIVE", Cell::Time("effective_at")),
+        Column::new("OBJECT", Cell::With(object)),
+        Column::new("PROJECT", Cell::Text("project.id")),
+        Column::new("ACTOR", Cell::With(actor)),
     ],
 };
 

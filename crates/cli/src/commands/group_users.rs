@@ -62,18 +62,9 @@ pub struct Membership {
 pub const VIEW: View = View {
     noun: "group members",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "EMAIL",
-            cell: Cell::Text("email"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("EMAIL", Cell::Text("email")),
+        Column::new("NAME", Cell::Text("name")),
     ],
 };
 

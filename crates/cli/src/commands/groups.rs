@@ -85,18 +85,9 @@ pub struct UpdateArgs {
 pub const VIEW: View = View {
     noun: "groups",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "CREATED",
-            cell: Cell::Time("created_at"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("CREATED", Cell::Time("created_at")),
+        Column::new("NAME", Cell::Text("name")),
     ],
 };
 

@@ -122,34 +122,13 @@ pub struct AcceptArgs {
 pub const VIEW: View = View {
     noun: "invites",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "EMAIL",
-            cell: Cell::Text("email"),
-        },
-        Column {
-            header: "ROLE",
-            cell: Cell::Text("role"),
-        },
-        Column {
-            header: "STATUS",
-            cell: Cell::Text("status"),
-        },
-        Column {
-            header: "CREATED",
-            cell: Cell::Time("created_at"),
-        },
-        Column {
-            header: "EXPIRES",
-            cell: Cell::Time("expires_at"),
-        },
-        Column {
-            header: "PROJECTS",
-            cell: Cell::With(projects),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("EMAIL", Cell::Text("email")),
+        Column::new("ROLE", Cell::Text("role")),
+        Column::new("STATUS", Cell::Text("status")),
+        Column::new("CREATED", Cell::Time("created_at")),
+        Column::new("EXPIRES", Cell::Time("expires_at")),
+        Column::new("PROJECTS", Cell::With(projects)),
     ],
 };
 

@@ -79,22 +79,10 @@ pub struct CreateArgs {
 pub const VIEW: View = View {
     noun: "project groups",
     columns: &[
-        Column {
-            header: "GROUP",
-            cell: Cell::Text("group_id"),
-        },
-        Column {
-            header: "PROJECT",
-            cell: Cell::Text("project_id"),
-        },
-        Column {
-            header: "ADDED",
-            cell: Cell::Time("created_at"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("group_name"),
-        },
+        Column::new("GROUP", Cell::Text("group_id")),
+        Column::new("PROJECT", Cell::Text("project_id")),
+        Column::new("ADDED", Cell::Time("created_at")),
+        Column::new("NAME", Cell::Text("group_name")),
     ],
 };
 

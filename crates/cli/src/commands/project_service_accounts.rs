@@ -109,22 +109,10 @@ pub struct UpdateArgs {
 pub const VIEW: View = View {
     noun: "service accounts",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "ROLE",
-            cell: Cell::Text("role"),
-        },
-        Column {
-            header: "CREATED",
-            cell: Cell::Time("created_at"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("ROLE", Cell::Text("role")),
+        Column::new("CREATED", Cell::Time("created_at")),
+        Column::new("NAME", Cell::Text("name")),
     ],
 };
 

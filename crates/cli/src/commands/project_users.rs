@@ -103,26 +103,11 @@ pub struct UpdateArgs {
 pub const VIEW: View = View {
     noun: "project users",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "EMAIL",
-            cell: Cell::Text("email"),
-        },
-        Column {
-            header: "ROLE",
-            cell: Cell::Text("role"),
-        },
-        Column {
-            header: "ADDED",
-            cell: Cell::Time("added_at"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("EMAIL", Cell::Text("email")),
+        Column::new("ROLE", Cell::Text("role")),
+        Column::new("ADDED", Cell::Time("added_at")),
+        Column::new("NAME", Cell::Text("name")),
     ],
 };
 

@@ -106,26 +106,11 @@ pub struct UpdateArgs {
 pub const VIEW: View = View {
     noun: "projects",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "STATUS",
-            cell: Cell::Text("status"),
-        },
-        Column {
-            header: "CREATED",
-            cell: Cell::Time("created_at"),
-        },
-        Column {
-            header: "ARCHIVED",
-            cell: Cell::Time("archived_at"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("STATUS", Cell::Text("status")),
+        Column::new("CREATED", Cell::Time("created_at")),
+        Column::new("ARCHIVED", Cell::Time("archived_at")),
+        Column::new("NAME", Cell::Text("name")),
     ],
 };
 

@@ -210,26 +210,11 @@ impl RoleChange {
 pub const VIEW: View = View {
     noun: "roles",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
-        Column {
-            header: "PREDEFINED",
-            cell: Cell::Text("predefined_role"),
-        },
-        Column {
-            header: "PERMISSIONS",
-            cell: Cell::Count("permissions"),
-        },
-        Column {
-            header: "DESCRIPTION",
-            cell: Cell::Text("description"),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("NAME", Cell::Text("name")),
+        Column::new("PREDEFINED", Cell::Text("predefined_role")),
+        Column::new("PERMISSIONS", Cell::Count("permissions")),
+        Column::new("DESCRIPTION", Cell::Text("description")),
     ],
 };
 
@@ -237,26 +222,11 @@ pub const VIEW: View = View {
 pub const ASSIGNED_VIEW: View = View {
     noun: "roles",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
-        Column {
-            header: "PREDEFINED",
-            cell: Cell::Text("predefined_role"),
-        },
-        Column {
-            header: "PERMISSIONS",
-            cell: Cell::Count("permissions"),
-        },
-        Column {
-            header: "FROM",
-            cell: Cell::With(sources),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("NAME", Cell::Text("name")),
+        Column::new("PREDEFINED", Cell::Text("predefined_role")),
+        Column::new("PERMISSIONS", Cell::Count("permissions")),
+        Column::new("FROM", Cell::With(sources)),
     ],
 };
 
@@ -267,20 +237,30 @@ fn sources(role: &Tree) -> String {
     };
     let names: Vec<String> = sources
         .iter()
-        .map(|s| {
-            let kind = s.get("principal_type").and_then(Tree::as_str).unwrap_or("");
-            let id = s.get("principal_id").and_then(Tree::as_str).unwrap_or("");
-            if kind == "user" {
-                "direct".to_owned()
-            } else {
-                crate::error::clean(&format!("{kind}:{id}"))
-            }
-        })
+        .map(|s| crate::error::clean(&source(s)))
         .collect();
     if names.is_empty() {
         "-".into()
     } else {
         names.join(",")
+    }
+}
+
+/// One assignment source (`assignment_sources[i]`), as the tables show it: `direct` for a user's
+/// own assignment, `<type>:<id>` (`group:group_abc`) for one through another principal.
+pub fn source(source: &Tree) -> String {
+    let kind = source
+        .get("principal_type")
+        .and_then(Tree::as_str)
+        .unwrap_or("");
+    let id = source
+        .get("principal_id")
+        .and_then(Tree::as_str)
+        .unwrap_or("");
+    if kind == "user" {
+        "direct".to_owned()
+    } else {
+        format!("{kind}:{id}")
     }
 }
 

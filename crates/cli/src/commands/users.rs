@@ -7,7 +7,7 @@ use orgadmin_api::responses::{Deleted, User, UserList, UserPermissions};
 use orgadmin_core::role::OrgBaseRole;
 use serde_norway::Value as Tree;
 
-use super::{role_assignments, Ctx, IdPaging};
+use super::{role_assignments, roles, Ctx, IdPaging};
 use crate::client::Query;
 use crate::error::CliError;
 use crate::output::{Cell, Column, Format, View};
@@ -110,26 +110,11 @@ pub struct UpdateArgs {
 pub const VIEW: View = View {
     noun: "users",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "EMAIL",
-            cell: Cell::Text("email"),
-        },
-        Column {
-            header: "ROLE",
-            cell: Cell::Text("role"),
-        },
-        Column {
-            header: "ADDED",
-            cell: Cell::Time("added_at"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("EMAIL", Cell::Text("email")),
+        Column::new("ROLE", Cell::Text("role")),
+        Column::new("ADDED", Cell::Time("added_at")),
+        Column::new("NAME", Cell::Text("name")),
     ],
 };
 
@@ -137,14 +122,8 @@ pub const VIEW: View = View {
 const PERMISSIONS_VIEW: View = View {
     noun: "permissions",
     columns: &[
-        Column {
-            header: "PERMISSION",
-            cell: Cell::Text("permission"),
-        },
-        Column {
-            header: "GRANTED_BY",
-            cell: Cell::With(granted_by),
-        },
+        Column::new("PERMISSION", Cell::Text("permission")),
+        Column::new("GRANTED_BY", Cell::With(granted_by)),
     ],
 };
 
@@ -158,18 +137,7 @@ fn granted_by(permission: &Tree) -> String {
         .map(|g| {
             let role = g.get("role_name").and_then(Tree::as_str).unwrap_or("");
             let sources: Vec<String> = match g.get("assignment_sources") {
-                Some(Tree::Sequence(sources)) => sources
-                    .iter()
-                    .map(|s| {
-                        let kind = s.get("principal_type").and_then(Tree::as_str).unwrap_or("");
-                        let id = s.get("principal_id").and_then(Tree::as_str).unwrap_or("");
-                        if kind == "user" {
-                            "direct".to_owned()
-                        } else {
-                            format!("{kind}:{id}")
-                        }
-                    })
-                    .collect(),
+                Some(Tree::Sequence(sources)) => sources.iter().map(roles::source).collect(),
                 _ => Vec::new(),
             };
             crate::error::clean(&format!("{role}({})", sources.join("+")))
@@ -231,5 +199,31 @@ pub async fn run(ctx: &mut Ctx, command: UsersCommand) -> Result<(), CliError> {
             }
         }
         UsersCommand::Roles(command) => role_assignments::run(ctx, command).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_grant_names_its_role_and_where_it_is_held_from() {
+        let permission: Tree = serde_norway::from_str(
+            r#"
+granted_by:
+  - role_name: owner
+    assignment_sources:
+      - {principal_type: user, principal_id: user-a}
+      - {principal_type: group, principal_id: group_b}
+  - role_name: "x\u001b[2J"
+    assignment_sources: []
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            granted_by(&permission),
+            "owner(direct+group:group_b),x\\u{1b}[2J()"
+        );
+        assert_eq!(granted_by(&Tree::Null), "-");
     }
 }
