@@ -45,7 +45,7 @@ pub async fn init(global: &GlobalArgs, args: InitArgs) -> Result<(), CliError> {
         Ok(key) if !key.is_empty() => {
             if !is_acceptable_supplied_key(&key) {
                 return Err(CliError::usage(
-                    "init",
+                    &global.command,
                     format!("ORGADMIN_ADMIN_KEY must be 'sk-admin-' followed by at least {MIN_SUPPLIED_LEN} letters, digits, '-' or '_'"),
                 ));
             }
@@ -53,10 +53,10 @@ pub async fn init(global: &GlobalArgs, args: InitArgs) -> Result<(), CliError> {
         }
         _ => generate_admin_key(),
     };
-    let store = open(&args.database, args.user_ids.user_ids, "init").await?;
+    let store = open(&args.database, args.user_ids.user_ids, &global.command).await?;
     let request = BootstrapRequest {
         organization_name: args.name.clone(),
-        owner_email: email(&args.owner_email, "init")?,
+        owner_email: email(&args.owner_email, &global.command)?,
         owner_name: Some(args.owner_name),
         admin_key_secret: secret.clone(),
     };
@@ -83,11 +83,11 @@ pub async fn init(global: &GlobalArgs, args: InitArgs) -> Result<(), CliError> {
 /// `orgadmin org create`: another organization, with its owner, default project and a random
 /// admin key.
 pub async fn create_organization(global: &GlobalArgs, args: OrgCreateArgs) -> Result<(), CliError> {
-    let store = open(&args.database, args.user_ids.user_ids, "org create").await?;
+    let store = open(&args.database, args.user_ids.user_ids, &global.command).await?;
     let secret = generate_admin_key();
     let request = BootstrapRequest {
         organization_name: args.name.clone(),
-        owner_email: email(&args.owner_email, "org create")?,
+        owner_email: email(&args.owner_email, &global.command)?,
         owner_name: args.owner_name,
         admin_key_secret: secret.clone(),
     };
@@ -106,14 +106,14 @@ pub async fn create_organization(global: &GlobalArgs, args: OrgCreateArgs) -> Re
 
 /// `orgadmin org key`: a new admin key for an owner of an existing organization, printed once.
 pub async fn recover_key(global: &GlobalArgs, args: OrgKeyArgs) -> Result<(), CliError> {
-    const COMMAND: &str = "org key";
+    let command = &global.command;
     let owner = args
         .owner
         .as_deref()
-        .map(|raw| Email::parse(raw, "owner").map_err(|e| CliError::usage(COMMAND, e.to_string())))
+        .map(|raw| Email::parse(raw, "owner").map_err(|e| CliError::usage(command, e.to_string())))
         .transpose()?;
     // Adding a key adds nobody, so the user ID mode does not matter here.
-    let store = open(&args.database, UserIds::Global, COMMAND).await?;
+    let store = open(&args.database, UserIds::Global, command).await?;
     let secret = generate_admin_key();
     let key = store
         .recover_admin_key(

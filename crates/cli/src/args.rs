@@ -83,6 +83,10 @@ pub struct GlobalArgs {
     /// Log each request and its answer (status, time, request ID) on standard error
     #[arg(short, long, global = true, help_heading = CLIENT)]
     pub verbose: bool,
+    /// The words of the command run (`admin organization users list`), for usage errors: not a
+    /// flag, [`crate::parse`] fills it in from what clap matched.
+    #[arg(skip)]
+    pub command: String,
 }
 
 /// The global flags with their environment variables and defaults applied.

@@ -120,20 +120,19 @@ impl From<ImportReport> for ImportSummary {
     }
 }
 
-const COMMAND: &str = "import users";
-
 /// `orgadmin import users FILE`.
 pub async fn users(global: &GlobalArgs, args: ImportUsersArgs) -> Result<(), CliError> {
+    let command = global.command.as_str();
     let settings = global.settings()?;
     let key = settings.admin_api_key.clone().ok_or_else(|| {
         CliError::usage(
-            COMMAND,
+            command,
             "no admin API key: set OPENAI_ADMIN_KEY (or pass --admin-api-key) to the key the import acts as",
         )
     })?;
     let format = match args.input_format {
         Some(format) => format,
-        None => format_of(&args.file)?,
+        None => format_of(&args.file, command)?,
     };
     let shown = if args.file == "-" {
         "standard input".to_owned()
@@ -144,17 +143,17 @@ pub async fn users(global: &GlobalArgs, args: ImportUsersArgs) -> Result<(), Cli
         Box::new(BufReader::with_capacity(1 << 16, io::stdin()))
     } else {
         let file = File::open(&args.file)
-            .map_err(|e| CliError::usage(COMMAND, format!("cannot read {}: {e}", clean(&shown))))?;
+            .map_err(|e| CliError::usage(command, format!("cannot read {}: {e}", clean(&shown))))?;
         Box::new(BufReader::with_capacity(1 << 16, file))
     };
     let mut rows = Rows::new(input, format).map_err(|e| match e {
         ReadError::Usage(message) => {
-            CliError::usage(COMMAND, format!("{}: {message}", clean(&shown)))
+            CliError::usage(command, format!("{}: {message}", clean(&shown)))
         }
         ReadError::Io(e) => CliError::local(format!("reading {}: {e}", clean(&shown))),
     })?;
 
-    let store = open(&args.database, args.user_ids.user_ids, COMMAND).await?;
+    let store = open(&args.database, args.user_ids.user_ids, command).await?;
     let actor = authenticate(&*store, &key, &args.database).await?;
     if !actor.permissions.contains(Permission::UsersWrite) {
         return Err(CliError::Refused {
@@ -206,11 +205,11 @@ pub async fn users(global: &GlobalArgs, args: ImportUsersArgs) -> Result<(), Cli
     Ok(())
 }
 
-/// The format a file's name tells.
-fn format_of(file: &str) -> Result<InputFormat, CliError> {
+/// The format a file's name tells; `command` names the command for usage errors.
+fn format_of(file: &str, command: &str) -> Result<InputFormat, CliError> {
     if file == "-" {
         return Err(CliError::usage(
-            COMMAND,
+            command,
             "standard input has no name to tell its format: pass --input-format csv or --input-format jsonl",
         ));
     }
@@ -222,7 +221,7 @@ fn format_of(file: &str) -> Result<InputFormat, CliError> {
         Some("csv") => Ok(InputFormat::Csv),
         Some("jsonl" | "ndjson") => Ok(InputFormat::Jsonl),
         _ => Err(CliError::usage(
-            COMMAND,
+            command,
             format!(
                 "cannot tell the format of {} from its name: use .csv, .jsonl or .ndjson, or pass --input-format csv|jsonl",
                 clean(file)
@@ -1077,10 +1076,19 @@ mod tests {
 
     #[test]
     fn formats_come_from_the_name_or_the_flag() {
-        assert_eq!(format_of("a.CSV").unwrap(), InputFormat::Csv);
-        assert_eq!(format_of("dir/a.ndjson").unwrap(), InputFormat::Jsonl);
-        assert_eq!(format_of("a.jsonl").unwrap(), InputFormat::Jsonl);
-        assert!(format_of("a.txt").is_err());
-        assert!(format_of("-").is_err());
+        assert_eq!(
+            format_of("a.CSV", "import users").unwrap(),
+            InputFormat::Csv
+        );
+        assert_eq!(
+            format_of("dir/a.ndjson", "import users").unwrap(),
+            InputFormat::Jsonl
+        );
+        assert_eq!(
+            format_of("a.jsonl", "import users").unwrap(),
+            InputFormat::Jsonl
+        );
+        assert!(format_of("a.txt", "import users").is_err());
+        assert!(format_of("-", "import users").is_err());
     }
 }

@@ -22,7 +22,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
 pub use args::{Cli, Command, GlobalArgs, OrgCommand, Settings};
 
@@ -81,7 +81,20 @@ pub fn rewrite_colon_form(args: impl IntoIterator<Item = OsString>) -> Vec<OsStr
 /// Parse the process's command line (colon form included). Usage errors exit with status 2
 /// here; `--help` and `--version` print and exit 0.
 pub fn parse() -> Cli {
-    Cli::parse_from(rewrite_colon_form(std::env::args_os()))
+    parse_from(rewrite_colon_form(std::env::args_os()))
+}
+
+/// Parse a command line as [`clap::Parser::parse_from`] does, and keep the words of the command clap
+/// matched (`admin organization users list`) in [`GlobalArgs::command`], for usage errors.
+pub fn parse_from(args: impl IntoIterator<Item = OsString>) -> Cli {
+    let matches = Cli::command().get_matches_from(args);
+    let mut cli =
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut Cli::command()).exit());
+    let words: Vec<&str> = std::iter::successors(matches.subcommand(), |(_, m)| m.subcommand())
+        .map(|(name, _)| name)
+        .collect();
+    cli.global.command = words.join(" ");
+    cli
 }
 
 /// Report an error on standard error and turn it into the exit status.
@@ -121,6 +134,7 @@ async fn client_command(global: &GlobalArgs, command: AdminCommand) -> Result<()
     let mut ctx = Ctx {
         client,
         out: Output::new(format).with_selection(settings.selection),
+        command: global.command.clone(),
     };
     commands::run(&mut ctx, command).await
 }

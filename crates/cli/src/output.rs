@@ -80,6 +80,12 @@ pub struct Column {
     pub cell: Cell,
 }
 
+impl Column {
+    pub const fn new(header: &'static str, cell: Cell) -> Self {
+        Column { header, cell }
+    }
+}
+
 /// How a list is shown: what it holds (for messages) and its table columns.
 pub struct View {
     /// Plural noun: "users", "roles", …

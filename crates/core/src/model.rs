@@ -357,9 +357,12 @@ impl AssignmentSource {
 /// A service account's role in its project. `None` is the role of an account created with
 /// `create_service_account_only`: it exists but holds no project role yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ServiceAccountRole {
     Owner,
     Member,
+    /// Not a role a client gives, so not a command-line value.
+    #[cfg_attr(feature = "clap", value(skip))]
     None,
 }
 

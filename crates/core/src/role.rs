@@ -56,6 +56,7 @@ impl RoleScope {
 
 /// The base role every organization member holds: exactly one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum OrgBaseRole {
     Owner,
     Reader,
@@ -101,6 +102,7 @@ impl OrgBaseRole {
 
 /// The base role every project member holds: exactly one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum ProjectBaseRole {
     Owner,
     Member,

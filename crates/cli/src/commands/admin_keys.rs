@@ -77,50 +77,32 @@ pub struct CreateArgs {
 pub const VIEW: View = View {
     noun: "admin API keys",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "REDACTED",
-            cell: Cell::Text("redacted_value"),
-        },
-        Column {
-            header: "OWNER",
-            cell: Cell::Text("owner.id"),
-        },
-        Column {
-            header: "CREATED",
-            cell: Cell::Time("created_at"),
-        },
-        Column {
-            header: "EXPIRES",
-            cell: Cell::Time("expires_at"),
-        },
-        Column {
-            header: "LAST_USED",
-            cell: Cell::Time("last_used_at"),
-        },
-        Column {
-            header: "SCOPES",
-            cell: Cell::Count("scopes"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("REDACTED", Cell::Text("redacted_value")),
+        Column::new("OWNER", Cell::Text("owner.id")),
+        Column::new("CREATED", Cell::Time("created_at")),
+        Column::new("EXPIRES", Cell::Time("expires_at")),
+        Column::new("LAST_USED", Cell::Time("last_used_at")),
+        Column::new("SCOPES", Cell::Count("scopes")),
+        Column::new("NAME", Cell::Text("name")),
     ],
 };
+
+/// The path of the admin keys.
+const KEYS: [&str; 2] = ["organization", "admin_api_keys"];
+
+impl KeyId {
+    pub fn path(&self) -> Vec<&str> {
+        [&KEYS[..], &[&self.key_id]].concat()
+    }
+}
 
 pub async fn run(ctx: &mut Ctx, command: AdminKeysCommand) -> Result<(), CliError> {
     match command {
         AdminKeysCommand::List(args) => {
             let mut query = Query::new();
-            let paging =
-                args.paging
-                    .paging(&mut query, 1000, "admin organization admin-api-keys list")?;
-            ctx.list::<AdminKeyList>(&["organization", "admin_api_keys"], query, paging, &VIEW)
-                .await
+            let paging = args.paging.paging(&mut query, &ctx.command)?;
+            ctx.list::<AdminKeyList>(&KEYS, query, paging, &VIEW).await
         }
         AdminKeysCommand::Create(args) => {
             let body = AdminKeyCreateRequest {
@@ -128,30 +110,11 @@ pub async fn run(ctx: &mut Ctx, command: AdminKeysCommand) -> Result<(), CliErro
                 expires_in_seconds: args.expires_in_seconds.map(|s| s as i64),
                 scopes: (!args.scopes.is_empty()).then_some(args.scopes),
             };
-            let key: AdminKey = ctx
-                .client
-                .post(&["organization", "admin_api_keys"], &body)
-                .await?;
-            ctx.show(&key)?;
+            ctx.post_and_show::<AdminKey>(&KEYS, &body).await?;
             eprintln!("Store the key's value now: it is not shown again.");
             Ok(())
         }
-        AdminKeysCommand::Retrieve(args) => {
-            let key: AdminKey = ctx
-                .client
-                .get(
-                    &["organization", "admin_api_keys", &args.key_id],
-                    &Query::new(),
-                )
-                .await?;
-            ctx.show(&key)
-        }
-        AdminKeysCommand::Delete(args) => {
-            let deleted: Deleted = ctx
-                .client
-                .delete(&["organization", "admin_api_keys", &args.key_id])
-                .await?;
-            ctx.show(&deleted)
-        }
+        AdminKeysCommand::Retrieve(args) => ctx.get_and_show::<AdminKey>(&args.path()).await,
+        AdminKeysCommand::Delete(args) => ctx.delete_and_show::<Deleted>(&args.path()).await,
     }
 }

@@ -84,30 +84,12 @@ pub struct ListArgs {
 pub const VIEW: View = View {
     noun: "audit log events",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "TYPE",
-            cell: Cell::Text("type"),
-        },
-        Column {
-            header: "EFFECTIVE",
-            cell: Cell::Time("effective_at"),
-        },
-        Column {
-            header: "OBJECT",
-            cell: Cell::With(object),
-        },
-        Column {
-            header: "PROJECT",
-            cell: Cell::Text("project.id"),
-        },
-        Column {
-            header: "ACTOR",
-            cell: Cell::With(actor),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("TYPE", Cell::Text("type")),
+        Column::new("EFFECTIVE", Cell::Time("effective_at")),
+        Column::new("OBJECT", Cell::With(object)),
+        Column::new("PROJECT", Cell::Text("project.id")),
+        Column::new("ACTOR", Cell::With(actor)),
     ],
 };
 
@@ -133,6 +115,12 @@ fn actor(event: &Tree) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
+impl ListArgs {
+    pub fn path(&self) -> Vec<&str> {
+        vec!["organization", "audit_logs"]
+    }
+}
+
 pub async fn run(ctx: &mut Ctx, command: AuditLogsCommand) -> Result<(), CliError> {
     let AuditLogsCommand::List(args) = command;
     let mut query = Query::new();
@@ -150,11 +138,6 @@ pub async fn run(ctx: &mut Ctx, command: AuditLogsCommand) -> Result<(), CliErro
     if args.tenant_only {
         query.push("tenant_only", "true");
     }
-    ctx.list::<AuditLogList>(
-        &["organization", "audit_logs"],
-        query,
-        args.paging.paging(),
-        &VIEW,
-    )
-    .await
+    ctx.list::<AuditLogList>(&args.path(), query, args.paging.paging(), &VIEW)
+        .await
 }

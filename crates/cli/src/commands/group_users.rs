@@ -62,74 +62,49 @@ pub struct Membership {
 pub const VIEW: View = View {
     noun: "group members",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "EMAIL",
-            cell: Cell::Text("email"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("EMAIL", Cell::Text("email")),
+        Column::new("NAME", Cell::Text("name")),
     ],
 };
+
+/// The path of a group's members.
+fn members(group_id: &str) -> Vec<&str> {
+    vec!["organization", "groups", group_id, "users"]
+}
+
+impl ListArgs {
+    pub fn path(&self) -> Vec<&str> {
+        members(&self.group_id)
+    }
+}
+
+impl Membership {
+    pub fn path(&self) -> Vec<&str> {
+        let mut path = members(&self.group_id);
+        path.push(&self.user_id);
+        path
+    }
+}
 
 pub async fn run(ctx: &mut Ctx, command: GroupUsersCommand) -> Result<(), CliError> {
     match command {
         GroupUsersCommand::List(args) => {
             let mut query = Query::new();
-            let paging =
-                args.paging
-                    .paging(&mut query, 1000, "admin organization groups users list")?;
-            ctx.list::<GroupUserList>(
-                &["organization", "groups", &args.group_id, "users"],
-                query,
-                paging,
-                &VIEW,
-            )
-            .await
+            let paging = args.paging.paging(&mut query, &ctx.command)?;
+            ctx.list::<GroupUserList>(&args.path(), query, paging, &VIEW)
+                .await
         }
         GroupUsersCommand::Create(args) => {
             let body = GroupUserAddRequest {
-                user_id: Some(args.user_id),
+                user_id: Some(args.user_id.clone()),
             };
-            let added: GroupUserAssignment = ctx
-                .client
-                .post(&["organization", "groups", &args.group_id, "users"], &body)
-                .await?;
-            ctx.show(&added)
+            ctx.post_and_show::<GroupUserAssignment>(&members(&args.group_id), &body)
+                .await
         }
         GroupUsersCommand::Retrieve(args) => {
-            let member: GroupMemberUser = ctx
-                .client
-                .get(
-                    &[
-                        "organization",
-                        "groups",
-                        &args.group_id,
-                        "users",
-                        &args.user_id,
-                    ],
-                    &Query::new(),
-                )
-                .await?;
-            ctx.show(&member)
+            ctx.get_and_show::<GroupMemberUser>(&args.path()).await
         }
-        GroupUsersCommand::Delete(args) => {
-            let deleted: DeletedLink = ctx
-                .client
-                .delete(&[
-                    "organization",
-                    "groups",
-                    &args.group_id,
-                    "users",
-                    &args.user_id,
-                ])
-                .await?;
-            ctx.show(&deleted)
-        }
+        GroupUsersCommand::Delete(args) => ctx.delete_and_show::<DeletedLink>(&args.path()).await,
     }
 }

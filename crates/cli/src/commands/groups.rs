@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use orgadmin_api::requests::GroupRequest;
 use orgadmin_api::responses::{Deleted, Group, GroupList};
 
-use super::{group_roles, group_users, Ctx, CursorPaging};
+use super::{group_users, role_assignments, Ctx, CursorPaging};
 use crate::client::Query;
 use crate::error::CliError;
 use crate::output::{Cell, Column, View};
@@ -48,8 +48,8 @@ Example:
     #[command(subcommand, after_help = group_users::EXAMPLES)]
     Users(group_users::GroupUsersCommand),
     /// A group's organization roles (its members hold them too).
-    #[command(subcommand, after_help = group_roles::EXAMPLES)]
-    Roles(group_roles::GroupRolesCommand),
+    #[command(subcommand, after_help = role_assignments::examples::<role_assignments::OrgGroup>())]
+    Roles(role_assignments::RolesCommand<role_assignments::OrgGroup>),
 }
 
 #[derive(Debug, Args)]
@@ -85,63 +85,49 @@ pub struct UpdateArgs {
 pub const VIEW: View = View {
     noun: "groups",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "CREATED",
-            cell: Cell::Time("created_at"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("CREATED", Cell::Time("created_at")),
+        Column::new("NAME", Cell::Text("name")),
     ],
 };
+
+/// The path of the organization's groups.
+const GROUPS: [&str; 2] = ["organization", "groups"];
+
+impl GroupId {
+    pub fn path(&self) -> Vec<&str> {
+        [&GROUPS[..], &[&self.group_id]].concat()
+    }
+}
+
+impl UpdateArgs {
+    pub fn path(&self) -> Vec<&str> {
+        [&GROUPS[..], &[&self.group_id]].concat()
+    }
+}
 
 pub async fn run(ctx: &mut Ctx, command: GroupsCommand) -> Result<(), CliError> {
     match command {
         GroupsCommand::List(args) => {
             let mut query = Query::new();
-            let paging = args
-                .paging
-                .paging(&mut query, 1000, "admin organization groups list")?;
-            ctx.list::<GroupList>(&["organization", "groups"], query, paging, &VIEW)
-                .await
+            let paging = args.paging.paging(&mut query, &ctx.command)?;
+            ctx.list::<GroupList>(&GROUPS, query, paging, &VIEW).await
         }
         GroupsCommand::Create(args) => {
             let body = GroupRequest {
                 name: Some(args.name),
             };
-            let group: Group = ctx.client.post(&["organization", "groups"], &body).await?;
-            ctx.show(&group)
+            ctx.post_and_show::<Group>(&GROUPS, &body).await
         }
-        GroupsCommand::Retrieve(args) => {
-            let group: Group = ctx
-                .client
-                .get(&["organization", "groups", &args.group_id], &Query::new())
-                .await?;
-            ctx.show(&group)
-        }
+        GroupsCommand::Retrieve(args) => ctx.get_and_show::<Group>(&args.path()).await,
         GroupsCommand::Update(args) => {
             let body = GroupRequest {
-                name: Some(args.name),
+                name: Some(args.name.clone()),
             };
-            let group: Group = ctx
-                .client
-                .post(&["organization", "groups", &args.group_id], &body)
-                .await?;
-            ctx.show(&group)
+            ctx.post_and_show::<Group>(&args.path(), &body).await
         }
-        GroupsCommand::Delete(args) => {
-            let deleted: Deleted = ctx
-                .client
-                .delete(&["organization", "groups", &args.group_id])
-                .await?;
-            ctx.show(&deleted)
-        }
+        GroupsCommand::Delete(args) => ctx.delete_and_show::<Deleted>(&args.path()).await,
         GroupsCommand::Users(command) => group_users::run(ctx, command).await,
-        GroupsCommand::Roles(command) => group_roles::run(ctx, command).await,
+        GroupsCommand::Roles(command) => role_assignments::run(ctx, command).await,
     }
 }

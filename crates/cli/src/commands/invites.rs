@@ -4,9 +4,9 @@
 use clap::{Args, Subcommand};
 use orgadmin_api::requests::{InviteAcceptRequest, InviteCreateRequest, InviteProjectRequest};
 use orgadmin_api::responses::{Deleted, Invite, InviteList, User};
+use orgadmin_core::role::OrgBaseRole;
 use serde_norway::Value as Tree;
 
-use super::users::OrgRole;
 use super::{Ctx, IdPaging};
 use crate::client::Query;
 use crate::error::CliError;
@@ -72,7 +72,7 @@ pub struct CreateArgs {
     pub email: String,
     /// Their organization role once they accept.
     #[arg(long, value_enum)]
-    pub role: OrgRole,
+    pub role: OrgBaseRole,
     /// A project they join on accepting, as `PROJECT_ID` (as a member) or
     /// `PROJECT_ID:owner|member` (repeat for several). Without any, the default project.
     #[arg(long = "project", value_name = "PROJECT_ID[:ROLE]", value_parser = project, conflicts_with = "no_projects")]
@@ -122,34 +122,13 @@ pub struct AcceptArgs {
 pub const VIEW: View = View {
     noun: "invites",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "EMAIL",
-            cell: Cell::Text("email"),
-        },
-        Column {
-            header: "ROLE",
-            cell: Cell::Text("role"),
-        },
-        Column {
-            header: "STATUS",
-            cell: Cell::Text("status"),
-        },
-        Column {
-            header: "CREATED",
-            cell: Cell::Time("created_at"),
-        },
-        Column {
-            header: "EXPIRES",
-            cell: Cell::Time("expires_at"),
-        },
-        Column {
-            header: "PROJECTS",
-            cell: Cell::With(projects),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("EMAIL", Cell::Text("email")),
+        Column::new("ROLE", Cell::Text("role")),
+        Column::new("STATUS", Cell::Text("status")),
+        Column::new("CREATED", Cell::Time("created_at")),
+        Column::new("EXPIRES", Cell::Time("expires_at")),
+        Column::new("PROJECTS", Cell::With(projects)),
     ],
 };
 
@@ -173,16 +152,26 @@ fn projects(invite: &Tree) -> String {
     }
 }
 
+/// The path of the invites.
+const INVITES: [&str; 2] = ["organization", "invites"];
+
+impl InviteId {
+    pub fn path(&self) -> Vec<&str> {
+        [&INVITES[..], &[&self.invite_id]].concat()
+    }
+}
+
+impl AcceptArgs {
+    pub fn path(&self) -> Vec<&str> {
+        [&INVITES[..], &[&self.invite_id, "accept"]].concat()
+    }
+}
+
 pub async fn run(ctx: &mut Ctx, command: InvitesCommand) -> Result<(), CliError> {
     match command {
         InvitesCommand::List(args) => {
-            ctx.list::<InviteList>(
-                &["organization", "invites"],
-                Query::new(),
-                args.paging.paging(),
-                &VIEW,
-            )
-            .await
+            ctx.list::<InviteList>(&INVITES, Query::new(), args.paging.paging(), &VIEW)
+                .await
         }
         InvitesCommand::Create(args) => {
             let projects = if args.no_projects {
@@ -205,33 +194,15 @@ pub async fn run(ctx: &mut Ctx, command: InvitesCommand) -> Result<(), CliError>
                 role: Some(args.role.as_str().to_owned()),
                 projects,
             };
-            let invite: Invite = ctx.client.post(&["organization", "invites"], &body).await?;
-            ctx.show(&invite)
+            ctx.post_and_show::<Invite>(&INVITES, &body).await
         }
-        InvitesCommand::Retrieve(args) => {
-            let invite: Invite = ctx
-                .client
-                .get(&["organization", "invites", &args.invite_id], &Query::new())
-                .await?;
-            ctx.show(&invite)
-        }
-        InvitesCommand::Delete(args) => {
-            let deleted: Deleted = ctx
-                .client
-                .delete(&["organization", "invites", &args.invite_id])
-                .await?;
-            ctx.show(&deleted)
-        }
+        InvitesCommand::Retrieve(args) => ctx.get_and_show::<Invite>(&args.path()).await,
+        InvitesCommand::Delete(args) => ctx.delete_and_show::<Deleted>(&args.path()).await,
         InvitesCommand::Accept(args) => {
-            let body = InviteAcceptRequest { name: args.name };
-            let user: User = ctx
-                .client
-                .post(
-                    &["organization", "invites", &args.invite_id, "accept"],
-                    &body,
-                )
-                .await?;
-            ctx.show(&user)
+            let body = InviteAcceptRequest {
+                name: args.name.clone(),
+            };
+            ctx.post_and_show::<User>(&args.path(), &body).await
         }
     }
 }

@@ -7,18 +7,15 @@
 
 pub mod admin_keys;
 pub mod audit_logs;
-pub mod group_roles;
 pub mod group_users;
 pub mod groups;
 pub mod invites;
-pub mod project_group_roles;
 pub mod project_groups;
 pub mod project_service_accounts;
-pub mod project_user_roles;
 pub mod project_users;
 pub mod projects;
+pub mod role_assignments;
 pub mod roles;
-pub mod user_roles;
 pub mod users;
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -75,6 +72,9 @@ pub enum OrganizationCommand {
 pub struct Ctx {
     pub client: Client,
     pub out: Output,
+    /// The command's words as clap matched them (`admin organization users roles list`), for
+    /// usage errors.
+    pub command: String,
 }
 
 pub async fn run(ctx: &mut Ctx, command: AdminCommand) -> Result<(), CliError> {
@@ -140,12 +140,16 @@ pub struct IdPaging {
     pub all: bool,
 }
 
+/// The largest page of a list paged by an opaque cursor.
+const CURSOR_PAGE_MAX: u32 = 1000;
+
 /// `--limit`, `--after`, `--order` and `--all` of a list paged by an opaque `next` cursor (roles,
 /// role assignments, admin keys): 0–1000 per page.
 #[derive(Debug, Clone, Args)]
 pub struct CursorPaging {
     /// Objects per page, 0 to 1000.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(CURSOR_PAGE_MAX)))]
     pub limit: Option<u32>,
     /// Start after this cursor (the `next` of the previous page).
     #[arg(long, value_name = "CURSOR")]
@@ -194,15 +198,8 @@ impl IdPaging {
 }
 
 impl CursorPaging {
-    /// The paging, and `order` added to `query`. `max` is the list's largest page; `command`
-    /// names the command for usage errors.
-    pub fn paging(&self, query: &mut Query, max: u32, command: &str) -> Result<Paging, CliError> {
-        if let Some(limit) = self.limit.filter(|l| *l > max) {
-            return Err(CliError::usage(
-                command,
-                format!("--limit {limit} is too large: this list pages at most {max} at a time"),
-            ));
-        }
+    /// The paging, and `order` added to `query`. `command` names the command for usage errors.
+    pub fn paging(&self, query: &mut Query, command: &str) -> Result<Paging, CliError> {
         if self.all && self.limit == Some(0) {
             return Err(CliError::usage(
                 command,
@@ -214,7 +211,24 @@ impl CursorPaging {
             limit: self.limit,
             after: self.after.clone(),
             all: self.all,
+            page_size: CURSOR_PAGE_MAX,
+        })
+    }
+}
+
+impl Paging {
+    /// The paging of a list whose pages are smaller than its flag's range allows: a larger
+    /// `--limit` is refused, and `--all` asks for `max`.
+    pub fn at_most(self, max: u32, command: &str) -> Result<Paging, CliError> {
+        if let Some(limit) = self.limit.filter(|l| *l > max) {
+            return Err(CliError::usage(
+                command,
+                format!("--limit {limit} is too large: this list pages at most {max} at a time"),
+            ));
+        }
+        Ok(Paging {
             page_size: max,
+            ..self
         })
     }
 }
@@ -225,6 +239,34 @@ impl Ctx {
         self.out.object(value)
     }
 
+    /// GET one object and print it.
+    pub async fn get_and_show<T: DeserializeOwned + Serialize>(
+        &mut self,
+        path: &[&str],
+    ) -> Result<(), CliError> {
+        let value: T = self.client.get(path, &Query::new()).await?;
+        self.show(&value)
+    }
+
+    /// POST a body and print the object answered.
+    pub async fn post_and_show<T: DeserializeOwned + Serialize>(
+        &mut self,
+        path: &[&str],
+        body: &impl Serialize,
+    ) -> Result<(), CliError> {
+        let value: T = self.client.post(path, body).await?;
+        self.show(&value)
+    }
+
+    /// DELETE and print the deletion object answered.
+    pub async fn delete_and_show<T: DeserializeOwned + Serialize>(
+        &mut self,
+        path: &[&str],
+    ) -> Result<(), CliError> {
+        let value: T = self.client.delete(path).await?;
+        self.show(&value)
+    }
+
     /// GET a list: one page, or with `--all` every page from `--after` on, streamed.
     pub async fn list<L: Listing>(
         &mut self,
@@ -233,7 +275,7 @@ impl Ctx {
         paging: Paging,
         view: &View,
     ) -> Result<(), CliError> {
-        let Ctx { client, out } = self;
+        let Ctx { client, out, .. } = self;
         if !paging.all {
             let mut q = query;
             q.push_opt("limit", paging.limit)

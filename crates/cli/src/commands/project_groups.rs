@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use orgadmin_api::requests::ProjectGroupAddRequest;
 use orgadmin_api::responses::{DeletedLink, ProjectGroup, ProjectGroupList};
 
-use super::{project_group_roles, Ctx, CursorPaging};
+use super::{projects, role_assignments, Ctx, CursorPaging};
 use crate::client::Query;
 use crate::error::CliError;
 use crate::output::{Cell, Column, View};
@@ -40,8 +40,8 @@ Example:
   orgadmin admin:organization:projects:groups delete --project-id proj_abc --group-id group_abc")]
     Delete(ProjectGroupId),
     /// The project roles a group holds in a project.
-    #[command(subcommand, after_help = project_group_roles::EXAMPLES)]
-    Roles(project_group_roles::ProjectGroupRolesCommand),
+    #[command(subcommand, after_help = role_assignments::examples::<role_assignments::ProjectGroup>())]
+    Roles(role_assignments::RolesCommand<role_assignments::ProjectGroup>),
 }
 
 #[derive(Debug, Args)]
@@ -79,83 +79,55 @@ pub struct CreateArgs {
 pub const VIEW: View = View {
     noun: "project groups",
     columns: &[
-        Column {
-            header: "GROUP",
-            cell: Cell::Text("group_id"),
-        },
-        Column {
-            header: "PROJECT",
-            cell: Cell::Text("project_id"),
-        },
-        Column {
-            header: "ADDED",
-            cell: Cell::Time("created_at"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("group_name"),
-        },
+        Column::new("GROUP", Cell::Text("group_id")),
+        Column::new("PROJECT", Cell::Text("project_id")),
+        Column::new("ADDED", Cell::Time("created_at")),
+        Column::new("NAME", Cell::Text("group_name")),
     ],
 };
+
+/// The path of the groups with access to a project.
+fn groups(project_id: &str) -> Vec<&str> {
+    [&projects::project(project_id)[..], &["groups"]].concat()
+}
+
+impl ListArgs {
+    pub fn path(&self) -> Vec<&str> {
+        groups(&self.project_id)
+    }
+}
+
+impl ProjectGroupId {
+    pub fn path(&self) -> Vec<&str> {
+        [&groups(&self.project_id)[..], &[&self.group_id]].concat()
+    }
+}
 
 pub async fn run(ctx: &mut Ctx, command: ProjectGroupsCommand) -> Result<(), CliError> {
     match command {
         ProjectGroupsCommand::List(args) => {
             let mut query = Query::new();
-            let paging =
-                args.paging
-                    .paging(&mut query, 100, "admin organization projects groups list")?;
-            ctx.list::<ProjectGroupList>(
-                &["organization", "projects", &args.project_id, "groups"],
-                query,
-                paging,
-                &VIEW,
-            )
-            .await
+            let paging = args
+                .paging
+                .paging(&mut query, &ctx.command)?
+                .at_most(100, &ctx.command)?;
+            ctx.list::<ProjectGroupList>(&args.path(), query, paging, &VIEW)
+                .await
         }
         ProjectGroupsCommand::Create(args) => {
             let body = ProjectGroupAddRequest {
-                group_id: Some(args.group_id),
-                role: Some(args.role),
+                group_id: Some(args.group_id.clone()),
+                role: Some(args.role.clone()),
             };
-            let added: ProjectGroup = ctx
-                .client
-                .post(
-                    &["organization", "projects", &args.project_id, "groups"],
-                    &body,
-                )
-                .await?;
-            ctx.show(&added)
+            ctx.post_and_show::<ProjectGroup>(&groups(&args.project_id), &body)
+                .await
         }
         ProjectGroupsCommand::Retrieve(args) => {
-            let group: ProjectGroup = ctx
-                .client
-                .get(
-                    &[
-                        "organization",
-                        "projects",
-                        &args.project_id,
-                        "groups",
-                        &args.group_id,
-                    ],
-                    &Query::new(),
-                )
-                .await?;
-            ctx.show(&group)
+            ctx.get_and_show::<ProjectGroup>(&args.path()).await
         }
         ProjectGroupsCommand::Delete(args) => {
-            let deleted: DeletedLink = ctx
-                .client
-                .delete(&[
-                    "organization",
-                    "projects",
-                    &args.project_id,
-                    "groups",
-                    &args.group_id,
-                ])
-                .await?;
-            ctx.show(&deleted)
+            ctx.delete_and_show::<DeletedLink>(&args.path()).await
         }
-        ProjectGroupsCommand::Roles(command) => project_group_roles::run(ctx, command).await,
+        ProjectGroupsCommand::Roles(command) => role_assignments::run(ctx, command).await,
     }
 }

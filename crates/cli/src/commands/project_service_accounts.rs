@@ -2,11 +2,12 @@
 //! retrieve, update, delete). A new account's first API key, with its secret, is in the answer to
 //! create and nowhere else.
 
-use clap::{ArgGroup, Args, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Subcommand};
 use orgadmin_api::requests::{ServiceAccountCreateRequest, ServiceAccountUpdateRequest};
 use orgadmin_api::responses::{Deleted, ServiceAccount, ServiceAccountCreated, ServiceAccountList};
+use orgadmin_core::model::ServiceAccountRole;
 
-use super::{Ctx, IdPaging};
+use super::{projects, Ctx, IdPaging};
 use crate::client::Query;
 use crate::error::CliError;
 use crate::output::{Cell, Column, View};
@@ -88,13 +89,6 @@ pub struct CreateArgs {
     pub expires_in_seconds: Option<u64>,
 }
 
-/// A service account's project role.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum AccountRole {
-    Owner,
-    Member,
-}
-
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("change").required(true).multiple(true).args(["name", "role"])))]
 pub struct UpdateArgs {
@@ -109,46 +103,47 @@ pub struct UpdateArgs {
     pub name: Option<String>,
     /// New project role.
     #[arg(long, value_enum)]
-    pub role: Option<AccountRole>,
+    pub role: Option<ServiceAccountRole>,
 }
 
 pub const VIEW: View = View {
     noun: "service accounts",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "ROLE",
-            cell: Cell::Text("role"),
-        },
-        Column {
-            header: "CREATED",
-            cell: Cell::Time("created_at"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("ROLE", Cell::Text("role")),
+        Column::new("CREATED", Cell::Time("created_at")),
+        Column::new("NAME", Cell::Text("name")),
     ],
 };
+
+/// The path of a project's service accounts.
+fn accounts(project_id: &str) -> Vec<&str> {
+    [&projects::project(project_id)[..], &["service_accounts"]].concat()
+}
+
+impl ListArgs {
+    pub fn path(&self) -> Vec<&str> {
+        accounts(&self.project_id)
+    }
+}
+
+impl AccountId {
+    pub fn path(&self) -> Vec<&str> {
+        [&accounts(&self.project_id)[..], &[&self.service_account_id]].concat()
+    }
+}
+
+impl UpdateArgs {
+    pub fn path(&self) -> Vec<&str> {
+        [&accounts(&self.project_id)[..], &[&self.service_account_id]].concat()
+    }
+}
 
 pub async fn run(ctx: &mut Ctx, command: ServiceAccountsCommand) -> Result<(), CliError> {
     match command {
         ServiceAccountsCommand::List(args) => {
-            ctx.list::<ServiceAccountList>(
-                &[
-                    "organization",
-                    "projects",
-                    &args.project_id,
-                    "service_accounts",
-                ],
-                Query::new(),
-                args.paging.paging(),
-                &VIEW,
-            )
-            .await
+            ctx.list::<ServiceAccountList>(&args.path(), Query::new(), args.paging.paging(), &VIEW)
+                .await
         }
         ServiceAccountsCommand::Create(args) => {
             let body = ServiceAccountCreateRequest {
@@ -156,18 +151,8 @@ pub async fn run(ctx: &mut Ctx, command: ServiceAccountsCommand) -> Result<(), C
                 create_service_account_only: args.create_service_account_only.then_some(true),
                 expires_in_seconds: args.expires_in_seconds.map(|s| s as i64),
             };
-            let created: ServiceAccountCreated = ctx
-                .client
-                .post(
-                    &[
-                        "organization",
-                        "projects",
-                        &args.project_id,
-                        "service_accounts",
-                    ],
-                    &body,
-                )
-                .await?;
+            let created: ServiceAccountCreated =
+                ctx.client.post(&accounts(&args.project_id), &body).await?;
             ctx.show(&created)?;
             if created.api_key.is_some() {
                 eprintln!("Store the API key's value now: it is not shown again.");
@@ -175,59 +160,16 @@ pub async fn run(ctx: &mut Ctx, command: ServiceAccountsCommand) -> Result<(), C
             Ok(())
         }
         ServiceAccountsCommand::Retrieve(args) => {
-            let account: ServiceAccount = ctx
-                .client
-                .get(
-                    &[
-                        "organization",
-                        "projects",
-                        &args.project_id,
-                        "service_accounts",
-                        &args.service_account_id,
-                    ],
-                    &Query::new(),
-                )
-                .await?;
-            ctx.show(&account)
+            ctx.get_and_show::<ServiceAccount>(&args.path()).await
         }
         ServiceAccountsCommand::Update(args) => {
             let body = ServiceAccountUpdateRequest {
-                name: args.name,
-                role: args.role.map(|r| {
-                    match r {
-                        AccountRole::Owner => "owner",
-                        AccountRole::Member => "member",
-                    }
-                    .to_owned()
-                }),
+                name: args.name.clone(),
+                role: args.role.map(|r| r.as_str().to_owned()),
             };
-            let account: ServiceAccount = ctx
-                .client
-                .post(
-                    &[
-                        "organization",
-                        "projects",
-                        &args.project_id,
-                        "service_accounts",
-                        &args.service_account_id,
-                    ],
-                    &body,
-                )
-                .await?;
-            ctx.show(&account)
+            ctx.post_and_show::<ServiceAccount>(&args.path(), &body)
+                .await
         }
-        ServiceAccountsCommand::Delete(args) => {
-            let deleted: Deleted = ctx
-                .client
-                .delete(&[
-                    "organization",
-                    "projects",
-                    &args.project_id,
-                    "service_accounts",
-                    &args.service_account_id,
-                ])
-                .await?;
-            ctx.show(&deleted)
-        }
+        ServiceAccountsCommand::Delete(args) => ctx.delete_and_show::<Deleted>(&args.path()).await,
     }
 }

@@ -1,11 +1,12 @@
 //! `admin organization projects users`: a project's members (list, create, retrieve, update,
 //! delete), with `projects users roles` beneath.
 
-use clap::{ArgGroup, Args, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Subcommand};
 use orgadmin_api::requests::{ProjectUserCreateRequest, ProjectUserUpdateRequest};
 use orgadmin_api::responses::{Deleted, ProjectUser, ProjectUserList};
+use orgadmin_core::role::ProjectBaseRole;
 
-use super::{project_user_roles, Ctx, IdPaging};
+use super::{projects, role_assignments, Ctx, IdPaging};
 use crate::client::Query;
 use crate::error::CliError;
 use crate::output::{Cell, Column, View};
@@ -46,26 +47,8 @@ Example:
   orgadmin admin:organization:projects:users delete --project-id proj_abc --user-id user-abc")]
     Delete(Member),
     /// A project member's project roles.
-    #[command(subcommand, after_help = project_user_roles::EXAMPLES)]
-    Roles(project_user_roles::ProjectUserRolesCommand),
-}
-
-/// A project base role.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ProjectRole {
-    Owner,
-    Member,
-    Viewer,
-}
-
-impl ProjectRole {
-    fn as_str(self) -> &'static str {
-        match self {
-            ProjectRole::Owner => "owner",
-            ProjectRole::Member => "member",
-            ProjectRole::Viewer => "viewer",
-        }
-    }
+    #[command(subcommand, after_help = role_assignments::examples::<role_assignments::ProjectUser>())]
+    Roles(role_assignments::RolesCommand<role_assignments::ProjectUser>),
 }
 
 #[derive(Debug, Args)]
@@ -101,7 +84,7 @@ pub struct CreateArgs {
     pub email: Option<String>,
     /// Their role in the project.
     #[arg(long, value_enum)]
-    pub role: ProjectRole,
+    pub role: ProjectBaseRole,
 }
 
 #[derive(Debug, Args)]
@@ -114,109 +97,66 @@ pub struct UpdateArgs {
     pub user_id: String,
     /// Their new role in the project.
     #[arg(long, value_enum)]
-    pub role: ProjectRole,
+    pub role: ProjectBaseRole,
 }
 
 pub const VIEW: View = View {
     noun: "project users",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "EMAIL",
-            cell: Cell::Text("email"),
-        },
-        Column {
-            header: "ROLE",
-            cell: Cell::Text("role"),
-        },
-        Column {
-            header: "ADDED",
-            cell: Cell::Time("added_at"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("EMAIL", Cell::Text("email")),
+        Column::new("ROLE", Cell::Text("role")),
+        Column::new("ADDED", Cell::Time("added_at")),
+        Column::new("NAME", Cell::Text("name")),
     ],
 };
+
+/// The path of a project's members.
+fn members(project_id: &str) -> Vec<&str> {
+    [&projects::project(project_id)[..], &["users"]].concat()
+}
+
+impl ListArgs {
+    pub fn path(&self) -> Vec<&str> {
+        members(&self.project_id)
+    }
+}
+
+impl Member {
+    pub fn path(&self) -> Vec<&str> {
+        [&members(&self.project_id)[..], &[&self.user_id]].concat()
+    }
+}
+
+impl UpdateArgs {
+    pub fn path(&self) -> Vec<&str> {
+        [&members(&self.project_id)[..], &[&self.user_id]].concat()
+    }
+}
 
 pub async fn run(ctx: &mut Ctx, command: ProjectUsersCommand) -> Result<(), CliError> {
     match command {
         ProjectUsersCommand::List(args) => {
-            ctx.list::<ProjectUserList>(
-                &["organization", "projects", &args.project_id, "users"],
-                Query::new(),
-                args.paging.paging(),
-                &VIEW,
-            )
-            .await
+            ctx.list::<ProjectUserList>(&args.path(), Query::new(), args.paging.paging(), &VIEW)
+                .await
         }
         ProjectUsersCommand::Create(args) => {
             let body = ProjectUserCreateRequest {
-                user_id: args.user_id,
-                email: args.email,
+                user_id: args.user_id.clone(),
+                email: args.email.clone(),
                 role: Some(args.role.as_str().to_owned()),
             };
-            let member: ProjectUser = ctx
-                .client
-                .post(
-                    &["organization", "projects", &args.project_id, "users"],
-                    &body,
-                )
-                .await?;
-            ctx.show(&member)
+            ctx.post_and_show::<ProjectUser>(&members(&args.project_id), &body)
+                .await
         }
-        ProjectUsersCommand::Retrieve(args) => {
-            let member: ProjectUser = ctx
-                .client
-                .get(
-                    &[
-                        "organization",
-                        "projects",
-                        &args.project_id,
-                        "users",
-                        &args.user_id,
-                    ],
-                    &Query::new(),
-                )
-                .await?;
-            ctx.show(&member)
-        }
+        ProjectUsersCommand::Retrieve(args) => ctx.get_and_show::<ProjectUser>(&args.path()).await,
         ProjectUsersCommand::Update(args) => {
             let body = ProjectUserUpdateRequest {
                 role: Some(args.role.as_str().to_owned()),
             };
-            let member: ProjectUser = ctx
-                .client
-                .post(
-                    &[
-                        "organization",
-                        "projects",
-                        &args.project_id,
-                        "users",
-                        &args.user_id,
-                    ],
-                    &body,
-                )
-                .await?;
-            ctx.show(&member)
+            ctx.post_and_show::<ProjectUser>(&args.path(), &body).await
         }
-        ProjectUsersCommand::Delete(args) => {
-            let deleted: Deleted = ctx
-                .client
-                .delete(&[
-                    "organization",
-                    "projects",
-                    &args.project_id,
-                    "users",
-                    &args.user_id,
-                ])
-                .await?;
-            ctx.show(&deleted)
-        }
-        ProjectUsersCommand::Roles(command) => project_user_roles::run(ctx, command).await,
+        ProjectUsersCommand::Delete(args) => ctx.delete_and_show::<Deleted>(&args.path()).await,
+        ProjectUsersCommand::Roles(command) => role_assignments::run(ctx, command).await,
     }
 }

@@ -106,28 +106,33 @@ pub struct UpdateArgs {
 pub const VIEW: View = View {
     noun: "projects",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "STATUS",
-            cell: Cell::Text("status"),
-        },
-        Column {
-            header: "CREATED",
-            cell: Cell::Time("created_at"),
-        },
-        Column {
-            header: "ARCHIVED",
-            cell: Cell::Time("archived_at"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("STATUS", Cell::Text("status")),
+        Column::new("CREATED", Cell::Time("created_at")),
+        Column::new("ARCHIVED", Cell::Time("archived_at")),
+        Column::new("NAME", Cell::Text("name")),
     ],
 };
+
+/// The path of the projects.
+const PROJECTS: [&str; 2] = ["organization", "projects"];
+
+/// The path of one project, which its members, service accounts and groups are below.
+pub fn project(project_id: &str) -> Vec<&str> {
+    [&PROJECTS[..], &[project_id]].concat()
+}
+
+impl ProjectId {
+    pub fn path(&self) -> Vec<&str> {
+        project(&self.project_id)
+    }
+}
+
+impl UpdateArgs {
+    pub fn path(&self) -> Vec<&str> {
+        project(&self.project_id)
+    }
+}
 
 pub async fn run(ctx: &mut Ctx, command: ProjectsCommand) -> Result<(), CliError> {
     match command {
@@ -136,13 +141,8 @@ pub async fn run(ctx: &mut Ctx, command: ProjectsCommand) -> Result<(), CliError
             if args.include_archived {
                 query.push("include_archived", "true");
             }
-            ctx.list::<ProjectList>(
-                &["organization", "projects"],
-                query,
-                args.paging.paging(),
-                &VIEW,
-            )
-            .await
+            ctx.list::<ProjectList>(&PROJECTS, query, args.paging.paging(), &VIEW)
+                .await
         }
         ProjectsCommand::Create(args) => {
             let body = ProjectCreateRequest {
@@ -150,42 +150,20 @@ pub async fn run(ctx: &mut Ctx, command: ProjectsCommand) -> Result<(), CliError
                 external_key_id: args.external_key_id,
                 residency: args.residency,
             };
-            let project: Project = ctx
-                .client
-                .post(&["organization", "projects"], &body)
-                .await?;
-            ctx.show(&project)
+            ctx.post_and_show::<Project>(&PROJECTS, &body).await
         }
-        ProjectsCommand::Retrieve(args) => {
-            let project: Project = ctx
-                .client
-                .get(
-                    &["organization", "projects", &args.project_id],
-                    &Query::new(),
-                )
-                .await?;
-            ctx.show(&project)
-        }
+        ProjectsCommand::Retrieve(args) => ctx.get_and_show::<Project>(&args.path()).await,
         ProjectsCommand::Update(args) => {
             let body = ProjectUpdateRequest {
-                name: args.name,
-                external_key_id: args.external_key_id,
+                name: args.name.clone(),
+                external_key_id: args.external_key_id.clone(),
             };
-            let project: Project = ctx
-                .client
-                .post(&["organization", "projects", &args.project_id], &body)
-                .await?;
-            ctx.show(&project)
+            ctx.post_and_show::<Project>(&args.path(), &body).await
         }
         ProjectsCommand::Archive(args) => {
-            let project: Project = ctx
-                .client
-                .post(
-                    &["organization", "projects", &args.project_id, "archive"],
-                    &serde_json::json!({}),
-                )
-                .await?;
-            ctx.show(&project)
+            let path = [&args.path()[..], &["archive"]].concat();
+            ctx.post_and_show::<Project>(&path, &serde_json::json!({}))
+                .await
         }
         ProjectsCommand::Users(command) => project_users::run(ctx, command).await,
         ProjectsCommand::ServiceAccounts(command) => {

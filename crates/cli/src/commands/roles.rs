@@ -187,21 +187,21 @@ pub struct ProjectUpdateArgs {
 }
 
 impl NewRole {
-    fn request(self) -> RoleCreateRequest {
+    fn request(&self) -> RoleCreateRequest {
         RoleCreateRequest {
-            role_name: Some(self.role_name),
-            permissions: Some(self.permissions),
-            description: self.description,
+            role_name: Some(self.role_name.clone()),
+            permissions: Some(self.permissions.clone()),
+            description: self.description.clone(),
         }
     }
 }
 
 impl RoleChange {
-    fn request(self) -> RoleUpdateRequest {
+    fn request(&self) -> RoleUpdateRequest {
         RoleUpdateRequest {
-            role_name: self.role_name,
-            permissions: (!self.permissions.is_empty()).then_some(self.permissions),
-            description: self.description,
+            role_name: self.role_name.clone(),
+            permissions: (!self.permissions.is_empty()).then(|| self.permissions.clone()),
+            description: self.description.clone(),
         }
     }
 }
@@ -210,26 +210,11 @@ impl RoleChange {
 pub const VIEW: View = View {
     noun: "roles",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
-        Column {
-            header: "PREDEFINED",
-            cell: Cell::Text("predefined_role"),
-        },
-        Column {
-            header: "PERMISSIONS",
-            cell: Cell::Count("permissions"),
-        },
-        Column {
-            header: "DESCRIPTION",
-            cell: Cell::Text("description"),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("NAME", Cell::Text("name")),
+        Column::new("PREDEFINED", Cell::Text("predefined_role")),
+        Column::new("PERMISSIONS", Cell::Count("permissions")),
+        Column::new("DESCRIPTION", Cell::Text("description")),
     ],
 };
 
@@ -237,26 +222,11 @@ pub const VIEW: View = View {
 pub const ASSIGNED_VIEW: View = View {
     noun: "roles",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
-        Column {
-            header: "PREDEFINED",
-            cell: Cell::Text("predefined_role"),
-        },
-        Column {
-            header: "PERMISSIONS",
-            cell: Cell::Count("permissions"),
-        },
-        Column {
-            header: "FROM",
-            cell: Cell::With(sources),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("NAME", Cell::Text("name")),
+        Column::new("PREDEFINED", Cell::Text("predefined_role")),
+        Column::new("PERMISSIONS", Cell::Count("permissions")),
+        Column::new("FROM", Cell::With(sources)),
     ],
 };
 
@@ -267,15 +237,7 @@ fn sources(role: &Tree) -> String {
     };
     let names: Vec<String> = sources
         .iter()
-        .map(|s| {
-            let kind = s.get("principal_type").and_then(Tree::as_str).unwrap_or("");
-            let id = s.get("principal_id").and_then(Tree::as_str).unwrap_or("");
-            if kind == "user" {
-                "direct".to_owned()
-            } else {
-                crate::error::clean(&format!("{kind}:{id}"))
-            }
-        })
+        .map(|s| crate::error::clean(&source(s)))
         .collect();
     if names.is_empty() {
         "-".into()
@@ -284,47 +246,85 @@ fn sources(role: &Tree) -> String {
     }
 }
 
+/// One assignment source (`assignment_sources[i]`), as the tables show it: `direct` for a user's
+/// own assignment, `<type>:<id>` (`group:group_abc`) for one through another principal.
+pub fn source(source: &Tree) -> String {
+    let kind = source
+        .get("principal_type")
+        .and_then(Tree::as_str)
+        .unwrap_or("");
+    let id = source
+        .get("principal_id")
+        .and_then(Tree::as_str)
+        .unwrap_or("");
+    if kind == "user" {
+        "direct".to_owned()
+    } else {
+        format!("{kind}:{id}")
+    }
+}
+
+/// The path of the organization's roles.
+const ORG_ROLES: [&str; 2] = ["organization", "roles"];
+
+/// The path of a project's roles.
+fn project_roles(project_id: &str) -> Vec<&str> {
+    vec!["projects", project_id, "roles"]
+}
+
+impl OrgRoleId {
+    pub fn path(&self) -> Vec<&str> {
+        [&ORG_ROLES[..], &[&self.role_id]].concat()
+    }
+}
+
+impl OrgUpdateArgs {
+    pub fn path(&self) -> Vec<&str> {
+        [&ORG_ROLES[..], &[&self.role_id]].concat()
+    }
+}
+
+impl ProjectListArgs {
+    pub fn path(&self) -> Vec<&str> {
+        project_roles(&self.project_id)
+    }
+}
+
+impl ProjectCreateArgs {
+    pub fn path(&self) -> Vec<&str> {
+        project_roles(&self.project_id)
+    }
+}
+
+impl ProjectRoleId {
+    pub fn path(&self) -> Vec<&str> {
+        [&project_roles(&self.project_id)[..], &[&self.role_id]].concat()
+    }
+}
+
+impl ProjectUpdateArgs {
+    pub fn path(&self) -> Vec<&str> {
+        [&project_roles(&self.project_id)[..], &[&self.role_id]].concat()
+    }
+}
+
 pub async fn run_org(ctx: &mut Ctx, command: OrgRolesCommand) -> Result<(), CliError> {
     match command {
         OrgRolesCommand::List(args) => {
             let mut query = Query::new();
-            let paging = args
-                .paging
-                .paging(&mut query, 1000, "admin organization roles list")?;
-            ctx.list::<RoleList>(&["organization", "roles"], query, paging, &VIEW)
-                .await
+            let paging = args.paging.paging(&mut query, &ctx.command)?;
+            ctx.list::<RoleList>(&ORG_ROLES, query, paging, &VIEW).await
         }
         OrgRolesCommand::Create(args) => {
-            let role: Role = ctx
-                .client
-                .post(&["organization", "roles"], &args.role.request())
-                .await?;
-            ctx.show(&role)
+            ctx.post_and_show::<Role>(&ORG_ROLES, &args.role.request())
+                .await
         }
-        OrgRolesCommand::Retrieve(args) => {
-            let role: Role = ctx
-                .client
-                .get(&["organization", "roles", &args.role_id], &Query::new())
-                .await?;
-            ctx.show(&role)
-        }
+        OrgRolesCommand::Retrieve(args) => ctx.get_and_show::<Role>(&args.path()).await,
         OrgRolesCommand::Update(args) => {
-            let role: Role = ctx
-                .client
-                .post(
-                    &["organization", "roles", &args.role_id],
-                    &args.change.request(),
-                )
-                .await?;
-            ctx.show(&role)
+            ctx.post_and_show::<Role>(&args.path(), &args.change.request())
+                .await
         }
-        OrgRolesCommand::Delete(args) => {
-            let deleted: Deleted = ctx
-                .client
-                .delete(&["organization", "roles", &args.role_id])
-                .await?;
-            ctx.show(&deleted)
-        }
+        OrgRolesCommand::Delete(args) => ctx.delete_and_show::<Deleted>(&args.path()).await,
     }
 }
 
@@ -332,53 +332,19 @@ pub async fn run_project(ctx: &mut Ctx, command: ProjectRolesCommand) -> Result<
     match command {
         ProjectRolesCommand::List(args) => {
             let mut query = Query::new();
-            let paging =
-                args.paging
-                    .paging(&mut query, 1000, "admin organization projects roles list")?;
-            ctx.list::<RoleList>(
-                &["projects", &args.project_id, "roles"],
-                query,
-                paging,
-                &VIEW,
-            )
-            .await
+            let paging = args.paging.paging(&mut query, &ctx.command)?;
+            ctx.list::<RoleList>(&args.path(), query, paging, &VIEW)
+                .await
         }
         ProjectRolesCommand::Create(args) => {
-            let role: Role = ctx
-                .client
-                .post(
-                    &["projects", &args.project_id, "roles"],
-                    &args.role.request(),
-                )
-                .await?;
-            ctx.show(&role)
+            ctx.post_and_show::<Role>(&args.path(), &args.role.request())
+                .await
         }
-        ProjectRolesCommand::Retrieve(args) => {
-            let role: Role = ctx
-                .client
-                .get(
-                    &["projects", &args.project_id, "roles", &args.role_id],
-                    &Query::new(),
-                )
-                .await?;
-            ctx.show(&role)
-        }
+        ProjectRolesCommand::Retrieve(args) => ctx.get_and_show::<Role>(&args.path()).await,
         ProjectRolesCommand::Update(args) => {
-            let role: Role = ctx
-                .client
-                .post(
-                    &["projects", &args.project_id, "roles", &args.role_id],
-                    &args.change.request(),
-                )
-                .await?;
-            ctx.show(&role)
+            ctx.post_and_show::<Role>(&args.path(), &args.change.request())
+                .await
         }
-        ProjectRolesCommand::Delete(args) => {
-            let deleted: Deleted = ctx
-                .client
-                .delete(&["projects", &args.project_id, "roles", &args.role_id])
-                .await?;
-            ctx.show(&deleted)
-        }
+        ProjectRolesCommand::Delete(args) => ctx.delete_and_show::<Deleted>(&args.path()).await,
     }
 }

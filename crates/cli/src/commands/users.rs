@@ -1,12 +1,13 @@
 //! `admin organization users`: the organization's members (list, retrieve, update, delete), and
 //! `users roles`, their organization role assignments.
 
-use clap::{ArgGroup, Args, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Subcommand};
 use orgadmin_api::requests::UserUpdateRequest;
 use orgadmin_api::responses::{Deleted, User, UserList, UserPermissions};
+use orgadmin_core::role::OrgBaseRole;
 use serde_norway::Value as Tree;
 
-use super::{user_roles, Ctx, IdPaging};
+use super::{role_assignments, roles, Ctx, IdPaging};
 use crate::client::Query;
 use crate::error::CliError;
 use crate::output::{Cell, Column, Format, View};
@@ -54,8 +55,8 @@ Examples:
   orgadmin admin:organization:users permissions --user-id user-abc --project-id proj_abc --format json")]
     Permissions(PermissionsArgs),
     /// A member's organization roles: the base role and custom roles, direct or through groups.
-    #[command(subcommand, after_help = user_roles::EXAMPLES)]
-    Roles(user_roles::UserRolesCommand),
+    #[command(subcommand, after_help = role_assignments::examples::<role_assignments::OrgUser>())]
+    Roles(role_assignments::RolesCommand<role_assignments::OrgUser>),
 }
 
 #[derive(Debug, Args)]
@@ -84,22 +85,6 @@ pub struct PermissionsArgs {
     pub project_id: Option<String>,
 }
 
-/// An organization base role.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum OrgRole {
-    Owner,
-    Reader,
-}
-
-impl OrgRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgRole::Owner => "owner",
-            OrgRole::Reader => "reader",
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("change").required(true).multiple(true)
     .args(["role", "role_id", "developer_persona", "technical_level"])))]
@@ -109,7 +94,7 @@ pub struct UpdateArgs {
     pub user_id: String,
     /// New base role.
     #[arg(long, value_enum)]
-    pub role: Option<OrgRole>,
+    pub role: Option<OrgBaseRole>,
     /// A role ID: a predefined base role (`role-api-organization-owner`, `…-reader`) changes the
     /// base role; a custom organization role (`role_…`) is assigned.
     #[arg(long, value_name = "ROLE_ID", value_parser = validate::id)]
@@ -125,26 +110,11 @@ pub struct UpdateArgs {
 pub const VIEW: View = View {
     noun: "users",
     columns: &[
-        Column {
-            header: "ID",
-            cell: Cell::Text("id"),
-        },
-        Column {
-            header: "EMAIL",
-            cell: Cell::Text("email"),
-        },
-        Column {
-            header: "ROLE",
-            cell: Cell::Text("role"),
-        },
-        Column {
-            header: "ADDED",
-            cell: Cell::Time("added_at"),
-        },
-        Column {
-            header: "NAME",
-            cell: Cell::Text("name"),
-        },
+        Column::new("ID", Cell::Text("id")),
+        Column::new("EMAIL", Cell::Text("email")),
+        Column::new("ROLE", Cell::Text("role")),
+        Column::new("ADDED", Cell::Time("added_at")),
+        Column::new("NAME", Cell::Text("name")),
     ],
 };
 
@@ -152,14 +122,8 @@ pub const VIEW: View = View {
 const PERMISSIONS_VIEW: View = View {
     noun: "permissions",
     columns: &[
-        Column {
-            header: "PERMISSION",
-            cell: Cell::Text("permission"),
-        },
-        Column {
-            header: "GRANTED_BY",
-            cell: Cell::With(granted_by),
-        },
+        Column::new("PERMISSION", Cell::Text("permission")),
+        Column::new("GRANTED_BY", Cell::With(granted_by)),
     ],
 };
 
@@ -173,18 +137,7 @@ fn granted_by(permission: &Tree) -> String {
         .map(|g| {
             let role = g.get("role_name").and_then(Tree::as_str).unwrap_or("");
             let sources: Vec<String> = match g.get("assignment_sources") {
-                Some(Tree::Sequence(sources)) => sources
-                    .iter()
-                    .map(|s| {
-                        let kind = s.get("principal_type").and_then(Tree::as_str).unwrap_or("");
-                        let id = s.get("principal_id").and_then(Tree::as_str).unwrap_or("");
-                        if kind == "user" {
-                            "direct".to_owned()
-                        } else {
-                            format!("{kind}:{id}")
-                        }
-                    })
-                    .collect(),
+                Some(Tree::Sequence(sources)) => sources.iter().map(roles::source).collect(),
                 _ => Vec::new(),
             };
             crate::error::clean(&format!("{role}({})", sources.join("+")))
@@ -193,56 +146,50 @@ fn granted_by(permission: &Tree) -> String {
     grants.join(",")
 }
 
+/// The path of the organization's members.
+const USERS: [&str; 2] = ["organization", "users"];
+
+impl UserId {
+    pub fn path(&self) -> Vec<&str> {
+        [&USERS[..], &[&self.user_id]].concat()
+    }
+}
+
+impl UpdateArgs {
+    pub fn path(&self) -> Vec<&str> {
+        [&USERS[..], &[&self.user_id]].concat()
+    }
+}
+
+impl PermissionsArgs {
+    pub fn path(&self) -> Vec<&str> {
+        [&USERS[..], &[&self.user_id, "permissions"]].concat()
+    }
+}
+
 pub async fn run(ctx: &mut Ctx, command: UsersCommand) -> Result<(), CliError> {
     match command {
         UsersCommand::List(args) => {
             let mut query = Query::new();
             query.push_all("emails", &args.emails);
-            ctx.list::<UserList>(
-                &["organization", "users"],
-                query,
-                args.paging.paging(),
-                &VIEW,
-            )
-            .await
+            ctx.list::<UserList>(&USERS, query, args.paging.paging(), &VIEW)
+                .await
         }
-        UsersCommand::Retrieve(args) => {
-            let user: User = ctx
-                .client
-                .get(&["organization", "users", &args.user_id], &Query::new())
-                .await?;
-            ctx.show(&user)
-        }
+        UsersCommand::Retrieve(args) => ctx.get_and_show::<User>(&args.path()).await,
         UsersCommand::Update(args) => {
             let body = UserUpdateRequest {
                 role: args.role.map(|r| r.as_str().to_owned()),
-                role_id: args.role_id,
-                developer_persona: args.developer_persona,
-                technical_level: args.technical_level,
+                role_id: args.role_id.clone(),
+                developer_persona: args.developer_persona.clone(),
+                technical_level: args.technical_level.clone(),
             };
-            let user: User = ctx
-                .client
-                .post(&["organization", "users", &args.user_id], &body)
-                .await?;
-            ctx.show(&user)
+            ctx.post_and_show::<User>(&args.path(), &body).await
         }
-        UsersCommand::Delete(args) => {
-            let deleted: Deleted = ctx
-                .client
-                .delete(&["organization", "users", &args.user_id])
-                .await?;
-            ctx.show(&deleted)
-        }
+        UsersCommand::Delete(args) => ctx.delete_and_show::<Deleted>(&args.path()).await,
         UsersCommand::Permissions(args) => {
             let mut query = Query::new();
             query.push_opt("project_id", args.project_id.as_deref());
-            let permissions: UserPermissions = ctx
-                .client
-                .get(
-                    &["organization", "users", &args.user_id, "permissions"],
-                    &query,
-                )
-                .await?;
+            let permissions: UserPermissions = ctx.client.get(&args.path(), &query).await?;
             if ctx.out.format() == Format::Table && !ctx.out.has_selection() {
                 let mut rows = ctx.out.stream(&PERMISSIONS_VIEW);
                 rows.push(&permissions.permissions)?;
@@ -251,6 +198,32 @@ pub async fn run(ctx: &mut Ctx, command: UsersCommand) -> Result<(), CliError> {
                 ctx.show(&permissions)
             }
         }
-        UsersCommand::Roles(command) => user_roles::run(ctx, command).await,
+        UsersCommand::Roles(command) => role_assignments::run(ctx, command).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_grant_names_its_role_and_where_it_is_held_from() {
+        let permission: Tree = serde_norway::from_str(
+            r#"
+granted_by:
+  - role_name: owner
+    assignment_sources:
+      - {principal_type: user, principal_id: user-a}
+      - {principal_type: group, principal_id: group_b}
+  - role_name: "x\u001b[2J"
+    assignment_sources: []
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            granted_by(&permission),
+            "owner(direct+group:group_b),x\\u{1b}[2J()"
+        );
+        assert_eq!(granted_by(&Tree::Null), "-");
     }
 }
