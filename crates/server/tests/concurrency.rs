@@ -8,7 +8,7 @@
 //! `cargo test -p orgadmin-server --test concurrency -- --nocapture` to see the figures.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,92 +19,28 @@ use serde_json::{json, Value};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
-#[path = "common/database.rs"]
-mod database;
+mod common;
 
-use database::TestDatabase;
+use common::load::{error_code, item_ids as ids, load_client, stampede, Api, Stats};
+use common::TestServer;
 
-// ---------------------------------------------------------------------------------------------
-// Harness
-// ---------------------------------------------------------------------------------------------
-
-/// Every status observed by one test, and every 5xx with its evidence.
-#[derive(Default)]
-struct Stats {
-    statuses: Mutex<BTreeMap<u16, u64>>,
-    server_errors: Mutex<Vec<String>>,
-}
-
-impl Stats {
-    fn total(&self) -> u64 {
-        self.statuses.lock().unwrap().values().sum()
-    }
-
-    fn report(&self, test: &str, started: Instant) {
-        let statuses = self.statuses.lock().unwrap().clone();
-        println!(
-            "[{test}] {} requests in {:.1?}, statuses {statuses:?}",
-            self.total(),
-            started.elapsed()
-        );
-    }
-
-    fn assert_no_5xx(&self, context: &str) {
-        let errors = self.server_errors.lock().unwrap();
-        assert!(
-            errors.is_empty(),
-            "{context}: {} responses were 5xx (a 5xx is a bug, SPEC §4):\n{}",
-            errors.len(),
-            errors.join("\n")
-        );
-    }
-}
-
-/// A client of one running server, bound to its admin key; every response is counted.
-#[derive(Clone)]
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    key: String,
-    stats: Arc<Stats>,
-}
-
+/// A server on a persistent database of its own, and a counted client bound to its owner key.
 struct Server {
     api: Api,
     owner_id: String,
-    /// Dropped with the server (on PostgreSQL this also ends the server's connections).
-    _database: TestDatabase,
-}
-
-/// Unique emails across the whole test binary.
-static EMAIL_SEQ: AtomicU64 = AtomicU64::new(0);
-
-fn fresh_email(tag: &str) -> String {
-    format!(
-        "{tag}-{}@example.com",
-        EMAIL_SEQ.fetch_add(1, Ordering::Relaxed)
-    )
+    /// Stopped (and its database dropped) with the test.
+    _server: TestServer,
 }
 
 async fn start_server(stats: Arc<Stats>) -> Server {
-    let database = TestDatabase::persistent().await;
-    let key = format!("sk-admin-{}", "a".repeat(40));
-    let mut config = orgadmin_server::ServeConfig::new("127.0.0.1:0", database.url());
-    config.admin_key = Some(key.clone());
-    let app = orgadmin_server::Application::build(config).await.unwrap();
-    let port = app.port();
-    tokio::spawn(app.run_until(std::future::pending()));
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .pool_max_idle_per_host(64)
-        .build()
-        .unwrap();
-    let api = Api {
-        client,
-        base: format!("http://127.0.0.1:{port}"),
-        key,
+    let server = TestServer::start_persistent().await;
+    let api = Api::new(
+        load_client(Duration::from_secs(60)),
+        server.base_url.clone(),
+        server.owner_key.clone(),
+        "server",
         stats,
-    };
+    );
     let users = api.list_users().await;
     assert_eq!(
         users.len(),
@@ -112,153 +48,12 @@ async fn start_server(stats: Arc<Stats>) -> Server {
         "a fresh server has exactly its bootstrap owner"
     );
     assert_eq!(users[0]["role"], "owner");
-    let owner_id = users[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(users[0]["id"], server.owner_id());
     Server {
+        owner_id: server.owner_id(),
         api,
-        owner_id,
-        _database: database,
+        _server: server,
     }
-}
-
-impl Api {
-    async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> (u16, Value) {
-        let mut request = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.base))
-            .bearer_auth(&self.key);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: transport error: {e}"));
-        let status = response.status().as_u16();
-        let request_id = response
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("(none)")
-            .to_owned();
-        let text = response
-            .text()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: reading body: {e}"));
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        *self
-            .stats
-            .statuses
-            .lock()
-            .unwrap()
-            .entry(status)
-            .or_default() += 1;
-        if status >= 500 {
-            self.stats.server_errors.lock().unwrap().push(format!(
-                "{method} {path} body={body:?} -> {status} x-request-id={request_id} {value}"
-            ));
-        }
-        (status, value)
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(Method::GET, path, None).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(Method::POST, path, Some(&body)).await
-    }
-
-    async fn delete(&self, path: &str) -> (u16, Value) {
-        self.send(Method::DELETE, path, None).await
-    }
-
-    /// `GET` that must succeed.
-    async fn get_ok(&self, path: &str) -> Value {
-        let (status, body) = self.get(path).await;
-        assert_eq!(status, 200, "GET {path}: {body}");
-        body
-    }
-
-    /// `POST` that must succeed.
-    async fn post_ok(&self, path: &str, body: Value) -> Value {
-        let (status, answer) = self.post(path, body.clone()).await;
-        assert_eq!(status, 200, "POST {path} {body}: {answer}");
-        answer
-    }
-
-    /// Invite and accept: a new member with the given base role and no projects. Returns the
-    /// `organization.user`.
-    async fn add_member(&self, tag: &str, role: &str) -> Value {
-        let email = fresh_email(tag);
-        let invite = self
-            .post_ok(
-                "/v1/organization/invites",
-                json!({ "email": email, "role": role, "projects": [] }),
-            )
-            .await;
-        let invite_id = invite["id"].as_str().unwrap();
-        let user = self
-            .post_ok(
-                &format!("/v1/organization/invites/{invite_id}/accept"),
-                json!({ "name": format!("{tag} member") }),
-            )
-            .await;
-        assert_eq!(user["role"], role, "{user}");
-        user
-    }
-
-    /// Every page of an `after`-cursor list (`first_id`/`last_id`/`has_more`).
-    async fn list_all_by_id(&self, path: &str) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        let sep = if path.contains('?') { '&' } else { '?' };
-        loop {
-            let url = match &after {
-                Some(a) => format!("{path}{sep}limit=100&after={a}"),
-                None => format!("{path}{sep}limit=100"),
-            };
-            let page = self.get_ok(&url).await;
-            let data = page["data"].as_array().unwrap().clone();
-            all.extend(data);
-            if !page["has_more"].as_bool().unwrap() {
-                return all;
-            }
-            after = Some(page["last_id"].as_str().unwrap().to_owned());
-        }
-    }
-
-    /// Every page of a `next`-cursor list (roles, role assignments).
-    async fn list_all_by_next(&self, path: &str) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let url = match &after {
-                Some(a) => format!("{path}?limit=100&after={a}"),
-                None => format!("{path}?limit=100"),
-            };
-            let page = self.get_ok(&url).await;
-            all.extend(page["data"].as_array().unwrap().iter().cloned());
-            if !page["has_more"].as_bool().unwrap() {
-                return all;
-            }
-            after = Some(page["next"].as_str().unwrap().to_owned());
-        }
-    }
-
-    async fn list_users(&self) -> Vec<Value> {
-        self.list_all_by_id("/v1/organization/users").await
-    }
-}
-
-fn ids(items: &[Value]) -> Vec<String> {
-    items
-        .iter()
-        .map(|v| v["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn error_code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or("")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -493,23 +288,13 @@ async fn duplicate_membership_and_assignment_races() {
     let server = start_server(stats.clone()).await;
     let api = server.api.clone();
 
-    /// Fire `CLIENTS` copies of one request at once; the answers, in completion order.
-    async fn stampede(api: &Api, requests: Vec<(String, Value)>) -> Vec<(u16, Value)> {
-        let barrier = Arc::new(Barrier::new(requests.len()));
-        let mut set = JoinSet::new();
-        for (path, body) in requests {
-            let api = api.clone();
-            let barrier = barrier.clone();
-            set.spawn(async move {
-                barrier.wait().await;
-                api.post(&path, body).await
-            });
-        }
-        let mut out = Vec::new();
-        while let Some(r) = set.join_next().await {
-            out.push(r.unwrap());
-        }
-        out
+    /// Fire `CLIENTS` copies of one `POST` at once; the answers, in the order of `requests`.
+    async fn post_together(api: &Api, requests: Vec<(String, Value)>) -> Vec<(u16, Value)> {
+        let requests = requests
+            .into_iter()
+            .map(|(path, body)| (api.clone(), Method::POST, path, Some(body)))
+            .collect();
+        stampede(requests).await
     }
 
     /// The `role.assignment.created` events for `role` given to `user`.
@@ -553,7 +338,7 @@ async fn duplicate_membership_and_assignment_races() {
                 )
             })
             .collect();
-        let answers = stampede(&api, requests).await;
+        let answers = post_together(&api, requests).await;
         stats.assert_no_5xx(&format!("duplicate membership, round {round}"));
         let created: Vec<&Value> = answers
             .iter()
@@ -603,7 +388,7 @@ async fn duplicate_membership_and_assignment_races() {
                 )
             })
             .collect();
-        let answers = stampede(&api, requests).await;
+        let answers = post_together(&api, requests).await;
         stats.assert_no_5xx(&format!("org role assignment, round {round}"));
         for (status, body) in &answers {
             assert_eq!(
@@ -647,7 +432,7 @@ async fn duplicate_membership_and_assignment_races() {
                 )
             })
             .collect();
-        let answers = stampede(&api, requests).await;
+        let answers = post_together(&api, requests).await;
         stats.assert_no_5xx(&format!("project role assignment, round {round}"));
         for (status, body) in &answers {
             assert_eq!(

@@ -9,6 +9,7 @@
 )]
 
 pub mod database;
+pub mod load;
 
 use std::sync::Arc;
 use std::time::Duration;
