@@ -22,6 +22,7 @@ use tokio::task::JoinSet;
 mod common;
 
 use common::load::{error_code, item_ids as ids, load_client, stampede, Api, Stats};
+use common::paging::{check_walks, delete_member, walk_all, Walker, Writes};
 use common::TestServer;
 
 /// A server on a persistent database of its own, and a counted client bound to its owner key.
@@ -465,115 +466,6 @@ async fn duplicate_membership_and_assignment_races() {
 // 3. Paginating while others write
 // ---------------------------------------------------------------------------------------------
 
-const PAGE: usize = 7;
-
-/// One page a walker received, and when its request was sent.
-struct SeenPage {
-    sent: Instant,
-    ids: Vec<String>,
-}
-
-/// What the writers did in one round.
-#[derive(Default)]
-struct Writes {
-    /// Every member a deletion was *attempted* for (recorded before the request is sent).
-    attempted_deletions: HashSet<String>,
-    /// Deletions acknowledged with 200, and when the answer arrived.
-    acknowledged_deletions: HashMap<String, Instant>,
-    /// Members added during the round.
-    added: HashSet<String>,
-    cursor_deletions: u64,
-    random_deletions: u64,
-    board_deletions: u64,
-    deletions_404: u64,
-}
-
-async fn delete_member(api: &Api, writes: &Mutex<Writes>, user: &str) -> u16 {
-    writes
-        .lock()
-        .unwrap()
-        .attempted_deletions
-        .insert(user.to_owned());
-    let (status, body) = api.delete(&format!("/v1/organization/users/{user}")).await;
-    let mut w = writes.lock().unwrap();
-    match status {
-        200 => {
-            w.acknowledged_deletions
-                .insert(user.to_owned(), Instant::now());
-        }
-        // Another writer (or walker) got there first.
-        404 => w.deletions_404 += 1,
-        _ => panic!("DELETE {user}: {status} {body}"),
-    }
-    status
-}
-
-/// Page through the users with `limit=7` to the end. Every `delete_every`-th page, the walker
-/// first deletes the member its cursor names (and waits for that), then asks for the page after
-/// it. The current cursor is published on `board` for the board deleter.
-async fn walk(
-    api: Api,
-    me: usize,
-    delete_every: usize,
-    owner_id: String,
-    board: Arc<Mutex<Vec<Option<String>>>>,
-    writes: Arc<Mutex<Writes>>,
-) -> Vec<SeenPage> {
-    let mut pages: Vec<SeenPage> = Vec::new();
-    let mut after: Option<String> = None;
-    let mut pages_until_delete = delete_every;
-    loop {
-        let path = match &after {
-            Some(a) => format!("/v1/organization/users?limit={PAGE}&after={a}"),
-            None => format!("/v1/organization/users?limit={PAGE}"),
-        };
-        let sent = Instant::now();
-        let page = api.get_ok(&path).await;
-        let data = ids(page["data"].as_array().unwrap());
-        let has_more = page["has_more"].as_bool().unwrap();
-        assert!(data.len() <= PAGE, "walker {me}: page too long: {page}");
-        if has_more {
-            assert_eq!(
-                data.len(),
-                PAGE,
-                "walker {me}: has_more is exact, so a page with more after it is full: {page}"
-            );
-        }
-        assert_eq!(
-            page["first_id"].as_str(),
-            data.first().map(String::as_str),
-            "{page}"
-        );
-        assert_eq!(
-            page["last_id"].as_str(),
-            data.last().map(String::as_str),
-            "{page}"
-        );
-        if let (Some(a), Some(first)) = (&after, data.first()) {
-            assert!(
-                first > a,
-                "walker {me}: page after {a} starts at {first}: {page}"
-            );
-        }
-        let last = data.last().cloned();
-        pages.push(SeenPage { sent, ids: data });
-        if !has_more {
-            board.lock().unwrap()[me] = None;
-            return pages;
-        }
-        let cursor = last.expect("a full page has a last ID");
-        board.lock().unwrap()[me] = Some(cursor.clone());
-        pages_until_delete -= 1;
-        if pages_until_delete == 0 {
-            pages_until_delete = delete_every;
-            if cursor != owner_id && delete_member(&api, &writes, &cursor).await == 200 {
-                writes.lock().unwrap().cursor_deletions += 1;
-            }
-        }
-        after = Some(cursor);
-    }
-}
-
 /// ~300 members; several walkers page through them with `limit=7` while adders invite and accept
 /// new members and deleters remove others, among them members that walkers' cursors name (the
 /// walkers' own cursors, deleted before the next page is asked for, and cursors taken from the
@@ -705,21 +597,21 @@ async fn pagination_is_stable_while_members_come_and_go() {
             });
         }
 
-        let mut walkers = JoinSet::new();
-        for me in 0..WALKERS {
-            walkers.spawn(walk(
-                api.clone(),
-                me,
-                4 + me, // each walker deletes its cursor's member on a different rhythm
-                server.owner_id.clone(),
-                board.clone(),
-                writes.clone(),
-            ));
-        }
-        let mut walks = Vec::new();
-        while let Some(w) = walkers.join_next().await {
-            walks.push(w.unwrap());
-        }
+        let walks = walk_all(
+            (0..WALKERS)
+                .map(|me| Walker {
+                    me,
+                    reader: api.clone(),
+                    writer: api.clone(),
+                    // each walker deletes its cursor's member on a different rhythm
+                    delete_every: 4 + me,
+                    owner_id: server.owner_id.clone(),
+                    board: board.clone(),
+                    writes: writes.clone(),
+                })
+                .collect(),
+        )
+        .await;
         let walk_time = round_started.elapsed();
         done.store(true, Ordering::Relaxed);
         while let Some(w) = writers.join_next().await {
@@ -728,46 +620,7 @@ async fn pagination_is_stable_while_members_come_and_go() {
         stats.assert_no_5xx(&format!("pagination, round {round}"));
 
         let writes = writes.lock().unwrap();
-        let stable: HashSet<&String> = at_start
-            .iter()
-            .filter(|id| !writes.attempted_deletions.contains(*id))
-            .collect();
-        for (w, pages) in walks.iter().enumerate() {
-            let seq: Vec<&String> = pages.iter().flat_map(|p| p.ids.iter()).collect();
-            for pair in seq.windows(2) {
-                assert!(
-                    pair[0] < pair[1],
-                    "round {round}, walker {w}: IDs must strictly increase (no repeats): {} then {}",
-                    pair[0],
-                    pair[1]
-                );
-            }
-            let seen: HashSet<&String> = seq.iter().copied().collect();
-            let skipped: Vec<&&String> = stable.iter().filter(|id| !seen.contains(**id)).collect();
-            assert!(
-                skipped.is_empty(),
-                "round {round}, walker {w}: skipped {} members that existed throughout the walk: {skipped:?}",
-                skipped.len()
-            );
-            for id in &seq {
-                assert!(
-                    at_start.contains(*id) || writes.added.contains(*id),
-                    "round {round}, walker {w}: listed {id}, which neither existed at the start nor was added"
-                );
-            }
-            for page in pages {
-                for id in &page.ids {
-                    if let Some(acked) = writes.acknowledged_deletions.get(id) {
-                        assert!(
-                            *acked > page.sent,
-                            "round {round}, walker {w}: a page asked for {:?} after the deletion of {id} \
-                             was acknowledged still listed it",
-                            page.sent.duration_since(*acked)
-                        );
-                    }
-                }
-            }
-        }
+        let stable = check_walks(round, &at_start, &walks, &writes);
         let lengths: Vec<usize> = walks
             .iter()
             .map(|p| p.iter().map(|p| p.ids.len()).sum())
@@ -778,7 +631,7 @@ async fn pagination_is_stable_while_members_come_and_go() {
              ({} requests); walkers saw {lengths:?} members in {page_counts:?} pages; {} added, deleted \
              {} own-cursor + {} board-cursor + {} random ({} already gone, 404)",
             at_start.len(),
-            stable.len(),
+            stable,
             stats.total() - requests_before,
             writes.added.len(),
             writes.cursor_deletions,

@@ -10,6 +10,7 @@
 
 pub mod database;
 pub mod load;
+pub mod paging;
 
 use std::sync::Arc;
 use std::time::Duration;
