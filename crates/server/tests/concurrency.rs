@@ -21,7 +21,9 @@ use tokio::task::JoinSet;
 
 mod common;
 
-use common::load::{error_code, item_ids as ids, load_client, stampede, Api, Stats};
+use common::load::{
+    assignment_events, error_code, item_ids as ids, load_client, stampede, Api, Attack, Stats,
+};
 use common::paging::{check_walks, delete_member, walk_all, Walker, Writes};
 use common::TestServer;
 
@@ -60,47 +62,6 @@ async fn start_server(stats: Arc<Stats>) -> Server {
 // ---------------------------------------------------------------------------------------------
 // 1. The last owner, raced
 // ---------------------------------------------------------------------------------------------
-
-/// How one owner is attacked.
-#[derive(Clone, Copy, Debug)]
-enum Attack {
-    /// `POST /organization/users/{id}` `{"role": "reader"}`
-    DemoteByRole,
-    /// `POST /organization/users/{id}` `{"role_id": "role-api-organization-reader"}`
-    DemoteByRoleId,
-    /// `POST /organization/users/{id}/roles` `{"role_id": "role-api-organization-reader"}`
-    DemoteByAssignment,
-    /// `DELETE /organization/users/{id}`
-    Delete,
-}
-
-impl Attack {
-    const ALL: [Attack; 4] = [
-        Attack::DemoteByRole,
-        Attack::DemoteByRoleId,
-        Attack::DemoteByAssignment,
-        Attack::Delete,
-    ];
-
-    async fn run(self, api: &Api, user: &str) -> (u16, Value) {
-        let path = format!("/v1/organization/users/{user}");
-        match self {
-            Attack::DemoteByRole => api.post(&path, json!({ "role": "reader" })).await,
-            Attack::DemoteByRoleId => {
-                api.post(&path, json!({ "role_id": "role-api-organization-reader" }))
-                    .await
-            }
-            Attack::DemoteByAssignment => {
-                api.post(
-                    &format!("{path}/roles"),
-                    json!({ "role_id": "role-api-organization-reader" }),
-                )
-                .await
-            }
-            Attack::Delete => api.delete(&path).await,
-        }
-    }
-}
 
 /// N extra owners plus the bootstrap owner; one request per owner, all released at once, that
 /// demotes or removes it. The bootstrap owner (whose key every request uses) is only demoted,
@@ -296,20 +257,6 @@ async fn duplicate_membership_and_assignment_races() {
             .map(|(path, body)| (api.clone(), Method::POST, path, Some(body)))
             .collect();
         stampede(requests).await
-    }
-
-    /// The `role.assignment.created` events for `role` given to `user`.
-    async fn assignment_events(api: &Api, role: &str, user: &str) -> usize {
-        api.list_all_by_id(&format!(
-            "/v1/organization/audit_logs?event_types[]=role.assignment.created&resource_ids[]={role}"
-        ))
-        .await
-        .iter()
-        .filter(|e| {
-            let d = &e["role.assignment.created"];
-            d["id"] == role && d["principal_id"] == user && d["principal_type"] == "user"
-        })
-        .count()
     }
 
     let mut figures: BTreeMap<&str, u64> = BTreeMap::new();

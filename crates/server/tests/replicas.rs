@@ -31,7 +31,10 @@ use tokio::task::{JoinHandle, JoinSet};
 
 mod common;
 
-use common::load::{error_code, fresh_email, item_ids as ids, load_client, stampede, Api, Stats};
+use common::load::{
+    assignment_events, error_code, fresh_email, item_ids as ids, load_client, stampede, Api,
+    Attack, Stats,
+};
 use common::paging::{check_walks, delete_member, walk_all, Walker, Writes};
 use common::TestDatabase;
 
@@ -316,46 +319,6 @@ async fn assert_tables_consistent(db: &TestDatabase, context: &str) {
 // 1. The last owner, raced across replicas (and the concurrent first start, every round)
 // ---------------------------------------------------------------------------------------------
 
-/// How one owner is attacked.
-#[derive(Clone, Copy, Debug)]
-enum Attack {
-    /// `POST /organization/users/{id}` `{"role": "reader"}`
-    DemoteByRole,
-    /// `POST /organization/users/{id}` `{"role_id": "role-api-organization-reader"}`
-    DemoteByRoleId,
-    /// `POST /organization/users/{id}/roles` `{"role_id": "role-api-organization-reader"}`
-    DemoteByAssignment,
-    /// `DELETE /organization/users/{id}`
-    Delete,
-}
-
-impl Attack {
-    const ALL: [Attack; 4] = [
-        Attack::DemoteByRole,
-        Attack::DemoteByRoleId,
-        Attack::DemoteByAssignment,
-        Attack::Delete,
-    ];
-
-    fn request(self, user: &str) -> (Method, String, Option<Value>) {
-        let path = format!("/v1/organization/users/{user}");
-        match self {
-            Attack::DemoteByRole => (Method::POST, path, Some(json!({ "role": "reader" }))),
-            Attack::DemoteByRoleId => (
-                Method::POST,
-                path,
-                Some(json!({ "role_id": "role-api-organization-reader" })),
-            ),
-            Attack::DemoteByAssignment => (
-                Method::POST,
-                format!("{path}/roles"),
-                Some(json!({ "role_id": "role-api-organization-reader" })),
-            ),
-            Attack::Delete => (Method::DELETE, path, None),
-        }
-    }
-}
-
 /// Every round: a fresh database (every other round already migrated), two replicas started on
 /// it at the same instant (exactly one bootstraps), N extra owners made through both, then one request per owner, all released at
 /// once and split between the replicas, that demotes or removes it. At least one owner remains,
@@ -544,20 +507,6 @@ async fn the_last_owner_survives_demotions_and_removals_raced_across_two_replica
 // ---------------------------------------------------------------------------------------------
 // 2. Duplicate membership, idempotent assignment, and removal racing additions, across replicas
 // ---------------------------------------------------------------------------------------------
-
-/// The `role.assignment.created` events for `role` given to `user`.
-async fn assignment_events(api: &Api, role: &str, user: &str) -> usize {
-    api.list_all_by_id(&format!(
-        "/v1/organization/audit_logs?event_types[]=role.assignment.created&resource_ids[]={role}"
-    ))
-    .await
-    .iter()
-    .filter(|e| {
-        let d = &e["role.assignment.created"];
-        d["id"] == role && d["principal_id"] == user && d["principal_type"] == "user"
-    })
-    .count()
-}
 
 /// Many clients, half on each replica, add the same user to the same project at once: exactly
 /// one 200, the rest 409 `already_exists`, and the user is listed once. Many assign the same
@@ -1053,14 +1002,14 @@ async fn pagination_on_one_replica_is_stable_while_the_other_adds_and_removes_me
             let walks = walk_all(
                 (0..WALKERS)
                     .map(|me| Walker {
-                            me,
-                            reader: pair.api(reader_of(me)).clone(),
-                            writer: pair.api(writer_of(me)).clone(),
-                            delete_every: 3 + me,
-                            owner_id: pair.owner_id.clone(),
-                            board: board.clone(),
-                            writes: writes.clone(),
-                        })
+                        me,
+                        reader: pair.api(reader_of(me)).clone(),
+                        writer: pair.api(writer_of(me)).clone(),
+                        delete_every: 3 + me,
+                        owner_id: pair.owner_id.clone(),
+                        board: board.clone(),
+                        writes: writes.clone(),
+                    })
                     .collect(),
             )
             .await;

@@ -2,7 +2,8 @@
 //! server and one admin key that counts every status it sees in shared [`Stats`] and keeps every
 //! 5xx with its evidence instead of failing at once, so a test can race hundreds of requests and
 //! then report them all. Beside it, what those tests share: unique emails, member-making, the two
-//! list walkers and the barrier-released [`stampede`].
+//! list walkers, the barrier-released [`stampede`], the ways to [`Attack`] an owner, and the count
+//! of [`assignment_events`].
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -272,4 +273,65 @@ pub async fn stampede(requests: Vec<(Api, Method, String, Option<Value>)>) -> Ve
     }
     out.sort_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, answer)| answer).collect()
+}
+
+/// How one owner is attacked.
+#[derive(Clone, Copy, Debug)]
+pub enum Attack {
+    /// `POST /organization/users/{id}` `{"role": "reader"}`
+    DemoteByRole,
+    /// `POST /organization/users/{id}` `{"role_id": "role-api-organization-reader"}`
+    DemoteByRoleId,
+    /// `POST /organization/users/{id}/roles` `{"role_id": "role-api-organization-reader"}`
+    DemoteByAssignment,
+    /// `DELETE /organization/users/{id}`
+    Delete,
+}
+
+impl Attack {
+    pub const ALL: [Attack; 4] = [
+        Attack::DemoteByRole,
+        Attack::DemoteByRoleId,
+        Attack::DemoteByAssignment,
+        Attack::Delete,
+    ];
+
+    /// The request of this attack on `user`.
+    pub fn request(self, user: &str) -> (Method, String, Option<Value>) {
+        let path = format!("/v1/organization/users/{user}");
+        match self {
+            Attack::DemoteByRole => (Method::POST, path, Some(json!({ "role": "reader" }))),
+            Attack::DemoteByRoleId => (
+                Method::POST,
+                path,
+                Some(json!({ "role_id": "role-api-organization-reader" })),
+            ),
+            Attack::DemoteByAssignment => (
+                Method::POST,
+                format!("{path}/roles"),
+                Some(json!({ "role_id": "role-api-organization-reader" })),
+            ),
+            Attack::Delete => (Method::DELETE, path, None),
+        }
+    }
+
+    /// Send this attack on `user` through `api`.
+    pub async fn run(self, api: &Api, user: &str) -> Counted {
+        let (method, path, body) = self.request(user);
+        api.send(method, &path, body.as_ref()).await
+    }
+}
+
+/// The `role.assignment.created` events for `role` given to `user`.
+pub async fn assignment_events(api: &Api, role: &str, user: &str) -> usize {
+    api.list_all_by_id(&format!(
+        "/v1/organization/audit_logs?event_types[]=role.assignment.created&resource_ids[]={role}"
+    ))
+    .await
+    .iter()
+    .filter(|e| {
+        let d = &e["role.assignment.created"];
+        d["id"] == role && d["principal_id"] == user && d["principal_type"] == "user"
+    })
+    .count()
 }
