@@ -305,6 +305,16 @@ impl<'a> Paths<'a> {
     }
 }
 
+/// Bind the named fields of the [`Paths`] `p` as locals: `paths!(p => projects, keys; accept)`
+/// binds the fixed paths before `;` as they are (`&'static str`) and the ones after it as owned
+/// `String`s, so a section reads as if it had made them itself.
+macro_rules! paths {
+    ($p:ident => $($fixed:ident),*; $($made:ident),*) => {
+        $(let $fixed = $p.$fixed;)*
+        $(let $made = $p.$made.clone();)*
+    };
+}
+
 /// Every case, section by section.
 fn catalogue(t: &Targets) -> Vec<Case> {
     let p = Paths::of(t);
@@ -334,15 +344,7 @@ fn catalogue(t: &Targets) -> Vec<Case> {
 /// Malformed and truncated JSON, on every kind of write.
 fn malformed_json(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let projects = p.projects;
-    let invites = p.invites;
-    let keys = p.keys;
-    let roles = p.roles;
-    let groups = p.groups;
-    let user_path = p.user_path.clone();
-    let project_users = p.project_users.clone();
-    let accounts = p.accounts.clone();
-    let accept = p.accept.clone();
+    paths!(p => projects, invites, keys, roles, groups; user_path, project_users, accounts, accept);
     let malformed: &[(&str, &[u8])] = &[
         ("an open brace", b"{"),
         ("a truncated member", b"{\"name\": "),
@@ -402,17 +404,8 @@ fn malformed_json(c: &mut Vec<Case>, p: &Paths) {
 
 /// Wrong JSON types for every field of representative bodies.
 fn wrong_json_types(c: &mut Vec<Case>, p: &Paths) {
-    let t = p.t;
-    let projects = p.projects;
-    let invites = p.invites;
-    let keys = p.keys;
-    let roles = p.roles;
-    let user_path = p.user_path.clone();
-    let project_users = p.project_users.clone();
-    let accounts = p.accounts.clone();
-    let project_roles = p.project_roles.clone();
-    let group_users = p.group_users.clone();
-    let accept = p.accept.clone();
+    paths!(p => t, projects, invites, keys, roles; user_path, project_users, accounts,
+        project_roles, group_users, accept);
     wrong_types(
         c,
         "project",
@@ -547,8 +540,7 @@ fn wrong_json_types(c: &mut Vec<Case>, p: &Paths) {
 /// Right types, values out of range.
 fn values_out_of_range(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let keys = p.keys;
-    let accounts = p.accounts.clone();
+    paths!(p => keys; accounts);
     for (value, param) in [
         (json!(0), "expires_in_seconds"),
         (json!(-1), "expires_in_seconds"),
@@ -599,10 +591,7 @@ fn padded(size: usize, prefix: &str, suffix: &str) -> Vec<u8> {
 /// Huge bodies: over the limit, and just under it (then refused for what they hold).
 fn huge_bodies(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let projects = p.projects;
-    let invites = p.invites;
-    let keys = p.keys;
-    let accept = p.accept.clone();
+    paths!(p => projects, invites, keys; accept);
     for (name, size) in [("1 MiB + 1 byte", MAX_BODY + 1), ("4 MiB", 4 * MAX_BODY)] {
         for path in [projects, invites, keys] {
             c.push(
@@ -662,8 +651,7 @@ fn huge_bodies(c: &mut Vec<Case>, p: &Paths) {
 /// Deep nesting.
 fn deep_nesting(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let keys = p.keys;
-    let roles = p.roles;
+    paths!(p => keys, roles; );
     let deep = 100_000;
     for (name, body) in [
         ("100,000 [", "[".repeat(deep)),
@@ -687,11 +675,7 @@ fn deep_nesting(c: &mut Vec<Case>, p: &Paths) {
 /// 10,000-element arrays.
 fn huge_arrays(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let t = p.t;
-    let invites = p.invites;
-    let keys = p.keys;
-    let roles = p.roles;
-    let project_roles = p.project_roles.clone();
+    paths!(p => t, invites, keys, roles; project_roles);
     let many = 10_000;
     let valid_then_unknown = |valid: &str| -> Vec<Value> {
         let mut names = vec![json!(valid); many - 1];
@@ -756,12 +740,7 @@ fn huge_arrays(c: &mut Vec<Case>, p: &Paths) {
 /// NUL bytes and invalid UTF-8 are among the malformed bodies above).
 fn nul_characters(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let projects = p.projects;
-    let invites = p.invites;
-    let keys = p.keys;
-    let roles = p.roles;
-    let groups = p.groups;
-    let user_path = p.user_path.clone();
+    paths!(p => projects, invites, keys, roles, groups; user_path);
     for (name, path, body, param) in [
         ("project name", projects, json!({"name": "a\u{0}b"}), "name"),
         ("a key", projects, json!({"na\u{0}me": "x"}), "na\\0me"),
@@ -814,15 +793,7 @@ fn nul_characters(c: &mut Vec<Case>, p: &Paths) {
 /// Very long values: 10 KB, and just over each documented limit.
 fn long_values(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let projects = p.projects;
-    let invites = p.invites;
-    let keys = p.keys;
-    let roles = p.roles;
-    let groups = p.groups;
-    let user_path = p.user_path.clone();
-    let project_users = p.project_users.clone();
-    let accounts = p.accounts.clone();
-    let accept = p.accept.clone();
+    paths!(p => projects, invites, keys, roles, groups; user_path, project_users, accounts, accept);
     let ten_kb = "x".repeat(10 * 1024);
     let long_email = format!("{}@example.com", "a".repeat(10 * 1024));
     let email_255 = format!("{}@example.com", "a".repeat(255 - "@example.com".len()));
@@ -920,7 +891,7 @@ fn long_values(c: &mut Vec<Case>, p: &Paths) {
 /// Look-alike emails that are not email addresses.
 fn look_alike_emails(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let invites = p.invites;
+    paths!(p => invites; );
     for email in [
         "owner\u{FF20}example.com",
         "owner@@example.com",
@@ -942,16 +913,8 @@ fn look_alike_emails(c: &mut Vec<Case>, p: &Paths) {
 /// SQL- and path-traversal-shaped values.
 fn sql_and_traversal_shapes(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let projects = p.projects;
-    let invites = p.invites;
-    let keys = p.keys;
-    let roles = p.roles;
-    let user_path = p.user_path.clone();
-    let user_roles = p.user_roles.clone();
-    let project_users = p.project_users.clone();
-    let project_user = p.project_user.clone();
-    let accounts = p.accounts.clone();
-    let group_users = p.group_users.clone();
+    paths!(p => projects, invites, keys, roles; user_path, user_roles, project_users, project_user,
+        accounts, group_users);
     let hostile = [
         "' OR 1=1 --",
         "' OR '1'='1",
@@ -1108,7 +1071,7 @@ fn sql_and_traversal_shapes(c: &mut Vec<Case>, p: &Paths) {
 /// A predefined role's project alias naming a project that is not there.
 fn missing_project_alias(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let project_roles = p.project_roles.clone();
+    paths!(p => ; project_roles);
     let alias = format!(
         "{project_roles}/role-api-project-member__api-project__{}",
         enc("' OR 1=1 --")
@@ -1119,9 +1082,7 @@ fn missing_project_alias(c: &mut Vec<Case>, p: &Paths) {
 /// NUL, invalid UTF-8 and oversized IDs in paths.
 fn hostile_path_ids(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let t = p.t;
-    let keys = p.keys;
-    let group_users = p.group_users.clone();
+    paths!(p => t, keys; group_users);
     for (name, id) in [
         ("NUL", "%00".to_owned()),
         ("an embedded NUL", format!("{}%00", t.user)),
@@ -1230,8 +1191,7 @@ fn hostile_path_ids(c: &mut Vec<Case>, p: &Paths) {
 /// Query strings: NUL, invalid UTF-8, duplicate keys, and every kind of bad `limit`.
 fn hostile_query_strings(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let t = p.t;
-    let user_path = p.user_path.clone();
+    paths!(p => t; user_path);
     let lists = [
         "/v1/organization/users",
         "/v1/organization/projects",
@@ -1377,9 +1337,7 @@ fn oversized_filters(c: &mut Vec<Case>, _p: &Paths) {
 /// Wrong content types, with bodies that are not JSON.
 fn wrong_content_types(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let projects = p.projects;
-    let invites = p.invites;
-    let accept = p.accept.clone();
+    paths!(p => projects, invites; accept);
     for (content_type, body) in [
         ("application/x-www-form-urlencoded", &b"name=Hostile"[..]),
         (
@@ -1404,17 +1362,8 @@ fn wrong_content_types(c: &mut Vec<Case>, p: &Paths) {
 /// Empty bodies where one is required: they read as `{}`.
 fn empty_bodies(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let projects = p.projects;
-    let invites = p.invites;
-    let keys = p.keys;
-    let roles = p.roles;
-    let groups = p.groups;
-    let user_roles = p.user_roles.clone();
-    let project_users = p.project_users.clone();
-    let project_user = p.project_user.clone();
-    let accounts = p.accounts.clone();
-    let project_roles = p.project_roles.clone();
-    let group_users = p.group_users.clone();
+    paths!(p => projects, invites, keys, roles, groups; user_roles, project_users, project_user,
+        accounts, project_roles, group_users);
     for (path, param) in [
         (projects, "name"),
         (invites, "email"),
@@ -1448,11 +1397,7 @@ fn empty_bodies(c: &mut Vec<Case>, p: &Paths) {
 /// Methods the routes do not have.
 fn unknown_methods(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let t = p.t;
-    let keys = p.keys;
-    let user_path = p.user_path.clone();
-    let project_users = p.project_users.clone();
-    let accept = p.accept.clone();
+    paths!(p => t, keys; user_path, project_users, accept);
     let method = |name: &str| Method::from_bytes(name.as_bytes()).unwrap();
     for path in [
         "/v1/organization/users".to_owned(),
@@ -1492,7 +1437,7 @@ fn unknown_methods(c: &mut Vec<Case>, p: &Paths) {
 /// Hostile authorization headers: no write gets through.
 fn hostile_authorization(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let projects = p.projects;
+    paths!(p => projects; );
     for (name, header) in [
         ("SQL", b"Bearer sk-admin-' OR 1=1 --".to_vec()),
         (
@@ -1523,7 +1468,7 @@ fn hostile_authorization(c: &mut Vec<Case>, p: &Paths) {
 /// so that the client gets the answer (`app::refuse_oversized_body`).
 fn oversized_declared_bodies(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
-    let projects = p.projects;
+    paths!(p => projects; );
     for (name, method, path) in [
         ("no authorization", M::POST, projects),
         ("a read", M::GET, "/v1/organization/users"),
