@@ -24,7 +24,7 @@ mod common;
 use common::load::{
     assignment_events, error_code, item_ids as ids, load_client, stampede, Api, Attack, Stats,
 };
-use common::paging::{check_walks, delete_member, walk_all, Walker, Writes};
+use common::paging::{check_walks, delete_member, members_seen, walk_then_stop, Walker, Writes};
 use common::TestServer;
 
 /// A server on a persistent database of its own, and a counted client bound to its owner key.
@@ -544,7 +544,7 @@ async fn pagination_is_stable_while_members_come_and_go() {
             });
         }
 
-        let walks = walk_all(
+        let (walks, walk_time) = walk_then_stop(
             (0..WALKERS)
                 .map(|me| Walker {
                     me,
@@ -557,21 +557,16 @@ async fn pagination_is_stable_while_members_come_and_go() {
                     writes: writes.clone(),
                 })
                 .collect(),
+            &mut writers,
+            &done,
+            round_started,
         )
         .await;
-        let walk_time = round_started.elapsed();
-        done.store(true, Ordering::Relaxed);
-        while let Some(w) = writers.join_next().await {
-            w.unwrap();
-        }
         stats.assert_no_5xx(&format!("pagination, round {round}"));
 
         let writes = writes.lock().unwrap();
         let stable = check_walks(round, &at_start, &walks, &writes);
-        let lengths: Vec<usize> = walks
-            .iter()
-            .map(|p| p.iter().map(|p| p.ids.len()).sum())
-            .collect();
+        let lengths = members_seen(&walks);
         let page_counts: Vec<usize> = walks.iter().map(Vec::len).collect();
         println!(
             "[pagination] round {round}: {} members at start, {} existed throughout; walks took {walk_time:.1?} \

@@ -35,7 +35,7 @@ use common::load::{
     assignment_events, error_code, fresh_email, item_ids as ids, load_client, stampede, Api,
     Attack, Stats,
 };
-use common::paging::{check_walks, delete_member, walk_all, Walker, Writes};
+use common::paging::{check_walks, delete_member, members_seen, walk_then_stop, Walker, Writes};
 use common::TestDatabase;
 
 // ---------------------------------------------------------------------------------------------
@@ -999,7 +999,7 @@ async fn pagination_on_one_replica_is_stable_while_the_other_adds_and_removes_me
                 });
             }
 
-            let walks = walk_all(
+            let (walks, walk_time) = walk_then_stop(
                 (0..WALKERS)
                     .map(|me| Walker {
                         me,
@@ -1011,21 +1011,16 @@ async fn pagination_on_one_replica_is_stable_while_the_other_adds_and_removes_me
                         writes: writes.clone(),
                     })
                     .collect(),
+                &mut writers,
+                &done,
+                round_started,
             )
             .await;
-            let walk_time = round_started.elapsed();
-            done.store(true, Ordering::Relaxed);
-            while let Some(w) = writers.join_next().await {
-                w.unwrap();
-            }
             stats.assert_no_5xx(&format!("pagination, round {round}"));
 
             let writes = writes.lock().unwrap();
             let stable = check_walks(round, &at_start, &walks, &writes);
-            let lengths: Vec<usize> = walks
-                .iter()
-                .map(|p| p.iter().map(|p| p.ids.len()).sum())
-                .collect();
+            let lengths = members_seen(&walks);
             println!(
                 "[pagination] round {round}: seeded in {:.1?}; {} members at start, {} existed \
                  throughout; walks took {walk_time:.1?} ({} requests); walkers saw {lengths:?} \

@@ -4,8 +4,11 @@
 //! for the test to check against each other.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
 
 use super::load::{item_ids as ids, Api};
 
@@ -127,9 +130,35 @@ impl Walker {
     }
 }
 
+/// The end of a round: every walker run at once to the end of the list, then the `writers` told
+/// (`done`) to stop and waited for. The walks, in the order they finished, and how long the
+/// walking took from `round_started`.
+pub async fn walk_then_stop(
+    walkers: Vec<Walker>,
+    writers: &mut JoinSet<()>,
+    done: &AtomicBool,
+    round_started: Instant,
+) -> (Vec<Vec<SeenPage>>, Duration) {
+    let walks = walk_all(walkers).await;
+    let walk_time = round_started.elapsed();
+    done.store(true, Ordering::Relaxed);
+    while let Some(w) = writers.join_next().await {
+        w.unwrap();
+    }
+    (walks, walk_time)
+}
+
+/// How many members each walk listed.
+pub fn members_seen(walks: &[Vec<SeenPage>]) -> Vec<usize> {
+    walks
+        .iter()
+        .map(|pages| pages.iter().map(|p| p.ids.len()).sum())
+        .collect()
+}
+
 /// Run every walker at once; their walks, in the order they finished.
-pub async fn walk_all(walkers: Vec<Walker>) -> Vec<Vec<SeenPage>> {
-    let mut running = tokio::task::JoinSet::new();
+async fn walk_all(walkers: Vec<Walker>) -> Vec<Vec<SeenPage>> {
+    let mut running = JoinSet::new();
     for walker in walkers {
         running.spawn(walker.walk());
     }
