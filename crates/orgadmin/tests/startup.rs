@@ -5,7 +5,7 @@
 //! the files a first start creates are private to their owner.
 //!
 //! The full-disk and read-only cases mount a small tmpfs, which needs root (CI runs as root);
-//! without root they say so and skip.
+//! without root they fail, saying so, as `disk_full.rs` does.
 
 #![cfg(unix)]
 
@@ -200,12 +200,13 @@ struct Tmpfs {
 }
 
 impl Tmpfs {
-    /// `None` (after saying why) when this process may not mount.
-    fn mount(test: &str, options: &str) -> Option<Self> {
-        if !is_root() {
-            eprintln!("SKIPPED {test}: mounting a tmpfs needs root (CI runs as root)");
-            return None;
-        }
+    /// A tmpfs mounted with `options`; fails the test, saying why, when this process may not
+    /// mount.
+    fn mount(test: &str, options: &str) -> Self {
+        assert!(
+            is_root(),
+            "{test}: mounting a tmpfs needs root (CI runs as root); run this test as root"
+        );
         let dir = tempfile::tempdir().expect("a temporary directory");
         let status = Command::new("mount")
             .args(["-t", "tmpfs", "-o", options, "tmpfs"])
@@ -213,7 +214,7 @@ impl Tmpfs {
             .status()
             .expect("mount runs");
         assert!(status.success(), "mount -t tmpfs -o {options} failed");
-        Some(Self { dir })
+        Self { dir }
     }
 
     fn path(&self) -> &Path {
@@ -272,9 +273,7 @@ fn a_file_that_is_not_sqlite_is_refused_by_every_command_and_left_as_it_was() {
 #[test]
 fn a_directory_that_cannot_be_written_is_refused_and_nothing_is_created() {
     let test = "a_directory_that_cannot_be_written_is_refused_and_nothing_is_created";
-    let Some(disk) = Tmpfs::mount(test, "size=4m,mode=0755") else {
-        return;
-    };
+    let disk = Tmpfs::mount(test, "size=4m,mode=0755");
     // A database made while the directory could be written, then the directory made read-only:
     // the file is there, but neither it nor its -wal can be written.
     let existing = disk.path().join("existing.db");
@@ -307,9 +306,7 @@ fn a_directory_that_cannot_be_written_is_refused_and_nothing_is_created() {
 #[test]
 fn a_full_disk_at_start_is_refused_and_nothing_is_left_behind() {
     let test = "a_full_disk_at_start_is_refused_and_nothing_is_left_behind";
-    let Some(disk) = Tmpfs::mount(test, "size=256k,mode=0755") else {
-        return;
-    };
+    let disk = Tmpfs::mount(test, "size=256k,mode=0755");
     disk.fill();
     for path in [disk.path().join("o.db"), disk.path().join("data/o.db")] {
         let url = sqlite_url(&path);

@@ -8,7 +8,7 @@
 //! `cargo test -p orgadmin-server --test concurrency -- --nocapture` to see the figures.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,92 +19,31 @@ use serde_json::{json, Value};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
-#[path = "common/database.rs"]
-mod database;
+mod common;
 
-use database::TestDatabase;
+use common::load::{
+    assignment_events, error_code, item_ids as ids, load_client, stampede, Api, Attack, Stats,
+};
+use common::paging::{check_walks, delete_member, members_seen, walk_then_stop, Walker, Writes};
+use common::TestServer;
 
-// ---------------------------------------------------------------------------------------------
-// Harness
-// ---------------------------------------------------------------------------------------------
-
-/// Every status observed by one test, and every 5xx with its evidence.
-#[derive(Default)]
-struct Stats {
-    statuses: Mutex<BTreeMap<u16, u64>>,
-    server_errors: Mutex<Vec<String>>,
-}
-
-impl Stats {
-    fn total(&self) -> u64 {
-        self.statuses.lock().unwrap().values().sum()
-    }
-
-    fn report(&self, test: &str, started: Instant) {
-        let statuses = self.statuses.lock().unwrap().clone();
-        println!(
-            "[{test}] {} requests in {:.1?}, statuses {statuses:?}",
-            self.total(),
-            started.elapsed()
-        );
-    }
-
-    fn assert_no_5xx(&self, context: &str) {
-        let errors = self.server_errors.lock().unwrap();
-        assert!(
-            errors.is_empty(),
-            "{context}: {} responses were 5xx (a 5xx is a bug, SPEC §4):\n{}",
-            errors.len(),
-            errors.join("\n")
-        );
-    }
-}
-
-/// A client of one running server, bound to its admin key; every response is counted.
-#[derive(Clone)]
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    key: String,
-    stats: Arc<Stats>,
-}
-
+/// A server on a persistent database of its own, and a counted client bound to its owner key.
 struct Server {
     api: Api,
     owner_id: String,
-    /// Dropped with the server (on PostgreSQL this also ends the server's connections).
-    _database: TestDatabase,
-}
-
-/// Unique emails across the whole test binary.
-static EMAIL_SEQ: AtomicU64 = AtomicU64::new(0);
-
-fn fresh_email(tag: &str) -> String {
-    format!(
-        "{tag}-{}@example.com",
-        EMAIL_SEQ.fetch_add(1, Ordering::Relaxed)
-    )
+    /// Stopped (and its database dropped) with the test.
+    _server: TestServer,
 }
 
 async fn start_server(stats: Arc<Stats>) -> Server {
-    let database = TestDatabase::persistent().await;
-    let key = format!("sk-admin-{}", "a".repeat(40));
-    let mut config = orgadmin_server::ServeConfig::new("127.0.0.1:0", database.url());
-    config.admin_key = Some(key.clone());
-    let app = orgadmin_server::Application::build(config).await.unwrap();
-    let port = app.port();
-    tokio::spawn(app.run_until(std::future::pending()));
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .pool_max_idle_per_host(64)
-        .build()
-        .unwrap();
-    let api = Api {
-        client,
-        base: format!("http://127.0.0.1:{port}"),
-        key,
+    let server = TestServer::start_persistent().await;
+    let api = Api::new(
+        load_client(Duration::from_secs(60)),
+        server.base_url.clone(),
+        server.owner_key.clone(),
+        "server",
         stats,
-    };
+    );
     let users = api.list_users().await;
     assert_eq!(
         users.len(),
@@ -112,199 +51,17 @@ async fn start_server(stats: Arc<Stats>) -> Server {
         "a fresh server has exactly its bootstrap owner"
     );
     assert_eq!(users[0]["role"], "owner");
-    let owner_id = users[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(users[0]["id"], server.owner_id());
     Server {
+        owner_id: server.owner_id(),
         api,
-        owner_id,
-        _database: database,
+        _server: server,
     }
-}
-
-impl Api {
-    async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> (u16, Value) {
-        let mut request = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.base))
-            .bearer_auth(&self.key);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: transport error: {e}"));
-        let status = response.status().as_u16();
-        let request_id = response
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("(none)")
-            .to_owned();
-        let text = response
-            .text()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: reading body: {e}"));
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        *self
-            .stats
-            .statuses
-            .lock()
-            .unwrap()
-            .entry(status)
-            .or_default() += 1;
-        if status >= 500 {
-            self.stats.server_errors.lock().unwrap().push(format!(
-                "{method} {path} body={body:?} -> {status} x-request-id={request_id} {value}"
-            ));
-        }
-        (status, value)
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(Method::GET, path, None).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(Method::POST, path, Some(&body)).await
-    }
-
-    async fn delete(&self, path: &str) -> (u16, Value) {
-        self.send(Method::DELETE, path, None).await
-    }
-
-    /// `GET` that must succeed.
-    async fn get_ok(&self, path: &str) -> Value {
-        let (status, body) = self.get(path).await;
-        assert_eq!(status, 200, "GET {path}: {body}");
-        body
-    }
-
-    /// `POST` that must succeed.
-    async fn post_ok(&self, path: &str, body: Value) -> Value {
-        let (status, answer) = self.post(path, body.clone()).await;
-        assert_eq!(status, 200, "POST {path} {body}: {answer}");
-        answer
-    }
-
-    /// Invite and accept: a new member with the given base role and no projects. Returns the
-    /// `organization.user`.
-    async fn add_member(&self, tag: &str, role: &str) -> Value {
-        let email = fresh_email(tag);
-        let invite = self
-            .post_ok(
-                "/v1/organization/invites",
-                json!({ "email": email, "role": role, "projects": [] }),
-            )
-            .await;
-        let invite_id = invite["id"].as_str().unwrap();
-        let user = self
-            .post_ok(
-                &format!("/v1/organization/invites/{invite_id}/accept"),
-                json!({ "name": format!("{tag} member") }),
-            )
-            .await;
-        assert_eq!(user["role"], role, "{user}");
-        user
-    }
-
-    /// Every page of an `after`-cursor list (`first_id`/`last_id`/`has_more`).
-    async fn list_all_by_id(&self, path: &str) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        let sep = if path.contains('?') { '&' } else { '?' };
-        loop {
-            let url = match &after {
-                Some(a) => format!("{path}{sep}limit=100&after={a}"),
-                None => format!("{path}{sep}limit=100"),
-            };
-            let page = self.get_ok(&url).await;
-            let data = page["data"].as_array().unwrap().clone();
-            all.extend(data);
-            if !page["has_more"].as_bool().unwrap() {
-                return all;
-            }
-            after = Some(page["last_id"].as_str().unwrap().to_owned());
-        }
-    }
-
-    /// Every page of a `next`-cursor list (roles, role assignments).
-    async fn list_all_by_next(&self, path: &str) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let url = match &after {
-                Some(a) => format!("{path}?limit=100&after={a}"),
-                None => format!("{path}?limit=100"),
-            };
-            let page = self.get_ok(&url).await;
-            all.extend(page["data"].as_array().unwrap().iter().cloned());
-            if !page["has_more"].as_bool().unwrap() {
-                return all;
-            }
-            after = Some(page["next"].as_str().unwrap().to_owned());
-        }
-    }
-
-    async fn list_users(&self) -> Vec<Value> {
-        self.list_all_by_id("/v1/organization/users").await
-    }
-}
-
-fn ids(items: &[Value]) -> Vec<String> {
-    items
-        .iter()
-        .map(|v| v["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn error_code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or("")
 }
 
 // ---------------------------------------------------------------------------------------------
 // 1. The last owner, raced
 // ---------------------------------------------------------------------------------------------
-
-/// How one owner is attacked.
-#[derive(Clone, Copy, Debug)]
-enum Attack {
-    /// `POST /organization/users/{id}` `{"role": "reader"}`
-    DemoteByRole,
-    /// `POST /organization/users/{id}` `{"role_id": "role-api-organization-reader"}`
-    DemoteByRoleId,
-    /// `POST /organization/users/{id}/roles` `{"role_id": "role-api-organization-reader"}`
-    DemoteByAssignment,
-    /// `DELETE /organization/users/{id}`
-    Delete,
-}
-
-impl Attack {
-    const ALL: [Attack; 4] = [
-        Attack::DemoteByRole,
-        Attack::DemoteByRoleId,
-        Attack::DemoteByAssignment,
-        Attack::Delete,
-    ];
-
-    async fn run(self, api: &Api, user: &str) -> (u16, Value) {
-        let path = format!("/v1/organization/users/{user}");
-        match self {
-            Attack::DemoteByRole => api.post(&path, json!({ "role": "reader" })).await,
-            Attack::DemoteByRoleId => {
-                api.post(&path, json!({ "role_id": "role-api-organization-reader" }))
-                    .await
-            }
-            Attack::DemoteByAssignment => {
-                api.post(
-                    &format!("{path}/roles"),
-                    json!({ "role_id": "role-api-organization-reader" }),
-                )
-                .await
-            }
-            Attack::Delete => api.delete(&path).await,
-        }
-    }
-}
 
 /// N extra owners plus the bootstrap owner; one request per owner, all released at once, that
 /// demotes or removes it. The bootstrap owner (whose key every request uses) is only demoted,
@@ -493,37 +250,13 @@ async fn duplicate_membership_and_assignment_races() {
     let server = start_server(stats.clone()).await;
     let api = server.api.clone();
 
-    /// Fire `CLIENTS` copies of one request at once; the answers, in completion order.
-    async fn stampede(api: &Api, requests: Vec<(String, Value)>) -> Vec<(u16, Value)> {
-        let barrier = Arc::new(Barrier::new(requests.len()));
-        let mut set = JoinSet::new();
-        for (path, body) in requests {
-            let api = api.clone();
-            let barrier = barrier.clone();
-            set.spawn(async move {
-                barrier.wait().await;
-                api.post(&path, body).await
-            });
-        }
-        let mut out = Vec::new();
-        while let Some(r) = set.join_next().await {
-            out.push(r.unwrap());
-        }
-        out
-    }
-
-    /// The `role.assignment.created` events for `role` given to `user`.
-    async fn assignment_events(api: &Api, role: &str, user: &str) -> usize {
-        api.list_all_by_id(&format!(
-            "/v1/organization/audit_logs?event_types[]=role.assignment.created&resource_ids[]={role}"
-        ))
-        .await
-        .iter()
-        .filter(|e| {
-            let d = &e["role.assignment.created"];
-            d["id"] == role && d["principal_id"] == user && d["principal_type"] == "user"
-        })
-        .count()
+    /// Fire `CLIENTS` copies of one `POST` at once; the answers, in the order of `requests`.
+    async fn post_together(api: &Api, requests: Vec<(String, Value)>) -> Vec<(u16, Value)> {
+        let requests = requests
+            .into_iter()
+            .map(|(path, body)| (api.clone(), Method::POST, path, Some(body)))
+            .collect();
+        stampede(requests).await
     }
 
     let mut figures: BTreeMap<&str, u64> = BTreeMap::new();
@@ -553,7 +286,7 @@ async fn duplicate_membership_and_assignment_races() {
                 )
             })
             .collect();
-        let answers = stampede(&api, requests).await;
+        let answers = post_together(&api, requests).await;
         stats.assert_no_5xx(&format!("duplicate membership, round {round}"));
         let created: Vec<&Value> = answers
             .iter()
@@ -603,7 +336,7 @@ async fn duplicate_membership_and_assignment_races() {
                 )
             })
             .collect();
-        let answers = stampede(&api, requests).await;
+        let answers = post_together(&api, requests).await;
         stats.assert_no_5xx(&format!("org role assignment, round {round}"));
         for (status, body) in &answers {
             assert_eq!(
@@ -647,7 +380,7 @@ async fn duplicate_membership_and_assignment_races() {
                 )
             })
             .collect();
-        let answers = stampede(&api, requests).await;
+        let answers = post_together(&api, requests).await;
         stats.assert_no_5xx(&format!("project role assignment, round {round}"));
         for (status, body) in &answers {
             assert_eq!(
@@ -679,115 +412,6 @@ async fn duplicate_membership_and_assignment_races() {
 // ---------------------------------------------------------------------------------------------
 // 3. Paginating while others write
 // ---------------------------------------------------------------------------------------------
-
-const PAGE: usize = 7;
-
-/// One page a walker received, and when its request was sent.
-struct SeenPage {
-    sent: Instant,
-    ids: Vec<String>,
-}
-
-/// What the writers did in one round.
-#[derive(Default)]
-struct Writes {
-    /// Every member a deletion was *attempted* for (recorded before the request is sent).
-    attempted_deletions: HashSet<String>,
-    /// Deletions acknowledged with 200, and when the answer arrived.
-    acknowledged_deletions: HashMap<String, Instant>,
-    /// Members added during the round.
-    added: HashSet<String>,
-    cursor_deletions: u64,
-    random_deletions: u64,
-    board_deletions: u64,
-    deletions_404: u64,
-}
-
-async fn delete_member(api: &Api, writes: &Mutex<Writes>, user: &str) -> u16 {
-    writes
-        .lock()
-        .unwrap()
-        .attempted_deletions
-        .insert(user.to_owned());
-    let (status, body) = api.delete(&format!("/v1/organization/users/{user}")).await;
-    let mut w = writes.lock().unwrap();
-    match status {
-        200 => {
-            w.acknowledged_deletions
-                .insert(user.to_owned(), Instant::now());
-        }
-        // Another writer (or walker) got there first.
-        404 => w.deletions_404 += 1,
-        _ => panic!("DELETE {user}: {status} {body}"),
-    }
-    status
-}
-
-/// Page through the users with `limit=7` to the end. Every `delete_every`-th page, the walker
-/// first deletes the member its cursor names (and waits for that), then asks for the page after
-/// it. The current cursor is published on `board` for the board deleter.
-async fn walk(
-    api: Api,
-    me: usize,
-    delete_every: usize,
-    owner_id: String,
-    board: Arc<Mutex<Vec<Option<String>>>>,
-    writes: Arc<Mutex<Writes>>,
-) -> Vec<SeenPage> {
-    let mut pages: Vec<SeenPage> = Vec::new();
-    let mut after: Option<String> = None;
-    let mut pages_until_delete = delete_every;
-    loop {
-        let path = match &after {
-            Some(a) => format!("/v1/organization/users?limit={PAGE}&after={a}"),
-            None => format!("/v1/organization/users?limit={PAGE}"),
-        };
-        let sent = Instant::now();
-        let page = api.get_ok(&path).await;
-        let data = ids(page["data"].as_array().unwrap());
-        let has_more = page["has_more"].as_bool().unwrap();
-        assert!(data.len() <= PAGE, "walker {me}: page too long: {page}");
-        if has_more {
-            assert_eq!(
-                data.len(),
-                PAGE,
-                "walker {me}: has_more is exact, so a page with more after it is full: {page}"
-            );
-        }
-        assert_eq!(
-            page["first_id"].as_str(),
-            data.first().map(String::as_str),
-            "{page}"
-        );
-        assert_eq!(
-            page["last_id"].as_str(),
-            data.last().map(String::as_str),
-            "{page}"
-        );
-        if let (Some(a), Some(first)) = (&after, data.first()) {
-            assert!(
-                first > a,
-                "walker {me}: page after {a} starts at {first}: {page}"
-            );
-        }
-        let last = data.last().cloned();
-        pages.push(SeenPage { sent, ids: data });
-        if !has_more {
-            board.lock().unwrap()[me] = None;
-            return pages;
-        }
-        let cursor = last.expect("a full page has a last ID");
-        board.lock().unwrap()[me] = Some(cursor.clone());
-        pages_until_delete -= 1;
-        if pages_until_delete == 0 {
-            pages_until_delete = delete_every;
-            if cursor != owner_id && delete_member(&api, &writes, &cursor).await == 200 {
-                writes.lock().unwrap().cursor_deletions += 1;
-            }
-        }
-        after = Some(cursor);
-    }
-}
 
 /// ~300 members; several walkers page through them with `limit=7` while adders invite and accept
 /// new members and deleters remove others, among them members that walkers' cursors name (the
@@ -920,80 +544,36 @@ async fn pagination_is_stable_while_members_come_and_go() {
             });
         }
 
-        let mut walkers = JoinSet::new();
-        for me in 0..WALKERS {
-            walkers.spawn(walk(
-                api.clone(),
-                me,
-                4 + me, // each walker deletes its cursor's member on a different rhythm
-                server.owner_id.clone(),
-                board.clone(),
-                writes.clone(),
-            ));
-        }
-        let mut walks = Vec::new();
-        while let Some(w) = walkers.join_next().await {
-            walks.push(w.unwrap());
-        }
-        let walk_time = round_started.elapsed();
-        done.store(true, Ordering::Relaxed);
-        while let Some(w) = writers.join_next().await {
-            w.unwrap();
-        }
+        let (walks, walk_time) = walk_then_stop(
+            (0..WALKERS)
+                .map(|me| Walker {
+                    me,
+                    reader: api.clone(),
+                    writer: api.clone(),
+                    // each walker deletes its cursor's member on a different rhythm
+                    delete_every: 4 + me,
+                    owner_id: server.owner_id.clone(),
+                    board: board.clone(),
+                    writes: writes.clone(),
+                })
+                .collect(),
+            &mut writers,
+            &done,
+            round_started,
+        )
+        .await;
         stats.assert_no_5xx(&format!("pagination, round {round}"));
 
         let writes = writes.lock().unwrap();
-        let stable: HashSet<&String> = at_start
-            .iter()
-            .filter(|id| !writes.attempted_deletions.contains(*id))
-            .collect();
-        for (w, pages) in walks.iter().enumerate() {
-            let seq: Vec<&String> = pages.iter().flat_map(|p| p.ids.iter()).collect();
-            for pair in seq.windows(2) {
-                assert!(
-                    pair[0] < pair[1],
-                    "round {round}, walker {w}: IDs must strictly increase (no repeats): {} then {}",
-                    pair[0],
-                    pair[1]
-                );
-            }
-            let seen: HashSet<&String> = seq.iter().copied().collect();
-            let skipped: Vec<&&String> = stable.iter().filter(|id| !seen.contains(**id)).collect();
-            assert!(
-                skipped.is_empty(),
-                "round {round}, walker {w}: skipped {} members that existed throughout the walk: {skipped:?}",
-                skipped.len()
-            );
-            for id in &seq {
-                assert!(
-                    at_start.contains(*id) || writes.added.contains(*id),
-                    "round {round}, walker {w}: listed {id}, which neither existed at the start nor was added"
-                );
-            }
-            for page in pages {
-                for id in &page.ids {
-                    if let Some(acked) = writes.acknowledged_deletions.get(id) {
-                        assert!(
-                            *acked > page.sent,
-                            "round {round}, walker {w}: a page asked for {:?} after the deletion of {id} \
-                             was acknowledged still listed it",
-                            page.sent.duration_since(*acked)
-                        );
-                    }
-                }
-            }
-        }
-        let lengths: Vec<usize> = walks
-            .iter()
-            .map(|p| p.iter().map(|p| p.ids.len()).sum())
-            .collect();
+        let stable = check_walks(round, &at_start, &walks, &writes);
+        let lengths = members_seen(&walks);
         let page_counts: Vec<usize> = walks.iter().map(Vec::len).collect();
         println!(
             "[pagination] round {round}: {} members at start, {} existed throughout; walks took {walk_time:.1?} \
              ({} requests); walkers saw {lengths:?} members in {page_counts:?} pages; {} added, deleted \
              {} own-cursor + {} board-cursor + {} random ({} already gone, 404)",
             at_start.len(),
-            stable.len(),
+            stable,
             stats.total() - requests_before,
             writes.added.len(),
             writes.cursor_deletions,

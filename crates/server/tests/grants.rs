@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{assert_error, ok, str_of, TestServer};
+use common::{assert_error, assert_error_says, ok, str_of, TestServer};
 use orgadmin_core::secret::hash_secret;
 use orgadmin_core::store::RoleChange;
 use orgadmin_core::{DomainError, PermissionSet};
@@ -103,12 +103,11 @@ async fn a_reader_who_may_write_roles_cannot_make_herself_an_owner() {
             json!({ "role": "owner" }),
         )
         .await;
-    assert_error(
+    assert_error_says(
         &promoted,
         StatusCode::FORBIDDEN,
         "insufficient_permissions",
-        None,
-    );
+        None, "Your admin API key lacks the permission 'api.organization.users.write' needed for this request.",);
     assert_eq!(
         ok(s.get(&format!("/v1/organization/users/{alice}")).await)["role"],
         "reader"
@@ -469,12 +468,11 @@ async fn a_key_cannot_make_a_key_with_scopes_beyond_its_own_permissions() {
         .post_as(&admin_scoped, path, json!({ "name": "child" }))
         .await);
     let child_key = child["value"].as_str().unwrap();
-    assert_error(
+    assert_error_says(
         &s.get_as(child_key, "/v1/organization/users").await,
         StatusCode::FORBIDDEN,
         "insufficient_permissions",
-        None,
-    );
+        None, "Your admin API key lacks the permission 'api.organization.users.read' needed for this request.",);
     ok(s.get_as(child_key, path).await);
     assert_cannot_grant(
         &s.post_as(

@@ -30,7 +30,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use common::{assert_error, ids, ok, owner_key, str_of, TestDatabase, TestServer};
+use common::{
+    assert_error, assert_error_says, ids, ok, owner_key, str_of, TestDatabase, TestServer,
+};
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_core::secret::ADMIN_KEY_PREFIX;
 use orgadmin_core::store::BootstrapRequest;
@@ -207,12 +209,11 @@ async fn try_create_project(s: &TestServer, name: &str) -> StatusCode {
         .post("/v1/organization/projects", json!({ "name": name }))
         .await;
     if got.0 != StatusCode::OK {
-        assert_error(
+        assert_error_says(
             &got,
             StatusCode::FORBIDDEN,
             "insufficient_permissions",
-            None,
-        );
+            None, "Your admin API key lacks the permission 'api.organization.projects.write' needed for this request.",);
         let message = got.1["error"]["message"].as_str().unwrap();
         assert!(
             message.contains("api.organization.projects.write"),
@@ -333,7 +334,7 @@ async fn project_role_lists_name_the_user_the_group_or_both_as_sources() {
         .get(&format!("/v1/organization/projects/{project}/users"))
         .await));
     assert_eq!(users, vec![direct_member.clone()]);
-    assert_error(
+    assert_error_says(
         &s.get(&format!(
             "/v1/organization/projects/{project}/users/{group_only}"
         ))
@@ -341,6 +342,7 @@ async fn project_role_lists_name_the_user_the_group_or_both_as_sources() {
         StatusCode::NOT_FOUND,
         "not_found",
         Some("user_id"),
+        "User user-… is not a member of project proj_….",
     );
     // Both ID forms retrieve the group-held predefined role.
     for id in [PROJECT_MEMBER.to_owned(), member.clone()] {
@@ -418,12 +420,13 @@ async fn unassigning_a_role_held_only_through_a_group_is_refused_with_inherited_
         vec![ORG_OWNER, ORG_READER]
     );
     // A role that is neither held directly nor through a group is still a plain 404.
-    assert_error(
+    assert_error_says(
         &s.delete(&format!("{}/{org_role}", user_roles_path(&user)))
             .await,
         StatusCode::NOT_FOUND,
         "not_found",
         Some("role_id"),
+        "User user-… does not hold role 'role_…'.",
     );
 }
 
@@ -450,12 +453,11 @@ async fn a_key_whose_owner_gains_a_write_permission_only_through_a_group_writes_
     let joined = s
         .post(&group_users_path(&makers), json!({ "user_id": owner }))
         .await;
-    assert_error(
+    assert_error_says(
         &joined,
         StatusCode::FORBIDDEN,
         "insufficient_permissions",
-        None,
-    );
+        None, "You have insufficient permissions for this operation. Missing scopes: api.organization.projects.write. Membership of group group_… would grant it, and an admin API key may grant only permissions it holds in the organization.",);
     let message = joined.1["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("Missing scopes: api.organization.projects.write."),
@@ -577,12 +579,11 @@ async fn a_group_with_project_access_authorizes_its_members_there_and_nowhere_el
 
         // Neither the organization role nor any project role allows adding project users.
         let refused = add_user(project.clone(), recruits[0].clone()).await;
-        assert_error(
+        assert_error_says(
             &refused,
             StatusCode::FORBIDDEN,
             "insufficient_permissions",
-            None,
-        );
+            None, "Your admin API key lacks the permission 'api.organization.projects.users.write', or 'api.project.users.write' in project proj_…, needed for this request.",);
         let message = refused.1["error"]["message"].as_str().unwrap();
         assert!(
             message.contains("api.organization.projects.users.write"),
@@ -598,12 +599,11 @@ async fn a_group_with_project_access_authorizes_its_members_there_and_nowhere_el
                 json!({"user_id": recruits[0], "role": "member"}),
             )
             .await;
-        assert_error(
+        assert_error_says(
             &as_member,
             StatusCode::FORBIDDEN,
             "insufficient_permissions",
-            None,
-        );
+            None, "You have insufficient permissions for this operation. Missing scopes: api.model.request, api.responses.write, api.files.write, api.vector_stores.write, api.fine_tuning.jobs.read, api.fine_tuning.jobs.write, api.batches.read, api.batches.write. Project role 'member' would grant them, and an admin API key may grant only permissions it holds in project proj_….",);
         assert!(
             as_member.1["error"]["message"]
                 .as_str()
@@ -612,12 +612,11 @@ async fn a_group_with_project_access_authorizes_its_members_there_and_nowhere_el
             "{as_member:?}"
         );
         ok(add_user(project.clone(), recruits[0].clone()).await);
-        assert_error(
+        assert_error_says(
             &add_user(elsewhere.clone(), recruits[0].clone()).await,
             StatusCode::FORBIDDEN,
             "insufficient_permissions",
-            None,
-        );
+            None, "Your admin API key lacks the permission 'api.organization.projects.users.write', or 'api.project.users.write' in project proj_…, needed for this request.",);
         let held = roles_with_sources(&ok(s.get(&project_user_roles_path(&project, &owner)).await));
         assert_eq!(held, vec![(user_admin.clone(), vec![group_src(&team)])]);
         let access = ok(s.get(&permissions_path(&owner, Some(&project))).await);
@@ -648,17 +647,17 @@ async fn a_group_with_project_access_authorizes_its_members_there_and_nowhere_el
                 ok(s.delete(&group_path(&team)).await);
             }
         }
-        assert_error(
+        assert_error_says(
             &add_user(project.clone(), recruits[1].clone()).await,
             StatusCode::FORBIDDEN,
             "insufficient_permissions",
-            None,
-        );
-        assert_error(
+            None, "Your admin API key lacks the permission 'api.organization.projects.users.write', or 'api.project.users.write' in project proj_…, needed for this request.",);
+        assert_error_says(
             &s.get(&project_user_roles_path(&project, &owner)).await,
             StatusCode::NOT_FOUND,
             "not_found",
             Some("user_id"),
+            "User user-… is not a member of project proj_…, directly or through a group.",
         );
         let members = ids(&ok(s
             .get(&format!("/v1/organization/projects/{project}/users"))
@@ -688,7 +687,7 @@ async fn scoped_keys_still_narrow_what_groups_grant() {
 
     // The owner may create projects (through the group), the scoped key may not.
     assert_eq!(try_create_project(&s, "Unscoped").await, StatusCode::OK);
-    assert_error(
+    assert_error_says(
         &s.post_as(
             &scoped,
             "/v1/organization/projects",
@@ -697,8 +696,7 @@ async fn scoped_keys_still_narrow_what_groups_grant() {
         .await,
         StatusCode::FORBIDDEN,
         "insufficient_permissions",
-        None,
-    );
+        None, "Your admin API key lacks the permission 'api.organization.projects.write' needed for this request.",);
     // What the scopes allow and the owner holds (through the admins group) still works.
     ok(s.get_as(&scoped, &group_users_path(&makers)).await);
     ok(
@@ -841,11 +839,12 @@ async fn deleting_a_group_takes_its_memberships_project_access_and_assignments_a
         project_group_roles_path(&active, &group),
         project_group_roles_path(&archived, &group),
     ] {
-        assert_error(
+        assert_error_says(
             &s.get(&path).await,
             StatusCode::NOT_FOUND,
             "not_found",
             Some("group_id"),
+            "No group found with id 'group_…'.",
         );
     }
     // Members keep only what they hold otherwise.
@@ -861,11 +860,12 @@ async fn deleting_a_group_takes_its_memberships_project_access_and_assignments_a
         roles_with_sources(&ok(s.get(&project_user_roles_path(&active, &ada)).await)),
         vec![(alias(PROJECT_VIEWER, &active), vec![group_src(&survivor)])]
     );
-    assert_error(
+    assert_error_says(
         &s.get(&project_user_roles_path(&active, &bob)).await,
         StatusCode::NOT_FOUND,
         "not_found",
         Some("user_id"),
+        "User user-… is not a member of project proj_…, directly or through a group.",
     );
     // Project access goes, also in the archived project; the other group's stays.
     let listed: Vec<String> = ok(s.get(&project_groups_path(&active)).await)["data"]
@@ -966,12 +966,13 @@ async fn removing_a_user_from_the_organization_removes_their_group_memberships()
             ids(&ok(s.get(&group_users_path(group)).await)),
             vec![staying.clone()]
         );
-        assert_error(
+        assert_error_says(
             &s.get(&format!("{}/{leaving}", group_users_path(group)))
                 .await,
             StatusCode::NOT_FOUND,
             "not_found",
             Some("user_id"),
+            "User user-… is not a member of group group_….",
         );
     }
     // The groups keep their roles and access, and what they grant the others.
@@ -996,11 +997,12 @@ async fn removing_a_user_from_the_organization_removes_their_group_memberships()
         ids(&ok(s.get(&user_roles_path(&back)).await)),
         vec![ORG_READER]
     );
-    assert_error(
+    assert_error_says(
         &s.get(&project_user_roles_path(&project, &back)).await,
         StatusCode::NOT_FOUND,
         "not_found",
         Some("user_id"),
+        "User user-… is not a member of project proj_…, directly or through a group.",
     );
     for group in [&with_role, &with_access] {
         assert_eq!(
@@ -1211,27 +1213,28 @@ async fn the_permissions_extension_lists_every_permission_with_its_roles_and_sou
     );
 
     // Errors name what is missing; reading needs api.organization.users.read.
-    assert_error(
+    assert_error_says(
         &s.get(&permissions_path("user-nobody", None)).await,
         StatusCode::NOT_FOUND,
         "not_found",
         Some("user_id"),
+        "No user found with id 'user-nobody'.",
     );
-    assert_error(
+    assert_error_says(
         &s.get(&permissions_path(&user, Some("proj_nothing"))).await,
         StatusCode::NOT_FOUND,
         "not_found",
         Some("project_id"),
+        "No project found with id 'proj_nothing'.",
     );
     let (_, no_users) = s
         .create_key(json!({"name": "no users", "scopes": ["api.groups.read"]}))
         .await;
-    assert_error(
+    assert_error_says(
         &s.get_as(&no_users, &permissions_path(&user, None)).await,
         StatusCode::FORBIDDEN,
         "insufficient_permissions",
-        None,
-    );
+        None, "Your admin API key lacks the permission 'api.organization.users.read' needed for this request.",);
 }
 
 // --- audit events --------------------------------------------------------------------------------
@@ -1499,12 +1502,11 @@ async fn a_member_removed_while_others_join_never_leaves_a_half_membership() {
         while let Some(answer) = tasks.join_next().await {
             let answer = answer.unwrap();
             if answer.0 != StatusCode::OK {
-                assert_error(
+                assert_error_says(
                     &answer,
                     StatusCode::BAD_REQUEST,
                     "invalid_value",
-                    Some("user_id"),
-                );
+                    Some("user_id"), "User user-… is not a member of the organization; invite them first (POST /v1/organization/invites).",);
             }
         }
         ok(removal.await.unwrap());
@@ -1586,29 +1588,32 @@ async fn groups_stay_in_their_organization() {
             group_roles_path(foreign),
             format!("{}/{shared}", group_users_path(foreign)),
         ] {
-            assert_error(
+            assert_error_says(
                 &s.get_as(key, &path).await,
                 StatusCode::NOT_FOUND,
                 "not_found",
                 Some("group_id"),
+                "No group found with id 'group_…'.",
             );
         }
-        assert_error(
+        assert_error_says(
             &s.post_as(key, &group_users_path(foreign), json!({"user_id": shared}))
                 .await,
             StatusCode::NOT_FOUND,
             "not_found",
             Some("group_id"),
+            "No group found with id 'group_…'.",
         );
-        assert_error(
+        assert_error_says(
             &s.delete_as(key, &group_path(foreign)).await,
             StatusCode::NOT_FOUND,
             "not_found",
             Some("group_id"),
+            "No group found with id 'group_…'.",
         );
     }
     // A role of one organization cannot be given to the other's group.
-    assert_error(
+    assert_error_says(
         &s.post_as(
             &other_key,
             &group_roles_path(&there),
@@ -1618,6 +1623,7 @@ async fn groups_stay_in_their_organization() {
         StatusCode::NOT_FOUND,
         "not_found",
         Some("role_id"),
+        "No role found with id 'role_…'.",
     );
     // The person's roles in each organization come from that organization's groups only.
     assert_eq!(

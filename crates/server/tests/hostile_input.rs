@@ -264,25 +264,87 @@ fn wrong_types(cases: &mut Vec<Case>, label: &str, path: &str, base: Value, fiel
 
 // --- the catalogue ----------------------------------------------------------------------------
 
-fn catalogue(t: &Targets) -> Vec<Case> {
-    use Method as M;
-    let mut cases = Vec::new();
-    let c = &mut cases;
-    let projects = "/v1/organization/projects";
-    let invites = "/v1/organization/invites";
-    let keys = "/v1/organization/admin_api_keys";
-    let roles = "/v1/organization/roles";
-    let groups = "/v1/organization/groups";
-    let user_path = format!("/v1/organization/users/{}", t.user);
-    let user_roles = format!("{user_path}/roles");
-    let project_users = format!("/v1/organization/projects/{}/users", t.project);
-    let project_user = format!("{project_users}/{}", t.user);
-    let accounts = format!("/v1/organization/projects/{}/service_accounts", t.project);
-    let project_roles = format!("/v1/projects/{}/roles", t.project);
-    let group_users = format!("/v1/organization/groups/{}/users", t.group);
-    let accept = format!("/v1/organization/invites/{}/accept", t.invite);
+/// The paths the catalogue aims at, made once from the [`Targets`].
+struct Paths<'a> {
+    t: &'a Targets,
+    projects: &'static str,
+    invites: &'static str,
+    keys: &'static str,
+    roles: &'static str,
+    groups: &'static str,
+    user_path: String,
+    user_roles: String,
+    project_users: String,
+    project_user: String,
+    accounts: String,
+    project_roles: String,
+    group_users: String,
+    accept: String,
+}
 
-    // Malformed and truncated JSON, on every kind of write.
+impl<'a> Paths<'a> {
+    fn of(t: &'a Targets) -> Self {
+        let user_path = format!("/v1/organization/users/{}", t.user);
+        let project_users = format!("/v1/organization/projects/{}/users", t.project);
+        Self {
+            t,
+            projects: "/v1/organization/projects",
+            invites: "/v1/organization/invites",
+            keys: "/v1/organization/admin_api_keys",
+            roles: "/v1/organization/roles",
+            groups: "/v1/organization/groups",
+            user_roles: format!("{user_path}/roles"),
+            project_user: format!("{project_users}/{}", t.user),
+            accounts: format!("/v1/organization/projects/{}/service_accounts", t.project),
+            project_roles: format!("/v1/projects/{}/roles", t.project),
+            group_users: format!("/v1/organization/groups/{}/users", t.group),
+            accept: format!("/v1/organization/invites/{}/accept", t.invite),
+            user_path,
+            project_users,
+        }
+    }
+}
+
+/// Bind the named fields of the [`Paths`] `p` as locals: `paths!(p => projects, keys; accept)`
+/// binds the fixed paths before `;` as they are (`&'static str`) and the ones after it as owned
+/// `String`s, so a section reads as if it had made them itself.
+macro_rules! paths {
+    ($p:ident => $($fixed:ident),*; $($made:ident),*) => {
+        $(let $fixed = $p.$fixed;)*
+        $(let $made = $p.$made.clone();)*
+    };
+}
+
+/// Every case, section by section.
+fn catalogue(t: &Targets) -> Vec<Case> {
+    let p = Paths::of(t);
+    let mut cases = Vec::new();
+    malformed_json(&mut cases, &p);
+    wrong_json_types(&mut cases, &p);
+    values_out_of_range(&mut cases, &p);
+    huge_bodies(&mut cases, &p);
+    deep_nesting(&mut cases, &p);
+    huge_arrays(&mut cases, &p);
+    nul_characters(&mut cases, &p);
+    long_values(&mut cases, &p);
+    look_alike_emails(&mut cases, &p);
+    sql_and_traversal_shapes(&mut cases, &p);
+    missing_project_alias(&mut cases, &p);
+    hostile_path_ids(&mut cases, &p);
+    hostile_query_strings(&mut cases, &p);
+    oversized_filters(&mut cases, &p);
+    wrong_content_types(&mut cases, &p);
+    empty_bodies(&mut cases, &p);
+    unknown_methods(&mut cases, &p);
+    hostile_authorization(&mut cases, &p);
+    oversized_declared_bodies(&mut cases, &p);
+    cases
+}
+
+/// Malformed and truncated JSON, on every kind of write.
+fn malformed_json(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => projects, invites, keys, roles, groups; user_path, project_users, accounts, accept);
     let malformed: &[(&str, &[u8])] = &[
         ("an open brace", b"{"),
         ("a truncated member", b"{\"name\": "),
@@ -338,8 +400,12 @@ fn catalogue(t: &Targets) -> Vec<Case> {
             c.push(case(format!("{what}: {name}"), M::POST, path).raw(*body));
         }
     }
+}
 
-    // Wrong JSON types for every field of representative bodies.
+/// Wrong JSON types for every field of representative bodies.
+fn wrong_json_types(c: &mut Vec<Case>, p: &Paths) {
+    paths!(p => t, projects, invites, keys, roles; user_path, project_users, accounts,
+        project_roles, group_users, accept);
     wrong_types(
         c,
         "project",
@@ -469,8 +535,12 @@ fn catalogue(t: &Targets) -> Vec<Case> {
         json!({"name": "Accepted"}),
         &[field("/name", "name", Kind::Str, false)],
     );
+}
 
-    // Right types, values out of range.
+/// Right types, values out of range.
+fn values_out_of_range(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => keys; accounts);
     for (value, param) in [
         (json!(0), "expires_in_seconds"),
         (json!(-1), "expires_in_seconds"),
@@ -508,14 +578,20 @@ fn catalogue(t: &Targets) -> Vec<Case> {
         )
         .param("expires_in_seconds"),
     );
+}
 
-    // Huge bodies: over the limit, and just under it (then refused for what they hold).
-    let padded = |size: usize, prefix: &str, suffix: &str| -> Vec<u8> {
-        let mut body = prefix.as_bytes().to_vec();
-        body.resize(size - suffix.len(), b'a');
-        body.extend_from_slice(suffix.as_bytes());
-        body
-    };
+/// A body of exactly `size` bytes: `prefix`, then `a`s, then `suffix`.
+fn padded(size: usize, prefix: &str, suffix: &str) -> Vec<u8> {
+    let mut body = prefix.as_bytes().to_vec();
+    body.resize(size - suffix.len(), b'a');
+    body.extend_from_slice(suffix.as_bytes());
+    body
+}
+
+/// Huge bodies: over the limit, and just under it (then refused for what they hold).
+fn huge_bodies(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => projects, invites, keys; accept);
     for (name, size) in [("1 MiB + 1 byte", MAX_BODY + 1), ("4 MiB", 4 * MAX_BODY)] {
         for path in [projects, invites, keys] {
             c.push(
@@ -570,8 +646,12 @@ fn catalogue(t: &Targets) -> Vec<Case> {
             .raw(padded(MAX_BODY, "{\"name\": \"", "\"}"))
             .param("name"),
     );
+}
 
-    // Deep nesting.
+/// Deep nesting.
+fn deep_nesting(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => keys, roles; );
     let deep = 100_000;
     for (name, body) in [
         ("100,000 [", "[".repeat(deep)),
@@ -590,8 +670,12 @@ fn catalogue(t: &Targets) -> Vec<Case> {
             c.push(case(format!("{path}: {name}"), M::POST, path).raw(body.clone()));
         }
     }
+}
 
-    // 10,000-element arrays.
+/// 10,000-element arrays.
+fn huge_arrays(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => t, invites, keys, roles; project_roles);
     let many = 10_000;
     let valid_then_unknown = |valid: &str| -> Vec<Value> {
         let mut names = vec![json!(valid); many - 1];
@@ -650,9 +734,13 @@ fn catalogue(t: &Targets) -> Vec<Case> {
             )
             .param("projects"),
     );
+}
 
-    // NUL characters in body strings and keys, escaped so that the JSON itself is valid (raw
-    // NUL bytes and invalid UTF-8 are among the malformed bodies above).
+/// NUL characters in body strings and keys, escaped so that the JSON itself is valid (raw
+/// NUL bytes and invalid UTF-8 are among the malformed bodies above).
+fn nul_characters(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => projects, invites, keys, roles, groups; user_path);
     for (name, path, body, param) in [
         ("project name", projects, json!({"name": "a\u{0}b"}), "name"),
         ("a key", projects, json!({"na\u{0}me": "x"}), "na\\0me"),
@@ -700,8 +788,12 @@ fn catalogue(t: &Targets) -> Vec<Case> {
                 .param(param),
         );
     }
+}
 
-    // Very long values: 10 KB, and just over each documented limit.
+/// Very long values: 10 KB, and just over each documented limit.
+fn long_values(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => projects, invites, keys, roles, groups; user_path, project_users, accounts, accept);
     let ten_kb = "x".repeat(10 * 1024);
     let long_email = format!("{}@example.com", "a".repeat(10 * 1024));
     let email_255 = format!("{}@example.com", "a".repeat(255 - "@example.com".len()));
@@ -794,8 +886,12 @@ fn catalogue(t: &Targets) -> Vec<Case> {
     ] {
         c.push(case(name, M::POST, path).json(&body).param(param));
     }
+}
 
-    // Look-alike emails that are not email addresses.
+/// Look-alike emails that are not email addresses.
+fn look_alike_emails(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => invites; );
     for email in [
         "owner\u{FF20}example.com",
         "owner@@example.com",
@@ -812,8 +908,13 @@ fn catalogue(t: &Targets) -> Vec<Case> {
                 .param("email"),
         );
     }
+}
 
-    // SQL- and path-traversal-shaped values.
+/// SQL- and path-traversal-shaped values.
+fn sql_and_traversal_shapes(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => projects, invites, keys, roles; user_path, user_roles, project_users, project_user,
+        accounts, group_users);
     let hostile = [
         "' OR 1=1 --",
         "' OR '1'='1",
@@ -965,14 +1066,23 @@ fn catalogue(t: &Targets) -> Vec<Case> {
                 .param("residency"),
         );
     }
-    // A predefined role's project alias naming a project that is not there.
+}
+
+/// A predefined role's project alias naming a project that is not there.
+fn missing_project_alias(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => ; project_roles);
     let alias = format!(
         "{project_roles}/role-api-project-member__api-project__{}",
         enc("' OR 1=1 --")
     );
     c.push(case("alias of a hostile project", M::GET, &alias).not_found(Some("role_id")));
+}
 
-    // NUL, invalid UTF-8 and oversized IDs in paths.
+/// NUL, invalid UTF-8 and oversized IDs in paths.
+fn hostile_path_ids(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => t, keys; group_users);
     for (name, id) in [
         ("NUL", "%00".to_owned()),
         ("an embedded NUL", format!("{}%00", t.user)),
@@ -1076,8 +1186,12 @@ fn catalogue(t: &Targets) -> Vec<Case> {
             .not_found(None),
         );
     }
+}
 
-    // Query strings: NUL, invalid UTF-8, duplicate keys, and every kind of bad `limit`.
+/// Query strings: NUL, invalid UTF-8, duplicate keys, and every kind of bad `limit`.
+fn hostile_query_strings(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => t; user_path);
     let lists = [
         "/v1/organization/users",
         "/v1/organization/projects",
@@ -1197,7 +1311,11 @@ fn catalogue(t: &Targets) -> Vec<Case> {
         )
         .param("project_id"),
     );
-    // Filters over their documented limit of 1,000 values (kept under the 64 KiB URI limit).
+}
+
+/// Filters over their documented limit of 1,000 values (kept under the 64 KiB URI limit).
+fn oversized_filters(c: &mut Vec<Case>, _p: &Paths) {
+    use Method as M;
     for (list, name) in [
         ("/v1/organization/users", "emails"),
         ("/v1/organization/audit_logs", "actor_ids[]"),
@@ -1214,8 +1332,12 @@ fn catalogue(t: &Targets) -> Vec<Case> {
             .param(name.trim_end_matches("[]")),
         );
     }
+}
 
-    // Wrong content types, with bodies that are not JSON.
+/// Wrong content types, with bodies that are not JSON.
+fn wrong_content_types(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => projects, invites; accept);
     for (content_type, body) in [
         ("application/x-www-form-urlencoded", &b"name=Hostile"[..]),
         (
@@ -1235,8 +1357,13 @@ fn catalogue(t: &Targets) -> Vec<Case> {
             );
         }
     }
+}
 
-    // Empty bodies where one is required: they read as `{}`.
+/// Empty bodies where one is required: they read as `{}`.
+fn empty_bodies(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => projects, invites, keys, roles, groups; user_roles, project_users, project_user,
+        accounts, project_roles, group_users);
     for (path, param) in [
         (projects, "name"),
         (invites, "email"),
@@ -1265,8 +1392,12 @@ fn catalogue(t: &Targets) -> Vec<Case> {
             .json(&no_permissions)
             .missing("permissions"),
     );
+}
 
-    // Methods the routes do not have.
+/// Methods the routes do not have.
+fn unknown_methods(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => t, keys; user_path, project_users, accept);
     let method = |name: &str| Method::from_bytes(name.as_bytes()).unwrap();
     for path in [
         "/v1/organization/users".to_owned(),
@@ -1301,8 +1432,12 @@ fn catalogue(t: &Targets) -> Vec<Case> {
     ] {
         c.push(case(format!("{m} {path}"), m, path).method_not_allowed());
     }
+}
 
-    // Hostile authorization headers: no write gets through.
+/// Hostile authorization headers: no write gets through.
+fn hostile_authorization(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => projects; );
     for (name, header) in [
         ("SQL", b"Bearer sk-admin-' OR 1=1 --".to_vec()),
         (
@@ -1327,8 +1462,13 @@ fn catalogue(t: &Targets) -> Vec<Case> {
                 .expect(StatusCode::UNAUTHORIZED, "invalid_api_key"),
         );
     }
-    // A body declared over the limit is refused before anything else, read to its end first
-    // so that the client gets the answer (`app::refuse_oversized_body`).
+}
+
+/// A body declared over the limit is refused before anything else, read to its end first
+/// so that the client gets the answer (`app::refuse_oversized_body`).
+fn oversized_declared_bodies(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    paths!(p => projects; );
     for (name, method, path) in [
         ("no authorization", M::POST, projects),
         ("a read", M::GET, "/v1/organization/users"),
@@ -1355,8 +1495,6 @@ fn catalogue(t: &Targets) -> Vec<Case> {
             .raw(&b"{"[..])
             .expect(StatusCode::UNAUTHORIZED, "missing_api_key"),
     );
-
-    cases
 }
 
 // --- sending and checking ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 
 use common::database::{backend, Backend};
-use common::{assert_error, ok, owner_key, str_of, TestDatabase, TestServer};
+use common::{assert_error, assert_error_says, ok, owner_key, str_of, TestDatabase, TestServer};
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_core::secret::generate_admin_key;
 use orgadmin_core::store::{BootstrapRequest, UserIds};
@@ -167,12 +167,11 @@ async fn one_person_however_their_address_is_spelled() {
     // A second pending invite is a second invite for the same address, however spelled.
     ok(invite(&s, "zo\u{EB}@ex\u{E4}mple.org").await);
     let again = invite(&s, "ZOE\u{308}@xn--exmple-cua.org").await;
-    assert_error(
+    assert_error_says(
         &again,
         StatusCode::CONFLICT,
         "already_exists",
-        Some("email"),
-    );
+        Some("email"), "ZOË@xn--exmple-cua.org already has a pending invite (invite-…); delete it first to send a new one.",);
     // The audit log's actor filter follows the same rule.
     let (_, key) = s.create_key(json!({"name": "owner's other key"})).await;
     assert!(!key.is_empty());
@@ -283,19 +282,19 @@ async fn addresses_stored_under_the_old_rule_are_brought_up_to_date_on_start() {
     run_sql(database.url(), &statements).await;
 
     let s = TestServer::start_on(database.url(), Some(&owner_key()), clock.clone()).await;
-    assert_error(
+    assert_error_says(
         &invite(&s, "bob@xn--exmple-cua.com").await,
         StatusCode::CONFLICT,
         "already_exists",
         Some("email"),
+        "bob@xn--exmple-cua.com is already a member of the organization.",
     );
     assert_eq!(members_named(&s, "BOB@xn--exmple-cua.com").await, vec![bob]);
-    assert_error(
+    assert_error_says(
         &invite(&s, "zoe\u{308}@xn--exmple-cua.org").await,
         StatusCode::CONFLICT,
         "already_exists",
-        Some("email"),
-    );
+        Some("email"), "zoë@xn--exmple-cua.org already has a pending invite (invite-…); delete it first to send a new one.",);
     // The older of two members who are now one address keeps it; the other is still there.
     assert_eq!(members_named(&s, decomposed).await, vec![jose]);
     ok(

@@ -6,12 +6,17 @@
 //! pagination guarantees of §4 while requests to both replicas race. The replicas share nothing
 //! but the database, so every guarantee checked here must come from it. No request may ever answer
 //! 5xx, and at the end the tables are checked directly for duplicate and orphaned rows. The
-//! database is dropped when the test ends, also when it fails. Run with
-//! `cargo test -p orgadmin-server --test replicas -- --nocapture` to see the figures.
+//! database is dropped when the test ends, also when it fails.
+//!
+//! They need PostgreSQL whatever the backend under test, so they are `#[ignore]`d, and listed as
+//! ignored, in a plain `cargo test`; the PostgreSQL pass of `scripts/test-all` runs them with
+//! `--include-ignored`. Run them with
+//! `cargo test -p orgadmin-server --test replicas -- --include-ignored --nocapture` to see the
+//! figures.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,15 +25,22 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use reqwest::Method;
 use serde_json::{json, Value};
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::{Connection, PgConnection};
 use tokio::sync::{oneshot, Barrier};
 use tokio::task::{JoinHandle, JoinSet};
 
-// ---------------------------------------------------------------------------------------------
-// Harness: a database of its own, two replicas, clients that count every status
-// ---------------------------------------------------------------------------------------------
+mod common;
 
-const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+use common::load::{
+    assignment_events, error_code, fresh_email, item_ids as ids, load_client, stampede, Api,
+    Attack, Stats,
+};
+use common::paging::{check_walks, delete_member, members_seen, walk_then_stop, Walker, Writes};
+use common::TestDatabase;
+
+// ---------------------------------------------------------------------------------------------
+// Harness: a PostgreSQL database of its own, two replicas on it, clients that count every status
+// ---------------------------------------------------------------------------------------------
 
 /// No test of this file may run longer than this; a hang fails instead of stalling CI.
 const TIME_LIMIT: Duration = Duration::from_secs(60);
@@ -39,161 +51,9 @@ async fn within_time_limit(test: &str, body: impl Future<Output = ()>) {
     }
 }
 
-/// The URL of a database this test may create databases from.
-fn admin_url() -> String {
-    std::env::var("ORGADMIN_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| DEFAULT_ADMIN_URL.to_owned())
-}
-
-/// `url` naming `database` instead of the database it names.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let authority = base.find("://").map_or(0, |i| i + 3);
-    let server = match base[authority..].find('/') {
-        Some(slash) => &base[..authority + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{server}/{database}?{query}"),
-        None => format!("{server}/{database}"),
-    }
-}
-
-/// A database created for one test and dropped (`WITH (FORCE)`, so the replicas' connections do
-/// not keep it alive) when this guard is dropped, also on panic or timeout.
-struct TestDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TestDatabase {
-    async fn create() -> Self {
-        let admin_url = admin_url();
-        // ORGADMIN_TEST_RUN_ID (letters and digits) lets a test run find what it left behind,
-        // as in tests/common/database.rs.
-        let run = std::env::var("ORGADMIN_TEST_RUN_ID")
-            .ok()
-            .filter(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_alphanumeric()))
-            .map(|r| format!("{}_", r.to_ascii_lowercase()))
-            .unwrap_or_default();
-        let name = format!(
-            "orgadmin_test_{run}{:016x}",
-            rand::thread_rng().gen::<u64>()
-        );
-        let mut conn = PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
-            panic!(
-                "cannot connect to PostgreSQL at {admin_url} ({e}); these tests need a PostgreSQL \
-                 server whose role may create databases: start one or set ORGADMIN_TEST_POSTGRES_URL"
-            )
-        });
-        conn.execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-        let _ = conn.close().await;
-        let url = with_database(&admin_url, &name);
-        Self {
-            admin_url,
-            name,
-            url,
-        }
-    }
-
-    async fn connect(&self) -> PgConnection {
-        PgConnection::connect(&self.url)
-            .await
-            .unwrap_or_else(|e| panic!("connecting to {}: {e}", self.name))
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        // Drop may run inside the test's runtime, which cannot be blocked on; a thread with a
-        // runtime of its own can.
-        let admin_url = self.admin_url.clone();
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        let outcome = std::thread::spawn(move || -> Result<(), String> {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            runtime.block_on(async {
-                let drop_it = async {
-                    let mut conn = PgConnection::connect(&admin_url).await?;
-                    conn.execute(sql.as_str()).await?;
-                    conn.close().await
-                };
-                match tokio::time::timeout(Duration::from_secs(30), drop_it).await {
-                    Ok(result) => result.map_err(|e| e.to_string()),
-                    Err(_) => Err("timed out".to_owned()),
-                }
-            })
-        })
-        .join();
-        match outcome {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("could not drop test database {}: {e}", self.name),
-            Err(_) => eprintln!(
-                "could not drop test database {}: the thread panicked",
-                self.name
-            ),
-        }
-    }
-}
-
 /// The `ORGADMIN_ADMIN_KEY` both replicas start with, so the bootstrap key works on either.
 fn admin_key() -> String {
     format!("sk-admin-{}", "r".repeat(40))
-}
-
-/// Every status observed by one test, and every 5xx with its evidence.
-#[derive(Default)]
-struct Stats {
-    statuses: Mutex<BTreeMap<u16, u64>>,
-    per_replica: Mutex<BTreeMap<&'static str, u64>>,
-    server_errors: Mutex<Vec<String>>,
-}
-
-impl Stats {
-    fn total(&self) -> u64 {
-        self.statuses.lock().unwrap().values().sum()
-    }
-
-    fn report(&self, test: &str, started: Instant) {
-        let statuses = self.statuses.lock().unwrap().clone();
-        let per_replica = self.per_replica.lock().unwrap().clone();
-        println!(
-            "[{test}] {} requests in {:.1?} (per replica {per_replica:?}), statuses {statuses:?}",
-            self.total(),
-            started.elapsed()
-        );
-    }
-
-    #[track_caller]
-    fn assert_no_5xx(&self, context: &str) {
-        let errors = self.server_errors.lock().unwrap();
-        assert!(
-            errors.is_empty(),
-            "{context}: {} responses were 5xx (a 5xx is a bug, SPEC §4):\n{}",
-            errors.len(),
-            errors.join("\n")
-        );
-    }
-}
-
-/// A client of one replica, bound to the admin key; every response is counted.
-#[derive(Clone)]
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    key: String,
-    replica: &'static str,
-    stats: Arc<Stats>,
 }
 
 /// One running server on the test database.
@@ -251,7 +111,7 @@ async fn start_pair(db: &TestDatabase, stats: &Arc<Stats>) -> Pair {
     let builds: Vec<_> = REPLICA_NAMES
         .iter()
         .map(|name| {
-            let mut config = ServeConfig::new("127.0.0.1:0", db.url.clone());
+            let mut config = ServeConfig::new("127.0.0.1:0", db.url());
             config.admin_key = Some(key.clone());
             let barrier = barrier.clone();
             let name = *name;
@@ -265,11 +125,7 @@ async fn start_pair(db: &TestDatabase, stats: &Arc<Stats>) -> Pair {
             })
         })
         .collect();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .pool_max_idle_per_host(64)
-        .build()
-        .unwrap();
+    let client = load_client(Duration::from_secs(30));
     let mut replicas = Vec::new();
     let mut created = Vec::new();
     let mut build_times = Vec::new();
@@ -283,13 +139,13 @@ async fn start_pair(db: &TestDatabase, stats: &Arc<Stats>) -> Pair {
             );
             created.push((name, initial.created.clone()));
         }
-        let api = Api {
-            client: client.clone(),
-            base: format!("http://127.0.0.1:{}", app.port()),
-            key: key.clone(),
-            replica: name,
-            stats: stats.clone(),
-        };
+        let api = Api::new(
+            client.clone(),
+            format!("http://127.0.0.1:{}", app.port()),
+            key.clone(),
+            name,
+            stats.clone(),
+        );
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             app.run_until(async {
@@ -313,7 +169,7 @@ async fn start_pair(db: &TestDatabase, stats: &Arc<Stats>) -> Pair {
     let (_, created) = created.pop().unwrap();
 
     // In the database: one of everything the first start makes.
-    let mut conn = db.connect().await;
+    let mut conn = db.postgres_connection().await;
     for (table, expected) in [
         ("organizations", 1),
         ("users", 1),
@@ -345,7 +201,7 @@ async fn start_pair(db: &TestDatabase, stats: &Arc<Stats>) -> Pair {
             ids(&users),
             vec![owner_id.clone()],
             "{}: sees exactly the bootstrap owner",
-            replica.api.replica
+            replica.api.server
         );
         assert_eq!(users[0]["role"], "owner");
         let projects = replica
@@ -356,7 +212,7 @@ async fn start_pair(db: &TestDatabase, stats: &Arc<Stats>) -> Pair {
             ids(&projects),
             vec![created.default_project_id.to_string()],
             "{}: sees exactly the default project",
-            replica.api.replica
+            replica.api.server
         );
     }
     println!(
@@ -369,182 +225,6 @@ async fn start_pair(db: &TestDatabase, stats: &Arc<Stats>) -> Pair {
         owner_id,
         default_project_id: created.default_project_id.to_string(),
     }
-}
-
-/// Unique emails across the whole test binary.
-static EMAIL_SEQ: AtomicU64 = AtomicU64::new(0);
-
-fn fresh_email(tag: &str) -> String {
-    format!(
-        "{tag}-{}@example.com",
-        EMAIL_SEQ.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-impl Api {
-    async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> (u16, Value) {
-        let mut request = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.base))
-            .bearer_auth(&self.key);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{} {method} {path}: transport error: {e}", self.replica));
-        let status = response.status().as_u16();
-        let request_id = response
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("(none)")
-            .to_owned();
-        let text = response
-            .text()
-            .await
-            .unwrap_or_else(|e| panic!("{} {method} {path}: reading body: {e}", self.replica));
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        *self
-            .stats
-            .statuses
-            .lock()
-            .unwrap()
-            .entry(status)
-            .or_default() += 1;
-        *self
-            .stats
-            .per_replica
-            .lock()
-            .unwrap()
-            .entry(self.replica)
-            .or_default() += 1;
-        if status >= 500 {
-            self.stats.server_errors.lock().unwrap().push(format!(
-                "{} {method} {path} body={body:?} -> {status} x-request-id={request_id} {value}",
-                self.replica
-            ));
-        }
-        (status, value)
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(Method::GET, path, None).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(Method::POST, path, Some(&body)).await
-    }
-
-    async fn delete(&self, path: &str) -> (u16, Value) {
-        self.send(Method::DELETE, path, None).await
-    }
-
-    async fn get_ok(&self, path: &str) -> Value {
-        let (status, body) = self.get(path).await;
-        assert_eq!(status, 200, "{} GET {path}: {body}", self.replica);
-        body
-    }
-
-    async fn post_ok(&self, path: &str, body: Value) -> Value {
-        let (status, answer) = self.post(path, body.clone()).await;
-        assert_eq!(status, 200, "{} POST {path} {body}: {answer}", self.replica);
-        answer
-    }
-
-    /// Invite on this replica and accept on `acceptor` (maybe the other one): a new member with
-    /// the given base role and no projects. Returns the `organization.user`.
-    async fn add_member_via(&self, acceptor: &Api, tag: &str, role: &str) -> Value {
-        let email = fresh_email(tag);
-        let invite = self
-            .post_ok(
-                "/v1/organization/invites",
-                json!({ "email": email, "role": role, "projects": [] }),
-            )
-            .await;
-        let invite_id = invite["id"].as_str().unwrap();
-        let user = acceptor
-            .post_ok(
-                &format!("/v1/organization/invites/{invite_id}/accept"),
-                json!({ "name": format!("{tag} member") }),
-            )
-            .await;
-        assert_eq!(user["role"], role, "{user}");
-        user
-    }
-
-    /// Every page of an `after`-cursor list (`first_id`/`last_id`/`has_more`).
-    async fn list_all_by_id(&self, path: &str) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        let sep = if path.contains('?') { '&' } else { '?' };
-        loop {
-            let url = match &after {
-                Some(a) => format!("{path}{sep}limit=100&after={a}"),
-                None => format!("{path}{sep}limit=100"),
-            };
-            let page = self.get_ok(&url).await;
-            all.extend(page["data"].as_array().unwrap().iter().cloned());
-            if !page["has_more"].as_bool().unwrap() {
-                return all;
-            }
-            after = Some(page["last_id"].as_str().unwrap().to_owned());
-        }
-    }
-
-    /// Every page of a `next`-cursor list (roles, role assignments).
-    async fn list_all_by_next(&self, path: &str) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let url = match &after {
-                Some(a) => format!("{path}?limit=100&after={a}"),
-                None => format!("{path}?limit=100"),
-            };
-            let page = self.get_ok(&url).await;
-            all.extend(page["data"].as_array().unwrap().iter().cloned());
-            if !page["has_more"].as_bool().unwrap() {
-                return all;
-            }
-            after = Some(page["next"].as_str().unwrap().to_owned());
-        }
-    }
-
-    async fn list_users(&self) -> Vec<Value> {
-        self.list_all_by_id("/v1/organization/users").await
-    }
-}
-
-fn ids(items: &[Value]) -> Vec<String> {
-    items
-        .iter()
-        .map(|v| v["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn error_code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or("")
-}
-
-/// Send every `(replica, method, path, body)` at once (released together by a barrier); the
-/// answers in the order of `requests`.
-async fn stampede(requests: Vec<(Api, Method, String, Option<Value>)>) -> Vec<(u16, Value)> {
-    let barrier = Arc::new(Barrier::new(requests.len()));
-    let mut set = JoinSet::new();
-    for (i, (api, method, path, body)) in requests.into_iter().enumerate() {
-        let barrier = barrier.clone();
-        set.spawn(async move {
-            barrier.wait().await;
-            (i, api.send(method, &path, body.as_ref()).await)
-        });
-    }
-    let mut out = Vec::new();
-    while let Some(r) = set.join_next().await {
-        out.push(r.unwrap());
-    }
-    out.sort_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, answer)| answer).collect()
 }
 
 /// How many answers are 200, after checking that every other one is `status` with `code` and
@@ -575,7 +255,7 @@ async fn offending_rows(conn: &mut PgConnection, query: &str) -> Vec<String> {
 /// The tables hold no duplicate memberships, assignments or emails, and nothing that names a
 /// user who is gone.
 async fn assert_tables_consistent(db: &TestDatabase, context: &str) {
-    let mut conn = db.connect().await;
+    let mut conn = db.postgres_connection().await;
     let checks = [
         (
             "duplicate project memberships",
@@ -639,46 +319,6 @@ async fn assert_tables_consistent(db: &TestDatabase, context: &str) {
 // 1. The last owner, raced across replicas (and the concurrent first start, every round)
 // ---------------------------------------------------------------------------------------------
 
-/// How one owner is attacked.
-#[derive(Clone, Copy, Debug)]
-enum Attack {
-    /// `POST /organization/users/{id}` `{"role": "reader"}`
-    DemoteByRole,
-    /// `POST /organization/users/{id}` `{"role_id": "role-api-organization-reader"}`
-    DemoteByRoleId,
-    /// `POST /organization/users/{id}/roles` `{"role_id": "role-api-organization-reader"}`
-    DemoteByAssignment,
-    /// `DELETE /organization/users/{id}`
-    Delete,
-}
-
-impl Attack {
-    const ALL: [Attack; 4] = [
-        Attack::DemoteByRole,
-        Attack::DemoteByRoleId,
-        Attack::DemoteByAssignment,
-        Attack::Delete,
-    ];
-
-    fn request(self, user: &str) -> (Method, String, Option<Value>) {
-        let path = format!("/v1/organization/users/{user}");
-        match self {
-            Attack::DemoteByRole => (Method::POST, path, Some(json!({ "role": "reader" }))),
-            Attack::DemoteByRoleId => (
-                Method::POST,
-                path,
-                Some(json!({ "role_id": "role-api-organization-reader" })),
-            ),
-            Attack::DemoteByAssignment => (
-                Method::POST,
-                format!("{path}/roles"),
-                Some(json!({ "role_id": "role-api-organization-reader" })),
-            ),
-            Attack::Delete => (Method::DELETE, path, None),
-        }
-    }
-}
-
 /// Every round: a fresh database (every other round already migrated), two replicas started on
 /// it at the same instant (exactly one bootstraps), N extra owners made through both, then one request per owner, all released at
 /// once and split between the replicas, that demotes or removes it. At least one owner remains,
@@ -686,22 +326,9 @@ impl Attack {
 /// owner (whose key every request uses) is only demoted, never removed; once its demotion
 /// commits its key is a reader's, and requests authenticated after that are refused with 403,
 /// the only other refusal allowed.
-/// These tests need PostgreSQL whatever the backend under test, so they run in the PostgreSQL
-/// pass of `scripts/test-all` (`ORGADMIN_TEST_BACKEND=postgres`) and stand aside in the SQLite
-/// pass, where they would only repeat themselves.
-fn postgres_pass() -> bool {
-    let selected = std::env::var("ORGADMIN_TEST_BACKEND").is_ok_and(|b| b == "postgres");
-    if !selected {
-        eprintln!("skipped: runs when ORGADMIN_TEST_BACKEND=postgres (the PostgreSQL pass of scripts/test-all)");
-    }
-    selected
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: runs with --include-ignored, as the PostgreSQL pass of scripts/test-all does"]
 async fn the_last_owner_survives_demotions_and_removals_raced_across_two_replicas() {
-    if !postgres_pass() {
-        return;
-    }
     within_time_limit("last owner", async {
         const ROUNDS: usize = 15;
         const EXTRA_OWNERS: usize = 9;
@@ -711,13 +338,13 @@ async fn the_last_owner_survives_demotions_and_removals_raced_across_two_replica
         let mut owners_left: BTreeMap<usize, u64> = BTreeMap::new();
 
         for round in 0..ROUNDS {
-            let db = TestDatabase::create().await;
+            let db = TestDatabase::on_postgres().await;
             if round % 2 == 1 {
                 // Migrate first, so the two replicas' bootstraps (not their migrations, which
                 // sqlx serializes) are what starts at the same instant.
-                let store = orgadmin_store::open(&db.url, Arc::new(orgadmin_core::SystemClock))
+                let store = orgadmin_store::open(db.url(), Arc::new(orgadmin_core::SystemClock))
                     .await
-                    .unwrap_or_else(|e| panic!("migrating {}: {e}", db.name));
+                    .unwrap_or_else(|e| panic!("migrating {}: {e}", db.url()));
                 drop(store);
             }
             let pair = start_pair(&db, &stats).await;
@@ -766,7 +393,7 @@ async fn the_last_owner_survives_demotions_and_removals_raced_across_two_replica
                 .zip(answers)
                 .enumerate()
                 .map(|(i, ((user, attack), (status, body)))| {
-                    (user.clone(), *attack, pair.api(i).replica, status, body)
+                    (user.clone(), *attack, pair.api(i).server, status, body)
                 })
                 .collect();
             let bootstrap_demoted = results
@@ -846,7 +473,7 @@ async fn the_last_owner_survives_demotions_and_removals_raced_across_two_replica
                     ),
                 }
             }
-            let mut conn = db.connect().await;
+            let mut conn = db.postgres_connection().await;
             let owners_in_db: i64 =
                 sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'owner'")
                     .fetch_one(&mut conn)
@@ -881,20 +508,6 @@ async fn the_last_owner_survives_demotions_and_removals_raced_across_two_replica
 // 2. Duplicate membership, idempotent assignment, and removal racing additions, across replicas
 // ---------------------------------------------------------------------------------------------
 
-/// The `role.assignment.created` events for `role` given to `user`.
-async fn assignment_events(api: &Api, role: &str, user: &str) -> usize {
-    api.list_all_by_id(&format!(
-        "/v1/organization/audit_logs?event_types[]=role.assignment.created&resource_ids[]={role}"
-    ))
-    .await
-    .iter()
-    .filter(|e| {
-        let d = &e["role.assignment.created"];
-        d["id"] == role && d["principal_id"] == user && d["principal_type"] == "user"
-    })
-    .count()
-}
-
 /// Many clients, half on each replica, add the same user to the same project at once: exactly
 /// one 200, the rest 409 `already_exists`, and the user is listed once. Many assign the same
 /// custom role (organization and project role) at once: all 200, the role is listed once, and one
@@ -903,17 +516,15 @@ async fn assignment_events(api: &Api, role: &str, user: &str) -> usize {
 /// other adds them to a project and assigns them a role: nothing may be left that names a removed
 /// user. Finally the tables are checked directly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: runs with --include-ignored, as the PostgreSQL pass of scripts/test-all does"]
 async fn duplicates_are_refused_and_assignments_idempotent_across_two_replicas() {
-    if !postgres_pass() {
-        return;
-    }
     within_time_limit("duplicates", async {
         const ROUNDS: usize = 16;
         const CLIENTS: usize = 24;
         const REMOVALS: usize = 4;
         let started = Instant::now();
         let stats = Arc::new(Stats::default());
-        let db = TestDatabase::create().await;
+        let db = TestDatabase::on_postgres().await;
         let pair = start_pair(&db, &stats).await;
         let mut figures: BTreeMap<String, u64> = BTreeMap::new();
 
@@ -983,7 +594,7 @@ async fn duplicates_are_refused_and_assignments_idempotent_across_two_replicas()
                     members.iter().filter(|id| **id == user_id).count(),
                     1,
                     "round {round}: {} lists the project user once: {members:?}",
-                    pair.api(i).replica
+                    pair.api(i).server
                 );
             }
 
@@ -1054,13 +665,13 @@ async fn duplicates_are_refused_and_assignments_idempotent_across_two_replicas()
                         held.iter().filter(|id| *id == role_id).count(),
                         1,
                         "round {round}: {} lists the {kind} once: {held:?}",
-                        pair.api(i).replica
+                        pair.api(i).server
                     );
                     assert_eq!(
                         assignment_events(pair.api(i), role_id, &user_id).await,
                         1,
                         "round {round}: one role.assignment.created event for the {kind} ({})",
-                        pair.api(i).replica
+                        pair.api(i).server
                     );
                 }
             }
@@ -1253,124 +864,6 @@ async fn duplicates_are_refused_and_assignments_idempotent_across_two_replicas()
 // 3. Paginating on one replica while the other writes
 // ---------------------------------------------------------------------------------------------
 
-const PAGE: usize = 7;
-
-/// One page a walker received, and when its request was sent.
-struct SeenPage {
-    sent: Instant,
-    ids: Vec<String>,
-}
-
-/// What the writers did in one round.
-#[derive(Default)]
-struct Writes {
-    /// Every member a deletion was *attempted* for (recorded before the request is sent).
-    attempted_deletions: HashSet<String>,
-    /// Deletions acknowledged with 200, and when the answer arrived.
-    acknowledged_deletions: HashMap<String, Instant>,
-    /// Members added during the round.
-    added: HashSet<String>,
-    cursor_deletions: u64,
-    random_deletions: u64,
-    board_deletions: u64,
-    deletions_404: u64,
-}
-
-async fn delete_member(api: &Api, writes: &Mutex<Writes>, user: &str) -> u16 {
-    writes
-        .lock()
-        .unwrap()
-        .attempted_deletions
-        .insert(user.to_owned());
-    let (status, body) = api.delete(&format!("/v1/organization/users/{user}")).await;
-    let mut w = writes.lock().unwrap();
-    match status {
-        200 => {
-            w.acknowledged_deletions
-                .insert(user.to_owned(), Instant::now());
-        }
-        // Another writer (or walker) got there first.
-        404 => w.deletions_404 += 1,
-        _ => panic!("{} DELETE {user}: {status} {body}", api.replica),
-    }
-    status
-}
-
-/// A walker: pages through the users with `limit=7` on `reader` to the end. Every
-/// `delete_every`-th page it first has `writer` (the other replica) delete the member its cursor
-/// names, and waits for that, then asks for the page after it. Its current cursor is published on
-/// `board` for the board deleter.
-struct Walker {
-    me: usize,
-    reader: Api,
-    writer: Api,
-    delete_every: usize,
-    owner_id: String,
-    board: Arc<Mutex<Vec<Option<String>>>>,
-    writes: Arc<Mutex<Writes>>,
-}
-
-impl Walker {
-    async fn walk(self) -> Vec<SeenPage> {
-        let me = self.me;
-        let mut pages: Vec<SeenPage> = Vec::new();
-        let mut after: Option<String> = None;
-        let mut pages_until_delete = self.delete_every;
-        loop {
-            let path = match &after {
-                Some(a) => format!("/v1/organization/users?limit={PAGE}&after={a}"),
-                None => format!("/v1/organization/users?limit={PAGE}"),
-            };
-            let sent = Instant::now();
-            let page = self.reader.get_ok(&path).await;
-            let data = ids(page["data"].as_array().unwrap());
-            let has_more = page["has_more"].as_bool().unwrap();
-            assert!(data.len() <= PAGE, "walker {me}: page too long: {page}");
-            if has_more {
-                assert_eq!(
-                    data.len(),
-                    PAGE,
-                    "walker {me}: has_more is exact, so a page with more after it is full: {page}"
-                );
-            }
-            assert_eq!(
-                page["first_id"].as_str(),
-                data.first().map(String::as_str),
-                "{page}"
-            );
-            assert_eq!(
-                page["last_id"].as_str(),
-                data.last().map(String::as_str),
-                "{page}"
-            );
-            if let (Some(a), Some(first)) = (&after, data.first()) {
-                assert!(
-                    first > a,
-                    "walker {me}: page after {a} starts at {first}: {page}"
-                );
-            }
-            let last = data.last().cloned();
-            pages.push(SeenPage { sent, ids: data });
-            if !has_more {
-                self.board.lock().unwrap()[me] = None;
-                return pages;
-            }
-            let cursor = last.expect("a full page has a last ID");
-            self.board.lock().unwrap()[me] = Some(cursor.clone());
-            pages_until_delete -= 1;
-            if pages_until_delete == 0 {
-                pages_until_delete = self.delete_every;
-                if cursor != self.owner_id
-                    && delete_member(&self.writer, &self.writes, &cursor).await == 200
-                {
-                    self.writes.lock().unwrap().cursor_deletions += 1;
-                }
-            }
-            after = Some(cursor);
-        }
-    }
-}
-
 /// ~200 members; walkers page through them with `limit=7` on one replica while the other replica
 /// invites and accepts new members and removes others, among them members that walkers' cursors
 /// name (each walker's own cursor, deleted on the other replica before it asks for the next page,
@@ -1378,10 +871,8 @@ impl Walker {
 /// throughout a walk appears exactly once in it, IDs strictly increase, and no page contains a
 /// member whose deletion was acknowledged (by the other replica) before that page was asked for.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: runs with --include-ignored, as the PostgreSQL pass of scripts/test-all does"]
 async fn pagination_on_one_replica_is_stable_while_the_other_adds_and_removes_members() {
-    if !postgres_pass() {
-        return;
-    }
     within_time_limit("pagination", async {
         const SEED: usize = 200;
         const ROUNDS: usize = 5;
@@ -1392,7 +883,7 @@ async fn pagination_on_one_replica_is_stable_while_the_other_adds_and_removes_me
         const MAX_BOARD_DELETIONS: usize = 12;
         let started = Instant::now();
         let stats = Arc::new(Stats::default());
-        let db = TestDatabase::create().await;
+        let db = TestDatabase::on_postgres().await;
         let pair = Arc::new(start_pair(&db, &stats).await);
 
         for round in 0..ROUNDS {
@@ -1508,10 +999,9 @@ async fn pagination_on_one_replica_is_stable_while_the_other_adds_and_removes_me
                 });
             }
 
-            let mut walkers = JoinSet::new();
-            for me in 0..WALKERS {
-                walkers.spawn(
-                    Walker {
+            let (walks, walk_time) = walk_then_stop(
+                (0..WALKERS)
+                    .map(|me| Walker {
                         me,
                         reader: pair.api(reader_of(me)).clone(),
                         writer: pair.api(writer_of(me)).clone(),
@@ -1519,67 +1009,18 @@ async fn pagination_on_one_replica_is_stable_while_the_other_adds_and_removes_me
                         owner_id: pair.owner_id.clone(),
                         board: board.clone(),
                         writes: writes.clone(),
-                    }
-                    .walk(),
-                );
-            }
-            let mut walks = Vec::new();
-            while let Some(w) = walkers.join_next().await {
-                walks.push(w.unwrap());
-            }
-            let walk_time = round_started.elapsed();
-            done.store(true, Ordering::Relaxed);
-            while let Some(w) = writers.join_next().await {
-                w.unwrap();
-            }
+                    })
+                    .collect(),
+                &mut writers,
+                &done,
+                round_started,
+            )
+            .await;
             stats.assert_no_5xx(&format!("pagination, round {round}"));
 
             let writes = writes.lock().unwrap();
-            let stable: HashSet<&String> = at_start
-                .iter()
-                .filter(|id| !writes.attempted_deletions.contains(*id))
-                .collect();
-            for (w, pages) in walks.iter().enumerate() {
-                let seq: Vec<&String> = pages.iter().flat_map(|p| p.ids.iter()).collect();
-                for two in seq.windows(2) {
-                    assert!(
-                        two[0] < two[1],
-                        "round {round}, walker {w}: IDs must strictly increase (no repeats): {} then {}",
-                        two[0],
-                        two[1]
-                    );
-                }
-                let seen: HashSet<&String> = seq.iter().copied().collect();
-                let skipped: Vec<&&String> =
-                    stable.iter().filter(|id| !seen.contains(**id)).collect();
-                assert!(
-                    skipped.is_empty(),
-                    "round {round}, walker {w}: skipped {} members that existed throughout the walk: {skipped:?}",
-                    skipped.len()
-                );
-                for id in &seq {
-                    assert!(
-                        at_start.contains(*id) || writes.added.contains(*id),
-                        "round {round}, walker {w}: listed {id}, which neither existed at the start nor was added"
-                    );
-                }
-                for page in pages {
-                    for id in &page.ids {
-                        if let Some(acked) = writes.acknowledged_deletions.get(id) {
-                            assert!(
-                                *acked > page.sent,
-                                "round {round}, walker {w}: a page asked for {:?} after the other \
-                                 replica acknowledged the deletion of {id} still listed it",
-                                page.sent.duration_since(*acked)
-                            );
-                        }
-                    }
-                }
-            }
-            let lengths: Vec<usize> = walks
-                .iter()
-                .map(|p| p.iter().map(|p| p.ids.len()).sum())
-                .collect();
+            let stable = check_walks(round, &at_start, &walks, &writes);
+            let lengths = members_seen(&walks);
             println!(
                 "[pagination] round {round}: seeded in {:.1?}; {} members at start, {} existed \
                  throughout; walks took {walk_time:.1?} ({} requests); walkers saw {lengths:?} \
@@ -1587,7 +1028,7 @@ async fn pagination_on_one_replica_is_stable_while_the_other_adds_and_removes_me
                  gone, 404)",
                 round_started.duration_since(seeding),
                 at_start.len(),
-                stable.len(),
+                stable,
                 stats.total() - requests_before,
                 writes.added.len(),
                 writes.cursor_deletions,

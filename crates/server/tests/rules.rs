@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use common::{
-    assert_error, ids, ok, owner_key, str_of, Answer, TestDatabase, TestServer, OWNER_EMAIL,
+    assert_error, assert_error_says, ids, ok, owner_key, str_of, Answer, TestDatabase, TestServer,
+    OWNER_EMAIL,
 };
 use orgadmin_core::audit::AuditFilter;
 use orgadmin_core::clock::OffsetClock;
@@ -79,7 +80,13 @@ async fn demoting_the_last_owner_through_role_is_refused() {
 
     let got = s.post(&user_path(&owner), json!({"role": "reader"})).await;
 
-    assert_error(&got, StatusCode::CONFLICT, "last_owner", Some("user_id"));
+    assert_error_says(
+        &got,
+        StatusCode::CONFLICT,
+        "last_owner",
+        Some("user_id"),
+        "Cannot demote user-…: they are the organization's last owner. Make another member an owner first.",
+    );
     assert_eq!(ok(s.get(&user_path(&owner)).await)["role"], "owner");
 }
 
@@ -93,7 +100,13 @@ async fn demoting_the_last_owner_through_role_id_is_refused() {
         .post(&user_path(&owner), json!({"role_id": ORG_READER}))
         .await;
 
-    assert_error(&got, StatusCode::CONFLICT, "last_owner", Some("user_id"));
+    assert_error_says(
+        &got,
+        StatusCode::CONFLICT,
+        "last_owner",
+        Some("user_id"),
+        "Cannot demote user-…: they are the organization's last owner. Make another member an owner first.",
+    );
     assert_eq!(ok(s.get(&user_path(&owner)).await)["role"], "owner");
 }
 
@@ -107,7 +120,13 @@ async fn assigning_the_reader_role_to_the_last_owner_on_the_roles_route_is_refus
         .post(&user_roles_path(&owner), json!({"role_id": ORG_READER}))
         .await;
 
-    assert_error(&got, StatusCode::CONFLICT, "last_owner", Some("user_id"));
+    assert_error_says(
+        &got,
+        StatusCode::CONFLICT,
+        "last_owner",
+        Some("user_id"),
+        "Cannot demote user-…: they are the organization's last owner. Make another member an owner first.",
+    );
     assert_eq!(ok(s.get(&user_path(&owner)).await)["role"], "owner");
     let held = ok(s.get(&user_roles_path(&owner)).await);
     assert_eq!(ids(&held), vec![ORG_OWNER]);
@@ -121,7 +140,13 @@ async fn removing_the_last_owner_is_refused() {
 
     let got = s.delete(&user_path(&owner)).await;
 
-    assert_error(&got, StatusCode::CONFLICT, "last_owner", Some("user_id"));
+    assert_error_says(
+        &got,
+        StatusCode::CONFLICT,
+        "last_owner",
+        Some("user_id"),
+        "Cannot remove user-…: they are the organization's last owner. Make another member an owner first.",
+    );
     assert_eq!(ok(s.get(&user_path(&owner)).await)["role"], "owner");
 }
 
@@ -258,11 +283,12 @@ async fn removing_a_member_takes_them_out_of_every_project_and_role_assignment()
         removed,
         json!({"object": "organization.user.deleted", "id": leaver, "deleted": true})
     );
-    assert_error(
+    assert_error_says(
         &s.get(&user_path(&leaver)).await,
         StatusCode::NOT_FOUND,
         "not_found",
         Some("user_id"),
+        "No user found with id 'user-…'.",
     );
     for p in [&project, &default] {
         let members = ids(&ok(s
@@ -270,11 +296,12 @@ async fn removing_a_member_takes_them_out_of_every_project_and_role_assignment()
             .await));
         assert!(!members.contains(&leaver), "{p}: {members:?}");
         assert!(members.contains(&stayer), "{p}: {members:?}");
-        assert_error(
+        assert_error_says(
             &s.get(&format!("{}/{leaver}", project_users_path(p))).await,
             StatusCode::NOT_FOUND,
             "not_found",
             Some("user_id"),
+            "User user-… is not a member of project proj_….",
         );
     }
     let events = s
@@ -320,12 +347,11 @@ async fn removing_the_owner_of_admin_keys_revokes_them_and_records_it() {
 
     assert_eq!(removed["deleted"], true);
     for key in [&s.owner_key, &second_secret] {
-        assert_error(
+        assert_error_says(
             &s.get_as(key, "/v1/organization/users").await,
             StatusCode::UNAUTHORIZED,
             "invalid_api_key",
-            None,
-        );
+            None, "Incorrect admin API key provided. The key is unknown, malformed, revoked or expired; create a new one with an owner's key.",);
     }
 
     // Every key of the organization belonged to the removed owner, so no key is left to read the
@@ -470,12 +496,11 @@ async fn a_custom_project_role_of_another_project_is_refused() {
         )
         .await;
 
-    assert_error(
+    assert_error_says(
         &got,
         StatusCode::BAD_REQUEST,
         "invalid_value",
-        Some("role_id"),
-    );
+        Some("role_id"), "'role_…' cannot be used in project proj_…: it belongs to project proj_…. Use a role of resource_type 'api.project' from this project.",);
     assert_eq!(
         ids(&ok(s.get(&project_user_roles_path(&here, &user)).await)),
         vec![alias(PROJECT_MEMBER, &here)]
@@ -527,22 +552,22 @@ async fn the_project_scoped_alias_is_accepted_in_its_own_project_and_refused_in_
             json!({"role_id": member_here}),
         )
         .await;
-    assert_error(
+    assert_error_says(
         &got,
         StatusCode::BAD_REQUEST,
         "invalid_value",
-        Some("role_id"),
-    );
+        Some("role_id"), "'role-api-project-member__api-project__proj_…' cannot be used in project proj_…: it belongs to project proj_…. Use a role of resource_type 'api.project' from this project.",);
     let membership = ok(s
         .get(&format!("{}/{user}", project_users_path(&there)))
         .await);
     assert_eq!(membership["role"], "viewer");
-    assert_error(
+    assert_error_says(
         &s.get(&format!("/v1/projects/{there}/roles/{member_here}"))
             .await,
         StatusCode::NOT_FOUND,
         "not_found",
         Some("role_id"),
+        "No role found with id 'role-api-project-member__api-project__proj_…'.",
     );
 }
 
@@ -715,19 +740,19 @@ async fn a_custom_role_can_be_created_read_updated_listed_and_deleted() {
     assert_eq!(ok(s.get(&path).await), created);
 
     let duplicate = json!({"role_name": "SUPPORT", "permissions": []});
-    assert_error(
+    assert_error_says(
         &s.post("/v1/organization/roles", duplicate).await,
         StatusCode::CONFLICT,
         "already_exists",
         Some("role_name"),
+        "A role named 'SUPPORT' already exists (role_…); role names are unique in their scope.",
     );
     let wrong_scope = json!({"role_name": "Batcher", "permissions": ["api.batches.write"]});
-    assert_error(
+    assert_error_says(
         &s.post("/v1/organization/roles", wrong_scope).await,
         StatusCode::BAD_REQUEST,
         "invalid_value",
-        Some("permissions"),
-    );
+        Some("permissions"), "'api.batches.write' cannot be granted by a role of resource type 'api.organization'; use only organization (api.organization.*, api.groups.*) permissions.",);
 
     let updated = ok(s
         .post(
@@ -763,17 +788,19 @@ async fn a_custom_role_can_be_created_read_updated_listed_and_deleted() {
         deleted,
         json!({"object": "role.deleted", "id": id, "deleted": true})
     );
-    assert_error(
+    assert_error_says(
         &s.get(&path).await,
         StatusCode::NOT_FOUND,
         "not_found",
         Some("role_id"),
+        "No role found with id 'role_…'.",
     );
-    assert_error(
+    assert_error_says(
         &s.delete(&path).await,
         StatusCode::NOT_FOUND,
         "not_found",
         Some("role_id"),
+        "No role found with id 'role_…'.",
     );
     let events = s.audit(&format!("resource_ids[]={id}")).await;
     assert_eq!(
@@ -803,11 +830,12 @@ async fn a_custom_project_role_belongs_to_its_project() {
         format!("/v1/projects/{there}/roles/{id}"),
         format!("/v1/organization/roles/{id}"),
     ] {
-        assert_error(
+        assert_error_says(
             &s.get(&elsewhere).await,
             StatusCode::NOT_FOUND,
             "not_found",
             Some("role_id"),
+            "No role found with id 'role_…'.",
         );
     }
     // The name is unique in its project only.
@@ -816,7 +844,7 @@ async fn a_custom_project_role_belongs_to_its_project() {
         json!({"role_name": "Batcher", "permissions": []}),
     )
     .await);
-    assert_error(
+    assert_error_says(
         &s.post(
             &format!("/v1/projects/{here}/roles"),
             json!({"role_name": "batcher", "permissions": []}),
@@ -825,8 +853,9 @@ async fn a_custom_project_role_belongs_to_its_project() {
         StatusCode::CONFLICT,
         "already_exists",
         Some("role_name"),
+        "A role named 'batcher' already exists (role_…); role names are unique in their scope.",
     );
-    assert_error(
+    assert_error_says(
         &s.post(
             &format!("/v1/projects/{here}/roles"),
             json!({"role_name": "Org reader", "permissions": ["api.organization.users.read"]}),
@@ -834,8 +863,7 @@ async fn a_custom_project_role_belongs_to_its_project() {
         .await,
         StatusCode::BAD_REQUEST,
         "invalid_value",
-        Some("permissions"),
-    );
+        Some("permissions"), "'api.organization.users.read' cannot be granted by a role of resource type 'api.project'; use only project (api.project.*, api.model.request, …) permissions.",);
 }
 
 #[tokio::test]
@@ -882,12 +910,13 @@ async fn deleting_a_role_removes_its_assignments() {
         ids(&ok(s.get(&project_user_roles_path(&project, &user)).await)),
         vec![alias(PROJECT_MEMBER, &project)]
     );
-    assert_error(
+    assert_error_says(
         &s.get(&format!("{}/{org_role}", user_roles_path(&user)))
             .await,
         StatusCode::NOT_FOUND,
         "not_found",
         Some("role_id"),
+        "No role found with id 'role_…'.",
     );
     for role in [&org_role, &project_role] {
         let events = s
@@ -951,11 +980,12 @@ async fn an_archived_project_refuses_new_members_and_role_changes() {
         .await,
     ];
     for got in &refused {
-        assert_error(
+        assert_error_says(
             got,
             StatusCode::CONFLICT,
             "project_archived",
             Some("project_id"),
+            "Project proj_… is archived; its members and roles can no longer be changed.",
         );
     }
     // Its data stays readable and unchanged.
@@ -1012,11 +1042,12 @@ async fn an_archived_projects_custom_roles_can_be_neither_changed_nor_deleted() 
     ];
 
     for got in &refused {
-        assert_error(
+        assert_error_says(
             got,
             StatusCode::CONFLICT,
             "project_archived",
             Some("project_id"),
+            "Project proj_… is archived; its members and roles can no longer be changed.",
         );
     }
     // The archived project keeps its role and the assignment.
@@ -1070,11 +1101,12 @@ async fn the_default_project_cannot_be_archived() {
         )
         .await;
 
-    assert_error(
+    assert_error_says(
         &got,
         StatusCode::BAD_REQUEST,
         "invalid_value",
         Some("project_id"),
+        "Project proj_… is the organization's default project and cannot be archived.",
     );
     let project = ok(s.get(&format!("/v1/organization/projects/{default}")).await);
     assert_eq!(project["status"], "active");
@@ -1087,7 +1119,7 @@ async fn only_organization_members_can_join_a_project_and_only_once() {
     let project = s.create_project("Members").await;
     let member = s.add_member("member@example.com", "reader").await;
 
-    assert_error(
+    assert_error_says(
         &s.post(
             &project_users_path(&project),
             json!({"user_id": "user-nobody", "role": "member"}),
@@ -1095,9 +1127,8 @@ async fn only_organization_members_can_join_a_project_and_only_once() {
         .await,
         StatusCode::BAD_REQUEST,
         "invalid_value",
-        Some("user_id"),
-    );
-    assert_error(
+        Some("user_id"), "User user-nobody is not a member of the organization; invite them first (POST /v1/organization/invites).",);
+    assert_error_says(
         &s.post(
             &project_users_path(&project),
             json!({"email": "stranger@example.com", "role": "member"}),
@@ -1105,8 +1136,7 @@ async fn only_organization_members_can_join_a_project_and_only_once() {
         .await,
         StatusCode::BAD_REQUEST,
         "invalid_value",
-        Some("email"),
-    );
+        Some("email"), "No member of the organization has the email stranger@example.com; invite them first (POST /v1/organization/invites).",);
     let added = ok(s
         .post(
             &project_users_path(&project),
@@ -1178,12 +1208,13 @@ async fn an_accepted_invite_makes_a_member_with_the_invites_role_and_projects() 
         .get(&format!("{}/{user_id}", project_users_path(&project)))
         .await);
     assert_eq!(membership["role"], "owner");
-    assert_error(
+    assert_error_says(
         &s.get(&format!("{}/{user_id}", project_users_path(&default)))
             .await,
         StatusCode::NOT_FOUND,
         "not_found",
         Some("user_id"),
+        "User user-… is not a member of project proj_….",
     );
     assert_eq!(
         types(&s.audit(&format!("resource_ids[]={invite_id}")).await),
@@ -1203,7 +1234,7 @@ async fn an_accepted_invite_makes_a_member_with_the_invites_role_and_projects() 
     assert_eq!(project_events[0]["project"]["id"], project.as_str());
     assert_eq!(details(project_events[0])["data"]["role"], "owner");
 
-    assert_error(
+    assert_error_says(
         &s.post(
             &format!("/v1/organization/invites/{invite_id}/accept"),
             json!({}),
@@ -1212,6 +1243,7 @@ async fn an_accepted_invite_makes_a_member_with_the_invites_role_and_projects() 
         StatusCode::CONFLICT,
         "invite_not_pending",
         Some("invite_id"),
+        "Invite invite-… is accepted and can no longer be accepted.",
     );
 }
 
@@ -1267,7 +1299,7 @@ async fn an_invite_with_an_empty_project_list_adds_the_member_to_no_project() {
             json!({}),
         )
         .await);
-    assert_error(
+    assert_error_says(
         &s.get(&format!(
             "{}/{}",
             project_users_path(&default),
@@ -1277,6 +1309,7 @@ async fn an_invite_with_an_empty_project_list_adds_the_member_to_no_project() {
         StatusCode::NOT_FOUND,
         "not_found",
         Some("user_id"),
+        "User user-… is not a member of project proj_….",
     );
 }
 
@@ -1299,11 +1332,12 @@ async fn an_invite_expires_after_seven_days() {
     assert_eq!(ok(s.get(&path).await)["status"], "expired");
     let listed = ok(s.get("/v1/organization/invites").await);
     assert_eq!(listed["data"][0]["status"], "expired");
-    assert_error(
+    assert_error_says(
         &s.post(&format!("{path}/accept"), json!({})).await,
         StatusCode::CONFLICT,
         "invite_not_pending",
         Some("invite_id"),
+        "Invite invite-… is expired and can no longer be accepted.",
     );
     let users = ok(s
         .get(&format!("/v1/organization/users?emails[]={email}"))
@@ -1334,7 +1368,13 @@ async fn a_second_pending_invite_for_the_same_email_is_refused() {
         )
         .await;
 
-    assert_error(&got, StatusCode::CONFLICT, "already_exists", Some("email"));
+    assert_error_says(
+        &got,
+        StatusCode::CONFLICT,
+        "already_exists",
+        Some("email"),
+        "DUP@Example.com already has a pending invite (invite-…); delete it first to send a new one.",
+    );
     assert_eq!(ids(&ok(s.get("/v1/organization/invites").await)).len(), 1);
     // Once the first is withdrawn, a new one may be sent.
     ok(s.delete(&format!(
@@ -1385,11 +1425,12 @@ async fn an_accepted_invite_cannot_be_deleted_but_a_pending_one_can() {
     let pending_id = str_of(&pending["id"]);
     let pending_path = format!("/v1/organization/invites/{pending_id}");
 
-    assert_error(
+    assert_error_says(
         &s.delete(&accepted_path).await,
         StatusCode::CONFLICT,
         "invite_not_pending",
         Some("invite_id"),
+        "Invite invite-… has been accepted and cannot be deleted; remove the user instead.",
     );
     assert_eq!(ok(s.get(&accepted_path).await)["status"], "accepted");
 
@@ -1398,11 +1439,12 @@ async fn an_accepted_invite_cannot_be_deleted_but_a_pending_one_can() {
         deleted,
         json!({"object": "organization.invite.deleted", "id": pending_id, "deleted": true})
     );
-    assert_error(
+    assert_error_says(
         &s.get(&pending_path).await,
         StatusCode::NOT_FOUND,
         "not_found",
         Some("invite_id"),
+        "No invite found with id 'invite-…'.",
     );
     assert_eq!(
         types(&s.audit(&format!("resource_ids[]={pending_id}")).await),
@@ -1420,7 +1462,13 @@ async fn a_request_without_a_key_is_refused_with_missing_api_key() {
         .send(Method::GET, "/v1/organization/users", None, None)
         .await;
 
-    assert_error(&got, StatusCode::UNAUTHORIZED, "missing_api_key", None);
+    assert_error_says(
+        &got,
+        StatusCode::UNAUTHORIZED,
+        "missing_api_key",
+        None,
+        "You didn't provide an API key. Provide your admin API key in the Authorization header using Bearer auth (Authorization: Bearer sk-admin-…).",
+    );
 }
 
 #[tokio::test]
@@ -1442,7 +1490,13 @@ async fn a_malformed_or_unknown_key_is_refused_with_invalid_api_key() {
         let got = s
             .send(Method::GET, "/v1/organization/users", Some(header), None)
             .await;
-        assert_error(&got, StatusCode::UNAUTHORIZED, "invalid_api_key", None);
+        assert_error_says(
+            &got,
+            StatusCode::UNAUTHORIZED,
+            "invalid_api_key",
+            None,
+            "Incorrect admin API key provided. The key is unknown, malformed, revoked or expired; create a new one with an owner's key.",
+        );
     }
 }
 
@@ -1474,18 +1528,18 @@ async fn a_deleted_key_is_refused_at_once() {
         deleted,
         json!({"object": "organization.admin_api_key.deleted", "id": id, "deleted": true})
     );
-    assert_error(
+    assert_error_says(
         &s.get_as(&secret, "/v1/organization/users").await,
         StatusCode::UNAUTHORIZED,
         "invalid_api_key",
-        None,
-    );
-    assert_error(
+        None, "Incorrect admin API key provided. The key is unknown, malformed, revoked or expired; create a new one with an owner's key.",);
+    assert_error_says(
         &s.get(&format!("/v1/organization/admin_api_keys/{id}"))
             .await,
         StatusCode::NOT_FOUND,
         "not_found",
         Some("key_id"),
+        "No admin API key found with id 'key_…'.",
     );
     assert_eq!(
         types(&s.audit(&format!("resource_ids[]={id}")).await),
@@ -1511,12 +1565,11 @@ async fn a_key_stops_working_when_it_expires() {
 
     s.clock.advance(61);
 
-    assert_error(
+    assert_error_says(
         &s.get_as(&secret, "/v1/organization/users").await,
         StatusCode::UNAUTHORIZED,
         "invalid_api_key",
-        None,
-    );
+        None, "Incorrect admin API key provided. The key is unknown, malformed, revoked or expired; create a new one with an owner's key.",);
     ok(s.get("/v1/organization/users").await);
 }
 
@@ -1598,13 +1651,12 @@ async fn a_scoped_key_cannot_make_a_key_that_may_do_more_than_itself() {
             json!({"name": "key-maker", "scopes": ["api.organization.admin_api_keys.write"]}),
         )
         .await;
-    assert_error(
+    assert_error_says(
         &s.post_as(&scoped, "/v1/organization/projects", json!({"name": "No"}))
             .await,
         StatusCode::FORBIDDEN,
         "insufficient_permissions",
-        None,
-    );
+        None, "Your admin API key lacks the permission 'api.organization.projects.write' needed for this request.",);
 
     let (status, made) = s
         .post_as(
@@ -1618,7 +1670,7 @@ async fn a_scoped_key_cannot_make_a_key_that_may_do_more_than_itself() {
     // scoped key may do only what its scopes allow, also through a key it creates.
     if status == StatusCode::OK {
         let secret = str_of(&made["value"]);
-        assert_error(
+        assert_error_says(
             &s.post_as(
                 &secret,
                 "/v1/organization/projects",
@@ -1627,8 +1679,7 @@ async fn a_scoped_key_cannot_make_a_key_that_may_do_more_than_itself() {
             .await,
             StatusCode::FORBIDDEN,
             "insufficient_permissions",
-            None,
-        );
+            None, "Your admin API key lacks the permission 'api.organization.projects.write' needed for this request.",);
     } else {
         assert_error(
             &(status, made),
@@ -2053,14 +2104,15 @@ async fn the_audit_log_pages_with_after_before_and_limit() {
     assert_eq!(list["has_more"], false);
 
     for query in ["limit=0", "limit=101", "limit=ten"] {
-        assert_error(
+        assert_error_says(
             &s.get(&format!("/v1/organization/audit_logs?{query}")).await,
             StatusCode::BAD_REQUEST,
             "invalid_value",
             Some("limit"),
+            "limit must be an integer from 1 to 100.",
         );
     }
-    assert_error(
+    assert_error_says(
         &s.get(&format!(
             "/v1/organization/audit_logs?after={}&before={}",
             all[1], all[5]
@@ -2069,6 +2121,7 @@ async fn the_audit_log_pages_with_after_before_and_limit() {
         StatusCode::BAD_REQUEST,
         "invalid_value",
         Some("before"),
+        "Give either 'after' or 'before', not both.",
     );
 }
 
@@ -2221,12 +2274,11 @@ async fn a_restarted_server_keeps_its_data_and_does_not_bootstrap_again() {
         .await);
     assert_eq!(after["data"].as_array().unwrap(), &events);
     ok(second.get_as(&script_key, "/v1/organization/users").await);
-    assert_error(
+    assert_error_says(
         &second.get_as(&other_key, "/v1/organization/users").await,
         StatusCode::UNAUTHORIZED,
         "invalid_api_key",
-        None,
-    );
+        None, "Incorrect admin API key provided. The key is unknown, malformed, revoked or expired; create a new one with an owner's key.",);
     second.stop().await;
 
     // Nor does a restart without an operator key write a new initial key.

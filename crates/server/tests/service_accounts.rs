@@ -8,7 +8,9 @@ mod common;
 use std::sync::Arc;
 
 use common::database::{backend, Backend};
-use common::{assert_error, ids, ok, owner_key, str_of, TestDatabase, TestServer};
+use common::{
+    assert_error, assert_error_says, ids, ok, owner_key, str_of, TestDatabase, TestServer,
+};
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_core::email::Email;
 use orgadmin_core::id::{OrgId, ProjectId, ServiceAccountId};
@@ -204,7 +206,7 @@ async fn expires_in_seconds_sets_when_the_first_key_expires() {
         );
     }
     // No key, so nothing to expire.
-    assert_error(
+    assert_error_says(
         &s.post(
             &accounts_path(&project),
             json!({"name": "x", "create_service_account_only": true, "expires_in_seconds": 60}),
@@ -212,8 +214,7 @@ async fn expires_in_seconds_sets_when_the_first_key_expires() {
         .await,
         StatusCode::BAD_REQUEST,
         "invalid_value",
-        Some("expires_in_seconds"),
-    );
+        Some("expires_in_seconds"), "expires_in_seconds cannot be given with create_service_account_only, which creates no API key.",);
     assert_eq!(ids(&ok(s.get(&accounts_path(&project)).await)).len(), 1);
 }
 
@@ -222,11 +223,12 @@ async fn a_name_is_required_non_empty_short_and_printable() {
     let s = TestServer::start().await;
     let project = s.create_project("Bots").await;
 
-    assert_error(
+    assert_error_says(
         &s.post(&accounts_path(&project), json!({})).await,
         StatusCode::BAD_REQUEST,
         "missing_required_parameter",
         Some("name"),
+        "Missing required parameter: 'name'.",
     );
     for bad in [
         json!(""),
@@ -243,7 +245,7 @@ async fn a_name_is_required_non_empty_short_and_printable() {
             Some("name"),
         );
     }
-    assert_error(
+    assert_error_says(
         &s.post(
             &accounts_path(&project),
             json!({"name": "x", "create_service_account_only": "yes"}),
@@ -251,8 +253,7 @@ async fn a_name_is_required_non_empty_short_and_printable() {
         .await,
         StatusCode::BAD_REQUEST,
         "invalid_value",
-        Some("create_service_account_only"),
-    );
+        Some("create_service_account_only"), "Invalid value for 'create_service_account_only': invalid type: string \"yes\", expected a boolean.",);
     assert!(ids(&ok(s.get(&accounts_path(&project)).await)).is_empty());
     // Surrounding blanks are trimmed; 255 characters are fine.
     assert_eq!(create(&s, &project, "  Padded  ").await["name"], "Padded");
@@ -318,11 +319,12 @@ async fn the_list_pages_oldest_first_and_shows_only_that_projects_accounts() {
         json!({"object": "list", "data": [], "first_id": null, "last_id": null, "has_more": false})
     );
     for bad in ["limit=0", "limit=101", "limit=ten"] {
-        assert_error(
+        assert_error_says(
             &s.get(&format!("{}?{bad}", accounts_path(&project))).await,
             StatusCode::BAD_REQUEST,
             "invalid_value",
             Some("limit"),
+            "limit must be an integer from 1 to 100.",
         );
     }
 }
@@ -397,11 +399,12 @@ async fn deleting_a_service_account_removes_it() {
             .await,
         s.delete(&account_path(&project, &gone)).await,
     ] {
-        assert_error(
+        assert_error_says(
             &answer,
             StatusCode::NOT_FOUND,
             "not_found",
             Some("service_account_id"),
+            "No service account found with id 'svc_acct_…' in project proj_….",
         );
     }
 }
@@ -424,11 +427,12 @@ async fn an_unknown_project_or_an_account_of_another_project_is_not_found() {
             .await,
         s.delete(&account_path(missing, &id)).await,
     ] {
-        assert_error(
+        assert_error_says(
             &answer,
             StatusCode::NOT_FOUND,
             "not_found",
             Some("project_id"),
+            "No project found with id 'proj_doesnotexist'.",
         );
     }
     for answer in [
@@ -472,12 +476,11 @@ async fn an_archived_project_keeps_its_service_accounts_but_refuses_changes() {
             .await,
         s.delete(&account_path(&project, &id)).await,
     ] {
-        assert_error(
+        assert_error_says(
             &answer,
             StatusCode::CONFLICT,
             "project_archived",
-            Some("project_id"),
-        );
+            Some("project_id"), "Project proj_… is archived; its service accounts can no longer be created, changed or deleted.",);
     }
     assert_eq!(
         ids(&ok(s.get(&accounts_path(&project)).await)),
@@ -533,12 +536,11 @@ async fn a_service_account_key_is_not_an_admin_key() {
     let secret = str_of(&created["api_key"]["value"]);
 
     for path in [accounts_path(&project), "/v1/organization/users".to_owned()] {
-        assert_error(
+        assert_error_says(
             &s.get_as(&secret, &path).await,
             StatusCode::UNAUTHORIZED,
             "invalid_api_key",
-            None,
-        );
+            None, "Incorrect admin API key provided. The key is unknown, malformed, revoked or expired; create a new one with an owner's key.",);
     }
 }
 
@@ -569,12 +571,11 @@ async fn service_accounts_are_managed_with_the_project_users_permissions() {
     let beyond = s
         .post_as(&narrow, &accounts_path(&led), json!({"name": "Too much"}))
         .await;
-    assert_error(
+    assert_error_says(
         &beyond,
         StatusCode::FORBIDDEN,
         "insufficient_permissions",
-        None,
-    );
+        None, "You have insufficient permissions for this operation. Missing scopes: api.project.read, api.model.request, api.responses.write, api.files.read, api.files.write, api.vector_stores.read, api.vector_stores.write, api.fine_tuning.jobs.read, api.fine_tuning.jobs.write, api.batches.read, api.batches.write. A service account with role 'member' would grant them, and an admin API key may grant only permissions it holds in project proj_….",);
     let message = beyond.1["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("Missing scopes: api.project.read, api.model.request"),
@@ -664,19 +665,21 @@ async fn another_organizations_service_accounts_are_not_found() {
         s.get_as(&other_key, &account_path(&project, &id)).await,
         s.delete_as(&other_key, &account_path(&project, &id)).await,
     ] {
-        assert_error(
+        assert_error_says(
             &answer,
             StatusCode::NOT_FOUND,
             "not_found",
             Some("project_id"),
+            "No project found with id 'proj_…'.",
         );
     }
-    assert_error(
+    assert_error_says(
         &s.get_as(&other_key, &account_path(&their_project, &id))
             .await,
         StatusCode::NOT_FOUND,
         "not_found",
         Some("service_account_id"),
+        "No service account found with id 'svc_acct_…' in project proj_….",
     );
     assert!(ids(&ok(s
         .get_as(&other_key, &accounts_path(&their_project))
@@ -832,12 +835,11 @@ async fn service_accounts_are_listed_among_the_organizations_users() {
             .await,
         s.get(&format!("{user}/permissions")).await,
     ] {
-        assert_error(
+        assert_error_says(
             &answer,
             StatusCode::BAD_REQUEST,
             "invalid_value",
-            Some("user_id"),
-        );
+            Some("user_id"), "svc_acct_… is a service account of project proj_…; manage it with /v1/organization/projects/proj_…/service_accounts/svc_acct_….",);
         let message = answer.1["error"]["message"].as_str().unwrap();
         assert!(
             message.contains(&account_path(&project, &bot_id)),
@@ -850,11 +852,12 @@ async fn service_accounts_are_listed_among_the_organizations_users() {
     );
 
     ok(s.delete(&account_path(&project, &bot_id)).await);
-    assert_error(
+    assert_error_says(
         &s.get(&user).await,
         StatusCode::NOT_FOUND,
         "not_found",
         Some("user_id"),
+        "No user found with id 'svc_acct_…'.",
     );
     assert_eq!(
         ids(&ok(s.get("/v1/organization/users").await)),

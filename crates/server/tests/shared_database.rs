@@ -10,7 +10,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{assert_error, ok, owner_key, str_of, TestDatabase, TestServer};
+use common::{assert_error_says, ok, owner_key, str_of, TestDatabase, TestServer};
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_core::id::UserId;
 use orgadmin_core::model::NewAdminKey;
@@ -37,16 +37,21 @@ async fn two_servers() -> (TestServer, TestServer, TestDatabase) {
 }
 
 fn refused(answer: &common::Answer) {
-    assert_error(answer, StatusCode::UNAUTHORIZED, "invalid_api_key", None);
+    assert_error_says(
+        answer,
+        StatusCode::UNAUTHORIZED,
+        "invalid_api_key",
+        None,
+        "Incorrect admin API key provided. The key is unknown, malformed, revoked or expired; create a new one with an owner's key.",
+    );
 }
 
 fn forbidden(answer: &common::Answer) {
-    assert_error(
+    assert_error_says(
         answer,
         StatusCode::FORBIDDEN,
         "insufficient_permissions",
-        None,
-    );
+        None, "Your admin API key lacks the permission 'api.organization.admin_api_keys.read' needed for this request.",);
 }
 
 #[tokio::test]
@@ -175,11 +180,12 @@ async fn a_member_changed_through_another_server_is_read_as_changed_at_once() {
 
     ok(b.delete(&one).await);
 
-    assert_error(
+    assert_error_says(
         &a.get(&one).await,
         StatusCode::NOT_FOUND,
         "not_found",
         Some("user_id"),
+        "No user found with id 'user-…'.",
     );
     assert_eq!(ok(a.get(by_email).await)["data"], json!([]));
     assert_eq!(ok(a.get(listed).await)["data"].as_array().unwrap().len(), 2);

@@ -86,6 +86,24 @@ impl TestDatabase {
         }
     }
 
+    /// A fresh PostgreSQL database whatever the backend under test, for the tests of what only
+    /// PostgreSQL does (several servers on one database).
+    pub async fn on_postgres() -> Self {
+        Self::postgres().await
+    }
+
+    /// A connection to a PostgreSQL test database, for checking its tables directly.
+    pub async fn postgres_connection(&self) -> PgConnection {
+        assert!(
+            self.postgres.is_some(),
+            "{} is not a PostgreSQL database",
+            self.url
+        );
+        PgConnection::connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to {}: {e}", self.url))
+    }
+
     async fn postgres() -> Self {
         let database = PostgresDatabase::create().await;
         Self {

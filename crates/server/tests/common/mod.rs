@@ -9,6 +9,8 @@
 )]
 
 pub mod database;
+pub mod load;
+pub mod paging;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -434,6 +436,76 @@ pub fn assert_error(answer: &Answer, status: StatusCode, code: &str, param: Opti
     assert!(
         error["message"].as_str().is_some_and(|m| !m.is_empty()),
         "error.message; body: {body}"
+    );
+}
+
+/// [`assert_error`], and the message is exactly `message`, with every generated ID in it written
+/// as its prefix and `…` (`user-…`, `proj_…`): a changed message is a visible diff.
+#[track_caller]
+pub fn assert_error_says(
+    answer: &Answer,
+    status: StatusCode,
+    code: &str,
+    param: Option<&str>,
+    message: &str,
+) {
+    assert_error(answer, status, code, param);
+    let (_, body) = answer;
+    let said = body["error"]["message"].as_str().unwrap_or_default();
+    assert_eq!(without_ids(said), message, "error.message; body: {body}");
+}
+
+/// The prefixes of the IDs the server generates (`orgadmin_core::id`).
+const ID_PREFIXES: [&str; 9] = [
+    "org-",
+    "user-",
+    "proj_",
+    "invite-",
+    "role_",
+    "key_",
+    "audit_log-",
+    "group_",
+    "svc_acct_",
+];
+
+/// `text` with every generated ID (a prefix, then 24 characters of the ID alphabet) written as its
+/// prefix and `…`.
+pub fn without_ids(text: &str) -> String {
+    const BODY: usize = 24;
+    let is_id_char = |c: char| c.is_ascii_digit() || c.is_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    'scan: while let Some(c) = rest.chars().next() {
+        for prefix in ID_PREFIXES {
+            if let Some(after) = rest.strip_prefix(prefix) {
+                let body: String = after.chars().take(BODY).collect();
+                let ends = after[body.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !is_id_char(c));
+                if body.chars().count() == BODY && body.chars().all(is_id_char) && ends {
+                    out.push_str(prefix);
+                    out.push('…');
+                    rest = &after[body.len()..];
+                    continue 'scan;
+                }
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+#[test]
+fn generated_ids_are_left_out_of_messages() {
+    assert_eq!(
+        without_ids("No user found with id 'user-01j9zq0c4m8k7w2x3y4z5a6b' in proj_01j9zq0c4m8k7w2x3y4z5a6b."),
+        "No user found with id 'user-…' in proj_…."
+    );
+    assert_eq!(
+        without_ids("'role-api-project-owner' and svc_acct_doesnotexist stay"),
+        "'role-api-project-owner' and svc_acct_doesnotexist stay"
     );
 }
 

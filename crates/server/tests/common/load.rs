@@ -1,0 +1,337 @@
+//! Clients for the race tests (`concurrency.rs`, `replicas.rs`): an [`Api`] bound to one running
+//! server and one admin key that counts every status it sees in shared [`Stats`] and keeps every
+//! 5xx with its evidence instead of failing at once, so a test can race hundreds of requests and
+//! then report them all. Beside it, what those tests share: unique emails, member-making, the two
+//! list walkers, the barrier-released [`stampede`], the ways to [`Attack`] an owner, and the count
+//! of [`assignment_events`].
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use tokio::sync::Barrier;
+use tokio::task::JoinSet;
+
+/// One answer as the race tests see it: the status as a number, and the body (JSON, or the raw
+/// text as a JSON string when it is not JSON).
+pub type Counted = (u16, Value);
+
+/// Every status observed by one test (in all and per server), and every 5xx with its evidence.
+#[derive(Default)]
+pub struct Stats {
+    statuses: Mutex<BTreeMap<u16, u64>>,
+    per_server: Mutex<BTreeMap<&'static str, u64>>,
+    server_errors: Mutex<Vec<String>>,
+}
+
+impl Stats {
+    pub fn total(&self) -> u64 {
+        self.statuses.lock().unwrap().values().sum()
+    }
+
+    /// One line of figures; the split per server only when requests went to more than one.
+    pub fn report(&self, test: &str, started: Instant) {
+        let statuses = self.statuses.lock().unwrap().clone();
+        let per_server = self.per_server.lock().unwrap().clone();
+        let split = if per_server.len() > 1 {
+            format!(" (per server {per_server:?})")
+        } else {
+            String::new()
+        };
+        println!(
+            "[{test}] {} requests in {:.1?}{split}, statuses {statuses:?}",
+            self.total(),
+            started.elapsed()
+        );
+    }
+
+    #[track_caller]
+    pub fn assert_no_5xx(&self, context: &str) {
+        let errors = self.server_errors.lock().unwrap();
+        assert!(
+            errors.is_empty(),
+            "{context}: {} responses were 5xx (a 5xx is a bug, SPEC §4):\n{}",
+            errors.len(),
+            errors.join("\n")
+        );
+    }
+}
+
+/// A client with room for many concurrent connections to one host, and `timeout` per request.
+pub fn load_client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .pool_max_idle_per_host(64)
+        .build()
+        .expect("an HTTP client")
+}
+
+/// A client of one running server, bound to an admin key; every response is counted in `stats`
+/// under `server` (the name failure messages give the server).
+#[derive(Clone)]
+pub struct Api {
+    client: reqwest::Client,
+    base: String,
+    key: String,
+    pub server: &'static str,
+    stats: Arc<Stats>,
+}
+
+impl Api {
+    /// `base` is `http://host:port`.
+    pub fn new(
+        client: reqwest::Client,
+        base: String,
+        key: String,
+        server: &'static str,
+        stats: Arc<Stats>,
+    ) -> Self {
+        Self {
+            client,
+            base,
+            key,
+            server,
+            stats,
+        }
+    }
+
+    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Counted {
+        let server = self.server;
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base))
+            .bearer_auth(&self.key);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{server} {method} {path}: transport error: {e}"));
+        let status = response.status().as_u16();
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("(none)")
+            .to_owned();
+        let text = response
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("{server} {method} {path}: reading body: {e}"));
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        *self
+            .stats
+            .statuses
+            .lock()
+            .unwrap()
+            .entry(status)
+            .or_default() += 1;
+        *self
+            .stats
+            .per_server
+            .lock()
+            .unwrap()
+            .entry(server)
+            .or_default() += 1;
+        if status >= 500 {
+            self.stats.server_errors.lock().unwrap().push(format!(
+                "{server} {method} {path} body={body:?} -> {status} x-request-id={request_id} {value}"
+            ));
+        }
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str) -> Counted {
+        self.send(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Counted {
+        self.send(Method::POST, path, Some(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Counted {
+        self.send(Method::DELETE, path, None).await
+    }
+
+    /// `GET` that must succeed.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, 200, "{} GET {path}: {body}", self.server);
+        body
+    }
+
+    /// `POST` that must succeed.
+    pub async fn post_ok(&self, path: &str, body: Value) -> Value {
+        let (status, answer) = self.post(path, body.clone()).await;
+        assert_eq!(status, 200, "{} POST {path} {body}: {answer}", self.server);
+        answer
+    }
+
+    /// Invite and accept here: a new member with the base role `role` and no projects. Returns
+    /// the `organization.user`.
+    pub async fn add_member(&self, tag: &str, role: &str) -> Value {
+        self.add_member_via(self, tag, role).await
+    }
+
+    /// Invite here and accept on `acceptor` (maybe another server on the same database): a new
+    /// member with the base role `role` and no projects. Returns the `organization.user`.
+    pub async fn add_member_via(&self, acceptor: &Api, tag: &str, role: &str) -> Value {
+        let email = fresh_email(tag);
+        let invite = self
+            .post_ok(
+                "/v1/organization/invites",
+                json!({ "email": email, "role": role, "projects": [] }),
+            )
+            .await;
+        let invite_id = invite["id"].as_str().unwrap();
+        let user = acceptor
+            .post_ok(
+                &format!("/v1/organization/invites/{invite_id}/accept"),
+                json!({ "name": format!("{tag} member") }),
+            )
+            .await;
+        assert_eq!(user["role"], role, "{user}");
+        user
+    }
+
+    /// Every page of an `after`-cursor list (`first_id`/`last_id`/`has_more`).
+    pub async fn list_all_by_id(&self, path: &str) -> Vec<Value> {
+        self.list_all(path, "last_id").await
+    }
+
+    /// Every page of a `next`-cursor list (roles, role assignments).
+    pub async fn list_all_by_next(&self, path: &str) -> Vec<Value> {
+        self.list_all(path, "next").await
+    }
+
+    /// Every page of a list, 100 at a time, following the cursor in the page's field `cursor`.
+    async fn list_all(&self, path: &str, cursor: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        let sep = if path.contains('?') { '&' } else { '?' };
+        loop {
+            let url = match &after {
+                Some(a) => format!("{path}{sep}limit=100&after={a}"),
+                None => format!("{path}{sep}limit=100"),
+            };
+            let page = self.get_ok(&url).await;
+            all.extend(page["data"].as_array().unwrap().iter().cloned());
+            if !page["has_more"].as_bool().unwrap() {
+                return all;
+            }
+            after = Some(page[cursor].as_str().unwrap().to_owned());
+        }
+    }
+
+    pub async fn list_users(&self) -> Vec<Value> {
+        self.list_all_by_id("/v1/organization/users").await
+    }
+}
+
+/// Unique emails across the whole test binary.
+static EMAIL_SEQ: AtomicU64 = AtomicU64::new(0);
+
+pub fn fresh_email(tag: &str) -> String {
+    format!(
+        "{tag}-{}@example.com",
+        EMAIL_SEQ.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The `id` of every item.
+pub fn item_ids(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `error.code` of an error body (`""` when there is none).
+pub fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+/// Send every `(client, method, path, body)` at once (released together by a barrier); the
+/// answers in the order of `requests`.
+pub async fn stampede(requests: Vec<(Api, Method, String, Option<Value>)>) -> Vec<Counted> {
+    let barrier = Arc::new(Barrier::new(requests.len()));
+    let mut set = JoinSet::new();
+    for (i, (api, method, path, body)) in requests.into_iter().enumerate() {
+        let barrier = barrier.clone();
+        set.spawn(async move {
+            barrier.wait().await;
+            (i, api.send(method, &path, body.as_ref()).await)
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(r) = set.join_next().await {
+        out.push(r.unwrap());
+    }
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, answer)| answer).collect()
+}
+
+/// How one owner is attacked.
+#[derive(Clone, Copy, Debug)]
+pub enum Attack {
+    /// `POST /organization/users/{id}` `{"role": "reader"}`
+    DemoteByRole,
+    /// `POST /organization/users/{id}` `{"role_id": "role-api-organization-reader"}`
+    DemoteByRoleId,
+    /// `POST /organization/users/{id}/roles` `{"role_id": "role-api-organization-reader"}`
+    DemoteByAssignment,
+    /// `DELETE /organization/users/{id}`
+    Delete,
+}
+
+impl Attack {
+    pub const ALL: [Attack; 4] = [
+        Attack::DemoteByRole,
+        Attack::DemoteByRoleId,
+        Attack::DemoteByAssignment,
+        Attack::Delete,
+    ];
+
+    /// The request of this attack on `user`.
+    pub fn request(self, user: &str) -> (Method, String, Option<Value>) {
+        let path = format!("/v1/organization/users/{user}");
+        match self {
+            Attack::DemoteByRole => (Method::POST, path, Some(json!({ "role": "reader" }))),
+            Attack::DemoteByRoleId => (
+                Method::POST,
+                path,
+                Some(json!({ "role_id": "role-api-organization-reader" })),
+            ),
+            Attack::DemoteByAssignment => (
+                Method::POST,
+                format!("{path}/roles"),
+                Some(json!({ "role_id": "role-api-organization-reader" })),
+            ),
+            Attack::Delete => (Method::DELETE, path, None),
+        }
+    }
+
+    /// Send this attack on `user` through `api`.
+    pub async fn run(self, api: &Api, user: &str) -> Counted {
+        let (method, path, body) = self.request(user);
+        api.send(method, &path, body.as_ref()).await
+    }
+}
+
+/// The `role.assignment.created` events for `role` given to `user`.
+pub async fn assignment_events(api: &Api, role: &str, user: &str) -> usize {
+    api.list_all_by_id(&format!(
+        "/v1/organization/audit_logs?event_types[]=role.assignment.created&resource_ids[]={role}"
+    ))
+    .await
+    .iter()
+    .filter(|e| {
+        let d = &e["role.assignment.created"];
+        d["id"] == role && d["principal_id"] == user && d["principal_type"] == "user"
+    })
+    .count()
+}
