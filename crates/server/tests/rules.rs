@@ -985,7 +985,7 @@ async fn an_archived_project_refuses_new_members_and_role_changes() {
             StatusCode::CONFLICT,
             "project_archived",
             Some("project_id"),
-            "Project proj_… is archived; its members and roles can no longer be changed.",
+            "Project proj_… is archived: it keeps its data, but its settings, members, roles and service accounts can no longer be changed.",
         );
     }
     // Its data stays readable and unchanged.
@@ -1047,7 +1047,7 @@ async fn an_archived_projects_custom_roles_can_be_neither_changed_nor_deleted() 
             StatusCode::CONFLICT,
             "project_archived",
             Some("project_id"),
-            "Project proj_… is archived; its members and roles can no longer be changed.",
+            "Project proj_… is archived: it keeps its data, but its settings, members, roles and service accounts can no longer be changed.",
         );
     }
     // The archived project keeps its role and the assignment.

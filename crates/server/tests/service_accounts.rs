@@ -480,7 +480,7 @@ async fn an_archived_project_keeps_its_service_accounts_but_refuses_changes() {
             &answer,
             StatusCode::CONFLICT,
             "project_archived",
-            Some("project_id"), "Project proj_… is archived; its service accounts can no longer be created, changed or deleted.",);
+            Some("project_id"), "Project proj_… is archived: it keeps its data, but its settings, members, roles and service accounts can no longer be changed.",);
     }
     assert_eq!(
         ids(&ok(s.get(&accounts_path(&project)).await)),
