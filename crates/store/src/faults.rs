@@ -81,6 +81,26 @@ impl Faults {
     }
 }
 
+impl FaultClass {
+    /// The error a database reports for a fault of this class, given what it says for a full
+    /// disk, an I/O error and a lock held elsewhere (`(code, message)` each; the backend's
+    /// `injected_error`). A lost connection is an I/O error on every backend.
+    pub(crate) fn error(self, said: [(&'static str, &'static str); 3]) -> sqlx::Error {
+        let (code, message) = match self {
+            FaultClass::DiskFull => said[0],
+            FaultClass::StorageIo => said[1],
+            FaultClass::Busy => said[2],
+            FaultClass::ConnectionLost => {
+                return sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "connection lost (injected)",
+                ))
+            }
+        };
+        sqlx::Error::Database(Box::new(InjectedError { code, message }))
+    }
+}
+
 /// A database error made up by the fault hook, with the code the real database would report.
 #[derive(Debug)]
 pub(crate) struct InjectedError {

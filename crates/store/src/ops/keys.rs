@@ -12,7 +12,6 @@ use orgadmin_core::{DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
-use orgadmin_core::error::KeyRejection;
 use orgadmin_core::permission::PermissionSet;
 
 use super::grants::Grants;
@@ -296,27 +295,13 @@ pub(crate) async fn authenticate(store: &Backend, secret_hash: &str) -> Result<O
 /// demotion that committed while this request was in flight (its body still arriving, say)
 /// binds it: it writes nothing.
 pub(crate) async fn reauthorize(tx: &mut Tx, actor: &Actor, now: i64) -> Result<()> {
-    let row: Option<(Option<i64>, String)> = sqlx::query_as(
-        "SELECT k.expires_at, u.role FROM admin_api_keys k \
-         JOIN users u ON u.org_id = k.org_id AND u.id = k.owner_user_id \
-         WHERE k.org_id = $1 AND k.id = $2",
-    )
-    .bind(actor.org_id.as_str())
-    .bind(actor.key_id.as_str())
-    .fetch_optional(&mut **tx)
-    .await
-    .db()?;
-    // Gone (revoked, or its owner removed) or expired since: the key is no longer valid.
-    let Some((_, role)) = row.filter(|(expires_at, _)| !expires_at.is_some_and(|at| now >= at))
-    else {
-        return Err(DomainError::Unauthenticated(KeyRejection::Invalid));
-    };
-    let held = OrgBaseRole::from_stored(&role)
-        .predefined()
-        .permissions()
-        .union(roles::held_permissions(tx, &actor.org_id, None, &actor.user_id).await?);
+    // The key read as a grant reads it (`grants.rs`): gone or expired is 401.
+    let held = Grants::load(tx, actor, now)
+        .await?
+        .granter()
+        .in_organization();
     let narrowed = |before: PermissionSet, now: PermissionSet| before.intersection(now) != before;
-    if narrowed(actor.permissions, actor.limit(held)) {
+    if narrowed(actor.permissions, held) {
         return Err(authority_changed());
     }
     if let Some((project, before)) = actor.project_authority.get() {

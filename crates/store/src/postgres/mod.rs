@@ -22,7 +22,7 @@ use orgadmin_core::{Clock, DomainError, Result};
 use orgadmin_core::OutageKind;
 
 use crate::auth_cache::AuthCache;
-use crate::faults::{FaultClass, InjectedError};
+use crate::faults::FaultClass;
 use crate::guard::{Guard, Probe};
 use crate::open::{self, OpenError};
 use crate::read_cache::ReadCache;
@@ -223,18 +223,11 @@ impl PgStore {
 
     /// The error PostgreSQL reports for a fault of `class` (the fault hook).
     pub(crate) fn injected_error(class: FaultClass) -> sqlx::Error {
-        let (code, message) = match class {
-            FaultClass::DiskFull => ("53100", "could not extend file: No space left on device"),
-            FaultClass::StorageIo => ("58030", "could not write to file: Input/output error"),
-            FaultClass::Busy => ("55P03", "canceling statement due to lock timeout"),
-            FaultClass::ConnectionLost => {
-                return sqlx::Error::Io(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "connection lost (injected)",
-                ))
-            }
-        };
-        sqlx::Error::Database(Box::new(InjectedError { code, message }))
+        class.error([
+            ("53100", "could not extend file: No space left on device"),
+            ("58030", "could not write to file: Input/output error"),
+            ("55P03", "canceling statement due to lock timeout"),
+        ])
     }
 
     /// Begin the bootstrap transaction, holding the bootstrap advisory lock until commit.

@@ -21,7 +21,7 @@ use orgadmin_core::{Clock, DomainError, Result};
 use orgadmin_core::OutageKind;
 
 use crate::auth_cache::AuthCache;
-use crate::faults::{FaultClass, InjectedError};
+use crate::faults::FaultClass;
 use crate::guard::{Guard, Probe};
 use crate::open::{self, OpenError};
 use crate::read_cache::ReadCache;
@@ -197,18 +197,11 @@ impl SqliteStore {
 
     /// The error SQLite reports for a fault of `class` (the fault hook).
     pub(crate) fn injected_error(class: FaultClass) -> sqlx::Error {
-        let (code, message) = match class {
-            FaultClass::DiskFull => ("13", "database or disk is full"),
-            FaultClass::StorageIo => ("10", "disk I/O error"),
-            FaultClass::Busy => ("5", "database is locked"),
-            FaultClass::ConnectionLost => {
-                return sqlx::Error::Io(std::io::Error::new(
-                    std::io::ErrorKind::BrokenPipe,
-                    "connection lost (injected)",
-                ))
-            }
-        };
-        sqlx::Error::Database(Box::new(InjectedError { code, message }))
+        class.error([
+            ("13", "database or disk is full"),
+            ("10", "disk I/O error"),
+            ("5", "database is locked"),
+        ])
     }
 
     /// Give people user IDs as `user_ids` says (global unless set).
