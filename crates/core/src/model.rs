@@ -179,16 +179,6 @@ pub struct ProjectChange {
     pub external_key_id: Option<String>,
 }
 
-/// Validate a project name given for `param`.
-pub fn parse_project_name(raw: &str) -> Result<String, DomainError> {
-    let name = raw.trim();
-    if name.is_empty() {
-        return Err(DomainError::invalid("name", "name must not be empty."));
-    }
-    crate::text::check(name, "name", 255)?;
-    Ok(name.to_owned())
-}
-
 /// A user's membership of a project.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjectUser {
@@ -320,16 +310,6 @@ pub struct Group {
     pub created_at: Timestamp,
 }
 
-/// Validate a group name: non-empty after trimming, at most 255 characters.
-pub fn parse_group_name(raw: &str) -> Result<String, DomainError> {
-    let name = raw.trim();
-    if name.is_empty() {
-        return Err(DomainError::invalid("name", "name must not be empty."));
-    }
-    crate::text::check(name, "name", 255)?;
-    Ok(name.to_owned())
-}
-
 /// A group's access to a project.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjectGroup {
@@ -451,11 +431,6 @@ pub struct NewServiceAccount {
 pub struct ServiceAccountChange {
     pub name: Option<String>,
     pub role: Option<ServiceAccountRole>,
-}
-
-/// Validate a service account name: the rules of a project name.
-pub fn parse_service_account_name(raw: &str) -> Result<String, DomainError> {
-    parse_project_name(raw)
 }
 
 /// One entry of the organization's user list: a person, or a project service account, which the

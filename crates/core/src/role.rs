@@ -403,14 +403,8 @@ pub struct RoleName(String);
 
 impl RoleName {
     pub fn parse(raw: &str, resource_type: ResourceType) -> Result<Self, DomainError> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(DomainError::invalid(
-                "role_name",
-                "role_name must not be empty.",
-            ));
-        }
-        crate::text::check(name, "role_name", 255)?;
+        let name = crate::text::name(raw, "role_name")?;
+        let name = name.as_str();
         let reserved: &[PredefinedRole] = match resource_type {
             ResourceType::Organization => &PredefinedRole::ORGANIZATION,
             ResourceType::Project => &PredefinedRole::PROJECT,

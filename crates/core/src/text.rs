@@ -23,6 +23,20 @@ pub fn check(value: &str, param: &str, max_chars: usize) -> Result<(), DomainErr
     Ok(())
 }
 
+/// A name given for `param` (a project's, a group's, a custom role's): trimmed, not empty, and
+/// then [`check`]ed at 255 characters. Returns the trimmed name, as it is stored.
+pub fn name(raw: &str, param: &str) -> Result<String, DomainError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(DomainError::invalid(
+            param,
+            format!("{param} must not be empty."),
+        ));
+    }
+    check(name, param, 255)?;
+    Ok(name.to_owned())
+}
+
 /// What [`check`] refuses in `value` apart from its length, as a phrase ("control characters"),
 /// for callers that word their own message (the import report, the CLI's offline checks).
 pub fn problem(value: &str) -> Option<&'static str> {

@@ -22,7 +22,8 @@ use tokio::task::JoinSet;
 mod common;
 
 use common::load::{
-    assignment_events, error_code, item_ids as ids, load_client, stampede, Api, Attack, Stats,
+    assignment_events, error_code, item_ids as ids, load_client, owner_attack_plan, owners_made,
+    stampede, Api, Attack, Stats,
 };
 use common::paging::{check_walks, delete_member, members_seen, walk_then_stop, Walker, Writes};
 use common::TestServer;
@@ -89,28 +90,13 @@ async fn last_owner_survives_concurrent_demotions_and_removals() {
             let api = api.clone();
             makers.spawn(async move { api.add_member("owner", "owner").await });
         }
-        let mut owners = vec![server.owner_id.clone()];
-        while let Some(user) = makers.join_next().await {
-            owners.push(user.unwrap()["id"].as_str().unwrap().to_owned());
-        }
+        let owners = owners_made(&server.owner_id, makers).await;
         let before: Vec<Value> = api.list_users().await;
         let owners_before = before.iter().filter(|u| u["role"] == "owner").count();
         assert_eq!(owners_before, EXTRA_OWNERS + 1);
 
         // One attack per owner; the bootstrap owner is only ever demoted.
-        let mut plan: Vec<(String, Attack)> = owners
-            .iter()
-            .enumerate()
-            .map(|(i, id)| {
-                let attack = if *id == server.owner_id {
-                    Attack::ALL[(round + i) % 3]
-                } else {
-                    Attack::ALL[(round + i) % 4]
-                };
-                (id.clone(), attack)
-            })
-            .collect();
-        plan.shuffle(&mut rand::thread_rng());
+        let plan = owner_attack_plan(&owners, &server.owner_id, round);
 
         let barrier = Arc::new(Barrier::new(plan.len()));
         let mut racers = JoinSet::new();

@@ -32,8 +32,8 @@ use tokio::task::{JoinHandle, JoinSet};
 mod common;
 
 use common::load::{
-    assignment_events, error_code, fresh_email, item_ids as ids, load_client, stampede, Api,
-    Attack, Stats,
+    assignment_events, error_code, fresh_email, item_ids as ids, load_client, owner_attack_plan,
+    owners_made, stampede, Api, Attack, Stats,
 };
 use common::paging::{check_walks, delete_member, members_seen, walk_then_stop, Walker, Writes};
 use common::TestDatabase;
@@ -355,28 +355,13 @@ async fn the_last_owner_survives_demotions_and_removals_raced_across_two_replica
                 let (inviter, acceptor) = (pair.api(i).clone(), pair.api(i + 1).clone());
                 makers.spawn(async move { inviter.add_member_via(&acceptor, "owner", "owner").await });
             }
-            let mut owners = vec![pair.owner_id.clone()];
-            while let Some(user) = makers.join_next().await {
-                owners.push(user.unwrap()["id"].as_str().unwrap().to_owned());
-            }
+            let owners = owners_made(&pair.owner_id, makers).await;
             stats.assert_no_5xx(&format!("last owner, round {round}, making owners"));
             let before = pair.api(round).list_users().await;
             let owners_before = before.iter().filter(|u| u["role"] == "owner").count();
             assert_eq!(owners_before, EXTRA_OWNERS + 1);
 
-            let mut plan: Vec<(String, Attack)> = owners
-                .iter()
-                .enumerate()
-                .map(|(i, id)| {
-                    let attack = if *id == pair.owner_id {
-                        Attack::ALL[(round + i) % 3]
-                    } else {
-                        Attack::ALL[(round + i) % 4]
-                    };
-                    (id.clone(), attack)
-                })
-                .collect();
-            plan.shuffle(&mut rand::thread_rng());
+            let plan = owner_attack_plan(&owners, &pair.owner_id, round);
             let requests = plan
                 .iter()
                 .enumerate()

@@ -12,7 +12,6 @@ use orgadmin_api::responses::{
     GroupRoleAssignment, GroupUserAssignment, GroupUserList, ProjectGroup, ProjectGroupList,
 };
 use orgadmin_core::id::{GroupId, ProjectId, UserId};
-use orgadmin_core::model::parse_group_name;
 use orgadmin_core::page::SortOrder;
 use orgadmin_core::role::{ProjectBaseRole, RoleRef};
 use orgadmin_core::Permission;
@@ -41,7 +40,7 @@ pub async fn create(
     JsonBody(body): JsonBody<GroupRequest>,
 ) -> ApiResult<Json<Group>> {
     auth.require(Permission::GroupsWrite)?;
-    let name = parse_group_name(required(&body.name, "name")?)?;
+    let name = orgadmin_core::text::name(required(&body.name, "name")?, "name")?;
     let group = s.store.create_group(auth.actor(), name).await?;
     Ok(Json((&group).into()))
 }
@@ -69,7 +68,7 @@ pub async fn update(
     JsonBody(body): JsonBody<GroupRequest>,
 ) -> ApiResult<Json<Group>> {
     auth.require(Permission::GroupsWrite)?;
-    let name = parse_group_name(required(&body.name, "name")?)?;
+    let name = orgadmin_core::text::name(required(&body.name, "name")?, "name")?;
     let group = s
         .store
         .rename_group(auth.actor(), &GroupId::from_raw(group_id), name)

@@ -12,7 +12,7 @@ use orgadmin_api::responses::{
     ProjectUser, ProjectUserList, UserRoleAssignment,
 };
 use orgadmin_core::id::{ProjectId, UserId};
-use orgadmin_core::model::{parse_project_name, MemberRef, NewProject, ProjectChange};
+use orgadmin_core::model::{MemberRef, NewProject, ProjectChange};
 use orgadmin_core::role::{ProjectBaseRole, RoleRef};
 use orgadmin_core::{Email, Permission};
 
@@ -68,7 +68,7 @@ pub async fn create(
     JsonBody(body): JsonBody<ProjectCreateRequest>,
 ) -> ApiResult<Json<Project>> {
     auth.require(Permission::ProjectsWrite)?;
-    let name = parse_project_name(required(&body.name, "name")?)?;
+    let name = orgadmin_core::text::name(required(&body.name, "name")?, "name")?;
     if let Some(r) = body
         .residency
         .as_deref()
@@ -121,7 +121,11 @@ pub async fn modify(
 ) -> ApiResult<Json<Project>> {
     auth.require(Permission::ProjectsWrite)?;
     let change = ProjectChange {
-        name: body.name.as_deref().map(parse_project_name).transpose()?,
+        name: body
+            .name
+            .as_deref()
+            .map(|n| orgadmin_core::text::name(n, "name"))
+            .transpose()?,
         external_key_id: external_key(body.external_key_id)?,
     };
     let project = s

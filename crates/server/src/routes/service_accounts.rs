@@ -9,8 +9,7 @@ use orgadmin_api::responses::{
 };
 use orgadmin_core::id::{ProjectId, ServiceAccountId};
 use orgadmin_core::model::{
-    parse_service_account_name, NewProjectApiKey, NewServiceAccount, ServiceAccountChange,
-    ServiceAccountRole,
+    NewProjectApiKey, NewServiceAccount, ServiceAccountChange, ServiceAccountRole,
 };
 use orgadmin_core::secret::{
     generate_service_account_key, hash_secret, redact_service_account_key,
@@ -56,7 +55,7 @@ pub async fn create(
     let project_id = ProjectId::from_raw(project_id);
     auth.require_project_principals(&s.store, &project_id, true)
         .await?;
-    let name = parse_service_account_name(required(&body.name, "name")?)?;
+    let name = orgadmin_core::text::name(required(&body.name, "name")?, "name")?;
     let account_only = body.create_service_account_only.unwrap_or(false);
     if account_only && body.expires_in_seconds.is_some() {
         return Err(DomainError::invalid(
@@ -123,7 +122,7 @@ pub async fn modify(
         name: body
             .name
             .as_deref()
-            .map(parse_service_account_name)
+            .map(|n| orgadmin_core::text::name(n, "name"))
             .transpose()?,
         role: body
             .role

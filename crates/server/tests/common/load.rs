@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rand::seq::SliceRandom;
 use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::sync::Barrier;
@@ -320,6 +321,35 @@ impl Attack {
         let (method, path, body) = self.request(user);
         api.send(method, &path, body.as_ref()).await
     }
+}
+
+/// The IDs of the owners of an owner-attack round: `bootstrap_owner` first, then the members
+/// that `makers` made (each answering the created user).
+pub async fn owners_made(bootstrap_owner: &str, mut makers: JoinSet<Value>) -> Vec<String> {
+    let mut owners = vec![bootstrap_owner.to_owned()];
+    while let Some(user) = makers.join_next().await {
+        owners.push(user.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    owners
+}
+
+/// One attack per owner of `round`, in random order. The attacks rotate with the round; the
+/// bootstrap owner is only ever demoted, never deleted.
+pub fn owner_attack_plan(
+    owners: &[String],
+    bootstrap_owner: &str,
+    round: usize,
+) -> Vec<(String, Attack)> {
+    let mut plan: Vec<(String, Attack)> = owners
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let attacks = if id == bootstrap_owner { 3 } else { 4 };
+            (id.clone(), Attack::ALL[(round + i) % attacks])
+        })
+        .collect();
+    plan.shuffle(&mut rand::thread_rng());
+    plan
 }
 
 /// The `role.assignment.created` events for `role` given to `user`.
