@@ -1,12 +1,13 @@
 //! Liveness, readiness and the server's own OpenAPI document.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use orgadmin_core::DomainError;
 use serde_json::json;
-use utoipa::OpenApi;
 
 use crate::state::AppState;
 
@@ -67,6 +68,10 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
 
 /// This server's OpenAPI document, generated from its handlers.
 #[utoipa::path(get, path = "/v1/openapi.json", tag = "orgadmin", security(()), responses((status = 200, description = "OpenAPI 3.1 document.")))]
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(super::ApiDoc::openapi())
+pub async fn openapi(
+    Extension(document): Extension<Arc<utoipa::openapi::OpenApi>>,
+) -> Json<utoipa::openapi::OpenApi> {
+    // The document `routes::router` built from the route table along with the routes (not a doc
+    // comment: that would become the operation's description).
+    Json(utoipa::openapi::OpenApi::clone(&document))
 }

@@ -1,5 +1,5 @@
-//! The route table: every route of the server in one place, and the OpenAPI document generated
-//! from the handlers' annotations.
+//! The route table: every route of the server stated once, from which both the router and the
+//! OpenAPI document (generated from the handlers' annotations) are built.
 
 mod admin_keys;
 mod audit_logs;
@@ -11,10 +11,13 @@ mod roles;
 mod service_accounts;
 mod users;
 
-use axum::routing::{get, post};
-use axum::Router;
+use std::sync::Arc;
+
+use axum::{Extension, Router};
 use orgadmin_core::DomainError;
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -29,185 +32,116 @@ pub(crate) fn required<'a>(value: &'a Option<String>, param: &str) -> ApiResult<
         .ok_or_else(|| DomainError::missing(param).into())
 }
 
+/// The server's routes: the route table with the OpenAPI document it describes, which
+/// `/v1/openapi.json` serves (`health::openapi` reads it from the request's extensions).
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/v1/openapi.json", get(health::openapi))
-        .route("/v1/organization/users", get(users::list))
-        .route(
-            "/v1/organization/users/{user_id}",
-            get(users::retrieve)
-                .post(users::modify)
-                .delete(users::delete),
-        )
-        .route(
-            "/v1/organization/users/{user_id}/roles",
-            get(users::list_roles).post(users::assign_role),
-        )
-        .route(
-            "/v1/organization/users/{user_id}/roles/{role_id}",
-            get(users::retrieve_role).delete(users::unassign_role),
-        )
-        .route(
-            "/v1/organization/roles",
-            get(roles::list_org).post(roles::create_org),
-        )
-        .route(
-            "/v1/organization/roles/{role_id}",
-            get(roles::retrieve_org)
-                .post(roles::update_org)
-                .delete(roles::delete_org),
-        )
-        .route(
-            "/v1/projects/{project_id}/roles",
-            get(roles::list_project).post(roles::create_project),
-        )
-        .route(
-            "/v1/projects/{project_id}/roles/{role_id}",
-            get(roles::retrieve_project)
-                .post(roles::update_project)
-                .delete(roles::delete_project),
-        )
-        .route(
-            "/v1/organization/projects",
-            get(projects::list).post(projects::create),
-        )
-        .route(
-            "/v1/organization/projects/{project_id}",
-            get(projects::retrieve).post(projects::modify),
-        )
-        .route(
-            "/v1/organization/projects/{project_id}/archive",
-            post(projects::archive),
-        )
-        .route(
-            "/v1/organization/projects/{project_id}/users",
-            get(projects::list_users).post(projects::add_user),
-        )
-        .route(
-            "/v1/organization/projects/{project_id}/users/{user_id}",
-            get(projects::retrieve_user)
-                .post(projects::modify_user)
-                .delete(projects::remove_user),
-        )
-        .route(
-            "/v1/organization/projects/{project_id}/service_accounts",
-            get(service_accounts::list).post(service_accounts::create),
-        )
-        .route(
-            "/v1/organization/projects/{project_id}/service_accounts/{service_account_id}",
-            get(service_accounts::retrieve)
-                .post(service_accounts::modify)
-                .delete(service_accounts::delete),
-        )
-        .route(
-            "/v1/projects/{project_id}/users/{user_id}/roles",
-            get(projects::list_user_roles).post(projects::assign_user_role),
-        )
-        .route(
-            "/v1/projects/{project_id}/users/{user_id}/roles/{role_id}",
-            get(projects::retrieve_user_role).delete(projects::unassign_user_role),
-        )
-        .route(
-            "/v1/organization/invites",
-            get(invites::list).post(invites::create),
-        )
-        .route(
-            "/v1/organization/invites/{invite_id}",
-            get(invites::retrieve).delete(invites::delete),
-        )
-        .route(
-            "/v1/organization/invites/{invite_id}/accept",
-            post(invites::accept),
-        )
-        .route(
-            "/v1/organization/admin_api_keys",
-            get(admin_keys::list).post(admin_keys::create),
-        )
-        .route(
-            "/v1/organization/admin_api_keys/{key_id}",
-            get(admin_keys::retrieve).delete(admin_keys::delete),
-        )
-        .route("/v1/organization/audit_logs", get(audit_logs::list))
-        .route(
-            "/v1/organization/users/{user_id}/permissions",
-            get(users::permissions),
-        )
-        .route(
-            "/v1/organization/groups",
-            get(groups::list).post(groups::create),
-        )
-        .route(
-            "/v1/organization/groups/{group_id}",
-            get(groups::retrieve)
-                .post(groups::update)
-                .delete(groups::delete),
-        )
-        .route(
-            "/v1/organization/groups/{group_id}/users",
-            get(groups::list_users).post(groups::add_user),
-        )
-        .route(
-            "/v1/organization/groups/{group_id}/users/{user_id}",
-            get(groups::retrieve_user).delete(groups::remove_user),
-        )
-        .route(
-            "/v1/organization/groups/{group_id}/roles",
-            get(groups::list_org_roles).post(groups::assign_org_role),
-        )
-        .route(
-            "/v1/organization/groups/{group_id}/roles/{role_id}",
-            get(groups::retrieve_org_role).delete(groups::unassign_org_role),
-        )
-        .route(
-            "/v1/organization/projects/{project_id}/groups",
-            get(groups::list_project_groups).post(groups::add_project_group),
-        )
-        .route(
-            "/v1/organization/projects/{project_id}/groups/{group_id}",
-            get(groups::retrieve_project_group).delete(groups::remove_project_group),
-        )
-        .route(
-            "/v1/projects/{project_id}/groups/{group_id}/roles",
-            get(groups::list_project_roles).post(groups::assign_project_role),
-        )
-        .route(
-            "/v1/projects/{project_id}/groups/{group_id}/roles/{role_id}",
-            get(groups::retrieve_project_role).delete(groups::unassign_project_role),
-        )
+    let (router, document) = route_table().split_for_parts();
+    router.layer(Extension(Arc::new(document)))
 }
 
+/// The route table: every route once, as the handlers that serve its methods. Each handler's
+/// `#[utoipa::path]` states its method and path, so the same line routes requests and adds the
+/// operation to the OpenAPI document (started from [`Frame`]).
+fn route_table() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(Frame::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::openapi))
+        .routes(routes!(users::list))
+        .routes(routes!(users::retrieve, users::modify, users::delete))
+        .routes(routes!(users::list_roles, users::assign_role))
+        .routes(routes!(users::retrieve_role, users::unassign_role))
+        .routes(routes!(roles::list_org, roles::create_org))
+        .routes(routes!(
+            roles::retrieve_org,
+            roles::update_org,
+            roles::delete_org
+        ))
+        .routes(routes!(roles::list_project, roles::create_project))
+        .routes(routes!(
+            roles::retrieve_project,
+            roles::update_project,
+            roles::delete_project
+        ))
+        .routes(routes!(projects::list, projects::create))
+        .routes(routes!(projects::retrieve, projects::modify))
+        .routes(routes!(projects::archive))
+        .routes(routes!(projects::list_users, projects::add_user))
+        .routes(routes!(
+            projects::retrieve_user,
+            projects::modify_user,
+            projects::remove_user
+        ))
+        .routes(routes!(service_accounts::list, service_accounts::create))
+        .routes(routes!(
+            service_accounts::retrieve,
+            service_accounts::modify,
+            service_accounts::delete
+        ))
+        .routes(routes!(
+            projects::list_user_roles,
+            projects::assign_user_role
+        ))
+        .routes(routes!(
+            projects::retrieve_user_role,
+            projects::unassign_user_role
+        ))
+        .routes(routes!(invites::list, invites::create))
+        .routes(routes!(invites::retrieve, invites::delete))
+        .routes(routes!(invites::accept))
+        .routes(routes!(admin_keys::list, admin_keys::create))
+        .routes(routes!(admin_keys::retrieve, admin_keys::delete))
+        .routes(routes!(audit_logs::list))
+        .routes(routes!(users::permissions))
+        .routes(routes!(groups::list, groups::create))
+        .routes(routes!(groups::retrieve, groups::update, groups::delete))
+        .routes(routes!(groups::list_users, groups::add_user))
+        .routes(routes!(groups::retrieve_user, groups::remove_user))
+        .routes(routes!(groups::list_org_roles, groups::assign_org_role))
+        .routes(routes!(
+            groups::retrieve_org_role,
+            groups::unassign_org_role
+        ))
+        .routes(routes!(
+            groups::list_project_groups,
+            groups::add_project_group
+        ))
+        .routes(routes!(
+            groups::retrieve_project_group,
+            groups::remove_project_group
+        ))
+        .routes(routes!(
+            groups::list_project_roles,
+            groups::assign_project_role
+        ))
+        .routes(routes!(
+            groups::retrieve_project_role,
+            groups::unassign_project_role
+        ))
+}
+
+/// The server's OpenAPI document, as `/v1/openapi.json` serves it: [`Frame`] and the route
+/// table's operations.
+pub struct ApiDoc;
+
+impl OpenApi for ApiDoc {
+    fn openapi() -> utoipa::openapi::OpenApi {
+        route_table().into_openapi()
+    }
+}
+
+/// What the document says besides its operations (which the route table adds): its title and
+/// description, the `orgadmin` tag, and the admin key as the security scheme of every operation.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "orgadmin",
         description = "The identity-and-access part of the OpenAI Admin API, served by orgadmin. Routes tagged `orgadmin` are extensions."
     ),
-    paths(
-        users::list, users::retrieve, users::modify, users::delete,
-        users::list_roles, users::assign_role, users::retrieve_role, users::unassign_role,
-        roles::list_org, roles::create_org, roles::retrieve_org, roles::update_org, roles::delete_org,
-        roles::list_project, roles::create_project, roles::retrieve_project, roles::update_project, roles::delete_project,
-        projects::list, projects::create, projects::retrieve, projects::modify, projects::archive,
-        projects::list_users, projects::add_user, projects::retrieve_user, projects::modify_user, projects::remove_user,
-        projects::list_user_roles, projects::assign_user_role, projects::retrieve_user_role, projects::unassign_user_role,
-        service_accounts::list, service_accounts::create, service_accounts::retrieve, service_accounts::modify, service_accounts::delete,
-        invites::list, invites::create, invites::retrieve, invites::delete, invites::accept,
-        admin_keys::list, admin_keys::create, admin_keys::retrieve, admin_keys::delete,
-        audit_logs::list,
-        users::permissions,
-        groups::list, groups::create, groups::retrieve, groups::update, groups::delete,
-        groups::list_users, groups::add_user, groups::retrieve_user, groups::remove_user,
-        groups::list_org_roles, groups::assign_org_role, groups::retrieve_org_role, groups::unassign_org_role,
-        groups::list_project_groups, groups::add_project_group, groups::retrieve_project_group, groups::remove_project_group,
-        groups::list_project_roles, groups::assign_project_role, groups::retrieve_project_role, groups::unassign_project_role,
-        health::healthz, health::readyz, health::openapi,
-    ),
     modifiers(&SecurityAddon),
     tags((name = "orgadmin", description = "Extensions of orgadmin, not in the official Admin API."))
 )]
-pub struct ApiDoc;
+struct Frame;
 
 struct SecurityAddon;
 
