@@ -248,11 +248,7 @@ impl Client {
             .map(|b| b.error);
         let body = if error.is_none() && !bytes.is_empty() {
             let text = String::from_utf8_lossy(&bytes);
-            let mut excerpt: String = text.trim().chars().take(200).collect();
-            if text.trim().chars().count() > 200 {
-                excerpt.push('…');
-            }
-            Some(excerpt)
+            Some(orgadmin_core::text::clip_to(text.trim(), 200))
         } else {
             None
         };
@@ -314,13 +310,10 @@ fn decode<T: DeserializeOwned>(
     let hint = "is --base-url the Admin API's base URL (ending in /v1)?";
     let value: Value = serde_json::from_slice(bytes).map_err(|_| {
         let text = String::from_utf8_lossy(bytes);
-        let mut excerpt: String = text.trim().chars().take(80).collect();
-        if text.trim().chars().count() > 80 {
-            excerpt.push('…');
-        }
+        let excerpt = orgadmin_core::text::clip_to(text.trim(), 80);
         CliError::Response {
             message: format!(
-                "the answer to {request_line} is not JSON ({content_type}: {excerpt:?}); {hint}"
+                "the answer to {request_line} is not JSON ({content_type}: \"{excerpt}\"); {hint}"
             ),
             request_id: request_id.clone(),
         }
