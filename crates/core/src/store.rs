@@ -1,6 +1,9 @@
-//! The storage seam. Every method reads like the domain operation it performs; each write runs
-//! in one transaction together with the audit event it writes, and enforces the rules of SPEC §3
-//! there, so they hold under concurrent requests and across server replicas.
+//! The storage seam: one trait per resource ([`UserStore`], [`ProjectStore`], [`GroupStore`],
+//! …), and [`Store`], which is all of them and the one name the server holds
+//! (`Arc<dyn Store>`; `use orgadmin_core::store::prelude::*` for the methods). Every method reads
+//! like the domain operation it performs; each write runs in one transaction together with the
+//! audit event it writes, and enforces the rules of SPEC §3 there, so they hold under concurrent
+//! requests and across server replicas.
 //!
 //! Reads take the organization to look in; writes take the [`Actor`], which carries it. Every
 //! lookup is confined to that organization: a foreign ID is "not found", exactly like a missing
@@ -99,10 +102,61 @@ pub struct RoleChange {
     pub permissions: Option<PermissionSet>,
 }
 
-#[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // --- health and bootstrap ------------------------------------------------------------
+/// Everything the server asks of its storage: one name for all the per-resource traits, which
+/// every backend implements (beside its operations, in `crates/store/src/ops/`). Code that calls
+/// the store through `dyn Store` brings the traits' methods into scope with
+/// `use orgadmin_core::store::prelude::*`.
+pub trait Store:
+    HealthStore
+    + OrganizationStore
+    + AdminKeyStore
+    + UserStore
+    + RoleStore
+    + RoleAssignmentStore
+    + ProjectStore
+    + InviteStore
+    + GroupStore
+    + ServiceAccountStore
+    + ImportStore
+    + AuditStore
+    + Send
+    + Sync
+    + 'static
+{
+}
 
+impl<T> Store for T where
+    T: HealthStore
+        + OrganizationStore
+        + AdminKeyStore
+        + UserStore
+        + RoleStore
+        + RoleAssignmentStore
+        + ProjectStore
+        + InviteStore
+        + GroupStore
+        + ServiceAccountStore
+        + ImportStore
+        + AuditStore
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// The store traits, for calling their methods through `dyn Store`:
+/// `use orgadmin_core::store::prelude::*`.
+pub mod prelude {
+    pub use super::{
+        AdminKeyStore as _, AuditStore as _, GroupStore as _, HealthStore as _, ImportStore as _,
+        InviteStore as _, OrganizationStore as _, ProjectStore as _, RoleAssignmentStore as _,
+        RoleStore as _, ServiceAccountStore as _, Store, UserStore as _,
+    };
+}
+
+/// Whether the database answers, for `/healthz` and `/readyz`.
+#[async_trait]
+pub trait HealthStore: Send + Sync {
     /// Is the database reachable, and, while a storage outage is in progress, does a write
     /// commit again? `Ok` when both hold.
     async fn ping(&self) -> Result<()>;
@@ -113,7 +167,11 @@ pub trait Store: Send + Sync + 'static {
     /// The storage outage in progress (the first request that met it opened it; the first
     /// commit after it closes it), if any.
     fn current_outage(&self) -> Option<StorageOutage>;
+}
 
+/// Creating organizations: the first start's bootstrap and `orgadmin org create`.
+#[async_trait]
+pub trait OrganizationStore: Send + Sync {
     /// Create the first organization, its owner, default project and admin key, unless an
     /// organization exists already (then `None`). Safe when several servers start at once.
     async fn bootstrap_if_empty(&self, request: BootstrapRequest) -> Result<Option<Bootstrapped>>;
@@ -121,24 +179,35 @@ pub trait Store: Send + Sync + 'static {
     /// Create another organization (with its owner, default project and admin key) in the same
     /// database: one server can hold many isolated organizations.
     async fn create_organization(&self, request: BootstrapRequest) -> Result<Bootstrapped>;
+}
 
-    // --- authentication ------------------------------------------------------------------
-
+/// Admin API keys: authenticating a presented key, and the keys' lifecycle.
+#[async_trait]
+pub trait AdminKeyStore: Send + Sync {
     /// Resolve a presented secret (by its hash) to the acting principal with its current
     /// organization permissions. `None` when the key is unknown, revoked or expired.
     async fn authenticate(&self, secret_hash: &str) -> Result<Option<Actor>>;
+    async fn list_admin_keys(&self, org: &OrgId, page: &PageRequest) -> Result<Page<AdminKey>>;
+    async fn get_admin_key(&self, org: &OrgId, key: &AdminKeyId) -> Result<AdminKey>;
 
-    /// The project permissions `user` holds in `project` (base project role and custom project
-    /// roles); empty when not a member.
-    async fn project_permissions(
+    /// The new key is owned by the actor's user.
+    async fn create_admin_key(&self, actor: &Actor, key: NewAdminKey) -> Result<AdminKey>;
+    async fn delete_admin_key(&self, actor: &Actor, key: &AdminKeyId) -> Result<()>;
+
+    /// Server-side recovery (`orgadmin org key`): a new unscoped, unexpiring key owned by the
+    /// member of `org` with `owner_email`, who must be an owner, or by its longest-standing
+    /// owner. For an organization whose every key was deleted; no actor is needed.
+    async fn recover_admin_key(
         &self,
         org: &OrgId,
-        project: &ProjectId,
-        user: &UserId,
-    ) -> Result<PermissionSet>;
+        owner_email: Option<&Email>,
+        key: NewAdminKey,
+    ) -> Result<AdminKey>;
+}
 
-    // --- organization users --------------------------------------------------------------
-
+/// The organization's members.
+#[async_trait]
+pub trait UserStore: Send + Sync {
     /// Members ordered by ID; `emails` (lower-cased) filters when not empty.
     async fn list_users(
         &self,
@@ -148,12 +217,37 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page<User>>;
     async fn get_user(&self, at: ReadAt<'_>, user: &UserId) -> Result<User>;
     async fn update_user(&self, actor: &Actor, user: &UserId, change: UserChange) -> Result<User>;
+
     /// Remove from the organization, with every project membership, role assignment and admin
     /// key of theirs. Refused for the last owner.
     async fn remove_user(&self, actor: &Actor, user: &UserId) -> Result<()>;
+}
 
-    // --- organization user role assignments ----------------------------------------------
+/// Custom roles of the organization and of its projects (the predefined ones listed among them).
+#[async_trait]
+pub trait RoleStore: Send + Sync {
+    async fn list_roles(
+        &self,
+        org: &OrgId,
+        scope: &RoleScope,
+        page: &PageRequest,
+    ) -> Result<Page<Role>>;
+    async fn get_role(&self, org: &OrgId, scope: &RoleScope, role: &RoleRef) -> Result<Role>;
+    async fn create_role(&self, actor: &Actor, scope: &RoleScope, role: NewRole) -> Result<Role>;
+    async fn update_role(
+        &self,
+        actor: &Actor,
+        scope: &RoleScope,
+        role: &RoleRef,
+        change: RoleChange,
+    ) -> Result<Role>;
+    async fn delete_role(&self, actor: &Actor, scope: &RoleScope, role: &RoleRef)
+        -> Result<String>;
+}
 
+/// Roles assigned to users, in the organization and in projects, and what a user holds.
+#[async_trait]
+pub trait RoleAssignmentStore: Send + Sync {
     async fn list_user_roles(
         &self,
         org: &OrgId,
@@ -173,29 +267,57 @@ pub trait Store: Send + Sync + 'static {
         role: &RoleRef,
     ) -> Result<(User, Role)>;
     async fn unassign_user_role(&self, actor: &Actor, user: &UserId, role: &RoleRef) -> Result<()>;
-
-    // --- roles ---------------------------------------------------------------------------
-
-    async fn list_roles(
+    async fn list_project_user_roles(
         &self,
         org: &OrgId,
-        scope: &RoleScope,
+        project: &ProjectId,
+        user: &UserId,
         page: &PageRequest,
-    ) -> Result<Page<Role>>;
-    async fn get_role(&self, org: &OrgId, scope: &RoleScope, role: &RoleRef) -> Result<Role>;
-    async fn create_role(&self, actor: &Actor, scope: &RoleScope, role: NewRole) -> Result<Role>;
-    async fn update_role(
+    ) -> Result<Page<AssignedRole>>;
+    async fn get_project_user_role(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        user: &UserId,
+        role: &RoleRef,
+    ) -> Result<AssignedRole>;
+    async fn assign_project_user_role(
         &self,
         actor: &Actor,
-        scope: &RoleScope,
+        project: &ProjectId,
+        user: &UserId,
         role: &RoleRef,
-        change: RoleChange,
-    ) -> Result<Role>;
-    async fn delete_role(&self, actor: &Actor, scope: &RoleScope, role: &RoleRef)
-        -> Result<String>;
+    ) -> Result<(User, Role)>;
+    async fn unassign_project_user_role(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        user: &UserId,
+        role: &RoleRef,
+    ) -> Result<()>;
 
-    // --- projects ------------------------------------------------------------------------
+    /// The project permissions `user` holds in `project` (base project role and custom project
+    /// roles); empty when not a member.
+    async fn project_permissions(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        user: &UserId,
+    ) -> Result<PermissionSet>;
 
+    /// Every role `user` holds in the organization (and, with `project`, in that project), with
+    /// where each comes from: the answer to "why may this user do that".
+    async fn user_access(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        project: Option<&ProjectId>,
+    ) -> Result<Vec<AssignedRole>>;
+}
+
+/// Projects and their members.
+#[async_trait]
+pub trait ProjectStore: Send + Sync {
     async fn list_projects(
         &self,
         org: &OrgId,
@@ -211,9 +333,6 @@ pub trait Store: Send + Sync + 'static {
         change: ProjectChange,
     ) -> Result<Project>;
     async fn archive_project(&self, actor: &Actor, project: &ProjectId) -> Result<Project>;
-
-    // --- project users -------------------------------------------------------------------
-
     async fn list_project_users(
         &self,
         org: &OrgId,
@@ -246,44 +365,16 @@ pub trait Store: Send + Sync + 'static {
         project: &ProjectId,
         user: &UserId,
     ) -> Result<()>;
+}
 
-    // --- project user role assignments ---------------------------------------------------
-
-    async fn list_project_user_roles(
-        &self,
-        org: &OrgId,
-        project: &ProjectId,
-        user: &UserId,
-        page: &PageRequest,
-    ) -> Result<Page<AssignedRole>>;
-    async fn get_project_user_role(
-        &self,
-        org: &OrgId,
-        project: &ProjectId,
-        user: &UserId,
-        role: &RoleRef,
-    ) -> Result<AssignedRole>;
-    async fn assign_project_user_role(
-        &self,
-        actor: &Actor,
-        project: &ProjectId,
-        user: &UserId,
-        role: &RoleRef,
-    ) -> Result<(User, Role)>;
-    async fn unassign_project_user_role(
-        &self,
-        actor: &Actor,
-        project: &ProjectId,
-        user: &UserId,
-        role: &RoleRef,
-    ) -> Result<()>;
-
-    // --- invites -------------------------------------------------------------------------
-
+/// Invitations to the organization.
+#[async_trait]
+pub trait InviteStore: Send + Sync {
     async fn list_invites(&self, org: &OrgId, page: &PageRequest) -> Result<Page<Invite>>;
     async fn get_invite(&self, org: &OrgId, invite: &InviteId) -> Result<Invite>;
     async fn create_invite(&self, actor: &Actor, invite: NewInvite) -> Result<Invite>;
     async fn delete_invite(&self, actor: &Actor, invite: &InviteId) -> Result<()>;
+
     /// Accept as the invitee would: they become a member with the invite's role and projects.
     async fn accept_invite(
         &self,
@@ -291,30 +382,16 @@ pub trait Store: Send + Sync + 'static {
         invite: &InviteId,
         name: Option<String>,
     ) -> Result<User>;
+}
 
-    // --- admin API keys ------------------------------------------------------------------
-
-    async fn list_admin_keys(&self, org: &OrgId, page: &PageRequest) -> Result<Page<AdminKey>>;
-    async fn get_admin_key(&self, org: &OrgId, key: &AdminKeyId) -> Result<AdminKey>;
-    /// The new key is owned by the actor's user.
-    async fn create_admin_key(&self, actor: &Actor, key: NewAdminKey) -> Result<AdminKey>;
-    async fn delete_admin_key(&self, actor: &Actor, key: &AdminKeyId) -> Result<()>;
-    /// Server-side recovery (`orgadmin org key`): a new unscoped, unexpiring key owned by the
-    /// member of `org` with `owner_email`, who must be an owner, or by its longest-standing
-    /// owner. For an organization whose every key was deleted; no actor is needed.
-    async fn recover_admin_key(
-        &self,
-        org: &OrgId,
-        owner_email: Option<&Email>,
-        key: NewAdminKey,
-    ) -> Result<AdminKey>;
-
-    // --- groups --------------------------------------------------------------------------
-
+/// Groups, their members, their roles and their access to projects.
+#[async_trait]
+pub trait GroupStore: Send + Sync {
     async fn list_groups(&self, org: &OrgId, page: &PageRequest) -> Result<Page<Group>>;
     async fn get_group(&self, org: &OrgId, group: &GroupId) -> Result<Group>;
     async fn create_group(&self, actor: &Actor, name: String) -> Result<Group>;
     async fn rename_group(&self, actor: &Actor, group: &GroupId, name: String) -> Result<Group>;
+
     /// Delete the group with its memberships, project access and role assignments: what it
     /// granted its members is withdrawn at once.
     async fn delete_group(&self, actor: &Actor, group: &GroupId) -> Result<()>;
@@ -325,6 +402,7 @@ pub trait Store: Send + Sync + 'static {
         page: &PageRequest,
     ) -> Result<Page<User>>;
     async fn get_group_user(&self, org: &OrgId, group: &GroupId, user: &UserId) -> Result<User>;
+
     /// Idempotent: adding a member twice leaves one membership.
     async fn add_group_user(&self, actor: &Actor, group: &GroupId, user: &UserId) -> Result<()>;
     async fn remove_group_user(&self, actor: &Actor, group: &GroupId, user: &UserId) -> Result<()>;
@@ -359,7 +437,6 @@ pub trait Store: Send + Sync + 'static {
         group: &GroupId,
         role: &RoleRef,
     ) -> Result<()>;
-
     async fn list_project_groups(
         &self,
         org: &OrgId,
@@ -372,6 +449,7 @@ pub trait Store: Send + Sync + 'static {
         project: &ProjectId,
         group: &GroupId,
     ) -> Result<ProjectGroup>;
+
     /// Give a group access to a project with a project role.
     async fn add_project_group(
         &self,
@@ -380,6 +458,7 @@ pub trait Store: Send + Sync + 'static {
         group: &GroupId,
         role: &RoleRef,
     ) -> Result<ProjectGroup>;
+
     /// Revoke a group's access to a project, with every role it held there.
     async fn remove_project_group(
         &self,
@@ -387,18 +466,11 @@ pub trait Store: Send + Sync + 'static {
         project: &ProjectId,
         group: &GroupId,
     ) -> Result<()>;
+}
 
-    /// Every role `user` holds in the organization (and, with `project`, in that project), with
-    /// where each comes from: the answer to "why may this user do that".
-    async fn user_access(
-        &self,
-        org: &OrgId,
-        user: &UserId,
-        project: Option<&ProjectId>,
-    ) -> Result<Vec<AssignedRole>>;
-
-    // --- project service accounts --------------------------------------------------------
-
+/// Projects' service accounts.
+#[async_trait]
+pub trait ServiceAccountStore: Send + Sync {
     /// The service accounts of `project`, ordered by ID.
     async fn list_service_accounts(
         &self,
@@ -412,6 +484,7 @@ pub trait Store: Send + Sync + 'static {
         project: &ProjectId,
         account: &ServiceAccountId,
     ) -> Result<ServiceAccount>;
+
     /// Create a service account in an active project: role `member` with its first API key, or
     /// role `none` and no key when `new.api_key` is `None`.
     async fn create_service_account(
@@ -427,6 +500,7 @@ pub trait Store: Send + Sync + 'static {
         account: &ServiceAccountId,
         change: ServiceAccountChange,
     ) -> Result<ServiceAccount>;
+
     /// Delete the service account together with its API keys.
     async fn delete_service_account(
         &self,
@@ -434,6 +508,7 @@ pub trait Store: Send + Sync + 'static {
         project: &ProjectId,
         account: &ServiceAccountId,
     ) -> Result<()>;
+
     /// The organization's members with its service accounts (of every project) among them,
     /// ordered by ID: what the official user list shows, service accounts marked
     /// `is_service_account`.
@@ -442,18 +517,22 @@ pub trait Store: Send + Sync + 'static {
         at: ReadAt<'_>,
         page: &PageRequest,
     ) -> Result<Page<OrgUser>>;
+
     /// A service account of any project of the organization, by ID alone.
     async fn find_service_account(
         &self,
         org: &OrgId,
         account: &ServiceAccountId,
     ) -> Result<Option<ServiceAccount>>;
+}
 
-    // --- bulk import ---------------------------------------------------------------------
-
+/// Bulk import of members (`orgadmin import users`).
+#[async_trait]
+pub trait ImportStore: Send + Sync {
     /// Import members (`orgadmin import users`) in ONE transaction, holding the organization's
     /// write lock throughout: each row creates a member (with its project memberships), updates
     /// one whose role, name or listed memberships differ, or is skipped when nothing differs;
+
     /// nothing is ever removed. Every change writes the audit events the API writes for it, with
     /// `actor` as actor. Invalid rows are reported by line; unless `options.skip_invalid`, one
     /// invalid row means nothing is written, and a dry run writes nothing either.
@@ -463,9 +542,11 @@ pub trait Store: Send + Sync + 'static {
         rows: ImportRows<'_>,
         options: &ImportOptions,
     ) -> Result<ImportReport>;
+}
 
-    // --- audit log -----------------------------------------------------------------------
-
+/// The audit log.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     async fn list_audit_logs(
         &self,
         org: &OrgId,

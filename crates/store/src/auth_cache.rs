@@ -3,7 +3,7 @@
 //! they hold, those roles' permissions).
 //!
 //! Every write transaction increments its organization's generation inside the transaction
-//! (`begin_for` in `ops/store_impl.rs`), whichever process or replica makes it. A cached entry records
+//! (`begin_for` in `ops/backend.rs`), whichever process or replica makes it. A cached entry records
 //! the generation it was read at and is used only while that generation is still current, so a
 //! revoked key, a demoted or removed owner or an edited role is seen by the very next request, on
 //! every server. Expiry is checked against the clock on every use. Only successful

@@ -1,63 +1,71 @@
 //! The audit log: writing events inside each change's transaction, and listing them with the
 //! filters of the official API.
 
+use async_trait::async_trait;
 use orgadmin_core::actor::Actor;
 use orgadmin_core::audit::{AuditEvent, AuditFilter, NewAuditEvent};
 use orgadmin_core::id::*;
 use orgadmin_core::page::{Page, PageRequest};
+use orgadmin_core::store::AuditStore;
 use orgadmin_core::Result;
 use sqlx::QueryBuilder;
 
 use super::{finish_page, push_in, push_keyset, Backend, Db, DbResult, Tx};
 use crate::rows::*;
 
-pub(crate) async fn list(
-    store: &Backend,
-    org: &OrgId,
-    filter: &AuditFilter,
-    page: &PageRequest,
-) -> Result<Page<AuditEvent>> {
-    let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-        "SELECT a.id, a.type, a.effective_at, a.actor_key_id, a.actor_user_id, a.actor_email, a.project_id, \
-         p.name AS project_name, a.details \
-         FROM audit_logs a LEFT JOIN projects p ON p.org_id = a.org_id AND p.id = a.project_id \
-         WHERE a.org_id = ",
-    );
-    qb.push_bind(org.as_str());
-    for (op, value) in [
-        (">", filter.effective_at_gt),
-        (">=", filter.effective_at_gte),
-        ("<", filter.effective_at_lt),
-        ("<=", filter.effective_at_lte),
-    ] {
-        if let Some(v) = value {
-            qb.push(format!(" AND a.effective_at {op} "));
-            qb.push_bind(v);
-        }
-    }
-    push_in(&mut qb, "a.type", &filter.event_types);
-    if !filter.actor_ids.is_empty() {
-        qb.push(" AND (1 = 0");
-        for column in ["a.actor_user_id", "a.actor_key_id"] {
-            qb.push(format!(" OR {column} IN ("));
-            let mut sep = qb.separated(", ");
-            for v in &filter.actor_ids {
-                sep.push_bind(v.clone());
+#[async_trait]
+impl AuditStore for Backend {
+    async fn list_audit_logs(
+        &self,
+        org: &OrgId,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEvent>> {
+        self.guarded(async {
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+                "SELECT a.id, a.type, a.effective_at, a.actor_key_id, a.actor_user_id, a.actor_email, a.project_id, \
+                 p.name AS project_name, a.details \
+                 FROM audit_logs a LEFT JOIN projects p ON p.org_id = a.org_id AND p.id = a.project_id \
+                 WHERE a.org_id = ",
+            );
+            qb.push_bind(org.as_str());
+            for (op, value) in [
+                (">", filter.effective_at_gt),
+                (">=", filter.effective_at_gte),
+                ("<", filter.effective_at_lt),
+                ("<=", filter.effective_at_lte),
+            ] {
+                if let Some(v) = value {
+                    qb.push(format!(" AND a.effective_at {op} "));
+                    qb.push_bind(v);
+                }
             }
-            sep.push_unseparated(")");
-        }
-        qb.push(")");
+            push_in(&mut qb, "a.type", &filter.event_types);
+            if !filter.actor_ids.is_empty() {
+                qb.push(" AND (1 = 0");
+                for column in ["a.actor_user_id", "a.actor_key_id"] {
+                    qb.push(format!(" OR {column} IN ("));
+                    let mut sep = qb.separated(", ");
+                    for v in &filter.actor_ids {
+                        sep.push_bind(v.clone());
+                    }
+                    sep.push_unseparated(")");
+                }
+                qb.push(")");
+            }
+            push_in(&mut qb, "a.actor_email_norm", &filter.actor_emails);
+            push_in(&mut qb, "a.resource_id", &filter.resource_ids);
+            push_in(&mut qb, "a.project_id", &filter.project_ids);
+            let reversed = push_keyset(&mut qb, "a.id", page);
+            let rows: Vec<AuditRow> = qb.build_query_as().fetch_all(&self.reader).await.db()?;
+            Ok(finish_page(
+                rows.into_iter().map(AuditEvent::from).collect(),
+                page,
+                reversed,
+            ))
+        })
+        .await
     }
-    push_in(&mut qb, "a.actor_email_norm", &filter.actor_emails);
-    push_in(&mut qb, "a.resource_id", &filter.resource_ids);
-    push_in(&mut qb, "a.project_id", &filter.project_ids);
-    let reversed = push_keyset(&mut qb, "a.id", page);
-    let rows: Vec<AuditRow> = qb.build_query_as().fetch_all(&store.reader).await.db()?;
-    Ok(finish_page(
-        rows.into_iter().map(AuditEvent::from).collect(),
-        page,
-        reversed,
-    ))
 }
 
 impl Backend {

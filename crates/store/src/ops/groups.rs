@@ -1,12 +1,14 @@
 //! Groups: their members, the roles they hold in the organization and in projects, and their
 //! access to projects. What a group holds reaches every member (see `roles::Principal`).
 
+use async_trait::async_trait;
 use orgadmin_core::actor::Actor;
 use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::id::*;
 use orgadmin_core::model::{AssignedRole, Group, ProjectGroup, User};
 use orgadmin_core::page::{page_in_memory, Page, PageRequest};
 use orgadmin_core::role::{Role, RoleRef};
+use orgadmin_core::store::GroupStore;
 use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
@@ -49,17 +51,482 @@ pub(crate) async fn get<'e>(
         .ok_or_else(|| DomainError::not_found("group", group, "group_id"))
 }
 
-pub(crate) async fn list(store: &Backend, org: &OrgId, page: &PageRequest) -> Result<Page<Group>> {
-    let mut qb: QueryBuilder<Db> =
-        QueryBuilder::new("SELECT id, name, created_at FROM groups WHERE org_id = ");
-    qb.push_bind(org.as_str());
-    let reversed = push_keyset(&mut qb, "id", page);
-    let rows: Vec<GroupRow> = qb.build_query_as().fetch_all(&store.reader).await.db()?;
-    Ok(finish_page(
-        rows.into_iter().map(Group::from).collect(),
-        page,
-        reversed,
-    ))
+#[async_trait]
+impl GroupStore for Backend {
+    async fn list_groups(&self, org: &OrgId, page: &PageRequest) -> Result<Page<Group>> {
+        self.guarded(async {
+            let mut qb: QueryBuilder<Db> =
+                QueryBuilder::new("SELECT id, name, created_at FROM groups WHERE org_id = ");
+            qb.push_bind(org.as_str());
+            let reversed = push_keyset(&mut qb, "id", page);
+            let rows: Vec<GroupRow> = qb.build_query_as().fetch_all(&self.reader).await.db()?;
+            Ok(finish_page(
+                rows.into_iter().map(Group::from).collect(),
+                page,
+                reversed,
+            ))
+        })
+        .await
+    }
+
+    async fn get_group(&self, org: &OrgId, group: &GroupId) -> Result<Group> {
+        self.guarded(get(&self.reader, org, group)).await
+    }
+
+    async fn create_group(&self, actor: &Actor, name: String) -> Result<Group> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            ensure_name_free(&mut tx, org, &name, None).await?;
+            let id = GroupId::generate(self.millis());
+            sqlx::query(
+                "INSERT INTO groups (org_id, id, name, name_norm, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .bind(&name)
+            .bind(name.to_lowercase())
+            .bind(self.now())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            let event = NewAuditEvent::new(
+                kind::GROUP_CREATED,
+                id.as_str(),
+                json!({ "id": id, "data": { "group_name": name } }),
+            );
+            self.audit(&mut tx, actor, event).await?;
+            let group = get(&mut *tx, org, &id).await?;
+            tx.commit().await?;
+            Ok(group)
+        })
+        .await
+    }
+
+    async fn rename_group(&self, actor: &Actor, group: &GroupId, name: String) -> Result<Group> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            get(&mut *tx, org, group).await?;
+            ensure_name_free(&mut tx, org, &name, Some(group)).await?;
+            sqlx::query(
+                "UPDATE groups SET name = $1, name_norm = $2 WHERE org_id = $3 AND id = $4",
+            )
+            .bind(&name)
+            .bind(name.to_lowercase())
+            .bind(org.as_str())
+            .bind(group.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            let event = NewAuditEvent::new(
+                kind::GROUP_UPDATED,
+                group.as_str(),
+                json!({ "id": group, "changes_requested": { "group_name": name } }),
+            );
+            self.audit(&mut tx, actor, event).await?;
+            let renamed = get(&mut *tx, org, group).await?;
+            tx.commit().await?;
+            Ok(renamed)
+        })
+        .await
+    }
+
+    async fn delete_group(&self, actor: &Actor, group: &GroupId) -> Result<()> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            get(&mut *tx, org, group).await?;
+            drop_assignments(self, &mut tx, actor, group, None).await?;
+            // Memberships and project access go with the group (ON DELETE CASCADE).
+            sqlx::query("DELETE FROM groups WHERE org_id = $1 AND id = $2")
+                .bind(org.as_str())
+                .bind(group.as_str())
+                .execute(&mut *tx)
+                .await
+                .db()?;
+            self.audit(
+                &mut tx,
+                actor,
+                NewAuditEvent::new(kind::GROUP_DELETED, group.as_str(), json!({ "id": group })),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_group_users(
+        &self,
+        org: &OrgId,
+        group: &GroupId,
+        page: &PageRequest,
+    ) -> Result<Page<User>> {
+        self.guarded(async {
+            let mut conn = self.reader.acquire().await.db()?;
+            get(&mut *conn, org, group).await?;
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+                "SELECT u.id, u.email, u.name, u.role, u.added_at, u.developer_persona, u.technical_level \
+                 FROM group_users gu JOIN users u ON u.org_id = gu.org_id AND u.id = gu.user_id WHERE gu.org_id = ",
+            );
+            qb.push_bind(org.as_str());
+            qb.push(" AND gu.group_id = ");
+            qb.push_bind(group.as_str());
+            let reversed = push_keyset(&mut qb, "gu.user_id", page);
+            let rows: Vec<UserRow> = qb.build_query_as().fetch_all(&mut *conn).await.db()?;
+            Ok(finish_page(
+                rows.into_iter().map(User::from).collect(),
+                page,
+                reversed,
+            ))
+        })
+        .await
+    }
+
+    async fn get_group_user(&self, org: &OrgId, group: &GroupId, user: &UserId) -> Result<User> {
+        self.guarded(async {
+            let mut conn = self.reader.acquire().await.db()?;
+            get(&mut *conn, org, group).await?;
+            let member: Option<String> = sqlx::query_scalar(
+                "SELECT user_id FROM group_users WHERE org_id = $1 AND group_id = $2 AND user_id = $3",
+            )
+            .bind(org.as_str())
+            .bind(group.as_str())
+            .bind(user.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .db()?;
+            if member.is_none() {
+                return Err(not_a_member(group, user));
+            }
+            users::get(&mut *conn, org, user).await
+        })
+        .await
+    }
+
+    async fn add_group_user(&self, actor: &Actor, group: &GroupId, user: &UserId) -> Result<()> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            get(&mut *tx, org, group).await?;
+            if users::find(&mut *tx, org, user).await?.is_none() {
+                return Err(DomainError::invalid(
+                    "user_id",
+                    format!("User {user} is not a member of the organization; invite them first (POST /v1/organization/invites)."),
+                ));
+            }
+            // The new member holds whatever the group holds, in the organization and its projects.
+            Grants::load(&mut tx, actor, self.now())
+                .await?
+                .check_group_membership(&mut tx, actor, group)
+                .await?;
+            let added = sqlx::query(
+                "INSERT INTO group_users (org_id, group_id, user_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(org.as_str())
+            .bind(group.as_str())
+            .bind(user.as_str())
+            .bind(self.now())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            if added.rows_affected() > 0 {
+                let event = NewAuditEvent::new(
+                    kind::GROUP_UPDATED,
+                    group.as_str(),
+                    json!({ "id": group, "changes_requested": { "users_added": [user] } }),
+                );
+                self.audit(&mut tx, actor, event).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn remove_group_user(&self, actor: &Actor, group: &GroupId, user: &UserId) -> Result<()> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            get(&mut *tx, org, group).await?;
+            let removed = sqlx::query(
+                "DELETE FROM group_users WHERE org_id = $1 AND group_id = $2 AND user_id = $3",
+            )
+            .bind(org.as_str())
+            .bind(group.as_str())
+            .bind(user.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            if removed.rows_affected() == 0 {
+                return Err(not_a_member(group, user));
+            }
+            let event = NewAuditEvent::new(
+                kind::GROUP_UPDATED,
+                group.as_str(),
+                json!({ "id": group, "changes_requested": { "users_removed": [user] } }),
+            );
+            self.audit(&mut tx, actor, event).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_group_roles(
+        &self,
+        org: &OrgId,
+        project: Option<&ProjectId>,
+        group: &GroupId,
+        page: &PageRequest,
+    ) -> Result<Page<AssignedRole>> {
+        self.guarded(async {
+            let mut conn = self.reader.acquire().await.db()?;
+            group_in_context(&mut conn, org, project, group).await?;
+            let page = roles::normalized(page);
+            let mut held = roles::assigned_roles(
+                &mut conn,
+                org,
+                project,
+                Principal::Group(group),
+                Some(&page),
+            )
+            .await?;
+            // Fetched in the page's direction; `page_in_memory` takes them ascending.
+            held.sort_by_key(|r| r.role.sort_key());
+            Ok(page_in_memory(held, &page, |r| r.role.sort_key()))
+        })
+        .await
+    }
+
+    async fn get_group_role(
+        &self,
+        org: &OrgId,
+        project: Option<&ProjectId>,
+        group: &GroupId,
+        role: &RoleRef,
+    ) -> Result<AssignedRole> {
+        self.guarded(async {
+            let mut conn = self.reader.acquire().await.db()?;
+            group_in_context(&mut conn, org, project, group).await?;
+            let wanted =
+                roles::stored_id(&roles::resolve_in_context(&mut *conn, org, project, role).await?);
+            roles::assigned_roles(&mut conn, org, project, Principal::Group(group), None)
+                .await?
+                .into_iter()
+                .find(|r| r.role.sort_key() == wanted)
+                .ok_or_else(|| DomainError::NotFound {
+                    param: Some("role_id".into()),
+                    message: format!("Group {group} does not hold role '{role}'."),
+                })
+        })
+        .await
+    }
+
+    async fn assign_group_role(
+        &self,
+        actor: &Actor,
+        project: Option<&ProjectId>,
+        group: &GroupId,
+        role: &RoleRef,
+    ) -> Result<(Group, Role)> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            let found = group_in_context(&mut tx, org, project, group).await?;
+            if let Some(p) = project {
+                projects::get(&mut *tx, org, p).await?.ensure_open()?;
+            }
+            let resolved = roles::resolve_in_context(&mut *tx, org, project, role).await?;
+            let role = grant(self, &mut tx, actor, project, group, &resolved).await?;
+            tx.commit().await?;
+            Ok((found, role))
+        })
+        .await
+    }
+
+    async fn unassign_group_role(
+        &self,
+        actor: &Actor,
+        project: Option<&ProjectId>,
+        group: &GroupId,
+        role: &RoleRef,
+    ) -> Result<()> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            group_in_context(&mut tx, org, project, group).await?;
+            if let Some(p) = project {
+                projects::get(&mut *tx, org, p).await?.ensure_open()?;
+            }
+            let resolved = roles::resolve_in_context(&mut *tx, org, project, role).await?;
+            let removed = sqlx::query(
+                "DELETE FROM role_assignments WHERE org_id = $1 AND principal_type = 'group' AND principal_id = $2 AND scope_key = $3 AND role_id = $4",
+            )
+            .bind(org.as_str())
+            .bind(group.as_str())
+            .bind(project.map(|p| p.as_str()).unwrap_or(""))
+            .bind(roles::stored_id(&resolved))
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            if removed.rows_affected() == 0 {
+                return Err(DomainError::NotFound {
+                    param: Some("role_id".into()),
+                    message: format!("Group {group} does not hold role '{role}'."),
+                });
+            }
+            let shown = match &resolved {
+                Resolved::Base(p) => p.to_role(project),
+                Resolved::Custom(r) => r.clone(),
+            };
+            let event = roles::assignment_event(
+                kind::ROLE_ASSIGNMENT_DELETED,
+                org,
+                &shown,
+                "group",
+                group.as_str(),
+            );
+            self.audit(&mut tx, actor, event).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_project_groups(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        page: &PageRequest,
+    ) -> Result<Page<ProjectGroup>> {
+        self.guarded(async {
+            let mut conn = self.reader.acquire().await.db()?;
+            projects::get(&mut *conn, org, project).await?;
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+                "SELECT g.id, g.name, g.created_at, pg.added_at FROM project_groups pg \
+                 JOIN groups g ON g.org_id = pg.org_id AND g.id = pg.group_id WHERE pg.org_id = ",
+            );
+            qb.push_bind(org.as_str());
+            qb.push(" AND pg.project_id = ");
+            qb.push_bind(project.as_str());
+            let reversed = push_keyset(&mut qb, "pg.group_id", page);
+            let rows: Vec<ProjectGroupRow> =
+                qb.build_query_as().fetch_all(&mut *conn).await.db()?;
+            let items = rows
+                .into_iter()
+                .map(|r| project_group(project, r))
+                .collect();
+            Ok(finish_page(items, page, reversed))
+        })
+        .await
+    }
+
+    async fn get_project_group(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        group: &GroupId,
+    ) -> Result<ProjectGroup> {
+        self.guarded(async {
+            let mut conn = self.reader.acquire().await.db()?;
+            let found = group_in_context(&mut conn, org, Some(project), group).await?;
+            let added_at = find_project_group(&mut conn, org, project, group)
+                .await?
+                .ok_or_else(|| no_access(project, group))?;
+            Ok(ProjectGroup {
+                project_id: project.clone(),
+                group: found,
+                added_at,
+            })
+        })
+        .await
+    }
+
+    async fn add_project_group(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        group: &GroupId,
+        role: &RoleRef,
+    ) -> Result<ProjectGroup> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            let proj = projects::get(&mut *tx, org, project).await?;
+            let found = get(&mut *tx, org, group).await?;
+            proj.ensure_open()?;
+            let resolved = roles::resolve_in_context(&mut *tx, org, Some(project), role).await?;
+            let now = self.now();
+            let added = sqlx::query(
+                "INSERT INTO project_groups (org_id, project_id, group_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(org.as_str())
+            .bind(project.as_str())
+            .bind(group.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            if added.rows_affected() == 0 {
+                return Err(DomainError::conflict(
+                    ConflictKind::AlreadyExists,
+                    format!("Group {group} already has access to project {project}; change its roles with /v1/projects/{project}/groups/{group}/roles."),
+                    Some("group_id"),
+                ));
+            }
+            let event = NewAuditEvent::new(
+                kind::GROUP_UPDATED,
+                group.as_str(),
+                json!({ "id": group, "changes_requested": { "projects_added": [project] } }),
+            )
+            .in_project(project);
+            self.audit(&mut tx, actor, event).await?;
+            grant(self, &mut tx, actor, Some(project), group, &resolved).await?;
+            tx.commit().await?;
+            Ok(ProjectGroup {
+                project_id: project.clone(),
+                group: found,
+                added_at: now,
+            })
+        })
+        .await
+    }
+
+    async fn remove_project_group(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        group: &GroupId,
+    ) -> Result<()> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            group_in_context(&mut tx, org, Some(project), group).await?;
+            projects::get(&mut *tx, org, project).await?.ensure_open()?;
+            drop_assignments(self, &mut tx, actor, group, Some(project)).await?;
+            sqlx::query(
+                "DELETE FROM project_groups WHERE org_id = $1 AND project_id = $2 AND group_id = $3",
+            )
+            .bind(org.as_str())
+            .bind(project.as_str())
+            .bind(group.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            let event = NewAuditEvent::new(
+                kind::GROUP_UPDATED,
+                group.as_str(),
+                json!({ "id": group, "changes_requested": { "projects_removed": [project] } }),
+            )
+            .in_project(project);
+            self.audit(&mut tx, actor, event).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
 }
 
 async fn ensure_name_free(
@@ -83,62 +550,6 @@ async fn ensure_name_free(
         )),
         _ => Ok(()),
     }
-}
-
-pub(crate) async fn create(store: &Backend, actor: &Actor, name: String) -> Result<Group> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    ensure_name_free(&mut tx, org, &name, None).await?;
-    let id = GroupId::generate(store.millis());
-    sqlx::query(
-        "INSERT INTO groups (org_id, id, name, name_norm, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(org.as_str())
-    .bind(id.as_str())
-    .bind(&name)
-    .bind(name.to_lowercase())
-    .bind(store.now())
-    .execute(&mut *tx)
-    .await
-    .db()?;
-    let event = NewAuditEvent::new(
-        kind::GROUP_CREATED,
-        id.as_str(),
-        json!({ "id": id, "data": { "group_name": name } }),
-    );
-    store.audit(&mut tx, actor, event).await?;
-    let group = get(&mut *tx, org, &id).await?;
-    tx.commit().await?;
-    Ok(group)
-}
-
-pub(crate) async fn rename(
-    store: &Backend,
-    actor: &Actor,
-    group: &GroupId,
-    name: String,
-) -> Result<Group> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    get(&mut *tx, org, group).await?;
-    ensure_name_free(&mut tx, org, &name, Some(group)).await?;
-    sqlx::query("UPDATE groups SET name = $1, name_norm = $2 WHERE org_id = $3 AND id = $4")
-        .bind(&name)
-        .bind(name.to_lowercase())
-        .bind(org.as_str())
-        .bind(group.as_str())
-        .execute(&mut *tx)
-        .await
-        .db()?;
-    let event = NewAuditEvent::new(
-        kind::GROUP_UPDATED,
-        group.as_str(),
-        json!({ "id": group, "changes_requested": { "group_name": name } }),
-    );
-    store.audit(&mut tx, actor, event).await?;
-    let renamed = get(&mut *tx, org, group).await?;
-    tx.commit().await?;
-    Ok(renamed)
 }
 
 /// Delete every role assignment of `group` in a scope (`None`: every scope), recording each.
@@ -199,153 +610,11 @@ async fn shown_role(
     })
 }
 
-pub(crate) async fn delete(store: &Backend, actor: &Actor, group: &GroupId) -> Result<()> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    get(&mut *tx, org, group).await?;
-    drop_assignments(store, &mut tx, actor, group, None).await?;
-    // Memberships and project access go with the group (ON DELETE CASCADE).
-    sqlx::query("DELETE FROM groups WHERE org_id = $1 AND id = $2")
-        .bind(org.as_str())
-        .bind(group.as_str())
-        .execute(&mut *tx)
-        .await
-        .db()?;
-    store
-        .audit(
-            &mut tx,
-            actor,
-            NewAuditEvent::new(kind::GROUP_DELETED, group.as_str(), json!({ "id": group })),
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub(crate) async fn list_users(
-    store: &Backend,
-    org: &OrgId,
-    group: &GroupId,
-    page: &PageRequest,
-) -> Result<Page<User>> {
-    let mut conn = store.reader.acquire().await.db()?;
-    get(&mut *conn, org, group).await?;
-    let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-        "SELECT u.id, u.email, u.name, u.role, u.added_at, u.developer_persona, u.technical_level \
-         FROM group_users gu JOIN users u ON u.org_id = gu.org_id AND u.id = gu.user_id WHERE gu.org_id = ",
-    );
-    qb.push_bind(org.as_str());
-    qb.push(" AND gu.group_id = ");
-    qb.push_bind(group.as_str());
-    let reversed = push_keyset(&mut qb, "gu.user_id", page);
-    let rows: Vec<UserRow> = qb.build_query_as().fetch_all(&mut *conn).await.db()?;
-    Ok(finish_page(
-        rows.into_iter().map(User::from).collect(),
-        page,
-        reversed,
-    ))
-}
-
 fn not_a_member(group: &GroupId, user: &UserId) -> DomainError {
     DomainError::NotFound {
         param: Some("user_id".into()),
         message: format!("User {user} is not a member of group {group}."),
     }
-}
-
-pub(crate) async fn get_user(
-    store: &Backend,
-    org: &OrgId,
-    group: &GroupId,
-    user: &UserId,
-) -> Result<User> {
-    let mut conn = store.reader.acquire().await.db()?;
-    get(&mut *conn, org, group).await?;
-    let member: Option<String> = sqlx::query_scalar(
-        "SELECT user_id FROM group_users WHERE org_id = $1 AND group_id = $2 AND user_id = $3",
-    )
-    .bind(org.as_str())
-    .bind(group.as_str())
-    .bind(user.as_str())
-    .fetch_optional(&mut *conn)
-    .await
-    .db()?;
-    if member.is_none() {
-        return Err(not_a_member(group, user));
-    }
-    users::get(&mut *conn, org, user).await
-}
-
-pub(crate) async fn add_user(
-    store: &Backend,
-    actor: &Actor,
-    group: &GroupId,
-    user: &UserId,
-) -> Result<()> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    get(&mut *tx, org, group).await?;
-    if users::find(&mut *tx, org, user).await?.is_none() {
-        return Err(DomainError::invalid(
-            "user_id",
-            format!("User {user} is not a member of the organization; invite them first (POST /v1/organization/invites)."),
-        ));
-    }
-    // The new member holds whatever the group holds, in the organization and its projects.
-    Grants::load(&mut tx, actor, store.now())
-        .await?
-        .check_group_membership(&mut tx, actor, group)
-        .await?;
-    let added = sqlx::query(
-        "INSERT INTO group_users (org_id, group_id, user_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-    )
-    .bind(org.as_str())
-    .bind(group.as_str())
-    .bind(user.as_str())
-    .bind(store.now())
-    .execute(&mut *tx)
-    .await
-    .db()?;
-    if added.rows_affected() > 0 {
-        let event = NewAuditEvent::new(
-            kind::GROUP_UPDATED,
-            group.as_str(),
-            json!({ "id": group, "changes_requested": { "users_added": [user] } }),
-        );
-        store.audit(&mut tx, actor, event).await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-pub(crate) async fn remove_user(
-    store: &Backend,
-    actor: &Actor,
-    group: &GroupId,
-    user: &UserId,
-) -> Result<()> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    get(&mut *tx, org, group).await?;
-    let removed =
-        sqlx::query("DELETE FROM group_users WHERE org_id = $1 AND group_id = $2 AND user_id = $3")
-            .bind(org.as_str())
-            .bind(group.as_str())
-            .bind(user.as_str())
-            .execute(&mut *tx)
-            .await
-            .db()?;
-    if removed.rows_affected() == 0 {
-        return Err(not_a_member(group, user));
-    }
-    let event = NewAuditEvent::new(
-        kind::GROUP_UPDATED,
-        group.as_str(),
-        json!({ "id": group, "changes_requested": { "users_removed": [user] } }),
-    );
-    store.audit(&mut tx, actor, event).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 async fn find_project_group(
@@ -387,50 +656,6 @@ async fn group_in_context(
             .ok_or_else(|| no_access(p, group))?;
     }
     Ok(found)
-}
-
-pub(crate) async fn list_roles(
-    store: &Backend,
-    org: &OrgId,
-    project: Option<&ProjectId>,
-    group: &GroupId,
-    page: &PageRequest,
-) -> Result<Page<AssignedRole>> {
-    let mut conn = store.reader.acquire().await.db()?;
-    group_in_context(&mut conn, org, project, group).await?;
-    let page = roles::normalized(page);
-    let mut held = roles::assigned_roles(
-        &mut conn,
-        org,
-        project,
-        Principal::Group(group),
-        Some(&page),
-    )
-    .await?;
-    // Fetched in the page's direction; `page_in_memory` takes them ascending.
-    held.sort_by_key(|r| r.role.sort_key());
-    Ok(page_in_memory(held, &page, |r| r.role.sort_key()))
-}
-
-pub(crate) async fn get_role(
-    store: &Backend,
-    org: &OrgId,
-    project: Option<&ProjectId>,
-    group: &GroupId,
-    role: &RoleRef,
-) -> Result<AssignedRole> {
-    let mut conn = store.reader.acquire().await.db()?;
-    group_in_context(&mut conn, org, project, group).await?;
-    let wanted =
-        roles::stored_id(&roles::resolve_in_context(&mut *conn, org, project, role).await?);
-    roles::assigned_roles(&mut conn, org, project, Principal::Group(group), None)
-        .await?
-        .into_iter()
-        .find(|r| r.role.sort_key() == wanted)
-        .ok_or_else(|| DomainError::NotFound {
-            param: Some("role_id".into()),
-            message: format!("Group {group} does not hold role '{role}'."),
-        })
 }
 
 /// Give `group` a role in a scope (idempotent), recording it when new. Every member will hold
@@ -483,71 +708,6 @@ async fn grant(
     Ok(role)
 }
 
-pub(crate) async fn assign_role(
-    store: &Backend,
-    actor: &Actor,
-    project: Option<&ProjectId>,
-    group: &GroupId,
-    role: &RoleRef,
-) -> Result<(Group, Role)> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    let found = group_in_context(&mut tx, org, project, group).await?;
-    if let Some(p) = project {
-        projects::get(&mut *tx, org, p).await?.ensure_open()?;
-    }
-    let resolved = roles::resolve_in_context(&mut *tx, org, project, role).await?;
-    let role = grant(store, &mut tx, actor, project, group, &resolved).await?;
-    tx.commit().await?;
-    Ok((found, role))
-}
-
-pub(crate) async fn unassign_role(
-    store: &Backend,
-    actor: &Actor,
-    project: Option<&ProjectId>,
-    group: &GroupId,
-    role: &RoleRef,
-) -> Result<()> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    group_in_context(&mut tx, org, project, group).await?;
-    if let Some(p) = project {
-        projects::get(&mut *tx, org, p).await?.ensure_open()?;
-    }
-    let resolved = roles::resolve_in_context(&mut *tx, org, project, role).await?;
-    let removed = sqlx::query(
-        "DELETE FROM role_assignments WHERE org_id = $1 AND principal_type = 'group' AND principal_id = $2 AND scope_key = $3 AND role_id = $4",
-    )
-    .bind(org.as_str())
-    .bind(group.as_str())
-    .bind(project.map(|p| p.as_str()).unwrap_or(""))
-    .bind(roles::stored_id(&resolved))
-    .execute(&mut *tx)
-    .await
-    .db()?;
-    if removed.rows_affected() == 0 {
-        return Err(DomainError::NotFound {
-            param: Some("role_id".into()),
-            message: format!("Group {group} does not hold role '{role}'."),
-        });
-    }
-    let shown = match &resolved {
-        Resolved::Base(p) => p.to_role(project),
-        Resolved::Custom(r) => r.clone(),
-    };
-    let event = roles::assignment_event(
-        kind::ROLE_ASSIGNMENT_DELETED,
-        org,
-        &shown,
-        "group",
-        group.as_str(),
-    );
-    store.audit(&mut tx, actor, event).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 #[derive(sqlx::FromRow)]
 struct ProjectGroupRow {
     id: String,
@@ -566,124 +726,4 @@ fn project_group(project: &ProjectId, r: ProjectGroupRow) -> ProjectGroup {
         },
         added_at: r.added_at,
     }
-}
-
-pub(crate) async fn list_project_groups(
-    store: &Backend,
-    org: &OrgId,
-    project: &ProjectId,
-    page: &PageRequest,
-) -> Result<Page<ProjectGroup>> {
-    let mut conn = store.reader.acquire().await.db()?;
-    projects::get(&mut *conn, org, project).await?;
-    let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-        "SELECT g.id, g.name, g.created_at, pg.added_at FROM project_groups pg \
-         JOIN groups g ON g.org_id = pg.org_id AND g.id = pg.group_id WHERE pg.org_id = ",
-    );
-    qb.push_bind(org.as_str());
-    qb.push(" AND pg.project_id = ");
-    qb.push_bind(project.as_str());
-    let reversed = push_keyset(&mut qb, "pg.group_id", page);
-    let rows: Vec<ProjectGroupRow> = qb.build_query_as().fetch_all(&mut *conn).await.db()?;
-    let items = rows
-        .into_iter()
-        .map(|r| project_group(project, r))
-        .collect();
-    Ok(finish_page(items, page, reversed))
-}
-
-pub(crate) async fn get_project_group(
-    store: &Backend,
-    org: &OrgId,
-    project: &ProjectId,
-    group: &GroupId,
-) -> Result<ProjectGroup> {
-    let mut conn = store.reader.acquire().await.db()?;
-    let found = group_in_context(&mut conn, org, Some(project), group).await?;
-    let added_at = find_project_group(&mut conn, org, project, group)
-        .await?
-        .ok_or_else(|| no_access(project, group))?;
-    Ok(ProjectGroup {
-        project_id: project.clone(),
-        group: found,
-        added_at,
-    })
-}
-
-pub(crate) async fn add_project_group(
-    store: &Backend,
-    actor: &Actor,
-    project: &ProjectId,
-    group: &GroupId,
-    role: &RoleRef,
-) -> Result<ProjectGroup> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    let proj = projects::get(&mut *tx, org, project).await?;
-    let found = get(&mut *tx, org, group).await?;
-    proj.ensure_open()?;
-    let resolved = roles::resolve_in_context(&mut *tx, org, Some(project), role).await?;
-    let now = store.now();
-    let added = sqlx::query(
-        "INSERT INTO project_groups (org_id, project_id, group_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-    )
-    .bind(org.as_str())
-    .bind(project.as_str())
-    .bind(group.as_str())
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .db()?;
-    if added.rows_affected() == 0 {
-        return Err(DomainError::conflict(
-            ConflictKind::AlreadyExists,
-            format!("Group {group} already has access to project {project}; change its roles with /v1/projects/{project}/groups/{group}/roles."),
-            Some("group_id"),
-        ));
-    }
-    let event = NewAuditEvent::new(
-        kind::GROUP_UPDATED,
-        group.as_str(),
-        json!({ "id": group, "changes_requested": { "projects_added": [project] } }),
-    )
-    .in_project(project);
-    store.audit(&mut tx, actor, event).await?;
-    grant(store, &mut tx, actor, Some(project), group, &resolved).await?;
-    tx.commit().await?;
-    Ok(ProjectGroup {
-        project_id: project.clone(),
-        group: found,
-        added_at: now,
-    })
-}
-
-pub(crate) async fn remove_project_group(
-    store: &Backend,
-    actor: &Actor,
-    project: &ProjectId,
-    group: &GroupId,
-) -> Result<()> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    group_in_context(&mut tx, org, Some(project), group).await?;
-    projects::get(&mut *tx, org, project).await?.ensure_open()?;
-    drop_assignments(store, &mut tx, actor, group, Some(project)).await?;
-    sqlx::query(
-        "DELETE FROM project_groups WHERE org_id = $1 AND project_id = $2 AND group_id = $3",
-    )
-    .bind(org.as_str())
-    .bind(project.as_str())
-    .bind(group.as_str())
-    .execute(&mut *tx)
-    .await
-    .db()?;
-    let event = NewAuditEvent::new(
-        kind::GROUP_UPDATED,
-        group.as_str(),
-        json!({ "id": group, "changes_requested": { "projects_removed": [project] } }),
-    )
-    .in_project(project);
-    store.audit(&mut tx, actor, event).await?;
-    tx.commit().await?;
-    Ok(())
 }

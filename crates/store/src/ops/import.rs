@@ -8,6 +8,8 @@
 //! row without `skip_invalid` stops the writing (the remaining rows are still checked, for the
 //! report) and the transaction is rolled back; a dry run rolls back too.
 
+use async_trait::async_trait;
+use orgadmin_core::store::ImportStore;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
@@ -36,59 +38,62 @@ const CHUNK_ROWS: usize = 1000;
 /// Bind variables in one statement: below SQLite's limit (32766) and PostgreSQL's (65535).
 const MAX_BINDS: usize = 30_000;
 
-pub(crate) async fn import_users(
-    store: &Backend,
-    actor: &Actor,
-    rows: ImportRows<'_>,
-    options: &ImportOptions,
-) -> Result<ImportReport> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    let mut import = Import {
-        store,
-        actor,
-        options,
-        grants: Grants::load(&mut tx, actor, store.now()).await?,
-        held_in_projects: HashMap::new(),
-        projects: Catalogue::load(&mut tx, org).await?,
-        seen: HashMap::new(),
-        owners_before: users::owner_count(&mut tx, org).await?,
-        promotions: 0,
-        demotions: Vec::new(),
-        writing: !options.dry_run,
-        report: ImportReport {
-            dry_run: options.dry_run,
-            ..ImportReport::default()
-        },
-    };
-    let mut chunk = Vec::with_capacity(CHUNK_ROWS);
-    loop {
-        chunk.clear();
-        for row in (&mut *rows).take(CHUNK_ROWS) {
-            // Dropping the transaction rolls it back: a file read halfway imports nothing.
-            chunk.push(row.map_err(|e| {
-                DomainError::invalid("file", format!("the rows could not be read: {e}"))
-            })?);
+#[async_trait]
+impl ImportStore for Backend {
+    async fn import_users(
+        &self,
+        actor: &Actor,
+        rows: ImportRows<'_>,
+        options: &ImportOptions,
+    ) -> Result<ImportReport> {
+        let org = &actor.org_id;
+        let mut tx = self.begin_for(actor).await?;
+        let mut import = Import {
+            store: self,
+            actor,
+            options,
+            grants: Grants::load(&mut tx, actor, self.now()).await?,
+            held_in_projects: HashMap::new(),
+            projects: Catalogue::load(&mut tx, org).await?,
+            seen: HashMap::new(),
+            owners_before: users::owner_count(&mut tx, org).await?,
+            promotions: 0,
+            demotions: Vec::new(),
+            writing: !options.dry_run,
+            report: ImportReport {
+                dry_run: options.dry_run,
+                ..ImportReport::default()
+            },
+        };
+        let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+        loop {
+            chunk.clear();
+            for row in (&mut *rows).take(CHUNK_ROWS) {
+                // Dropping the transaction rolls it back: a file read halfway imports nothing.
+                chunk.push(row.map_err(|e| {
+                    DomainError::invalid("file", format!("the rows could not be read: {e}"))
+                })?);
+            }
+            if chunk.is_empty() {
+                break;
+            }
+            import.chunk(&mut tx, &chunk).await?;
         }
-        if chunk.is_empty() {
-            break;
-        }
-        import.chunk(&mut tx, &chunk).await?;
-    }
-    import.demote(&mut tx).await?;
+        import.demote(&mut tx).await?;
 
-    let mut report = import.report;
-    report.errors.sort_by_key(|e| e.line);
-    report.committed = !options.dry_run && (report.invalid == 0 || options.skip_invalid);
-    if report.committed {
-        tx.commit().await?;
-        if report.created + report.updated > 0 {
-            store.after_bulk_write().await;
+        let mut report = import.report;
+        report.errors.sort_by_key(|e| e.line);
+        report.committed = !options.dry_run && (report.invalid == 0 || options.skip_invalid);
+        if report.committed {
+            tx.commit().await?;
+            if report.created + report.updated > 0 {
+                self.after_bulk_write().await;
+            }
+        } else {
+            tx.rollback().await?;
         }
-    } else {
-        tx.rollback().await?;
+        Ok(report)
     }
-    Ok(report)
 }
 
 /// A project of the organization, as rows may name it.

@@ -1,5 +1,6 @@
 //! Invites: pending until accepted, deleted or expired.
 
+use async_trait::async_trait;
 use orgadmin_core::actor::Actor;
 use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::id::*;
@@ -8,6 +9,7 @@ use orgadmin_core::model::{
 };
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::role::ProjectBaseRole;
+use orgadmin_core::store::InviteStore;
 use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
@@ -33,241 +35,119 @@ pub(crate) async fn get<'e>(
         .ok_or_else(|| DomainError::not_found("invite", invite, "invite_id"))
 }
 
-pub(crate) async fn list(store: &Backend, org: &OrgId, page: &PageRequest) -> Result<Page<Invite>> {
-    let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
-        "SELECT {INVITE_COLUMNS} FROM invites WHERE org_id = "
-    ));
-    qb.push_bind(org.as_str());
-    let reversed = push_keyset(&mut qb, "id", page);
-    let rows: Vec<InviteRow> = qb.build_query_as().fetch_all(&store.reader).await.db()?;
-    Ok(finish_page(
-        rows.into_iter().map(Invite::from).collect(),
-        page,
-        reversed,
-    ))
-}
-
-pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewInvite) -> Result<Invite> {
-    let org = &actor.org_id;
-    let now = store.now();
-    let mut tx = store.begin_for(actor).await?;
-    if users::find_by_email(&mut *tx, org, &new.email)
-        .await?
-        .is_some()
-    {
-        return Err(DomainError::conflict(
-            ConflictKind::AlreadyExists,
-            format!("{} is already a member of the organization.", new.email),
-            Some("email"),
-        ));
-    }
-    let pending: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM invites WHERE org_id = $1 AND email_norm = $2 AND accepted_at IS NULL AND expires_at > $3",
-    )
-    .bind(org.as_str())
-    .bind(new.email.normalized())
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await
-    .db()?;
-    if let Some(existing) = pending {
-        return Err(DomainError::conflict(
-            ConflictKind::AlreadyExists,
-            format!(
-                "{} already has a pending invite ({existing}); delete it first to send a new one.",
-                new.email
-            ),
-            Some("email"),
-        ));
-    }
-
-    let projects = match new.projects {
-        Some(list) => {
-            for (i, p) in list.iter().enumerate() {
-                let project =
-                    projects::get(&mut *tx, org, &p.project_id)
-                        .await
-                        .map_err(|e| match e {
-                            // An outage stays an outage (503); only a missing project is the caller's.
-                            DomainError::NotFound { .. } => DomainError::invalid(
-                                "projects",
-                                format!(
-                                    "projects[{i}]: no project found with id '{}'.",
-                                    p.project_id
-                                ),
-                            ),
-                            other => other,
-                        })?;
-                project.ensure_open().map_err(|e| {
-                    DomainError::conflict(
-                        ConflictKind::ProjectArchived,
-                        format!("projects[{i}]: {e}"),
-                        Some("projects"),
-                    )
-                })?;
-            }
-            list
-        }
-        None => {
-            let default: String =
-                sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND is_default")
-                    .bind(org.as_str())
-                    .fetch_one(&mut *tx)
-                    .await
-                    .db()?;
-            vec![InviteProject {
-                project_id: ProjectId::from_raw(default),
-                role: ProjectBaseRole::Member,
-            }]
-        }
-    };
-    // The invitee will hold the invite's role and project roles: only a key holding them may
-    // offer them.
-    let grants = Grants::load(&mut tx, actor, now).await?;
-    let what = format!("An invite with role '{}'", new.role.as_str());
-    grants
-        .check(
-            &mut tx,
-            actor,
-            None,
-            new.role.predefined().permissions(),
-            &what,
-        )
-        .await?;
-    for p in &projects {
-        let what = format!("An invite with project role '{}'", p.role.as_str());
-        grants
-            .check(
-                &mut tx,
-                actor,
-                Some(&p.project_id),
-                p.role.predefined().permissions(),
-                &what,
-            )
-            .await?;
-    }
-    let stored: Vec<StoredProject> = projects
-        .iter()
-        .map(|p| StoredProject {
-            id: p.project_id.to_string(),
-            role: p.role.as_str().to_owned(),
+#[async_trait]
+impl InviteStore for Backend {
+    async fn list_invites(&self, org: &OrgId, page: &PageRequest) -> Result<Page<Invite>> {
+        self.guarded(async {
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+                "SELECT {INVITE_COLUMNS} FROM invites WHERE org_id = "
+            ));
+            qb.push_bind(org.as_str());
+            let reversed = push_keyset(&mut qb, "id", page);
+            let rows: Vec<InviteRow> = qb.build_query_as().fetch_all(&self.reader).await.db()?;
+            Ok(finish_page(
+                rows.into_iter().map(Invite::from).collect(),
+                page,
+                reversed,
+            ))
         })
-        .collect();
-
-    let id = InviteId::generate(store.millis());
-    sqlx::query(
-        "INSERT INTO invites (org_id, id, email, email_norm, role, created_at, expires_at, projects) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(org.as_str())
-    .bind(id.as_str())
-    .bind(new.email.as_str())
-    .bind(new.email.normalized())
-    .bind(new.role.as_str())
-    .bind(now)
-    .bind(now + INVITE_TTL_SECONDS)
-    .bind(serde_json::to_string(&stored).map_err(DomainError::internal)?)
-    .execute(&mut *tx)
-    .await
-    .db()?;
-    let event = NewAuditEvent::new(
-        kind::INVITE_SENT,
-        id.as_str(),
-        json!({ "id": id, "data": { "email": new.email.as_str(), "role": new.role.as_str() } }),
-    );
-    store.audit(&mut tx, actor, event).await?;
-    let invite = get(&mut *tx, org, &id).await?;
-    tx.commit().await?;
-    Ok(invite)
-}
-
-pub(crate) async fn delete(store: &Backend, actor: &Actor, invite_id: &InviteId) -> Result<()> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    let invite = get(&mut *tx, org, invite_id).await?;
-    if invite.status(store.now()) == InviteStatus::Accepted {
-        return Err(DomainError::conflict(
-            ConflictKind::InviteNotPending,
-            format!("Invite {invite_id} has been accepted and cannot be deleted; remove the user instead."),
-            Some("invite_id"),
-        ));
-    }
-    sqlx::query("DELETE FROM invites WHERE org_id = $1 AND id = $2")
-        .bind(org.as_str())
-        .bind(invite_id.as_str())
-        .execute(&mut *tx)
         .await
-        .db()?;
-    store
-        .audit(
-            &mut tx,
-            actor,
-            NewAuditEvent::new(
-                kind::INVITE_DELETED,
-                invite_id.as_str(),
-                json!({ "id": invite_id }),
-            ),
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub(crate) async fn accept(
-    store: &Backend,
-    actor: &Actor,
-    invite_id: &InviteId,
-    name: Option<String>,
-) -> Result<User> {
-    let org = &actor.org_id;
-    let now = store.now();
-    let mut tx = store.begin_for(actor).await?;
-    let invite = get(&mut *tx, org, invite_id).await?;
-    let status = invite.status(now);
-    if status != InviteStatus::Pending {
-        return Err(DomainError::conflict(
-            ConflictKind::InviteNotPending,
-            format!(
-                "Invite {invite_id} is {} and can no longer be accepted.",
-                status.as_str()
-            ),
-            Some("invite_id"),
-        ));
     }
-    let id = match users::existing_id_for_email(store, &mut tx, &invite.email).await? {
-        Some(id) => id,
-        None => UserId::generate(store.millis()),
-    };
-    // Accepting makes the grant the invite offered; the accepting key must hold it too, so an
-    // invite sent by someone since demoted does not outlast their demotion.
-    let grants = Grants::load(&mut tx, actor, now).await?;
-    let what = format!("Accepting an invite with role '{}'", invite.role.as_str());
-    grants
-        .check(
-            &mut tx,
-            actor,
-            None,
-            invite.role.predefined().permissions(),
-            &what,
-        )
-        .await?;
-    let user = User {
-        id: id.clone(),
-        email: invite.email.clone(),
-        name,
-        role: invite.role,
-        added_at: now,
-        developer_persona: None,
-        technical_level: None,
-    };
-    users::insert(&mut tx, org, &user).await?;
-    for p in &invite.projects {
-        // A project archived since the invite was sent accepts no new members; skip it.
-        match projects::get(&mut *tx, org, &p.project_id).await {
-            Ok(project) if !project.is_archived() => {
-                let what = format!(
-                    "Accepting an invite with project role '{}'",
-                    p.role.as_str()
-                );
+
+    async fn get_invite(&self, org: &OrgId, invite: &InviteId) -> Result<Invite> {
+        self.guarded(get(&self.reader, org, invite)).await
+    }
+
+    async fn create_invite(&self, actor: &Actor, new: NewInvite) -> Result<Invite> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let now = self.now();
+            let mut tx = self.begin_for(actor).await?;
+            if users::find_by_email(&mut *tx, org, &new.email)
+                .await?
+                .is_some()
+            {
+                return Err(DomainError::conflict(
+                    ConflictKind::AlreadyExists,
+                    format!("{} is already a member of the organization.", new.email),
+                    Some("email"),
+                ));
+            }
+            let pending: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM invites WHERE org_id = $1 AND email_norm = $2 AND accepted_at IS NULL AND expires_at > $3",
+            )
+            .bind(org.as_str())
+            .bind(new.email.normalized())
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await
+            .db()?;
+            if let Some(existing) = pending {
+                return Err(DomainError::conflict(
+                    ConflictKind::AlreadyExists,
+                    format!(
+                        "{} already has a pending invite ({existing}); delete it first to send a new one.",
+                        new.email
+                    ),
+                    Some("email"),
+                ));
+            }
+
+            let projects = match new.projects {
+                Some(list) => {
+                    for (i, p) in list.iter().enumerate() {
+                        let project =
+                            projects::get(&mut *tx, org, &p.project_id)
+                                .await
+                                .map_err(|e| match e {
+                                    // An outage stays an outage (503); only a missing project is the caller's.
+                                    DomainError::NotFound { .. } => DomainError::invalid(
+                                        "projects",
+                                        format!(
+                                            "projects[{i}]: no project found with id '{}'.",
+                                            p.project_id
+                                        ),
+                                    ),
+                                    other => other,
+                                })?;
+                        project.ensure_open().map_err(|e| {
+                            DomainError::conflict(
+                                ConflictKind::ProjectArchived,
+                                format!("projects[{i}]: {e}"),
+                                Some("projects"),
+                            )
+                        })?;
+                    }
+                    list
+                }
+                None => {
+                    let default: String =
+                        sqlx::query_scalar("SELECT id FROM projects WHERE org_id = $1 AND is_default")
+                            .bind(org.as_str())
+                            .fetch_one(&mut *tx)
+                            .await
+                            .db()?;
+                    vec![InviteProject {
+                        project_id: ProjectId::from_raw(default),
+                        role: ProjectBaseRole::Member,
+                    }]
+                }
+            };
+            // The invitee will hold the invite's role and project roles: only a key holding them may
+            // offer them.
+            let grants = Grants::load(&mut tx, actor, now).await?;
+            let what = format!("An invite with role '{}'", new.role.as_str());
+            grants
+                .check(
+                    &mut tx,
+                    actor,
+                    None,
+                    new.role.predefined().permissions(),
+                    &what,
+                )
+                .await?;
+            for p in &projects {
+                let what = format!("An invite with project role '{}'", p.role.as_str());
                 grants
                     .check(
                         &mut tx,
@@ -277,48 +157,188 @@ pub(crate) async fn accept(
                         &what,
                     )
                     .await?;
-                projects::insert_member(&mut tx, org, &p.project_id, &id, p.role, now).await?;
-                let event = NewAuditEvent::new(
+            }
+            let stored: Vec<StoredProject> = projects
+                .iter()
+                .map(|p| StoredProject {
+                    id: p.project_id.to_string(),
+                    role: p.role.as_str().to_owned(),
+                })
+                .collect();
+
+            let id = InviteId::generate(self.millis());
+            sqlx::query(
+                "INSERT INTO invites (org_id, id, email, email_norm, role, created_at, expires_at, projects) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .bind(new.email.as_str())
+            .bind(new.email.normalized())
+            .bind(new.role.as_str())
+            .bind(now)
+            .bind(now + INVITE_TTL_SECONDS)
+            .bind(serde_json::to_string(&stored).map_err(DomainError::internal)?)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            let event = NewAuditEvent::new(
+                kind::INVITE_SENT,
+                id.as_str(),
+                json!({ "id": id, "data": { "email": new.email.as_str(), "role": new.role.as_str() } }),
+            );
+            self.audit(&mut tx, actor, event).await?;
+            let invite = get(&mut *tx, org, &id).await?;
+            tx.commit().await?;
+            Ok(invite)
+        })
+        .await
+    }
+
+    async fn delete_invite(&self, actor: &Actor, invite_id: &InviteId) -> Result<()> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            let invite = get(&mut *tx, org, invite_id).await?;
+            if invite.status(self.now()) == InviteStatus::Accepted {
+                return Err(DomainError::conflict(
+                    ConflictKind::InviteNotPending,
+                    format!("Invite {invite_id} has been accepted and cannot be deleted; remove the user instead."),
+                    Some("invite_id"),
+                ));
+            }
+            sqlx::query("DELETE FROM invites WHERE org_id = $1 AND id = $2")
+                .bind(org.as_str())
+                .bind(invite_id.as_str())
+                .execute(&mut *tx)
+                .await
+                .db()?;
+            self
+                .audit(
+                    &mut tx,
+                    actor,
+                    NewAuditEvent::new(
+                        kind::INVITE_DELETED,
+                        invite_id.as_str(),
+                        json!({ "id": invite_id }),
+                    ),
+                )
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn accept_invite(
+        &self,
+        actor: &Actor,
+        invite_id: &InviteId,
+        name: Option<String>,
+    ) -> Result<User> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let now = self.now();
+            let mut tx = self.begin_for(actor).await?;
+            let invite = get(&mut *tx, org, invite_id).await?;
+            let status = invite.status(now);
+            if status != InviteStatus::Pending {
+                return Err(DomainError::conflict(
+                    ConflictKind::InviteNotPending,
+                    format!(
+                        "Invite {invite_id} is {} and can no longer be accepted.",
+                        status.as_str()
+                    ),
+                    Some("invite_id"),
+                ));
+            }
+            let id = match users::existing_id_for_email(self, &mut tx, &invite.email).await? {
+                Some(id) => id,
+                None => UserId::generate(self.millis()),
+            };
+            // Accepting makes the grant the invite offered; the accepting key must hold it too, so an
+            // invite sent by someone since demoted does not outlast their demotion.
+            let grants = Grants::load(&mut tx, actor, now).await?;
+            let what = format!("Accepting an invite with role '{}'", invite.role.as_str());
+            grants
+                .check(
+                    &mut tx,
+                    actor,
+                    None,
+                    invite.role.predefined().permissions(),
+                    &what,
+                )
+                .await?;
+            let user = User {
+                id: id.clone(),
+                email: invite.email.clone(),
+                name,
+                role: invite.role,
+                added_at: now,
+                developer_persona: None,
+                technical_level: None,
+            };
+            users::insert(&mut tx, org, &user).await?;
+            for p in &invite.projects {
+                // A project archived since the invite was sent accepts no new members; skip it.
+                match projects::get(&mut *tx, org, &p.project_id).await {
+                    Ok(project) if !project.is_archived() => {
+                        let what = format!(
+                            "Accepting an invite with project role '{}'",
+                            p.role.as_str()
+                        );
+                        grants
+                            .check(
+                                &mut tx,
+                                actor,
+                                Some(&p.project_id),
+                                p.role.predefined().permissions(),
+                                &what,
+                            )
+                            .await?;
+                        projects::insert_member(&mut tx, org, &p.project_id, &id, p.role, now)
+                            .await?;
+                        let event = NewAuditEvent::new(
+                            kind::USER_ADDED,
+                            id.as_str(),
+                            json!({ "id": id, "data": { "role": p.role.as_str() } }),
+                        )
+                        .in_project(&p.project_id);
+                        self.audit(&mut tx, actor, event).await?;
+                    }
+                    _ => {}
+                }
+            }
+            sqlx::query("UPDATE invites SET accepted_at = $1 WHERE org_id = $2 AND id = $3")
+                .bind(now)
+                .bind(org.as_str())
+                .bind(invite_id.as_str())
+                .execute(&mut *tx)
+                .await
+                .db()?;
+            self.audit(
+                &mut tx,
+                actor,
+                NewAuditEvent::new(
+                    kind::INVITE_ACCEPTED,
+                    invite_id.as_str(),
+                    json!({ "id": invite_id }),
+                ),
+            )
+            .await?;
+            self.audit(
+                &mut tx,
+                actor,
+                NewAuditEvent::new(
                     kind::USER_ADDED,
                     id.as_str(),
-                    json!({ "id": id, "data": { "role": p.role.as_str() } }),
-                )
-                .in_project(&p.project_id);
-                store.audit(&mut tx, actor, event).await?;
-            }
-            _ => {}
-        }
-    }
-    sqlx::query("UPDATE invites SET accepted_at = $1 WHERE org_id = $2 AND id = $3")
-        .bind(now)
-        .bind(org.as_str())
-        .bind(invite_id.as_str())
-        .execute(&mut *tx)
+                    json!({ "id": id, "data": { "role": invite.role.as_str() } }),
+                ),
+            )
+            .await?;
+            let user = users::get(&mut *tx, org, &id).await?;
+            tx.commit().await?;
+            Ok(user)
+        })
         .await
-        .db()?;
-    store
-        .audit(
-            &mut tx,
-            actor,
-            NewAuditEvent::new(
-                kind::INVITE_ACCEPTED,
-                invite_id.as_str(),
-                json!({ "id": invite_id }),
-            ),
-        )
-        .await?;
-    store
-        .audit(
-            &mut tx,
-            actor,
-            NewAuditEvent::new(
-                kind::USER_ADDED,
-                id.as_str(),
-                json!({ "id": id, "data": { "role": invite.role.as_str() } }),
-            ),
-        )
-        .await?;
-    let user = users::get(&mut *tx, org, &id).await?;
-    tx.commit().await?;
-    Ok(user)
+    }
 }

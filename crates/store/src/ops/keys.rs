@@ -1,5 +1,6 @@
 //! Admin API keys and authentication.
 
+use async_trait::async_trait;
 use orgadmin_core::actor::Actor;
 use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::email::Email;
@@ -8,6 +9,7 @@ use orgadmin_core::model::{AdminKey, NewAdminKey};
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::role::OrgBaseRole;
 use orgadmin_core::secret::constant_time_eq;
+use orgadmin_core::store::AdminKeyStore;
 use orgadmin_core::{DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
@@ -39,254 +41,268 @@ pub(crate) async fn get<'e>(
         .ok_or_else(|| DomainError::not_found("admin API key", key, "key_id"))
 }
 
-pub(crate) async fn list(
-    store: &Backend,
-    org: &OrgId,
-    page: &PageRequest,
-) -> Result<Page<AdminKey>> {
-    let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
-        "SELECT {KEY_COLUMNS} FROM {KEY_FROM} WHERE k.org_id = "
-    ));
-    qb.push_bind(org.as_str());
-    let reversed = push_keyset(&mut qb, "k.id", page);
-    let rows: Vec<KeyRow> = qb.build_query_as().fetch_all(&store.reader).await.db()?;
-    Ok(finish_page(
-        rows.into_iter().map(AdminKey::from).collect(),
-        page,
-        reversed,
-    ))
-}
-
-pub(crate) async fn create(store: &Backend, actor: &Actor, new: NewAdminKey) -> Result<AdminKey> {
-    let org = &actor.org_id;
-    let id = AdminKeyId::generate(store.millis());
-    let now = store.now();
-    let mut tx = store.begin_for(actor).await?;
-    // The new key may do no more than the key creating it, nor outlive it.
-    let grants = Grants::load(&mut tx, actor, now).await?;
-    let scopes = grants.granter().scopes_for_new_key(new.scopes)?;
-    let expires_at = grants
-        .granter()
-        .expiry_for_new_key(now, new.expires_in_seconds)?;
-    sqlx::query(
-        "INSERT INTO admin_api_keys (org_id, id, name, secret_hash, redacted_value, owner_user_id, created_at, expires_at, scopes) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(org.as_str())
-    .bind(id.as_str())
-    .bind(new.name.as_deref())
-    .bind(&new.secret_hash)
-    .bind(&new.redacted_value)
-    .bind(actor.user_id.as_str())
-    .bind(now)
-    .bind(expires_at)
-    .bind(scopes.map(permissions_json))
-    .execute(&mut *tx)
-    .await
-    .db()?;
-    // `data.scopes` is an array in the official schema: present only for a scoped key.
-    let data = match scopes {
-        Some(scopes) => json!({ "scopes": scopes.names() }),
-        None => json!({}),
-    };
-    let event = NewAuditEvent::new(
-        kind::API_KEY_CREATED,
-        id.as_str(),
-        json!({ "id": id, "data": data }),
-    );
-    store.audit(&mut tx, actor, event).await?;
-    let key = get(&mut *tx, org, &id).await?;
-    tx.commit().await?;
-    Ok(key)
-}
-
-/// A new admin key for an owner of `org`, made server-side (`orgadmin org key`) when no key is
-/// left to make one through the API. The owner is the member with `owner_email`, who must be an
-/// owner, or else the organization's longest-standing owner. The audit log records
-/// `api_key.created` with the new key and its owner as the actor, as no other actor exists.
-pub(crate) async fn recover(
-    store: &Backend,
-    org: &OrgId,
-    owner_email: Option<&Email>,
-    new: NewAdminKey,
-) -> Result<AdminKey> {
-    let id = AdminKeyId::generate(store.millis());
-    let now = store.now();
-    let (mut tx, generation) = store.begin_in(org).await?;
-    if generation.is_none() {
-        return Err(DomainError::not_found("organization", org, "org"));
-    }
-    let owner = match owner_email {
-        Some(email) => {
-            let member = users::find_by_email(&mut *tx, org, email)
-                .await?
-                .ok_or_else(|| {
-                    DomainError::invalid(
-                        "owner",
-                        format!("No member of {org} has the email address {email}."),
-                    )
-                })?;
-            if member.role != OrgBaseRole::Owner {
-                return Err(DomainError::invalid(
-                    "owner",
-                    format!(
-                        "{email} is a {} of {org}, not an owner; a recovery key is made only for an owner.",
-                        member.role.as_str()
-                    ),
-                ));
+#[async_trait]
+impl AdminKeyStore for Backend {
+    async fn authenticate(&self, secret_hash: &str) -> Result<Option<Actor>> {
+        self.guarded(async {
+            let now = self.now();
+            if let Some(cached) = self.auth_cache.get(secret_hash) {
+                let generation: Option<i64> =
+                    sqlx::query_scalar("SELECT generation FROM organizations WHERE id = $1")
+                        .bind(cached.actor.org_id.as_str())
+                        .fetch_optional(&self.reader)
+                        .await
+                        .db()?;
+                if generation == Some(cached.generation) {
+                    if cached.expires_at.is_some_and(|at| now >= at) {
+                        self.auth_cache.remove(secret_hash);
+                        return Ok(None);
+                    }
+                    let stored = touch_last_used(self, &cached.actor, cached.last_used_at, now).await?;
+                    if stored != cached.last_used_at {
+                        self.auth_cache.touch(secret_hash, now);
+                    }
+                    // The generation just read, after the request arrived: what the request may read at.
+                    return Ok(Some(cached.actor));
+                }
+                self.auth_cache.remove(secret_hash);
             }
-            member
-        }
-        None => {
-            let row: Option<UserRow> = sqlx::query_as(&format!(
-                "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND role = 'owner' \
-                 ORDER BY added_at, id LIMIT 1"
-            ))
-            .bind(org.as_str())
-            .fetch_optional(&mut *tx)
+
+            let mut conn = self.reader.acquire().await.db()?;
+            // The generation is read in the same statement as the key, before the roles: what is cached
+            // is never older than the generation it is filed under.
+            let row: Option<AuthRow> = sqlx::query_as(
+                "SELECT k.org_id, k.id, k.secret_hash, k.expires_at, k.last_used_at, k.scopes, u.id AS user_id, u.email, u.role, o.generation \
+                 FROM admin_api_keys k JOIN users u ON u.org_id = k.org_id AND u.id = k.owner_user_id \
+                 JOIN organizations o ON o.id = k.org_id \
+                 WHERE k.secret_hash = $1",
+            )
+            .bind(secret_hash)
+            .fetch_optional(&mut *conn)
             .await
             .db()?;
-            row.map(orgadmin_core::model::User::from)
-                .ok_or_else(|| DomainError::internal(format!("{org} has no owner")))?
-        }
-    };
-    sqlx::query(
-        "INSERT INTO admin_api_keys (org_id, id, name, secret_hash, redacted_value, owner_user_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(org.as_str())
-    .bind(id.as_str())
-    .bind(new.name.as_deref())
-    .bind(&new.secret_hash)
-    .bind(&new.redacted_value)
-    .bind(owner.id.as_str())
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .db()?;
-    let actor = Actor {
-        org_id: org.clone(),
-        key_id: id.clone(),
-        user_id: owner.id.clone(),
-        user_email: owner.email.clone(),
-        user_role: owner.role,
-        permissions: Default::default(),
-        scopes: None,
-        generation: 0,
-        project_authority: Default::default(),
-    };
-    let event = NewAuditEvent::new(
-        kind::API_KEY_CREATED,
-        id.as_str(),
-        json!({ "id": id, "data": {} }),
-    );
-    store.audit(&mut tx, &actor, event).await?;
-    let key = get(&mut *tx, org, &id).await?;
-    tx.commit().await?;
-    Ok(key)
-}
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            // The index lookup found the row by hash; compare again in constant time so that the final
+            // decision never depends on how many leading characters matched.
+            if !constant_time_eq(row.secret_hash.as_bytes(), secret_hash.as_bytes()) {
+                return Ok(None);
+            }
+            if row.expires_at.is_some_and(|at| now >= at) {
+                return Ok(None);
+            }
+            let org = OrgId::from_raw(row.org_id);
+            let user_id = UserId::from_raw(row.user_id);
+            let role = OrgBaseRole::from_stored(&row.role);
+            let custom = roles::held_permissions(&mut conn, &org, None, &user_id).await?;
+            drop(conn);
+            let held = role.predefined().permissions().union(custom);
+            let scopes = row.scopes.as_deref().map(permissions_from_json);
+            let actor = Actor {
+                org_id: org,
+                key_id: AdminKeyId::from_raw(row.id),
+                user_id,
+                user_email: Email::from_stored(row.email),
+                user_role: role,
+                permissions: match scopes {
+                    Some(s) => held.intersection(s),
+                    None => held,
+                },
+                scopes,
+                generation: row.generation,
+                project_authority: Default::default(),
+            };
+            let last_used_at = touch_last_used(self, &actor, row.last_used_at, now).await?;
+            self.auth_cache.insert(
+                secret_hash,
+                CachedAuth {
+                    actor: actor.clone(),
+                    generation: row.generation,
+                    expires_at: row.expires_at,
+                    last_used_at,
+                },
+            );
+            Ok(Some(actor))
+        })
+        .await
+    }
 
-pub(crate) async fn delete(store: &Backend, actor: &Actor, key: &AdminKeyId) -> Result<()> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    get(&mut *tx, org, key).await?;
-    sqlx::query("DELETE FROM admin_api_keys WHERE org_id = $1 AND id = $2")
+    async fn list_admin_keys(&self, org: &OrgId, page: &PageRequest) -> Result<Page<AdminKey>> {
+        self.guarded(async {
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+                "SELECT {KEY_COLUMNS} FROM {KEY_FROM} WHERE k.org_id = "
+            ));
+            qb.push_bind(org.as_str());
+            let reversed = push_keyset(&mut qb, "k.id", page);
+            let rows: Vec<KeyRow> = qb.build_query_as().fetch_all(&self.reader).await.db()?;
+            Ok(finish_page(
+                rows.into_iter().map(AdminKey::from).collect(),
+                page,
+                reversed,
+            ))
+        })
+        .await
+    }
+
+    async fn get_admin_key(&self, org: &OrgId, key: &AdminKeyId) -> Result<AdminKey> {
+        self.guarded(get(&self.reader, org, key)).await
+    }
+
+    async fn create_admin_key(&self, actor: &Actor, new: NewAdminKey) -> Result<AdminKey> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let id = AdminKeyId::generate(self.millis());
+            let now = self.now();
+            let mut tx = self.begin_for(actor).await?;
+            // The new key may do no more than the key creating it, nor outlive it.
+            let grants = Grants::load(&mut tx, actor, now).await?;
+            let scopes = grants.granter().scopes_for_new_key(new.scopes)?;
+            let expires_at = grants
+                .granter()
+                .expiry_for_new_key(now, new.expires_in_seconds)?;
+            sqlx::query(
+                "INSERT INTO admin_api_keys (org_id, id, name, secret_hash, redacted_value, owner_user_id, created_at, expires_at, scopes) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .bind(new.name.as_deref())
+            .bind(&new.secret_hash)
+            .bind(&new.redacted_value)
+            .bind(actor.user_id.as_str())
+            .bind(now)
+            .bind(expires_at)
+            .bind(scopes.map(permissions_json))
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            // `data.scopes` is an array in the official schema: present only for a scoped key.
+            let data = match scopes {
+                Some(scopes) => json!({ "scopes": scopes.names() }),
+                None => json!({}),
+            };
+            let event = NewAuditEvent::new(
+                kind::API_KEY_CREATED,
+                id.as_str(),
+                json!({ "id": id, "data": data }),
+            );
+            self.audit(&mut tx, actor, event).await?;
+            let key = get(&mut *tx, org, &id).await?;
+            tx.commit().await?;
+            Ok(key)
+        })
+        .await
+    }
+
+    async fn delete_admin_key(&self, actor: &Actor, key: &AdminKeyId) -> Result<()> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            get(&mut *tx, org, key).await?;
+            sqlx::query("DELETE FROM admin_api_keys WHERE org_id = $1 AND id = $2")
+                .bind(org.as_str())
+                .bind(key.as_str())
+                .execute(&mut *tx)
+                .await
+                .db()?;
+            self.audit(
+                &mut tx,
+                actor,
+                NewAuditEvent::new(kind::API_KEY_DELETED, key.as_str(), json!({ "id": key })),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A new admin key for an owner of `org`, made server-side (`orgadmin org key`) when no key is
+    /// left to make one through the API. The owner is the member with `owner_email`, who must be an
+    /// owner, or else the organization's longest-standing owner. The audit log records
+    /// `api_key.created` with the new key and its owner as the actor, as no other actor exists.
+    async fn recover_admin_key(
+        &self,
+        org: &OrgId,
+        owner_email: Option<&Email>,
+        new: NewAdminKey,
+    ) -> Result<AdminKey> {
+        let id = AdminKeyId::generate(self.millis());
+        let now = self.now();
+        let (mut tx, generation) = self.begin_in(org).await?;
+        if generation.is_none() {
+            return Err(DomainError::not_found("organization", org, "org"));
+        }
+        let owner = match owner_email {
+            Some(email) => {
+                let member = users::find_by_email(&mut *tx, org, email)
+                    .await?
+                    .ok_or_else(|| {
+                        DomainError::invalid(
+                            "owner",
+                            format!("No member of {org} has the email address {email}."),
+                        )
+                    })?;
+                if member.role != OrgBaseRole::Owner {
+                    return Err(DomainError::invalid(
+                        "owner",
+                        format!(
+                            "{email} is a {} of {org}, not an owner; a recovery key is made only for an owner.",
+                            member.role.as_str()
+                        ),
+                    ));
+                }
+                member
+            }
+            None => {
+                let row: Option<UserRow> = sqlx::query_as(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND role = 'owner' \
+                     ORDER BY added_at, id LIMIT 1"
+                ))
+                .bind(org.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .db()?;
+                row.map(orgadmin_core::model::User::from)
+                    .ok_or_else(|| DomainError::internal(format!("{org} has no owner")))?
+            }
+        };
+        sqlx::query(
+            "INSERT INTO admin_api_keys (org_id, id, name, secret_hash, redacted_value, owner_user_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
         .bind(org.as_str())
-        .bind(key.as_str())
+        .bind(id.as_str())
+        .bind(new.name.as_deref())
+        .bind(&new.secret_hash)
+        .bind(&new.redacted_value)
+        .bind(owner.id.as_str())
+        .bind(now)
         .execute(&mut *tx)
         .await
         .db()?;
-    store
-        .audit(
-            &mut tx,
-            actor,
-            NewAuditEvent::new(kind::API_KEY_DELETED, key.as_str(), json!({ "id": key })),
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub(crate) async fn authenticate(store: &Backend, secret_hash: &str) -> Result<Option<Actor>> {
-    let now = store.now();
-    if let Some(cached) = store.auth_cache.get(secret_hash) {
-        let generation: Option<i64> =
-            sqlx::query_scalar("SELECT generation FROM organizations WHERE id = $1")
-                .bind(cached.actor.org_id.as_str())
-                .fetch_optional(&store.reader)
-                .await
-                .db()?;
-        if generation == Some(cached.generation) {
-            if cached.expires_at.is_some_and(|at| now >= at) {
-                store.auth_cache.remove(secret_hash);
-                return Ok(None);
-            }
-            let stored = touch_last_used(store, &cached.actor, cached.last_used_at, now).await?;
-            if stored != cached.last_used_at {
-                store.auth_cache.touch(secret_hash, now);
-            }
-            // The generation just read, after the request arrived: what the request may read at.
-            return Ok(Some(cached.actor));
-        }
-        store.auth_cache.remove(secret_hash);
+        let actor = Actor {
+            org_id: org.clone(),
+            key_id: id.clone(),
+            user_id: owner.id.clone(),
+            user_email: owner.email.clone(),
+            user_role: owner.role,
+            permissions: Default::default(),
+            scopes: None,
+            generation: 0,
+            project_authority: Default::default(),
+        };
+        let event = NewAuditEvent::new(
+            kind::API_KEY_CREATED,
+            id.as_str(),
+            json!({ "id": id, "data": {} }),
+        );
+        self.audit(&mut tx, &actor, event).await?;
+        let key = get(&mut *tx, org, &id).await?;
+        tx.commit().await?;
+        Ok(key)
     }
-
-    let mut conn = store.reader.acquire().await.db()?;
-    // The generation is read in the same statement as the key, before the roles: what is cached
-    // is never older than the generation it is filed under.
-    let row: Option<AuthRow> = sqlx::query_as(
-        "SELECT k.org_id, k.id, k.secret_hash, k.expires_at, k.last_used_at, k.scopes, u.id AS user_id, u.email, u.role, o.generation \
-         FROM admin_api_keys k JOIN users u ON u.org_id = k.org_id AND u.id = k.owner_user_id \
-         JOIN organizations o ON o.id = k.org_id \
-         WHERE k.secret_hash = $1",
-    )
-    .bind(secret_hash)
-    .fetch_optional(&mut *conn)
-    .await
-    .db()?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    // The index lookup found the row by hash; compare again in constant time so that the final
-    // decision never depends on how many leading characters matched.
-    if !constant_time_eq(row.secret_hash.as_bytes(), secret_hash.as_bytes()) {
-        return Ok(None);
-    }
-    if row.expires_at.is_some_and(|at| now >= at) {
-        return Ok(None);
-    }
-    let org = OrgId::from_raw(row.org_id);
-    let user_id = UserId::from_raw(row.user_id);
-    let role = OrgBaseRole::from_stored(&row.role);
-    let custom = roles::held_permissions(&mut conn, &org, None, &user_id).await?;
-    drop(conn);
-    let held = role.predefined().permissions().union(custom);
-    let scopes = row.scopes.as_deref().map(permissions_from_json);
-    let actor = Actor {
-        org_id: org,
-        key_id: AdminKeyId::from_raw(row.id),
-        user_id,
-        user_email: Email::from_stored(row.email),
-        user_role: role,
-        permissions: match scopes {
-            Some(s) => held.intersection(s),
-            None => held,
-        },
-        scopes,
-        generation: row.generation,
-        project_authority: Default::default(),
-    };
-    let last_used_at = touch_last_used(store, &actor, row.last_used_at, now).await?;
-    store.auth_cache.insert(
-        secret_hash,
-        CachedAuth {
-            actor: actor.clone(),
-            generation: row.generation,
-            expires_at: row.expires_at,
-            last_used_at,
-        },
-    );
-    Ok(Some(actor))
 }
 
 /// Inside a write transaction whose organization changed since `actor` was authenticated: is

@@ -21,11 +21,14 @@
 //! | `push_in` | `AND column IN (…)` in the backend's form |
 //!
 //! What the operations give back to the backend: [`Tx`] (the write transaction type), the
-//! `impl Store` (`store_impl.rs`, with `begin_for`), and the helpers below.
+//! per-resource store traits (`impl UserStore for Backend` in `users.rs`, and so on; each method
+//! is the operation, its body run under `self.guarded(…)`), `begin_for` and the other helpers of
+//! `backend.rs`, and the helpers below.
 
 pub(crate) use super::{db_error, is_unique_violation, push_in, Backend, Conn, Db, DbResult, Pool};
 
 pub(crate) mod audit;
+mod backend;
 pub(crate) mod email_identity;
 pub(crate) mod grants;
 pub(crate) mod groups;
@@ -36,7 +39,7 @@ pub(crate) mod paging;
 pub(crate) mod projects;
 pub(crate) mod roles;
 pub(crate) mod service_accounts;
-mod store_impl;
+
 pub(crate) mod users;
 pub(crate) mod write_tx;
 

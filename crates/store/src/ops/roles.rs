@@ -2,6 +2,7 @@
 //! level. Predefined roles are not stored; a member's base role lives on the membership row, and
 //! custom roles they hold live in `role_assignments`.
 
+use async_trait::async_trait;
 use orgadmin_core::actor::Actor;
 use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::id::*;
@@ -12,6 +13,7 @@ use orgadmin_core::role::{
     check_permissions_fit, PredefinedRole, ProjectBaseRole, ResourceType, Role, RoleRef, RoleScope,
 };
 use orgadmin_core::store::{NewRole, RoleChange};
+use orgadmin_core::store::{RoleAssignmentStore, RoleStore};
 use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
@@ -368,54 +370,262 @@ async fn ensure_scope_exists<'e>(
     Ok(())
 }
 
-pub(crate) async fn list(
-    store: &Backend,
-    org: &OrgId,
-    scope: &RoleScope,
-    page: &PageRequest,
-) -> Result<Page<Role>> {
-    ensure_scope_exists(&store.reader, org, scope).await?;
-    let mut all = predefined_for(scope);
-    all.extend(custom_roles_page(store, org, scope, page).await?);
-    all.sort_by_key(Role::sort_key);
-    Ok(page_in_memory(all, &normalized(page), Role::sort_key))
-}
+#[async_trait]
+impl RoleStore for Backend {
+    async fn list_roles(
+        &self,
+        org: &OrgId,
+        scope: &RoleScope,
+        page: &PageRequest,
+    ) -> Result<Page<Role>> {
+        self.guarded(async {
+            ensure_scope_exists(&self.reader, org, scope).await?;
+            let mut all = predefined_for(scope);
+            all.extend(custom_roles_page(self, org, scope, page).await?);
+            all.sort_by_key(Role::sort_key);
+            Ok(page_in_memory(all, &normalized(page), Role::sort_key))
+        })
+        .await
+    }
 
-pub(crate) async fn get(
-    store: &Backend,
-    org: &OrgId,
-    scope: &RoleScope,
-    role: &RoleRef,
-) -> Result<Role> {
-    ensure_scope_exists(&store.reader, org, scope).await?;
-    let not_found = || DomainError::not_found("role", role, "role_id");
-    match (role, scope) {
-        (RoleRef::Predefined { role: p, .. }, RoleScope::Organization)
-            if p.resource_type() == ResourceType::Organization =>
-        {
-            Ok(p.to_role(None))
-        }
-        (
-            RoleRef::Predefined {
-                role: p,
-                project: alias,
-            },
-            RoleScope::Project(project),
-        ) if p.resource_type() == ResourceType::Project
-            && alias.as_ref().is_none_or(|a| a == project) =>
-        {
-            Ok(p.to_role(Some(project)))
-        }
-        (RoleRef::Predefined { .. }, _) => Err(not_found()),
-        (RoleRef::Custom(id), _) => {
-            let found = find_custom(&store.reader, org, id)
-                .await?
-                .ok_or_else(not_found)?;
-            if found.project_id.as_ref() != scope.project() {
-                return Err(not_found());
+    async fn get_role(&self, org: &OrgId, scope: &RoleScope, role: &RoleRef) -> Result<Role> {
+        self.guarded(async {
+            ensure_scope_exists(&self.reader, org, scope).await?;
+            let not_found = || DomainError::not_found("role", role, "role_id");
+            match (role, scope) {
+                (RoleRef::Predefined { role: p, .. }, RoleScope::Organization)
+                    if p.resource_type() == ResourceType::Organization =>
+                {
+                    Ok(p.to_role(None))
+                }
+                (
+                    RoleRef::Predefined {
+                        role: p,
+                        project: alias,
+                    },
+                    RoleScope::Project(project),
+                ) if p.resource_type() == ResourceType::Project
+                    && alias.as_ref().is_none_or(|a| a == project) =>
+                {
+                    Ok(p.to_role(Some(project)))
+                }
+                (RoleRef::Predefined { .. }, _) => Err(not_found()),
+                (RoleRef::Custom(id), _) => {
+                    let found = find_custom(&self.reader, org, id)
+                        .await?
+                        .ok_or_else(not_found)?;
+                    if found.project_id.as_ref() != scope.project() {
+                        return Err(not_found());
+                    }
+                    Ok(found)
+                }
             }
-            Ok(found)
-        }
+        })
+        .await
+    }
+
+    async fn create_role(&self, actor: &Actor, scope: &RoleScope, new: NewRole) -> Result<Role> {
+        self.guarded(async {
+            check_permissions_fit(new.permissions, scope.resource_type())?;
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            ensure_project_writable(&mut tx, org, scope).await?;
+            ensure_name_free(&mut tx, org, scope, new.name.as_str(), None).await?;
+            Grants::load(&mut tx, actor, self.now())
+                .await?
+                .check(
+                    &mut tx,
+                    actor,
+                    scope.project(),
+                    new.permissions,
+                    "The new role",
+                )
+                .await?;
+            let id = RoleId::generate(self.millis());
+            let now = self.now();
+            sqlx::query(
+                "INSERT INTO roles (org_id, id, project_id, scope_key, name, name_norm, description, permissions, created_at, updated_at, created_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .bind(scope.project().map(|p| p.as_str()))
+            .bind(scope_key(scope))
+            .bind(new.name.as_str())
+            .bind(new.name.as_str().to_lowercase())
+            .bind(new.description.as_deref())
+            .bind(permissions_json(new.permissions))
+            .bind(now)
+            .bind(now)
+            .bind(actor.user_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            let resource_id = scope
+                .project()
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| org.to_string());
+            let mut event = NewAuditEvent::new(
+                kind::ROLE_CREATED,
+                id.as_str(),
+                json!({
+                    "id": id,
+                    "role_name": new.name.as_str(),
+                    "permissions": new.permissions.names(),
+                    "resource_type": scope.resource_type().as_str(),
+                    "resource_id": resource_id,
+                }),
+            );
+            if let Some(p) = scope.project() {
+                event = event.in_project(p);
+            }
+            self.audit(&mut tx, actor, event).await?;
+            let role = resolve_custom(&mut tx, org, &id).await?;
+            tx.commit().await?;
+            Ok(role)
+        })
+        .await
+    }
+
+    async fn update_role(
+        &self,
+        actor: &Actor,
+        scope: &RoleScope,
+        role: &RoleRef,
+        change: RoleChange,
+    ) -> Result<Role> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            if let RoleScope::Project(p) = scope {
+                projects::get(&mut *tx, org, p).await?;
+            }
+            let current = custom_in_scope(&mut tx, org, scope, role).await?;
+            ensure_project_writable(&mut tx, org, scope).await?;
+            let mut changes = serde_json::Map::new();
+            if let Some(name) = &change.name {
+                ensure_name_free(&mut tx, org, scope, name.as_str(), Some(&current.id)).await?;
+                changes.insert("role_name".into(), json!(name.as_str()));
+            }
+            if let Some(perms) = change.permissions {
+                check_permissions_fit(perms, scope.resource_type())?;
+                // Permissions the role keeps were granted before; only what it gains is granted now.
+                Grants::load(&mut tx, actor, self.now())
+                    .await?
+                    .check(
+                        &mut tx,
+                        actor,
+                        scope.project(),
+                        perms.difference(current.permissions),
+                        &format!("The change to role {}", current.id),
+                    )
+                    .await?;
+                let added: Vec<String> = perms
+                    .iter()
+                    .filter(|p| !current.permissions.contains(*p))
+                    .map(|p| p.to_string())
+                    .collect();
+                let removed: Vec<String> = current
+                    .permissions
+                    .iter()
+                    .filter(|p| !perms.contains(*p))
+                    .map(|p| p.to_string())
+                    .collect();
+                changes.insert("permissions_added".into(), json!(added));
+                changes.insert("permissions_removed".into(), json!(removed));
+            }
+            if let Some(description) = &change.description {
+                changes.insert("description".into(), json!(description));
+            }
+            sqlx::query(
+                "UPDATE roles SET name = COALESCE($1, name), name_norm = COALESCE($2, name_norm), \
+                 description = COALESCE($3, description), permissions = COALESCE($4, permissions), updated_at = $5 \
+                 WHERE org_id = $6 AND id = $7",
+            )
+            .bind(change.name.as_ref().map(|n| n.as_str()))
+            .bind(change.name.as_ref().map(|n| n.as_str().to_lowercase()))
+            .bind(change.description.as_deref())
+            .bind(change.permissions.map(permissions_json))
+            .bind(self.now())
+            .bind(org.as_str())
+            .bind(&current.id)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            let mut event = NewAuditEvent::new(
+                kind::ROLE_UPDATED,
+                current.id.as_str(),
+                json!({ "id": current.id, "changes_requested": changes }),
+            );
+            if let Some(p) = scope.project() {
+                event = event.in_project(p);
+            }
+            self.audit(&mut tx, actor, event).await?;
+            let updated = resolve_custom(&mut tx, org, &RoleId::from_raw(current.id.clone())).await?;
+            tx.commit().await?;
+            Ok(updated)
+        })
+        .await
+    }
+
+    async fn delete_role(
+        &self,
+        actor: &Actor,
+        scope: &RoleScope,
+        role: &RoleRef,
+    ) -> Result<String> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            if let RoleScope::Project(p) = scope {
+                projects::get(&mut *tx, org, p).await?;
+            }
+            let current = custom_in_scope(&mut tx, org, scope, role).await?;
+            ensure_project_writable(&mut tx, org, scope).await?;
+            // Assignments go with the role; record each removal.
+            let holders: Vec<(String, String)> = sqlx::query_as(
+                "SELECT principal_type, principal_id FROM role_assignments WHERE org_id = $1 AND role_id = $2",
+            )
+            .bind(org.as_str())
+            .bind(&current.id)
+            .fetch_all(&mut *tx)
+            .await
+            .db()?;
+            for (principal_type, principal_id) in holders {
+                let event = assignment_event(
+                    kind::ROLE_ASSIGNMENT_DELETED,
+                    org,
+                    &current,
+                    &principal_type,
+                    &principal_id,
+                );
+                self.audit(&mut tx, actor, event).await?;
+            }
+            sqlx::query("DELETE FROM role_assignments WHERE org_id = $1 AND role_id = $2")
+                .bind(org.as_str())
+                .bind(&current.id)
+                .execute(&mut *tx)
+                .await
+                .db()?;
+            sqlx::query("DELETE FROM roles WHERE org_id = $1 AND id = $2")
+                .bind(org.as_str())
+                .bind(&current.id)
+                .execute(&mut *tx)
+                .await
+                .db()?;
+            let mut event = NewAuditEvent::new(
+                kind::ROLE_DELETED,
+                current.id.as_str(),
+                json!({ "id": current.id }),
+            );
+            if let Some(p) = scope.project() {
+                event = event.in_project(p);
+            }
+            self.audit(&mut tx, actor, event).await?;
+            tx.commit().await?;
+            Ok(current.id)
+        })
+        .await
     }
 }
 
@@ -453,71 +663,6 @@ async fn ensure_project_writable(tx: &mut Tx, org: &OrgId, scope: &RoleScope) ->
     Ok(())
 }
 
-pub(crate) async fn create(
-    store: &Backend,
-    actor: &Actor,
-    scope: &RoleScope,
-    new: NewRole,
-) -> Result<Role> {
-    check_permissions_fit(new.permissions, scope.resource_type())?;
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    ensure_project_writable(&mut tx, org, scope).await?;
-    ensure_name_free(&mut tx, org, scope, new.name.as_str(), None).await?;
-    Grants::load(&mut tx, actor, store.now())
-        .await?
-        .check(
-            &mut tx,
-            actor,
-            scope.project(),
-            new.permissions,
-            "The new role",
-        )
-        .await?;
-    let id = RoleId::generate(store.millis());
-    let now = store.now();
-    sqlx::query(
-        "INSERT INTO roles (org_id, id, project_id, scope_key, name, name_norm, description, permissions, created_at, updated_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(org.as_str())
-    .bind(id.as_str())
-    .bind(scope.project().map(|p| p.as_str()))
-    .bind(scope_key(scope))
-    .bind(new.name.as_str())
-    .bind(new.name.as_str().to_lowercase())
-    .bind(new.description.as_deref())
-    .bind(permissions_json(new.permissions))
-    .bind(now)
-    .bind(now)
-    .bind(actor.user_id.as_str())
-    .execute(&mut *tx)
-    .await
-    .db()?;
-    let resource_id = scope
-        .project()
-        .map(|p| p.to_string())
-        .unwrap_or_else(|| org.to_string());
-    let mut event = NewAuditEvent::new(
-        kind::ROLE_CREATED,
-        id.as_str(),
-        json!({
-            "id": id,
-            "role_name": new.name.as_str(),
-            "permissions": new.permissions.names(),
-            "resource_type": scope.resource_type().as_str(),
-            "resource_id": resource_id,
-        }),
-    );
-    if let Some(p) = scope.project() {
-        event = event.in_project(p);
-    }
-    store.audit(&mut tx, actor, event).await?;
-    let role = resolve_custom(&mut tx, org, &id).await?;
-    tx.commit().await?;
-    Ok(role)
-}
-
 /// Resolve a custom role for change on its own route; predefined roles are immutable.
 async fn custom_in_scope(
     tx: &mut Tx,
@@ -539,141 +684,6 @@ async fn custom_in_scope(
             Ok(found)
         }
     }
-}
-
-pub(crate) async fn update(
-    store: &Backend,
-    actor: &Actor,
-    scope: &RoleScope,
-    role: &RoleRef,
-    change: RoleChange,
-) -> Result<Role> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    if let RoleScope::Project(p) = scope {
-        projects::get(&mut *tx, org, p).await?;
-    }
-    let current = custom_in_scope(&mut tx, org, scope, role).await?;
-    ensure_project_writable(&mut tx, org, scope).await?;
-    let mut changes = serde_json::Map::new();
-    if let Some(name) = &change.name {
-        ensure_name_free(&mut tx, org, scope, name.as_str(), Some(&current.id)).await?;
-        changes.insert("role_name".into(), json!(name.as_str()));
-    }
-    if let Some(perms) = change.permissions {
-        check_permissions_fit(perms, scope.resource_type())?;
-        // Permissions the role keeps were granted before; only what it gains is granted now.
-        Grants::load(&mut tx, actor, store.now())
-            .await?
-            .check(
-                &mut tx,
-                actor,
-                scope.project(),
-                perms.difference(current.permissions),
-                &format!("The change to role {}", current.id),
-            )
-            .await?;
-        let added: Vec<String> = perms
-            .iter()
-            .filter(|p| !current.permissions.contains(*p))
-            .map(|p| p.to_string())
-            .collect();
-        let removed: Vec<String> = current
-            .permissions
-            .iter()
-            .filter(|p| !perms.contains(*p))
-            .map(|p| p.to_string())
-            .collect();
-        changes.insert("permissions_added".into(), json!(added));
-        changes.insert("permissions_removed".into(), json!(removed));
-    }
-    if let Some(description) = &change.description {
-        changes.insert("description".into(), json!(description));
-    }
-    sqlx::query(
-        "UPDATE roles SET name = COALESCE($1, name), name_norm = COALESCE($2, name_norm), \
-         description = COALESCE($3, description), permissions = COALESCE($4, permissions), updated_at = $5 \
-         WHERE org_id = $6 AND id = $7",
-    )
-    .bind(change.name.as_ref().map(|n| n.as_str()))
-    .bind(change.name.as_ref().map(|n| n.as_str().to_lowercase()))
-    .bind(change.description.as_deref())
-    .bind(change.permissions.map(permissions_json))
-    .bind(store.now())
-    .bind(org.as_str())
-    .bind(&current.id)
-    .execute(&mut *tx)
-    .await
-    .db()?;
-    let mut event = NewAuditEvent::new(
-        kind::ROLE_UPDATED,
-        current.id.as_str(),
-        json!({ "id": current.id, "changes_requested": changes }),
-    );
-    if let Some(p) = scope.project() {
-        event = event.in_project(p);
-    }
-    store.audit(&mut tx, actor, event).await?;
-    let updated = resolve_custom(&mut tx, org, &RoleId::from_raw(current.id.clone())).await?;
-    tx.commit().await?;
-    Ok(updated)
-}
-
-pub(crate) async fn delete(
-    store: &Backend,
-    actor: &Actor,
-    scope: &RoleScope,
-    role: &RoleRef,
-) -> Result<String> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    if let RoleScope::Project(p) = scope {
-        projects::get(&mut *tx, org, p).await?;
-    }
-    let current = custom_in_scope(&mut tx, org, scope, role).await?;
-    ensure_project_writable(&mut tx, org, scope).await?;
-    // Assignments go with the role; record each removal.
-    let holders: Vec<(String, String)> = sqlx::query_as(
-        "SELECT principal_type, principal_id FROM role_assignments WHERE org_id = $1 AND role_id = $2",
-    )
-    .bind(org.as_str())
-    .bind(&current.id)
-    .fetch_all(&mut *tx)
-    .await
-    .db()?;
-    for (principal_type, principal_id) in holders {
-        let event = assignment_event(
-            kind::ROLE_ASSIGNMENT_DELETED,
-            org,
-            &current,
-            &principal_type,
-            &principal_id,
-        );
-        store.audit(&mut tx, actor, event).await?;
-    }
-    sqlx::query("DELETE FROM role_assignments WHERE org_id = $1 AND role_id = $2")
-        .bind(org.as_str())
-        .bind(&current.id)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-    sqlx::query("DELETE FROM roles WHERE org_id = $1 AND id = $2")
-        .bind(org.as_str())
-        .bind(&current.id)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-    let mut event = NewAuditEvent::new(
-        kind::ROLE_DELETED,
-        current.id.as_str(),
-        json!({ "id": current.id }),
-    );
-    if let Some(p) = scope.project() {
-        event = event.in_project(p);
-    }
-    store.audit(&mut tx, actor, event).await?;
-    tx.commit().await?;
-    Ok(current.id)
 }
 
 pub(crate) fn assignment_event(
@@ -829,23 +839,120 @@ pub(crate) async fn list_user_roles(
     Ok(page_in_memory(all, &page, |r| r.role.sort_key()))
 }
 
-/// Every role the user holds in the organization, and in `project` if given, with sources.
-pub(crate) async fn user_access(
-    store: &Backend,
-    org: &OrgId,
-    user: &UserId,
-    project: Option<&ProjectId>,
-) -> Result<Vec<AssignedRole>> {
-    let mut conn = store.reader.acquire().await.db()?;
-    let base = base_role_in_context(&mut conn, org, None, user).await?;
-    let assigned = assigned_roles(&mut conn, org, None, Principal::User(user), None).await?;
-    let mut all = with_base(assigned, base, None, user);
-    if let Some(p) = project {
-        let base = base_role_in_context(&mut conn, org, Some(p), user).await?;
-        let assigned = assigned_roles(&mut conn, org, Some(p), Principal::User(user), None).await?;
-        all.extend(with_base(assigned, base, Some(p), user));
+#[async_trait]
+impl RoleAssignmentStore for Backend {
+    async fn list_user_roles(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<AssignedRole>> {
+        self.guarded(list_user_roles(self, org, None, user, page))
+            .await
     }
-    Ok(all)
+
+    async fn get_user_role(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        role: &RoleRef,
+    ) -> Result<AssignedRole> {
+        self.guarded(get_user_role(self, org, None, user, role))
+            .await
+    }
+
+    async fn assign_user_role(
+        &self,
+        actor: &Actor,
+        user: &UserId,
+        role: &RoleRef,
+    ) -> Result<(User, Role)> {
+        self.guarded(assign_user_role(self, actor, None, user, role))
+            .await
+    }
+
+    async fn unassign_user_role(&self, actor: &Actor, user: &UserId, role: &RoleRef) -> Result<()> {
+        self.guarded(unassign_user_role(self, actor, None, user, role))
+            .await
+    }
+
+    async fn list_project_user_roles(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        user: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<AssignedRole>> {
+        self.guarded(list_user_roles(self, org, Some(project), user, page))
+            .await
+    }
+
+    async fn get_project_user_role(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        user: &UserId,
+        role: &RoleRef,
+    ) -> Result<AssignedRole> {
+        self.guarded(get_user_role(self, org, Some(project), user, role))
+            .await
+    }
+
+    async fn assign_project_user_role(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        user: &UserId,
+        role: &RoleRef,
+    ) -> Result<(User, Role)> {
+        self.guarded(assign_user_role(self, actor, Some(project), user, role))
+            .await
+    }
+
+    async fn unassign_project_user_role(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        user: &UserId,
+        role: &RoleRef,
+    ) -> Result<()> {
+        self.guarded(unassign_user_role(self, actor, Some(project), user, role))
+            .await
+    }
+
+    async fn project_permissions(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        user: &UserId,
+    ) -> Result<PermissionSet> {
+        self.guarded(project_permissions(&self.reader, org, project, user))
+            .await
+    }
+
+    /// Every role the user holds in the organization, and in `project` if given, with sources.
+    async fn user_access(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        project: Option<&ProjectId>,
+    ) -> Result<Vec<AssignedRole>> {
+        self.guarded(async {
+            let mut conn = self.reader.acquire().await.db()?;
+            let base = base_role_in_context(&mut conn, org, None, user).await?;
+            let assigned =
+                assigned_roles(&mut conn, org, None, Principal::User(user), None).await?;
+            let mut all = with_base(assigned, base, None, user);
+            if let Some(p) = project {
+                let base = base_role_in_context(&mut conn, org, Some(p), user).await?;
+                let assigned =
+                    assigned_roles(&mut conn, org, Some(p), Principal::User(user), None).await?;
+                all.extend(with_base(assigned, base, Some(p), user));
+            }
+            Ok(all)
+        })
+        .await
+    }
 }
 
 /// The ID a resolved role is stored under in `role_assignments`.

@@ -1,5 +1,6 @@
 //! Project service accounts and their API keys.
 
+use async_trait::async_trait;
 use orgadmin_core::actor::{Actor, ReadAt};
 use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::id::*;
@@ -8,6 +9,7 @@ use orgadmin_core::model::{
     ServiceAccountRole,
 };
 use orgadmin_core::page::{Page, PageRequest, SortOrder};
+use orgadmin_core::store::ServiceAccountStore;
 use orgadmin_core::{DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
@@ -45,38 +47,265 @@ async fn find<'e>(
         })
 }
 
-pub(crate) async fn list(
-    store: &Backend,
-    org: &OrgId,
-    project: &ProjectId,
-    page: &PageRequest,
-) -> Result<Page<ServiceAccount>> {
-    let mut conn = store.reader.acquire().await.db()?;
-    projects::get(&mut *conn, org, project).await?;
-    let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
-        "SELECT {SERVICE_ACCOUNT_COLUMNS} FROM service_accounts WHERE org_id = "
-    ));
-    qb.push_bind(org.as_str());
-    qb.push(" AND project_id = ");
-    qb.push_bind(project.as_str());
-    let reversed = push_keyset(&mut qb, "id", page);
-    let rows: Vec<ServiceAccountRow> = qb.build_query_as().fetch_all(&mut *conn).await.db()?;
-    Ok(finish_page(
-        rows.into_iter().map(ServiceAccount::from).collect(),
-        page,
-        reversed,
-    ))
-}
+#[async_trait]
+impl ServiceAccountStore for Backend {
+    async fn list_service_accounts(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        page: &PageRequest,
+    ) -> Result<Page<ServiceAccount>> {
+        self.guarded(async {
+            let mut conn = self.reader.acquire().await.db()?;
+            projects::get(&mut *conn, org, project).await?;
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+                "SELECT {SERVICE_ACCOUNT_COLUMNS} FROM service_accounts WHERE org_id = "
+            ));
+            qb.push_bind(org.as_str());
+            qb.push(" AND project_id = ");
+            qb.push_bind(project.as_str());
+            let reversed = push_keyset(&mut qb, "id", page);
+            let rows: Vec<ServiceAccountRow> =
+                qb.build_query_as().fetch_all(&mut *conn).await.db()?;
+            Ok(finish_page(
+                rows.into_iter().map(ServiceAccount::from).collect(),
+                page,
+                reversed,
+            ))
+        })
+        .await
+    }
 
-pub(crate) async fn get(
-    store: &Backend,
-    org: &OrgId,
-    project: &ProjectId,
-    account: &ServiceAccountId,
-) -> Result<ServiceAccount> {
-    let mut conn = store.reader.acquire().await.db()?;
-    projects::get(&mut *conn, org, project).await?;
-    find(&mut *conn, org, project, account).await
+    async fn get_service_account(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        account: &ServiceAccountId,
+    ) -> Result<ServiceAccount> {
+        self.guarded(async {
+            let mut conn = self.reader.acquire().await.db()?;
+            projects::get(&mut *conn, org, project).await?;
+            find(&mut *conn, org, project, account).await
+        })
+        .await
+    }
+
+    async fn create_service_account(
+        &self,
+        actor: &Actor,
+        project_id: &ProjectId,
+        new: NewServiceAccount,
+    ) -> Result<(ServiceAccount, Option<ProjectApiKey>)> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let id = ServiceAccountId::generate(self.millis());
+            let now = self.now();
+            let role = if new.api_key.is_some() {
+                ServiceAccountRole::Member
+            } else {
+                ServiceAccountRole::None
+            };
+            let mut tx = self.begin_for(actor).await?;
+            let project = projects::get(&mut *tx, org, project_id).await?;
+            project.ensure_open()?;
+            // The account's key can do what its role holds in the project, and lives no longer than the
+            // key that made it.
+            let grants = Grants::load(&mut tx, actor, now).await?;
+            let what = format!("A service account with role '{}'", role.as_str());
+            grants
+                .check(&mut tx, actor, Some(project_id), role.permissions(), &what)
+                .await?;
+            let key_expires_at = match &new.api_key {
+                Some(key) => grants
+                    .granter()
+                    .expiry_for_new_key(now, key.expires_in_seconds)?,
+                None => None,
+            };
+            sqlx::query(
+                "INSERT INTO service_accounts (org_id, id, project_id, name, role, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(org.as_str())
+            .bind(id.as_str())
+            .bind(project_id.as_str())
+            .bind(&new.name)
+            .bind(role.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            let key = match new.api_key {
+                None => None,
+                Some(key) => {
+                    let key_id = ProjectApiKeyId::generate(self.millis());
+                    let expires_at = key_expires_at;
+                    sqlx::query(
+                        "INSERT INTO service_account_api_keys \
+                         (org_id, id, service_account_id, name, secret_hash, redacted_value, created_at, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(org.as_str())
+                    .bind(key_id.as_str())
+                    .bind(id.as_str())
+                    .bind(FIRST_KEY_NAME)
+                    .bind(&key.secret_hash)
+                    .bind(&key.redacted_value)
+                    .bind(now)
+                    .bind(expires_at)
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                    Some(ProjectApiKey {
+                        id: key_id,
+                        name: FIRST_KEY_NAME.into(),
+                        redacted_value: key.redacted_value,
+                        created_at: now,
+                        expires_at,
+                    })
+                }
+            };
+            let event = NewAuditEvent::new(
+                kind::SERVICE_ACCOUNT_CREATED,
+                id.as_str(),
+                json!({ "id": id, "data": { "role": role.as_str() } }),
+            )
+            .in_project(project_id);
+            self.audit(&mut tx, actor, event).await?;
+            let account = find(&mut *tx, org, project_id, &id).await?;
+            tx.commit().await?;
+            Ok((account, key))
+        })
+        .await
+    }
+
+    async fn update_service_account(
+        &self,
+        actor: &Actor,
+        project_id: &ProjectId,
+        account_id: &ServiceAccountId,
+        change: ServiceAccountChange,
+    ) -> Result<ServiceAccount> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            let project = projects::get(&mut *tx, org, project_id).await?;
+            let account = find(&mut *tx, org, project_id, account_id).await?;
+            project.ensure_open()?;
+            // Only what actually changes is written and audited.
+            let name = change.name.filter(|n| *n != account.name);
+            let role = change.role.filter(|r| *r != account.role);
+            if name.is_none() && role.is_none() {
+                return Ok(account);
+            }
+            if let Some(role) = role {
+                // What the new role holds beyond the current one: nothing for a demotion.
+                let gained = role.permissions().difference(account.role.permissions());
+                let what = format!("Service account role '{}'", role.as_str());
+                Grants::load(&mut tx, actor, self.now())
+                    .await?
+                    .check(&mut tx, actor, Some(project_id), gained, &what)
+                    .await?;
+            }
+            sqlx::query(
+                "UPDATE service_accounts SET name = COALESCE($1, name), role = COALESCE($2, role) \
+                 WHERE org_id = $3 AND project_id = $4 AND id = $5",
+            )
+            .bind(name.as_deref())
+            .bind(role.map(ServiceAccountRole::as_str))
+            .bind(org.as_str())
+            .bind(project_id.as_str())
+            .bind(account_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            let mut requested = serde_json::Map::new();
+            if let Some(role) = role {
+                requested.insert("role".into(), json!(role.as_str()));
+            }
+            if let Some(name) = &name {
+                requested.insert("name".into(), json!(name));
+            }
+            let event = NewAuditEvent::new(
+                kind::SERVICE_ACCOUNT_UPDATED,
+                account_id.as_str(),
+                json!({ "id": account_id, "changes_requested": requested }),
+            )
+            .in_project(project_id);
+            self.audit(&mut tx, actor, event).await?;
+            let account = find(&mut *tx, org, project_id, account_id).await?;
+            tx.commit().await?;
+            Ok(account)
+        })
+        .await
+    }
+
+    async fn delete_service_account(
+        &self,
+        actor: &Actor,
+        project_id: &ProjectId,
+        account_id: &ServiceAccountId,
+    ) -> Result<()> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            let project = projects::get(&mut *tx, org, project_id).await?;
+            find(&mut *tx, org, project_id, account_id).await?;
+            project.ensure_open()?;
+            // Its keys go with it (also by the foreign key's cascade; said here so it does not depend
+            // on a connection setting).
+            sqlx::query(
+                "DELETE FROM service_account_api_keys WHERE org_id = $1 AND service_account_id = $2",
+            )
+            .bind(org.as_str())
+            .bind(account_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            sqlx::query("DELETE FROM service_accounts WHERE org_id = $1 AND project_id = $2 AND id = $3")
+                .bind(org.as_str())
+                .bind(project_id.as_str())
+                .bind(account_id.as_str())
+                .execute(&mut *tx)
+                .await
+                .db()?;
+            let event = NewAuditEvent::new(
+                kind::SERVICE_ACCOUNT_DELETED,
+                account_id.as_str(),
+                json!({ "id": account_id }),
+            )
+            .in_project(project_id);
+            self.audit(&mut tx, actor, event).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The organization's members and its service accounts in one list ordered by ID. Each side is
+    /// a keyset range scan of its own table limited to one page, and the two are merged: a page
+    /// costs the same wherever it is.
+    async fn list_users_with_service_accounts(
+        &self,
+        at: ReadAt<'_>,
+        page: &PageRequest,
+    ) -> Result<Page<OrgUser>> {
+        self.guarded(async {
+            let key = (at.org_id.clone(), page.clone());
+            self.read_cache
+                .directory_pages
+                .get_or_load(key, at.generation, || directory_page(self, at.org_id, page))
+                .await
+        })
+        .await
+    }
+
+    async fn find_service_account(
+        &self,
+        org: &OrgId,
+        account: &ServiceAccountId,
+    ) -> Result<Option<ServiceAccount>> {
+        self.guarded(find_in_org(&self.reader, org, account)).await
+    }
 }
 
 /// A service account of any project of the organization.
@@ -94,24 +323,6 @@ pub(crate) async fn find_in_org<'e>(
     .await
     .db()?;
     Ok(row.map(ServiceAccount::from))
-}
-
-/// The organization's members and its service accounts in one list ordered by ID. Each side is
-/// a keyset range scan of its own table limited to one page, and the two are merged: a page
-/// costs the same wherever it is.
-pub(crate) async fn list_with_users(
-    store: &Backend,
-    at: ReadAt<'_>,
-    page: &PageRequest,
-) -> Result<Page<OrgUser>> {
-    let key = (at.org_id.clone(), page.clone());
-    store
-        .read_cache
-        .directory_pages
-        .get_or_load(key, at.generation, || {
-            directory_page(store, at.org_id, page)
-        })
-        .await
 }
 
 /// One page of members and service accounts, read with the organization's generation.
@@ -145,186 +356,4 @@ async fn directory_page(
     let rows: Vec<AtGeneration<OrgUserRow>> =
         qb.build_query_as().fetch_all(&store.reader).await.db()?;
     Ok(finish_page_at(rows, page, reversed, OrgUser::from))
-}
-
-pub(crate) async fn create(
-    store: &Backend,
-    actor: &Actor,
-    project_id: &ProjectId,
-    new: NewServiceAccount,
-) -> Result<(ServiceAccount, Option<ProjectApiKey>)> {
-    let org = &actor.org_id;
-    let id = ServiceAccountId::generate(store.millis());
-    let now = store.now();
-    let role = if new.api_key.is_some() {
-        ServiceAccountRole::Member
-    } else {
-        ServiceAccountRole::None
-    };
-    let mut tx = store.begin_for(actor).await?;
-    let project = projects::get(&mut *tx, org, project_id).await?;
-    project.ensure_open()?;
-    // The account's key can do what its role holds in the project, and lives no longer than the
-    // key that made it.
-    let grants = Grants::load(&mut tx, actor, now).await?;
-    let what = format!("A service account with role '{}'", role.as_str());
-    grants
-        .check(&mut tx, actor, Some(project_id), role.permissions(), &what)
-        .await?;
-    let key_expires_at = match &new.api_key {
-        Some(key) => grants
-            .granter()
-            .expiry_for_new_key(now, key.expires_in_seconds)?,
-        None => None,
-    };
-    sqlx::query(
-        "INSERT INTO service_accounts (org_id, id, project_id, name, role, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(org.as_str())
-    .bind(id.as_str())
-    .bind(project_id.as_str())
-    .bind(&new.name)
-    .bind(role.as_str())
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .db()?;
-    let key = match new.api_key {
-        None => None,
-        Some(key) => {
-            let key_id = ProjectApiKeyId::generate(store.millis());
-            let expires_at = key_expires_at;
-            sqlx::query(
-                "INSERT INTO service_account_api_keys \
-                 (org_id, id, service_account_id, name, secret_hash, redacted_value, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(org.as_str())
-            .bind(key_id.as_str())
-            .bind(id.as_str())
-            .bind(FIRST_KEY_NAME)
-            .bind(&key.secret_hash)
-            .bind(&key.redacted_value)
-            .bind(now)
-            .bind(expires_at)
-            .execute(&mut *tx)
-            .await
-            .db()?;
-            Some(ProjectApiKey {
-                id: key_id,
-                name: FIRST_KEY_NAME.into(),
-                redacted_value: key.redacted_value,
-                created_at: now,
-                expires_at,
-            })
-        }
-    };
-    let event = NewAuditEvent::new(
-        kind::SERVICE_ACCOUNT_CREATED,
-        id.as_str(),
-        json!({ "id": id, "data": { "role": role.as_str() } }),
-    )
-    .in_project(project_id);
-    store.audit(&mut tx, actor, event).await?;
-    let account = find(&mut *tx, org, project_id, &id).await?;
-    tx.commit().await?;
-    Ok((account, key))
-}
-
-pub(crate) async fn update(
-    store: &Backend,
-    actor: &Actor,
-    project_id: &ProjectId,
-    account_id: &ServiceAccountId,
-    change: ServiceAccountChange,
-) -> Result<ServiceAccount> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    let project = projects::get(&mut *tx, org, project_id).await?;
-    let account = find(&mut *tx, org, project_id, account_id).await?;
-    project.ensure_open()?;
-    // Only what actually changes is written and audited.
-    let name = change.name.filter(|n| *n != account.name);
-    let role = change.role.filter(|r| *r != account.role);
-    if name.is_none() && role.is_none() {
-        return Ok(account);
-    }
-    if let Some(role) = role {
-        // What the new role holds beyond the current one: nothing for a demotion.
-        let gained = role.permissions().difference(account.role.permissions());
-        let what = format!("Service account role '{}'", role.as_str());
-        Grants::load(&mut tx, actor, store.now())
-            .await?
-            .check(&mut tx, actor, Some(project_id), gained, &what)
-            .await?;
-    }
-    sqlx::query(
-        "UPDATE service_accounts SET name = COALESCE($1, name), role = COALESCE($2, role) \
-         WHERE org_id = $3 AND project_id = $4 AND id = $5",
-    )
-    .bind(name.as_deref())
-    .bind(role.map(ServiceAccountRole::as_str))
-    .bind(org.as_str())
-    .bind(project_id.as_str())
-    .bind(account_id.as_str())
-    .execute(&mut *tx)
-    .await
-    .db()?;
-    let mut requested = serde_json::Map::new();
-    if let Some(role) = role {
-        requested.insert("role".into(), json!(role.as_str()));
-    }
-    if let Some(name) = &name {
-        requested.insert("name".into(), json!(name));
-    }
-    let event = NewAuditEvent::new(
-        kind::SERVICE_ACCOUNT_UPDATED,
-        account_id.as_str(),
-        json!({ "id": account_id, "changes_requested": requested }),
-    )
-    .in_project(project_id);
-    store.audit(&mut tx, actor, event).await?;
-    let account = find(&mut *tx, org, project_id, account_id).await?;
-    tx.commit().await?;
-    Ok(account)
-}
-
-pub(crate) async fn delete(
-    store: &Backend,
-    actor: &Actor,
-    project_id: &ProjectId,
-    account_id: &ServiceAccountId,
-) -> Result<()> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    let project = projects::get(&mut *tx, org, project_id).await?;
-    find(&mut *tx, org, project_id, account_id).await?;
-    project.ensure_open()?;
-    // Its keys go with it (also by the foreign key's cascade; said here so it does not depend
-    // on a connection setting).
-    sqlx::query(
-        "DELETE FROM service_account_api_keys WHERE org_id = $1 AND service_account_id = $2",
-    )
-    .bind(org.as_str())
-    .bind(account_id.as_str())
-    .execute(&mut *tx)
-    .await
-    .db()?;
-    sqlx::query("DELETE FROM service_accounts WHERE org_id = $1 AND project_id = $2 AND id = $3")
-        .bind(org.as_str())
-        .bind(project_id.as_str())
-        .bind(account_id.as_str())
-        .execute(&mut *tx)
-        .await
-        .db()?;
-    let event = NewAuditEvent::new(
-        kind::SERVICE_ACCOUNT_DELETED,
-        account_id.as_str(),
-        json!({ "id": account_id }),
-    )
-    .in_project(project_id);
-    store.audit(&mut tx, actor, event).await?;
-    tx.commit().await?;
-    Ok(())
 }

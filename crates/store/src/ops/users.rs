@@ -1,5 +1,6 @@
 //! Organization members: bootstrap, list, modify, remove.
 
+use async_trait::async_trait;
 use orgadmin_core::actor::{Actor, ReadAt};
 use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::email::Email;
@@ -9,6 +10,7 @@ use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::role::OrgBaseRole;
 use orgadmin_core::secret;
 use orgadmin_core::store::{BootstrapRequest, Bootstrapped, UserIds};
+use orgadmin_core::store::{OrganizationStore, UserStore};
 use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
@@ -156,137 +158,203 @@ pub(crate) async fn set_base_role(
     Ok(true)
 }
 
-pub(crate) async fn list(
-    store: &Backend,
-    at: ReadAt<'_>,
-    emails: &[String],
-    page: &PageRequest,
-) -> Result<Page<User>> {
-    let key = (at.org_id.clone(), emails.to_vec(), page.clone());
-    store
-        .read_cache
-        .member_pages
-        .get_or_load(key, at.generation, || async {
-            let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
-                "SELECT {USER_COLUMNS}, (SELECT generation FROM organizations WHERE id = "
-            ));
-            qb.push_bind(at.org_id.as_str());
-            qb.push(") AS generation FROM users WHERE org_id = ");
-            qb.push_bind(at.org_id.as_str());
-            push_in(&mut qb, "email_norm", emails);
-            let reversed = push_keyset(&mut qb, "id", page);
-            let rows: Vec<AtGeneration<UserRow>> =
-                qb.build_query_as().fetch_all(&store.reader).await.db()?;
-            Ok(finish_page_at(rows, page, reversed, User::from))
+#[async_trait]
+impl UserStore for Backend {
+    async fn list_users(
+        &self,
+        at: ReadAt<'_>,
+        emails: &[String],
+        page: &PageRequest,
+    ) -> Result<Page<User>> {
+        self.guarded(async {
+            let key = (at.org_id.clone(), emails.to_vec(), page.clone());
+            self.read_cache
+                .member_pages
+                .get_or_load(key, at.generation, || async {
+                    let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+                        "SELECT {USER_COLUMNS}, (SELECT generation FROM organizations WHERE id = "
+                    ));
+                    qb.push_bind(at.org_id.as_str());
+                    qb.push(") AS generation FROM users WHERE org_id = ");
+                    qb.push_bind(at.org_id.as_str());
+                    push_in(&mut qb, "email_norm", emails);
+                    let reversed = push_keyset(&mut qb, "id", page);
+                    let rows: Vec<AtGeneration<UserRow>> =
+                        qb.build_query_as().fetch_all(&self.reader).await.db()?;
+                    Ok(finish_page_at(rows, page, reversed, User::from))
+                })
+                .await
         })
         .await
-}
+    }
 
-/// A member, answered from the read cache when the request's generation allows it.
-pub(crate) async fn get_at(store: &Backend, at: ReadAt<'_>, user: &UserId) -> Result<User> {
-    let key = (at.org_id.clone(), user.clone());
-    store
-        .read_cache
-        .users
-        .get_or_load(key, at.generation, || async {
-            let row: Option<AtGeneration<UserRow>> = sqlx::query_as(&format!(
-                "SELECT {USER_COLUMNS}, (SELECT generation FROM organizations WHERE id = $1) AS generation \
-                 FROM users WHERE org_id = $1 AND id = $2"
-            ))
-            .bind(at.org_id.as_str())
-            .bind(user.as_str())
-            .fetch_optional(&store.reader)
-            .await
-            .db()?;
-            let row = row.ok_or_else(|| DomainError::not_found("user", user, "user_id"))?;
-            Ok((User::from(row.row), Some(row.generation), 1))
+    /// A member, answered from the read cache when the request's generation allows it.
+    async fn get_user(&self, at: ReadAt<'_>, user: &UserId) -> Result<User> {
+        self.guarded(async {
+            let key = (at.org_id.clone(), user.clone());
+            self
+                .read_cache
+                .users
+                .get_or_load(key, at.generation, || async {
+                    let row: Option<AtGeneration<UserRow>> = sqlx::query_as(&format!(
+                        "SELECT {USER_COLUMNS}, (SELECT generation FROM organizations WHERE id = $1) AS generation \
+                         FROM users WHERE org_id = $1 AND id = $2"
+                    ))
+                    .bind(at.org_id.as_str())
+                    .bind(user.as_str())
+                    .fetch_optional(&self.reader)
+                    .await
+                    .db()?;
+                    let row = row.ok_or_else(|| DomainError::not_found("user", user, "user_id"))?;
+                    Ok((User::from(row.row), Some(row.generation), 1))
+                })
+                .await
         })
         .await
-}
+    }
 
-pub(crate) async fn update(
-    store: &Backend,
-    actor: &Actor,
-    user_id: &UserId,
-    change: UserChange,
-) -> Result<User> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    // Read once and kept up to date below: the answer is what was committed.
-    let mut user = get(&mut *tx, org, user_id).await?;
-    let mut changes = serde_json::Map::new();
+    async fn update_user(
+        &self,
+        actor: &Actor,
+        user_id: &UserId,
+        change: UserChange,
+    ) -> Result<User> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            // Read once and kept up to date below: the answer is what was committed.
+            let mut user = get(&mut *tx, org, user_id).await?;
+            let mut changes = serde_json::Map::new();
 
-    if change.base_role.is_some() || change.assign_custom_role.is_some() {
-        let grants = Grants::load(&mut tx, actor, store.now()).await?;
-        if let Some(role) = change.base_role {
-            // What the new base role holds beyond the current one: nothing for a demotion.
-            let gained = role
-                .predefined()
-                .permissions()
-                .difference(user.role.predefined().permissions());
-            let what = format!("Role '{}'", role.as_str());
-            grants.check(&mut tx, actor, None, gained, &what).await?;
-        }
-        if let Some(role_id) = &change.assign_custom_role {
-            let role = super::roles::resolve_custom(&mut tx, org, role_id).await?;
-            if role.project_id.is_none() {
-                let what = format!("Role {}", role.id);
-                grants
-                    .check(&mut tx, actor, None, role.permissions, &what)
-                    .await?;
+            if change.base_role.is_some() || change.assign_custom_role.is_some() {
+                let grants = Grants::load(&mut tx, actor, self.now()).await?;
+                if let Some(role) = change.base_role {
+                    // What the new base role holds beyond the current one: nothing for a demotion.
+                    let gained = role
+                        .predefined()
+                        .permissions()
+                        .difference(user.role.predefined().permissions());
+                    let what = format!("Role '{}'", role.as_str());
+                    grants.check(&mut tx, actor, None, gained, &what).await?;
+                }
+                if let Some(role_id) = &change.assign_custom_role {
+                    let role = super::roles::resolve_custom(&mut tx, org, role_id).await?;
+                    if role.project_id.is_none() {
+                        let what = format!("Role {}", role.id);
+                        grants
+                            .check(&mut tx, actor, None, role.permissions, &what)
+                            .await?;
+                    }
+                }
             }
-        }
+            if let Some(role) = change.base_role {
+                set_base_role(&mut tx, org, &user, role).await?;
+                user.role = role;
+                changes.insert("role".into(), json!(role.as_str()));
+            }
+            if let Some(role_id) = &change.assign_custom_role {
+                let role = super::roles::resolve_custom(&mut tx, org, role_id).await?;
+                if role.project_id.is_some() {
+                    return Err(super::roles::scope_mismatch_org(&role.id));
+                }
+                super::roles::insert_assignment(self, &mut tx, actor, user_id, &role, None).await?;
+                changes.insert("role_id".into(), json!(role_id.as_str()));
+            }
+            if let Some(persona) = change.developer_persona {
+                sqlx::query(
+                    "UPDATE users SET developer_persona = $1 WHERE org_id = $2 AND id = $3",
+                )
+                .bind(&persona)
+                .bind(org.as_str())
+                .bind(user_id.as_str())
+                .execute(&mut *tx)
+                .await
+                .db()?;
+                changes.insert("developer_persona".into(), json!(persona));
+                user.developer_persona = Some(persona);
+            }
+            if let Some(level) = change.technical_level {
+                sqlx::query("UPDATE users SET technical_level = $1 WHERE org_id = $2 AND id = $3")
+                    .bind(&level)
+                    .bind(org.as_str())
+                    .bind(user_id.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                changes.insert("technical_level".into(), json!(level));
+                user.technical_level = Some(level);
+            }
+            if !changes.is_empty() {
+                self.audit(
+                    &mut tx,
+                    actor,
+                    NewAuditEvent::new(
+                        kind::USER_UPDATED,
+                        user_id.as_str(),
+                        json!({ "id": user_id, "changes_requested": changes }),
+                    ),
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(user)
+        })
+        .await
     }
-    if let Some(role) = change.base_role {
-        set_base_role(&mut tx, org, &user, role).await?;
-        user.role = role;
-        changes.insert("role".into(), json!(role.as_str()));
-    }
-    if let Some(role_id) = &change.assign_custom_role {
-        let role = super::roles::resolve_custom(&mut tx, org, role_id).await?;
-        if role.project_id.is_some() {
-            return Err(super::roles::scope_mismatch_org(&role.id));
-        }
-        super::roles::insert_assignment(store, &mut tx, actor, user_id, &role, None).await?;
-        changes.insert("role_id".into(), json!(role_id.as_str()));
-    }
-    if let Some(persona) = change.developer_persona {
-        sqlx::query("UPDATE users SET developer_persona = $1 WHERE org_id = $2 AND id = $3")
-            .bind(&persona)
+
+    async fn remove_user(&self, actor: &Actor, user_id: &UserId) -> Result<()> {
+        self.guarded(async {
+            let org = &actor.org_id;
+            let mut tx = self.begin_for(actor).await?;
+            let user = get(&mut *tx, org, user_id).await?;
+            ensure_not_last_owner(&mut tx, org, &user, "remove").await?;
+
+            // Revoke the keys they own, each with its own audit event.
+            let key_ids: Vec<String> = sqlx::query_scalar(
+                "SELECT id FROM admin_api_keys WHERE org_id = $1 AND owner_user_id = $2",
+            )
             .bind(org.as_str())
             .bind(user_id.as_str())
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await
             .db()?;
-        changes.insert("developer_persona".into(), json!(persona));
-        user.developer_persona = Some(persona);
-    }
-    if let Some(level) = change.technical_level {
-        sqlx::query("UPDATE users SET technical_level = $1 WHERE org_id = $2 AND id = $3")
-            .bind(&level)
-            .bind(org.as_str())
-            .bind(user_id.as_str())
-            .execute(&mut *tx)
-            .await
-            .db()?;
-        changes.insert("technical_level".into(), json!(level));
-        user.technical_level = Some(level);
-    }
-    if !changes.is_empty() {
-        store
-            .audit(
+            for key_id in &key_ids {
+                self.audit(
+                    &mut tx,
+                    actor,
+                    NewAuditEvent::new(
+                        kind::API_KEY_DELETED,
+                        key_id.as_str(),
+                        json!({ "id": key_id }),
+                    ),
+                )
+                .await?;
+            }
+            // The whole cascade, said here rather than left to foreign keys: what the member owns and
+            // holds goes in this transaction, and the member last.
+            for delete in REMOVE_MEMBER {
+                sqlx::query(delete)
+                    .bind(org.as_str())
+                    .bind(user_id.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+            }
+            self.audit(
                 &mut tx,
                 actor,
                 NewAuditEvent::new(
-                    kind::USER_UPDATED,
+                    kind::USER_DELETED,
                     user_id.as_str(),
-                    json!({ "id": user_id, "changes_requested": changes }),
+                    json!({ "id": user_id }),
                 ),
             )
             .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
-    tx.commit().await?;
-    Ok(user)
 }
 
 /// Everything removing a member deletes, in order (`$1` the organization, `$2` the member): the
@@ -300,85 +368,35 @@ const REMOVE_MEMBER: [&str; 5] = [
     "DELETE FROM users WHERE org_id = $1 AND id = $2",
 ];
 
-pub(crate) async fn remove(store: &Backend, actor: &Actor, user_id: &UserId) -> Result<()> {
-    let org = &actor.org_id;
-    let mut tx = store.begin_for(actor).await?;
-    let user = get(&mut *tx, org, user_id).await?;
-    ensure_not_last_owner(&mut tx, org, &user, "remove").await?;
-
-    // Revoke the keys they own, each with its own audit event.
-    let key_ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM admin_api_keys WHERE org_id = $1 AND owner_user_id = $2",
-    )
-    .bind(org.as_str())
-    .bind(user_id.as_str())
-    .fetch_all(&mut *tx)
-    .await
-    .db()?;
-    for key_id in &key_ids {
-        store
-            .audit(
-                &mut tx,
-                actor,
-                NewAuditEvent::new(
-                    kind::API_KEY_DELETED,
-                    key_id.as_str(),
-                    json!({ "id": key_id }),
-                ),
-            )
-            .await?;
-    }
-    // The whole cascade, said here rather than left to foreign keys: what the member owns and
-    // holds goes in this transaction, and the member last.
-    for delete in REMOVE_MEMBER {
-        sqlx::query(delete)
-            .bind(org.as_str())
-            .bind(user_id.as_str())
-            .execute(&mut *tx)
-            .await
-            .db()?;
-    }
-    store
-        .audit(
-            &mut tx,
-            actor,
-            NewAuditEvent::new(
-                kind::USER_DELETED,
-                user_id.as_str(),
-                json!({ "id": user_id }),
-            ),
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub(crate) async fn bootstrap_if_empty(
-    store: &Backend,
-    request: BootstrapRequest,
-) -> Result<Option<Bootstrapped>> {
-    let mut tx = store.begin_bootstrap().await?;
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
-        .fetch_one(&mut *tx)
+#[async_trait]
+impl OrganizationStore for Backend {
+    async fn bootstrap_if_empty(&self, request: BootstrapRequest) -> Result<Option<Bootstrapped>> {
+        self.guarded(async {
+            let mut tx = self.begin_bootstrap().await?;
+            let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
+                .fetch_one(&mut *tx)
+                .await
+                .db()?;
+            if existing > 0 {
+                return Ok(None);
+            }
+            let created = insert_organization(self, &mut tx, &request).await?;
+            tx.commit().await?;
+            Ok(Some(created))
+        })
         .await
-        .db()?;
-    if existing > 0 {
-        return Ok(None);
     }
-    let created = insert_organization(store, &mut tx, &request).await?;
-    tx.commit().await?;
-    Ok(Some(created))
-}
 
-/// Create another organization with its owner, default project and admin key.
-pub(crate) async fn create_organization(
-    store: &Backend,
-    request: BootstrapRequest,
-) -> Result<Bootstrapped> {
-    let mut tx = store.begin_bootstrap().await?;
-    let created = insert_organization(store, &mut tx, &request).await?;
-    tx.commit().await?;
-    Ok(created)
+    /// Create another organization with its owner, default project and admin key.
+    async fn create_organization(&self, request: BootstrapRequest) -> Result<Bootstrapped> {
+        self.guarded(async {
+            let mut tx = self.begin_bootstrap().await?;
+            let created = insert_organization(self, &mut tx, &request).await?;
+            tx.commit().await?;
+            Ok(created)
+        })
+        .await
+    }
 }
 
 /// An organization, its owner (keeping the user ID this person has elsewhere), its default

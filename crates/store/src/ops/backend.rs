@@ -1,0 +1,122 @@
+//! What every operation stands on: the [`Backend`] helpers that run a call under the guard
+//! (`guarded`), begin write transactions (`begin_for`, `begin_in`) and read the clock, and the
+//! [`HealthStore`] the health endpoints ask; compiled into each backend module like the rest of
+//! `ops/`.
+
+use std::future::Future;
+
+use async_trait::async_trait;
+use orgadmin_core::actor::Actor;
+use orgadmin_core::id::OrgId;
+use orgadmin_core::store::{HealthStore, StorageOutage};
+use orgadmin_core::Result;
+
+use crate::faults::FaultPoint;
+
+use super::{keys, Backend, DbResult, Tx};
+
+impl Backend {
+    /// Run one store call under the guard (`guard.rs`: the deadline, the circuit breaker, the
+    /// outage episodes): each operation's body runs in `self.guarded(async { … }).await`.
+    pub(crate) async fn guarded<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
+        self.guard.run(call).await
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub(crate) fn millis(&self) -> u64 {
+        self.clock.now_millis()
+    }
+
+    /// Begin a write transaction for `actor`'s organization (`write_tx.rs`: the one place write transactions
+    /// begin and end). Its first statement increments the organization's write generation,
+    /// which cached authentications and reads are checked against (`auth_cache.rs`,
+    /// `read_cache.rs`). On PostgreSQL that `UPDATE` is also the row lock that serializes the
+    /// organization's writes across replicas until commit; on SQLite the single writer
+    /// connection serializes the process's writes, and `BEGIN IMMEDIATE` takes the database's
+    /// write lock against other processes.
+    ///
+    /// A write commits only if what it was authorized with still holds: when the generation
+    /// moved since `actor` was authenticated (anything at all was written in the organization
+    /// meanwhile), the key and its owner's permissions are checked again under the lock
+    /// (`keys::reauthorize`).
+    pub(crate) async fn begin_for(&self, actor: &Actor) -> Result<Tx> {
+        let (mut tx, generation) = self.begin_in(&actor.org_id).await?;
+        if generation != Some(actor.generation + 1) {
+            keys::reauthorize(&mut tx, actor, self.now()).await?;
+        }
+        Ok(tx)
+    }
+
+    /// [`begin_for`](Self::begin_for) without a key to re-authorize: for the server-side
+    /// administration (`orgadmin org key`), which has no actor. Returns the generation the
+    /// transaction wrote (`None` for an organization that does not exist).
+    pub(crate) async fn begin_in(&self, org: &OrgId) -> Result<(Tx, Option<i64>)> {
+        let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
+        tx.fault_point(FaultPoint::Statement).await?;
+        let generation: Option<i64> = sqlx::query_scalar(
+            "UPDATE organizations SET generation = generation + 1 WHERE id = $1 RETURNING generation",
+        )
+        .bind(org.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .db()?;
+        Ok((tx, generation))
+    }
+
+    /// A write that only proves writes commit again (while an outage is in progress, for
+    /// `/readyz`): it rewrites the one row of `storage_probe` with 64 KiB that do not compress,
+    /// so it commits only where a write of a usual size has room.
+    async fn probe_write(&self) -> Result<()> {
+        let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
+        sqlx::query("UPDATE storage_probe SET probed_at = $1, pad = $2 WHERE id = 1")
+            .bind(self.now())
+            .bind(probe_payload())
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        tx.commit().await
+    }
+}
+
+#[async_trait]
+impl HealthStore for Backend {
+    async fn ping(&self) -> Result<()> {
+        self.guarded(async {
+            sqlx::query("SELECT 1").execute(&self.reader).await.db()?;
+            if self.guard.health.current().is_some() {
+                self.probe_write().await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn ping_reads(&self) -> Result<()> {
+        self.guarded(async {
+            sqlx::query("SELECT 1").execute(&self.reader).await.db()?;
+            Ok(())
+        })
+        .await
+    }
+
+    fn current_outage(&self) -> Option<StorageOutage> {
+        self.guard.health.current()
+    }
+}
+
+/// 64 KiB of bytes that do not compress (PostgreSQL would shrink zeros to nothing).
+fn probe_payload() -> Vec<u8> {
+    let mut state: u32 = 0x9e37_79b9;
+    (0..64 * 1024)
+        .map(|_| {
+            // xorshift32: cheap bytes that no compressor shrinks.
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
+        .collect()
+}
