@@ -532,7 +532,6 @@ pub trait ImportStore: Send + Sync {
     /// Import members (`orgadmin import users`) in ONE transaction, holding the organization's
     /// write lock throughout: each row creates a member (with its project memberships), updates
     /// one whose role, name or listed memberships differ, or is skipped when nothing differs;
-
     /// nothing is ever removed. Every change writes the audit events the API writes for it, with
     /// `actor` as actor. Invalid rows are reported by line; unless `options.skip_invalid`, one
     /// invalid row means nothing is written, and a dry run writes nothing either.
