@@ -1,6 +1,6 @@
 //! The storage seam: one trait per resource ([`UserStore`], [`ProjectStore`], [`GroupStore`],
 //! …), and [`Store`], which is all of them and the one name the server holds
-//! (`Arc<dyn Store>`; `use orgadmin_core::store::prelude::*` for the methods). Every method reads
+//! (`Arc<dyn Store>`, whose methods need no import). Every method reads
 //! like the domain operation it performs; each write runs in one transaction together with the
 //! audit event it writes, and enforces the rules of SPEC §3 there, so they hold under concurrent
 //! requests and across server replicas.
@@ -103,9 +103,8 @@ pub struct RoleChange {
 }
 
 /// Everything the server asks of its storage: one name for all the per-resource traits, which
-/// every backend implements (beside its operations, in `crates/store/src/ops/`). Code that calls
-/// the store through `dyn Store` brings the traits' methods into scope with
-/// `use orgadmin_core::store::prelude::*`.
+/// every backend implements (beside its operations, in `crates/store/src/ops/`). Their methods are
+/// called through `dyn Store` with no import, as a trait object's supertrait methods are.
 pub trait Store:
     HealthStore
     + OrganizationStore
@@ -142,16 +141,6 @@ impl<T> Store for T where
         + Sync
         + 'static
 {
-}
-
-/// The store traits, for calling their methods through `dyn Store`:
-/// `use orgadmin_core::store::prelude::*`.
-pub mod prelude {
-    pub use super::{
-        AdminKeyStore as _, AuditStore as _, GroupStore as _, HealthStore as _, ImportStore as _,
-        InviteStore as _, OrganizationStore as _, ProjectStore as _, RoleAssignmentStore as _,
-        RoleStore as _, ServiceAccountStore as _, Store, UserStore as _,
-    };
 }
 
 /// Whether the database answers, for `/healthz` and `/readyz`.
