@@ -129,7 +129,9 @@ pub async fn recover_key(global: &GlobalArgs, args: OrgKeyArgs) -> Result<(), Cl
         )
         .await
         .map_err(|e| match e {
-            DomainError::NotFound { message, .. } => CliError::Refused { message },
+            e @ DomainError::NotFound { .. } => CliError::Refused {
+                message: e.to_string(),
+            },
             other => store_error(other, &args.database),
         })?;
     let mut document = AdminKey::from(&key);
@@ -224,8 +226,9 @@ pub(crate) fn store_error(e: DomainError, url: &str) -> CliError {
             message: format!("the database {url} cannot serve this: {outage}"),
             hint: None,
         },
-        DomainError::Invalid { message, .. } => CliError::Refused { message },
-        DomainError::Conflict { message, .. } => CliError::Refused { message },
+        e @ (DomainError::Invalid { .. } | DomainError::Conflict { .. }) => CliError::Refused {
+            message: e.to_string(),
+        },
         other => CliError::local(format!("database {url}: {other}")),
     }
 }

@@ -89,27 +89,62 @@ impl OutageKind {
     }
 }
 
+/// What a refused client can do instead, when the store knows it but not how the API spells it:
+/// the server words each remedy with its route (`server::error`), and other front ends word it
+/// as they need. An error with a remedy keeps its message a clause, without the final period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remedy {
+    /// The user is not a member of the organization: invite them.
+    InviteFirst,
+    /// The user is already in the project: change their role there.
+    ChangeProjectMemberRole { project: String, user: String },
+    /// The role is the user's base role (in the organization, or in `project`): change it.
+    ChangeBaseRole {
+        project: Option<String>,
+        user: String,
+    },
+    /// The group has no access to the project: add it.
+    AddGroupToProject { project: String },
+    /// The group already has access to the project: change its roles there.
+    ChangeGroupProjectRoles { project: String, group: String },
+    /// The user holds the role only through a group (in the organization, or in `project`):
+    /// unassign it from the group, or remove the user from the group.
+    UnassignFromGroup { project: Option<String> },
+}
+
+/// How [`DomainError`]'s `Display` ends a message: a remedied message is a clause.
+fn period_if(remedy: &Option<Remedy>) -> &'static str {
+    if remedy.is_some() {
+        "."
+    } else {
+        ""
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DomainError {
     /// Bad input: malformed, wrong type, out of range, unknown enum value, or missing.
-    #[error("{message}")]
+    #[error("{message}{}", period_if(.remedy))]
     Invalid {
         param: Option<String>,
         message: String,
         /// A required field was absent (code `missing_required_parameter`).
         missing: bool,
+        remedy: Option<Remedy>,
     },
     /// The object does not exist in the caller's organization (or at all).
-    #[error("{message}")]
+    #[error("{message}{}", period_if(.remedy))]
     NotFound {
         param: Option<String>,
         message: String,
+        remedy: Option<Remedy>,
     },
-    #[error("{message}")]
+    #[error("{message}{}", period_if(.remedy))]
     Conflict {
         kind: ConflictKind,
         message: String,
         param: Option<String>,
+        remedy: Option<Remedy>,
     },
     #[error("{}", match .0 { KeyRejection::Missing => "missing admin API key", KeyRejection::Invalid => "invalid admin API key" })]
     Unauthenticated(KeyRejection),
@@ -131,6 +166,7 @@ impl DomainError {
             param: Some(param.into()),
             message: message.into(),
             missing: false,
+            remedy: None,
         }
     }
 
@@ -140,6 +176,17 @@ impl DomainError {
             message: format!("Missing required parameter: '{param}'."),
             param: Some(param),
             missing: true,
+            remedy: None,
+        }
+    }
+
+    /// A required value given in one of several fields (`param` is the first), none present.
+    pub fn missing_one_of(param: impl Into<String>, message: impl Into<String>) -> Self {
+        DomainError::Invalid {
+            param: Some(param.into()),
+            message: message.into(),
+            missing: true,
+            remedy: None,
         }
     }
 
@@ -151,6 +198,17 @@ impl DomainError {
         DomainError::NotFound {
             param: Some(param.to_owned()),
             message: format!("No {what} found with id '{shown}'."),
+            remedy: None,
+        }
+    }
+
+    /// Not found for a reason the message gives, as a sentence ("User … is not a member of
+    /// project …."), rather than an unknown ID.
+    pub fn not_found_because(param: &str, message: impl Into<String>) -> Self {
+        DomainError::NotFound {
+            param: Some(param.to_owned()),
+            message: message.into(),
+            remedy: None,
         }
     }
 
@@ -159,7 +217,31 @@ impl DomainError {
             kind,
             message: message.into(),
             param: param.map(str::to_owned),
+            remedy: None,
         }
+    }
+
+    /// The same refusal with what the client can do instead. The message must then be a
+    /// clause, without its final period: whoever shows the error words the remedy after it.
+    pub fn with_remedy(mut self, to: Remedy) -> Self {
+        match &mut self {
+            DomainError::Invalid { remedy, .. }
+            | DomainError::NotFound { remedy, .. }
+            | DomainError::Conflict { remedy, .. } => *remedy = Some(to),
+            _ => debug_assert!(false, "only a refusal of input or state has a remedy"),
+        }
+        self
+    }
+
+    /// The same refusal, blamed on the field the client used (`role` rather than `role_id`).
+    pub fn with_param(mut self, to: &str) -> Self {
+        match &mut self {
+            DomainError::Invalid { param, .. }
+            | DomainError::NotFound { param, .. }
+            | DomainError::Conflict { param, .. } => *param = Some(to.to_owned()),
+            _ => {}
+        }
+        self
     }
 
     /// The caller lacks `permission` (and, on a project route, `in_project` too).

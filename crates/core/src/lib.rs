@@ -23,6 +23,6 @@ pub mod text;
 pub use actor::{Actor, ReadAt};
 pub use clock::{Clock, SystemClock, Timestamp};
 pub use email::Email;
-pub use error::{ConflictKind, DomainError, Outage, OutageKind, Result};
+pub use error::{ConflictKind, DomainError, Outage, OutageKind, Remedy, Result};
 pub use permission::{Permission, PermissionSet};
 pub use store::Store;

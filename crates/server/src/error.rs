@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use orgadmin_api::{ErrorBody, ErrorDetail};
-use orgadmin_core::error::{ConflictKind, KeyRejection};
+use orgadmin_core::error::{ConflictKind, KeyRejection, Remedy};
 use orgadmin_core::DomainError;
 
 /// The closed table of the errors the API answers with: each row is a status, the envelope's
@@ -138,15 +138,15 @@ impl ApiError {
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         match e {
-            DomainError::Invalid { param, message, missing } => {
+            DomainError::Invalid { param, message, missing, remedy } => {
                 let code = if missing { Code::MissingRequiredParameter } else { Code::InvalidValue };
-                Self::new(code, param.as_deref(), message)
+                Self::new(code, param.as_deref(), with_remedy(message, remedy))
             }
-            DomainError::NotFound { param, message } => {
-                Self::new(Code::NotFound, param.as_deref(), message)
+            DomainError::NotFound { param, message, remedy } => {
+                Self::new(Code::NotFound, param.as_deref(), with_remedy(message, remedy))
             }
-            DomainError::Conflict { kind, message, param } => {
-                Self::new(Code::Conflict(kind), param.as_deref(), message)
+            DomainError::Conflict { kind, message, param, remedy } => {
+                Self::new(Code::Conflict(kind), param.as_deref(), with_remedy(message, remedy))
             }
             DomainError::Unauthenticated(KeyRejection::Missing) => Self::new(
                 Code::MissingApiKey,
@@ -177,6 +177,47 @@ impl From<DomainError> for ApiError {
     }
 }
 
+/// A refusal's message, and after it what the client can do instead, worded with the route
+/// that does it. Only the server knows its routes, so the store names the remedy and this
+/// words it.
+fn with_remedy(message: String, remedy: Option<Remedy>) -> String {
+    let Some(remedy) = remedy else {
+        return message;
+    };
+    let hint = match remedy {
+        Remedy::InviteFirst => "invite them first (POST /v1/organization/invites)".to_owned(),
+        Remedy::ChangeProjectMemberRole { project, user } => {
+            format!("change their role with POST /v1/organization/projects/{project}/users/{user}")
+        }
+        Remedy::ChangeBaseRole {
+            project: None,
+            user,
+        } => {
+            format!("change it with POST /v1/organization/users/{user} with a new 'role'")
+        }
+        Remedy::ChangeBaseRole {
+            project: Some(project),
+            user,
+        } => format!(
+            "change it with POST /v1/organization/projects/{project}/users/{user} with a new 'role'"
+        ),
+        Remedy::AddGroupToProject { project } => {
+            format!("add it with POST /v1/organization/projects/{project}/groups")
+        }
+        Remedy::ChangeGroupProjectRoles { project, group } => {
+            format!("change its roles with /v1/projects/{project}/groups/{group}/roles")
+        }
+        Remedy::UnassignFromGroup { project } => {
+            let route = match project {
+                None => "/v1/organization/groups/{group_id}/roles/{role_id}".to_owned(),
+                Some(p) => format!("/v1/projects/{p}/groups/{{group_id}}/roles/{{role_id}}"),
+            };
+            format!("unassign it from the group (DELETE {route}) or remove the user from the group")
+        }
+    };
+    format!("{message}; {hint}.")
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(ErrorBody { error: self.detail })).into_response()
@@ -184,3 +225,59 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message_of(e: DomainError) -> String {
+        ApiError::from(e).detail.message
+    }
+
+    #[test]
+    fn a_remedy_is_worded_with_its_route_after_the_stores_clause() {
+        let e = DomainError::invalid("user_id", "User user-1 is not a member of the organization")
+            .with_remedy(Remedy::InviteFirst);
+        assert_eq!(
+            message_of(e),
+            "User user-1 is not a member of the organization; invite them first (POST /v1/organization/invites)."
+        );
+        let e = DomainError::conflict(
+            ConflictKind::InheritedRole,
+            "User user-1 holds 'r' only through group(s) group_1",
+            Some("role_id"),
+        )
+        .with_remedy(Remedy::UnassignFromGroup {
+            project: Some("proj_1".into()),
+        });
+        assert_eq!(
+            message_of(e),
+            "User user-1 holds 'r' only through group(s) group_1; unassign it from the group (DELETE /v1/projects/proj_1/groups/{group_id}/roles/{role_id}) or remove the user from the group."
+        );
+        let e = DomainError::invalid(
+            "role_id",
+            "'owner' is the user's base role and cannot be unassigned",
+        )
+        .with_remedy(Remedy::ChangeBaseRole {
+            project: None,
+            user: "user-1".into(),
+        });
+        assert_eq!(
+            message_of(e),
+            "'owner' is the user's base role and cannot be unassigned; change it with POST /v1/organization/users/user-1 with a new 'role'."
+        );
+    }
+
+    #[test]
+    fn a_refusal_without_a_remedy_keeps_its_message_and_its_display_is_a_sentence() {
+        let e = DomainError::not_found("user", "user-9", "user_id");
+        assert_eq!(message_of(e.clone()), "No user found with id 'user-9'.");
+        let remedied =
+            DomainError::not_found_because("group_id", "Group g has no access to project p")
+                .with_remedy(Remedy::AddGroupToProject {
+                    project: "p".into(),
+                });
+        assert_eq!(remedied.to_string(), "Group g has no access to project p.");
+        assert_eq!(remedied.param(), Some("group_id"));
+    }
+}

@@ -431,25 +431,10 @@ pub async fn add_project_group(
         .store
         .add_project_group(auth.actor(), &project, &group, &role)
         .await
-        .map_err(|e| match e {
-            // The body names the role `role`, not `role_id`.
-            orgadmin_core::DomainError::Invalid {
-                param: Some(p),
-                message,
-                missing,
-            } if p == "role_id" => orgadmin_core::DomainError::Invalid {
-                param: Some("role".into()),
-                message,
-                missing,
-            },
-            orgadmin_core::DomainError::NotFound {
-                param: Some(p),
-                message,
-            } if p == "role_id" => orgadmin_core::DomainError::NotFound {
-                param: Some("role".into()),
-                message,
-            },
-            other => other,
+        // The body names the role `role`, not `role_id`.
+        .map_err(|e| match e.param() {
+            Some("role_id") => e.with_param("role"),
+            _ => e,
         })?;
     Ok(Json((&added).into()))
 }

@@ -192,11 +192,10 @@ pub async fn add_user(
         (Some(id), _) => MemberRef::Id(UserId::from_raw(id.clone())),
         (None, Some(email)) => MemberRef::Email(Email::parse(email, "email")?),
         (None, None) => {
-            return Err(DomainError::Invalid {
-                param: Some("user_id".to_owned()),
-                message: "Give the member to add as 'user_id' or 'email'.".to_owned(),
-                missing: true,
-            }
+            return Err(DomainError::missing_one_of(
+                "user_id",
+                "Give the member to add as 'user_id' or 'email'.",
+            )
             .into())
         }
     };

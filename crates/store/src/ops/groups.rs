@@ -9,7 +9,7 @@ use orgadmin_core::model::{AssignedRole, Group, ProjectGroup, User};
 use orgadmin_core::page::{page_in_memory, Page, PageRequest};
 use orgadmin_core::role::{Role, RoleRef};
 use orgadmin_core::store::GroupStore;
-use orgadmin_core::{ConflictKind, DomainError, Result};
+use orgadmin_core::{ConflictKind, DomainError, Remedy, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
@@ -213,8 +213,9 @@ impl GroupStore for Backend {
             if users::find(&mut *tx, org, user).await?.is_none() {
                 return Err(DomainError::invalid(
                     "user_id",
-                    format!("User {user} is not a member of the organization; invite them first (POST /v1/organization/invites)."),
-                ));
+                    format!("User {user} is not a member of the organization"),
+                )
+                .with_remedy(Remedy::InviteFirst));
             }
             // The new member holds whatever the group holds, in the organization and its projects.
             Grants::load(&mut tx, actor, self.now())
@@ -316,9 +317,11 @@ impl GroupStore for Backend {
                 .await?
                 .into_iter()
                 .find(|r| r.role.sort_key() == wanted)
-                .ok_or_else(|| DomainError::NotFound {
-                    param: Some("role_id".into()),
-                    message: format!("Group {group} does not hold role '{role}'."),
+                .ok_or_else(|| {
+                    DomainError::not_found_because(
+                        "role_id",
+                        format!("Group {group} does not hold role '{role}'."),
+                    )
                 })
         })
         .await
@@ -372,10 +375,7 @@ impl GroupStore for Backend {
             .await
             .db()?;
             if removed.rows_affected() == 0 {
-                return Err(DomainError::NotFound {
-                    param: Some("role_id".into()),
-                    message: format!("Group {group} does not hold role '{role}'."),
-                });
+                return Err(DomainError::not_found_because("role_id", format!("Group {group} does not hold role '{role}'.")));
             }
             let shown = match &resolved {
                 Resolved::Base(p) => p.to_role(project),
@@ -472,9 +472,13 @@ impl GroupStore for Backend {
             if added.rows_affected() == 0 {
                 return Err(DomainError::conflict(
                     ConflictKind::AlreadyExists,
-                    format!("Group {group} already has access to project {project}; change its roles with /v1/projects/{project}/groups/{group}/roles."),
+                    format!("Group {group} already has access to project {project}"),
                     Some("group_id"),
-                ));
+                )
+                .with_remedy(Remedy::ChangeGroupProjectRoles {
+                    project: project.to_string(),
+                    group: group.to_string(),
+                }));
             }
             let event = NewAuditEvent::new(
                 kind::GROUP_UPDATED,
@@ -611,10 +615,10 @@ async fn shown_role(
 }
 
 fn not_a_member(group: &GroupId, user: &UserId) -> DomainError {
-    DomainError::NotFound {
-        param: Some("user_id".into()),
-        message: format!("User {user} is not a member of group {group}."),
-    }
+    DomainError::not_found_because(
+        "user_id",
+        format!("User {user} is not a member of group {group}."),
+    )
 }
 
 async fn find_project_group(
@@ -633,10 +637,13 @@ async fn find_project_group(
 }
 
 fn no_access(project: &ProjectId, group: &GroupId) -> DomainError {
-    DomainError::NotFound {
-        param: Some("group_id".into()),
-        message: format!("Group {group} has no access to project {project}; add it with POST /v1/organization/projects/{project}/groups."),
-    }
+    DomainError::not_found_because(
+        "group_id",
+        format!("Group {group} has no access to project {project}"),
+    )
+    .with_remedy(Remedy::AddGroupToProject {
+        project: project.to_string(),
+    })
 }
 
 /// The group, checked to exist, and in a project context to have access to the project.

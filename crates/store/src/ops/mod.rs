@@ -24,6 +24,16 @@
 //! per-resource store traits (`impl UserStore for Backend` in `users.rs`, and so on; each method
 //! is the operation, its body run under `self.guarded(…)`), `begin_for` and the other helpers of
 //! `backend.rs`, and the helpers below.
+//!
+//! # Adding an operation
+//! 1. Declare the method on its resource's trait in `core::store` (`UserStore`, `ProjectStore`…).
+//! 2. Implement it in this directory's file of that resource, once for both backends: a read
+//!    takes a connection of `self.reader`; a write begins with `self.begin_for(actor)` (which
+//!    serializes the organization's writes and re-checks the key), checks its rules and grants
+//!    (`Grants::load`), writes, pushes its audit event and commits, all inside
+//!    `self.guarded(async { … })` (deadline and circuit breaker).
+//! 3. Refuse with `DomainError`; never name an HTTP route in a message: a remedy the client can
+//!    take is a `Remedy` (`.with_remedy(..)`), which the server words with its route.
 
 pub(crate) use super::{db_error, is_unique_violation, push_in, Backend, Conn, Db, DbResult, Pool};
 

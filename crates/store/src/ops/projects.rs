@@ -8,7 +8,7 @@ use orgadmin_core::model::{MemberRef, NewProject, Project, ProjectChange, Projec
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::role::ProjectBaseRole;
 use orgadmin_core::store::ProjectStore;
-use orgadmin_core::{ConflictKind, DomainError, Result};
+use orgadmin_core::{ConflictKind, DomainError, Remedy, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
@@ -55,10 +55,10 @@ pub(crate) async fn find_member<'e>(
 }
 
 fn not_a_member(project: &ProjectId, user: &UserId) -> DomainError {
-    DomainError::NotFound {
-        param: Some("user_id".into()),
-        message: format!("User {user} is not a member of project {project}."),
-    }
+    DomainError::not_found_because(
+        "user_id",
+        format!("User {user} is not a member of project {project}."),
+    )
 }
 
 pub(crate) async fn set_member_role(
@@ -101,9 +101,13 @@ pub(crate) async fn insert_member(
             if is_unique_violation(&e) {
                 DomainError::conflict(
                     ConflictKind::AlreadyExists,
-                    format!("User {user} is already a member of project {project}; change their role with POST /v1/organization/projects/{project}/users/{user}."),
+                    format!("User {user} is already a member of project {project}"),
                     Some("user_id"),
                 )
+                .with_remedy(Remedy::ChangeProjectMemberRole {
+                    project: project.to_string(),
+                    user: user.to_string(),
+                })
             } else {
                 super::db_error(e)
             }
@@ -313,15 +317,19 @@ impl ProjectStore for Backend {
                 MemberRef::Id(id) => users::find(&mut *tx, org, id).await?.ok_or_else(|| {
                     DomainError::invalid(
                         "user_id",
-                        format!("User {id} is not a member of the organization; invite them first (POST /v1/organization/invites)."),
+                        format!("User {id} is not a member of the organization"),
                     )
+                    .with_remedy(Remedy::InviteFirst)
                 })?,
-                MemberRef::Email(email) => users::find_by_email(&mut *tx, org, email).await?.ok_or_else(|| {
-                    DomainError::invalid(
-                        "email",
-                        format!("No member of the organization has the email {email}; invite them first (POST /v1/organization/invites)."),
-                    )
-                })?,
+                MemberRef::Email(email) => users::find_by_email(&mut *tx, org, email)
+                    .await?
+                    .ok_or_else(|| {
+                        DomainError::invalid(
+                            "email",
+                            format!("No member of the organization has the email {email}"),
+                        )
+                        .with_remedy(Remedy::InviteFirst)
+                    })?,
             };
             project.ensure_open()?;
             Grants::load(&mut tx, actor, self.now())
@@ -338,12 +346,8 @@ impl ProjectStore for Backend {
                 .await
                 .map_err(|e| match (e, who) {
                     // Name the field the client used to say who to add.
-                    (DomainError::Conflict { kind, message, .. }, MemberRef::Email(_)) => {
-                        DomainError::Conflict {
-                            kind,
-                            message,
-                            param: Some("email".into()),
-                        }
+                    (e @ DomainError::Conflict { .. }, MemberRef::Email(_)) => {
+                        e.with_param("email")
                     }
                     (e, _) => e,
                 })?;

@@ -14,7 +14,7 @@ use orgadmin_core::role::{
 };
 use orgadmin_core::store::{NewRole, RoleChange};
 use orgadmin_core::store::{RoleAssignmentStore, RoleStore};
-use orgadmin_core::{ConflictKind, DomainError, Result};
+use orgadmin_core::{ConflictKind, DomainError, Remedy, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
@@ -771,12 +771,10 @@ async fn base_role_in_context(
 }
 
 fn not_in_project(project: &ProjectId, user: &UserId) -> DomainError {
-    DomainError::NotFound {
-        param: Some("user_id".into()),
-        message: format!(
-            "User {user} is not a member of project {project}, directly or through a group."
-        ),
-    }
+    DomainError::not_found_because(
+        "user_id",
+        format!("User {user} is not a member of project {project}, directly or through a group."),
+    )
 }
 
 /// Does the user hold any role in the scope through an assignment?
@@ -981,9 +979,11 @@ pub(crate) async fn get_user_role(
     with_base(assigned, base, project, user)
         .into_iter()
         .find(|r| r.role.sort_key() == wanted)
-        .ok_or_else(|| DomainError::NotFound {
-            param: Some("role_id".into()),
-            message: format!("User {user} does not hold role '{role}'."),
+        .ok_or_else(|| {
+            DomainError::not_found_because(
+                "role_id",
+                format!("User {user} does not hold role '{role}'."),
+            )
         })
 }
 
@@ -1091,16 +1091,14 @@ pub(crate) async fn unassign_user_role(
     let resolved = resolve_in_context(&mut *tx, org, project, role).await?;
     if let (Resolved::Base(p), Some(base)) = (&resolved, base) {
         if *p == base {
-            let route = match project {
-                None => format!("POST /v1/organization/users/{user_id} with a new 'role'"),
-                Some(proj) => format!(
-                    "POST /v1/organization/projects/{proj}/users/{user_id} with a new 'role'"
-                ),
-            };
             return Err(DomainError::invalid(
                 "role_id",
-                format!("'{role}' is the user's base role and cannot be unassigned; change it with {route}."),
-            ));
+                format!("'{role}' is the user's base role and cannot be unassigned"),
+            )
+            .with_remedy(Remedy::ChangeBaseRole {
+                project: project.map(ToString::to_string),
+                user: user_id.to_string(),
+            }));
         }
     }
     let id = stored_id(&resolved);
@@ -1127,23 +1125,22 @@ pub(crate) async fn unassign_user_role(
             })
             .collect();
         if groups.is_empty() {
-            return Err(DomainError::NotFound {
-                param: Some("role_id".into()),
-                message: format!("User {user_id} does not hold role '{role}'."),
-            });
+            return Err(DomainError::not_found_because(
+                "role_id",
+                format!("User {user_id} does not hold role '{role}'."),
+            ));
         }
-        let route = match project {
-            None => "/v1/organization/groups/{group_id}/roles/{role_id}".to_owned(),
-            Some(p) => format!("/v1/projects/{p}/groups/{{group_id}}/roles/{{role_id}}"),
-        };
         return Err(DomainError::conflict(
             ConflictKind::InheritedRole,
             format!(
-                "User {user_id} holds '{role}' only through group(s) {}; unassign it from the group (DELETE {route}) or remove the user from the group.",
+                "User {user_id} holds '{role}' only through group(s) {}",
                 groups.join(", ")
             ),
             Some("role_id"),
-        ));
+        )
+        .with_remedy(Remedy::UnassignFromGroup {
+            project: project.map(ToString::to_string),
+        }));
     }
     let as_role = match &resolved {
         Resolved::Base(p) => p.to_role(project),

@@ -37,14 +37,15 @@ async fn find<'e>(
     .fetch_optional(db)
     .await
     .db()?;
-    row.map(ServiceAccount::from)
-        .ok_or_else(|| DomainError::NotFound {
-            param: Some("service_account_id".into()),
-            message: format!(
+    row.map(ServiceAccount::from).ok_or_else(|| {
+        DomainError::not_found_because(
+            "service_account_id",
+            format!(
                 "No service account found with id '{}' in project {project}.",
                 orgadmin_core::text::clip_to(account.as_str(), 128)
             ),
-        })
+        )
+    })
 }
 
 #[async_trait]
