@@ -240,8 +240,10 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub owner_email: String,
-    /// Requests per minute per admin key (burst the same unless --rate-limit-burst), or
-    /// `official` for an imitation of the Admin API's low per-endpoint limits. Off by default.
+    /// Requests per minute per admin key (burst the same unless --rate-limit-burst), answered
+    /// with x-ratelimit-* headers and Retry-After; or `official`: 7 a minute per key and
+    /// endpoint, burst 7, and no such headers, as the real Admin API was seen to answer. Off by
+    /// default.
     #[arg(long, env = "ORGADMIN_RATE_LIMIT", value_name = "N|official", value_parser = rate_limit_value)]
     pub rate_limit: Option<String>,
     /// Most requests a key may send at once with --rate-limit N.

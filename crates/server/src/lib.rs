@@ -13,5 +13,5 @@ pub mod telemetry;
 
 pub use app::{http_stack, Application, ServeConfig, HEADER_READ_TIMEOUT};
 pub use extract::BODY_READ_TIMEOUT;
-pub use rate_limit::{RateLimit, OFFICIAL as OFFICIAL_RATE_LIMITS};
+pub use rate_limit::{RateLimit, OFFICIAL_PER_MINUTE as OFFICIAL_RATE_LIMIT_PER_MINUTE};
 pub use routes::ApiDoc;

@@ -1,12 +1,13 @@
-//! Per-key rate limiting: a token bucket per authenticated admin key (per key and route group in
+//! Per-key rate limiting: a token bucket per authenticated admin key (per key and endpoint in
 //! the `official` imitation), refilled continuously from the server's [`Clock`], so a test moves
 //! the clock instead of sleeping. Off unless configured.
 //!
 //! The check runs in the [`Auth`](crate::auth::Auth) extractor, right after the key is
 //! authenticated and before the handler: a refused request has done nothing. A layer
-//! ([`layer`]) hands the limiter to the extractor through the request's extensions and puts the
-//! `x-ratelimit-*` headers (and `Retry-After` on a 429) on the response. The buckets live in this
-//! process: replicas each count their own requests.
+//! ([`layer`]) hands the limiter to the extractor through the request's extensions and, with
+//! `--rate-limit N`, puts the `x-ratelimit-*` headers (and `Retry-After` on a 429) on the
+//! response; the `official` imitation sends none, as the real Admin API was seen to. The buckets
+//! live in this process: replicas each count their own requests.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -28,8 +29,9 @@ pub enum RateLimit {
     Off,
     /// `per_minute` requests per minute per key, at most `burst` at once.
     PerKey { per_minute: u32, burst: u32 },
-    /// An imitation of the low per-endpoint limits of the real Admin API: one bucket per key and
-    /// route group ([`OFFICIAL`]). Not OpenAI's published numbers.
+    /// An imitation of what users have observed of the real Admin API: one bucket per key and
+    /// endpoint (method and route template) of [`OFFICIAL_PER_MINUTE`] requests a minute, burst
+    /// the same, and no rate-limit headers. OpenAI publishes no numbers for it.
     Official,
 }
 
@@ -62,26 +64,9 @@ impl RateLimit {
     }
 }
 
-/// The route groups of the `official` imitation and their requests per minute per key (burst
-/// the same). Invented, plausible numbers: writes lower than reads, admin key changes and audit
-/// log reads lowest.
-pub const OFFICIAL: [(&str, u32); 4] = [
-    ("reads", 120),
-    ("writes", 30),
-    ("admin API key writes", 10),
-    ("audit log reads", 20),
-];
-
-/// Which [`OFFICIAL`] group a request belongs to.
-fn official_group(method: &Method, path: &str) -> usize {
-    let read = method == Method::GET || method == Method::HEAD;
-    match (read, path.starts_with("/v1/organization/audit_logs")) {
-        (true, true) => 3,
-        (true, false) => 0,
-        (false, _) if path.starts_with("/v1/organization/admin_api_keys") => 2,
-        (false, _) => 1,
-    }
-}
+/// Requests a minute per key and per endpoint in the `official` imitation (the burst is the
+/// same): about what users have seen the real Admin API allow.
+pub const OFFICIAL_PER_MINUTE: u32 = 7;
 
 /// One token, in the units buckets count in: a rate of `per_minute` tokens per minute then adds
 /// exactly `per_minute` units per millisecond, so the arithmetic is exact.
@@ -175,13 +160,20 @@ const PRUNE_AT: usize = 1024;
 /// …and all of them if that leaves more than this (only with this many keys busy at once).
 const MAX_BUCKETS: usize = 100_000;
 
+/// A key's buckets, by endpoint (`"POST /v1/organization/projects"`; the one bucket of
+/// `--rate-limit N` has the endpoint `""`).
+type KeyBuckets = HashMap<Box<str>, Bucket>;
+
 struct Buckets {
-    by_key: HashMap<AdminKeyId, Vec<Bucket>>,
+    by_key: HashMap<AdminKeyId, KeyBuckets>,
+    /// Buckets held, over all keys.
+    count: usize,
     prune_at: usize,
 }
 
 pub(crate) struct RateLimiter {
-    rates: Vec<Rate>,
+    rate: Rate,
+    /// Per endpoint and silent (`official`), or one bucket per key with headers (`N`).
     official: bool,
     clock: Arc<dyn Clock>,
     buckets: Mutex<Buckets>,
@@ -190,32 +182,30 @@ pub(crate) struct RateLimiter {
 impl RateLimiter {
     /// The limiter `config` describes; `None` when it is off.
     pub(crate) fn new(config: RateLimit, clock: Arc<dyn Clock>) -> Option<Self> {
-        let (rates, official) = match config {
+        let (rate, official) = match config {
             RateLimit::Off => return None,
             RateLimit::PerKey { per_minute, burst } => (
-                vec![Rate {
+                Rate {
                     per_minute: per_minute.max(1),
                     burst: burst.max(1),
-                }],
+                },
                 false,
             ),
             RateLimit::Official => (
-                OFFICIAL
-                    .iter()
-                    .map(|&(_, n)| Rate {
-                        per_minute: n,
-                        burst: n,
-                    })
-                    .collect(),
+                Rate {
+                    per_minute: OFFICIAL_PER_MINUTE,
+                    burst: OFFICIAL_PER_MINUTE,
+                },
                 true,
             ),
         };
         Some(Self {
-            rates,
+            rate,
             official,
             clock,
             buckets: Mutex::new(Buckets {
                 by_key: HashMap::new(),
+                count: 0,
                 prune_at: PRUNE_AT,
             }),
         })
@@ -225,51 +215,50 @@ impl RateLimiter {
         self.buckets.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Take one request from `key`'s bucket for this route.
-    fn take(&self, key: &AdminKeyId, method: &Method, path: &str) -> (Decision, &'static str) {
-        let group = if self.official {
-            official_group(method, path)
-        } else {
-            0
-        };
-        let rate = self.rates[group];
+    /// Take one request from `key`'s bucket for `endpoint` (method and route template).
+    fn take(&self, key: &AdminKeyId, endpoint: &str) -> Decision {
+        let endpoint = if self.official { endpoint } else { "" };
         let now = self.clock.now_millis();
         let mut buckets = self.lock();
-        if !buckets.by_key.contains_key(key) {
-            buckets.prune(&self.rates, now);
+        let known = buckets
+            .by_key
+            .get(key)
+            .is_some_and(|k| k.contains_key(endpoint));
+        if !known {
+            buckets.prune(self.rate, now);
+            buckets.count += 1;
         }
-        let entry = buckets
+        let rate = self.rate;
+        buckets
             .by_key
             .entry(key.clone())
-            .or_insert_with(|| self.rates.iter().map(|&r| Bucket::full(r, now)).collect());
-        let name = if self.official {
-            OFFICIAL[group].0
-        } else {
-            "requests"
-        };
-        (entry[group].take(rate, now), name)
+            .or_default()
+            .entry(endpoint.into())
+            .or_insert_with(|| Bucket::full(rate, now))
+            .take(rate, now)
     }
 }
 
 impl Buckets {
-    fn prune(&mut self, rates: &[Rate], now: u64) {
-        if self.by_key.len() < self.prune_at {
+    fn prune(&mut self, rate: Rate, now: u64) {
+        if self.count < self.prune_at {
             return;
         }
         self.by_key.retain(|_, buckets| {
-            !buckets
-                .iter()
-                .zip(rates)
-                .all(|(b, &rate)| b.idle(rate, now))
+            buckets.retain(|_, b| !b.idle(rate, now));
+            !buckets.is_empty()
         });
-        if self.by_key.len() >= MAX_BUCKETS {
+        self.count = self.by_key.values().map(HashMap::len).sum();
+        if self.count >= MAX_BUCKETS {
             self.by_key.clear();
+            self.count = 0;
         }
-        self.prune_at = (self.by_key.len() * 2).max(PRUNE_AT);
+        self.prune_at = (self.count * 2).max(PRUNE_AT);
     }
 }
 
-/// What the layer hands the `Auth` extractor: the limiter and a place for its decision.
+/// What the layer hands the `Auth` extractor: the limiter and a place for its decision (read
+/// back for the headers).
 #[derive(Clone)]
 pub(crate) struct Slot {
     limiter: Arc<RateLimiter>,
@@ -277,23 +266,32 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
-    /// Count this request against `key`: `Err` (429) when its bucket is empty.
+    /// Count this request against `key`'s bucket for the route `path` (the matched template):
+    /// `Err` (429) when it is empty.
     pub(crate) fn check(
         &self,
         key: &AdminKeyId,
         method: &Method,
         path: &str,
     ) -> Result<(), ApiError> {
-        let (decision, group) = self.limiter.take(key, method, path);
-        *self.decision.lock().unwrap_or_else(|e| e.into_inner()) = Some(decision);
+        let endpoint = format!("{method} {path}");
+        let decision = self.limiter.take(key, &endpoint);
+        if !self.limiter.official {
+            *self.decision.lock().unwrap_or_else(|e| e.into_inner()) = Some(decision);
+        }
         if decision.allowed {
             return Ok(());
         }
+        let on = if self.limiter.official {
+            endpoint.as_str()
+        } else {
+            "requests"
+        };
         Err(ApiError::new(
             Code::RateLimitExceeded,
             None,
             format!(
-                "Rate limit reached for admin key {key} on {group} per min (RPM): Limit {}, Requested 1. Please try again in {}s.",
+                "Rate limit reached for admin key {key} on {on} per min (RPM): Limit {}, Requested 1. Please try again in {}s.",
                 decision.limit, decision.retry_after
             ),
         ))
@@ -301,7 +299,7 @@ impl Slot {
 }
 
 /// The middleware: lends the limiter to the `Auth` extractor and writes its decision into the
-/// response headers.
+/// response headers (with `--rate-limit N`; the `official` imitation records none).
 pub(crate) async fn layer(
     State(limiter): State<Arc<RateLimiter>>,
     mut request: Request,
@@ -450,28 +448,51 @@ mod tests {
     }
 
     #[test]
-    fn official_groups() {
-        assert_eq!(official_group(&Method::GET, "/v1/organization/users"), 0);
-        assert_eq!(
-            official_group(&Method::POST, "/v1/organization/users/{user_id}"),
-            1
+    fn the_official_imitation_counts_each_endpoint_of_a_key_apart() {
+        struct Frozen;
+        impl Clock for Frozen {
+            fn now(&self) -> orgadmin_core::Timestamp {
+                0
+            }
+            fn now_millis(&self) -> u64 {
+                0
+            }
+        }
+        let limiter = RateLimiter::new(RateLimit::Official, Arc::new(Frozen)).expect("on");
+        let (a, b) = (AdminKeyId::from_raw("key_a"), AdminKeyId::from_raw("key_b"));
+        let list = "GET /v1/organization/users";
+        for _ in 0..OFFICIAL_PER_MINUTE {
+            assert!(limiter.take(&a, list).allowed);
+        }
+        assert!(!limiter.take(&a, list).allowed);
+        // Another method on the same route, another route, another key: buckets of their own.
+        assert!(
+            limiter
+                .take(&a, "POST /v1/organization/users/{user_id}")
+                .allowed
         );
-        assert_eq!(
-            official_group(&Method::DELETE, "/v1/organization/invites/{invite_id}"),
-            1
+        assert!(
+            limiter
+                .take(&a, "GET /v1/organization/users/{user_id}")
+                .allowed
         );
-        assert_eq!(
-            official_group(&Method::POST, "/v1/organization/admin_api_keys"),
-            2
+        assert!(limiter.take(&b, list).allowed);
+        // `--rate-limit N` has one bucket per key, whatever the endpoint.
+        let per_key = RateLimiter::new(
+            RateLimit::PerKey {
+                per_minute: 2,
+                burst: 2,
+            },
+            Arc::new(Frozen),
+        )
+        .expect("on");
+        assert!(per_key.take(&a, list).allowed);
+        assert!(
+            per_key
+                .take(&a, "DELETE /v1/organization/users/{user_id}")
+                .allowed
         );
-        assert_eq!(
-            official_group(&Method::GET, "/v1/organization/admin_api_keys"),
-            0
-        );
-        assert_eq!(
-            official_group(&Method::GET, "/v1/organization/audit_logs"),
-            3
-        );
+        assert!(!per_key.take(&a, "GET /v1/organization/projects").allowed);
     }
 
     #[test]

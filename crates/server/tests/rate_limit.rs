@@ -1,12 +1,12 @@
 //! Per-key rate limiting (`ServeConfig::rate_limit`): a token bucket per admin key, 429 in the
 //! error envelope with `Retry-After`, nothing done for a refused request, off by default, and
-//! the `official` imitation's per-route-group limits. Refill is driven by the server's clock,
+//! the `official` imitation's silent per-endpoint limits. Refill is driven by the server's clock,
 //! which the tests move instead of sleeping.
 
 mod common;
 
 use common::{owner_key, str_of, TestServer};
-use orgadmin_server::RateLimit;
+use orgadmin_server::{RateLimit, OFFICIAL_RATE_LIMIT_PER_MINUTE};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -257,20 +257,52 @@ async fn off_by_default() {
     server.stop().await;
 }
 
+/// A 429 as the real Admin API answers it: the envelope and no rate-limit headers at all.
+#[track_caller]
+fn assert_limited_silently(answer: &Raw, endpoint: &str) {
+    assert_eq!(
+        answer.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        answer.body
+    );
+    let error = &answer.body["error"];
+    assert_eq!(error["type"], "requests", "{}", answer.body);
+    assert_eq!(error["code"], "rate_limit_exceeded", "{}", answer.body);
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!(
+            "on {endpoint} per min (RPM): Limit {OFFICIAL_RATE_LIMIT_PER_MINUTE}, Requested 1."
+        )),
+        "{message}"
+    );
+    assert_silent(answer);
+}
+
+#[track_caller]
+fn assert_silent(answer: &Raw) {
+    for name in [
+        "retry-after",
+        "x-ratelimit-limit-requests",
+        "x-ratelimit-remaining-requests",
+        "x-ratelimit-reset-requests",
+    ] {
+        assert!(answer.header(name).is_none(), "{name} on {}", answer.body);
+    }
+}
+
 #[tokio::test]
-async fn official_mode_limits_writes_sooner_than_reads() {
+async fn official_mode_limits_each_endpoint_of_a_key_to_its_burst_and_sends_no_rate_limit_headers()
+{
     let server = TestServer::start_with(|c| c.rate_limit = RateLimit::Official).await;
     let key = owner_key();
-    let limit = |group: &str| {
-        orgadmin_server::OFFICIAL_RATE_LIMITS
-            .iter()
-            .find(|(name, _)| *name == group)
-            .map(|&(_, n)| n)
-            .expect("a group")
-    };
-    let (writes, reads) = (limit("writes"), limit("reads"));
-    assert!(writes < reads);
-    for i in 0..writes {
+    let per_minute = OFFICIAL_RATE_LIMIT_PER_MINUTE;
+    assert_eq!(
+        per_minute, 7,
+        "what users have observed of the real Admin API"
+    );
+    let mut ids = Vec::new();
+    for i in 0..per_minute {
         let answer = post(
             &server,
             &key,
@@ -278,7 +310,9 @@ async fn official_mode_limits_writes_sooner_than_reads() {
             json!({"name": format!("p{i}")}),
         )
         .await;
-        assert_allowed(&answer, writes, u64::from(writes - i - 1));
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_silent(&answer);
+        ids.push(str_of(&answer.body["id"]));
     }
     let refused = post(
         &server,
@@ -287,25 +321,60 @@ async fn official_mode_limits_writes_sooner_than_reads() {
         json!({"name": "one too many"}),
     )
     .await;
-    assert_limited(&refused, writes);
-    // Reads have a bucket of their own, and a larger one.
-    for i in 0..writes + 5 {
-        let answer = get(&server, &key, "/v1/organization/projects").await;
-        assert_allowed(&answer, reads, u64::from(reads - i - 1));
+    assert_limited_silently(&refused, "POST /v1/organization/projects");
+    // Listing counts apart from creating; retrieving a project, whatever its ID, counts against
+    // the one bucket of its route template.
+    let projects = get(&server, &key, "/v1/organization/projects").await;
+    assert_eq!(projects.status, StatusCode::OK, "{}", projects.body);
+    assert_silent(&projects);
+    for id in &ids {
+        let one = get(&server, &key, &format!("/v1/organization/projects/{id}")).await;
+        assert_eq!(one.status, StatusCode::OK, "{}", one.body);
     }
-    // Admin key changes and audit log reads have their own, lower limits.
-    let keys = post(
+    assert_limited_silently(
+        &get(
+            &server,
+            &key,
+            &format!("/v1/organization/projects/{}", ids[0]),
+        )
+        .await,
+        "GET /v1/organization/projects/{project_id}",
+    );
+    // Another key of the organization has buckets of its own.
+    let (_, other) = server.create_key(json!({"name": "second"})).await;
+    let answer = post(
         &server,
-        &key,
-        "/v1/organization/admin_api_keys",
-        json!({"name": "k"}),
+        &other,
+        "/v1/organization/projects",
+        json!({"name": "from the other key"}),
     )
     .await;
-    let key_writes = limit("admin API key writes");
-    assert_allowed(&keys, key_writes, u64::from(key_writes - 1));
-    let audit = get(&server, &key, "/v1/organization/audit_logs").await;
-    let audit_reads = limit("audit log reads");
-    assert!(audit_reads < reads && key_writes < writes);
-    assert_allowed(&audit, audit_reads, u64::from(audit_reads - 1));
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    // A refused write wrote nothing; time refills the bucket at 7 a minute.
+    let names = get(&server, &other, "/v1/organization/projects?limit=100").await;
+    assert!(
+        !names.body.to_string().contains("one too many"),
+        "{}",
+        names.body
+    );
+    server.clock.advance(9);
+    let later = post(
+        &server,
+        &key,
+        "/v1/organization/projects",
+        json!({"name": "after a pause"}),
+    )
+    .await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.body);
+    assert_limited_silently(
+        &post(
+            &server,
+            &key,
+            "/v1/organization/projects",
+            json!({"name": "again too soon"}),
+        )
+        .await,
+        "POST /v1/organization/projects",
+    );
     server.stop().await;
 }
