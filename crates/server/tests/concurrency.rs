@@ -7,25 +7,20 @@
 //! and that no request ever answers 5xx. Run with
 //! `cargo test -p orgadmin-server --test concurrency -- --nocapture` to see the figures.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rand::seq::SliceRandom;
-use rand::Rng;
 use reqwest::Method;
 use serde_json::{json, Value};
-use tokio::sync::Barrier;
-use tokio::task::JoinSet;
 
 mod common;
 
 use common::load::{
-    assignment_events, error_code, item_ids as ids, load_client, owner_attack_plan, owners_made,
-    stampede, Api, Attack, Stats,
+    assignment_events, item_ids as ids, load_client, race_owner_attacks, stampede, the_one_success,
+    Api, Stats,
 };
-use common::paging::{check_walks, delete_member, members_seen, walk_then_stop, Walker, Writes};
+use common::paging::{pagination_race, RaceServers, RaceSize};
 use common::TestServer;
 
 /// A server on a persistent database of its own, and a counted client bound to its owner key.
@@ -84,131 +79,22 @@ async fn last_owner_survives_concurrent_demotions_and_removals() {
         let server = start_server(stats.clone()).await;
         let api = server.api.clone();
 
-        // Make the owners concurrently (also a write race, of a harmless kind).
-        let mut makers = JoinSet::new();
-        for _ in 0..EXTRA_OWNERS {
-            let api = api.clone();
-            makers.spawn(async move { api.add_member("owner", "owner").await });
-        }
-        let owners = owners_made(&server.owner_id, makers).await;
-        let before: Vec<Value> = api.list_users().await;
-        let owners_before = before.iter().filter(|u| u["role"] == "owner").count();
-        assert_eq!(owners_before, EXTRA_OWNERS + 1);
-
-        // One attack per owner; the bootstrap owner is only ever demoted.
-        let plan = owner_attack_plan(&owners, &server.owner_id, round);
-
-        let barrier = Arc::new(Barrier::new(plan.len()));
-        let mut racers = JoinSet::new();
-        for (user, attack) in plan.clone() {
-            let api = api.clone();
-            let barrier = barrier.clone();
-            racers.spawn(async move {
-                barrier.wait().await;
-                let (status, body) = attack.run(&api, &user).await;
-                (user, attack, status, body)
-            });
-        }
-        let mut results = Vec::new();
-        while let Some(r) = racers.join_next().await {
-            results.push(r.unwrap());
-        }
+        // The owners are made concurrently (also a write race, of a harmless kind); one attack
+        // per owner, and the bootstrap owner is only ever demoted.
+        let race = race_owner_attacks(
+            round,
+            EXTRA_OWNERS,
+            |_| api.clone(),
+            &server.owner_id,
+            &mut outcome_totals,
+        )
+        .await;
         stats.assert_no_5xx(&format!("last owner, round {round}"));
-
-        let bootstrap_demoted = results
-            .iter()
-            .any(|(u, _, s, _)| *u == server.owner_id && *s == 200);
-        let mut successes = 0usize;
-        let mut last_owner_refusals = 0usize;
-        let mut forbidden = 0usize;
-        for (user, attack, status, body) in &results {
-            let label = match (*status, error_code(body)) {
-                (200, _) => {
-                    successes += 1;
-                    "200"
-                }
-                (409, "last_owner") => {
-                    last_owner_refusals += 1;
-                    assert_eq!(body["error"]["param"], "user_id", "{body}");
-                    "409 last_owner"
-                }
-                (403, "insufficient_permissions") if bootstrap_demoted => {
-                    forbidden += 1;
-                    "403 (key narrowed)"
-                }
-                _ => panic!(
-                    "round {round}: {attack:?} of {user} answered {status} {body}; only 200, \
-                     409 last_owner, or 403 once the key's owner was demoted, are possible"
-                ),
-            };
-            *outcome_totals
-                .entry(format!("{attack:?} {label}"))
-                .or_default() += 1;
-        }
-
-        // The state after the race. The bootstrap key can still read users as a reader.
-        let after = api.list_users().await;
-        let owners_after: Vec<&Value> = after.iter().filter(|u| u["role"] == "owner").collect();
-        *owners_left_histogram.entry(owners_after.len()).or_default() += 1;
-        assert!(
-            !owners_after.is_empty(),
-            "round {round}: the organization has no owner left after the race; results: {results:?}"
-        );
-        assert_eq!(
-            successes,
-            owners_before - owners_after.len(),
-            "round {round}: every successful demotion/removal must remove exactly one owner \
-             (owners {owners_before} -> {}); results: {results:?}",
-            owners_after.len()
-        );
-        if owners_after
-            .iter()
-            .any(|u| u["id"] == server.owner_id.as_str())
-        {
+        *owners_left_histogram.entry(race.owners_after).or_default() += 1;
+        if race.bootstrap_survived {
             bootstrap_survived += 1;
         }
-        if last_owner_refusals > 0 || forbidden == 0 {
-            // A `last_owner` refusal means that at that moment exactly one owner was left, and
-            // owners only decrease; with no 403, every request either succeeded or was refused
-            // as the last owner.
-            assert_eq!(
-                owners_after.len(),
-                1,
-                "round {round}: exactly one owner must remain; results: {results:?}"
-            );
-        }
-        let after_by_id: HashMap<&str, &Value> = after
-            .iter()
-            .map(|u| (u["id"].as_str().unwrap(), u))
-            .collect();
-        for (user, attack, status, _) in &results {
-            let now = after_by_id.get(user.as_str());
-            match (attack, *status) {
-                (Attack::Delete, 200) => {
-                    assert!(
-                        now.is_none(),
-                        "round {round}: removed {user} is still listed"
-                    )
-                }
-                (_, 200) => assert_eq!(
-                    now.map(|u| u["role"].clone()),
-                    Some(json!("reader")),
-                    "round {round}: demoted {user}"
-                ),
-                _ => assert_eq!(
-                    now.map(|u| u["role"].clone()),
-                    Some(json!("owner")),
-                    "round {round}: refused {attack:?} of {user} must leave them an owner"
-                ),
-            }
-        }
-        println!(
-            "[last owner] round {round}: {} racers, {successes} succeeded, {last_owner_refusals} \
-             refused last_owner, {forbidden} refused 403 (bootstrap key narrowed: {bootstrap_demoted}), \
-             owners {owners_before} -> {}",
-            results.len(),
-            owners_after.len()
-        );
+        println!("[last owner] round {round}: {race}");
     }
     stats.assert_no_5xx("last owner");
     println!("[last owner] outcomes: {outcome_totals:?}");
@@ -274,23 +160,14 @@ async fn duplicate_membership_and_assignment_races() {
             .collect();
         let answers = post_together(&api, requests).await;
         stats.assert_no_5xx(&format!("duplicate membership, round {round}"));
-        let created: Vec<&Value> = answers
-            .iter()
-            .filter(|(s, _)| *s == 200)
-            .map(|(_, b)| b)
-            .collect();
-        assert_eq!(
-            created.len(),
-            1,
-            "round {round}: exactly one add of the same project user may succeed: {answers:?}"
+        let created = the_one_success(
+            &format!("round {round}: adding the same project user"),
+            &answers,
+            409,
+            "already_exists",
+            &["user_id", "email"],
         );
-        assert_eq!(created[0]["id"], user_id.as_str());
-        for (status, body) in &answers {
-            assert!(
-                *status == 200 || (*status == 409 && error_code(body) == "already_exists"),
-                "round {round}: a duplicate add must be 409 already_exists, got {status} {body}"
-            );
-        }
+        assert_eq!(created["id"], user_id.as_str());
         *figures.entry("membership 200").or_default() += 1;
         *figures.entry("membership 409 already_exists").or_default() += CLIENTS as u64 - 1;
         let members = ids(&api
@@ -407,167 +284,26 @@ async fn duplicate_membership_and_assignment_races() {
 /// acknowledged before that page was asked for.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn pagination_is_stable_while_members_come_and_go() {
-    const SEED: usize = 300;
-    const ROUNDS: usize = 6;
-    const WALKERS: usize = 4;
-    const ADDERS: usize = 2;
-    const MAX_ADDS_PER_ADDER: usize = 25;
-    const MAX_RANDOM_DELETIONS: usize = 20;
-    const MAX_BOARD_DELETIONS: usize = 20;
     let started = Instant::now();
     let stats = Arc::new(Stats::default());
     let server = start_server(stats.clone()).await;
-    let api = server.api.clone();
-
-    for round in 0..ROUNDS {
-        // Top up to SEED members (besides the owner), eight clients at a time.
-        let seeding = Instant::now();
-        let missing = (SEED + 1).saturating_sub(api.list_users().await.len());
-        let mut seeders = JoinSet::new();
-        for s in 0..8 {
-            let api = api.clone();
-            seeders.spawn(async move {
-                for _ in (s..missing).step_by(8) {
-                    api.add_member("seed", "reader").await;
-                }
-            });
-        }
-        while let Some(r) = seeders.join_next().await {
-            r.unwrap();
-        }
-        stats.assert_no_5xx("seeding");
-        println!(
-            "[pagination] round {round}: seeded {missing} members in {:.1?}",
-            seeding.elapsed()
-        );
-
-        // Who exists at the start of the round, with nothing else running.
-        let start_ids = ids(&api.list_users().await);
-        assert!(
-            start_ids.windows(2).all(|w| w[0] < w[1]),
-            "round {round}: a quiet listing is strictly increasing"
-        );
-        let at_start: HashSet<String> = start_ids.iter().cloned().collect();
-        let mut deletable: Vec<String> = start_ids
-            .iter()
-            .filter(|id| **id != server.owner_id)
-            .cloned()
-            .collect();
-        deletable.shuffle(&mut rand::thread_rng());
-
-        let writes = Arc::new(Mutex::new(Writes::default()));
-        let board = Arc::new(Mutex::new(vec![None; WALKERS]));
-        let done = Arc::new(AtomicBool::new(false));
-        let round_started = Instant::now();
-        let requests_before = stats.total();
-
-        let mut writers = JoinSet::new();
-        for _ in 0..ADDERS {
-            let (api, writes, done) = (api.clone(), writes.clone(), done.clone());
-            writers.spawn(async move {
-                for _ in 0..MAX_ADDS_PER_ADDER {
-                    if done.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let user = api.add_member("walk", "reader").await;
-                    writes
-                        .lock()
-                        .unwrap()
-                        .added
-                        .insert(user["id"].as_str().unwrap().to_owned());
-                }
-            });
-        }
-        {
-            // Random members, from the snapshot.
-            let (api, writes, done) = (api.clone(), writes.clone(), done.clone());
-            writers.spawn(async move {
-                for user in deletable.into_iter().take(MAX_RANDOM_DELETIONS) {
-                    if done.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    if delete_member(&api, &writes, &user).await == 200 {
-                        writes.lock().unwrap().random_deletions += 1;
-                    }
-                }
-            });
-        }
-        {
-            // Whatever a walker's cursor names right now, with no coordination with the walker.
-            let (api, writes, done, board) =
-                (api.clone(), writes.clone(), done.clone(), board.clone());
-            let owner_id = server.owner_id.clone();
-            writers.spawn(async move {
-                let mut deleted = 0;
-                while deleted < MAX_BOARD_DELETIONS && !done.load(Ordering::Relaxed) {
-                    let target = {
-                        let board = board.lock().unwrap();
-                        let tried = &writes.lock().unwrap().attempted_deletions;
-                        let cursors: Vec<&String> = board
-                            .iter()
-                            .flatten()
-                            .filter(|c| !tried.contains(*c))
-                            .collect();
-                        if cursors.is_empty() {
-                            None
-                        } else {
-                            Some(cursors[rand::thread_rng().gen_range(0..cursors.len())].clone())
-                        }
-                    };
-                    match target {
-                        Some(user) if user != owner_id => {
-                            if delete_member(&api, &writes, &user).await == 200 {
-                                writes.lock().unwrap().board_deletions += 1;
-                            }
-                            deleted += 1;
-                        }
-                        _ => {
-                            // No walker holds a cursor not yet deleted; let them take a page.
-                            tokio::time::sleep(Duration::from_millis(1)).await;
-                        }
-                    }
-                }
-            });
-        }
-
-        let (walks, walk_time) = walk_then_stop(
-            (0..WALKERS)
-                .map(|me| Walker {
-                    me,
-                    reader: api.clone(),
-                    writer: api.clone(),
-                    // each walker deletes its cursor's member on a different rhythm
-                    delete_every: 4 + me,
-                    owner_id: server.owner_id.clone(),
-                    board: board.clone(),
-                    writes: writes.clone(),
-                })
-                .collect(),
-            &mut writers,
-            &done,
-            round_started,
-        )
-        .await;
-        stats.assert_no_5xx(&format!("pagination, round {round}"));
-
-        let writes = writes.lock().unwrap();
-        let stable = check_walks(round, &at_start, &walks, &writes);
-        let lengths = members_seen(&walks);
-        let page_counts: Vec<usize> = walks.iter().map(Vec::len).collect();
-        println!(
-            "[pagination] round {round}: {} members at start, {} existed throughout; walks took {walk_time:.1?} \
-             ({} requests); walkers saw {lengths:?} members in {page_counts:?} pages; {} added, deleted \
-             {} own-cursor + {} board-cursor + {} random ({} already gone, 404)",
-            at_start.len(),
-            stable,
-            stats.total() - requests_before,
-            writes.added.len(),
-            writes.cursor_deletions,
-            writes.board_deletions,
-            writes.random_deletions,
-            writes.deletions_404,
-        );
-    }
-    stats.assert_no_5xx("pagination");
+    pagination_race(
+        RaceServers {
+            apis: std::slice::from_ref(&server.api),
+            owner_id: &server.owner_id,
+            stats: &stats,
+        },
+        RaceSize {
+            seed: 300,
+            rounds: 6,
+            walkers: 4,
+            adders: 2,
+            max_adds_per_adder: 25,
+            max_random_deletions: 20,
+            max_board_deletions: 20,
+            delete_every_from: 4,
+        },
+    )
+    .await;
     stats.report("pagination", started);
 }

@@ -14,29 +14,25 @@
 //! `cargo test -p orgadmin-server --test replicas -- --include-ignored --nocapture` to see the
 //! figures.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use orgadmin_server::{Application, ServeConfig};
-use rand::seq::SliceRandom;
-use rand::Rng;
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::{Connection, PgConnection};
-use tokio::sync::{oneshot, Barrier};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::sync::Barrier;
 
 mod common;
 
 use common::load::{
-    assignment_events, error_code, fresh_email, item_ids as ids, load_client, owner_attack_plan,
-    owners_made, stampede, Api, Attack, Stats,
+    assignment_events, error_code, fresh_email, item_ids as ids, load_client, race_owner_attacks,
+    stampede, the_one_success, Api, Stats,
 };
-use common::paging::{check_walks, delete_member, members_seen, walk_then_stop, Walker, Writes};
-use common::TestDatabase;
+use common::paging::{pagination_race, RaceServers, RaceSize};
+use common::{Serving, TestDatabase};
 
 // ---------------------------------------------------------------------------------------------
 // Harness: a PostgreSQL database of its own, two replicas on it, clients that count every status
@@ -59,26 +55,7 @@ fn admin_key() -> String {
 /// One running server on the test database.
 struct Replica {
     api: Api,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
-}
-
-impl Replica {
-    /// Stop serving and wait (boundedly) until the server let go of its connections.
-    async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(5), task)
-                .await
-                .is_err()
-            {
-                abort.abort();
-            }
-        }
-    }
+    serving: Serving,
 }
 
 /// Two replicas on one database, and what the concurrent first start created.
@@ -95,8 +72,8 @@ impl Pair {
     }
 
     async fn stop(self) {
-        let [a, b] = self.replicas;
-        tokio::join!(a.stop(), b.stop());
+        let [mut a, mut b] = self.replicas;
+        tokio::join!(a.serving.stop(), b.serving.stop());
     }
 }
 
@@ -146,18 +123,9 @@ async fn start_pair(db: &TestDatabase, stats: &Arc<Stats>) -> Pair {
             name,
             stats.clone(),
         );
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            app.run_until(async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("the replica serves");
-        });
         replicas.push(Replica {
             api,
-            shutdown: Some(tx),
-            task: Some(task),
+            serving: Serving::spawn(app),
         });
     }
     assert_eq!(
@@ -225,23 +193,6 @@ async fn start_pair(db: &TestDatabase, stats: &Arc<Stats>) -> Pair {
         owner_id,
         default_project_id: created.default_project_id.to_string(),
     }
-}
-
-/// How many answers are 200, after checking that every other one is `status` with `code` and
-/// `param`.
-#[track_caller]
-fn one_winner(answers: &[(u16, Value)], status: u16, code: &str, param: Option<&str>) -> usize {
-    for (got, body) in answers {
-        if *got != 200 {
-            assert!(
-                *got == status
-                    && error_code(body) == code
-                    && body["error"]["param"] == json!(param),
-                "expected 200 or {status} {code} (param {param:?}), got {got} {body}"
-            );
-        }
-    }
-    answers.iter().filter(|(s, _)| *s == 200).count()
 }
 
 /// Rows `query` returns, as JSON text, for evidence in a failure message.
@@ -350,114 +301,24 @@ async fn the_last_owner_survives_demotions_and_removals_raced_across_two_replica
             let pair = start_pair(&db, &stats).await;
 
             // The owners, made through both replicas at once (invite on one, accept on the other).
-            let mut makers = JoinSet::new();
-            for i in 0..EXTRA_OWNERS {
-                let (inviter, acceptor) = (pair.api(i).clone(), pair.api(i + 1).clone());
-                makers.spawn(async move { inviter.add_member_via(&acceptor, "owner", "owner").await });
-            }
-            let owners = owners_made(&pair.owner_id, makers).await;
-            stats.assert_no_5xx(&format!("last owner, round {round}, making owners"));
-            let before = pair.api(round).list_users().await;
-            let owners_before = before.iter().filter(|u| u["role"] == "owner").count();
-            assert_eq!(owners_before, EXTRA_OWNERS + 1);
-
-            let plan = owner_attack_plan(&owners, &pair.owner_id, round);
-            let requests = plan
-                .iter()
-                .enumerate()
-                .map(|(i, (user, attack))| {
-                    let (method, path, body) = attack.request(user);
-                    (pair.api(i).clone(), method, path, body)
-                })
-                .collect();
-            let answers = stampede(requests).await;
+            // The owners are made through both replicas at once (invite on one, accept on the
+            // other), and attacked through both.
+            let race = race_owner_attacks(
+                round,
+                EXTRA_OWNERS,
+                |i| pair.api(i).clone(),
+                &pair.owner_id,
+                &mut outcome_totals,
+            )
+            .await;
             stats.assert_no_5xx(&format!("last owner, round {round}"));
-
-            let results: Vec<(String, Attack, &'static str, u16, Value)> = plan
-                .iter()
-                .zip(answers)
-                .enumerate()
-                .map(|(i, ((user, attack), (status, body)))| {
-                    (user.clone(), *attack, pair.api(i).server, status, body)
-                })
-                .collect();
-            let bootstrap_demoted = results
-                .iter()
-                .any(|(u, _, _, s, _)| *u == pair.owner_id && *s == 200);
-            let (mut successes, mut refusals, mut forbidden) = (0usize, 0usize, 0usize);
-            for (user, attack, replica, status, body) in &results {
-                let label = match (*status, error_code(body)) {
-                    (200, _) => {
-                        successes += 1;
-                        "200"
-                    }
-                    (409, "last_owner") => {
-                        refusals += 1;
-                        assert_eq!(body["error"]["type"], "invalid_request_error", "{body}");
-                        "409 last_owner"
-                    }
-                    (403, "insufficient_permissions") if bootstrap_demoted => {
-                        forbidden += 1;
-                        "403 (key narrowed)"
-                    }
-                    _ => panic!(
-                        "round {round}: {attack:?} of {user} on {replica} answered {status} {body}; \
-                         only 200, 409 last_owner, or 403 once the key's owner was demoted, are possible"
-                    ),
-                };
-                *outcome_totals
-                    .entry(format!("{attack:?} {label}"))
-                    .or_default() += 1;
-            }
-
+            *owners_left.entry(race.owners_after).or_default() += 1;
             // Both replicas agree on the outcome, and the database too.
-            let after = pair.api(0).list_users().await;
             assert_eq!(
-                ids(&after),
+                ids(&pair.api(0).list_users().await),
                 ids(&pair.api(1).list_users().await),
                 "round {round}: the replicas list different users"
             );
-            let owners_after: Vec<&Value> =
-                after.iter().filter(|u| u["role"] == "owner").collect();
-            *owners_left.entry(owners_after.len()).or_default() += 1;
-            assert!(
-                !owners_after.is_empty(),
-                "round {round}: the organization has no owner left; results: {results:?}"
-            );
-            assert_eq!(
-                successes,
-                owners_before - owners_after.len(),
-                "round {round}: every success removes exactly one owner ({owners_before} -> {}); \
-                 results: {results:?}",
-                owners_after.len()
-            );
-            if refusals > 0 || forbidden == 0 {
-                // A `last_owner` refusal means exactly one owner was left at that moment, and
-                // owners only decrease; with no 403, every request succeeded or was refused.
-                assert_eq!(
-                    owners_after.len(),
-                    1,
-                    "round {round}: exactly one owner must remain; results: {results:?}"
-                );
-            }
-            let after_by_id: HashMap<&str, &Value> = after
-                .iter()
-                .map(|u| (u["id"].as_str().unwrap(), u))
-                .collect();
-            for (user, attack, _, status, _) in &results {
-                let now = after_by_id.get(user.as_str()).map(|u| u["role"].clone());
-                match (attack, *status) {
-                    (Attack::Delete, 200) => {
-                        assert!(now.is_none(), "round {round}: removed {user} is listed")
-                    }
-                    (_, 200) => assert_eq!(now, Some(json!("reader")), "round {round}: {user}"),
-                    _ => assert_eq!(
-                        now,
-                        Some(json!("owner")),
-                        "round {round}: refused {attack:?} of {user} must leave them an owner"
-                    ),
-                }
-            }
             let mut conn = db.postgres_connection().await;
             let owners_in_db: i64 =
                 sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'owner'")
@@ -466,17 +327,10 @@ async fn the_last_owner_survives_demotions_and_removals_raced_across_two_replica
                     .unwrap();
             let _ = conn.close().await;
             assert_eq!(
-                owners_in_db as usize,
-                owners_after.len(),
+                owners_in_db as usize, race.owners_after,
                 "round {round}: the database and the API disagree on the owners"
             );
-            println!(
-                "[last owner] round {round}: {} racers over two replicas, {successes} succeeded, \
-                 {refusals} refused last_owner, {forbidden} refused 403 (bootstrap key narrowed: \
-                 {bootstrap_demoted}), owners {owners_before} -> {}",
-                results.len(),
-                owners_after.len()
-            );
+            println!("[last owner] round {round}, over two replicas: {race}");
             pair.stop().await;
             assert_tables_consistent(&db, &format!("last owner, round {round}")).await;
             drop(db);
@@ -549,23 +403,14 @@ async fn duplicates_are_refused_and_assignments_idempotent_across_two_replicas()
                 .collect();
             let answers = stampede(requests).await;
             stats.assert_no_5xx(&format!("duplicate membership, round {round}"));
-            let created: Vec<&Value> = answers
-                .iter()
-                .filter(|(s, _)| *s == 200)
-                .map(|(_, b)| b)
-                .collect();
-            assert_eq!(
-                created.len(),
-                1,
-                "round {round}: exactly one add of the same project user may succeed: {answers:?}"
+            let created = the_one_success(
+                &format!("round {round}: adding the same project user"),
+                &answers,
+                409,
+                "already_exists",
+                &["user_id", "email"],
             );
-            assert_eq!(created[0]["id"], user_id.as_str());
-            for (status, body) in &answers {
-                assert!(
-                    *status == 200 || (*status == 409 && error_code(body) == "already_exists"),
-                    "round {round}: a duplicate add must be 409 already_exists, got {status} {body}"
-                );
-            }
+            assert_eq!(created["id"], user_id.as_str());
             *figures.entry("membership 200".into()).or_default() += 1;
             *figures
                 .entry("membership 409 already_exists".into())
@@ -680,10 +525,12 @@ async fn duplicates_are_refused_and_assignments_idempotent_across_two_replicas()
                 })
                 .collect();
             let answers = stampede(requests).await;
-            let winners = one_winner(&answers, 409, "already_exists", Some("role_name"));
-            assert_eq!(
-                winners, 1,
-                "round {round}: one role named {name:?}: {answers:?}"
+            the_one_success(
+                &format!("round {round}: one role named {name:?}"),
+                &answers,
+                409,
+                "already_exists",
+                &["role_name"],
             );
             *figures
                 .entry("same role name: 409 already_exists".into())
@@ -705,19 +552,17 @@ async fn duplicates_are_refused_and_assignments_idempotent_across_two_replicas()
                 })
                 .collect();
             let answers = stampede(requests).await;
-            let winners = one_winner(&answers, 409, "already_exists", Some("email"));
-            assert_eq!(
-                winners, 1,
-                "round {round}: one pending invite for {email}: {answers:?}"
+            let invite = the_one_success(
+                &format!("round {round}: one pending invite for {email}"),
+                &answers,
+                409,
+                "already_exists",
+                &["email"],
             );
             *figures
                 .entry("same invitee: 409 already_exists".into())
                 .or_default() += answers.len() as u64 - 1;
-            let invite_id = answers
-                .iter()
-                .find(|(s, _)| *s == 200)
-                .map(|(_, b)| b["id"].as_str().unwrap().to_owned())
-                .unwrap();
+            let invite_id = invite["id"].as_str().unwrap().to_owned();
             let requests = (0..CLIENTS / 2)
                 .map(|i| {
                     (
@@ -729,10 +574,12 @@ async fn duplicates_are_refused_and_assignments_idempotent_across_two_replicas()
                 })
                 .collect();
             let answers = stampede(requests).await;
-            let winners = one_winner(&answers, 409, "invite_not_pending", Some("invite_id"));
-            assert_eq!(
-                winners, 1,
-                "round {round}: one acceptance of {invite_id}: {answers:?}"
+            the_one_success(
+                &format!("round {round}: one acceptance of {invite_id}"),
+                &answers,
+                409,
+                "invite_not_pending",
+                &["invite_id"],
             );
             *figures
                 .entry("same acceptance: 409 invite_not_pending".into())
@@ -859,174 +706,39 @@ async fn duplicates_are_refused_and_assignments_idempotent_across_two_replicas()
 #[ignore = "needs PostgreSQL: runs with --include-ignored, as the PostgreSQL pass of scripts/test-all does"]
 async fn pagination_on_one_replica_is_stable_while_the_other_adds_and_removes_members() {
     within_time_limit("pagination", async {
-        const SEED: usize = 200;
-        const ROUNDS: usize = 5;
-        const WALKERS: usize = 4;
-        const ADDERS: usize = 2;
-        const MAX_ADDS_PER_ADDER: usize = 15;
-        const MAX_RANDOM_DELETIONS: usize = 12;
-        const MAX_BOARD_DELETIONS: usize = 12;
         let started = Instant::now();
         let stats = Arc::new(Stats::default());
         let db = TestDatabase::on_postgres().await;
         let pair = Arc::new(start_pair(&db, &stats).await);
 
-        for round in 0..ROUNDS {
-            // Top up to SEED members (besides the owner), eight clients at a time over both.
-            let seeding = Instant::now();
-            let missing = (SEED + 1).saturating_sub(pair.api(0).list_users().await.len());
-            let mut seeders = JoinSet::new();
-            for s in 0..8 {
-                let pair = pair.clone();
-                seeders.spawn(async move {
-                    for i in (s..missing).step_by(8) {
-                        pair.api(i)
-                            .add_member_via(pair.api(i + 1), "seed", "reader")
-                            .await;
-                    }
-                });
-            }
-            while let Some(r) = seeders.join_next().await {
-                r.unwrap();
-            }
-            stats.assert_no_5xx("seeding");
-
-            // Who exists at the start of the round, with nothing else running.
-            let start_ids = ids(&pair.api(round).list_users().await);
-            assert!(
-                start_ids.windows(2).all(|w| w[0] < w[1]),
-                "round {round}: a quiet listing is strictly increasing"
-            );
-            let at_start: HashSet<String> = start_ids.iter().cloned().collect();
-            let mut deletable: Vec<String> = start_ids
-                .iter()
-                .filter(|id| **id != pair.owner_id)
-                .cloned()
-                .collect();
-            deletable.shuffle(&mut rand::thread_rng());
-
-            let writes = Arc::new(Mutex::new(Writes::default()));
-            let board = Arc::new(Mutex::new(vec![None; WALKERS]));
-            let done = Arc::new(AtomicBool::new(false));
-            let round_started = Instant::now();
-            let requests_before = stats.total();
-            // Walker w reads on replica (round + w) % 2; its writers are on the other one.
-            let reader_of = move |w: usize| round + w;
-            let writer_of = move |w: usize| round + w + 1;
-
-            let mut writers = JoinSet::new();
-            for a in 0..ADDERS {
-                let (pair, writes, done) = (pair.clone(), writes.clone(), done.clone());
-                let api = pair.api(writer_of(a)).clone();
-                writers.spawn(async move {
-                    for _ in 0..MAX_ADDS_PER_ADDER {
-                        if done.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        let user = api.add_member_via(&api, "walk", "reader").await;
-                        writes
-                            .lock()
-                            .unwrap()
-                            .added
-                            .insert(user["id"].as_str().unwrap().to_owned());
-                    }
-                });
-            }
-            {
-                // Random members, from the snapshot, through both replicas.
-                let (pair, writes, done) = (pair.clone(), writes.clone(), done.clone());
-                writers.spawn(async move {
-                    for (i, user) in deletable.into_iter().take(MAX_RANDOM_DELETIONS).enumerate() {
-                        if done.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        if delete_member(pair.api(i), &writes, &user).await == 200 {
-                            writes.lock().unwrap().random_deletions += 1;
-                        }
-                    }
-                });
-            }
-            {
-                // Whatever a walker's cursor names right now, deleted on the replica that walker
-                // does not read from, with no coordination with the walker.
-                let (pair, writes, done, board) =
-                    (pair.clone(), writes.clone(), done.clone(), board.clone());
-                writers.spawn(async move {
-                    let mut deleted = 0;
-                    while deleted < MAX_BOARD_DELETIONS && !done.load(Ordering::Relaxed) {
-                        let target = {
-                            let board = board.lock().unwrap();
-                            let tried = &writes.lock().unwrap().attempted_deletions;
-                            let cursors: Vec<(usize, &String)> = board
-                                .iter()
-                                .enumerate()
-                                .filter_map(|(w, c)| c.as_ref().map(|c| (w, c)))
-                                .filter(|(_, c)| !tried.contains(*c) && **c != pair.owner_id)
-                                .collect();
-                            if cursors.is_empty() {
-                                None
-                            } else {
-                                let (w, c) = cursors[rand::thread_rng().gen_range(0..cursors.len())];
-                                Some((w, c.clone()))
-                            }
-                        };
-                        match target {
-                            Some((w, user)) => {
-                                let api = pair.api(writer_of(w));
-                                if delete_member(api, &writes, &user).await == 200 {
-                                    writes.lock().unwrap().board_deletions += 1;
-                                }
-                                deleted += 1;
-                            }
-                            None => tokio::time::sleep(Duration::from_millis(1)).await,
-                        }
-                    }
-                });
-            }
-
-            let (walks, walk_time) = walk_then_stop(
-                (0..WALKERS)
-                    .map(|me| Walker {
-                        me,
-                        reader: pair.api(reader_of(me)).clone(),
-                        writer: pair.api(writer_of(me)).clone(),
-                        delete_every: 3 + me,
-                        owner_id: pair.owner_id.clone(),
-                        board: board.clone(),
-                        writes: writes.clone(),
-                    })
-                    .collect(),
-                &mut writers,
-                &done,
-                round_started,
-            )
-            .await;
-            stats.assert_no_5xx(&format!("pagination, round {round}"));
-
-            let writes = writes.lock().unwrap();
-            let stable = check_walks(round, &at_start, &walks, &writes);
-            let lengths = members_seen(&walks);
-            println!(
-                "[pagination] round {round}: seeded in {:.1?}; {} members at start, {} existed \
-                 throughout; walks took {walk_time:.1?} ({} requests); walkers saw {lengths:?} \
-                 members; {} added, deleted {} own-cursor + {} board-cursor + {} random ({} already \
-                 gone, 404)",
-                round_started.duration_since(seeding),
-                at_start.len(),
-                stable,
-                stats.total() - requests_before,
-                writes.added.len(),
-                writes.cursor_deletions,
-                writes.board_deletions,
-                writes.random_deletions,
-                writes.deletions_404,
-            );
-        }
+        let apis = [pair.api(0).clone(), pair.api(1).clone()];
+        pagination_race(
+            RaceServers {
+                apis: &apis,
+                owner_id: &pair.owner_id,
+                stats: &stats,
+            },
+            RaceSize {
+                seed: 200,
+                rounds: 5,
+                walkers: 4,
+                adders: 2,
+                max_adds_per_adder: 15,
+                max_random_deletions: 12,
+                max_board_deletions: 12,
+                delete_every_from: 3,
+            },
+        )
+        .await;
+        drop(apis);
         stats.assert_no_5xx("pagination");
         for i in 0..2 {
             let project = pair
                 .api(i)
-                .get_ok(&format!("/v1/organization/projects/{}", pair.default_project_id))
+                .get_ok(&format!(
+                    "/v1/organization/projects/{}",
+                    pair.default_project_id
+                ))
                 .await;
             assert_eq!(project["id"], pair.default_project_id.as_str(), "{project}");
         }

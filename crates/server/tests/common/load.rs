@@ -2,10 +2,11 @@
 //! server and one admin key that counts every status it sees in shared [`Stats`] and keeps every
 //! 5xx with its evidence instead of failing at once, so a test can race hundreds of requests and
 //! then report them all. Beside it, what those tests share: unique emails, member-making, the two
-//! list walkers, the barrier-released [`stampede`], the ways to [`Attack`] an owner, and the count
-//! of [`assignment_events`].
+//! list walkers, the barrier-released [`stampede`] and [`the_one_success`] of a race, the ways to
+//! [`Attack`] an owner and the owner race ([`race_owner_attacks`]), and the count of
+//! [`assignment_events`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -258,6 +259,34 @@ pub fn error_code(body: &Value) -> &str {
 
 /// Send every `(client, method, path, body)` at once (released together by a barrier); the
 /// answers in the order of `requests`.
+/// The one success among `answers` of requests that race to make the same thing: every other
+/// answer must be the refusal `status` `code`, its `param` one of `params`, and exactly one a
+/// 200, whose body this returns. `what` says what was raced, for the failure message.
+pub fn the_one_success<'a>(
+    what: &str,
+    answers: &'a [Counted],
+    status: u16,
+    code: &str,
+    params: &[&str],
+) -> &'a Value {
+    for (got, body) in answers {
+        if *got != 200 {
+            let param = body["error"]["param"].as_str().unwrap_or_default();
+            assert!(
+                *got == status && error_code(body) == code && params.contains(&param),
+                "{what}: expected 200 or {status} {code} (param one of {params:?}), got {got} {body}"
+            );
+        }
+    }
+    let won: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == 200)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(won.len(), 1, "{what}: exactly one may succeed: {answers:?}");
+    won[0]
+}
+
 pub async fn stampede(requests: Vec<(Api, Method, String, Option<Value>)>) -> Vec<Counted> {
     let barrier = Arc::new(Barrier::new(requests.len()));
     let mut set = JoinSet::new();
@@ -325,7 +354,7 @@ impl Attack {
 
 /// The IDs of the owners of an owner-attack round: `bootstrap_owner` first, then the members
 /// that `makers` made (each answering the created user).
-pub async fn owners_made(bootstrap_owner: &str, mut makers: JoinSet<Value>) -> Vec<String> {
+async fn owners_made(bootstrap_owner: &str, mut makers: JoinSet<Value>) -> Vec<String> {
     let mut owners = vec![bootstrap_owner.to_owned()];
     while let Some(user) = makers.join_next().await {
         owners.push(user.unwrap()["id"].as_str().unwrap().to_owned());
@@ -335,7 +364,7 @@ pub async fn owners_made(bootstrap_owner: &str, mut makers: JoinSet<Value>) -> V
 
 /// One attack per owner of `round`, in random order. The attacks rotate with the round; the
 /// bootstrap owner is only ever demoted, never deleted.
-pub fn owner_attack_plan(
+fn owner_attack_plan(
     owners: &[String],
     bootstrap_owner: &str,
     round: usize,
@@ -350,6 +379,164 @@ pub fn owner_attack_plan(
         .collect();
     plan.shuffle(&mut rand::thread_rng());
     plan
+}
+
+/// What one owner race came to, for the round's summary line.
+pub struct OwnerRace {
+    pub racers: usize,
+    pub successes: usize,
+    pub last_owner_refusals: usize,
+    /// Requests refused because the bootstrap owner's key was narrowed by its own demotion.
+    pub narrowed: usize,
+    pub bootstrap_demoted: bool,
+    pub owners_before: usize,
+    pub owners_after: usize,
+    /// Whether the bootstrap owner is an owner still.
+    pub bootstrap_survived: bool,
+}
+
+/// Make `extra_owners` owners beside the bootstrap owner (concurrently, the `i`-th invited
+/// through `api(i)` and accepted through `api(i + 1)`), then race one attack per owner
+/// ([`owner_attack_plan`]; all released at once, the `i`-th through `api(i)`) and check what
+/// they may come to: each answer is a 200, a 409 `last_owner`, or, once
+/// the bootstrap owner's demotion committed, a refusal of its narrowed key; at least one owner is
+/// left; every success removed exactly one owner; a `last_owner` refusal (or no refusal of the
+/// narrowed key) leaves exactly one; and every user listed `after` is as their answer says.
+/// Each outcome is counted in `totals` as "`attack` `label`".
+pub async fn race_owner_attacks(
+    round: usize,
+    extra_owners: usize,
+    api: impl Fn(usize) -> Api,
+    bootstrap_owner: &str,
+    totals: &mut BTreeMap<String, u64>,
+) -> OwnerRace {
+    let mut makers = JoinSet::new();
+    for i in 0..extra_owners {
+        let (inviter, acceptor) = (api(i), api(i + 1));
+        makers.spawn(async move { inviter.add_member_via(&acceptor, "owner", "owner").await });
+    }
+    let owners = owners_made(bootstrap_owner, makers).await;
+    let before = api(round).list_users().await;
+    let owners_before = before.iter().filter(|u| u["role"] == "owner").count();
+    assert_eq!(
+        owners_before,
+        extra_owners + 1,
+        "round {round}: owners made"
+    );
+    let plan = &owner_attack_plan(&owners, bootstrap_owner, round);
+
+    let requests = plan
+        .iter()
+        .enumerate()
+        .map(|(i, (user, attack))| {
+            let (method, path, body) = attack.request(user);
+            (api(i), method, path, body)
+        })
+        .collect();
+    let answers = stampede(requests).await;
+    let bootstrap_demoted = plan
+        .iter()
+        .zip(&answers)
+        .any(|((u, _), (s, _))| u == bootstrap_owner && *s == 200);
+    let (mut successes, mut last_owner_refusals, mut narrowed) = (0, 0, 0);
+    for (i, ((user, attack), (status, body))) in plan.iter().zip(&answers).enumerate() {
+        let label = match (*status, error_code(body)) {
+            (200, _) => {
+                successes += 1;
+                "200"
+            }
+            (409, "last_owner") => {
+                last_owner_refusals += 1;
+                assert_eq!(body["error"]["type"], "invalid_request_error", "{body}");
+                assert_eq!(body["error"]["param"], "user_id", "{body}");
+                "409 last_owner"
+            }
+            (403, "insufficient_permissions") if bootstrap_demoted => {
+                narrowed += 1;
+                "403 (key narrowed)"
+            }
+            _ => panic!(
+                "round {round}: {attack:?} of {user} on {} answered {status} {body}; only 200, \
+                 409 last_owner, or 403 once the key's owner was demoted, are possible",
+                api(i).server
+            ),
+        };
+        *totals.entry(format!("{attack:?} {label}")).or_default() += 1;
+    }
+
+    // The state after the race. The bootstrap key can still read users as a reader.
+    let after = api(round).list_users().await;
+    let owners_after: Vec<&Value> = after.iter().filter(|u| u["role"] == "owner").collect();
+    let results: Vec<_> = plan.iter().zip(&answers).collect();
+    assert!(
+        !owners_after.is_empty(),
+        "round {round}: the organization has no owner left after the race; results: {results:?}"
+    );
+    assert_eq!(
+        successes,
+        owners_before - owners_after.len(),
+        "round {round}: every successful demotion/removal must remove exactly one owner \
+         (owners {owners_before} -> {}); results: {results:?}",
+        owners_after.len()
+    );
+    if last_owner_refusals > 0 || narrowed == 0 {
+        // A `last_owner` refusal means that at that moment exactly one owner was left, and
+        // owners only decrease; with no refusal of the narrowed key, every request either
+        // succeeded or was refused as the last owner.
+        assert_eq!(
+            owners_after.len(),
+            1,
+            "round {round}: exactly one owner must remain; results: {results:?}"
+        );
+    }
+    let role_of: HashMap<&str, &Value> = after
+        .iter()
+        .map(|u| (u["id"].as_str().unwrap(), &u["role"]))
+        .collect();
+    for ((user, attack), (status, _)) in &results {
+        let now = role_of.get(user.as_str()).copied();
+        match (attack, *status) {
+            (Attack::Delete, 200) => {
+                assert!(
+                    now.is_none(),
+                    "round {round}: removed {user} is still listed"
+                )
+            }
+            (_, 200) => assert_eq!(now, Some(&json!("reader")), "round {round}: demoted {user}"),
+            _ => assert_eq!(
+                now,
+                Some(&json!("owner")),
+                "round {round}: refused {attack:?} of {user} must leave them an owner"
+            ),
+        }
+    }
+    OwnerRace {
+        racers: plan.len(),
+        successes,
+        last_owner_refusals,
+        narrowed,
+        bootstrap_demoted,
+        owners_before,
+        owners_after: owners_after.len(),
+        bootstrap_survived: owners_after.iter().any(|u| u["id"] == bootstrap_owner),
+    }
+}
+
+impl std::fmt::Display for OwnerRace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} racers, {} succeeded, {} refused last_owner, {} refused (bootstrap key narrowed: \
+             {}), owners {} -> {}",
+            self.racers,
+            self.successes,
+            self.last_owner_refusals,
+            self.narrowed,
+            self.bootstrap_demoted,
+            self.owners_before,
+            self.owners_after
+        )
+    }
 }
 
 /// The `role.assignment.created` events for `role` given to `user`.

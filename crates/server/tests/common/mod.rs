@@ -36,6 +36,46 @@ pub const OWNER_EMAIL: &str = "owner@example.com";
 /// One answer: status and JSON body (`null` when the body is empty).
 pub type Answer = (StatusCode, Value);
 
+/// An application serving on a task of its own until it is stopped.
+pub struct Serving {
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Serving {
+    pub fn spawn(app: Application) -> Self {
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("the server runs");
+        });
+        Self {
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Shut down gracefully and wait (at most 5 s, then abort) until the server let go of its
+    /// connections and its database.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
+}
+
 pub struct TestServer {
     pub base_url: String,
     /// The key requests are sent with unless a test names another.
@@ -44,8 +84,7 @@ pub struct TestServer {
     /// What the first start created; `None` when this start found the database initialized.
     pub bootstrapped: Option<Bootstrapped>,
     client: Option<reqwest::Client>,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    serving: Serving,
     /// The database of a server made by [`start`](Self::start), dropped after the server
     /// (declared last, so dropped last).
     database: Option<TestDatabase>,
@@ -54,21 +93,17 @@ pub struct TestServer {
 impl TestServer {
     /// A server on a fresh database of its own (in memory on SQLite), dropped with the server.
     pub async fn start() -> Self {
-        let database = TestDatabase::ephemeral().await;
-        let mut server = Self::start_on(
-            database.url(),
-            Some(&owner_key()),
-            Arc::new(OffsetClock::default()),
-        )
-        .await;
-        server.database = Some(database);
-        server
+        Self::start_owning(TestDatabase::ephemeral().await).await
     }
 
     /// A server like [`start`](Self::start), on a database that the test can also open through
     /// the store (a file on SQLite), for [`key_for`](Self::key_for).
     pub async fn start_persistent() -> Self {
-        let database = TestDatabase::persistent().await;
+        Self::start_owning(TestDatabase::persistent().await).await
+    }
+
+    /// A server on `database` with the owner key, which it drops when it stops.
+    async fn start_owning(database: TestDatabase) -> Self {
         let mut server = Self::start_on(
             database.url(),
             Some(&owner_key()),
@@ -162,14 +197,7 @@ impl TestServer {
             .expect("the application builds");
         let port = app.port();
         let initial = app.initial_key().cloned();
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            app.run_until(async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("the server runs");
-        });
+        let serving = Serving::spawn(app);
         let owner_key = admin_key
             .map(str::to_owned)
             .or_else(|| initial.as_ref().map(|k| k.secret.clone()))
@@ -180,8 +208,7 @@ impl TestServer {
             clock,
             bootstrapped: initial.map(|k| k.created),
             client: Some(reqwest::Client::new()),
-            shutdown: Some(tx),
-            task: Some(task),
+            serving,
             database: None,
         }
     }
@@ -191,18 +218,7 @@ impl TestServer {
         // Dropping the client closes its kept-alive connections, so the graceful shutdown does
         // not wait for them.
         self.client.take();
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(5), task)
-                .await
-                .is_err()
-            {
-                abort.abort();
-            }
-        }
+        self.serving.stop().await;
     }
 
     fn created(&self) -> &Bootstrapped {

@@ -1,16 +1,18 @@
-//! The pagination race both race suites run (`concurrency.rs` on one server, `replicas.rs` across
-//! two): walkers page through the users while writers add and delete members, some of them the
-//! very members the walkers' cursors name. What a walk saw and what the writers did are recorded
-//! for the test to check against each other.
+//! The pagination race both race suites run ([`pagination_race`]: `concurrency.rs` on one
+//! server, `replicas.rs` across two): walkers page through the users while writers add and delete
+//! members, some of them the very members the walkers' cursors name. What a walk saw and what the
+//! writers did are recorded and checked against each other.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rand::seq::SliceRandom;
+use rand::Rng;
 use tokio::task::JoinSet;
 
-use super::load::{item_ids as ids, Api};
+use super::load::{item_ids as ids, Api, Stats};
 
 pub const PAGE: usize = 7;
 
@@ -221,4 +223,205 @@ pub fn check_walks(
         }
     }
     stable.len()
+}
+
+/// The sizes of one pagination race.
+pub struct RaceSize {
+    /// Members (besides the owner) the list is topped up to before each round.
+    pub seed: usize,
+    pub rounds: usize,
+    pub walkers: usize,
+    pub adders: usize,
+    pub max_adds_per_adder: usize,
+    pub max_random_deletions: usize,
+    pub max_board_deletions: usize,
+    /// Walker `w` deletes its cursor's member every `delete_every_from + w` pages.
+    pub delete_every_from: usize,
+}
+
+/// The servers a race runs on, all on one database, and the organization's owner (never
+/// deleted). Requests are spread by counting: `api(i)` is server `i % n`; in round `r`, walker
+/// `w` reads on `api(r + w)` and its deletions go through `api(r + w + 1)`, so with two replicas
+/// every walker reads on one and sees the other's writes.
+pub struct RaceServers<'a> {
+    pub apis: &'a [Api],
+    pub owner_id: &'a str,
+    pub stats: &'a Stats,
+}
+
+impl RaceServers<'_> {
+    fn api(&self, i: usize) -> &Api {
+        &self.apis[i % self.apis.len()]
+    }
+}
+
+/// Run the pagination race: each round tops the list up to `size.seed`, snapshots who exists,
+/// then runs walkers to the end while adders, a random deleter and a board deleter (whatever a
+/// walker's cursor names right now, with no coordination) write, and checks the walks
+/// ([`check_walks`]). No request may answer 5xx.
+pub async fn pagination_race(servers: RaceServers<'_>, size: RaceSize) {
+    let stats = servers.stats;
+    for round in 0..size.rounds {
+        // Top up to `seed` members (besides the owner), eight clients at a time, spread over the
+        // servers (invited on one, accepted on the next).
+        let seeding = Instant::now();
+        let missing = (size.seed + 1).saturating_sub(servers.api(0).list_users().await.len());
+        let mut seeders = JoinSet::new();
+        for s in 0..8 {
+            let pairs: Vec<(Api, Api)> = (s..missing)
+                .step_by(8)
+                .map(|i| (servers.api(i).clone(), servers.api(i + 1).clone()))
+                .collect();
+            seeders.spawn(async move {
+                for (inviter, acceptor) in pairs {
+                    inviter.add_member_via(&acceptor, "seed", "reader").await;
+                }
+            });
+        }
+        while let Some(r) = seeders.join_next().await {
+            r.unwrap();
+        }
+        stats.assert_no_5xx("seeding");
+
+        // Who exists at the start of the round, with nothing else running.
+        let start_ids = ids(&servers.api(round).list_users().await);
+        assert!(
+            start_ids.windows(2).all(|w| w[0] < w[1]),
+            "round {round}: a quiet listing is strictly increasing"
+        );
+        let at_start: HashSet<String> = start_ids.iter().cloned().collect();
+        let mut deletable: Vec<String> = start_ids
+            .iter()
+            .filter(|id| **id != servers.owner_id)
+            .cloned()
+            .collect();
+        deletable.shuffle(&mut rand::thread_rng());
+
+        let writes = Arc::new(Mutex::new(Writes::default()));
+        let board = Arc::new(Mutex::new(vec![None; size.walkers]));
+        let done = Arc::new(AtomicBool::new(false));
+        let round_started = Instant::now();
+        let requests_before = stats.total();
+        let reader_of = |w: usize| servers.api(round + w).clone();
+        let writer_of = |w: usize| servers.api(round + w + 1).clone();
+
+        let mut writers = JoinSet::new();
+        for a in 0..size.adders {
+            let (api, writes, done) = (writer_of(a), writes.clone(), done.clone());
+            let adds = size.max_adds_per_adder;
+            writers.spawn(async move {
+                for _ in 0..adds {
+                    if done.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let user = api.add_member("walk", "reader").await;
+                    writes
+                        .lock()
+                        .unwrap()
+                        .added
+                        .insert(user["id"].as_str().unwrap().to_owned());
+                }
+            });
+        }
+        {
+            // Random members, from the snapshot, through every server in turn.
+            let deleters: Vec<Api> = (0..servers.apis.len())
+                .map(|i| servers.api(i).clone())
+                .collect();
+            let (writes, done) = (writes.clone(), done.clone());
+            let victims: Vec<String> = deletable
+                .into_iter()
+                .take(size.max_random_deletions)
+                .collect();
+            writers.spawn(async move {
+                for (i, user) in victims.into_iter().enumerate() {
+                    if done.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let api = &deleters[i % deleters.len()];
+                    if delete_member(api, &writes, &user).await == 200 {
+                        writes.lock().unwrap().random_deletions += 1;
+                    }
+                }
+            });
+        }
+        {
+            // Whatever a walker's cursor names right now, deleted through the server that walker
+            // does not read from, with no coordination with the walker.
+            let deleter_of: Vec<Api> = (0..size.walkers).map(writer_of).collect();
+            let (writes, done, board) = (writes.clone(), done.clone(), board.clone());
+            let (owner_id, most) = (servers.owner_id.to_owned(), size.max_board_deletions);
+            writers.spawn(async move {
+                let mut deleted = 0;
+                while deleted < most && !done.load(Ordering::Relaxed) {
+                    let target = {
+                        let board = board.lock().unwrap();
+                        let tried = &writes.lock().unwrap().attempted_deletions;
+                        let cursors: Vec<(usize, &String)> = board
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(w, c)| c.as_ref().map(|c| (w, c)))
+                            .filter(|(_, c)| !tried.contains(*c) && **c != owner_id)
+                            .collect();
+                        if cursors.is_empty() {
+                            None
+                        } else {
+                            let (w, c) = cursors[rand::thread_rng().gen_range(0..cursors.len())];
+                            Some((w, c.clone()))
+                        }
+                    };
+                    match target {
+                        Some((w, user)) => {
+                            if delete_member(&deleter_of[w], &writes, &user).await == 200 {
+                                writes.lock().unwrap().board_deletions += 1;
+                            }
+                            deleted += 1;
+                        }
+                        // No walker holds a cursor not yet deleted; let them take a page.
+                        None => tokio::time::sleep(Duration::from_millis(1)).await,
+                    }
+                }
+            });
+        }
+
+        let (walks, walk_time) = walk_then_stop(
+            (0..size.walkers)
+                .map(|me| Walker {
+                    me,
+                    reader: reader_of(me),
+                    writer: writer_of(me),
+                    delete_every: size.delete_every_from + me,
+                    owner_id: servers.owner_id.to_owned(),
+                    board: board.clone(),
+                    writes: writes.clone(),
+                })
+                .collect(),
+            &mut writers,
+            &done,
+            round_started,
+        )
+        .await;
+        stats.assert_no_5xx(&format!("pagination, round {round}"));
+
+        let writes = writes.lock().unwrap();
+        let stable = check_walks(round, &at_start, &walks, &writes);
+        let lengths = members_seen(&walks);
+        let page_counts: Vec<usize> = walks.iter().map(Vec::len).collect();
+        println!(
+            "[pagination] round {round}: seeded {missing} in {:.1?}; {} members at start, {} existed \
+             throughout; walks took {walk_time:.1?} ({} requests); walkers saw {lengths:?} members \
+             in {page_counts:?} pages; {} added, deleted {} own-cursor + {} board-cursor + {} random \
+             ({} already gone, 404)",
+            round_started.duration_since(seeding),
+            at_start.len(),
+            stable,
+            stats.total() - requests_before,
+            writes.added.len(),
+            writes.cursor_deletions,
+            writes.board_deletions,
+            writes.random_deletions,
+            writes.deletions_404,
+        );
+    }
+    stats.assert_no_5xx("pagination");
 }
