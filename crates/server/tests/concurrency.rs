@@ -11,15 +11,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
-use serde_json::{json, Value};
-
 mod common;
 
-use common::load::{
-    assignment_events, item_ids as ids, load_client, race_owner_attacks, stampede, the_one_success,
-    Api, Stats,
-};
+use common::load::{load_client, race_membership_and_assignments, race_owner_attacks, Api, Stats};
 use common::paging::{pagination_race, RaceServers, RaceSize};
 use common::TestServer;
 
@@ -120,152 +114,18 @@ async fn duplicate_membership_and_assignment_races() {
     let started = Instant::now();
     let stats = Arc::new(Stats::default());
     let server = start_server(stats.clone()).await;
-    let api = server.api.clone();
+    let _api = server.api.clone();
 
-    /// Fire `CLIENTS` copies of one `POST` at once; the answers, in the order of `requests`.
-    async fn post_together(api: &Api, requests: Vec<(String, Value)>) -> Vec<(u16, Value)> {
-        let requests = requests
-            .into_iter()
-            .map(|(path, body)| (api.clone(), Method::POST, path, Some(body)))
-            .collect();
-        stampede(requests).await
-    }
-
-    let mut figures: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut figures: BTreeMap<String, u64> = BTreeMap::new();
     for round in 0..ROUNDS {
-        let project = api
-            .post_ok(
-                "/v1/organization/projects",
-                json!({ "name": format!("race project {round}") }),
-            )
-            .await;
-        let project_id = project["id"].as_str().unwrap().to_owned();
-        let user = api.add_member("dup", "reader").await;
-        let user_id = user["id"].as_str().unwrap().to_owned();
-        let email = user["email"].as_str().unwrap().to_owned();
-
-        // Membership: half the clients name the user by ID, half by email (upper-cased).
-        let requests = (0..CLIENTS)
-            .map(|i| {
-                let body = if i % 2 == 0 {
-                    json!({ "user_id": user_id, "role": "member" })
-                } else {
-                    json!({ "email": email.to_uppercase(), "role": "member" })
-                };
-                (
-                    format!("/v1/organization/projects/{project_id}/users"),
-                    body,
-                )
-            })
-            .collect();
-        let answers = post_together(&api, requests).await;
-        stats.assert_no_5xx(&format!("duplicate membership, round {round}"));
-        let created = the_one_success(
-            &format!("round {round}: adding the same project user"),
-            &answers,
-            409,
-            "already_exists",
-            &["user_id", "email"],
-        );
-        assert_eq!(created["id"], user_id.as_str());
-        *figures.entry("membership 200").or_default() += 1;
-        *figures.entry("membership 409 already_exists").or_default() += CLIENTS as u64 - 1;
-        let members = ids(&api
-            .list_all_by_id(&format!("/v1/organization/projects/{project_id}/users"))
-            .await);
-        assert_eq!(
-            members.iter().filter(|id| **id == user_id).count(),
-            1,
-            "round {round}: the project lists the user once: {members:?}"
-        );
-
-        // Organization custom role, assigned by everyone at once.
-        let role = api
-            .post_ok(
-                "/v1/organization/roles",
-                json!({
-                    "role_name": format!("race org role {round}"),
-                    "permissions": ["api.organization.users.read"],
-                    "description": "raced",
-                }),
-            )
-            .await;
-        let role_id = role["id"].as_str().unwrap().to_owned();
-        let requests = (0..CLIENTS)
-            .map(|_| {
-                (
-                    format!("/v1/organization/users/{user_id}/roles"),
-                    json!({ "role_id": role_id }),
-                )
-            })
-            .collect();
-        let answers = post_together(&api, requests).await;
-        stats.assert_no_5xx(&format!("org role assignment, round {round}"));
-        for (status, body) in &answers {
-            assert_eq!(
-                *status, 200,
-                "round {round}: assigning a role twice is idempotent: {body}"
-            );
-            assert_eq!(body["role"]["id"], role_id.as_str(), "{body}");
-        }
-        *figures.entry("org role assignment 200").or_default() += CLIENTS as u64;
-        let held = ids(&api
-            .list_all_by_next(&format!("/v1/organization/users/{user_id}/roles"))
-            .await);
-        assert_eq!(
-            held.iter().filter(|id| **id == role_id).count(),
-            1,
-            "round {round}: the user holds the organization role once: {held:?}"
-        );
-        assert_eq!(
-            assignment_events(&api, &role_id, &user_id).await,
-            1,
-            "round {round}: one role.assignment.created event for the organization role"
-        );
-
-        // Project custom role, assigned by everyone at once.
-        let role = api
-            .post_ok(
-                &format!("/v1/projects/{project_id}/roles"),
-                json!({
-                    "role_name": format!("race project role {round}"),
-                    "permissions": ["api.project.read"],
-                    "description": "raced",
-                }),
-            )
-            .await;
-        let role_id = role["id"].as_str().unwrap().to_owned();
-        let requests = (0..CLIENTS)
-            .map(|_| {
-                (
-                    format!("/v1/projects/{project_id}/users/{user_id}/roles"),
-                    json!({ "role_id": role_id }),
-                )
-            })
-            .collect();
-        let answers = post_together(&api, requests).await;
-        stats.assert_no_5xx(&format!("project role assignment, round {round}"));
-        for (status, body) in &answers {
-            assert_eq!(
-                *status, 200,
-                "round {round}: assigning a project role twice is idempotent: {body}"
-            );
-            assert_eq!(body["role"]["id"], role_id.as_str(), "{body}");
-        }
-        *figures.entry("project role assignment 200").or_default() += CLIENTS as u64;
-        let held = ids(&api
-            .list_all_by_next(&format!("/v1/projects/{project_id}/users/{user_id}/roles"))
-            .await);
-        assert_eq!(
-            held.iter().filter(|id| **id == role_id).count(),
-            1,
-            "round {round}: the project user holds the project role once: {held:?}"
-        );
-        assert_eq!(
-            assignment_events(&api, &role_id, &user_id).await,
-            1,
-            "round {round}: one role.assignment.created event for the project role"
-        );
+        race_membership_and_assignments(
+            round,
+            CLIENTS,
+            std::slice::from_ref(&server.api),
+            &stats,
+            &mut figures,
+        )
+        .await;
     }
     stats.assert_no_5xx("duplicate races");
     println!("[duplicates] {ROUNDS} rounds of {CLIENTS} clients: {figures:?}");

@@ -28,8 +28,8 @@ use tokio::sync::Barrier;
 mod common;
 
 use common::load::{
-    assignment_events, error_code, fresh_email, item_ids as ids, load_client, race_owner_attacks,
-    stampede, the_one_success, Api, Stats,
+    error_code, fresh_email, item_ids as ids, load_client, race_membership_and_assignments,
+    race_owner_attacks, stampede, the_one_success, Api, RacedRound, Stats,
 };
 use common::paging::{pagination_race, RaceServers, RaceSize};
 use common::{Serving, TestDatabase};
@@ -366,145 +366,13 @@ async fn duplicates_are_refused_and_assignments_idempotent_across_two_replicas()
         let db = TestDatabase::on_postgres().await;
         let pair = start_pair(&db, &stats).await;
         let mut figures: BTreeMap<String, u64> = BTreeMap::new();
+        let apis = [pair.api(0).clone(), pair.api(1).clone()];
 
         for round in 0..ROUNDS {
-            let project_id = pair
-                .api(round)
-                .post_ok(
-                    "/v1/organization/projects",
-                    json!({ "name": format!("race project {round}") }),
-                )
-                .await["id"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            let user = pair
-                .api(round + 1)
-                .add_member_via(pair.api(round), "dup", "reader")
-                .await;
-            let user_id = user["id"].as_str().unwrap().to_owned();
-            let email = user["email"].as_str().unwrap().to_owned();
-
-            // Membership: half by ID, half by upper-cased email, spread over both replicas.
-            let requests = (0..CLIENTS)
-                .map(|i| {
-                    let body = if (i / 2) % 2 == 0 {
-                        json!({ "user_id": user_id, "role": "member" })
-                    } else {
-                        json!({ "email": email.to_uppercase(), "role": "member" })
-                    };
-                    (
-                        pair.api(i).clone(),
-                        Method::POST,
-                        format!("/v1/organization/projects/{project_id}/users"),
-                        Some(body),
-                    )
-                })
-                .collect();
-            let answers = stampede(requests).await;
-            stats.assert_no_5xx(&format!("duplicate membership, round {round}"));
-            let created = the_one_success(
-                &format!("round {round}: adding the same project user"),
-                &answers,
-                409,
-                "already_exists",
-                &["user_id", "email"],
-            );
-            assert_eq!(created["id"], user_id.as_str());
-            *figures.entry("membership 200".into()).or_default() += 1;
-            *figures
-                .entry("membership 409 already_exists".into())
-                .or_default() += CLIENTS as u64 - 1;
-            for i in 0..2 {
-                let members = ids(&pair
-                    .api(i)
-                    .list_all_by_id(&format!("/v1/organization/projects/{project_id}/users"))
-                    .await);
-                assert_eq!(
-                    members.iter().filter(|id| **id == user_id).count(),
-                    1,
-                    "round {round}: {} lists the project user once: {members:?}",
-                    pair.api(i).server
-                );
-            }
-
-            // An organization role and a project role, each assigned by everyone at once.
-            let org_role = pair
-                .api(round)
-                .post_ok(
-                    "/v1/organization/roles",
-                    json!({
-                        "role_name": format!("race org role {round}"),
-                        "permissions": ["api.organization.users.read"],
-                        "description": "raced",
-                    }),
-                )
-                .await["id"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            let project_role = pair
-                .api(round + 1)
-                .post_ok(
-                    &format!("/v1/projects/{project_id}/roles"),
-                    json!({
-                        "role_name": format!("race project role {round}"),
-                        "permissions": ["api.project.read"],
-                        "description": "raced",
-                    }),
-                )
-                .await["id"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            for (kind, role_id, path) in [
-                (
-                    "org role",
-                    &org_role,
-                    format!("/v1/organization/users/{user_id}/roles"),
-                ),
-                (
-                    "project role",
-                    &project_role,
-                    format!("/v1/projects/{project_id}/users/{user_id}/roles"),
-                ),
-            ] {
-                let requests = (0..CLIENTS)
-                    .map(|i| {
-                        (
-                            pair.api(i).clone(),
-                            Method::POST,
-                            path.clone(),
-                            Some(json!({ "role_id": role_id })),
-                        )
-                    })
-                    .collect();
-                let answers = stampede(requests).await;
-                stats.assert_no_5xx(&format!("{kind} assignment, round {round}"));
-                for (status, body) in &answers {
-                    assert_eq!(
-                        *status, 200,
-                        "round {round}: assigning a {kind} twice is idempotent: {body}"
-                    );
-                    assert_eq!(body["role"]["id"], role_id.as_str(), "{body}");
-                }
-                *figures.entry(format!("{kind} assignment 200")).or_default() += CLIENTS as u64;
-                for i in 0..2 {
-                    let held = ids(&pair.api(i).list_all_by_next(&path).await);
-                    assert_eq!(
-                        held.iter().filter(|id| *id == role_id).count(),
-                        1,
-                        "round {round}: {} lists the {kind} once: {held:?}",
-                        pair.api(i).server
-                    );
-                    assert_eq!(
-                        assignment_events(pair.api(i), role_id, &user_id).await,
-                        1,
-                        "round {round}: one role.assignment.created event for the {kind} ({})",
-                        pair.api(i).server
-                    );
-                }
-            }
+            let RacedRound {
+                project_id,
+                org_role,
+            } = race_membership_and_assignments(round, CLIENTS, &apis, &stats, &mut figures).await;
 
             // The same role name, the same invitee, the same acceptance, raced over both
             // replicas: one winner, every other answer the documented 409.

@@ -539,6 +539,166 @@ impl std::fmt::Display for OwnerRace {
     }
 }
 
+/// What one round of [`race_membership_and_assignments`] made.
+pub struct RacedRound {
+    pub project_id: String,
+    pub org_role: String,
+}
+
+/// One round of the duplicate races, spread over `servers` (on one database; request `i` goes
+/// to server `i % n`): `clients` add the same user to a new project at once (half naming them by
+/// ID, half by upper-cased email): one 200, the rest 409 `already_exists`, listed once; then
+/// `clients` assign the same organization role, and the same project role, at once: all 200
+/// (idempotent), each role held once, one `role.assignment.created` event each. Outcomes are
+/// counted in `figures`. Returns what the round made.
+pub async fn race_membership_and_assignments(
+    round: usize,
+    clients: usize,
+    servers: &[Api],
+    stats: &Stats,
+    figures: &mut BTreeMap<String, u64>,
+) -> RacedRound {
+    let api = |i: usize| &servers[i % servers.len()];
+    let project_id = api(round)
+        .post_ok(
+            "/v1/organization/projects",
+            json!({ "name": format!("race project {round}") }),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let user = api(round + 1)
+        .add_member_via(api(round), "dup", "reader")
+        .await;
+    let user_id = user["id"].as_str().unwrap().to_owned();
+    let email = user["email"].as_str().unwrap().to_owned();
+
+    // Membership: half by ID, half by upper-cased email, spread over the servers.
+    let requests = (0..clients)
+        .map(|i| {
+            let body = if (i / 2) % 2 == 0 {
+                json!({ "user_id": user_id, "role": "member" })
+            } else {
+                json!({ "email": email.to_uppercase(), "role": "member" })
+            };
+            (
+                api(i).clone(),
+                Method::POST,
+                format!("/v1/organization/projects/{project_id}/users"),
+                Some(body),
+            )
+        })
+        .collect();
+    let answers = stampede(requests).await;
+    stats.assert_no_5xx(&format!("duplicate membership, round {round}"));
+    let created = the_one_success(
+        &format!("round {round}: adding the same project user"),
+        &answers,
+        409,
+        "already_exists",
+        &["user_id", "email"],
+    );
+    assert_eq!(created["id"], user_id.as_str());
+    *figures.entry("membership 200".into()).or_default() += 1;
+    *figures
+        .entry("membership 409 already_exists".into())
+        .or_default() += clients as u64 - 1;
+    for i in 0..servers.len() {
+        let members = item_ids(
+            &api(i)
+                .list_all_by_id(&format!("/v1/organization/projects/{project_id}/users"))
+                .await,
+        );
+        assert_eq!(
+            members.iter().filter(|id| **id == user_id).count(),
+            1,
+            "round {round}: {} lists the project user once: {members:?}",
+            api(i).server
+        );
+    }
+
+    // An organization role and a project role, each assigned by everyone at once.
+    let org_role = api(round)
+        .post_ok(
+            "/v1/organization/roles",
+            json!({
+                "role_name": format!("race org role {round}"),
+                "permissions": ["api.organization.users.read"],
+                "description": "raced",
+            }),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let project_role = api(round + 1)
+        .post_ok(
+            &format!("/v1/projects/{project_id}/roles"),
+            json!({
+                "role_name": format!("race project role {round}"),
+                "permissions": ["api.project.read"],
+                "description": "raced",
+            }),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (kind, role_id, path) in [
+        (
+            "org role",
+            &org_role,
+            format!("/v1/organization/users/{user_id}/roles"),
+        ),
+        (
+            "project role",
+            &project_role,
+            format!("/v1/projects/{project_id}/users/{user_id}/roles"),
+        ),
+    ] {
+        let requests = (0..clients)
+            .map(|i| {
+                (
+                    api(i).clone(),
+                    Method::POST,
+                    path.clone(),
+                    Some(json!({ "role_id": role_id })),
+                )
+            })
+            .collect();
+        let answers = stampede(requests).await;
+        stats.assert_no_5xx(&format!("{kind} assignment, round {round}"));
+        for (status, body) in &answers {
+            assert_eq!(
+                *status, 200,
+                "round {round}: assigning a {kind} twice is idempotent: {body}"
+            );
+            assert_eq!(body["role"]["id"], role_id.as_str(), "{body}");
+        }
+        *figures.entry(format!("{kind} assignment 200")).or_default() += clients as u64;
+        for i in 0..servers.len() {
+            let held = item_ids(&api(i).list_all_by_next(&path).await);
+            assert_eq!(
+                held.iter().filter(|id| *id == role_id).count(),
+                1,
+                "round {round}: {} lists the {kind} once: {held:?}",
+                api(i).server
+            );
+            assert_eq!(
+                assignment_events(api(i), role_id, &user_id).await,
+                1,
+                "round {round}: one role.assignment.created event for the {kind} ({})",
+                api(i).server
+            );
+        }
+    }
+    RacedRound {
+        project_id,
+        org_role,
+    }
+}
+
 /// The `role.assignment.created` events for `role` given to `user`.
 pub async fn assignment_events(api: &Api, role: &str, user: &str) -> usize {
     api.list_all_by_id(&format!(
