@@ -5,14 +5,6 @@
 //! with `--all`; every format is parsed back; `init` and `org create` are run against the
 //! database the server uses.
 
-// `unused` rather than `dead_code`, which the harness may allow itself (a second `dead_code`
-// allowance would be a duplicated attribute).
-#[allow(
-    unused,
-    reason = "the server tests' harness, shared; this suite uses part of it"
-)]
-#[path = "../../server/tests/common/mod.rs"]
-mod common;
 mod support;
 
 use std::collections::HashSet;
@@ -23,13 +15,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::CommandFactory;
-use common::{owner_key, TestDatabase};
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_core::model::NewInvite;
 use orgadmin_core::role::OrgBaseRole;
 use orgadmin_core::secret::hash_secret;
 use orgadmin_core::store::BootstrapRequest;
 use orgadmin_core::Email;
+use orgadmin_testkit::{owner_key, TestDatabase};
 use serde_json::Value;
 use support::{run, runtime, Harness, Transcript, BIN};
 
@@ -1196,7 +1188,7 @@ fn database_with_members(runtime: &tokio::runtime::Runtime, n: usize) -> TestDat
         store
             .bootstrap_if_empty(BootstrapRequest {
                 organization_name: "Default Organization".into(),
-                owner_email: Email::parse(common::OWNER_EMAIL, "email").unwrap(),
+                owner_email: Email::parse(orgadmin_testkit::OWNER_EMAIL, "email").unwrap(),
                 owner_name: Some("Owner".into()),
                 admin_key_secret: owner_key(),
             })

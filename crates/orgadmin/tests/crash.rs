@@ -25,19 +25,12 @@
 
 #![cfg(unix)]
 
-#[allow(
-    unused,
-    reason = "the server tests' database helper, shared; this suite uses part of it"
-)]
-#[path = "../../server/tests/common/database.rs"]
-mod database;
-
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use database::TestDatabase;
+use orgadmin_testkit::database::{self, TestDatabase};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};

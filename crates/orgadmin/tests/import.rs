@@ -3,12 +3,6 @@
 //! CSV and JSON Lines edge cases (quoted fields, a byte-order mark, CRLF, blank lines, headers),
 //! the summary on standard output, the line on standard error, and the exit statuses.
 
-#[allow(
-    unused,
-    reason = "the server tests' harness, shared; this suite uses part of it"
-)]
-#[path = "../../server/tests/common/mod.rs"]
-mod common;
 #[allow(unused, reason = "the command-line tests' harness, shared")]
 mod support;
 
@@ -16,12 +10,12 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use common::TestDatabase;
 use orgadmin_core::model::{NewAdminKey, NewProject, User};
 use orgadmin_core::page::PageRequest;
 use orgadmin_core::role::{OrgBaseRole, ProjectBaseRole};
 use orgadmin_core::secret::{generate_admin_key, hash_secret, redact};
 use orgadmin_core::{Actor, Permission, PermissionSet, ReadAt, Store, SystemClock};
+use orgadmin_testkit::TestDatabase;
 use serde_json::{json, Value};
 use support::{run, runtime, Ran, BIN};
 

@@ -9,13 +9,6 @@
 
 #![cfg(unix)]
 
-#[allow(
-    unused,
-    reason = "the server tests' harness, shared; this suite uses part of it"
-)]
-#[path = "../../server/tests/common/mod.rs"]
-mod common;
-
 use std::io::Read;
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
@@ -24,9 +17,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::database::{backend, Backend};
-use common::TestDatabase;
 use orgadmin_core::SystemClock;
+use orgadmin_testkit::database::{backend, Backend};
+use orgadmin_testkit::TestDatabase;
 use sqlx::Connection;
 
 const BIN: &str = env!("CARGO_BIN_EXE_orgadmin");

@@ -15,18 +15,16 @@
 //! The table is checked against the server's OpenAPI document (paths × methods), so an operation
 //! added to the router and the document but not here fails the test.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use common::{ok, owner_key, str_of, TestDatabase, TestServer, OWNER_EMAIL};
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_core::id::UserId;
 use orgadmin_core::model::NewAdminKey;
 use orgadmin_core::secret::{generate_admin_key, hash_secret, redact};
 use orgadmin_core::store::BootstrapRequest;
 use orgadmin_core::{Email, Permission as P};
+use orgadmin_testkit::{ok, owner_key, str_of, TestDatabase, TestServer, OWNER_EMAIL};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-mod common;
-
-use common::load::{load_client, race_membership_and_assignments, race_owner_attacks, Api, Stats};
-use common::paging::{pagination_race, RaceServers, RaceSize};
-use common::TestServer;
+use orgadmin_testkit::load::{
+    load_client, race_membership_and_assignments, race_owner_attacks, Api, Stats,
+};
+use orgadmin_testkit::paging::{pagination_race, RaceServers, RaceSize};
+use orgadmin_testkit::TestServer;
 
 /// A server on a persistent database of its own, and a counted client bound to its owner key.
 struct Server {

@@ -5,12 +5,10 @@
 //! the key that makes them; and the check made against permissions read inside the write
 //! transaction, not those the request was authenticated with.
 
-mod common;
-
-use common::{assert_error, assert_error_says, ok, str_of, TestServer};
 use orgadmin_core::secret::hash_secret;
 use orgadmin_core::store::RoleChange;
 use orgadmin_core::{DomainError, PermissionSet};
+use orgadmin_testkit::{assert_error, assert_error_says, ok, str_of, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

@@ -25,18 +25,16 @@
 //! owner is in that group, and nothing else could explain a successful write. (A scoped key would
 //! not do: scopes only ever narrow what the owner holds.)
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use common::{
-    assert_error, assert_error_says, ids, ok, owner_key, str_of, TestDatabase, TestServer,
-};
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_core::secret::ADMIN_KEY_PREFIX;
 use orgadmin_core::store::BootstrapRequest;
 use orgadmin_core::Email;
+use orgadmin_testkit::{
+    assert_error, assert_error_says, ids, ok, owner_key, str_of, TestDatabase, TestServer,
+};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::task::JoinSet;

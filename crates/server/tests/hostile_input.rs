@@ -12,11 +12,9 @@
 //! cursors, a JSON body labelled with another content type) is checked afterwards, in its own
 //! section, against what the Admin API answers.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{ok, str_of, TestServer, OWNER_EMAIL};
+use orgadmin_testkit::{ok, str_of, TestServer, OWNER_EMAIL};
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

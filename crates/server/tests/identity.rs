@@ -2,16 +2,16 @@
 //! (NFC, IDNA domains, Unicode case folding, compatibility look-alikes refused), and user IDs
 //! shared across organizations or fresh in each (`--user-ids`), over HTTP against a real server.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::database::{backend, Backend};
-use common::{assert_error, assert_error_says, ok, owner_key, str_of, TestDatabase, TestServer};
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_core::secret::generate_admin_key;
 use orgadmin_core::store::{BootstrapRequest, UserIds};
 use orgadmin_core::Email;
+use orgadmin_testkit::database::{backend, Backend};
+use orgadmin_testkit::{
+    assert_error, assert_error_says, ok, owner_key, str_of, TestDatabase, TestServer,
+};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor};
@@ -117,7 +117,7 @@ async fn members_named(s: &TestServer, email: &str) -> Vec<String> {
         .collect()
 }
 
-async fn invite(s: &TestServer, email: &str) -> common::Answer {
+async fn invite(s: &TestServer, email: &str) -> orgadmin_testkit::Answer {
     s.post(
         "/v1/organization/invites",
         json!({"email": email, "role": "reader", "projects": []}),
@@ -333,7 +333,7 @@ async fn ids_in_two_organizations(user_ids: UserIds) -> (String, String, String,
     let b = store
         .create_organization(BootstrapRequest {
             organization_name: "B".into(),
-            owner_email: Email::parse(common::OWNER_EMAIL, "email").unwrap(),
+            owner_email: Email::parse(orgadmin_testkit::OWNER_EMAIL, "email").unwrap(),
             owner_name: None,
             admin_key_secret: b_key.clone(),
         })

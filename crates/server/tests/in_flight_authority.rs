@@ -4,16 +4,14 @@
 //! A revocation or a demotion that commits meanwhile must bind the request: it writes nothing.
 //! On the backend `ORGADMIN_TEST_BACKEND` selects.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{ok, owner_key, str_of, TestDatabase, TestServer};
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_core::id::UserId;
 use orgadmin_core::model::NewAdminKey;
 use orgadmin_core::secret::{generate_admin_key, hash_secret, redact};
+use orgadmin_testkit::{ok, owner_key, str_of, TestDatabase, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -3,10 +3,8 @@
 //! the `official` imitation's silent per-endpoint limits. Refill is driven by the server's clock,
 //! which the tests move instead of sleeping.
 
-mod common;
-
-use common::{owner_key, str_of, TestServer};
 use orgadmin_server::{RateLimit, OFFICIAL_RATE_LIMIT_PER_MINUTE};
+use orgadmin_testkit::{owner_key, str_of, TestServer};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -25,14 +25,12 @@ use serde_json::json;
 use sqlx::{Connection, PgConnection};
 use tokio::sync::Barrier;
 
-mod common;
-
-use common::load::{
+use orgadmin_testkit::load::{
     error_code, fresh_email, item_ids as ids, load_client, race_membership_and_assignments,
     race_owner_attacks, stampede, the_one_success, Api, RacedRound, Stats,
 };
-use common::paging::{pagination_race, RaceServers, RaceSize};
-use common::{Serving, TestDatabase};
+use orgadmin_testkit::paging::{pagination_race, RaceServers, RaceSize};
+use orgadmin_testkit::{Serving, TestDatabase};
 
 // ---------------------------------------------------------------------------------------------
 // Harness: a PostgreSQL database of its own, two replicas on it, clients that count every status

@@ -3,20 +3,18 @@
 //! idempotent and removable assignments, immutable predefined roles, archived projects, invites,
 //! admin key expiry, scopes and revocation, project permissions, the audit log, and persistence.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use common::{
-    assert_error, assert_error_says, ids, ok, owner_key, str_of, Answer, TestDatabase, TestServer,
-    OWNER_EMAIL,
-};
 use orgadmin_core::audit::AuditFilter;
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_core::id::{OrgId, ProjectId};
 use orgadmin_core::page::PageRequest;
 use orgadmin_core::ReadAt;
+use orgadmin_testkit::{
+    assert_error, assert_error_says, ids, ok, owner_key, str_of, Answer, TestDatabase, TestServer,
+    OWNER_EMAIL,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

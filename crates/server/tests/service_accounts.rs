@@ -3,14 +3,8 @@
 //! rules of archived and unknown projects, permissions, tenancy, audit events, and that an
 //! account outlives the user who created it.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::database::{backend, Backend};
-use common::{
-    assert_error, assert_error_says, ids, ok, owner_key, str_of, TestDatabase, TestServer,
-};
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_core::email::Email;
 use orgadmin_core::id::{OrgId, ProjectId, ServiceAccountId};
@@ -19,6 +13,10 @@ use orgadmin_core::page::PageRequest;
 use orgadmin_core::secret::hash_secret;
 use orgadmin_core::store::BootstrapRequest;
 use orgadmin_core::Clock;
+use orgadmin_testkit::database::{backend, Backend};
+use orgadmin_testkit::{
+    assert_error, assert_error_says, ids, ok, owner_key, str_of, TestDatabase, TestServer,
+};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::Connection;

@@ -6,15 +6,13 @@
 //! share one file, as `orgadmin import` or `orgadmin org create` do beside a running server; on
 //! PostgreSQL they are two replicas.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{assert_error_says, ok, owner_key, str_of, TestDatabase, TestServer};
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_core::id::UserId;
 use orgadmin_core::model::NewAdminKey;
 use orgadmin_core::secret;
+use orgadmin_testkit::{assert_error_says, ok, owner_key, str_of, TestDatabase, TestServer};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -36,7 +34,7 @@ async fn two_servers() -> (TestServer, TestServer, TestDatabase) {
     (first, second, database)
 }
 
-fn refused(answer: &common::Answer) {
+fn refused(answer: &orgadmin_testkit::Answer) {
     assert_error_says(
         answer,
         StatusCode::UNAUTHORIZED,
@@ -46,7 +44,7 @@ fn refused(answer: &common::Answer) {
     );
 }
 
-fn forbidden(answer: &common::Answer) {
+fn forbidden(answer: &orgadmin_testkit::Answer) {
     assert_error_says(
         answer,
         StatusCode::FORBIDDEN,

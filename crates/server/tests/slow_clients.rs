@@ -2,14 +2,12 @@
 //! within the header-read timeout (which also closes a kept-alive connection left silent), and a
 //! body within `BODY_READ_TIMEOUT` of its head, while every other client is served as usual.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{owner_key, TestDatabase};
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_server::{Application, ServeConfig, BODY_READ_TIMEOUT};
+use orgadmin_testkit::{owner_key, TestDatabase};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -3,15 +3,13 @@
 //! and the writes after it commit again — checked through a separate connection to the database,
 //! on the backend `ORGADMIN_TEST_BACKEND` selects.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use common::{TestDatabase, TestServer};
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_store::faults::{FaultClass, FaultPoint};
 use orgadmin_store::Faults;
+use orgadmin_testkit::{TestDatabase, TestServer};
 use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -60,7 +58,7 @@ async fn start(faults: &Arc<Faults>) -> (TestServer, TestDatabase) {
     let faults = faults.clone();
     let server = TestServer::start_on_with(
         database.url(),
-        Some(&common::owner_key()),
+        Some(&orgadmin_testkit::owner_key()),
         Arc::new(OffsetClock::default()),
         move |config| config.store.faults = Some(faults),
     )

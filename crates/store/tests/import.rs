@@ -3,13 +3,9 @@
 //! projects by ID and by name, invalid rows (nothing written unless `skip_invalid`), the
 //! last-owner rule, duplicates within the file, and the audit events, with the key as actor.
 
-#[path = "../../server/tests/common/database.rs"]
-mod database;
-
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use database::TestDatabase;
 use orgadmin_core::audit::{AuditEvent, AuditFilter};
 use orgadmin_core::import::{
     ImportOptions, ImportProjectRef, ImportReport, ImportRow, ProjectAccess, ProjectKey,
@@ -20,6 +16,7 @@ use orgadmin_core::role::{OrgBaseRole, ProjectBaseRole};
 use orgadmin_core::secret::{generate_admin_key, hash_secret};
 use orgadmin_core::store::{BootstrapRequest, UserIds};
 use orgadmin_core::{Actor, Email, ReadAt, Store, SystemClock};
+use orgadmin_testkit::database::TestDatabase;
 
 struct Org {
     store: Arc<dyn Store>,

@@ -4,14 +4,11 @@
 //! the tests run on is one orgadmin supports. The decision itself (older than 9.5 is refused,
 //! naming both versions) is unit tested in `src/open.rs`.
 
-#[path = "../../server/tests/common/database.rs"]
-mod database;
-
 use std::sync::Arc;
 
-use database::TestDatabase;
 use orgadmin_core::SystemClock;
 use orgadmin_store::{postgres_version_text, PgStore, MIN_POSTGRES_VERSION};
+use orgadmin_testkit::database::TestDatabase;
 use sqlx::Connection;
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use orgadmin_core::clock::OffsetClock;
 use serde_json::Value;
 
-use crate::common::{owner_key, TestServer};
+use orgadmin_testkit::{owner_key, TestServer};
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_orgadmin");

@@ -1,12 +1,11 @@
-//! The test harness: a real orgadmin server started in-process on `127.0.0.1:0` with a fresh
-//! database and a movable clock, and an HTTP client that talks to it over the socket.
+//! The harness of the HTTP test suites: a real orgadmin server started in-process on
+//! `127.0.0.1:0` with a fresh database and a movable clock, and an HTTP client that talks to it
+//! over the socket. A library rather than a module each suite includes, so it compiles once and
+//! every suite links it.
 //!
 //! The database is on the backend `ORGADMIN_TEST_BACKEND` selects (`sqlite`, the default, or
-//! `postgres`); see [`database`].
-#![allow(
-    dead_code,
-    reason = "every test crate includes this module and uses a different part of it"
-)]
+//! `postgres`); see [`database`]. [`load`] and [`paging`] hold the counted clients and the race
+//! rounds of the concurrency and replica suites.
 
 pub mod database;
 pub mod load;

@@ -11,7 +11,6 @@
 //!   (`orgadmin_test_<run>_<random>`) so a test run can check afterwards that it left nothing.
 //!
 //! Shared by several test binaries, each of which uses only part of it.
-#![allow(dead_code)]
 
 use std::path::Path;
 

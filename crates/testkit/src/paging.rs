@@ -12,7 +12,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use tokio::task::JoinSet;
 
-use super::load::{item_ids as ids, Api, Stats};
+use crate::load::{item_ids as ids, Api, Stats};
 
 pub const PAGE: usize = 7;
 
