@@ -120,6 +120,9 @@ impl Org {
             .await
             .unwrap()
             .items
+            .into_iter()
+            .map(|m| m.user)
+            .collect()
     }
 
     async fn user(&self, email: &str) -> User {
@@ -136,6 +139,7 @@ impl Org {
         found
             .into_iter()
             .next()
+            .map(|m| m.user)
             .unwrap_or_else(|| panic!("{email} is no member"))
     }
 
@@ -192,6 +196,7 @@ impl Org {
             .accept_invite(&self.actor, &invite.id, Some("Before".into()))
             .await
             .unwrap()
+            .user
     }
 }
 
@@ -717,8 +722,9 @@ async fn thousands_of_rows_go_in_chunks_and_a_read_error_writes_nothing() {
         .iter()
         .map(|r| {
             all.iter()
-                .find(|u| u.email.as_str() == r.email)
+                .find(|u| u.user.email.as_str() == r.email)
                 .unwrap()
+                .user
                 .id
                 .to_string()
         })
