@@ -4,23 +4,26 @@
 import assert from 'node:assert/strict';
 
 import {
-  ORG_OWNER, ORG_READER, OWNER_EMAIL, addMember, all, assertOnlyKeys, assertUnixTime, expectError, ownerUser,
+  ORG_OWNER, ORG_READER, OWNER_EMAIL, addMember, all, assertOnlyKeys, assertUnixTime, defaultProjectId, expectError,
+  ownerUser,
   sdkTest, startServer, uniqueEmail, uniqueName,
 } from './support.mjs';
 
 const { client } = await startServer();
 const users = client.admin.organization.users;
 
-// Every field of the official `organization.user`; the server may not send the optional ones yet.
+// Every field of the official `organization.user`, all of which the server sends for a person.
 const USER_FIELDS = [
   'object', 'id', 'name', 'email', 'role', 'added_at', 'is_default', 'created', 'user', 'is_service_account',
   'is_scale_tier_authorized_purchaser', 'is_scim_managed', 'api_key_last_used_at', 'technical_level',
   'developer_persona', 'projects',
 ];
+const PERSON_FIELDS = ['object', 'id', 'email', 'name', 'picture', 'enabled', 'banned', 'banned_at'];
 
-/** Read every field of an organization user. */
-export function checkUser(u, { id, email, name, role }) {
+/** Read every field of an organization user (a person). */
+export function checkUser(u, { id, email, name, role, isDefault = false, projects }) {
   assertOnlyKeys(u, USER_FIELDS, 'organization.user');
+  assert.deepEqual(Object.keys(u).sort(), [...USER_FIELDS].sort(), 'every field is sent');
   assert.equal(u.object, 'organization.user');
   if (id !== undefined) assert.equal(u.id, id);
   assert.match(u.id, /^user-/);
@@ -28,30 +31,68 @@ export function checkUser(u, { id, email, name, role }) {
   if (name !== undefined) assert.equal(u.name, name);
   assert.equal(u.role, role);
   assertUnixTime(u.added_at, 'added_at');
-  assert.equal(u.is_service_account ?? false, false);
-  assert.equal(u.technical_level ?? null, null);
-  assert.equal(u.developer_persona ?? null, null);
-  if ('created' in u) assertUnixTime(u.created, 'created');
-  if ('api_key_last_used_at' in u && u.api_key_last_used_at !== null) assertUnixTime(u.api_key_last_used_at, 'api_key_last_used_at');
-  if ('is_scim_managed' in u) assert.equal(u.is_scim_managed, false);
-  if ('is_scale_tier_authorized_purchaser' in u) assert.equal(u.is_scale_tier_authorized_purchaser ?? false, false);
-  if ('is_default' in u) assert.equal(typeof u.is_default, 'boolean');
-  if ('user' in u) {
-    assert.equal(u.user.object, 'user');
-    assert.equal(u.user.id, u.id);
-    assert.equal(u.user.email, email);
+  assert.equal(u.is_service_account, false);
+  assert.equal(u.technical_level, null);
+  assert.equal(u.developer_persona, null);
+  assertUnixTime(u.created, 'created');
+  assert.ok(u.created <= u.added_at, 'created is when they first joined any organization');
+  if (u.api_key_last_used_at !== null) assertUnixTime(u.api_key_last_used_at, 'api_key_last_used_at');
+  assert.equal(u.is_scim_managed, false);
+  assert.equal(u.is_scale_tier_authorized_purchaser, false);
+  assert.equal(u.is_default, isDefault);
+  assertOnlyKeys(u.user, PERSON_FIELDS, 'organization.user.user');
+  assert.deepEqual(u.user, {
+    object: 'user', id: u.id, email, name: u.name, picture: null, enabled: true, banned: false, banned_at: null,
+  });
+  assert.equal(u.projects.object, 'list');
+  assertOnlyKeys(u.projects, ['object', 'data'], 'organization.user.projects');
+  for (const p of u.projects.data) {
+    assertOnlyKeys(p, ['id', 'name', 'role'], 'organization.user.projects.data[]');
+    assert.match(p.id, /^proj_/);
+    assert.equal(typeof p.name, 'string');
+    assert.ok(['owner', 'member', 'viewer'].includes(p.role), p.role);
   }
-  if ('projects' in u && u.projects !== null) {
-    assert.equal(u.projects.object, 'list');
-    for (const p of u.projects.data) assert.match(p.id, /^proj_/);
-  }
+  if (projects !== undefined) assert.deepEqual(u.projects.data, projects);
 }
+
+/** The same answer but for the time of the latest key use, which a request may move on. */
+const withoutLastUse = ({ api_key_last_used_at: _, ...rest }) => rest;
 
 sdkTest('the owner the server started with is listed and retrieved whole', async () => {
   const owner = await ownerUser(client);
-  checkUser(owner, { email: OWNER_EMAIL, role: 'owner' });
+  const projectId = await defaultProjectId(client);
+  const projects = [{ id: projectId, name: 'Default Project', role: 'owner' }];
+  checkUser(owner, { email: OWNER_EMAIL, role: 'owner', isDefault: true, projects });
+  // The owner key made these requests: its use is the owner's latest.
+  assertUnixTime(owner.api_key_last_used_at, 'api_key_last_used_at');
+  assert.ok(owner.api_key_last_used_at >= Date.now() / 1000 - 120);
   const again = await users.retrieve(owner.id);
-  assert.deepEqual(again, owner);
+  checkUser(again, { email: OWNER_EMAIL, role: 'owner', isDefault: true, projects });
+  assert.deepEqual(withoutLastUse(again), withoutLastUse(owner));
+});
+
+sdkTest('a member shows their projects, and a new one has used no key', async () => {
+  const email = uniqueEmail('whole');
+  const project = await client.admin.organization.projects.create({ name: uniqueName('Whole') });
+  const member = await addMember(client, { email, projects: [{ id: project.id, role: 'member' }] });
+  const inProject = [{ id: project.id, name: project.name, role: 'member' }];
+  for (const u of [
+    member,
+    await users.retrieve(member.id),
+    (await users.list({ emails: [email] })).data[0],
+    (await all(users.list({ limit: 100 }))).find((x) => x.id === member.id),
+  ]) {
+    checkUser(u, { id: member.id, email, role: 'reader', projects: inProject });
+    assert.equal(u.api_key_last_used_at, null, 'owns no key');
+    assert.equal(u.created, u.added_at, 'new to the server');
+  }
+  const other = await client.admin.organization.projects.create({ name: uniqueName('Other') });
+  await client.admin.organization.projects.users.create(other.id, { user_id: member.id, role: 'viewer' });
+  const both = [...inProject, { id: other.id, name: other.name, role: 'viewer' }].sort((a, b) => (a.id < b.id ? -1 : 1));
+  checkUser(await users.retrieve(member.id), { id: member.id, email, role: 'reader', projects: both });
+  const modified = await users.update(member.id, { role: 'owner' });
+  checkUser(modified, { id: member.id, email, role: 'owner', projects: both });
+  assert.equal(modified.created, member.created);
 });
 
 sdkTest('a member made from an invite is retrieved, listed by email, and paged through', async () => {

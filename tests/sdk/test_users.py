@@ -6,6 +6,7 @@ import threading
 import time
 
 import openai
+from openai.types.admin.organization import OrganizationUser
 
 from _support import (
     ORG_OWNER,
@@ -411,3 +412,77 @@ def test_racing_demotions_never_remove_the_last_owner(fresh_server: Server) -> N
     remaining = [u for u in client.admin.organization.users.list(limit=100) if u.role == "owner"]
     assert len(remaining) >= 1, results
     assert len(owners) - len(remaining) == list(results.values()).count(200), results
+
+
+# ---------------------------------------------------------------------------- the whole organization.user
+
+
+def _listed(client: openai.OpenAI, user_id: str) -> OrganizationUser:
+    for u in client.admin.organization.users.list(limit=100):
+        if u.id == user_id:
+            return u
+    raise AssertionError(f"{user_id} is not listed")
+
+
+def test_every_field_of_the_bootstrap_owner(fresh_client: openai.OpenAI) -> None:
+    owner = owner_user(fresh_client)
+    for got in (owner, fresh_client.admin.organization.users.retrieve(owner.id), _listed(fresh_client, owner.id)):
+        assert got.is_default is True
+        assert got.is_service_account is False
+        assert got.is_scim_managed is False
+        assert got.is_scale_tier_authorized_purchaser is False
+        assert got.created == got.added_at
+        # The owner key made these requests: its use is the owner's latest.
+        assert got.api_key_last_used_at is not None
+        assert int(time.time()) - 60 <= got.api_key_last_used_at <= int(time.time()) + 5
+        assert got.user is not None
+        assert got.user.object == "user"
+        assert got.user.id == owner.id
+        assert got.user.email == OWNER_EMAIL
+        assert got.user.name == owner.name
+        assert got.user.enabled is True
+        assert got.user.banned is False
+        assert got.user.banned_at is None
+        assert got.user.picture is None
+        assert got.projects is not None and got.projects.object == "list"
+        assert [(p.name, p.role) for p in got.projects.data] == [("Default Project", "owner")]
+
+
+def test_every_field_of_a_new_member(client: openai.OpenAI) -> None:
+    project = client.admin.organization.projects.create(name=unique_name("member-projects"))
+    email = unique_email("whole")
+    user = add_member(client, email, name="Grace Hopper", projects=[{"id": project.id, "role": "member"}])
+    for got in (
+        user,
+        client.admin.organization.users.retrieve(user.id),
+        _listed(client, user.id),
+        client.admin.organization.users.list(emails=[email]).data[0],
+    ):
+        assert got.is_default is False
+        assert got.api_key_last_used_at is None  # owns no key
+        assert got.created == got.added_at
+        assert got.is_scim_managed is False and got.is_scale_tier_authorized_purchaser is False
+        assert got.user is not None and got.user.id == user.id and got.user.email == email
+        assert got.user.name == "Grace Hopper"
+        assert got.projects is not None
+        assert [(p.id, p.name, p.role) for p in got.projects.data] == [(project.id, project.name, "member")]
+
+    modified = client.admin.organization.users.update(user.id, role="owner")
+    assert modified.role == "owner"
+    assert modified.is_default is False, "an owner, but not the first one"
+    assert modified.created == user.created
+    assert modified.projects is not None
+    assert [p.id for p in modified.projects.data] == [project.id]
+
+
+def test_projects_follow_project_membership(client: openai.OpenAI) -> None:
+    user = add_member(client)
+    assert client.admin.organization.users.retrieve(user.id).projects.data == []  # type: ignore[union-attr]
+    project = client.admin.organization.projects.create(name=unique_name("joined"))
+    client.admin.organization.projects.users.create(project.id, user_id=user.id, role="owner")
+    got = client.admin.organization.users.retrieve(user.id)
+    assert got.projects is not None
+    assert [(p.id, p.role) for p in got.projects.data] == [(project.id, "owner")]
+    assert [(p.id, p.role) for p in _listed(client, user.id).projects.data] == [(project.id, "owner")]  # type: ignore[union-attr]
+    client.admin.organization.projects.users.delete(user.id, project_id=project.id)
+    assert client.admin.organization.users.retrieve(user.id).projects.data == []  # type: ignore[union-attr]

@@ -88,7 +88,7 @@ pub struct DeletedRoleAssignment {
     pub deleted: bool,
 }
 
-/// `organization.user`.
+/// `organization.user`: the member, their person, their projects.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct User {
     pub object: String,
@@ -98,13 +98,61 @@ pub struct User {
     /// `owner` or `reader`.
     pub role: Option<String>,
     pub added_at: Timestamp,
+    /// The owner the organization was created with.
+    #[serde(default)]
+    pub is_default: bool,
+    /// When this person first joined any organization on the server.
+    #[serde(default)]
+    pub created: Timestamp,
+    /// The person; absent for a service account, which is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserPerson>,
     pub is_service_account: bool,
-    pub developer_persona: Option<String>,
+    #[serde(default)]
+    pub is_scale_tier_authorized_purchaser: Option<bool>,
+    #[serde(default)]
+    pub is_scim_managed: bool,
+    /// The latest use of any admin API key the member owns; `null` if none was ever used.
+    #[serde(default)]
+    pub api_key_last_used_at: Option<Timestamp>,
     pub technical_level: Option<String>,
+    pub developer_persona: Option<String>,
+    /// The member's project memberships; `null` for a service account.
+    #[serde(default)]
+    pub projects: Option<UserProjects>,
 }
 
-impl From<&model::User> for User {
-    fn from(u: &model::User) -> Self {
+/// The person behind an `organization.user` (`user`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserPerson {
+    pub object: String,
+    pub id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub picture: Option<String>,
+    pub enabled: Option<bool>,
+    pub banned: Option<bool>,
+    pub banned_at: Option<Timestamp>,
+}
+
+/// A member's projects: `{"object": "list", "data": [...]}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserProjects {
+    pub object: String,
+    pub data: Vec<UserProject>,
+}
+
+/// One project of a member, with their base role there (`owner`, `member` or `viewer`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserProject {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub role: Option<String>,
+}
+
+impl From<&model::Member> for User {
+    fn from(m: &model::Member) -> Self {
+        let u = &m.user;
         Self {
             object: "organization.user".into(),
             id: u.id.to_string(),
@@ -112,25 +160,54 @@ impl From<&model::User> for User {
             email: Some(u.email.to_string()),
             role: Some(u.role.as_str().into()),
             added_at: u.added_at,
+            is_default: u.is_default,
+            created: u.created,
+            user: Some(UserPerson {
+                object: "user".into(),
+                id: u.id.to_string(),
+                email: Some(u.email.to_string()),
+                name: u.name.clone(),
+                picture: None,
+                enabled: Some(true),
+                banned: Some(false),
+                banned_at: None,
+            }),
             is_service_account: false,
-            developer_persona: u.developer_persona.clone(),
+            is_scale_tier_authorized_purchaser: Some(u.is_scale_tier_authorized_purchaser),
+            is_scim_managed: u.is_scim_managed,
+            api_key_last_used_at: m.api_key_last_used_at,
             technical_level: u.technical_level.clone(),
+            developer_persona: u.developer_persona.clone(),
+            projects: Some(UserProjects {
+                object: "list".into(),
+                data: m
+                    .projects
+                    .iter()
+                    .map(|p| UserProject {
+                        id: Some(p.id.to_string()),
+                        name: Some(p.name.clone()),
+                        role: Some(p.role.as_str().into()),
+                    })
+                    .collect(),
+            }),
         }
     }
 }
 
 pub type UserList = IdList<User>;
 
-impl From<Page<model::User>> for UserList {
-    fn from(p: Page<model::User>) -> Self {
+impl From<Page<model::Member>> for UserList {
+    fn from(p: Page<model::Member>) -> Self {
         IdList::new(p.items.iter().map(User::from).collect(), p.has_more, |u| {
             &u.id
         })
     }
 }
 
-/// A project service account as the user list shows it: `is_service_account: true`, no email and
-/// no organization role (its role is in its project).
+/// A project service account as the user list shows it: `is_service_account: true`, no email,
+/// no organization role (its role is in its project), no person (`user` absent), no admin keys
+/// and no memberships of its own (`projects` null: it belongs to its project, which its own
+/// routes name).
 impl From<&model::ServiceAccount> for User {
     fn from(a: &model::ServiceAccount) -> Self {
         Self {
@@ -140,9 +217,16 @@ impl From<&model::ServiceAccount> for User {
             email: None,
             role: None,
             added_at: a.created_at,
+            is_default: false,
+            created: a.created_at,
+            user: None,
             is_service_account: true,
-            developer_persona: None,
+            is_scale_tier_authorized_purchaser: Some(false),
+            is_scim_managed: false,
+            api_key_last_used_at: None,
             technical_level: None,
+            developer_persona: None,
+            projects: None,
         }
     }
 }
@@ -282,7 +366,7 @@ pub struct UserRoleAssignment {
 }
 
 impl UserRoleAssignment {
-    pub fn new(user: &model::User, role: &role::Role) -> Self {
+    pub fn new(user: &model::Member, role: &role::Role) -> Self {
         Self {
             object: "user.role".into(),
             user: user.into(),

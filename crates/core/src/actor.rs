@@ -22,6 +22,9 @@ pub struct Actor {
     pub scopes: Option<PermissionSet>,
     /// The organization's write generation this request was authenticated at (see [`ReadAt`]).
     pub generation: i64,
+    /// The organization's key-use epoch read with [`generation`](Self::generation): how many
+    /// times an admin key's `last_used_at` was refreshed, which no write transaction does.
+    pub key_use: i64,
     /// When this request was authorized by permissions held in a project (not by organization
     /// permissions): that project and what the key could do there. A write re-checks it at
     /// commit time, like [`permissions`](Self::permissions).
@@ -34,7 +37,10 @@ impl Actor {
     pub fn read_at(&self) -> ReadAt<'_> {
         ReadAt {
             org_id: &self.org_id,
-            generation: Some(self.generation),
+            version: Some(OrgVersion {
+                generation: self.generation,
+                key_use: self.key_use,
+            }),
         }
     }
 
@@ -58,12 +64,22 @@ impl Actor {
 /// the generation afresh for every request, after the request arrived; an answer computed at that
 /// generation is therefore as current as one read from the database now would be for this
 /// request (it is the state at a moment within the request), and a store may answer from what it
-/// remembers of that generation instead of asking the database again. `generation: None` always
+/// remembers of that generation instead of asking the database again. `version: None` always
 /// reads the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadAt<'a> {
     pub org_id: &'a OrgId,
-    pub generation: Option<i64>,
+    pub version: Option<OrgVersion>,
+}
+
+/// Where an organization's state stands: its write generation, which every write transaction
+/// increments, and its key-use epoch, which every refresh of an admin key's `last_used_at`
+/// increments (a refresh is no write transaction: it changes nothing anyone is authorized by).
+/// Two reads at one version saw the same members, projects and key uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OrgVersion {
+    pub generation: i64,
+    pub key_use: i64,
 }
 
 impl<'a> ReadAt<'a> {
@@ -71,7 +87,7 @@ impl<'a> ReadAt<'a> {
     pub fn latest(org_id: &'a OrgId) -> Self {
         Self {
             org_id,
-            generation: None,
+            version: None,
         }
     }
 }

@@ -20,7 +20,7 @@ pub mod secret;
 pub mod store;
 pub mod text;
 
-pub use actor::{Actor, ReadAt};
+pub use actor::{Actor, OrgVersion, ReadAt};
 pub use clock::{Clock, SystemClock, Timestamp};
 pub use email::Email;
 pub use error::{ConflictKind, DomainError, Outage, OutageKind, Remedy, Result};

@@ -10,7 +10,7 @@ use crate::role::{OrgBaseRole, PredefinedRole, ProjectBaseRole, Role, RoleRef};
 /// Invites expire this long after they are sent (SPEC §3).
 pub const INVITE_TTL_SECONDS: i64 = 7 * 24 * 3600;
 
-/// A member of an organization.
+/// A member of an organization: their membership row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
     pub id: UserId,
@@ -20,6 +20,61 @@ pub struct User {
     pub added_at: Timestamp,
     pub developer_persona: Option<String>,
     pub technical_level: Option<String>,
+    /// When this person first joined any organization on the server (the same person keeps
+    /// their first date in every organization they join later).
+    pub created: Timestamp,
+    /// The owner the organization was created with (first start, `init`, `org create`).
+    pub is_default: bool,
+    /// Provisioned through SCIM.
+    pub is_scim_managed: bool,
+    pub is_scale_tier_authorized_purchaser: bool,
+}
+
+impl User {
+    /// A member joining now, with `created` the first time this person joined an organization
+    /// (`added_at` for a person new to the server).
+    pub fn joining(
+        id: UserId,
+        email: Email,
+        name: Option<String>,
+        role: OrgBaseRole,
+        added_at: Timestamp,
+        created: Option<Timestamp>,
+    ) -> Self {
+        User {
+            id,
+            email,
+            name,
+            role,
+            added_at,
+            developer_persona: None,
+            technical_level: None,
+            created: created.unwrap_or(added_at),
+            is_default: false,
+            is_scim_managed: false,
+            is_scale_tier_authorized_purchaser: false,
+        }
+    }
+}
+
+/// A member as the user routes answer them (the official `organization.user`): their row and
+/// what is read beside it, in the same statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub user: User,
+    /// The latest use of any admin API key they own in the organization; `None` if none was
+    /// ever used.
+    pub api_key_last_used_at: Option<Timestamp>,
+    /// Their direct project memberships in the organization, ordered by project ID.
+    pub projects: Vec<MemberProject>,
+}
+
+/// One project a member belongs to, with their base role there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberProject {
+    pub id: ProjectId,
+    pub name: String,
+    pub role: ProjectBaseRole,
 }
 
 /// What a modify-user request asks for, after `role` and `role_id` have been reconciled.
@@ -437,6 +492,6 @@ pub struct ServiceAccountChange {
 /// official API lists among users with `is_service_account: true`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OrgUser {
-    Person(User),
+    Person(Member),
     ServiceAccount(ServiceAccount),
 }

@@ -203,9 +203,10 @@ pub trait UserStore: Send + Sync {
         at: ReadAt<'_>,
         emails: &[String],
         page: &PageRequest,
-    ) -> Result<Page<User>>;
-    async fn get_user(&self, at: ReadAt<'_>, user: &UserId) -> Result<User>;
-    async fn update_user(&self, actor: &Actor, user: &UserId, change: UserChange) -> Result<User>;
+    ) -> Result<Page<Member>>;
+    async fn get_user(&self, at: ReadAt<'_>, user: &UserId) -> Result<Member>;
+    async fn update_user(&self, actor: &Actor, user: &UserId, change: UserChange)
+        -> Result<Member>;
 
     /// Remove from the organization, with every project membership, role assignment and admin
     /// key of theirs. Refused for the last owner.
@@ -254,7 +255,7 @@ pub trait RoleAssignmentStore: Send + Sync {
         actor: &Actor,
         user: &UserId,
         role: &RoleRef,
-    ) -> Result<(User, Role)>;
+    ) -> Result<(Member, Role)>;
     async fn unassign_user_role(&self, actor: &Actor, user: &UserId, role: &RoleRef) -> Result<()>;
     async fn list_project_user_roles(
         &self,
@@ -276,7 +277,7 @@ pub trait RoleAssignmentStore: Send + Sync {
         project: &ProjectId,
         user: &UserId,
         role: &RoleRef,
-    ) -> Result<(User, Role)>;
+    ) -> Result<(Member, Role)>;
     async fn unassign_project_user_role(
         &self,
         actor: &Actor,
@@ -370,7 +371,7 @@ pub trait InviteStore: Send + Sync {
         actor: &Actor,
         invite: &InviteId,
         name: Option<String>,
-    ) -> Result<User>;
+    ) -> Result<Member>;
 }
 
 /// Groups, their members, their roles and their access to projects.

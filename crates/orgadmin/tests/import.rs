@@ -99,6 +99,9 @@ impl Setup {
             ))
             .unwrap()
             .items
+            .into_iter()
+            .map(|m| m.user)
+            .collect()
     }
 
     fn user(&self, email: &str) -> User {

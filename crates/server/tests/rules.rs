@@ -366,7 +366,7 @@ async fn removing_the_owner_of_admin_keys_revokes_them_and_records_it() {
         .unwrap()
         .items;
     assert_eq!(users.len(), 1);
-    assert_eq!(users[0].id.as_str(), successor);
+    assert_eq!(users[0].user.id.as_str(), successor);
     assert!(store
         .list_admin_keys(&org, &page)
         .await

@@ -783,9 +783,15 @@ async fn service_accounts_are_listed_among_the_organizations_users() {
         "email": null,
         "role": null,
         "added_at": bot["created_at"],
+        "is_default": false,
+        "created": bot["created_at"],
         "is_service_account": true,
+        "is_scale_tier_authorized_purchaser": false,
+        "is_scim_managed": false,
+        "api_key_last_used_at": null,
         "developer_persona": null,
         "technical_level": null,
+        "projects": null,
     });
     assert_eq!(users["data"][0], as_user);
     assert_eq!(users["data"][2]["is_service_account"], false);

@@ -83,6 +83,7 @@ mod tests {
                 permissions: PermissionSet::EMPTY,
                 scopes: None,
                 generation,
+                key_use: 0,
                 project_authority: Default::default(),
             },
             generation,

@@ -1,13 +1,15 @@
-//! Answers remembered per organization write generation, so that a read the organization has
-//! not changed since costs no database statement.
+//! Answers remembered per organization version (write generation and key-use epoch), so that a
+//! read the organization has not changed since costs no database statement.
 //!
 //! Every write transaction increments its organization's generation (`begin_for`), in whichever
-//! process or replica it runs. An answer is filed under the generation read in the same SQL
-//! statement as the answer itself, so it is exactly the organization's state at that generation.
+//! process or replica it runs; every refresh of an admin key's `last_used_at`, which is no write
+//! transaction, increments its key-use epoch (`keys::touch_last_used`), which is what a member's
+//! `api_key_last_used_at` is read from. An answer is filed under the version read in the same SQL
+//! statement as the answer itself, so it is exactly the organization's state at that version.
 //! A request may be answered from it only when the request's own authentication observed that
-//! same generation (`ReadAt`), read from the database after the request arrived: the answer is
+//! same version (`ReadAt`), read from the database after the request arrived: the answer is
 //! then the state at a moment within the request, as an answer read from the database would be.
-//! Anything else — a cache miss, an older or newer generation, a read with no generation — goes
+//! Anything else — a cache miss, an older or newer version, a read with no version — goes
 //! to the database.
 
 use std::collections::HashMap;
@@ -15,8 +17,9 @@ use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
 
+use orgadmin_core::actor::OrgVersion;
 use orgadmin_core::id::{OrgId, UserId};
-use orgadmin_core::model::{OrgUser, User};
+use orgadmin_core::model::{Member, OrgUser};
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::Result;
 
@@ -29,7 +32,7 @@ pub(crate) struct GenerationCache<K, V> {
 }
 
 struct State<K, V> {
-    entries: HashMap<K, (i64, V)>,
+    entries: HashMap<K, (OrgVersion, V)>,
     weight: usize,
 }
 
@@ -44,18 +47,18 @@ impl<K: Hash + Eq, V: Clone> GenerationCache<K, V> {
         }
     }
 
-    /// The answer filed under `key` at exactly `generation`.
-    pub(crate) fn get(&self, key: &K, generation: Option<i64>) -> Option<V> {
-        let generation = generation?;
+    /// The answer filed under `key` at exactly `version`.
+    pub(crate) fn get(&self, key: &K, version: Option<OrgVersion>) -> Option<V> {
+        let version = version?;
         let state = self.lock();
         match state.entries.get(key) {
-            Some((at, value)) if *at == generation => Some(value.clone()),
+            Some((at, value)) if *at == version => Some(value.clone()),
             _ => None,
         }
     }
 
-    /// File `value`, read at `generation`, under `key`; `weight` is the number of objects it holds.
-    pub(crate) fn insert(&self, key: K, generation: i64, value: V, weight: usize) {
+    /// File `value`, read at `version`, under `key`; `weight` is the number of objects it holds.
+    pub(crate) fn insert(&self, key: K, version: OrgVersion, value: V, weight: usize) {
         let weight = weight.max(1);
         if weight > self.max_weight {
             return;
@@ -67,24 +70,24 @@ impl<K: Hash + Eq, V: Clone> GenerationCache<K, V> {
         }
         state.weight += weight;
         // A replaced entry's weight stays counted until the next clear: an over-estimate only.
-        state.entries.insert(key, (generation, value));
+        state.entries.insert(key, (version, value));
     }
 
-    /// The answer for `key` as of `generation`: from memory when filed under exactly that
-    /// generation, otherwise from `load`, which returns the answer, the generation it was read at
-    /// (`None` when it cannot be filed, e.g. an empty page, which carries no generation) and its
+    /// The answer for `key` as of `version`: from memory when filed under exactly that
+    /// version, otherwise from `load`, which returns the answer, the version it was read at
+    /// (`None` when it cannot be filed, e.g. an empty page, which carries no version) and its
     /// weight; a loaded answer is filed for the next request.
     pub(crate) async fn get_or_load<Load, Loaded>(
         &self,
         key: K,
-        generation: Option<i64>,
+        version: Option<OrgVersion>,
         load: Load,
     ) -> Result<V>
     where
         Load: FnOnce() -> Loaded,
-        Loaded: Future<Output = Result<(V, Option<i64>, usize)>>,
+        Loaded: Future<Output = Result<(V, Option<OrgVersion>, usize)>>,
     {
-        if let Some(cached) = self.get(&key, generation) {
+        if let Some(cached) = self.get(&key, version) {
             return Ok(cached);
         }
         let (value, read_at, weight) = load().await?;
@@ -107,8 +110,8 @@ const PAGES: usize = 20_000;
 /// The reads answered from memory: the hot reads of a directory (retrieve a member, list the
 /// members, look members up by email).
 pub(crate) struct ReadCache {
-    pub(crate) users: GenerationCache<(OrgId, UserId), User>,
-    pub(crate) member_pages: GenerationCache<(OrgId, Vec<String>, PageRequest), Page<User>>,
+    pub(crate) users: GenerationCache<(OrgId, UserId), Member>,
+    pub(crate) member_pages: GenerationCache<(OrgId, Vec<String>, PageRequest), Page<Member>>,
     pub(crate) directory_pages: GenerationCache<(OrgId, PageRequest), Page<OrgUser>>,
 }
 
@@ -126,33 +129,45 @@ impl Default for ReadCache {
 mod tests {
     use super::*;
 
+    fn at(generation: i64) -> OrgVersion {
+        OrgVersion {
+            generation,
+            key_use: 0,
+        }
+    }
+
     #[test]
-    fn answers_only_at_the_generation_it_was_filed_under() {
+    fn answers_only_at_the_version_it_was_filed_under() {
         let cache = GenerationCache::new(10);
-        cache.insert("k", 7, "seven", 1);
-        assert_eq!(cache.get(&"k", Some(7)), Some("seven"));
-        assert_eq!(cache.get(&"k", Some(8)), None);
-        assert_eq!(cache.get(&"k", Some(6)), None);
+        cache.insert("k", at(7), "seven", 1);
+        assert_eq!(cache.get(&"k", Some(at(7))), Some("seven"));
+        assert_eq!(cache.get(&"k", Some(at(8))), None);
+        assert_eq!(cache.get(&"k", Some(at(6))), None);
         assert_eq!(cache.get(&"k", None), None);
-        assert_eq!(cache.get(&"other", Some(7)), None);
-        cache.insert("k", 8, "eight", 1);
-        assert_eq!(cache.get(&"k", Some(8)), Some("eight"));
-        assert_eq!(cache.get(&"k", Some(7)), None);
+        assert_eq!(cache.get(&"other", Some(at(7))), None);
+        let used = OrgVersion {
+            generation: 7,
+            key_use: 1,
+        };
+        assert_eq!(cache.get(&"k", Some(used)), None, "a key used since");
+        cache.insert("k", at(8), "eight", 1);
+        assert_eq!(cache.get(&"k", Some(at(8))), Some("eight"));
+        assert_eq!(cache.get(&"k", Some(at(7))), None);
     }
 
     #[test]
     fn holds_no_more_than_its_weight() {
         let cache = GenerationCache::new(10);
         for i in 0..10 {
-            cache.insert(i, 1, i, 1);
+            cache.insert(i, at(1), i, 1);
         }
-        assert_eq!(cache.get(&0, Some(1)), Some(0));
-        cache.insert(10, 1, 10, 3);
-        assert_eq!(cache.get(&0, Some(1)), None, "filling starts over");
-        assert_eq!(cache.get(&10, Some(1)), Some(10));
-        cache.insert(11, 1, 11, 11);
+        assert_eq!(cache.get(&0, Some(at(1))), Some(0));
+        cache.insert(10, at(1), 10, 3);
+        assert_eq!(cache.get(&0, Some(at(1))), None, "filling starts over");
+        assert_eq!(cache.get(&10, Some(at(1))), Some(10));
+        cache.insert(11, at(1), 11, 11);
         assert_eq!(
-            cache.get(&11, Some(1)),
+            cache.get(&11, Some(at(1))),
             None,
             "an answer heavier than the bound is not kept"
         );

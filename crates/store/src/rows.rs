@@ -1,10 +1,14 @@
 //! Rows as both backends read them, and their conversion into domain models. The column lists
 //! are plain SQL shared by both dialects; `sqlx::FromRow` decodes them from either database.
 
+use orgadmin_core::actor::OrgVersion;
 use orgadmin_core::audit::{AuditActor, AuditEvent};
 use orgadmin_core::email::Email;
 use orgadmin_core::id::*;
-use orgadmin_core::model::{AdminKey, Invite, InviteProject, KeyOwner, Project, ProjectUser, User};
+use orgadmin_core::model::{
+    AdminKey, Invite, InviteProject, KeyOwner, Member, MemberProject, OrgUser, Project,
+    ProjectUser, User,
+};
 use orgadmin_core::permission::PermissionSet;
 use orgadmin_core::role::{OrgBaseRole, ProjectBaseRole, ResourceType, Role};
 use serde::{Deserialize, Serialize};
@@ -18,18 +22,131 @@ pub(crate) fn permissions_from_json(raw: &str) -> PermissionSet {
     PermissionSet::from_stored_names(&names)
 }
 
-/// A row read together with its organization's write generation, in the same statement (see
-/// `read_cache.rs`): the select list ends with
-/// `(SELECT generation FROM organizations WHERE id = <the organization>) AS generation`.
+/// What a member answer reads beside each row, in the same statement (`ops/users.rs`,
+/// `push_member_select`): the latest use of the member's admin keys, one of their project
+/// memberships (all `None` for a member of no project), and the organization's version, so the
+/// answer can be filed in the read cache (`read_cache.rs`) exactly under the state it shows.
 #[derive(sqlx::FromRow)]
-pub(crate) struct AtGeneration<T> {
-    #[sqlx(flatten)]
-    pub(crate) row: T,
+pub(crate) struct MemberExtra {
+    pub(crate) api_key_last_used_at: Option<i64>,
+    pub(crate) member_project_id: Option<String>,
+    pub(crate) member_project_name: Option<String>,
+    pub(crate) member_project_role: Option<String>,
     pub(crate) generation: i64,
+    pub(crate) key_use: i64,
+}
+
+impl MemberExtra {
+    pub(crate) fn version(&self) -> OrgVersion {
+        OrgVersion {
+            generation: self.generation,
+            key_use: self.key_use,
+        }
+    }
+
+    fn project(&mut self) -> Option<MemberProject> {
+        Some(MemberProject {
+            id: ProjectId::from_raw(self.member_project_id.take()?),
+            name: self.member_project_name.take().unwrap_or_default(),
+            role: ProjectBaseRole::from_stored(self.member_project_role.as_deref().unwrap_or("")),
+        })
+    }
+}
+
+/// A member's row with one of their project memberships.
+#[derive(sqlx::FromRow)]
+pub(crate) struct OrgMemberRow {
+    #[sqlx(flatten)]
+    pub(crate) user: UserRow,
+    #[sqlx(flatten)]
+    pub(crate) extra: MemberExtra,
+}
+
+impl From<OrgMemberRow> for (Member, MemberExtra) {
+    fn from(r: OrgMemberRow) -> Self {
+        let member = Member {
+            user: r.user.into(),
+            api_key_last_used_at: r.extra.api_key_last_used_at,
+            projects: Vec::new(),
+        };
+        (member, r.extra)
+    }
+}
+
+/// An entry of the directory (a member or a service account) with one project membership.
+#[derive(sqlx::FromRow)]
+pub(crate) struct DirectoryRow {
+    #[sqlx(flatten)]
+    pub(crate) entry: OrgUserRow,
+    #[sqlx(flatten)]
+    pub(crate) extra: MemberExtra,
+}
+
+impl From<DirectoryRow> for (OrgUser, MemberExtra) {
+    fn from(r: DirectoryRow) -> Self {
+        (r.entry.into_entry(r.extra.api_key_last_used_at), r.extra)
+    }
+}
+
+/// An answer [`fold_members`] gathers project memberships into.
+pub(crate) trait MemberEntry {
+    fn entry_id(&self) -> &str;
+    /// `None` for an entry that has no memberships of its own (a service account).
+    fn projects_mut(&mut self) -> Option<&mut Vec<MemberProject>>;
+}
+
+impl MemberEntry for Member {
+    fn entry_id(&self) -> &str {
+        self.user.id.as_str()
+    }
+    fn projects_mut(&mut self) -> Option<&mut Vec<MemberProject>> {
+        Some(&mut self.projects)
+    }
+}
+
+impl MemberEntry for OrgUser {
+    fn entry_id(&self) -> &str {
+        match self {
+            OrgUser::Person(member) => member.entry_id(),
+            OrgUser::ServiceAccount(account) => account.id.as_str(),
+        }
+    }
+    fn projects_mut(&mut self) -> Option<&mut Vec<MemberProject>> {
+        match self {
+            OrgUser::Person(member) => member.projects_mut(),
+            OrgUser::ServiceAccount(_) => None,
+        }
+    }
+}
+
+/// Rows of a member answer, one per project membership (or one for a member of none), each
+/// member's rows next to each other, folded into one answer per member in the order read; with
+/// the version they were read at (`None` when there are no rows).
+pub(crate) fn fold_members<T: MemberEntry>(
+    rows: impl IntoIterator<Item = (T, MemberExtra)>,
+) -> (Vec<T>, Option<OrgVersion>) {
+    let mut out: Vec<T> = Vec::new();
+    let mut version = None;
+    for (entry, mut extra) in rows {
+        version.get_or_insert(extra.version());
+        if out
+            .last()
+            .is_none_or(|last| last.entry_id() != entry.entry_id())
+        {
+            out.push(entry);
+        }
+        if let (Some(last), Some(project)) = (out.last_mut(), extra.project()) {
+            if let Some(projects) = last.projects_mut() {
+                projects.push(project);
+            }
+        }
+    }
+    (out, version)
 }
 
 pub(crate) const USER_COLUMNS: &str =
-    "id, email, name, role, added_at, developer_persona, technical_level";
+    "id, email, name, role, added_at, developer_persona, technical_level, created, is_default, \
+     is_scim_managed, is_scale_tier_authorized_purchaser";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -40,6 +157,10 @@ pub(crate) struct UserRow {
     pub(crate) added_at: i64,
     pub(crate) developer_persona: Option<String>,
     pub(crate) technical_level: Option<String>,
+    pub(crate) created: i64,
+    pub(crate) is_default: bool,
+    pub(crate) is_scim_managed: bool,
+    pub(crate) is_scale_tier_authorized_purchaser: bool,
 }
 
 impl From<UserRow> for User {
@@ -52,6 +173,10 @@ impl From<UserRow> for User {
             added_at: r.added_at,
             developer_persona: r.developer_persona,
             technical_level: r.technical_level,
+            created: r.created,
+            is_default: r.is_default,
+            is_scim_managed: r.is_scim_managed,
+            is_scale_tier_authorized_purchaser: r.is_scale_tier_authorized_purchaser,
         }
     }
 }
@@ -239,6 +364,8 @@ pub(crate) struct AuthRow {
     pub(crate) role: String,
     /// The organization's write generation, read with the key.
     pub(crate) generation: i64,
+    /// The organization's key-use epoch, read with the key.
+    pub(crate) key_use: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -311,11 +438,17 @@ pub(crate) struct OrgUserRow {
     pub(crate) added_at: i64,
     pub(crate) developer_persona: Option<String>,
     pub(crate) technical_level: Option<String>,
+    pub(crate) created: i64,
+    pub(crate) is_default: bool,
+    pub(crate) is_scim_managed: bool,
+    pub(crate) is_scale_tier_authorized_purchaser: bool,
 }
 
-impl From<OrgUserRow> for orgadmin_core::model::OrgUser {
-    fn from(r: OrgUserRow) -> Self {
-        use orgadmin_core::model::OrgUser;
+impl OrgUserRow {
+    /// The directory entry of this row; a member's last key use is given, their projects are
+    /// added by [`fold_members`].
+    pub(crate) fn into_entry(self, api_key_last_used_at: Option<i64>) -> OrgUser {
+        let r = self;
         match r.project_id {
             Some(project_id) => OrgUser::ServiceAccount(
                 ServiceAccountRow {
@@ -327,8 +460,8 @@ impl From<OrgUserRow> for orgadmin_core::model::OrgUser {
                 }
                 .into(),
             ),
-            None => OrgUser::Person(
-                UserRow {
+            None => OrgUser::Person(Member {
+                user: UserRow {
                     id: r.id,
                     email: r.email.unwrap_or_default(),
                     name: r.name,
@@ -336,9 +469,15 @@ impl From<OrgUserRow> for orgadmin_core::model::OrgUser {
                     added_at: r.added_at,
                     developer_persona: r.developer_persona,
                     technical_level: r.technical_level,
+                    created: r.created,
+                    is_default: r.is_default,
+                    is_scim_managed: r.is_scim_managed,
+                    is_scale_tier_authorized_purchaser: r.is_scale_tier_authorized_purchaser,
                 }
                 .into(),
-            ),
+                api_key_last_used_at,
+                projects: Vec::new(),
+            }),
         }
     }
 }

@@ -117,6 +117,9 @@ impl Org {
             .await
             .unwrap()
             .items
+            .into_iter()
+            .map(|m| m.user)
+            .collect()
     }
 
     async fn user(&self, email: &str) -> User {
@@ -133,6 +136,7 @@ impl Org {
         found
             .into_iter()
             .next()
+            .map(|m| m.user)
             .unwrap_or_else(|| panic!("{email} is no member"))
     }
 
@@ -189,6 +193,7 @@ impl Org {
             .accept_invite(&self.actor, &invite.id, Some("Before".into()))
             .await
             .unwrap()
+            .user
     }
 }
 
@@ -714,8 +719,9 @@ async fn thousands_of_rows_go_in_chunks_and_a_read_error_writes_nothing() {
         .iter()
         .map(|r| {
             all.iter()
-                .find(|u| u.email.as_str() == r.email)
+                .find(|u| u.user.email.as_str() == r.email)
                 .unwrap()
+                .user
                 .id
                 .to_string()
         })

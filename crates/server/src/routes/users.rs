@@ -44,7 +44,7 @@ pub async fn list(State(s): State<AppState>, auth: Auth, q: Query) -> ApiResult<
     let emails: Vec<String> = given.iter().filter_map(|e| Email::filter_key(e)).collect();
     if !given.is_empty() && emails.is_empty() {
         return Ok(Json(
-            Page::<orgadmin_core::model::User> {
+            Page::<orgadmin_core::model::Member> {
                 items: Vec::new(),
                 has_more: false,
             }
@@ -260,7 +260,7 @@ pub async fn permissions(
     }
     let roles = s.store.user_access(org, &user_id, project.as_ref()).await?;
     Ok(Json(UserPermissions::new(
-        &user,
+        &user.user,
         project.as_ref().map(|p| p.as_str()),
         &roles,
     )))

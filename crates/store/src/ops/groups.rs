@@ -166,10 +166,10 @@ impl GroupStore for Backend {
         self.guarded(async {
             let mut conn = self.reader.acquire().await.db()?;
             get(&mut *conn, org, group).await?;
-            let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-                "SELECT u.id, u.email, u.name, u.role, u.added_at, u.developer_persona, u.technical_level \
-                 FROM group_users gu JOIN users u ON u.org_id = gu.org_id AND u.id = gu.user_id WHERE gu.org_id = ",
-            );
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+                "SELECT u.* FROM group_users gu JOIN (SELECT org_id, {USER_COLUMNS} FROM users) AS u \
+                 ON u.org_id = gu.org_id AND u.id = gu.user_id WHERE gu.org_id = "
+            ));
             qb.push_bind(org.as_str());
             qb.push(" AND gu.group_id = ");
             qb.push_bind(group.as_str());

@@ -193,8 +193,8 @@ struct Valid {
 struct Known {
     /// This organization's member with that email: ID, name, base role.
     member: Option<(UserId, Option<String>, OrgBaseRole)>,
-    /// The ID the person has in another organization.
-    elsewhere: Option<UserId>,
+    /// The ID the person has in another organization, and when they first joined one.
+    elsewhere: Option<(UserId, i64)>,
 }
 
 /// The change to an existing member a row asks for.
@@ -215,6 +215,8 @@ struct NewUser {
     email: Email,
     name: Option<String>,
     role: OrgBaseRole,
+    /// When the person first joined an organization elsewhere; `None`: now.
+    created: Option<i64>,
 }
 
 struct Event {
@@ -371,10 +373,11 @@ impl Import<'_> {
                     {
                         continue;
                     }
-                    let id = known
-                        .and_then(|k| k.elsewhere.clone())
-                        .unwrap_or_else(|| UserId::generate(self.store.millis()));
-                    self.create(&mut writes, v, id);
+                    let (id, created) = match known.and_then(|k| k.elsewhere.clone()) {
+                        Some((id, created)) => (id, Some(created)),
+                        None => (UserId::generate(self.store.millis()), None),
+                    };
+                    self.create(&mut writes, v, id, created);
                 }
                 Some((user, name, role)) => {
                     let current = *role;
@@ -487,18 +490,21 @@ impl Import<'_> {
         let mut known: HashMap<String, Known> = HashMap::with_capacity(emails.len());
         for batch in emails.chunks(MAX_BINDS) {
             let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-                "SELECT org_id, id, email_norm, name, role FROM users WHERE TRUE",
+                "SELECT org_id, id, email_norm, name, role, created FROM users WHERE TRUE",
             );
             push_in(&mut qb, "email_norm", batch);
-            let found: Vec<(String, String, String, Option<String>, String)> =
+            let found: Vec<(String, String, String, Option<String>, String, i64)> =
                 qb.build_query_as().fetch_all(&mut **tx).await.db()?;
-            for (org, id, email, name, role) in found {
+            for (org, id, email, name, role, created) in found {
                 let entry = known.entry(email).or_default();
                 if org == self.actor.org_id.as_str() {
                     entry.member =
                         Some((UserId::from_raw(id), name, OrgBaseRole::from_stored(&role)));
-                } else if entry.elsewhere.is_none() && self.store.user_ids == UserIds::Global {
-                    entry.elsewhere = Some(UserId::from_raw(id));
+                } else if self.store.user_ids == UserIds::Global
+                    && entry.elsewhere.as_ref().is_none_or(|(_, at)| created < *at)
+                {
+                    // The person's first organization: the date `created` keeps.
+                    entry.elsewhere = Some((UserId::from_raw(id), created));
                 }
             }
         }
@@ -551,7 +557,8 @@ impl Import<'_> {
     }
 
     /// A new member, with the events accepting an invite writes.
-    fn create(&mut self, writes: &mut Writes, v: Valid, id: UserId) {
+    /// `created`: when the person first joined an organization elsewhere (`None`: they join now).
+    fn create(&mut self, writes: &mut Writes, v: Valid, id: UserId, created: Option<i64>) {
         let role = v.row.role.unwrap_or(OrgBaseRole::Reader);
         if role == OrgBaseRole::Owner {
             self.promotions += 1;
@@ -578,6 +585,7 @@ impl Import<'_> {
             email: v.row.email,
             name: v.row.name,
             role,
+            created,
         });
     }
 
@@ -650,9 +658,9 @@ impl Import<'_> {
     async fn write(&self, tx: &mut Tx, writes: Writes) -> Result<()> {
         let org = self.actor.org_id.as_str();
         let now = self.store.now();
-        for batch in writes.users.chunks(MAX_BINDS / 7) {
+        for batch in writes.users.chunks(MAX_BINDS / 8) {
             let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-                "INSERT INTO users (org_id, id, email, email_norm, name, role, added_at) ",
+                "INSERT INTO users (org_id, id, email, email_norm, name, role, added_at, created) ",
             );
             qb.push_values(batch, |mut b, u| {
                 b.push_bind(org)
@@ -661,7 +669,8 @@ impl Import<'_> {
                     .push_bind(u.email.normalized())
                     .push_bind(u.name.as_deref())
                     .push_bind(u.role.as_str())
-                    .push_bind(now);
+                    .push_bind(now)
+                    .push_bind(u.created.unwrap_or(now));
             });
             qb.build().execute(&mut **tx).await.db()?;
         }

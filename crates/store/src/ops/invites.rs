@@ -5,7 +5,7 @@ use orgadmin_core::actor::Actor;
 use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::id::*;
 use orgadmin_core::model::{
-    Invite, InviteProject, InviteStatus, NewInvite, User, INVITE_TTL_SECONDS,
+    Invite, InviteProject, InviteStatus, Member, NewInvite, INVITE_TTL_SECONDS,
 };
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::role::ProjectBaseRole;
@@ -234,7 +234,7 @@ impl InviteStore for Backend {
         actor: &Actor,
         invite_id: &InviteId,
         name: Option<String>,
-    ) -> Result<User> {
+    ) -> Result<Member> {
         self.guarded(async {
             let org = &actor.org_id;
             let now = self.now();
@@ -251,10 +251,8 @@ impl InviteStore for Backend {
                     Some("invite_id"),
                 ));
             }
-            let id = match users::existing_id_for_email(self, &mut tx, &invite.email).await? {
-                Some(id) => id,
-                None => UserId::generate(self.millis()),
-            };
+            let user = users::joining(self, &mut tx, &invite.email, name, invite.role, now).await?;
+            let id = user.id.clone();
             // Accepting makes the grant the invite offered; the accepting key must hold it too, so an
             // invite sent by someone since demoted does not outlast their demotion.
             let grants = Grants::load(&mut tx, actor, now).await?;
@@ -268,15 +266,6 @@ impl InviteStore for Backend {
                     &what,
                 )
                 .await?;
-            let user = User {
-                id: id.clone(),
-                email: invite.email.clone(),
-                name,
-                role: invite.role,
-                added_at: now,
-                developer_persona: None,
-                technical_level: None,
-            };
             users::insert(&mut tx, org, &user).await?;
             for p in &invite.projects {
                 // A project archived since the invite was sent accepts no new members; skip it.
@@ -335,9 +324,9 @@ impl InviteStore for Backend {
                 ),
             )
             .await?;
-            let user = users::get(&mut *tx, org, &id).await?;
+            let member = users::member(&mut *tx, org, &id).await?;
             tx.commit().await?;
-            Ok(user)
+            Ok(member)
         })
         .await
     }

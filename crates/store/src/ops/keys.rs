@@ -47,13 +47,17 @@ impl AdminKeyStore for Backend {
         self.guarded(async {
             let now = self.now();
             if let Some(cached) = self.auth_cache.get(secret_hash) {
-                let generation: Option<i64> =
-                    sqlx::query_scalar("SELECT generation FROM organizations WHERE id = $1")
-                        .bind(cached.actor.org_id.as_str())
-                        .fetch_optional(&self.reader)
-                        .await
-                        .db()?;
-                if generation == Some(cached.generation) {
+                let version: Option<(i64, i64)> = sqlx::query_as(
+                    "SELECT generation, COALESCE((SELECT epoch FROM key_use WHERE org_id = $1), 0) \
+                     FROM organizations WHERE id = $1",
+                )
+                .bind(cached.actor.org_id.as_str())
+                .fetch_optional(&self.reader)
+                .await
+                .db()?;
+                if let Some((generation, key_use)) =
+                    version.filter(|(generation, _)| *generation == cached.generation)
+                {
                     if cached.expires_at.is_some_and(|at| now >= at) {
                         self.auth_cache.remove(secret_hash);
                         return Ok(None);
@@ -62,8 +66,11 @@ impl AdminKeyStore for Backend {
                     if stored != cached.last_used_at {
                         self.auth_cache.touch(secret_hash, now);
                     }
-                    // The generation just read, after the request arrived: what the request may read at.
-                    return Ok(Some(cached.actor));
+                    // The version just read, after the request arrived: what the request may read at.
+                    let mut actor = cached.actor;
+                    actor.generation = generation;
+                    actor.key_use = key_use;
+                    return Ok(Some(actor));
                 }
                 self.auth_cache.remove(secret_hash);
             }
@@ -72,7 +79,8 @@ impl AdminKeyStore for Backend {
             // The generation is read in the same statement as the key, before the roles: what is cached
             // is never older than the generation it is filed under.
             let row: Option<AuthRow> = sqlx::query_as(
-                "SELECT k.org_id, k.id, k.secret_hash, k.expires_at, k.last_used_at, k.scopes, u.id AS user_id, u.email, u.role, o.generation \
+                "SELECT k.org_id, k.id, k.secret_hash, k.expires_at, k.last_used_at, k.scopes, u.id AS user_id, u.email, u.role, o.generation, \
+                 COALESCE((SELECT epoch FROM key_use WHERE org_id = k.org_id), 0) AS key_use \
                  FROM admin_api_keys k JOIN users u ON u.org_id = k.org_id AND u.id = k.owner_user_id \
                  JOIN organizations o ON o.id = k.org_id \
                  WHERE k.secret_hash = $1",
@@ -111,6 +119,7 @@ impl AdminKeyStore for Backend {
                 },
                 scopes,
                 generation: row.generation,
+                key_use: row.key_use,
                 project_authority: Default::default(),
             };
             let last_used_at = touch_last_used(self, &actor, row.last_used_at, now).await?;
@@ -291,6 +300,7 @@ impl AdminKeyStore for Backend {
             permissions: Default::default(),
             scopes: None,
             generation: 0,
+            key_use: 0,
             project_authority: Default::default(),
         };
         let event = NewAuditEvent::new(
@@ -338,7 +348,12 @@ fn authority_changed() -> DomainError {
 
 /// Record that the key was used, at most once per [`LAST_USED_GRANULARITY_SECONDS`]; returns the
 /// `last_used_at` now stored. Not a write transaction: it changes nothing anyone is authorized by,
-/// so it leaves the organization's generation alone.
+/// so it leaves the organization's generation alone. It then increments the organization's
+/// key-use epoch, which the member answers remembered by every server are filed under with the
+/// generation (their `api_key_last_used_at`, `read_cache.rs`): the next member read anywhere
+/// sees the use. The epoch goes up after the key's row, so an answer filed under the old epoch
+/// never lacks a use the new one counts; should the increment fail, the request fails and the
+/// next use of the key refreshes both again.
 async fn touch_last_used(
     store: &Backend,
     actor: &Actor,
@@ -355,5 +370,13 @@ async fn touch_last_used(
         .execute(&store.writer)
         .await
         .db()?;
+    sqlx::query(
+        "INSERT INTO key_use (org_id, epoch) VALUES ($1, 1) \
+         ON CONFLICT (org_id) DO UPDATE SET epoch = key_use.epoch + 1",
+    )
+    .bind(actor.org_id.as_str())
+    .execute(&store.writer)
+    .await
+    .db()?;
     Ok(Some(now))
 }

@@ -55,4 +55,4 @@ pub(crate) mod write_tx;
 
 /// Every write transaction (`write_tx.rs`).
 pub(crate) type Tx = write_tx::WriteTx;
-pub(crate) use paging::{finish_page, finish_page_at, push_keyset};
+pub(crate) use paging::{finish_member_page, finish_page, push_keyset};

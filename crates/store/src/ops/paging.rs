@@ -36,20 +36,20 @@ pub(crate) fn finish_page<T>(rows: Vec<T>, page: &PageRequest, reversed: bool) -
     page
 }
 
-/// A page of rows read with their organization's generation (`AtGeneration`), ready for the read
-/// cache: the page, the generation (none for an empty page) and its weight.
-pub(crate) fn finish_page_at<R, T>(
-    rows: Vec<crate::rows::AtGeneration<R>>,
+/// A page of member answers from their rows (one per project membership, folded by
+/// `rows::fold_members`), ready for the read cache: the page, the version it was read at (none
+/// for an empty page) and its weight (the members and their memberships).
+pub(crate) fn finish_member_page<T: crate::rows::MemberEntry>(
+    rows: impl IntoIterator<Item = (T, crate::rows::MemberExtra)>,
     page: &PageRequest,
     reversed: bool,
-    convert: impl Fn(R) -> T,
-) -> (Page<T>, Option<i64>, usize) {
-    let generation = rows.first().map(|r| r.generation);
-    let found = finish_page(
-        rows.into_iter().map(|r| convert(r.row)).collect(),
-        page,
-        reversed,
-    );
-    let weight = found.items.len();
-    (found, generation, weight)
+) -> (Page<T>, Option<orgadmin_core::actor::OrgVersion>, usize) {
+    let (entries, version) = crate::rows::fold_members(rows);
+    let mut found = finish_page(entries, page, reversed);
+    let weight = found
+        .items
+        .iter_mut()
+        .map(|e| 1 + e.projects_mut().map_or(0, |p| p.len()))
+        .sum();
+    (found, version, weight)
 }

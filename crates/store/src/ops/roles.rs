@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use orgadmin_core::actor::Actor;
 use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::id::*;
-use orgadmin_core::model::{AssignedRole, AssignmentSource, User};
+use orgadmin_core::model::{AssignedRole, AssignmentSource, Member};
 use orgadmin_core::page::{page_in_memory, Page, PageRequest, SortOrder};
 use orgadmin_core::permission::PermissionSet;
 use orgadmin_core::role::{
@@ -864,7 +864,7 @@ impl RoleAssignmentStore for Backend {
         actor: &Actor,
         user: &UserId,
         role: &RoleRef,
-    ) -> Result<(User, Role)> {
+    ) -> Result<(Member, Role)> {
         self.guarded(assign_user_role(self, actor, None, user, role))
             .await
     }
@@ -902,7 +902,7 @@ impl RoleAssignmentStore for Backend {
         project: &ProjectId,
         user: &UserId,
         role: &RoleRef,
-    ) -> Result<(User, Role)> {
+    ) -> Result<(Member, Role)> {
         self.guarded(assign_user_role(self, actor, Some(project), user, role))
             .await
     }
@@ -993,7 +993,7 @@ pub(crate) async fn assign_user_role(
     project: Option<&ProjectId>,
     user_id: &UserId,
     role: &RoleRef,
-) -> Result<(User, Role)> {
+) -> Result<(Member, Role)> {
     let org = &actor.org_id;
     let mut tx = store.begin_for(actor).await?;
     if let Some(p) = project {
@@ -1064,9 +1064,9 @@ pub(crate) async fn assign_user_role(
             r
         }
     };
-    let user = users::get(&mut *tx, org, user_id).await?;
+    let member = users::member(&mut *tx, org, user_id).await?;
     tx.commit().await?;
-    Ok((user, assigned))
+    Ok((member, assigned))
 }
 
 pub(crate) async fn unassign_user_role(

@@ -1,21 +1,21 @@
 //! Project service accounts and their API keys.
 
 use async_trait::async_trait;
-use orgadmin_core::actor::{Actor, ReadAt};
+use orgadmin_core::actor::{Actor, OrgVersion, ReadAt};
 use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::id::*;
 use orgadmin_core::model::{
     NewServiceAccount, OrgUser, ProjectApiKey, ServiceAccount, ServiceAccountChange,
     ServiceAccountRole,
 };
-use orgadmin_core::page::{Page, PageRequest, SortOrder};
+use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::store::ServiceAccountStore;
 use orgadmin_core::{DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
 use super::grants::Grants;
-use super::{finish_page, finish_page_at, projects, push_keyset, Backend, Db, DbResult};
+use super::{finish_member_page, finish_page, projects, push_keyset, users, Backend, Db, DbResult};
 use crate::rows::*;
 
 /// The name the official API gives a service account's first key.
@@ -294,7 +294,7 @@ impl ServiceAccountStore for Backend {
             let key = (at.org_id.clone(), page.clone());
             self.read_cache
                 .directory_pages
-                .get_or_load(key, at.generation, || directory_page(self, at.org_id, page))
+                .get_or_load(key, at.version, || directory_page(self, at.org_id, page))
                 .await
         })
         .await
@@ -326,35 +326,51 @@ pub(crate) async fn find_in_org<'e>(
     Ok(row.map(ServiceAccount::from))
 }
 
-/// One page of members and service accounts, read with the organization's generation.
+/// One page of members and service accounts, read with the organization's version: the two
+/// keyset ranges merged (`listed`), then, as for a member answer (`users::push_member_select`),
+/// each member's last key use and project memberships, in the same statement. A service account
+/// has no admin keys and no memberships of its own: its row has NULLs there.
 async fn directory_page(
     store: &Backend,
     org: &OrgId,
     page: &PageRequest,
-) -> Result<(Page<OrgUser>, Option<i64>, usize)> {
-    let mut qb: QueryBuilder<Db> =
-        QueryBuilder::new("SELECT listed.*, (SELECT generation FROM organizations WHERE id = ");
-    qb.push_bind(org.as_str());
+) -> Result<(Page<OrgUser>, Option<OrgVersion>, usize)> {
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+        "SELECT listed.*, (SELECT MAX(k.last_used_at) FROM admin_api_keys k \
+         WHERE k.org_id = listed.org_id AND k.owner_user_id = listed.id) AS api_key_last_used_at, \
+         p.id AS member_project_id, p.name AS member_project_name, \
+         pu.role AS member_project_role, ",
+    );
+    users::push_version(&mut qb, org);
     qb.push(
-        ") AS generation FROM (\
-         SELECT * FROM (SELECT id, CAST(NULL AS TEXT) AS project_id, email, name, role, added_at, \
-         developer_persona, technical_level FROM users WHERE org_id = ",
+        " FROM (SELECT * FROM (SELECT org_id, id, CAST(NULL AS TEXT) AS project_id, email, name, \
+         role, added_at, developer_persona, technical_level, created, is_default, \
+         is_scim_managed, is_scale_tier_authorized_purchaser FROM users WHERE org_id = ",
     );
     qb.push_bind(org.as_str());
     let reversed = push_keyset(&mut qb, "id", page);
     qb.push(
-        ") AS u UNION ALL SELECT * FROM (SELECT id, project_id, CAST(NULL AS TEXT) AS email, name, \
-         role, created_at AS added_at, CAST(NULL AS TEXT) AS developer_persona, \
-         CAST(NULL AS TEXT) AS technical_level FROM service_accounts WHERE org_id = ",
+        ") AS u UNION ALL SELECT * FROM (SELECT org_id, id, project_id, CAST(NULL AS TEXT) AS email, \
+         name, role, created_at AS added_at, CAST(NULL AS TEXT) AS developer_persona, \
+         CAST(NULL AS TEXT) AS technical_level, created_at AS created, FALSE AS is_default, \
+         FALSE AS is_scim_managed, FALSE AS is_scale_tier_authorized_purchaser \
+         FROM service_accounts WHERE org_id = ",
     );
     qb.push_bind(org.as_str());
     push_keyset(&mut qb, "id", page);
-    let travel_desc = (page.order == SortOrder::Desc) != reversed;
-    let direction = if travel_desc { "DESC" } else { "ASC" };
+    let direction = users::page_direction(page, reversed);
     qb.push(format!(") AS s ORDER BY id {direction} LIMIT "));
     qb.push_bind(i64::from(page.limit) + 1);
-    qb.push(format!(") AS listed ORDER BY id {direction}"));
-    let rows: Vec<AtGeneration<OrgUserRow>> =
-        qb.build_query_as().fetch_all(&store.reader).await.db()?;
-    Ok(finish_page_at(rows, page, reversed, OrgUser::from))
+    qb.push(format!(
+        ") AS listed LEFT JOIN project_users pu ON listed.project_id IS NULL \
+         AND pu.org_id = listed.org_id AND pu.user_id = listed.id \
+         LEFT JOIN projects p ON p.org_id = pu.org_id AND p.id = pu.project_id \
+         ORDER BY listed.id {direction}, p.id"
+    ));
+    let rows: Vec<DirectoryRow> = qb.build_query_as().fetch_all(&store.reader).await.db()?;
+    Ok(finish_member_page(
+        rows.into_iter().map(Into::into),
+        page,
+        reversed,
+    ))
 }

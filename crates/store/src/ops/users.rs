@@ -1,11 +1,12 @@
 //! Organization members: bootstrap, list, modify, remove.
 
 use async_trait::async_trait;
+use orgadmin_core::actor::OrgVersion;
 use orgadmin_core::actor::{Actor, ReadAt};
 use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::email::Email;
 use orgadmin_core::id::*;
-use orgadmin_core::model::{User, UserChange};
+use orgadmin_core::model::{Member, User, UserChange};
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::role::OrgBaseRole;
 use orgadmin_core::secret;
@@ -16,7 +17,7 @@ use serde_json::json;
 use sqlx::QueryBuilder;
 
 use super::grants::Grants;
-use super::{finish_page_at, push_in, push_keyset, Backend, Db, DbResult, Tx};
+use super::{finish_member_page, push_in, push_keyset, Backend, Db, DbResult, Tx};
 use crate::rows::*;
 
 pub(crate) async fn find<'e>(
@@ -45,6 +46,76 @@ pub(crate) async fn get<'e>(
         .ok_or_else(|| DomainError::not_found("user", user, "user_id"))
 }
 
+/// Open the statement of a member answer (`organization.user`): each member's row (`u`, the
+/// subquery the caller pushes next, selecting `org_id` and [`USER_COLUMNS`] from `users`), the
+/// latest use of the admin keys they own, one row per project membership they hold (NULLs for a
+/// member of none), and the organization's version, all in one statement, so the answer is one
+/// state, filed in the read cache under the version it shows. A page of members is one
+/// statement, however many members or memberships it holds. Close it with
+/// [`push_member_joins`].
+pub(crate) fn push_member_select<'a>(qb: &mut QueryBuilder<'a, Db>, org: &'a OrgId) {
+    qb.push(
+        "SELECT u.*, (SELECT MAX(k.last_used_at) FROM admin_api_keys k \
+         WHERE k.org_id = u.org_id AND k.owner_user_id = u.id) AS api_key_last_used_at, \
+         p.id AS member_project_id, p.name AS member_project_name, \
+         pu.role AS member_project_role, ",
+    );
+    push_version(qb, org);
+    qb.push(" FROM (");
+}
+
+/// The select-list items `generation` and `key_use`: the organization's version
+/// ([`OrgVersion`]) as of this statement.
+pub(crate) fn push_version<'a>(qb: &mut QueryBuilder<'a, Db>, org: &'a OrgId) {
+    qb.push("(SELECT generation FROM organizations WHERE id = ");
+    qb.push_bind(org.as_str());
+    qb.push(") AS generation, COALESCE((SELECT epoch FROM key_use WHERE org_id = ");
+    qb.push_bind(org.as_str());
+    qb.push("), 0) AS key_use");
+}
+
+/// Close what [`push_member_select`] opened: the project memberships, each member's rows
+/// together, members in `direction` of ID and their projects by ID.
+pub(crate) fn push_member_joins(qb: &mut QueryBuilder<'_, Db>, direction: &str) {
+    qb.push(format!(
+        ") AS u LEFT JOIN project_users pu ON pu.org_id = u.org_id AND pu.user_id = u.id \
+         LEFT JOIN projects p ON p.org_id = pu.org_id AND p.id = pu.project_id \
+         ORDER BY u.id {direction}, p.id"
+    ));
+}
+
+/// A member answer and the version it was read at, in one statement.
+pub(crate) async fn find_member<'e>(
+    db: impl sqlx::Executor<'e, Database = Db>,
+    org: &OrgId,
+    user: &UserId,
+) -> Result<Option<(Member, OrgVersion)>> {
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new("");
+    push_member_select(&mut qb, org);
+    qb.push(format!(
+        "SELECT org_id, {USER_COLUMNS} FROM users WHERE org_id = "
+    ));
+    qb.push_bind(org.as_str());
+    qb.push(" AND id = ");
+    qb.push_bind(user.as_str());
+    push_member_joins(&mut qb, "ASC");
+    let rows: Vec<OrgMemberRow> = qb.build_query_as().fetch_all(db).await.db()?;
+    let (mut members, version) = fold_members(rows.into_iter().map(Into::into));
+    Ok(members.pop().zip(version))
+}
+
+/// A member answer (`organization.user`); not found is 404 on `user_id`.
+pub(crate) async fn member<'e>(
+    db: impl sqlx::Executor<'e, Database = Db>,
+    org: &OrgId,
+    user: &UserId,
+) -> Result<Member> {
+    find_member(db, org, user)
+        .await?
+        .map(|(member, _)| member)
+        .ok_or_else(|| DomainError::not_found("user", user, "user_id"))
+}
+
 pub(crate) async fn find_by_email<'e>(
     db: impl sqlx::Executor<'e, Database = Db>,
     org: &OrgId,
@@ -61,48 +132,74 @@ pub(crate) async fn find_by_email<'e>(
     Ok(row.map(User::from))
 }
 
-/// The ID this person already has in another organization, so a person keeps one user ID; none
-/// when the store gives a fresh ID in each organization (`UserIds::PerOrganization`), so that
-/// nothing is read from, or revealed about, another organization.
+/// The ID this person already has in another organization, so a person keeps one user ID, and
+/// when they first joined one (their `created`); none when the store gives a fresh ID in each
+/// organization (`UserIds::PerOrganization`), so that nothing is read from, or revealed about,
+/// another organization.
 pub(crate) async fn existing_id_for_email(
     store: &Backend,
     tx: &mut Tx,
     email: &Email,
-) -> Result<Option<UserId>> {
+) -> Result<Option<(UserId, i64)>> {
     if store.user_ids == UserIds::PerOrganization {
         return Ok(None);
     }
-    let id: Option<String> =
-        sqlx::query_scalar("SELECT id FROM users WHERE email_norm = $1 LIMIT 1")
-            .bind(email.normalized())
-            .fetch_optional(&mut **tx)
-            .await
-            .db()?;
-    Ok(id.map(UserId::from_raw))
+    let found: Option<(String, i64)> = sqlx::query_as(
+        "SELECT id, created FROM users WHERE email_norm = $1 ORDER BY created, id LIMIT 1",
+    )
+    .bind(email.normalized())
+    .fetch_optional(&mut **tx)
+    .await
+    .db()?;
+    Ok(found.map(|(id, created)| (UserId::from_raw(id), created)))
+}
+
+/// A member joining at `now`: the ID and first date this person has elsewhere, or new ones.
+pub(crate) async fn joining(
+    store: &Backend,
+    tx: &mut Tx,
+    email: &Email,
+    name: Option<String>,
+    role: OrgBaseRole,
+    now: i64,
+) -> Result<User> {
+    let (id, created) = match existing_id_for_email(store, tx, email).await? {
+        Some((id, created)) => (id, Some(created)),
+        None => (UserId::generate(store.millis()), None),
+    };
+    Ok(User::joining(id, email.clone(), name, role, now, created))
 }
 
 pub(crate) async fn insert(tx: &mut Tx, org: &OrgId, user: &User) -> Result<()> {
-    sqlx::query("INSERT INTO users (org_id, id, email, email_norm, name, role, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(org.as_str())
-        .bind(user.id.as_str())
-        .bind(user.email.as_str())
-        .bind(user.email.normalized())
-        .bind(user.name.as_deref())
-        .bind(user.role.as_str())
-        .bind(user.added_at)
-        .execute(&mut **tx)
-        .await
-        .map_err(|e| {
-            if super::is_unique_violation(&e) {
-                DomainError::conflict(
-                    ConflictKind::AlreadyExists,
-                    format!("{} is already a member of the organization.", user.email),
-                    Some("email"),
-                )
-            } else {
-                super::db_error(e)
-            }
-        })?;
+    sqlx::query(
+        "INSERT INTO users (org_id, id, email, email_norm, name, role, added_at, created, \
+         is_default, is_scim_managed, is_scale_tier_authorized_purchaser) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(org.as_str())
+    .bind(user.id.as_str())
+    .bind(user.email.as_str())
+    .bind(user.email.normalized())
+    .bind(user.name.as_deref())
+    .bind(user.role.as_str())
+    .bind(user.added_at)
+    .bind(user.created)
+    .bind(user.is_default)
+    .bind(user.is_scim_managed)
+    .bind(user.is_scale_tier_authorized_purchaser)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| {
+        if super::is_unique_violation(&e) {
+            DomainError::conflict(
+                ConflictKind::AlreadyExists,
+                format!("{} is already a member of the organization.", user.email),
+                Some("email"),
+            )
+        } else {
+            super::db_error(e)
+        }
+    })?;
     Ok(())
 }
 
@@ -165,23 +262,28 @@ impl UserStore for Backend {
         at: ReadAt<'_>,
         emails: &[String],
         page: &PageRequest,
-    ) -> Result<Page<User>> {
+    ) -> Result<Page<Member>> {
         self.guarded(async {
             let key = (at.org_id.clone(), emails.to_vec(), page.clone());
             self.read_cache
                 .member_pages
-                .get_or_load(key, at.generation, || async {
-                    let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
-                        "SELECT {USER_COLUMNS}, (SELECT generation FROM organizations WHERE id = "
+                .get_or_load(key, at.version, || async {
+                    let mut qb: QueryBuilder<Db> = QueryBuilder::new("");
+                    push_member_select(&mut qb, at.org_id);
+                    qb.push(format!(
+                        "SELECT org_id, {USER_COLUMNS} FROM users WHERE org_id = "
                     ));
-                    qb.push_bind(at.org_id.as_str());
-                    qb.push(") AS generation FROM users WHERE org_id = ");
                     qb.push_bind(at.org_id.as_str());
                     push_in(&mut qb, "email_norm", emails);
                     let reversed = push_keyset(&mut qb, "id", page);
-                    let rows: Vec<AtGeneration<UserRow>> =
+                    push_member_joins(&mut qb, page_direction(page, reversed));
+                    let rows: Vec<OrgMemberRow> =
                         qb.build_query_as().fetch_all(&self.reader).await.db()?;
-                    Ok(finish_page_at(rows, page, reversed, User::from))
+                    Ok(finish_member_page(
+                        rows.into_iter().map(Into::into),
+                        page,
+                        reversed,
+                    ))
                 })
                 .await
         })
@@ -189,24 +291,17 @@ impl UserStore for Backend {
     }
 
     /// A member, answered from the read cache when the request's generation allows it.
-    async fn get_user(&self, at: ReadAt<'_>, user: &UserId) -> Result<User> {
+    async fn get_user(&self, at: ReadAt<'_>, user: &UserId) -> Result<Member> {
         self.guarded(async {
             let key = (at.org_id.clone(), user.clone());
-            self
-                .read_cache
+            self.read_cache
                 .users
-                .get_or_load(key, at.generation, || async {
-                    let row: Option<AtGeneration<UserRow>> = sqlx::query_as(&format!(
-                        "SELECT {USER_COLUMNS}, (SELECT generation FROM organizations WHERE id = $1) AS generation \
-                         FROM users WHERE org_id = $1 AND id = $2"
-                    ))
-                    .bind(at.org_id.as_str())
-                    .bind(user.as_str())
-                    .fetch_optional(&self.reader)
-                    .await
-                    .db()?;
-                    let row = row.ok_or_else(|| DomainError::not_found("user", user, "user_id"))?;
-                    Ok((User::from(row.row), Some(row.generation), 1))
+                .get_or_load(key, at.version, || async {
+                    let (member, version) = find_member(&self.reader, at.org_id, user)
+                        .await?
+                        .ok_or_else(|| DomainError::not_found("user", user, "user_id"))?;
+                    let weight = 1 + member.projects.len();
+                    Ok((member, Some(version), weight))
                 })
                 .await
         })
@@ -218,12 +313,13 @@ impl UserStore for Backend {
         actor: &Actor,
         user_id: &UserId,
         change: UserChange,
-    ) -> Result<User> {
+    ) -> Result<Member> {
         self.guarded(async {
             let org = &actor.org_id;
             let mut tx = self.begin_for(actor).await?;
             // Read once and kept up to date below: the answer is what was committed.
-            let mut user = get(&mut *tx, org, user_id).await?;
+            let mut member = member(&mut *tx, org, user_id).await?;
+            let user = &mut member.user;
             let mut changes = serde_json::Map::new();
 
             if change.base_role.is_some() || change.assign_custom_role.is_some() {
@@ -248,7 +344,7 @@ impl UserStore for Backend {
                 }
             }
             if let Some(role) = change.base_role {
-                set_base_role(&mut tx, org, &user, role).await?;
+                set_base_role(&mut tx, org, user, role).await?;
                 user.role = role;
                 changes.insert("role".into(), json!(role.as_str()));
             }
@@ -297,7 +393,7 @@ impl UserStore for Backend {
                 .await?;
             }
             tx.commit().await?;
-            Ok(user)
+            Ok(member)
         })
         .await
     }
@@ -357,6 +453,17 @@ impl UserStore for Backend {
     }
 }
 
+/// The direction rows of a page come back in: the requested order, or its reverse for a
+/// `before` page (`reversed`, from [`push_keyset`]).
+pub(crate) fn page_direction(page: &PageRequest, reversed: bool) -> &'static str {
+    let desc = page.order == orgadmin_core::page::SortOrder::Desc;
+    if desc != reversed {
+        "DESC"
+    } else {
+        "ASC"
+    }
+}
+
 /// Everything removing a member deletes, in order (`$1` the organization, `$2` the member): the
 /// admin keys they own, their role assignments, their project and group memberships, then the
 /// member.
@@ -408,10 +515,17 @@ async fn insert_organization(
 ) -> Result<Bootstrapped> {
     let now = store.now();
     let org_id = OrgId::generate(store.millis());
-    let owner_id = match existing_id_for_email(store, tx, &request.owner_email).await? {
-        Some(id) => id,
-        None => UserId::generate(store.millis()),
-    };
+    let mut owner = joining(
+        store,
+        tx,
+        &request.owner_email,
+        request.owner_name.clone(),
+        OrgBaseRole::Owner,
+        now,
+    )
+    .await?;
+    owner.is_default = true;
+    let owner_id = owner.id.clone();
     let project_id = ProjectId::generate(store.millis());
     let key_id = AdminKeyId::generate(store.millis());
 
@@ -422,15 +536,6 @@ async fn insert_organization(
         .execute(&mut **tx)
         .await
         .db()?;
-    let owner = User {
-        id: owner_id.clone(),
-        email: request.owner_email.clone(),
-        name: request.owner_name.clone(),
-        role: OrgBaseRole::Owner,
-        added_at: now,
-        developer_persona: None,
-        technical_level: None,
-    };
     insert(tx, &org_id, &owner).await?;
     sqlx::query("INSERT INTO projects (org_id, id, name, created_at, is_default) VALUES ($1, $2, 'Default Project', $3, TRUE)")
         .bind(org_id.as_str())
