@@ -3,15 +3,13 @@
 //! follows what happens (a key used, a project joined, an organization joined later), also
 //! through the read cache and across servers sharing one database.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{ok, owner_key, str_of, TestDatabase, TestServer};
 use orgadmin_core::clock::{Clock, OffsetClock};
 use orgadmin_core::secret::generate_admin_key;
 use orgadmin_core::store::BootstrapRequest;
 use orgadmin_core::Email;
+use orgadmin_testkit::{ok, owner_key, str_of, TestDatabase, TestServer};
 use serde_json::{json, Value};
 
 /// The fields of the official `organization.user`, all of which every answer carries (`user`
@@ -317,7 +315,7 @@ async fn created_is_when_the_person_first_joined_any_organization() {
     store
         .create_organization(BootstrapRequest {
             organization_name: "B".into(),
-            owner_email: Email::parse(common::OWNER_EMAIL, "email").unwrap(),
+            owner_email: Email::parse(orgadmin_testkit::OWNER_EMAIL, "email").unwrap(),
             owner_name: None,
             admin_key_secret: b_key.clone(),
         })
