@@ -25,6 +25,7 @@ use common::load::{
     assignment_events, error_code, item_ids as ids, load_client, owner_attack_plan, owners_made,
     stampede, Api, Attack, Stats,
 };
+use common::missing_scopes;
 use common::paging::{check_walks, delete_member, members_seen, walk_then_stop, Walker, Writes};
 use common::TestServer;
 
@@ -67,9 +68,10 @@ async fn start_server(stats: Arc<Stats>) -> Server {
 /// N extra owners plus the bootstrap owner; one request per owner, all released at once, that
 /// demotes or removes it. The bootstrap owner (whose key every request uses) is only demoted,
 /// never removed: removing it would revoke the key. Once its demotion commits, its key is
-/// narrowed to `reader` and requests authenticated after that are refused with 403; that is
-/// the only refusal allowed besides 409 `last_owner`. A fresh server per round, because the
-/// bootstrap key may end the round as a reader's key.
+/// narrowed to `reader` and requests authenticated after that (or in flight then) are refused
+/// with 401 for lacking `api.organization.users.write`; that is the only refusal allowed besides
+/// 409 `last_owner`. A fresh server per round, because the bootstrap key may end the round as a
+/// reader's key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn last_owner_survives_concurrent_demotions_and_removals() {
     const ROUNDS: usize = 20;
@@ -132,13 +134,13 @@ async fn last_owner_survives_concurrent_demotions_and_removals() {
                     assert_eq!(body["error"]["param"], "user_id", "{body}");
                     "409 last_owner"
                 }
-                (403, "insufficient_permissions") if bootstrap_demoted => {
+                (401, _) if bootstrap_demoted && lacks_users_write(body) => {
                     forbidden += 1;
-                    "403 (key narrowed)"
+                    "401 (key narrowed)"
                 }
                 _ => panic!(
                     "round {round}: {attack:?} of {user} answered {status} {body}; only 200, \
-                     409 last_owner, or 403 once the key's owner was demoted, are possible"
+                     409 last_owner, or 401 lacking users.write once the key's owner was demoted, are possible"
                 ),
             };
             *outcome_totals
@@ -169,7 +171,7 @@ async fn last_owner_survives_concurrent_demotions_and_removals() {
         }
         if last_owner_refusals > 0 || forbidden == 0 {
             // A `last_owner` refusal means that at that moment exactly one owner was left, and
-            // owners only decrease; with no 403, every request either succeeded or was refused
+            // owners only decrease; with no 401, every request either succeeded or was refused
             // as the last owner.
             assert_eq!(
                 owners_after.len(),
@@ -204,7 +206,7 @@ async fn last_owner_survives_concurrent_demotions_and_removals() {
         }
         println!(
             "[last owner] round {round}: {} racers, {successes} succeeded, {last_owner_refusals} \
-             refused last_owner, {forbidden} refused 403 (bootstrap key narrowed: {bootstrap_demoted}), \
+             refused last_owner, {forbidden} refused 401 (bootstrap key narrowed: {bootstrap_demoted}), \
              owners {owners_before} -> {}",
             results.len(),
             owners_after.len()
@@ -570,4 +572,12 @@ async fn pagination_is_stable_while_members_come_and_go() {
     }
     stats.assert_no_5xx("pagination");
     stats.report("pagination", started);
+}
+
+/// The refusal of a request of a key whose owner was demoted meanwhile: it lacks (at least)
+/// `api.organization.users.write`, whether it was authenticated after the demotion committed
+/// or narrowed while in flight.
+fn lacks_users_write(body: &Value) -> bool {
+    missing_scopes(reqwest::StatusCode::UNAUTHORIZED, body)
+        .is_some_and(|missing| missing.iter().any(|m| m == "api.organization.users.write"))
 }
