@@ -2,6 +2,8 @@
 
 import assert from 'node:assert/strict';
 
+import OpenAI from 'openai';
+
 import { all, assertOnlyKeys, assertUnixTime, expectError, ownerUser, sdkTest, startServer, uniqueName } from './support.mjs';
 
 const server = await startServer();
@@ -70,4 +72,32 @@ sdkTest('a key is created with its secret shown once, works, is retrieved, liste
   await expectError(() => keys.retrieve(created.id), { status: 404, code: 'not_found' });
   await expectError(() => withKey.admin.organization.users.retrieve(owner.id), { status: 401, code: 'invalid_api_key' });
   assert.ok(value.length > 40);
+});
+
+sdkTest('a key lacking a permission is refused as the real API refuses it: 401, code null, the scope named', async () => {
+  const owner = await ownerUser(client);
+  // `scopes` is this server's extension: a key that may only read users.
+  const scoped = await keys.create({ name: uniqueName('read only'), scopes: ['api.organization.users.read'] });
+  const reader = server.makeClient(scoped.value);
+  assert.equal((await reader.admin.organization.users.retrieve(owner.id)).id, owner.id);
+  let err;
+  try {
+    await reader.admin.organization.users.update(owner.id, { role: 'reader' });
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof OpenAI.AuthenticationError, `expected an AuthenticationError, got ${err}`);
+  assert.equal(err.status, 401);
+  assert.equal(err.code, null);
+  assert.equal(err.param, null);
+  assert.equal(err.type, 'invalid_request_error');
+  assert.ok(
+    err.error.message.startsWith(
+      'You have insufficient permissions for this operation. Missing scopes: api.organization.users.write. Check that you have the correct role',
+    ),
+    err.error.message,
+  );
+  assert.ok(err.requestID, 'the error carries the request ID');
+  assert.equal((await client.admin.organization.users.retrieve(owner.id)).role, 'owner');
+  await keys.delete(scoped.id);
 });

@@ -36,7 +36,7 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 import openai
@@ -102,13 +102,36 @@ PROJECT_VIEWER_PERMISSIONS = {
     "api.vector_stores.read",
 }
 
+# The model-use permissions of the predefined project role `member`, in catalogue order (the
+# order a refusal names them in).
+MODEL_USE = (
+    "api.model.request",
+    "api.responses.write",
+    "api.files.read",
+    "api.files.write",
+    "api.vector_stores.read",
+    "api.vector_stores.write",
+    "api.fine_tuning.jobs.read",
+    "api.fine_tuning.jobs.write",
+    "api.batches.read",
+    "api.batches.write",
+)
+
+# A missing permission is a 401 as well, as the real API answers it (`expect_insufficient`).
 ERROR_CLASSES: dict[int, type[openai.APIStatusError]] = {
     400: openai.BadRequestError,
     401: openai.AuthenticationError,
-    403: openai.PermissionDeniedError,
     404: openai.NotFoundError,
     409: openai.ConflictError,
 }
+
+# The real API's refusal of a key that lacks permissions: this, the missing scopes, ". ", then
+# INSUFFICIENT_CHECK (and, from this server, a sentence of detail).
+INSUFFICIENT = "You have insufficient permissions for this operation. Missing scopes: "
+INSUFFICIENT_CHECK = (
+    "Check that you have the correct role in your organization (Reader, Writer, Owner) and project "
+    "(Member, Owner), and if you're using a restricted API key, that it has the necessary scopes."
+)
 
 
 def scoped_role_id(predefined: str, project_id: str) -> str:
@@ -637,6 +660,40 @@ def expect_error(
                           message_contains=message_contains, ctx=ctx)
 
 
+def expect_insufficient(
+    call: Callable[[], Any],
+    *,
+    missing: str | Sequence[str],
+    detail: str | None = None,
+    detail_contains: str | None = None,
+) -> dict[str, Any]:
+    """Run an SDK call refused because the key lacks permissions, answered as the real API answers
+    it: 401 (the SDK raises `AuthenticationError`), `invalid_request_error`, `code` and `param`
+    null, and the real API's message naming exactly `missing` (in catalogue order). `detail` is
+    the sentence this server adds after it (exactly; "" for none), or `detail_contains` a part of
+    it. Returns the `error` object."""
+    names = missing if isinstance(missing, str) else ", ".join(missing)
+    with pytest.raises(openai.AuthenticationError) as info:
+        call()
+    err = info.value
+    response = err.response
+    ctx = f"{response.request.method} {response.request.url} -> {response.status_code} {response.text[:800]}"
+    assert err.status_code == 401, ctx
+    assert err.code is None and err.param is None and err.type == "invalid_request_error", ctx
+    assert isinstance(err.body, dict) and "code" in err.body and err.body["code"] is None, ctx
+    e = check_envelope(response.json(), response.headers, status=401, code=None, param=None,
+                       type_="invalid_request_error", message_contains=None, ctx=ctx)
+    real = f"{INSUFFICIENT}{names}. {INSUFFICIENT_CHECK}"
+    assert e["message"].startswith(real), ctx
+    ours = e["message"][len(real):]
+    assert ours == "" or (ours.startswith(" ") and ours.strip()), ctx
+    if detail is not None:
+        assert ours == (f" {detail}" if detail else ""), ctx
+    if detail_contains is not None:
+        assert detail_contains in ours, ctx
+    return e
+
+
 def expect_raw_error(
     resp: RawResponse,
     *,
@@ -661,7 +718,7 @@ def check_envelope(
     headers: Mapping[str, str],
     *,
     status: int,
-    code: str,
+    code: str | None,
     param: Any,
     type_: str,
     message_contains: str | None,

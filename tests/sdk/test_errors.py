@@ -10,10 +10,13 @@ import pytest
 
 from _support import (
     Server,
+    add_member,
     default_project_id,
     expect_error,
+    expect_insufficient,
     expect_raw_error,
     owner_user,
+    unique_email,
     unique_name,
 )
 
@@ -83,6 +86,51 @@ def test_auth_is_checked_on_writes_too(server: Server, ids: dict[str, str]) -> N
     resp = server.raw("DELETE", f"/organization/users/{ids['user']}", key="sk-admin-" + "q" * 40)
     expect_raw_error(resp, status=401, code="invalid_api_key", param=None)
     assert server.client.admin.organization.users.retrieve(ids["user"]).role == "owner"
+
+
+def test_a_key_whose_owner_lacks_a_permission_is_refused_as_the_real_api_refuses_it(fresh_server: Server) -> None:
+    """The real API answers a missing permission with 401, type `invalid_request_error` and a null
+    `code` (the SDK raises `AuthenticationError`), its message naming the missing scope. The
+    bootstrap key's owner becomes a reader holding one custom role: what the role allows works,
+    a write beyond it is refused, and the strictly validating client accepts the envelope."""
+    client = fresh_server.client
+    successor = add_member(client, role="owner")
+    owner = owner_user(client)
+    inviter = client.admin.organization.roles.create(
+        role_name=unique_name("inviter"), permissions=["api.organization.invites.write"]
+    )
+    client.admin.organization.users.roles.create(owner.id, role_id=inviter.id)
+    assert client.admin.organization.users.update(owner.id, role="reader").role == "reader"
+
+    with pytest.raises(openai.AuthenticationError) as info:
+        client.admin.organization.users.update(successor.id, role="reader")
+    err = info.value
+    assert err.status_code == 401, err.response.text
+    assert "Missing scopes: api.organization.users.write." in err.message, err.message
+    assert isinstance(err.body, dict) and err.body["code"] is None, err.body
+    assert err.code is None and err.param is None and err.type == "invalid_request_error"
+    assert client.admin.organization.users.retrieve(successor.id).role == "owner"
+
+    # The same refusal through the shared check, for a project write and an admin-key read.
+    expect_insufficient(
+        lambda: client.admin.organization.projects.create(name=unique_name("refused")),
+        missing="api.organization.projects.write",
+        detail="",
+    )
+    expect_insufficient(
+        lambda: client.admin.organization.admin_api_keys.list(),
+        missing="api.organization.admin_api_keys.read",
+        detail="",
+    )
+    # What the custom role allows, the key still does.
+    assert client.admin.organization.invites.create(email=unique_email(), role="reader", projects=[]).role == "reader"
+    # A key that is not accepted keeps its own code.
+    expect_error(
+        lambda: fresh_server.make_client("sk-admin-" + "Y" * 40).admin.organization.users.list(),
+        status=401,
+        code="invalid_api_key",
+        param=None,
+    )
 
 
 # ---------------------------------------------------------------------------- 404 / 405

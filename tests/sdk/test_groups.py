@@ -25,6 +25,7 @@ from _support import (
     Server,
     add_member,
     expect_error,
+    expect_insufficient,
     expect_raw_error,
     scoped_role_id,
     unique_name,
@@ -699,17 +700,15 @@ def test_group_routes_need_the_groups_permissions(server: Server) -> None:
         lambda: reader.admin.organization.groups.users.create(group.id, user_id=user.id),
         lambda: reader.admin.organization.groups.roles.create(group.id, role_id=ORG_READER),
     ):
-        expect_error(call, status=403, code="insufficient_permissions", message_contains="api.groups.write")
+        expect_insufficient(call, missing="api.groups.write")
 
     other_key = client.admin.organization.admin_api_keys.create(
         name=unique_name("users reader"), extra_body={"scopes": ["api.organization.users.read"]}
     )
     other = server.make_client(other_key.value)
-    expect_error(
+    expect_insufficient(
         lambda: other.admin.organization.groups.list(),
-        status=403,
-        code="insufficient_permissions",
-        message_contains="api.groups.read",
+        missing="api.groups.read",
     )
     assert client.admin.organization.groups.retrieve(group.id).name == group.name
 

@@ -15,13 +15,14 @@ import pytest
 from _support import (
     ORG_OWNER,
     ORG_READER,
+    PROJECT_VIEWER_PERMISSIONS,
     PROJ_MEMBER,
     PROJ_OWNER,
     PROJ_VIEWER,
-    PROJECT_VIEWER_PERMISSIONS,
     Server,
     add_member,
     expect_error,
+    expect_insufficient,
     expect_raw_error,
     owner_user,
     scoped_role_id,
@@ -564,14 +565,16 @@ def test_group_project_roles_authorize_project_routes(server: Server) -> None:
     def listing() -> Any:
         return scoped.admin.organization.projects.groups.list(pid)
 
-    expect_error(listing, status=403, code="insufficient_permissions", message_contains="api.project.users.read")
+    in_project = f"'api.project.users.read' held in project {pid} would allow this request too."
+    missing = "api.organization.projects.users.read"
+    expect_insufficient(listing, missing=missing, detail=in_project)
     client.admin.organization.projects.groups.create(pid, group_id=group.id, role="viewer")
-    expect_error(listing, status=403, code="insufficient_permissions")  # the owner is not in the group yet
+    expect_insufficient(listing, missing=missing, detail=in_project)  # the owner is not in the group yet
     client.admin.organization.groups.users.create(group.id, user_id=owner.id)
     assert [g.group_id for g in listing().data] == [group.id]
     assert _group_roles(scoped, pid, group.id) == [scoped_role_id(PROJ_VIEWER, pid)]
     client.admin.organization.groups.users.delete(owner.id, group_id=group.id)
-    expect_error(listing, status=403, code="insufficient_permissions")
+    expect_insufficient(listing, missing=missing, detail=in_project)
 
 
 def test_the_permissions_extension_counts_project_roles_from_groups(client: openai.OpenAI) -> None:

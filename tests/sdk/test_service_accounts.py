@@ -8,9 +8,11 @@ import time
 import openai
 
 from _support import (
+    MODEL_USE,
     Server,
     default_project_id,
     expect_error,
+    expect_insufficient,
     expect_raw_error,
     unique_name,
 )
@@ -290,28 +292,23 @@ def test_project_users_permissions_manage_service_accounts(server: Server) -> No
     reader = server.make_client(reader_key.value)
     writer = server.make_client(writer_key.value)
     route_only = server.make_client(route_only_key.value)
-    expect_error(
+    expect_insufficient(
         lambda: route_only.admin.organization.projects.service_accounts.create(pid, name="Too much"),
-        status=403,
-        code="insufficient_permissions",
-        param=None,
-        message_contains="Missing scopes: api.project.read, api.model.request",
+        missing=["api.project.read", *MODEL_USE],
+        detail_contains="A service account with role 'member' would grant them",
     )
 
     assert [s.id for s in reader.admin.organization.projects.service_accounts.list(other)] == [in_other.id]
     assert reader.admin.organization.projects.service_accounts.retrieve(in_other.id, project_id=other).name == "Other bot"
-    expect_error(
+    expect_insufficient(
         lambda: reader.admin.organization.projects.service_accounts.create(pid, name="x"),
-        status=403,
-        code="insufficient_permissions",
-        param=None,
-        message_contains="api.organization.projects.users.write",
+        missing="api.organization.projects.users.write",
+        detail=f"'api.project.users.write' held in project {pid} would allow this request too.",
     )
-    expect_error(
+    expect_insufficient(
         lambda: reader.admin.organization.projects.service_accounts.delete(in_other.id, project_id=other),
-        status=403,
-        code="insufficient_permissions",
-        param=None,
+        missing="api.organization.projects.users.write",
+        detail=f"'api.project.users.write' held in project {other} would allow this request too.",
     )
     made = writer.admin.organization.projects.service_accounts.create(pid, name="By writer")
     assert writer.admin.organization.projects.service_accounts.update(made.id, project_id=pid, role="owner").role == "owner"
@@ -321,12 +318,9 @@ def test_project_users_permissions_manage_service_accounts(server: Server) -> No
             name=unique_name("projects only"), extra_body={"scopes": ["api.organization.projects.read"]}
         ).value
     )
-    expect_error(
+    expect_insufficient(
         lambda: projects_only.admin.organization.projects.service_accounts.list(pid),
-        status=403,
-        code="insufficient_permissions",
-        param=None,
-        message_contains="api.organization.projects.users.read",
+        missing="api.organization.projects.users.read",
     )
 
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::permission::Permission;
+use crate::permission::{Permission, PermissionSet};
 
 pub type Result<T, E = DomainError> = std::result::Result<T, E>;
 
@@ -121,6 +121,20 @@ fn period_if(remedy: &Option<Remedy>) -> &'static str {
     }
 }
 
+/// The message of a refusal for missing permissions, in the real API's words (`missing` named as
+/// it names them), then our `detail` where there is one. Built here only.
+pub fn insufficient_permissions(missing: &PermissionSet, detail: Option<&str>) -> String {
+    let mut message = format!(
+        "You have insufficient permissions for this operation. Missing scopes: {}. Check that you have the correct role in your organization (Reader, Writer, Owner) and project (Member, Owner), and if you're using a restricted API key, that it has the necessary scopes.",
+        missing.names().join(", ")
+    );
+    if let Some(detail) = detail {
+        message.push(' ');
+        message.push_str(detail);
+    }
+    message
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DomainError {
     /// Bad input: malformed, wrong type, out of range, unknown enum value, or missing.
@@ -148,9 +162,14 @@ pub enum DomainError {
     },
     #[error("{}", match .0 { KeyRejection::Missing => "missing admin API key", KeyRejection::Invalid => "invalid admin API key" })]
     Unauthenticated(KeyRejection),
-    /// The key (or its owner) lacks a permission; the message names it.
-    #[error("{message}")]
-    Forbidden { message: String },
+    /// The key (or its owner) lacks permissions: `missing` (not empty) names them, `detail`
+    /// (a sentence) says more where there is more to say. Answered as the real API answers it
+    /// (HTTP 401, no code), with the message of [`insufficient_permissions`].
+    #[error("{}", insufficient_permissions(.missing, .detail.as_deref()))]
+    Forbidden {
+        missing: PermissionSet,
+        detail: Option<String>,
+    },
     /// The storage cannot serve the request right now (unreachable, disk full, I/O errors, …);
     /// nothing was written and the request may be retried.
     #[error("service unavailable: {0}")]
@@ -246,13 +265,12 @@ impl DomainError {
 
     /// The caller lacks `permission` (and, on a project route, `in_project` too).
     pub fn forbidden(permission: Permission, in_project: Option<(Permission, &str)>) -> Self {
-        let message = match in_project {
-            None => format!("Your admin API key lacks the permission '{permission}' needed for this request."),
-            Some((project_permission, project)) => format!(
-                "Your admin API key lacks the permission '{permission}', or '{project_permission}' in project {project}, needed for this request."
-            ),
-        };
-        DomainError::Forbidden { message }
+        DomainError::Forbidden {
+            missing: [permission].into_iter().collect(),
+            detail: in_project.map(|(project_permission, project)| {
+                format!("'{project_permission}' held in project {project} would allow this request too.")
+            }),
+        }
     }
 
     pub fn unavailable(kind: OutageKind, detail: impl fmt::Display) -> Self {
@@ -264,11 +282,7 @@ impl DomainError {
 
     /// The caller would grant `missing` (not empty), which its key does not hold in the
     /// organization (`project` `None`) or in `project`; `what` names the grant.
-    pub fn cannot_grant(
-        missing: crate::permission::PermissionSet,
-        what: &str,
-        project: Option<&str>,
-    ) -> Self {
+    pub fn cannot_grant(missing: PermissionSet, what: &str, project: Option<&str>) -> Self {
         let place = match project {
             None => "in the organization".to_owned(),
             Some(p) => format!("in project {p}"),
@@ -279,10 +293,20 @@ impl DomainError {
             "them"
         };
         DomainError::Forbidden {
-            message: format!(
-                "You have insufficient permissions for this operation. Missing scopes: {}. {what} would grant {them}, and an admin API key may grant only permissions it holds {place}.",
-                missing.names().join(", ")
-            ),
+            missing,
+            detail: Some(format!(
+                "{what} would grant {them}, and an admin API key may grant only permissions it holds {place}."
+            )),
+        }
+    }
+
+    /// The key's permissions were narrowed (its owner's roles changed) while the request was in
+    /// flight: it no longer holds `missing` (not empty), which it held when it was
+    /// authenticated. Nothing was written.
+    pub fn narrowed_in_flight(missing: PermissionSet) -> Self {
+        DomainError::Forbidden {
+            missing,
+            detail: Some("The permissions of your admin API key were narrowed while this request was in flight (its owner's roles changed); nothing was written. Retry the request if the key may still make it.".to_owned()),
         }
     }
 

@@ -182,14 +182,19 @@ mod tests {
                 "The change to role role_x",
             )
             .unwrap_err();
-        let DomainError::Forbidden { message } = err else {
+        let DomainError::Forbidden { missing, .. } = &err else {
             panic!("a permission error: {err:?}")
         };
+        assert_eq!(*missing, set(&[Permission::UsersWrite]));
+        let message = err.to_string();
         assert!(
-            message.contains("Missing scopes: api.organization.users.write."),
+            message.starts_with("You have insufficient permissions for this operation. Missing scopes: api.organization.users.write. Check that you have the correct role"),
             "{message}"
         );
-        assert!(!message.contains("roles.read"), "{message}");
+        assert!(
+            message.ends_with(" The change to role role_x would grant it, and an admin API key may grant only permissions it holds in the organization."),
+            "{message}"
+        );
     }
 
     #[test]

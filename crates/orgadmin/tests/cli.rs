@@ -870,7 +870,7 @@ fn each_class_of_error_has_its_report_and_exit_status() {
         .clone(),
     );
 
-    // The API refused (1): 401, 403, 404, 409, 400.
+    // The API refused (1): 401 (an unknown key; a missing permission), 404, 409, 400.
     t.record(
         &h.run_as(
             &format!("sk-admin-{}", "b".repeat(40)),

@@ -446,7 +446,7 @@ fn files_headers_and_keys_that_cannot_be_used_are_refused_before_anything_is_wri
     assert!(
         forbidden
             .stderr
-            .contains("lacks the permission 'api.organization.users.write'"),
+            .contains("error: You have insufficient permissions for this operation. Missing scopes: api.organization.users.write. Check that"),
         "{forbidden:#?}"
     );
     assert_eq!(
@@ -508,10 +508,15 @@ fn rows_naming_projects_need_the_right_to_manage_their_members() {
         (&json!(2), &json!(1))
     );
     assert_eq!(value["errors"][0]["line"], 3);
-    assert!(value["errors"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains(&format!("'api.project.users.write' in project {gateway}")));
+    let refused = value["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        refused.starts_with(
+            "You have insufficient permissions for this operation. Missing scopes: api.organization.projects.users.write. "
+        ) && refused.ends_with(&format!(
+            " 'api.project.users.write' held in project {gateway} would allow this request too."
+        )),
+        "{refused}"
+    );
     assert!(s
         .users()
         .iter()

@@ -9,9 +9,9 @@ use orgadmin_core::error::{ConflictKind, KeyRejection, Remedy};
 use orgadmin_core::DomainError;
 
 /// The closed table of the errors the API answers with: each row is a status, the envelope's
-/// `type` and its `code`. Every error response is built from one of these, here and nowhere
-/// else; handlers return [`DomainError`]s, and only what the HTTP layer alone can see (routes,
-/// bodies, rate limits) names a code directly.
+/// `type` and its `code` (none for a missing permission, as the real API answers it). Every error
+/// response is built from one of these, here and nowhere else; handlers return [`DomainError`]s,
+/// and only what the HTTP layer alone can see (routes, bodies, rate limits) names a code directly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     InvalidValue,
@@ -31,9 +31,9 @@ pub enum Code {
 
 impl Code {
     /// `(status, type, code)`, one row each.
-    pub fn row(self) -> (StatusCode, &'static str, &'static str) {
+    pub fn row(self) -> (StatusCode, &'static str, Option<&'static str>) {
         const INVALID: &str = "invalid_request_error";
-        match self {
+        let (status, kind, code) = match self {
             Code::InvalidValue => (StatusCode::BAD_REQUEST, INVALID, "invalid_value"),
             Code::MissingRequiredParameter => (
                 StatusCode::BAD_REQUEST,
@@ -42,9 +42,8 @@ impl Code {
             ),
             Code::MissingApiKey => (StatusCode::UNAUTHORIZED, INVALID, "missing_api_key"),
             Code::InvalidApiKey => (StatusCode::UNAUTHORIZED, INVALID, "invalid_api_key"),
-            Code::InsufficientPermissions => {
-                (StatusCode::FORBIDDEN, INVALID, "insufficient_permissions")
-            }
+            // The real API's answer to a key that lacks a permission: 401, and no code.
+            Code::InsufficientPermissions => return (StatusCode::UNAUTHORIZED, INVALID, None),
             Code::NotFound => (StatusCode::NOT_FOUND, INVALID, "not_found"),
             Code::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -70,7 +69,8 @@ impl Code {
                 "server_error",
                 "internal_error",
             ),
-        }
+        };
+        (status, kind, Some(code))
     }
 }
 
@@ -89,7 +89,7 @@ impl ApiError {
                 message: message.into(),
                 kind: kind.into(),
                 param: param.map(str::to_owned),
-                code: Some(code.to_owned()),
+                code: code.map(str::to_owned),
             },
         }
     }
@@ -158,8 +158,8 @@ impl From<DomainError> for ApiError {
                 None,
                 "Incorrect admin API key provided. The key is unknown, malformed, revoked or expired; create a new one with an owner's key.",
             ),
-            DomainError::Forbidden { message } => {
-                Self::new(Code::InsufficientPermissions, None, message)
+            e @ DomainError::Forbidden { .. } => {
+                Self::new(Code::InsufficientPermissions, None, e.to_string())
             }
             // Logged once per episode by the store (`health.rs`), not once per request.
             DomainError::Unavailable(outage) => {
@@ -265,6 +265,31 @@ mod tests {
         assert_eq!(
             message_of(e),
             "'owner' is the user's base role and cannot be unassigned; change it with POST /v1/organization/users/user-1 with a new 'role'."
+        );
+    }
+
+    #[test]
+    fn a_missing_permission_is_answered_as_the_real_api_answers_it() {
+        use orgadmin_core::Permission;
+        let e = ApiError::from(DomainError::forbidden(
+            Permission::ProjectUsersWrite,
+            Some((Permission::ProjectUsersWriteInProject, "proj_1")),
+        ));
+        assert_eq!(e.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(e.detail.kind, "invalid_request_error");
+        assert_eq!((&e.detail.code, &e.detail.param), (&None, &None));
+        assert_eq!(
+            e.detail.message,
+            "You have insufficient permissions for this operation. Missing scopes: api.organization.projects.users.write. Check that you have the correct role in your organization (Reader, Writer, Owner) and project (Member, Owner), and if you're using a restricted API key, that it has the necessary scopes. 'api.project.users.write' held in project proj_1 would allow this request too."
+        );
+        let body = serde_json::to_value(ErrorBody { error: e.detail }).unwrap();
+        assert!(body["error"]["code"].is_null(), "{body}");
+        assert!(body["error"].as_object().unwrap().contains_key("code"));
+        // A key that is not accepted keeps its code.
+        let (status, _, code) = Code::InvalidApiKey.row();
+        assert_eq!(
+            (status, code),
+            (StatusCode::UNAUTHORIZED, Some("invalid_api_key"))
         );
     }
 

@@ -56,9 +56,10 @@ async fn start_server(stats: Arc<Stats>) -> Server {
 /// N extra owners plus the bootstrap owner; one request per owner, all released at once, that
 /// demotes or removes it. The bootstrap owner (whose key every request uses) is only demoted,
 /// never removed: removing it would revoke the key. Once its demotion commits, its key is
-/// narrowed to `reader` and requests authenticated after that are refused with 403; that is
-/// the only refusal allowed besides 409 `last_owner`. A fresh server per round, because the
-/// bootstrap key may end the round as a reader's key.
+/// narrowed to `reader` and requests authenticated after that (or in flight then) are refused
+/// with 401 for lacking `api.organization.users.write`; that is the only refusal allowed besides
+/// 409 `last_owner`. A fresh server per round, because the bootstrap key may end the round as a
+/// reader's key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn last_owner_survives_concurrent_demotions_and_removals() {
     const ROUNDS: usize = 20;

@@ -8,24 +8,20 @@
 use orgadmin_core::secret::hash_secret;
 use orgadmin_core::store::RoleChange;
 use orgadmin_core::{DomainError, PermissionSet};
-use orgadmin_testkit::{assert_error, assert_error_says, ok, str_of, TestServer};
+use orgadmin_testkit::{assert_error, assert_insufficient, ok, str_of, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-/// A refusal of a grant: the API's permission error naming every missing permission.
+/// A refusal of a grant: the API's permission error naming exactly the missing permissions (in
+/// catalogue order), and what would have granted them.
 #[track_caller]
 fn assert_cannot_grant(got: &(StatusCode, Value), missing: &[&str]) {
-    assert_error(got, StatusCode::FORBIDDEN, "insufficient_permissions", None);
-    let message = got.1["error"]["message"].as_str().unwrap_or_default();
+    let detail = assert_insufficient(got, &missing.join(", "));
     assert!(
-        message
-            .starts_with("You have insufficient permissions for this operation. Missing scopes: "),
-        "{message}"
+        detail.contains(" would grant ")
+            && detail.contains(", and an admin API key may grant only permissions it holds in "),
+        "{detail}"
     );
-    for permission in missing {
-        assert!(message.contains(permission), "{permission} in {message}");
-    }
-    assert!(message.contains("would grant"), "{message}");
 }
 
 /// A reader of the organization holding `permissions` through a custom role, and a key of theirs.
@@ -101,11 +97,10 @@ async fn a_reader_who_may_write_roles_cannot_make_herself_an_owner() {
             json!({ "role": "owner" }),
         )
         .await;
-    assert_error_says(
-        &promoted,
-        StatusCode::FORBIDDEN,
-        "insufficient_permissions",
-        None, "Your admin API key lacks the permission 'api.organization.users.write' needed for this request.",);
+    assert_eq!(
+        assert_insufficient(&promoted, "api.organization.users.write"),
+        ""
+    );
     assert_eq!(
         ok(s.get(&format!("/v1/organization/users/{alice}")).await)["role"],
         "reader"
@@ -134,10 +129,15 @@ async fn a_member_who_may_write_users_cannot_raise_anyone_above_herself() {
     let everything = s
         .create_org_role("Everything", &["api.organization.projects.write"])
         .await;
+    // What an owner holds and she does not.
     let missing = [
         "api.organization.roles.write",
+        "api.organization.invites.write",
         "api.organization.projects.write",
+        "api.organization.projects.users.write",
+        "api.groups.write",
         "api.organization.admin_api_keys.read",
+        "api.organization.admin_api_keys.write",
         "api.organization.audit_logs.read",
     ];
     for (path, body) in [
@@ -247,7 +247,19 @@ async fn a_project_viewer_who_may_write_its_roles_cannot_make_herself_its_owner(
             json!({ "role": "owner" }),
         )
         .await;
-    assert_cannot_grant(&promoted, &["api.model.request", "api.batches.write"]);
+    assert_cannot_grant(
+        &promoted,
+        &[
+            "api.model.request",
+            "api.responses.write",
+            "api.files.write",
+            "api.vector_stores.write",
+            "api.fine_tuning.jobs.read",
+            "api.fine_tuning.jobs.write",
+            "api.batches.read",
+            "api.batches.write",
+        ],
+    );
     assert_eq!(
         ok(
             s.get(&format!("/v1/organization/projects/{project}/users/{dana}"))
@@ -279,7 +291,18 @@ async fn only_a_caller_who_may_grant_owner_invites_an_owner() {
             json!({ "email": "boss@example.com", "role": "owner", "projects": [] }),
         )
         .await;
-    assert_cannot_grant(&as_owner, &["api.organization.users.write"]);
+    // What an owner holds and the inviter does not.
+    let beyond_inviter = [
+        "api.organization.users.write",
+        "api.organization.roles.write",
+        "api.organization.projects.write",
+        "api.organization.projects.users.write",
+        "api.groups.write",
+        "api.organization.admin_api_keys.read",
+        "api.organization.admin_api_keys.write",
+        "api.organization.audit_logs.read",
+    ];
+    assert_cannot_grant(&as_owner, &beyond_inviter);
     let as_project_owner = s
         .post_as(
             &key,
@@ -288,7 +311,25 @@ async fn only_a_caller_who_may_grant_owner_invites_an_owner() {
                     "projects": [{ "id": project, "role": "owner" }] }),
         )
         .await;
-    assert_cannot_grant(&as_project_owner, &["api.project.users.write"]);
+    // What a project owner holds, and a reader of the organization does not hold in projects.
+    let model_use = [
+        "api.model.request",
+        "api.responses.write",
+        "api.files.read",
+        "api.files.write",
+        "api.vector_stores.read",
+        "api.vector_stores.write",
+        "api.fine_tuning.jobs.read",
+        "api.fine_tuning.jobs.write",
+        "api.batches.read",
+        "api.batches.write",
+    ];
+    let beyond_reader_in_project: Vec<&str> =
+        ["api.project.users.write", "api.project.roles.write"]
+            .into_iter()
+            .chain(model_use)
+            .collect();
+    assert_cannot_grant(&as_project_owner, &beyond_reader_in_project);
     // The default project as `member` is a grant too.
     assert_cannot_grant(
         &s.post_as(
@@ -297,7 +338,7 @@ async fn only_a_caller_who_may_grant_owner_invites_an_owner() {
             json!({ "email": "member@example.com", "role": "reader" }),
         )
         .await,
-        &["api.model.request"],
+        &model_use,
     );
     // What a reader holds, she holds.
     let invite = ok(s
@@ -323,10 +364,7 @@ async fn only_a_caller_who_may_grant_owner_invites_an_owner() {
         )
         .await);
     let accept = format!("/v1/organization/invites/{}/accept", str_of(&boss["id"]));
-    assert_cannot_grant(
-        &s.post_as(&key, &accept, json!({})).await,
-        &["api.organization.users.write"],
-    );
+    assert_cannot_grant(&s.post_as(&key, &accept, json!({})).await, &beyond_inviter);
     assert_eq!(ok(s.post(&accept, json!({})).await)["role"], "owner");
     s.stop().await;
 }
@@ -466,11 +504,13 @@ async fn a_key_cannot_make_a_key_with_scopes_beyond_its_own_permissions() {
         .post_as(&admin_scoped, path, json!({ "name": "child" }))
         .await);
     let child_key = child["value"].as_str().unwrap();
-    assert_error_says(
-        &s.get_as(child_key, "/v1/organization/users").await,
-        StatusCode::FORBIDDEN,
-        "insufficient_permissions",
-        None, "Your admin API key lacks the permission 'api.organization.users.read' needed for this request.",);
+    assert_eq!(
+        assert_insufficient(
+            &s.get_as(child_key, "/v1/organization/users").await,
+            "api.organization.users.read"
+        ),
+        ""
+    );
     ok(s.get_as(child_key, path).await);
     assert_cannot_grant(
         &s.post_as(
@@ -542,12 +582,11 @@ async fn a_grant_is_checked_against_what_the_key_holds_when_it_commits() {
     match refused {
         // Refused at the start of the transaction (the key's permissions narrowed since it was
         // authenticated) or by the grant check: either way, nothing is granted.
-        Err(DomainError::Forbidden { message }) => {
-            assert!(
-                message.contains("api.organization.projects.write") || message.contains("narrowed"),
-                "{message}"
-            )
-        }
+        Err(DomainError::Forbidden { missing, .. }) => assert_eq!(
+            missing.names(),
+            ["api.organization.projects.write"],
+            "what she lost, or what the change would grant"
+        ),
         other => panic!("refused with the permission error, got {other:?}"),
     }
     // And a key revoked meanwhile grants nothing.

@@ -33,7 +33,8 @@ use orgadmin_core::secret::ADMIN_KEY_PREFIX;
 use orgadmin_core::store::BootstrapRequest;
 use orgadmin_core::Email;
 use orgadmin_testkit::{
-    assert_error, assert_error_says, ids, ok, owner_key, str_of, TestDatabase, TestServer,
+    assert_error, assert_error_says, assert_insufficient, ids, ok, owner_key, str_of, TestDatabase,
+    TestServer,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -201,21 +202,19 @@ async fn owner_reduced_to_reader(s: &TestServer, admins: &str) -> String {
     successor_key
 }
 
-/// Create a project with the bootstrap key: 200, or 403 naming the missing permission.
+/// Our detail after the refusal of a project route: the project permission would do too.
+const IN_PROJECT_TOO: &str =
+    "'api.project.users.write' held in project proj_… would allow this request too.";
+
+/// Create a project with the bootstrap key: 200, or 401 naming the missing permission.
 async fn try_create_project(s: &TestServer, name: &str) -> StatusCode {
     let got = s
         .post("/v1/organization/projects", json!({ "name": name }))
         .await;
     if got.0 != StatusCode::OK {
-        assert_error_says(
-            &got,
-            StatusCode::FORBIDDEN,
-            "insufficient_permissions",
-            None, "Your admin API key lacks the permission 'api.organization.projects.write' needed for this request.",);
-        let message = got.1["error"]["message"].as_str().unwrap();
-        assert!(
-            message.contains("api.organization.projects.write"),
-            "{message}"
+        assert_eq!(
+            assert_insufficient(&got, "api.organization.projects.write"),
+            ""
         );
     }
     got.0
@@ -446,20 +445,14 @@ async fn a_key_whose_owner_gains_a_write_permission_only_through_a_group_writes_
     // A reader: no project writes, and no joining a group that holds them.
     assert_eq!(
         try_create_project(&s, "Refused").await,
-        StatusCode::FORBIDDEN
+        StatusCode::UNAUTHORIZED
     );
     let joined = s
         .post(&group_users_path(&makers), json!({ "user_id": owner }))
         .await;
-    assert_error_says(
-        &joined,
-        StatusCode::FORBIDDEN,
-        "insufficient_permissions",
-        None, "You have insufficient permissions for this operation. Missing scopes: api.organization.projects.write. Membership of group group_… would grant it, and an admin API key may grant only permissions it holds in the organization.",);
-    let message = joined.1["error"]["message"].as_str().unwrap();
-    assert!(
-        message.contains("Missing scopes: api.organization.projects.write."),
-        "{message}"
+    assert_eq!(
+        assert_insufficient(&joined, "api.organization.projects.write"),
+        "Membership of group group_… would grant it, and an admin API key may grant only permissions it holds in the organization."
     );
 
     // Through the group: allowed, and the role lists and the extension say why.
@@ -485,7 +478,7 @@ async fn a_key_whose_owner_gains_a_write_permission_only_through_a_group_writes_
     leave(&s, &makers, &owner).await;
     assert_eq!(
         try_create_project(&s, "Refused again").await,
-        StatusCode::FORBIDDEN
+        StatusCode::UNAUTHORIZED
     );
 
     // The role unassigned from the group: refused at once.
@@ -495,7 +488,7 @@ async fn a_key_whose_owner_gains_a_write_permission_only_through_a_group_writes_
         .await);
     assert_eq!(
         try_create_project(&s, "Refused after unassign").await,
-        StatusCode::FORBIDDEN
+        StatusCode::UNAUTHORIZED
     );
 
     // The group deleted: refused at once.
@@ -504,7 +497,7 @@ async fn a_key_whose_owner_gains_a_write_permission_only_through_a_group_writes_
     ok(s.delete(&group_path(&makers)).await);
     assert_eq!(
         try_create_project(&s, "Refused after delete").await,
-        StatusCode::FORBIDDEN
+        StatusCode::UNAUTHORIZED
     );
 
     // The owner is a reader all along; its group never made it an owner.
@@ -577,15 +570,9 @@ async fn a_group_with_project_access_authorizes_its_members_there_and_nowhere_el
 
         // Neither the organization role nor any project role allows adding project users.
         let refused = add_user(project.clone(), recruits[0].clone()).await;
-        assert_error_says(
-            &refused,
-            StatusCode::FORBIDDEN,
-            "insufficient_permissions",
-            None, "Your admin API key lacks the permission 'api.organization.projects.users.write', or 'api.project.users.write' in project proj_…, needed for this request.",);
-        let message = refused.1["error"]["message"].as_str().unwrap();
-        assert!(
-            message.contains("api.organization.projects.users.write"),
-            "{message}"
+        assert_eq!(
+            assert_insufficient(&refused, "api.organization.projects.users.write"),
+            IN_PROJECT_TOO
         );
 
         // In the group: allowed in the group's project, not in another; and only with a role
@@ -597,24 +584,18 @@ async fn a_group_with_project_access_authorizes_its_members_there_and_nowhere_el
                 json!({"user_id": recruits[0], "role": "member"}),
             )
             .await;
-        assert_error_says(
-            &as_member,
-            StatusCode::FORBIDDEN,
-            "insufficient_permissions",
-            None, "You have insufficient permissions for this operation. Missing scopes: api.model.request, api.responses.write, api.files.write, api.vector_stores.write, api.fine_tuning.jobs.read, api.fine_tuning.jobs.write, api.batches.read, api.batches.write. Project role 'member' would grant them, and an admin API key may grant only permissions it holds in project proj_….",);
-        assert!(
-            as_member.1["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("api.model.request"),
-            "{as_member:?}"
+        assert_eq!(
+            assert_insufficient(&as_member, "api.model.request, api.responses.write, api.files.write, api.vector_stores.write, api.fine_tuning.jobs.read, api.fine_tuning.jobs.write, api.batches.read, api.batches.write"),
+            "Project role 'member' would grant them, and an admin API key may grant only permissions it holds in project proj_…."
         );
         ok(add_user(project.clone(), recruits[0].clone()).await);
-        assert_error_says(
-            &add_user(elsewhere.clone(), recruits[0].clone()).await,
-            StatusCode::FORBIDDEN,
-            "insufficient_permissions",
-            None, "Your admin API key lacks the permission 'api.organization.projects.users.write', or 'api.project.users.write' in project proj_…, needed for this request.",);
+        assert_eq!(
+            assert_insufficient(
+                &add_user(elsewhere.clone(), recruits[0].clone()).await,
+                "api.organization.projects.users.write"
+            ),
+            IN_PROJECT_TOO
+        );
         let held = roles_with_sources(&ok(s.get(&project_user_roles_path(&project, &owner)).await));
         assert_eq!(held, vec![(user_admin.clone(), vec![group_src(&team)])]);
         let access = ok(s.get(&permissions_path(&owner, Some(&project))).await);
@@ -645,11 +626,13 @@ async fn a_group_with_project_access_authorizes_its_members_there_and_nowhere_el
                 ok(s.delete(&group_path(&team)).await);
             }
         }
-        assert_error_says(
-            &add_user(project.clone(), recruits[1].clone()).await,
-            StatusCode::FORBIDDEN,
-            "insufficient_permissions",
-            None, "Your admin API key lacks the permission 'api.organization.projects.users.write', or 'api.project.users.write' in project proj_…, needed for this request.",);
+        assert_eq!(
+            assert_insufficient(
+                &add_user(project.clone(), recruits[1].clone()).await,
+                "api.organization.projects.users.write"
+            ),
+            IN_PROJECT_TOO
+        );
         assert_error_says(
             &s.get(&project_user_roles_path(&project, &owner)).await,
             StatusCode::NOT_FOUND,
@@ -685,16 +668,18 @@ async fn scoped_keys_still_narrow_what_groups_grant() {
 
     // The owner may create projects (through the group), the scoped key may not.
     assert_eq!(try_create_project(&s, "Unscoped").await, StatusCode::OK);
-    assert_error_says(
-        &s.post_as(
-            &scoped,
-            "/v1/organization/projects",
-            json!({"name": "Scoped"}),
-        )
-        .await,
-        StatusCode::FORBIDDEN,
-        "insufficient_permissions",
-        None, "Your admin API key lacks the permission 'api.organization.projects.write' needed for this request.",);
+    assert_eq!(
+        assert_insufficient(
+            &s.post_as(
+                &scoped,
+                "/v1/organization/projects",
+                json!({"name": "Scoped"}),
+            )
+            .await,
+            "api.organization.projects.write"
+        ),
+        ""
+    );
     // What the scopes allow and the owner holds (through the admins group) still works.
     ok(s.get_as(&scoped, &group_users_path(&makers)).await);
     ok(
@@ -1228,11 +1213,13 @@ async fn the_permissions_extension_lists_every_permission_with_its_roles_and_sou
     let (_, no_users) = s
         .create_key(json!({"name": "no users", "scopes": ["api.groups.read"]}))
         .await;
-    assert_error_says(
-        &s.get_as(&no_users, &permissions_path(&user, None)).await,
-        StatusCode::FORBIDDEN,
-        "insufficient_permissions",
-        None, "Your admin API key lacks the permission 'api.organization.users.read' needed for this request.",);
+    assert_eq!(
+        assert_insufficient(
+            &s.get_as(&no_users, &permissions_path(&user, None)).await,
+            "api.organization.users.read"
+        ),
+        ""
+    );
 }
 
 // --- audit events --------------------------------------------------------------------------------

@@ -273,8 +273,8 @@ async fn assert_tables_consistent(db: &TestDatabase, context: &str) {
 /// once and split between the replicas, that demotes or removes it. At least one owner remains,
 /// every refusal is 409 `last_owner`, and every success removed exactly one owner. The bootstrap
 /// owner (whose key every request uses) is only demoted, never removed; once its demotion
-/// commits its key is a reader's, and requests authenticated after that are refused with 403,
-/// the only other refusal allowed.
+/// commits its key is a reader's, and requests authenticated after that (or in flight then) are
+/// refused with 401 for lacking `api.organization.users.write`, the only other refusal allowed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs PostgreSQL: runs with --include-ignored, as the PostgreSQL pass of scripts/test-all does"]
 async fn the_last_owner_survives_demotions_and_removals_raced_across_two_replicas() {

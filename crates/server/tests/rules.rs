@@ -12,8 +12,8 @@ use orgadmin_core::id::{OrgId, ProjectId};
 use orgadmin_core::page::PageRequest;
 use orgadmin_core::ReadAt;
 use orgadmin_testkit::{
-    assert_error, assert_error_says, ids, ok, owner_key, str_of, Answer, TestDatabase, TestServer,
-    OWNER_EMAIL,
+    assert_error, assert_error_says, assert_insufficient, ids, missing_scopes, ok, owner_key,
+    str_of, Answer, TestDatabase, TestServer, OWNER_EMAIL,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -227,9 +227,11 @@ async fn concurrent_demotions_never_leave_the_organization_without_an_owner() {
             StatusCode::OK => demoted += 1,
             StatusCode::CONFLICT => assert_eq!(body["error"]["code"], "last_owner", "{body}"),
             // The bootstrap owner's own demotion, committed first, takes their key's write permission.
-            StatusCode::FORBIDDEN => {
-                assert_eq!(body["error"]["code"], "insufficient_permissions", "{body}")
-            }
+            StatusCode::UNAUTHORIZED => assert!(
+                missing_scopes(*status, body)
+                    .is_some_and(|m| m.iter().any(|m| m == "api.organization.users.write")),
+                "{body}"
+            ),
             other => panic!("unexpected {other}: {body}"),
         }
     }
@@ -1635,9 +1637,12 @@ async fn a_key_scoped_to_reading_users_can_do_nothing_else() {
         ),
     ];
     for (permission, got) in &refused {
-        assert_error(got, StatusCode::FORBIDDEN, "insufficient_permissions", None);
-        let message = got.1["error"]["message"].as_str().unwrap();
-        assert!(message.contains(permission), "{permission}: {message}");
+        let detail = assert_insufficient(got, permission);
+        // On a project route, the project permission would do too.
+        assert!(
+            detail.is_empty() || detail.starts_with("'api.project.users.read' held in project"),
+            "{permission}: {detail}"
+        );
     }
 }
 
@@ -1649,12 +1654,14 @@ async fn a_scoped_key_cannot_make_a_key_that_may_do_more_than_itself() {
             json!({"name": "key-maker", "scopes": ["api.organization.admin_api_keys.write"]}),
         )
         .await;
-    assert_error_says(
-        &s.post_as(&scoped, "/v1/organization/projects", json!({"name": "No"}))
-            .await,
-        StatusCode::FORBIDDEN,
-        "insufficient_permissions",
-        None, "Your admin API key lacks the permission 'api.organization.projects.write' needed for this request.",);
+    assert_eq!(
+        assert_insufficient(
+            &s.post_as(&scoped, "/v1/organization/projects", json!({"name": "No"}))
+                .await,
+            "api.organization.projects.write"
+        ),
+        ""
+    );
 
     let (status, made) = s
         .post_as(
@@ -1668,23 +1675,20 @@ async fn a_scoped_key_cannot_make_a_key_that_may_do_more_than_itself() {
     // scoped key may do only what its scopes allow, also through a key it creates.
     if status == StatusCode::OK {
         let secret = str_of(&made["value"]);
-        assert_error_says(
-            &s.post_as(
-                &secret,
-                "/v1/organization/projects",
-                json!({"name": "Escalated"}),
-            )
-            .await,
-            StatusCode::FORBIDDEN,
-            "insufficient_permissions",
-            None, "Your admin API key lacks the permission 'api.organization.projects.write' needed for this request.",);
-    } else {
-        assert_error(
-            &(status, made),
-            StatusCode::FORBIDDEN,
-            "insufficient_permissions",
-            None,
+        assert_eq!(
+            assert_insufficient(
+                &s.post_as(
+                    &secret,
+                    "/v1/organization/projects",
+                    json!({"name": "Escalated"}),
+                )
+                .await,
+                "api.organization.projects.write"
+            ),
+            ""
         );
+    } else {
+        assert_insufficient(&(status, made), "api.organization.projects.write");
     }
 }
 
@@ -1701,25 +1705,35 @@ async fn demoting_the_owner_of_a_key_narrows_it_to_reader_permissions() {
     ok(s.get("/v1/organization/projects").await);
     ok(s.get("/v1/organization/roles").await);
     ok(s.get("/v1/organization/invites").await);
-    for got in [
-        s.post(&user_path(&successor), json!({"role": "reader"}))
+    for (got, missing) in [
+        (
+            s.post(&user_path(&successor), json!({"role": "reader"}))
+                .await,
+            "api.organization.users.write",
+        ),
+        (
+            s.post("/v1/organization/projects", json!({"name": "No"}))
+                .await,
+            "api.organization.projects.write",
+        ),
+        (
+            s.post(
+                "/v1/organization/invites",
+                json!({"email": "x@example.com", "role": "reader"}),
+            )
             .await,
-        s.post("/v1/organization/projects", json!({"name": "No"}))
-            .await,
-        s.post(
-            "/v1/organization/invites",
-            json!({"email": "x@example.com", "role": "reader"}),
-        )
-        .await,
-        s.get("/v1/organization/admin_api_keys").await,
-        s.get("/v1/organization/audit_logs").await,
+            "api.organization.invites.write",
+        ),
+        (
+            s.get("/v1/organization/admin_api_keys").await,
+            "api.organization.admin_api_keys.read",
+        ),
+        (
+            s.get("/v1/organization/audit_logs").await,
+            "api.organization.audit_logs.read",
+        ),
     ] {
-        assert_error(
-            &got,
-            StatusCode::FORBIDDEN,
-            "insufficient_permissions",
-            None,
-        );
+        assert_eq!(assert_insufficient(&got, missing), "");
     }
 }
 
@@ -1753,23 +1767,38 @@ async fn a_project_owner_can_list_that_projects_users_through_project_permission
     );
     ok(s.get_as(&key, &project_user_roles_path(&led, &colleague))
         .await);
-    let refused = [
-        s.get_as(&key, &project_users_path(&other)).await,
-        s.get_as(&key, &format!("{}/{colleague}", project_users_path(&other)))
+    let read_in_project =
+        "'api.project.users.read' held in project proj_… would allow this request too.";
+    for (got, missing, detail) in [
+        (
+            s.get_as(&key, &project_users_path(&other)).await,
+            "api.organization.projects.users.read",
+            read_in_project,
+        ),
+        (
+            s.get_as(&key, &format!("{}/{colleague}", project_users_path(&other)))
+                .await,
+            "api.organization.projects.users.read",
+            read_in_project,
+        ),
+        (
+            s.get_as(&key, "/v1/organization/users").await,
+            "api.organization.users.read",
+            "",
+        ),
+        (
+            s.post_as(
+                &key,
+                &format!("{}/{colleague}", project_users_path(&led)),
+                json!({"role": "owner"}),
+            )
             .await,
-        s.get_as(&key, "/v1/organization/users").await,
-        s.post_as(
-            &key,
-            &format!("{}/{colleague}", project_users_path(&led)),
-            json!({"role": "owner"}),
-        )
-        .await,
-    ];
-    for got in &refused {
-        assert_error(got, StatusCode::FORBIDDEN, "insufficient_permissions", None);
+            "api.organization.projects.users.write",
+            "'api.project.users.write' held in project proj_… would allow this request too.",
+        ),
+    ] {
+        assert_eq!(assert_insufficient(&got, missing), detail);
     }
-    let message = refused[0].1["error"]["message"].as_str().unwrap();
-    assert!(message.contains("api.project.users.read"), "{message}");
     // Without scopes, the reader's organization permission reads any project's members.
     ok(s.get(&project_users_path(&other)).await);
 }

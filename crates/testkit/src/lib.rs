@@ -470,6 +470,72 @@ pub fn assert_error_says(
     assert_eq!(without_ids(said), message, "error.message; body: {body}");
 }
 
+/// How the real API's refusal of a missing permission begins; the missing scopes follow.
+pub const INSUFFICIENT: &str =
+    "You have insufficient permissions for this operation. Missing scopes: ";
+/// The real API's sentence after the missing scopes.
+pub const INSUFFICIENT_CHECK: &str = "Check that you have the correct role in your organization (Reader, Writer, Owner) and project (Member, Owner), and if you're using a restricted API key, that it has the necessary scopes.";
+
+/// The refusal of a key that lacks permissions, as the real API answers it: 401,
+/// `invalid_request_error`, `code` and `param` null, and the real API's message naming exactly
+/// `missing` (the scopes, joined by `, `). Returns what the message says after the real API's
+/// words (our detail, IDs written as [`without_ids`] writes them), empty when it says nothing more.
+#[track_caller]
+pub fn assert_insufficient(answer: &Answer, missing: &str) -> String {
+    match insufficient(answer, missing) {
+        Ok(detail) => detail,
+        Err(wrong) => panic!("{wrong}"),
+    }
+}
+
+/// [`assert_insufficient`]'s check, saying what is wrong rather than panicking.
+pub fn insufficient(answer: &Answer, missing: &str) -> Result<String, String> {
+    let (got, body) = answer;
+    let error = &body["error"];
+    let wrong = |what: &str| Err(format!("{what} of a missing permission; body: {body}"));
+    if *got != StatusCode::UNAUTHORIZED {
+        return wrong(&format!("status {got}, not 401 Unauthorized,"));
+    }
+    if error["type"] != "invalid_request_error" || !error["code"].is_null() {
+        return wrong("not type invalid_request_error with code null, the refusal");
+    }
+    if !error["param"].is_null() {
+        return wrong("a param in the refusal");
+    }
+    let said = without_ids(error["message"].as_str().unwrap_or_default());
+    let real = format!("{INSUFFICIENT}{missing}. {INSUFFICIENT_CHECK}");
+    let Some(rest) = said.strip_prefix(&real) else {
+        return wrong(&format!("not the message {real:?} (then our detail)"));
+    };
+    if rest.is_empty() {
+        return Ok(String::new());
+    }
+    match rest.strip_prefix(' ') {
+        Some(detail) => Ok(detail.to_owned()),
+        None => wrong("no space before our detail in the message"),
+    }
+}
+
+/// The scopes a refusal for missing permissions names (401, `invalid_request_error`, code null,
+/// the real API's message), or `None` when `body` (answered with `status`) is not one. For races
+/// where what is missing depends on the interleaving.
+pub fn missing_scopes(status: StatusCode, body: &Value) -> Option<Vec<String>> {
+    let error = &body["error"];
+    if status != StatusCode::UNAUTHORIZED
+        || error["type"] != "invalid_request_error"
+        || !error["code"].is_null()
+    {
+        return None;
+    }
+    let (names, check) = error["message"]
+        .as_str()?
+        .strip_prefix(INSUFFICIENT)?
+        .split_once(". ")?;
+    check
+        .starts_with(INSUFFICIENT_CHECK)
+        .then(|| names.split(", ").map(str::to_owned).collect())
+}
+
 /// The prefixes of the IDs the server generates (`orgadmin_core::id`).
 const ID_PREFIXES: [&str; 9] = [
     "org-",

@@ -451,13 +451,14 @@ pub async fn race_owner_attacks(
                 assert_eq!(body["error"]["param"], "user_id", "{body}");
                 "409 last_owner"
             }
-            (403, "insufficient_permissions") if bootstrap_demoted => {
+            (401, _) if bootstrap_demoted && lacks_users_write(*status, body) => {
                 narrowed += 1;
-                "403 (key narrowed)"
+                "401 (key narrowed)"
             }
             _ => panic!(
                 "round {round}: {attack:?} of {user} on {} answered {status} {body}; only 200, \
-                 409 last_owner, or 403 once the key's owner was demoted, are possible",
+                 409 last_owner, or 401 lacking users.write once the key's owner was demoted, \
+                 are possible",
                 api(i).server
             ),
         };
@@ -520,6 +521,15 @@ pub async fn race_owner_attacks(
         owners_after: owners_after.len(),
         bootstrap_survived: owners_after.iter().any(|u| u["id"] == bootstrap_owner),
     }
+}
+
+/// The refusal of a request of a key whose owner was demoted meanwhile: it lacks (at least)
+/// `api.organization.users.write`, whether it was authenticated after the demotion committed
+/// or narrowed while in flight.
+fn lacks_users_write(status: u16, body: &Value) -> bool {
+    let status = reqwest::StatusCode::from_u16(status).unwrap_or_default();
+    crate::missing_scopes(status, body)
+        .is_some_and(|missing| missing.iter().any(|m| m == "api.organization.users.write"))
 }
 
 impl std::fmt::Display for OwnerRace {

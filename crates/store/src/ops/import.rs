@@ -300,12 +300,11 @@ impl Import<'_> {
             let project = self.projects.resolve(key)?;
             if let ProjectAccess::Only(allowed) = &self.options.project_access {
                 if !allowed.contains(&project.id) {
-                    return Err(format!(
-                        "your admin API key lacks the permission '{}', or '{}' in project {}, needed to manage its members.",
+                    return Err(DomainError::forbidden(
                         Permission::ProjectUsersWrite,
-                        Permission::ProjectUsersWriteInProject,
-                        project.id
-                    ));
+                        Some((Permission::ProjectUsersWriteInProject, project.id.as_str())),
+                    )
+                    .to_string());
                 }
             }
             if projects.iter().any(|(id, _)| *id == project.id) {

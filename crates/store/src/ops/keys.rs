@@ -326,24 +326,22 @@ pub(crate) async fn reauthorize(tx: &mut Tx, actor: &Actor, now: i64) -> Result<
         .await?
         .granter()
         .in_organization();
-    let narrowed = |before: PermissionSet, now: PermissionSet| before.intersection(now) != before;
-    if narrowed(actor.permissions, held) {
-        return Err(authority_changed());
-    }
+    // What the request was authorized with and the key no longer holds.
+    let lost = |before: PermissionSet, now: PermissionSet| -> Result<()> {
+        let missing = before.difference(now);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::narrowed_in_flight(missing))
+        }
+    };
+    lost(actor.permissions, held)?;
     if let Some((project, before)) = actor.project_authority.get() {
         let held =
             roles::project_permissions_in(tx, &actor.org_id, project, &actor.user_id).await?;
-        if narrowed(*before, actor.limit(held)) {
-            return Err(authority_changed());
-        }
+        lost(*before, actor.limit(held))?;
     }
     Ok(())
-}
-
-fn authority_changed() -> DomainError {
-    DomainError::Forbidden {
-        message: "The permissions of your admin API key were narrowed while this request was in flight (its owner's roles changed); nothing was written. Retry the request if the key may still make it.".to_owned(),
-    }
 }
 
 /// Record that the key was used, at most once per [`LAST_USED_GRANULARITY_SECONDS`]; returns the
