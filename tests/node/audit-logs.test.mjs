@@ -1,6 +1,7 @@
 // The audit log through the openai npm package: client.admin.organization.auditLogs.list, walked
-// with the SDK's auto-pagination and filtered. The walk's direction is not asserted here (the
-// Python suite pins it); a walk must be ordered one way, and never skip or repeat an event.
+// with the SDK's auto-pagination and filtered. The log reads newest first, as the real API's does:
+// the SDK's walk (following `after`) goes from the newest event to the oldest, never skipping or
+// repeating one.
 
 import assert from 'node:assert/strict';
 
@@ -28,13 +29,12 @@ function checkEvent(e, owner) {
   assert.deepEqual(e.actor.api_key.user, { id: owner.id, email: owner.email });
 }
 
-function assertOneWay(events) {
+function assertNewestFirst(events) {
   const ids = events.map((e) => e.id);
   assert.equal(new Set(ids).size, ids.length, 'no event is listed twice');
+  assert.ok(ids.every((id, i) => i === 0 || ids[i - 1] > id), `IDs decrease, newest first: ${ids.join(', ')}`);
   const times = events.map((e) => e.effective_at);
-  const ascending = times.every((t, i) => i === 0 || times[i - 1] <= t);
-  const descending = times.every((t, i) => i === 0 || times[i - 1] >= t);
-  assert.ok(ascending || descending, `a walk is ordered one way: ${times.join(', ')}`);
+  assert.ok(times.every((t, i) => i === 0 || times[i - 1] >= t), `newest first: ${times.join(', ')}`);
 }
 
 sdkTest('what the owner does is in the log, whole, walked page by page', async () => {
@@ -46,7 +46,10 @@ sdkTest('what the owner does is in the log, whole, walked page by page', async (
   await client.admin.organization.users.update(member.id, { role: 'owner' });
 
   const walked = await all(auditLogs.list({ limit: 2 }));
-  assertOneWay(walked);
+  assertNewestFirst(walked);
+  // The newest event is the last change: the member made an owner.
+  assert.equal(walked[0].type, 'user.updated');
+  assert.equal(walked[0]['user.updated'].id, member.id);
   walked.forEach((e) => checkEvent(e, owner));
   const types = walked.map((e) => e.type);
   for (const t of ['invite.sent', 'invite.accepted', 'user.added', 'project.created', 'project.updated', 'user.updated']) {
@@ -82,8 +85,8 @@ sdkTest('the log is filtered by event type and by resource', async () => {
   assert.equal(archived[0]['project.archived'].id, project.id);
 
   const aboutProject = await all(auditLogs.list({ resource_ids: [project.id], limit: 1 }));
-  assertOneWay(aboutProject);
-  assert.deepEqual(aboutProject.map((e) => e.type).toSorted(), ['project.archived', 'project.created']);
+  assertNewestFirst(aboutProject);
+  assert.deepEqual(aboutProject.map((e) => e.type), ['project.archived', 'project.created']);
 
   const byOwner = await all(auditLogs.list({ actor_ids: [owner.id], event_types: ['project.created'] }));
   assert.ok(byOwner.some((e) => e['project.created'].id === project.id));

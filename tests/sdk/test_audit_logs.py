@@ -6,6 +6,7 @@ then the tests read the log back.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -229,31 +230,113 @@ def test_effective_at_filters(history: History) -> None:
     assert bad.json()["error"]["param"] in ("effective_at", "effective_at[gt]", "effective_at.gt"), bad
 
 
-def test_oldest_first_and_pagination(history: History) -> None:
+def test_newest_first_and_pagination(history: History) -> None:
     c = history.client
     everything = [e.id for e in c.admin.organization.audit_logs.list(limit=3)]  # auto-paging
     assert len(everything) == len(set(everything)) >= len(EXPECTED)
+    assert everything == sorted(everything, reverse=True), "newest first"
     full = c.admin.organization.audit_logs.list(limit=100)
     assert not full.has_more
     assert [e.id for e in full.data] == everything
     times = [e.effective_at for e in full.data]
-    assert times == sorted(times)
+    assert times == sorted(times, reverse=True)
+    # The newest event is the fixture's last change.
+    assert full.data[0].type == "user.deleted"
     mine = [e["id"] for e in _mine(history)]
     assert [i for i in everything if i in set(mine)] == mine
 
+    # `after` continues to older events.
     k = len(everything) // 2
     after = c.admin.organization.audit_logs.list(limit=3, after=everything[k])
     assert [e.id for e in after.data] == everything[k + 1 : k + 4]
     assert after.first_id == everything[k + 1] and after.last_id == everything[k + 3]
     assert after.has_more is (k + 4 < len(everything))
-    before = c.admin.organization.audit_logs.list(limit=2, before=everything[k])
-    assert [e.id for e in before.data] == everything[k - 2 : k]
     tail = c.admin.organization.audit_logs.list(limit=2, after=everything[-3])
     assert [e.id for e in tail.data] == everything[-2:] and tail.has_more is False
     exact = c.admin.organization.audit_logs.list(limit=len(everything))
     assert exact.has_more is False
     short = c.admin.organization.audit_logs.list(limit=len(everything) - 1)
     assert short.has_more is True
+
+
+def test_before_returns_the_newer_events_just_before_the_cursor(history: History) -> None:
+    c = history.client
+    everything = [e.id for e in c.admin.organization.audit_logs.list(limit=100).data]
+    k = len(everything) // 2
+    before = c.admin.organization.audit_logs.list(limit=2, before=everything[k])
+    assert [e.id for e in before.data] == everything[k - 2 : k], "the two events newer than it, newest first"
+    assert before.first_id == everything[k - 2] and before.last_id == everything[k - 1]
+    assert before.has_more is True
+    at_start = c.admin.organization.audit_logs.list(limit=2, before=everything[2])
+    assert [e.id for e in at_start.data] == everything[:2] and at_start.has_more is False
+    newest = c.admin.organization.audit_logs.list(limit=2, before=everything[0])
+    assert newest.data == [] and newest.has_more is False
+
+
+def test_order_asc_lists_oldest_first_with_both_cursors(history: History) -> None:
+    s = history.server
+    everything = [e.id for e in history.client.admin.organization.audit_logs.list(limit=100).data]
+    oldest_first = list(reversed(everything))
+
+    def asc(query: str) -> dict[str, Any]:
+        resp = s.raw("GET", f"/organization/audit_logs?order=asc&{query}")
+        assert resp.status == 200, resp
+        body: dict[str, Any] = resp.json()
+        return body
+
+    assert [e["id"] for e in asc("limit=100")["data"]] == oldest_first
+    via_sdk = history.client.admin.organization.audit_logs.list(limit=100, extra_query={"order": "asc"})
+    assert [e.id for e in via_sdk.data] == oldest_first
+    k = len(oldest_first) // 2
+    after = asc(f"limit=3&after={oldest_first[k]}")
+    assert [e["id"] for e in after["data"]] == oldest_first[k + 1 : k + 4]
+    before = asc(f"limit=3&before={oldest_first[k]}")
+    assert [e["id"] for e in before["data"]] == oldest_first[k - 3 : k] and before["has_more"] is True
+    last = asc(f"limit=3&after={oldest_first[-4]}")
+    assert [e["id"] for e in last["data"]] == oldest_first[-3:] and last["has_more"] is False
+    desc = s.raw("GET", "/organization/audit_logs?order=desc&limit=100")
+    assert [e["id"] for e in desc.json()["data"]] == everything
+    bad = s.raw("GET", "/organization/audit_logs?order=sideways")
+    expect_raw_error(bad, status=400, code="invalid_value", param="order")
+
+
+def test_a_walk_while_events_are_written_sees_every_older_event_once(fresh_server: Server) -> None:
+    c = fresh_server.client
+    for n in range(10):
+        c.admin.organization.projects.create(name=unique_name(f"before walk {n}"))
+    before_walk = {e.id for e in c.admin.organization.audit_logs.list(limit=100).data}
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    w = fresh_server.make_client(fresh_server.admin_key)
+
+    def write() -> None:
+        try:
+            n = 0
+            while not stop.is_set() and n < 200:
+                w.admin.organization.projects.create(name=unique_name(f"during walk {n}"))
+                n += 1
+        except BaseException as e:  # noqa: BLE001 - reported by the test below
+            errors.append(e)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        walks = []
+        for _ in range(3):
+            # Auto-paging from the newest event towards the oldest, 2 at a time, while the writer writes.
+            walks.append([e.id for e in c.admin.organization.audit_logs.list(limit=2)])
+    finally:
+        stop.set()
+        writer.join()
+    assert errors == []
+    log = [e.id for e in c.admin.organization.audit_logs.list(limit=100)]
+    assert log == sorted(log, reverse=True)
+    for walk in walks:
+        assert len(walk) == len(set(walk)), "no event twice"
+        assert before_walk <= set(walk), "every event older than the walk's start is seen"
+        start = log.index(walk[0])
+        assert walk == log[start:], "nothing skipped, nothing behind the cursor"
 
 
 def test_tenant_only_false_is_accepted(history: History) -> None:

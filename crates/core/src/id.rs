@@ -48,6 +48,11 @@ pub fn time_ordered_body(millis: u64) -> String {
         *last = next;
         next
     };
+    encode_body(millis, random)
+}
+
+/// The body of the ID made at `millis` with the random part `random`.
+fn encode_body(millis: u64, random: u128) -> String {
     let mut out = String::with_capacity(TIME_CHARS + RANDOM_CHARS);
     for i in (0..TIME_CHARS).rev() {
         let digit = (millis >> (i * 5)) & 31;
@@ -112,6 +117,29 @@ macro_rules! define_id {
     };
 }
 
+/// The body that sorts next after `body`: the same number plus one when `body` is one this module
+/// made (ten characters of time and fourteen random ones, all from the alphabet, not all the last
+/// one); otherwise `body` followed by the alphabet's first character, which also sorts after it.
+fn successor_body(body: &str) -> String {
+    let digits: Option<Vec<u8>> = body
+        .bytes()
+        .map(|b| ALPHABET.iter().position(|&a| a == b).map(|d| d as u8))
+        .collect();
+    if let Some(mut digits) = digits.filter(|d| d.len() == TIME_CHARS + RANDOM_CHARS) {
+        if let Some(last_below_top) = digits.iter().rposition(|&d| d < 31) {
+            digits[last_below_top] += 1;
+            for d in &mut digits[last_below_top + 1..] {
+                *d = 0;
+            }
+            return digits
+                .iter()
+                .map(|&d| ALPHABET[d as usize] as char)
+                .collect();
+        }
+    }
+    format!("{body}{}", ALPHABET[0] as char)
+}
+
 define_id!(/// An organization, `org-…`.
     OrgId, "org-");
 define_id!(/// A user (a person), `user-…`; the same across the organizations they belong to.
@@ -132,6 +160,27 @@ define_id!(/// A project service account, `svc_acct_…`.
     ServiceAccountId, "svc_acct_");
 define_id!(/// A project API key (a service account's key), `key_…` as in the official API.
     ProjectApiKeyId, "key_");
+
+impl AuditLogId {
+    /// A new event ID created at `millis` that sorts after `newest`, the newest event ID of the
+    /// organization read inside the writing transaction: the audit log's order is the order its
+    /// events were committed in, whichever process wrote them and whatever its clock said (a
+    /// replica whose clock is behind, two processes in one millisecond). When the fresh ID would
+    /// not sort after `newest`, the ID is `newest` plus one.
+    pub fn generate_after(millis: u64, newest: Option<&AuditLogId>) -> Self {
+        let fresh = Self::generate(millis);
+        match newest {
+            Some(newest) if fresh <= *newest => {
+                let next = match newest.0.strip_prefix(Self::PREFIX) {
+                    Some(body) => format!("{}{}", Self::PREFIX, successor_body(body)),
+                    None => format!("{}{}", newest.0, ALPHABET[0] as char),
+                };
+                Self(next)
+            }
+            _ => fresh,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -159,6 +208,54 @@ mod tests {
             let next = ProjectId::generate(millis);
             assert!(next > previous, "{next} after {previous}");
             previous = next;
+        }
+    }
+
+    #[test]
+    fn an_audit_id_sorts_after_the_newest_one_even_from_a_clock_behind() {
+        // The newest event as another process wrote it, its clock a minute ahead of ours (this
+        // process never issued it, so its own order cannot help).
+        let millis = 3_000_000_000_000;
+        let newest = AuditLogId::from_raw(format!(
+            "audit_log-{}",
+            encode_body(millis + 60_000, 12_345)
+        ));
+        let behind = AuditLogId::generate_after(millis, Some(&newest));
+        assert!(behind > newest, "{behind} after {newest}");
+        assert_eq!(
+            behind.as_str(),
+            format!("audit_log-{}", encode_body(millis + 60_000, 12_346))
+        );
+        let next = AuditLogId::generate_after(millis, Some(&behind));
+        assert!(next > behind, "{next} after {behind}");
+        // Once the clock passes the newest event, IDs are fresh again.
+        let later = AuditLogId::generate_after(millis + 120_000, Some(&next));
+        assert!(later > next, "{later} after {next}");
+        assert_eq!(
+            later.as_str()[..AuditLogId::PREFIX.len() + TIME_CHARS],
+            format!("audit_log-{}", encode_body(millis + 120_000, 0))
+                [..AuditLogId::PREFIX.len() + TIME_CHARS]
+        );
+        assert!(AuditLogId::generate_after(1, None)
+            .as_str()
+            .starts_with("audit_log-"));
+    }
+
+    #[test]
+    fn the_successor_of_a_body_is_the_next_number_or_a_longer_string() {
+        assert_eq!(
+            successor_body("0000000000000000000000zz"),
+            "000000000000000000000100"
+        );
+        assert_eq!(
+            successor_body("00000000000000000000000a"),
+            "00000000000000000000000b"
+        );
+        let top = "z".repeat(TIME_CHARS + RANDOM_CHARS);
+        assert!(successor_body(&top) > top);
+        assert_eq!(successor_body("imported"), "imported0");
+        for body in ["0000000000000000000000zz", "imported", top.as_str()] {
+            assert!(successor_body(body).as_str() > body);
         }
     }
 }

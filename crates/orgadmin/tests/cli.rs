@@ -584,6 +584,29 @@ fn invites_admin_keys_and_the_audit_log_from_the_command_line() {
             "table",
         ],
     );
+    // --all walks newest to oldest, a page at a time; --order asc the other way.
+    for order in ["desc", "asc"] {
+        t.run(
+            &h,
+            &[
+                "admin:organization:audit-logs",
+                "list",
+                "--event-type",
+                "invite.sent",
+                "--event-type",
+                "invite.deleted",
+                "--order",
+                order,
+                "--limit",
+                "1",
+                "--all",
+                "--format",
+                "jsonl",
+                "--transform",
+                "type",
+            ],
+        );
+    }
     t.run(
         &h,
         &[

@@ -323,10 +323,16 @@ impl Query {
         })
     }
 
-    /// Like [`Query::id_page`], with `before` (audit logs).
-    pub fn id_page_with_before(&self) -> Result<PageRequest, ApiError> {
+    /// `limit`, `after`, `before` and `order` of the audit log: newest first unless
+    /// `order=asc` (an extension some collectors send), `after` and `before` relative to the
+    /// order asked for.
+    pub fn audit_page(&self) -> Result<PageRequest, ApiError> {
         let mut page = self.id_page()?;
         page.before = self.cursor("before")?;
+        page.order = match self.one("order")? {
+            None => SortOrder::Desc,
+            Some(raw) => SortOrder::parse(raw).map_err(ApiError::from)?,
+        };
         if page.after.is_some() && page.before.is_some() {
             return Err(ApiError::new(
                 Code::InvalidValue,

@@ -8,13 +8,20 @@
 //! `cargo test -p orgadmin-server --test concurrency -- --nocapture` to see the figures.
 
 use std::collections::BTreeMap;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::task::JoinSet;
 
 use orgadmin_testkit::load::{
     load_client, race_membership_and_assignments, race_owner_attacks, Api, Stats,
 };
-use orgadmin_testkit::paging::{pagination_race, RaceServers, RaceSize};
+use orgadmin_testkit::paging::{
+    check_audit_walk, pagination_race, walk_audit_log, RaceServers, RaceSize,
+};
 use orgadmin_testkit::TestServer;
 
 /// A server on a persistent database of its own, and a counted client bound to its owner key.
@@ -167,4 +174,121 @@ async fn pagination_is_stable_while_members_come_and_go() {
     )
     .await;
     stats.report("pagination", started);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Walking the audit log while events are written
+// ---------------------------------------------------------------------------------------------
+
+/// Writers make changes (each writes audit events: projects created and renamed, members invited
+/// and accepted) while walkers page through the audit log, newest first and with `order=asc`,
+/// again and again until the writers stop. A newest-first walk is exactly the log from its first
+/// event down to the oldest, an oldest-first walk exactly the log's first events: no event is
+/// skipped or repeated, none turns up behind a cursor, and every event there before the walk
+/// began is in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn audit_log_walks_see_every_event_once_while_events_are_written() {
+    const SEED: usize = 20;
+    const WRITERS: usize = 3;
+    const WRITES_PER_WRITER: usize = 30;
+    const WALKERS: usize = 4;
+    let started = Instant::now();
+    let stats = Arc::new(Stats::default());
+    let server = start_server(stats.clone()).await;
+    let api = server.api.clone();
+    for n in 0..SEED {
+        api.post_ok(
+            "/v1/organization/projects",
+            json!({ "name": format!("seed {n}") }),
+        )
+        .await;
+    }
+    let at_start: HashSet<String> = walk_audit_log(&api, None)
+        .await
+        .into_iter()
+        .flat_map(|p| p.ids)
+        .collect();
+    assert!(at_start.len() >= SEED);
+
+    let writing = Arc::new(AtomicBool::new(true));
+    let mut writers = JoinSet::new();
+    for w in 0..WRITERS {
+        let api = api.clone();
+        writers.spawn(async move {
+            for n in 0..WRITES_PER_WRITER {
+                if n % 3 == 2 {
+                    api.add_member("audited", "reader").await;
+                } else {
+                    let project = api
+                        .post_ok(
+                            "/v1/organization/projects",
+                            json!({ "name": format!("written {w}-{n}") }),
+                        )
+                        .await;
+                    let id = project["id"].as_str().unwrap();
+                    api.post_ok(
+                        &format!("/v1/organization/projects/{id}"),
+                        json!({ "name": format!("renamed {w}-{n}") }),
+                    )
+                    .await;
+                }
+            }
+        });
+    }
+    let mut walkers = JoinSet::new();
+    for w in 0..WALKERS {
+        let (api, writing) = (api.clone(), writing.clone());
+        let order = if w % 2 == 0 { None } else { Some("asc") };
+        walkers.spawn(async move {
+            let mut walks = Vec::new();
+            while walks.is_empty() || writing.load(Ordering::Relaxed) {
+                walks.push(walk_audit_log(&api, order).await);
+            }
+            (order, walks)
+        });
+    }
+    while let Some(w) = writers.join_next().await {
+        w.unwrap();
+    }
+    writing.store(false, Ordering::Relaxed);
+    let mut walks = Vec::new();
+    while let Some(w) = walkers.join_next().await {
+        walks.push(w.unwrap());
+    }
+    stats.assert_no_5xx("audit log walks");
+
+    let log: Vec<String> = walk_audit_log(&api, None)
+        .await
+        .into_iter()
+        .flat_map(|p| p.ids)
+        .collect();
+    assert!(
+        log.windows(2).all(|two| two[0] > two[1]),
+        "a quiet listing is newest first, IDs strictly decreasing"
+    );
+    let mut oldest_first = log.clone();
+    oldest_first.reverse();
+    let mut count = 0;
+    for (w, (order, walks)) in walks.iter().enumerate() {
+        for (n, walk) in walks.iter().enumerate() {
+            let (expected, newest_first) = match order {
+                None => (&log, true),
+                Some(_) => (&oldest_first, false),
+            };
+            check_audit_walk(
+                walk,
+                expected,
+                &at_start,
+                newest_first,
+                &format!("walker {w} ({order:?}), walk {n}"),
+            );
+            count += 1;
+        }
+    }
+    println!(
+        "[audit walks] {} events at start, {} at the end; {count} walks checked",
+        at_start.len(),
+        log.len()
+    );
+    stats.report("audit walks", started);
 }

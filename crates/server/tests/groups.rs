@@ -868,7 +868,7 @@ async fn deleting_a_group_takes_its_memberships_project_access_and_assignments_a
     );
 
     // Every assignment is recorded as removed, then the group; the actor is the deleting key.
-    let events = s.audit("limit=100").await;
+    let events = s.audit("limit=100&order=asc").await;
     let mine: Vec<Value> = events
         .into_iter()
         .filter(|e| {
@@ -1261,7 +1261,9 @@ async fn group_changes_are_audited_with_the_group_as_principal() {
     );
     ok(s.delete_as(&key, &group_path(&group)).await);
 
-    let events = s.audit(&format!("actor_ids[]={key_id}&limit=100")).await;
+    let events = s
+        .audit(&format!("actor_ids[]={key_id}&limit=100&order=asc"))
+        .await;
     assert_eq!(
         types(&events),
         vec![
@@ -1346,8 +1348,9 @@ async fn group_changes_are_audited_with_the_group_as_principal() {
             assert!(event.get("project").is_none_or(Value::is_null), "{event}");
         }
     }
-    // The group's events are found by its ID, the project's by the project.
-    let by_group = s.audit(&format!("resource_ids[]={group}")).await;
+    // The group's events are found by its ID, the project's by the project (newest first by
+    // default; read here in the order they happened).
+    let by_group = s.audit(&format!("resource_ids[]={group}&order=asc")).await;
     assert_eq!(
         types(&by_group),
         vec![
@@ -1361,7 +1364,9 @@ async fn group_changes_are_audited_with_the_group_as_principal() {
         ]
     );
     let by_project = s
-        .audit(&format!("project_ids[]={project}&actor_ids[]={key_id}"))
+        .audit(&format!(
+            "project_ids[]={project}&actor_ids[]={key_id}&order=asc"
+        ))
         .await;
     assert_eq!(
         types(&by_project),

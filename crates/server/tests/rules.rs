@@ -1928,7 +1928,12 @@ async fn the_audit_log_filters_by_effective_at() {
     let b = s.create_project("B").await;
     s.clock.advance(100);
     let c = s.create_project("C").await;
-    let events = s.audit("").await;
+    assert_eq!(
+        detail_ids(&s.audit("").await),
+        vec![c.clone(), b.clone(), a.clone()],
+        "newest first"
+    );
+    let events = s.audit("order=asc").await;
     assert_eq!(detail_ids(&events), vec![a.clone(), b.clone(), c.clone()]);
     let at: Vec<i64> = events
         .iter()
@@ -1951,10 +1956,10 @@ async fn the_audit_log_filters_by_effective_at() {
         ),
         (format!("effective_at[gt]={}", at[2]), vec![]),
     ];
-    for (query, expected) in cases {
+    for (query, oldest_first) in cases {
         let got = detail_ids(&s.audit(&query).await);
-        let expected: Vec<String> = expected.into_iter().cloned().collect();
-        assert_eq!(got, expected, "{query}");
+        let expected: Vec<String> = oldest_first.into_iter().rev().cloned().collect();
+        assert_eq!(got, expected, "{query}: newest first");
     }
 }
 
@@ -2106,7 +2111,10 @@ async fn the_audit_log_pages_with_after_before_and_limit() {
     assert_eq!(full["has_more"], false);
     let mut sorted = all.clone();
     sorted.sort();
-    assert_eq!(all, sorted, "oldest first, in ID order");
+    sorted.reverse();
+    assert_eq!(all, sorted, "newest first, in descending ID order");
+    // From here on `all` is the list's order: `after` goes on to older events, `before` back to
+    // newer ones, and the indexes below hold in that order.
 
     async fn page(s: &TestServer, query: String) -> (Vec<String>, Value) {
         let list = ok(s.get(&format!("/v1/organization/audit_logs?{query}")).await);
@@ -2233,7 +2241,7 @@ async fn a_nul_character_in_an_id_cursor_or_filter_is_never_a_5xx() {
 // --- list order ----------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn objects_made_one_after_another_are_listed_oldest_first() {
+async fn objects_made_one_after_another_are_listed_oldest_first_and_their_events_newest_first() {
     let s = TestServer::start().await;
     let mut made = Vec::new();
     for i in 0..40 {
@@ -2249,10 +2257,11 @@ async fn objects_made_one_after_another_are_listed_oldest_first() {
         made[..],
         "projects are not listed in creation order"
     );
+    let newest_first: Vec<String> = made.iter().rev().cloned().collect();
     assert_eq!(
         detail_ids(&events),
-        made,
-        "audit events are not listed in creation order"
+        newest_first,
+        "audit events are not listed newest first"
     );
 }
 

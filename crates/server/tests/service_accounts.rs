@@ -730,7 +730,9 @@ async fn every_change_writes_its_service_account_audit_event() {
     ok(s.delete(&account_path(&project, &id)).await);
 
     let events = s
-        .audit(&format!("resource_ids[]={id}&resource_ids[]={bare}"))
+        .audit(&format!(
+            "resource_ids[]={id}&resource_ids[]={bare}&order=asc"
+        ))
         .await;
     let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(

@@ -225,6 +225,90 @@ pub fn check_walks(
     stable.len()
 }
 
+/// A walk of the whole audit log through `api`, `PAGE` events a page, following `after` from the
+/// start of the list (`order` as given, or the default newest first when `None`): the pages, each
+/// checked as it arrives (not longer than asked, full when `has_more`, `first_id`/`last_id` its
+/// ends, and continuing strictly past the cursor in the walk's direction).
+pub async fn walk_audit_log(api: &Api, order: Option<&str>) -> Vec<SeenPage> {
+    let newest_first = order != Some("asc");
+    let order = order.map(|o| format!("&order={o}")).unwrap_or_default();
+    let mut pages: Vec<SeenPage> = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let cursor = after
+            .as_ref()
+            .map(|a| format!("&after={a}"))
+            .unwrap_or_default();
+        let path = format!("/v1/organization/audit_logs?limit={PAGE}{order}{cursor}");
+        let sent = Instant::now();
+        let page = api.get_ok(&path).await;
+        let data = ids(page["data"].as_array().unwrap());
+        let has_more = page["has_more"].as_bool().unwrap();
+        assert!(data.len() <= PAGE, "{path}: page too long: {page}");
+        if has_more {
+            assert_eq!(data.len(), PAGE, "{path}: has_more is exact: {page}");
+        }
+        assert_eq!(page["first_id"].as_str(), data.first().map(String::as_str));
+        assert_eq!(page["last_id"].as_str(), data.last().map(String::as_str));
+        if let (Some(a), Some(first)) = (&after, data.first()) {
+            assert!(
+                (first < a) == newest_first && first != a,
+                "{path}: the page after {a} starts at {first}"
+            );
+        }
+        after = data.last().cloned();
+        pages.push(SeenPage { sent, ids: data });
+        if !has_more {
+            return pages;
+        }
+    }
+}
+
+/// Check a walk of the audit log against `log`, the whole log read afterwards with nothing
+/// writing, in the walk's order. Events are only ever added, and always at the newest end, so a
+/// newest-first walk is exactly `log` from its first event down to the oldest, and an oldest-first
+/// walk exactly the first events of `log`: nothing skipped, nothing repeated, nothing turning up
+/// behind the cursor. Every event of `at_start` (the log before the walk began) is in it.
+pub fn check_audit_walk(
+    walk: &[SeenPage],
+    log: &[String],
+    at_start: &HashSet<String>,
+    newest_first: bool,
+    context: &str,
+) {
+    let seen: Vec<String> = walk.iter().flat_map(|p| p.ids.iter().cloned()).collect();
+    let expected: &[String] = if newest_first {
+        let first = seen.first().expect("the log is never empty here");
+        let from = log.iter().position(|id| id == first).unwrap_or_else(|| {
+            panic!("{context}: the walk's first event {first} is not in the log")
+        });
+        &log[from..]
+    } else {
+        &log[..seen.len().min(log.len())]
+    };
+    if seen != expected {
+        let seen_set: HashSet<&String> = seen.iter().collect();
+        let missed: Vec<&String> = expected
+            .iter()
+            .filter(|id| !seen_set.contains(id))
+            .collect();
+        panic!(
+            "{context}: the walk listed {} events, the log has {} in its range; missed {missed:?}",
+            seen.len(),
+            expected.len()
+        );
+    }
+    let seen_set: HashSet<&String> = seen.iter().collect();
+    let absent: Vec<&String> = at_start
+        .iter()
+        .filter(|id| !seen_set.contains(id))
+        .collect();
+    assert!(
+        absent.is_empty(),
+        "{context}: events there before the walk began are missing: {absent:?}"
+    );
+}
+
 /// The sizes of one pagination race.
 pub struct RaceSize {
     /// Members (besides the owner) the list is topped up to before each round.

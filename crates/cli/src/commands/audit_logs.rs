@@ -4,7 +4,7 @@ use clap::{Args, Subcommand};
 use orgadmin_api::responses::AuditLogList;
 use serde_norway::Value as Tree;
 
-use super::{Ctx, IdPaging};
+use super::{Ctx, IdPaging, Order};
 use crate::client::Query;
 use crate::error::CliError;
 use crate::output::{Cell, Column, View};
@@ -13,15 +13,17 @@ use crate::validate;
 pub const EXAMPLES: &str = "\
 Examples:
   orgadmin admin:organization:audit-logs list --event-type user.added --all
-  orgadmin admin:organization:audit-logs list --actor-email owner@example.com --effective-at.gte 1735689600";
+  orgadmin admin:organization:audit-logs list --actor-email owner@example.com --effective-at.gte 1735689600
+  orgadmin admin:organization:audit-logs list --order asc --all --format jsonl";
 
 #[derive(Debug, Subcommand)]
 pub enum AuditLogsCommand {
-    /// List audit log events, oldest first, optionally filtered.
+    /// List audit log events, newest first (--order asc: oldest first), optionally filtered.
     #[command(after_help = "\
 Examples:
   orgadmin admin:organization:audit-logs list --event-type role.created --event-type role.deleted
   orgadmin admin:organization:audit-logs list --project-id proj_abc --all --format jsonl
+  orgadmin admin:organization:audit-logs list --order asc --effective-at.gte 1735689600 --all
   orgadmin admin:organization:audit-logs list --effective-at.gte 1735689600 --effective-at.lt 1738368000")]
     List(ListArgs),
 }
@@ -74,9 +76,14 @@ pub struct ListArgs {
     /// Only tenant-scoped events (orgadmin writes none).
     #[arg(long)]
     pub tenant_only: bool,
-    /// The page before this event ID (instead of --after).
+    /// The page before this event ID in the order listed: newer events, or older ones with
+    /// --order asc (instead of --after).
     #[arg(long, value_name = "ID", value_parser = validate::id, conflicts_with_all = ["after", "all"])]
     pub before: Option<String>,
+    /// Newest first (desc, the default: --after and --all go on to older events) or oldest first
+    /// (asc).
+    #[arg(long, value_enum)]
+    pub order: Option<Order>,
     #[command(flatten)]
     pub paging: IdPaging,
 }
@@ -134,7 +141,8 @@ pub async fn run(ctx: &mut Ctx, command: AuditLogsCommand) -> Result<(), CliErro
         .push_opt("effective_at[gte]", args.effective_at_gte)
         .push_opt("effective_at[lt]", args.effective_at_lt)
         .push_opt("effective_at[lte]", args.effective_at_lte)
-        .push_opt("before", args.before.as_deref());
+        .push_opt("before", args.before.as_deref())
+        .push_opt("order", args.order.map(Order::as_str));
     if args.tenant_only {
         query.push("tenant_only", "true");
     }

@@ -21,7 +21,8 @@ use orgadmin_core::DomainError;
         ("actor_emails[]" = Option<Vec<String>>, Query), ("resource_ids[]" = Option<Vec<String>>, Query),
         ("project_ids[]" = Option<Vec<String>>, Query),
         ("tenant_only" = Option<bool>, Query),
-        ("limit" = Option<i64>, Query), ("after" = Option<String>, Query), ("before" = Option<String>, Query)),
+        ("limit" = Option<i64>, Query), ("after" = Option<String>, Query), ("before" = Option<String>, Query),
+        ("order" = Option<String>, Query, description = "`desc` (the default: newest first) or `asc`; an orgadmin extension")),
     responses((status = 200, body = AuditLogList)))]
 pub async fn list(
     State(s): State<AppState>,
@@ -29,7 +30,7 @@ pub async fn list(
     q: Query,
 ) -> ApiResult<Json<AuditLogList>> {
     auth.require(Permission::AuditLogsRead)?;
-    let page = q.id_page_with_before()?;
+    let page = q.audit_page()?;
     // orgadmin writes no tenant-scoped events, so asking for only those finds none.
     let tenant_only = q.boolean("tenant_only")?.unwrap_or(false);
     let many = |name: &str| -> ApiResult<Vec<String>> {

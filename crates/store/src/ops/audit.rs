@@ -76,7 +76,7 @@ impl Backend {
         actor: &Actor,
         event: NewAuditEvent,
     ) -> Result<()> {
-        let id = AuditLogId::generate(self.millis());
+        let id = self.next_audit_id(tx, &actor.org_id).await?;
         sqlx::query(
             "INSERT INTO audit_logs (org_id, id, type, effective_at, actor_key_id, actor_user_id, \
              actor_email, actor_email_norm, project_id, resource_id, details) \
@@ -97,5 +97,27 @@ impl Backend {
         .await
         .db()?;
         Ok(())
+    }
+
+    /// The ID of the next event of `org`'s audit log: after the newest one it holds, as this
+    /// transaction sees it. Every transaction that writes events holds its organization's write
+    /// lock from its first statement to its commit (`begin_for`, `begin_in`: the generation
+    /// `UPDATE` on PostgreSQL, the one writer under `BEGIN IMMEDIATE` on SQLite), so the previous
+    /// writer has committed, and is visible, before this one reads the newest ID. Events are thus
+    /// numbered in the order they commit, whichever replica writes them and whatever its clock
+    /// says, and one committed later can never sort behind a cursor a reader has passed (walking
+    /// the newest-first log towards older events). One backward step on the primary key.
+    pub(crate) async fn next_audit_id(&self, tx: &mut Tx, org: &OrgId) -> Result<AuditLogId> {
+        let newest: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM audit_logs WHERE org_id = $1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(org.as_str())
+        .fetch_optional(&mut **tx)
+        .await
+        .db()?;
+        Ok(AuditLogId::generate_after(
+            self.millis(),
+            newest.map(AuditLogId::from_raw).as_ref(),
+        ))
     }
 }

@@ -219,8 +219,8 @@ struct NewUser {
     created: Option<i64>,
 }
 
+/// An audit event of the import; its ID is given when the chunk is written (`Import::write`).
 struct Event {
-    id: AuditLogId,
     kind: &'static str,
     resource: String,
     project: Option<ProjectId>,
@@ -547,7 +547,6 @@ impl Import<'_> {
         details: serde_json::Value,
     ) -> Event {
         Event {
-            id: AuditLogId::generate(self.store.millis()),
             kind,
             resource: user.to_string(),
             project: project.cloned(),
@@ -706,14 +705,24 @@ impl Import<'_> {
             }
         }
         let actor = self.actor;
-        for batch in writes.events.chunks(MAX_BINDS / 11) {
+        // Numbered in the order written, after the newest event of the log (`next_audit_id`).
+        let mut ids: Vec<AuditLogId> = Vec::with_capacity(writes.events.len());
+        for _ in &writes.events {
+            let id = match ids.last() {
+                None => self.store.next_audit_id(tx, &actor.org_id).await?,
+                Some(previous) => AuditLogId::generate_after(self.store.millis(), Some(previous)),
+            };
+            ids.push(id);
+        }
+        let events: Vec<(&Event, &AuditLogId)> = writes.events.iter().zip(&ids).collect();
+        for batch in events.chunks(MAX_BINDS / 11) {
             let mut qb: QueryBuilder<Db> = QueryBuilder::new(
                 "INSERT INTO audit_logs (org_id, id, type, effective_at, actor_key_id, actor_user_id, \
                  actor_email, actor_email_norm, project_id, resource_id, details) ",
             );
-            qb.push_values(batch, |mut b, e| {
+            qb.push_values(batch, |mut b, (e, id)| {
                 b.push_bind(org)
-                    .push_bind(e.id.as_str())
+                    .push_bind(id.as_str())
                     .push_bind(e.kind)
                     .push_bind(now)
                     .push_bind(actor.key_id.as_str())
