@@ -248,6 +248,9 @@ impl DomainError {
     pub fn forbidden(permission: Permission, in_project: Option<(Permission, &str)>) -> Self {
         let message = match in_project {
             None => format!("Your admin API key lacks the permission '{permission}' needed for this request."),
+            Some((project_permission, project)) if project_permission == permission => format!(
+                "Your admin API key lacks the permission '{permission}', in the organization or in project {project}, needed for this request."
+            ),
             Some((project_permission, project)) => format!(
                 "Your admin API key lacks the permission '{permission}', or '{project_permission}' in project {project}, needed for this request."
             ),
