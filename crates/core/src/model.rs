@@ -466,6 +466,10 @@ pub struct ProjectApiKey {
     pub expires_at: Option<Timestamp>,
 }
 
+/// The name the official API gives a service account's first key, and orgadmin a later one made
+/// without a name.
+pub const SERVICE_ACCOUNT_KEY_NAME: &str = "Secret Key";
+
 /// The secret of a new project API key (a service account's first, or any later one).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewProjectApiKey {

@@ -21,9 +21,8 @@ use super::{
 };
 use crate::rows::*;
 
-/// The name the official API gives a service account's first key (and a later one made without
-/// a name).
-pub(crate) const FIRST_KEY_NAME: &str = "Secret Key";
+/// The name the official API gives a service account's first key.
+const FIRST_KEY_NAME: &str = orgadmin_core::model::SERVICE_ACCOUNT_KEY_NAME;
 
 pub(crate) async fn find<'e>(
     db: impl sqlx::Executor<'e, Database = Db>,
