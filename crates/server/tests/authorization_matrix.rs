@@ -51,6 +51,9 @@ const PROJECT_R: Need = Need::All(&[&[P::ProjectsRead, P::ProjectRead]]);
 /// A project's members, groups and service accounts (`require_project_principals`).
 const PRINCIPALS_R: Need = Need::All(&[&[P::ProjectUsersRead, P::ProjectUsersReadInProject]]);
 const PRINCIPALS_W: Need = Need::All(&[&[P::ProjectUsersWrite, P::ProjectUsersWriteInProject]]);
+/// A project's API keys (`require_project_keys`): one name in both scopes.
+const PROJECT_KEYS_R: Need = Need::All(&[&[P::ProjectApiKeysRead]]);
+const PROJECT_KEYS_W: Need = Need::All(&[&[P::ProjectApiKeysWrite]]);
 const INVITES_R: Need = Need::All(&[&[P::InvitesRead]]);
 const INVITES_W: Need = Need::All(&[&[P::InvitesWrite]]);
 const KEYS_R: Need = Need::All(&[&[P::AdminKeysRead]]);
@@ -71,6 +74,7 @@ const READER: &[P] = &[
     P::ProjectsRead,
     P::ProjectUsersRead,
     P::GroupsRead,
+    P::ProjectApiKeysRead,
 ];
 
 impl Need {
@@ -236,6 +240,36 @@ fn table() -> Vec<Row> {
         .body(json!({"name": "Renamed bot"})),
         row(
             M::GET,
+            "/v1/organization/projects/{project_id}/api_keys",
+            PROJECT_KEYS_R,
+        ),
+        row(
+            M::POST,
+            "/v1/organization/projects/{project_id}/api_keys",
+            PROJECT_KEYS_W,
+        )
+        .body(json!({"name": "Matrix member key", "user_id": "{user_id}"})),
+        row(
+            M::POST,
+            "/v1/organization/projects/{project_id}/service_accounts/{service_account_id}/api_keys",
+            PROJECT_KEYS_W,
+        )
+        .body(json!({"name": "Second key", "scopes": ["api.model.request"]})),
+        row(
+            M::GET,
+            "/v1/organization/projects/{project_id}/api_keys/{api_key_id}",
+            PROJECT_KEYS_R,
+        )
+        .pin("api_key_id", "service_account_key_id"),
+        row(
+            M::POST,
+            "/v1/organization/projects/{project_id}/api_keys/{api_key_id}",
+            PROJECT_KEYS_W,
+        )
+        .body(json!({"scopes": ["api.model.request"], "expires_in_seconds": 3600}))
+        .pin("api_key_id", "service_account_key_id"),
+        row(
+            M::GET,
             "/v1/projects/{project_id}/users/{user_id}/roles",
             PRINCIPALS_R,
         ),
@@ -364,6 +398,12 @@ fn table() -> Vec<Row> {
             "/v1/organization/projects/{project_id}/groups/{group_id}",
             PRINCIPALS_W,
         ),
+        row(
+            M::DELETE,
+            "/v1/organization/projects/{project_id}/api_keys/{api_key_id}",
+            PROJECT_KEYS_W,
+        )
+        .pin("api_key_id", "service_account_key_id"),
         row(
             M::DELETE,
             "/v1/organization/projects/{project_id}/service_accounts/{service_account_id}",
@@ -1149,6 +1189,8 @@ const DELEGATE: &[&str] = &[
     "api.groups.write",
     "api.organization.admin_api_keys.read",
     "api.organization.admin_api_keys.write",
+    "api.organization.projects.api_keys.read",
+    "api.organization.projects.api_keys.write",
 ];
 
 /// One granting route called by a key that passes its route permission but lacks something the
@@ -1267,6 +1309,16 @@ async fn every_granting_route_refuses_to_grant_more_than_the_caller_holds() {
         .await["id"],
     );
     let target = id("other_user_id");
+    // A key of the keyless bot (role `none`), which the owner may make: it reaches nothing.
+    let bot_key = str_of(
+        &create(
+            &s,
+            &owner,
+            &format!("/v1/organization/projects/{project}/service_accounts/{bot}/api_keys"),
+            json!({"name": "Inert"}),
+        )
+        .await["id"],
+    );
 
     let rows: Vec<GrantRow> = vec![
         (
@@ -1330,6 +1382,28 @@ async fn every_granting_route_refuses_to_grant_more_than_the_caller_holds() {
             "/v1/projects/{project_id}/users/{user_id}/roles",
             format!("/v1/projects/{project}/users/{viewer}/roles"),
             json!({"role_id": model_role}),
+            "api.model.request",
+        ),
+        // While the bot's role is `none` (the rows below change it).
+        (
+            M::POST,
+            "/v1/organization/projects/{project_id}/api_keys",
+            format!("/v1/organization/projects/{project}/api_keys"),
+            json!({"name": "Viewer's key", "user_id": viewer}),
+            "api.files.read",
+        ),
+        (
+            M::POST,
+            "/v1/organization/projects/{project_id}/service_accounts/{service_account_id}/api_keys",
+            format!("/v1/organization/projects/{project}/service_accounts/{bot}/api_keys"),
+            json!({"name": "Model key", "scopes": ["api.model.request"]}),
+            "api.model.request",
+        ),
+        (
+            M::POST,
+            "/v1/organization/projects/{project_id}/api_keys/{api_key_id}",
+            format!("/v1/organization/projects/{project}/api_keys/{bot_key}"),
+            json!({"scopes": ["api.model.request"]}),
             "api.model.request",
         ),
         (
