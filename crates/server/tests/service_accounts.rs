@@ -43,7 +43,8 @@ async fn create(s: &TestServer, project: &str, name: &str) -> Value {
 /// from the database, whichever backend it is.
 async fn stored_keys(url: &str) -> Vec<(String, String, String, String)> {
     const QUERY: &str =
-        "SELECT id, secret_hash, redacted_value, name FROM service_account_api_keys ORDER BY id";
+        "SELECT id, secret_hash, redacted_value, name FROM project_api_keys \
+         WHERE owner_service_account_id IS NOT NULL ORDER BY id";
     match backend() {
         Backend::Sqlite => {
             let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
