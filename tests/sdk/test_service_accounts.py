@@ -275,6 +275,8 @@ def test_project_users_permissions_manage_service_accounts(server: Server) -> No
         "api.responses.write", "api.files.read", "api.files.write", "api.vector_stores.read",
         "api.vector_stores.write", "api.fine_tuning.jobs.read", "api.fine_tuning.jobs.write",
         "api.batches.read", "api.batches.write",
+        # Project owners hold the project API key permissions too (role `owner` below).
+        "api.organization.projects.api_keys.read", "api.organization.projects.api_keys.write",
     ]
     writer_key = client.admin.organization.admin_api_keys.create(
         name=unique_name("sa writer"),

@@ -29,8 +29,14 @@ const PROJECT_EQUIVALENTS: [(Permission, Permission); 7] = [
     ),
     (Permission::RolesRead, Permission::ProjectRolesRead),
     (Permission::RolesWrite, Permission::ProjectRolesWrite),
-    (Permission::ProjectApiKeysRead, Permission::ProjectApiKeysRead),
-    (Permission::ProjectApiKeysWrite, Permission::ProjectApiKeysWrite),
+    (
+        Permission::ProjectApiKeysRead,
+        Permission::ProjectApiKeysRead,
+    ),
+    (
+        Permission::ProjectApiKeysWrite,
+        Permission::ProjectApiKeysWrite,
+    ),
 ];
 
 /// What the acting key may grant, as read inside the write transaction.

@@ -602,7 +602,12 @@ fn project_keys(c: &mut Vec<Case>, p: &Paths) {
             field("/name", "name", Kind::Str, true),
             field("/user_id", "user_id", Kind::Str, true),
             field("/scopes", "scopes", Kind::StrArray, false),
-            field("/expires_in_seconds", "expires_in_seconds", Kind::Int, false),
+            field(
+                "/expires_in_seconds",
+                "expires_in_seconds",
+                Kind::Int,
+                false,
+            ),
         ],
     );
     wrong_types(
@@ -613,7 +618,12 @@ fn project_keys(c: &mut Vec<Case>, p: &Paths) {
         &[
             field("/name", "name", Kind::Str, false),
             field("/scopes", "scopes", Kind::StrArray, false),
-            field("/expires_in_seconds", "expires_in_seconds", Kind::Int, false),
+            field(
+                "/expires_in_seconds",
+                "expires_in_seconds",
+                Kind::Int,
+                false,
+            ),
         ],
     );
     for (label, path, body) in [
@@ -630,12 +640,21 @@ fn project_keys(c: &mut Vec<Case>, p: &Paths) {
     ] {
         for value in [json!(0), json!(-5), json!(31_536_001), json!(i64::MAX)] {
             c.push(
-                case(format!("{label}: expires_in_seconds = {value}"), M::POST, path)
-                    .json(&with(&body, "/expires_in_seconds", value))
-                    .param("expires_in_seconds"),
+                case(
+                    format!("{label}: expires_in_seconds = {value}"),
+                    M::POST,
+                    path,
+                )
+                .json(&with(&body, "/expires_in_seconds", value))
+                .param("expires_in_seconds"),
             );
         }
-        for scope in ["api.nonsense", "api.organization.users.write", "", "'; DROP TABLE project_api_keys; --"] {
+        for scope in [
+            "api.nonsense",
+            "api.organization.users.write",
+            "",
+            "'; DROP TABLE project_api_keys; --",
+        ] {
             c.push(
                 case(format!("{label}: scope {scope:?}"), M::POST, path)
                     .json(&with(&body, "/scopes", json!([scope])))
@@ -682,7 +701,10 @@ fn project_keys(c: &mut Vec<Case>, p: &Paths) {
         (json!({"expires_in_seconds": "60"}), "expires_in_seconds"),
         (json!({"expires_in_seconds": 0}), "expires_in_seconds"),
         (json!({"expires_in_seconds": 1.5}), "expires_in_seconds"),
-        (json!({"expires_in_seconds": 31_536_001}), "expires_in_seconds"),
+        (
+            json!({"expires_in_seconds": 31_536_001}),
+            "expires_in_seconds",
+        ),
     ] {
         c.push(
             case(format!("update: {body}"), M::POST, &key)
@@ -710,13 +732,20 @@ fn project_keys(c: &mut Vec<Case>, p: &Paths) {
     );
     for limit in ["0", "101", "-1", "ten", "1e2"] {
         c.push(
-            case(format!("key list: limit={limit}"), M::GET, format!("{keys}?limit={limit}"))
-                .param("limit"),
+            case(
+                format!("key list: limit={limit}"),
+                M::GET,
+                format!("{keys}?limit={limit}"),
+            )
+            .param("limit"),
         );
     }
     for (label, path) in [
         ("retrieve", format!("{keys}/key_{}", "0".repeat(24))),
-        ("retrieve a 10,000-character ID", format!("{keys}/{}", "k".repeat(10_000))),
+        (
+            "retrieve a 10,000-character ID",
+            format!("{keys}/{}", "k".repeat(10_000)),
+        ),
         ("update", format!("{keys}/{}", enc("key_' OR '1'='1"))),
     ] {
         let method = if label == "update" { M::POST } else { M::GET };

@@ -31,11 +31,10 @@ fn details(event: &Value) -> &Value {
 
 /// A member key of `user` in `project`: the whole answer, secret included.
 async fn member_key(s: &TestServer, project: &str, user: &str, name: &str) -> Value {
-    ok(s.post(
-        &keys_path(project),
-        json!({"name": name, "user_id": user}),
+    ok(
+        s.post(&keys_path(project), json!({"name": name, "user_id": user}))
+            .await,
     )
-    .await)
 }
 
 /// The IDs listed with `owner_project_access` (none: the parameter left out).
@@ -72,7 +71,10 @@ async fn a_members_key_goes_inactive_with_their_removal_from_the_project_and_bac
     let created = member_key(&s, &project, &user, "Laptop").await;
     let secret = str_of(&created["value"]);
     let id = str_of(&created["id"]);
-    assert!(secret.starts_with("sk-proj-") && secret.len() > 40, "{created}");
+    assert!(
+        secret.starts_with("sk-proj-") && secret.len() > 40,
+        "{created}"
+    );
     assert_eq!(created["object"], "organization.project.api_key");
     assert_eq!(
         created["redacted_value"],
@@ -105,11 +107,16 @@ async fn a_members_key_goes_inactive_with_their_removal_from_the_project_and_bac
     );
 
     // Removed from the project: kept, inactive, listed only when asked for, and it acts no more.
-    ok(s.delete(&format!("/v1/organization/projects/{project}/users/{user}"))
-        .await);
+    ok(
+        s.delete(&format!("/v1/organization/projects/{project}/users/{user}"))
+            .await,
+    );
     assert!(listed(&s, &project, None).await.is_empty());
     assert!(listed(&s, &project, Some("active")).await.is_empty());
-    assert_eq!(listed(&s, &project, Some("inactive")).await, vec![id.clone()]);
+    assert_eq!(
+        listed(&s, &project, Some("inactive")).await,
+        vec![id.clone()]
+    );
     assert_eq!(listed(&s, &project, Some("any")).await, vec![id.clone()]);
     let away = ok(s.get(&key_path(&project, &id)).await);
     assert_eq!(away["owner_project_access"], "inactive");
@@ -151,7 +158,10 @@ async fn a_members_keys_outlive_their_removal_from_the_organization_inactive() {
     ok(s.delete(&format!("/v1/organization/users/{user}")).await);
 
     assert!(listed(&s, &project, None).await.is_empty());
-    assert_eq!(listed(&s, &project, Some("inactive")).await, vec![id.clone()]);
+    assert_eq!(
+        listed(&s, &project, Some("inactive")).await,
+        vec![id.clone()]
+    );
     let away = ok(s.get(&key_path(&project, &id)).await);
     assert_eq!(away["owner_project_access"], "inactive");
     assert_eq!(away["owner"]["user"]["id"], user.as_str());
@@ -341,7 +351,11 @@ async fn the_list_pages_by_id_with_an_exact_has_more() {
     assert_eq!(seen, made);
     // Exactly a page's worth: no further page is promised.
     let four = ok(s
-        .get(&format!("{}?limit=4&after={}", keys_path(&project), made[0]))
+        .get(&format!(
+            "{}?limit=4&after={}",
+            keys_path(&project),
+            made[0]
+        ))
         .await);
     assert_eq!(four["has_more"], false);
     let empty = ok(s
@@ -376,9 +390,15 @@ async fn the_update_changes_scopes_and_expiry_but_not_an_expired_key() {
     let path = key_path(&project, &id);
 
     let scoped = ok(s
-        .post(&path, json!({"scopes": ["api.files.read", "api.model.request"]}))
+        .post(
+            &path,
+            json!({"scopes": ["api.files.read", "api.model.request"]}),
+        )
         .await);
-    assert_eq!(scoped["scopes"], json!(["api.model.request", "api.files.read"]));
+    assert_eq!(
+        scoped["scopes"],
+        json!(["api.model.request", "api.files.read"])
+    );
     assert_eq!(scoped["expires_at"], Value::Null);
     let now = orgadmin_core::Clock::now(&*s.clock);
     let both = ok(s
@@ -395,7 +415,11 @@ async fn the_update_changes_scopes_and_expiry_but_not_an_expired_key() {
             "invalid_value",
             "expires_in_seconds",
         ),
-        (json!({"expires_in_seconds": 0}), "invalid_value", "expires_in_seconds"),
+        (
+            json!({"expires_in_seconds": 0}),
+            "invalid_value",
+            "expires_in_seconds",
+        ),
         (
             json!({"scopes": ["api.organization.users.read"]}),
             "invalid_value",
@@ -410,7 +434,9 @@ async fn the_update_changes_scopes_and_expiry_but_not_an_expired_key() {
         );
     }
     let updates = s
-        .audit(&format!("event_types[]=api_key.updated&resource_ids[]={id}"))
+        .audit(&format!(
+            "event_types[]=api_key.updated&resource_ids[]={id}"
+        ))
         .await;
     assert_eq!(updates.len(), 2, "refusals write nothing");
     let mut requested: Vec<Value> = updates
@@ -466,11 +492,8 @@ async fn an_archived_project_refuses_new_keys_and_changes_but_lets_keys_be_delet
     )
     .await);
     for answer in [
-        s.post(
-            &keys_path(&project),
-            json!({"name": "x", "user_id": owner}),
-        )
-        .await,
+        s.post(&keys_path(&project), json!({"name": "x", "user_id": owner}))
+            .await,
         s.post(
             &account_keys_path(&project, &str_of(&account["id"])),
             json!({"name": "x"}),
@@ -589,9 +612,7 @@ async fn the_api_key_permissions_govern_the_routes_in_the_organization_or_the_pr
     let reader = s.add_member("reader@example.com", "reader").await;
     let reader_key = s.key_for(&reader).await;
     ok(s.get_as(&reader_key, &keys_path(&project)).await);
-    let refused = s
-        .delete_as(&reader_key, &key_path(&project, &id))
-        .await;
+    let refused = s.delete_as(&reader_key, &key_path(&project, &id)).await;
     assert_error_says(
         &refused,
         StatusCode::FORBIDDEN,
@@ -618,7 +639,9 @@ async fn the_api_key_permissions_govern_the_routes_in_the_organization_or_the_pr
         json!({"role_id": role}),
     )
     .await);
-    let (_, scoped) = s.create_key(json!({"name": "no keys", "scopes": ["api.organization.read"]})).await;
+    let (_, scoped) = s
+        .create_key(json!({"name": "no keys", "scopes": ["api.organization.read"]}))
+        .await;
     assert_eq!(
         s.get_as(&scoped, &keys_path(&project)).await.0,
         StatusCode::FORBIDDEN
@@ -667,8 +690,11 @@ async fn key_changes_write_the_official_audit_events_in_their_project() {
         )
         .await);
     let id = str_of(&created["id"]);
-    ok(s.post(&key_path(&project, &id), json!({"scopes": ["api.files.read"]}))
-        .await);
+    ok(s.post(
+        &key_path(&project, &id),
+        json!({"scopes": ["api.files.read"]}),
+    )
+    .await);
     ok(s.delete(&key_path(&project, &id)).await);
     let events = s.audit(&format!("resource_ids[]={id}")).await;
     let of = |kind: &str| {

@@ -178,8 +178,7 @@ impl ProjectKeyStore for Backend {
                 OwnerAccess::Any => "",
             });
             let reversed = push_keyset(&mut qb, "k.id", page);
-            let rows: Vec<ProjectKeyRow> =
-                qb.build_query_as().fetch_all(&mut *conn).await.db()?;
+            let rows: Vec<ProjectKeyRow> = qb.build_query_as().fetch_all(&mut *conn).await.db()?;
             Ok(finish_page(
                 rows.into_iter().map(ProjectKey::from).collect(),
                 page,
@@ -404,13 +403,15 @@ impl ProjectKeyStore for Backend {
             projects::get(&mut *tx, org, project_id).await?;
             get(&mut *tx, org, project_id, key_id).await?;
             // Withdrawing a credential is allowed in an archived project too: it only takes away.
-            sqlx::query("DELETE FROM project_api_keys WHERE org_id = $1 AND project_id = $2 AND id = $3")
-                .bind(org.as_str())
-                .bind(project_id.as_str())
-                .bind(key_id.as_str())
-                .execute(&mut *tx)
-                .await
-                .db()?;
+            sqlx::query(
+                "DELETE FROM project_api_keys WHERE org_id = $1 AND project_id = $2 AND id = $3",
+            )
+            .bind(org.as_str())
+            .bind(project_id.as_str())
+            .bind(key_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
             let event = NewAuditEvent::new(
                 kind::API_KEY_DELETED,
                 key_id.as_str(),
@@ -460,9 +461,9 @@ impl ProjectKeyStore for Backend {
             };
             drop(conn);
             // A use is no write transaction: it changes nothing anyone is authorized by.
-            if !key
+            if key
                 .last_used_at
-                .is_some_and(|at| now - at < LAST_USED_GRANULARITY_SECONDS)
+                .is_none_or(|at| now - at >= LAST_USED_GRANULARITY_SECONDS)
             {
                 sqlx::query(
                     "UPDATE project_api_keys SET last_used_at = $1 WHERE org_id = $2 AND id = $3",

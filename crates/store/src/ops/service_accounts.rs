@@ -144,7 +144,15 @@ impl ServiceAccountStore for Backend {
                     let key_id = ProjectApiKeyId::generate(self.millis());
                     let expires_at = key_expires_at;
                     project_keys::insert_service_account_key(
-                        &mut tx, org, project_id, &key_id, &id, FIRST_KEY_NAME, &key, None, now,
+                        &mut tx,
+                        org,
+                        project_id,
+                        &key_id,
+                        &id,
+                        FIRST_KEY_NAME,
+                        &key,
+                        None,
+                        now,
                         expires_at,
                     )
                     .await?;
@@ -262,13 +270,15 @@ impl ServiceAccountStore for Backend {
             .execute(&mut *tx)
             .await
             .db()?;
-            sqlx::query("DELETE FROM service_accounts WHERE org_id = $1 AND project_id = $2 AND id = $3")
-                .bind(org.as_str())
-                .bind(project_id.as_str())
-                .bind(account_id.as_str())
-                .execute(&mut *tx)
-                .await
-                .db()?;
+            sqlx::query(
+                "DELETE FROM service_accounts WHERE org_id = $1 AND project_id = $2 AND id = $3",
+            )
+            .bind(org.as_str())
+            .bind(project_id.as_str())
+            .bind(account_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
             let event = NewAuditEvent::new(
                 kind::SERVICE_ACCOUNT_DELETED,
                 account_id.as_str(),
