@@ -225,6 +225,12 @@ service_accounts = [
     call("POST", f"/organization/projects/{project2}/service_accounts",
          {"name": "schemathesis keyless bot", "create_service_account_only": True})["id"],
 ]
+# Project API keys of a member and of the first bot, so the key routes reach real keys.
+api_keys = [
+    call("POST", f"/organization/projects/{project}/api_keys", {"name": "schemathesis member key", "user_id": users[0]})["id"],
+    call("POST", f"/organization/projects/{project}/service_accounts/{service_accounts[0]}/api_keys",
+         {"name": "schemathesis bot key"})["id"],
+]
 
 dictionaries = {
     "user_ids": users,
@@ -234,6 +240,7 @@ dictionaries = {
     "invite_ids": [invite],
     "key_ids": [key],
     "service_account_ids": service_accounts,
+    "api_key_ids": api_keys,
     "group_ids": groups,
     "doomed_group_ids": doomed_groups,
     # Roles that cannot be deleted, for the bodies pinned in [[operations]] below.
@@ -248,6 +255,7 @@ bindings = {
     "path.invite_id": "invite_ids",
     "path.key_id": "key_ids",
     "path.service_account_id": "service_account_ids",
+    "path.api_key_id": "api_key_ids",
     "path.group_id": "group_ids", "body.group_id": "group_ids",
 }
 q = json.dumps  # a JSON string is a valid TOML basic string

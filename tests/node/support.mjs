@@ -65,6 +65,14 @@ const ROUTES = Object.entries(DOC.paths ?? {})
   // Literal segments beat parameters.
   .sort((a, b) => (a.template.match(/\{/g) ?? []).length - (b.template.match(/\{/g) ?? []).length);
 
+/** A schema of the document's components, for answers of routes the document lacks (the SDK's
+ * project key update, the orgadmin extensions), checked with `schemaErrors`. */
+export function schemaNamed(name) {
+  const schema = DOC.components.schemas[name];
+  if (!schema) throw new Error(`no schema ${name} in the OpenAPI document`);
+  return schema;
+}
+
 function resolveRef(schema) {
   while (schema && schema.$ref) {
     let node = DOC;

@@ -54,7 +54,7 @@ PROJ_OWNER = "role-api-project-owner"
 PROJ_MEMBER = "role-api-project-member"
 PROJ_VIEWER = "role-api-project-viewer"
 
-# SPEC §6, the permission catalogue.
+# SPEC §6, the permission catalogue (with the project API key permissions of the official spec).
 ORG_PERMISSIONS = {
     "api.organization.read",
     "api.organization.users.read",
@@ -72,13 +72,18 @@ ORG_PERMISSIONS = {
     "api.organization.admin_api_keys.read",
     "api.organization.admin_api_keys.write",
     "api.organization.audit_logs.read",
+    "api.organization.projects.api_keys.read",
+    "api.organization.projects.api_keys.write",
 }
 ORG_READER_PERMISSIONS = {
     p
     for p in ORG_PERMISSIONS
     if p.endswith(".read") and "admin_api_keys" not in p and "audit_logs" not in p
 }
+# The project API key permissions fit both scopes (core::permission), so a project owner has them.
 PROJECT_PERMISSIONS = {
+    "api.organization.projects.api_keys.read",
+    "api.organization.projects.api_keys.write",
     "api.project.read",
     "api.project.users.read",
     "api.project.users.write",
@@ -118,6 +123,10 @@ MODEL_USE = (
 )
 
 # A missing permission is a 401 as well, as the real API answers it (`expect_insufficient`).
+# The audit log lists newest first; these tests read a story of changes in the order it happened,
+# with orgadmin's `order=asc` (an extension the SDK sends as an extra query parameter).
+OLDEST_FIRST = {"order": "asc"}
+
 ERROR_CLASSES: dict[int, type[openai.APIStatusError]] = {
     400: openai.BadRequestError,
     401: openai.AuthenticationError,

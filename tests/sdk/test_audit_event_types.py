@@ -63,6 +63,17 @@ def _one_of_every_change(c: openai.OpenAI) -> None:
     c.admin.organization.groups.delete(group.id)
     c.admin.organization.roles.delete(role.id)
 
+    c.admin.organization.projects.users.create(project.id, user_id=user.id, role="member")
+    member_key = c.post(
+        f"/organization/projects/{project.id}/api_keys",
+        body={"name": "typed member key", "user_id": user.id, "scopes": ["api.model.request"]},
+        cast_to=dict,
+        options={"security": {"admin_api_key_auth": True}},
+    )
+    c.admin.organization.projects.api_keys.update(
+        member_key["id"], project_id=project.id, scopes=["api.model.request", "api.files.read"], expires_in_seconds=3600
+    )
+    c.admin.organization.projects.api_keys.delete(member_key["id"], project_id=project.id)
     c.admin.organization.projects.archive(project.id)
     key = c.admin.organization.admin_api_keys.create(name="typed key")
     c.admin.organization.admin_api_keys.delete(key.id)
@@ -77,6 +88,7 @@ EXTENSIONS = {
     "group.updated.changes_requested.projects_added",
     "group.updated.changes_requested.projects_removed",
     "service_account.updated.changes_requested.name",
+    "api_key.updated.changes_requested.expires_at",
 }
 
 

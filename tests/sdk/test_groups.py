@@ -16,6 +16,7 @@ import openai
 import pytest
 
 from _support import (
+    OLDEST_FIRST,
     ORG_OWNER,
     ORG_PERMISSIONS,
     ORG_READER,
@@ -736,7 +737,7 @@ def test_changes_write_audit_events(server: Server) -> None:
     c.admin.organization.groups.roles.create(group.id, role_id=ORG_READER)
     c.admin.organization.groups.delete(group.id)
 
-    events = [e.to_dict() for e in boot.admin.organization.audit_logs.list(actor_ids=[key.id], limit=100)]
+    events = [e.to_dict() for e in boot.admin.organization.audit_logs.list(actor_ids=[key.id], limit=100, extra_query=OLDEST_FIRST)]
     assert [e["type"] for e in events] == [
         "group.created",
         "group.updated",
@@ -769,7 +770,7 @@ def test_changes_write_audit_events(server: Server) -> None:
 
     by_type = boot.admin.organization.audit_logs.list(actor_ids=[key.id], event_types=["group.updated"])
     assert [e.type for e in by_type.data] == ["group.updated"] * 3
-    by_resource = boot.admin.organization.audit_logs.list(resource_ids=[group.id], limit=100)
+    by_resource = boot.admin.organization.audit_logs.list(resource_ids=[group.id], limit=100, extra_query=OLDEST_FIRST)
     assert [e.type for e in by_resource.data] == [
         "group.created",
         "group.updated",

@@ -13,6 +13,7 @@ import openai
 import pytest
 
 from _support import (
+    OLDEST_FIRST,
     ORG_OWNER,
     ORG_READER,
     PROJECT_VIEWER_PERMISSIONS,
@@ -623,7 +624,7 @@ def test_project_group_changes_write_audit_events(server: Server) -> None:
     c.admin.organization.projects.groups.roles.delete(custom.id, project_id=pid, group_id=group.id)
     c.admin.organization.projects.groups.delete(group.id, project_id=pid)
 
-    events = [e.to_dict() for e in boot.admin.organization.audit_logs.list(actor_ids=[key.id], limit=100)]
+    events = [e.to_dict() for e in boot.admin.organization.audit_logs.list(actor_ids=[key.id], limit=100, extra_query=OLDEST_FIRST)]
     assert [e["type"] for e in events] == [
         "group.updated",
         "role.assignment.created",
@@ -642,7 +643,7 @@ def test_project_group_changes_write_audit_events(server: Server) -> None:
         assert (details["principal_id"], details["principal_type"]) == (group.id, "group")
         assert (details["resource_id"], details["resource_type"]) == (pid, "api.project")
         assert ev["project"]["id"] == pid
-    assert [e.type for e in boot.admin.organization.audit_logs.list(project_ids=[pid], actor_ids=[key.id])] == [
+    assert [e.type for e in boot.admin.organization.audit_logs.list(project_ids=[pid], actor_ids=[key.id], extra_query=OLDEST_FIRST)] == [
         e["type"] for e in [access[0], *events, access[1]]
     ]
 

@@ -8,6 +8,7 @@ import time
 import openai
 
 from _support import (
+    OLDEST_FIRST,
     MODEL_USE,
     Server,
     default_project_id,
@@ -277,6 +278,8 @@ def test_project_users_permissions_manage_service_accounts(server: Server) -> No
         "api.responses.write", "api.files.read", "api.files.write", "api.vector_stores.read",
         "api.vector_stores.write", "api.fine_tuning.jobs.read", "api.fine_tuning.jobs.write",
         "api.batches.read", "api.batches.write",
+        # Project owners hold the project API key permissions too (role `owner` below).
+        "api.organization.projects.api_keys.read", "api.organization.projects.api_keys.write",
     ]
     writer_key = client.admin.organization.admin_api_keys.create(
         name=unique_name("sa writer"),
@@ -335,7 +338,7 @@ def test_every_change_is_audited(client: openai.OpenAI) -> None:
 
     events = [
         e.to_dict()
-        for e in client.admin.organization.audit_logs.list(limit=100, resource_ids=[sa.id, bare.id])
+        for e in client.admin.organization.audit_logs.list(limit=100, resource_ids=[sa.id, bare.id], extra_query=OLDEST_FIRST)
     ]
     assert [e["type"] for e in events] == [
         "service_account.created",

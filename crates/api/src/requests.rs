@@ -147,6 +147,63 @@ pub struct ServiceAccountUpdateRequest {
     pub role: Option<String>,
 }
 
+/// `POST /organization/projects/{project_id}/service_accounts/{service_account_id}/api_keys`:
+/// another key of a service account.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ServiceAccountKeyCreateRequest {
+    /// Defaults to `Secret Key`, the name of an account's first key.
+    pub name: Option<String>,
+    /// Permissions the key is limited to; omitted or `[]`: every permission of the account.
+    pub scopes: Option<Vec<String>>,
+    /// 1 to 31,536,000; omitted or `null` for a key that does not expire.
+    #[serde(default, deserialize_with = "whole_number")]
+    pub expires_in_seconds: Option<i64>,
+}
+
+/// orgadmin extension, `POST /organization/projects/{project_id}/api_keys`: a key owned by a
+/// project member, which the real API makes only in its dashboard.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ProjectKeyCreateRequest {
+    pub name: Option<String>,
+    /// The project member who owns the key.
+    pub user_id: Option<String>,
+    /// Permissions the key is limited to; omitted or `[]`: every permission of its owner.
+    pub scopes: Option<Vec<String>>,
+    /// 1 to 31,536,000; omitted for a key that does not expire.
+    #[serde(default, deserialize_with = "whole_number")]
+    pub expires_in_seconds: Option<i64>,
+}
+
+/// `POST /organization/projects/{project_id}/api_keys/{api_key_id}`, as the official SDK sends
+/// it: at least one field; neither may be `null` (a present `null` is `Some(None)`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ProjectKeyUpdateRequest {
+    /// Replaces the key's scopes; `[]` lifts them (every permission of its owner).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub scopes: Option<Option<Vec<String>>>,
+    /// Seconds from this request until the key expires, 1 to 31,536,000.
+    #[serde(default, deserialize_with = "present_whole_number")]
+    #[schema(value_type = Option<i64>)]
+    pub expires_in_seconds: Option<Option<i64>>,
+}
+
+/// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
+fn present<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
+
+/// [`present`] for a whole number (see [`whole_number`]).
+fn present_whole_number<'de, D: serde::Deserializer<'de>>(
+    de: D,
+) -> Result<Option<Option<i64>>, D::Error> {
+    whole_number(de).map(Some)
+}
+
 /// An optional integer that also accepts integral floats (`3600.0`).
 fn whole_number<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<i64>, D::Error> {
     use serde::de::Error;

@@ -8,6 +8,7 @@ use crate::id::{AuditLogId, ProjectId};
 /// The event types this server writes (a subset of the official `AuditLogEventType`).
 pub mod kind {
     pub const API_KEY_CREATED: &str = "api_key.created";
+    pub const API_KEY_UPDATED: &str = "api_key.updated";
     pub const API_KEY_DELETED: &str = "api_key.deleted";
     pub const INVITE_SENT: &str = "invite.sent";
     pub const INVITE_ACCEPTED: &str = "invite.accepted";

@@ -16,7 +16,8 @@ use crate::permission::{Permission, PermissionScope, PermissionSet};
 /// The organization permissions that allow a project route in every project (SPEC §6: "a request
 /// on a project route is allowed by the organization permission, or by the matching
 /// `api.project.*` permission held in that project"), with the project permission each stands for.
-const PROJECT_EQUIVALENTS: [(Permission, Permission); 5] = [
+/// The project API key permissions have one name in both scopes, so each stands for itself.
+const PROJECT_EQUIVALENTS: [(Permission, Permission); 7] = [
     (Permission::ProjectsRead, Permission::ProjectRead),
     (
         Permission::ProjectUsersRead,
@@ -28,6 +29,14 @@ const PROJECT_EQUIVALENTS: [(Permission, Permission); 5] = [
     ),
     (Permission::RolesRead, Permission::ProjectRolesRead),
     (Permission::RolesWrite, Permission::ProjectRolesWrite),
+    (
+        Permission::ProjectApiKeysRead,
+        Permission::ProjectApiKeysRead,
+    ),
+    (
+        Permission::ProjectApiKeysWrite,
+        Permission::ProjectApiKeysWrite,
+    ),
 ];
 
 /// What the acting key may grant, as read inside the write transaction.

@@ -455,7 +455,8 @@ pub struct ServiceAccount {
     pub created_at: Timestamp,
 }
 
-/// A service account's API key as stored: never the secret, which is shown once at creation.
+/// A new API key as the answer that shows its secret describes it: never the secret, which the
+/// handler holds and shows this once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjectApiKey {
     pub id: crate::id::ProjectApiKeyId,
@@ -465,7 +466,11 @@ pub struct ProjectApiKey {
     pub expires_at: Option<Timestamp>,
 }
 
-/// The first API key of a new service account.
+/// The name the official API gives a service account's first key, and orgadmin a later one made
+/// without a name.
+pub const SERVICE_ACCOUNT_KEY_NAME: &str = "Secret Key";
+
+/// The secret of a new project API key (a service account's first, or any later one).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewProjectApiKey {
     /// SHA-256 of the secret; the secret itself is never stored.
@@ -486,6 +491,113 @@ pub struct NewServiceAccount {
 pub struct ServiceAccountChange {
     pub name: Option<String>,
     pub role: Option<ServiceAccountRole>,
+}
+
+/// Who owns a project API key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProjectKeyOwnerRef {
+    User(UserId),
+    ServiceAccount(crate::id::ServiceAccountId),
+}
+
+/// The user owning a project API key, as of now if they are a project member, otherwise as they
+/// were when they lost access (their last project role).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectKeyUser {
+    pub id: UserId,
+    pub email: String,
+    pub name: Option<String>,
+    /// When the person first joined an organization here (`organization.user.created`).
+    pub created: Timestamp,
+    /// `owner`, `member` or `viewer`: their project role.
+    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProjectKeyOwner {
+    User(ProjectKeyUser),
+    ServiceAccount(ServiceAccount),
+}
+
+/// A project API key (`organization.project.api_key`), owned by a project member or a service
+/// account. Only the hash of its secret is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectKey {
+    pub id: crate::id::ProjectApiKeyId,
+    pub project_id: ProjectId,
+    pub name: String,
+    pub redacted_value: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    /// `None`: every permission its owner holds in the project.
+    pub scopes: Option<PermissionSet>,
+    pub owner: ProjectKeyOwner,
+    /// Whether the owner has access to the project now (`owner_project_access`): a user who is
+    /// a project member, or a service account (which exists only while it has access).
+    pub owner_has_access: bool,
+}
+
+impl ProjectKey {
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        self.expires_at.is_some_and(|at| now >= at)
+    }
+}
+
+/// `owner_project_access` of the project key list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OwnerAccess {
+    /// Keys whose owner has access to the project (also what the list shows when not asked).
+    #[default]
+    Active,
+    Inactive,
+    Any,
+}
+
+impl OwnerAccess {
+    pub fn parse(raw: &str, param: &str) -> Result<Self, DomainError> {
+        match raw {
+            "active" => Ok(OwnerAccess::Active),
+            "inactive" => Ok(OwnerAccess::Inactive),
+            "any" => Ok(OwnerAccess::Any),
+            other => Err(DomainError::invalid(
+                param,
+                format!(
+                    "'{}' is not a value of {param}; use 'active', 'inactive' or 'any'.",
+                    crate::text::clip(other)
+                ),
+            )),
+        }
+    }
+}
+
+/// A project key to create: its owner, name, secret (as a hash), scopes and lifetime.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewProjectKey {
+    pub owner: ProjectKeyOwnerRef,
+    pub name: String,
+    pub secret: NewProjectApiKey,
+    /// `None`: every permission of the owner in the project.
+    pub scopes: Option<PermissionSet>,
+}
+
+/// The update the official SDK sends: at least one field. `scopes: Some(None)` (an empty
+/// array on the wire) lifts the key's restrictions, leaving it every permission of its owner.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProjectKeyChange {
+    pub scopes: Option<Option<PermissionSet>>,
+    /// Seconds from the request until the key expires.
+    pub expires_in_seconds: Option<i64>,
+}
+
+/// A presented project key that may act: active owner, unexpired, project not archived. What a
+/// gateway asks before letting a request through.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedProjectKey {
+    pub org_id: crate::id::OrgId,
+    pub key: ProjectKey,
+    /// What the key may do in its project: its owner's project permissions, limited by its scopes.
+    pub permissions: PermissionSet,
 }
 
 /// One entry of the organization's user list: a person, or a project service account, which the

@@ -53,6 +53,8 @@ permissions! {
     AdminKeysRead = "api.organization.admin_api_keys.read", Organization;
     AdminKeysWrite = "api.organization.admin_api_keys.write", Organization;
     AuditLogsRead = "api.organization.audit_logs.read", Organization;
+    ProjectApiKeysRead = "api.organization.projects.api_keys.read", Organization;
+    ProjectApiKeysWrite = "api.organization.projects.api_keys.write", Organization;
     ProjectRead = "api.project.read", Project;
     ProjectUsersReadInProject = "api.project.users.read", Project;
     ProjectUsersWriteInProject = "api.project.users.write", Project;
@@ -70,7 +72,20 @@ permissions! {
     BatchesWrite = "api.batches.write", Project;
 }
 
+/// Permissions a role of either scope may hold. The official API names them like organization
+/// permissions and shows them on project roles ("API Project Key Manager"): held in the
+/// organization they govern every project's API keys, held in a project only that project's.
+const IN_BOTH_SCOPES: [Permission; 2] = [
+    Permission::ProjectApiKeysRead,
+    Permission::ProjectApiKeysWrite,
+];
+
 impl Permission {
+    /// Whether a role (or a key) of `scope` may hold this permission.
+    pub fn fits(self, scope: PermissionScope) -> bool {
+        self.scope() == scope || IN_BOTH_SCOPES.contains(&self)
+    }
+
     /// Parse a permission name given for `param`.
     pub fn parse(name: &str, param: &str) -> Result<Self, DomainError> {
         Self::from_name(name).ok_or_else(|| {
@@ -115,7 +130,7 @@ impl PermissionSet {
         Permission::ALL
             .iter()
             .copied()
-            .filter(|p| p.scope() == scope)
+            .filter(|p| p.fits(scope))
             .collect()
     }
 

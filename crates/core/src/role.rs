@@ -232,6 +232,7 @@ impl PredefinedRole {
                 ProjectsRead,
                 ProjectUsersRead,
                 GroupsRead,
+                ProjectApiKeysRead,
             ]
             .into_iter()
             .collect(),
@@ -430,7 +431,7 @@ pub fn check_permissions_fit(
     resource_type: ResourceType,
 ) -> Result<(), DomainError> {
     let scope = resource_type.permission_scope();
-    if let Some(wrong) = permissions.iter().find(|p| p.scope() != scope) {
+    if let Some(wrong) = permissions.iter().find(|p| !p.fits(scope)) {
         return Err(DomainError::invalid(
             "permissions",
             format!(

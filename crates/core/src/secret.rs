@@ -1,4 +1,4 @@
-//! Admin key and service account key secrets: generation, hashing for storage, redaction for
+//! Admin key and project API key (a member's or a service account's) secrets: generation, hashing for storage, redaction for
 //! display, and comparison in constant time.
 
 use sha2::{Digest, Sha256};
@@ -6,6 +6,8 @@ use sha2::{Digest, Sha256};
 pub const ADMIN_KEY_PREFIX: &str = "sk-admin-";
 /// A service account's project API key. It is not an admin key: the Admin API refuses it.
 pub const SERVICE_ACCOUNT_KEY_PREFIX: &str = "sk-svcacct-";
+/// A project API key owned by a project member. Not an admin key either.
+pub const PROJECT_KEY_PREFIX: &str = "sk-proj-";
 /// Characters after the prefix in a generated key.
 const GENERATED_LEN: usize = 48;
 /// A key supplied by the operator (`ORGADMIN_ADMIN_KEY`) needs at least this many after the prefix.
@@ -19,6 +21,18 @@ pub fn generate_admin_key() -> String {
 /// A fresh random service account key: `sk-svcacct-` and 48 random characters.
 pub fn generate_service_account_key() -> String {
     generate_with_prefix(SERVICE_ACCOUNT_KEY_PREFIX)
+}
+
+/// A fresh random project key of a member: `sk-proj-` and 48 random characters.
+pub fn generate_project_key() -> String {
+    generate_with_prefix(PROJECT_KEY_PREFIX)
+}
+
+/// Whether a presented secret is shaped like a project API key (either kind), so that a gateway
+/// hashes only what could be one.
+pub fn is_project_key(secret: &str) -> bool {
+    (secret.starts_with(PROJECT_KEY_PREFIX) || secret.starts_with(SERVICE_ACCOUNT_KEY_PREFIX))
+        && secret.len() <= 256
 }
 
 fn generate_with_prefix(prefix: &str) -> String {
@@ -59,6 +73,11 @@ pub fn redact(secret: &str) -> String {
 /// `sk-svcacct...wxyz`, the redacted form of a service account key.
 pub fn redact_service_account_key(secret: &str) -> String {
     redact_as("sk-svcacct", secret)
+}
+
+/// `sk-proj...wxyz`, the redacted form of a member's project key.
+pub fn redact_project_key(secret: &str) -> String {
+    redact_as("sk-proj", secret)
 }
 
 fn redact_as(label: &str, secret: &str) -> String {
@@ -110,5 +129,18 @@ mod tests {
             format!("sk-svcacct...{}", &key[key.len() - 4..])
         );
         assert_ne!(generate_service_account_key(), key);
+    }
+
+    #[test]
+    fn member_project_keys_are_project_keys_and_not_admin_keys() {
+        let key = generate_project_key();
+        assert!(key.starts_with("sk-proj-") && is_project_key(&key));
+        assert!(is_project_key(&generate_service_account_key()));
+        assert!(!is_project_key(&generate_admin_key()));
+        assert!(!is_acceptable_supplied_key(&key));
+        assert_eq!(
+            redact_project_key(&key),
+            format!("sk-proj...{}", &key[key.len() - 4..])
+        );
     }
 }

@@ -15,7 +15,9 @@ use crate::actor::{Actor, ReadAt};
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::email::Email;
 use crate::error::Result;
-use crate::id::{AdminKeyId, GroupId, InviteId, OrgId, ProjectId, ServiceAccountId, UserId};
+use crate::id::{
+    AdminKeyId, GroupId, InviteId, OrgId, ProjectApiKeyId, ProjectId, ServiceAccountId, UserId,
+};
 use crate::import::{ImportOptions, ImportReport, ImportRows};
 use crate::model::*;
 use crate::page::{Page, PageRequest};
@@ -116,6 +118,7 @@ pub trait Store:
     + InviteStore
     + GroupStore
     + ServiceAccountStore
+    + ProjectKeyStore
     + ImportStore
     + AuditStore
     + Send
@@ -135,6 +138,7 @@ impl<T> Store for T where
         + InviteStore
         + GroupStore
         + ServiceAccountStore
+        + ProjectKeyStore
         + ImportStore
         + AuditStore
         + Send
@@ -514,6 +518,55 @@ pub trait ServiceAccountStore: Send + Sync {
         org: &OrgId,
         account: &ServiceAccountId,
     ) -> Result<Option<ServiceAccount>>;
+}
+
+/// Projects' API keys, owned by project members and by service accounts.
+#[async_trait]
+pub trait ProjectKeyStore: Send + Sync {
+    /// The project's API keys whose owner's access is `access`, ordered by ID.
+    async fn list_project_keys(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        access: OwnerAccess,
+        page: &PageRequest,
+    ) -> Result<Page<ProjectKey>>;
+    async fn get_project_key(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+        key: &ProjectApiKeyId,
+    ) -> Result<ProjectKey>;
+
+    /// A new key of a project member or of a service account of the (active) project; its
+    /// scopes, or the owner's permissions for an unscoped key, must be within what the acting
+    /// key holds there, and it may not outlive the acting key.
+    async fn create_project_key(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        new: NewProjectKey,
+    ) -> Result<ProjectKey>;
+
+    /// Change an unexpired key's scopes and/or expiry, under the same rules as creation.
+    async fn update_project_key(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        key: &ProjectApiKeyId,
+        change: ProjectKeyChange,
+    ) -> Result<ProjectKey>;
+    async fn delete_project_key(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        key: &ProjectApiKeyId,
+    ) -> Result<()>;
+
+    /// The key whose secret hashes to `secret_hash`, if it may act now: its owner has access to
+    /// the project, it has not expired and the project is not archived. Otherwise `None`, as
+    /// for an unknown secret. A use refreshes its `last_used_at` (at most once a minute).
+    async fn resolve_project_key(&self, secret_hash: &str) -> Result<Option<ResolvedProjectKey>>;
 }
 
 /// Bulk import of members (`orgadmin import users`).

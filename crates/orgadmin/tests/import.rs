@@ -486,6 +486,7 @@ fn rows_naming_projects_need_the_right_to_manage_their_members() {
         Permission::ProjectsRead,
         Permission::ProjectUsersRead,
         Permission::GroupsRead,
+        Permission::ProjectApiKeysRead,
         Permission::ProjectRead,
         Permission::ProjectUsersReadInProject,
         Permission::FilesRead,

@@ -122,4 +122,22 @@ impl Auth {
         self.require_in_project(store, project, org, in_project)
             .await
     }
+
+    /// Require the right to read or change a project's API keys:
+    /// `api.organization.projects.api_keys.read|write`, held in the organization or in the
+    /// project (one name in both scopes).
+    pub async fn require_project_keys(
+        &self,
+        store: &Arc<dyn Store>,
+        project: &ProjectId,
+        write: bool,
+    ) -> Result<(), ApiError> {
+        let permission = if write {
+            Permission::ProjectApiKeysWrite
+        } else {
+            Permission::ProjectApiKeysRead
+        };
+        self.require_in_project(store, project, permission, permission)
+            .await
+    }
 }

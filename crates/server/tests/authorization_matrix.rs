@@ -53,6 +53,10 @@ const PROJECT_R: Need = Need::All(&[&[P::ProjectsRead, P::ProjectRead]]);
 /// A project's members, groups and service accounts (`require_project_principals`).
 const PRINCIPALS_R: Need = Need::All(&[&[P::ProjectUsersRead, P::ProjectUsersReadInProject]]);
 const PRINCIPALS_W: Need = Need::All(&[&[P::ProjectUsersWrite, P::ProjectUsersWriteInProject]]);
+/// A project's API keys (`require_project_keys`): one name, held in the organization or in the
+/// project.
+const PROJECT_KEYS_R: Need = Need::All(&[&[P::ProjectApiKeysRead, P::ProjectApiKeysRead]]);
+const PROJECT_KEYS_W: Need = Need::All(&[&[P::ProjectApiKeysWrite, P::ProjectApiKeysWrite]]);
 const INVITES_R: Need = Need::All(&[&[P::InvitesRead]]);
 const INVITES_W: Need = Need::All(&[&[P::InvitesWrite]]);
 const KEYS_R: Need = Need::All(&[&[P::AdminKeysRead]]);
@@ -73,6 +77,7 @@ const READER: &[P] = &[
     P::ProjectsRead,
     P::ProjectUsersRead,
     P::GroupsRead,
+    P::ProjectApiKeysRead,
 ];
 
 impl Need {
@@ -238,6 +243,36 @@ fn table() -> Vec<Row> {
         .body(json!({"name": "Renamed bot"})),
         row(
             M::GET,
+            "/v1/organization/projects/{project_id}/api_keys",
+            PROJECT_KEYS_R,
+        ),
+        row(
+            M::POST,
+            "/v1/organization/projects/{project_id}/api_keys",
+            PROJECT_KEYS_W,
+        )
+        .body(json!({"name": "Matrix member key", "user_id": "{user_id}"})),
+        row(
+            M::POST,
+            "/v1/organization/projects/{project_id}/service_accounts/{service_account_id}/api_keys",
+            PROJECT_KEYS_W,
+        )
+        .body(json!({"name": "Second key", "scopes": ["api.model.request"]})),
+        row(
+            M::GET,
+            "/v1/organization/projects/{project_id}/api_keys/{api_key_id}",
+            PROJECT_KEYS_R,
+        )
+        .pin("api_key_id", "service_account_key_id"),
+        row(
+            M::POST,
+            "/v1/organization/projects/{project_id}/api_keys/{api_key_id}",
+            PROJECT_KEYS_W,
+        )
+        .body(json!({"scopes": ["api.model.request"], "expires_in_seconds": 3600}))
+        .pin("api_key_id", "service_account_key_id"),
+        row(
+            M::GET,
             "/v1/projects/{project_id}/users/{user_id}/roles",
             PRINCIPALS_R,
         ),
@@ -366,6 +401,12 @@ fn table() -> Vec<Row> {
             "/v1/organization/projects/{project_id}/groups/{group_id}",
             PRINCIPALS_W,
         ),
+        row(
+            M::DELETE,
+            "/v1/organization/projects/{project_id}/api_keys/{api_key_id}",
+            PROJECT_KEYS_W,
+        )
+        .pin("api_key_id", "service_account_key_id"),
         row(
             M::DELETE,
             "/v1/organization/projects/{project_id}/service_accounts/{service_account_id}",
@@ -1180,6 +1221,8 @@ const DELEGATE: &[&str] = &[
     "api.groups.write",
     "api.organization.admin_api_keys.read",
     "api.organization.admin_api_keys.write",
+    "api.organization.projects.api_keys.read",
+    "api.organization.projects.api_keys.write",
 ];
 
 /// One granting route called by a key that passes its route permission but lacks something the
@@ -1298,6 +1341,16 @@ async fn every_granting_route_refuses_to_grant_more_than_the_caller_holds() {
         .await["id"],
     );
     let target = id("other_user_id");
+    // A key of the keyless bot (role `none`), which the owner may make: it reaches nothing.
+    let bot_key = str_of(
+        &create(
+            &s,
+            &owner,
+            &format!("/v1/organization/projects/{project}/service_accounts/{bot}/api_keys"),
+            json!({"name": "Inert"}),
+        )
+        .await["id"],
+    );
 
     // What the predefined project role `member` holds and the delegate lacks in the project.
     const MEMBER_MODEL_USE: &str = "api.model.request, api.responses.write, api.files.read, api.files.write, api.vector_stores.read, api.vector_stores.write, api.fine_tuning.jobs.read, api.fine_tuning.jobs.write, api.batches.read, api.batches.write";
@@ -1363,6 +1416,28 @@ async fn every_granting_route_refuses_to_grant_more_than_the_caller_holds() {
             "/v1/projects/{project_id}/users/{user_id}/roles",
             format!("/v1/projects/{project}/users/{viewer}/roles"),
             json!({"role_id": model_role}),
+            "api.model.request",
+        ),
+        // While the bot's role is `none` (the rows below change it).
+        (
+            M::POST,
+            "/v1/organization/projects/{project_id}/api_keys",
+            format!("/v1/organization/projects/{project}/api_keys"),
+            json!({"name": "Viewer's key", "user_id": viewer, "scopes": ["api.files.read"]}),
+            "api.files.read",
+        ),
+        (
+            M::POST,
+            "/v1/organization/projects/{project_id}/service_accounts/{service_account_id}/api_keys",
+            format!("/v1/organization/projects/{project}/service_accounts/{bot}/api_keys"),
+            json!({"name": "Model key", "scopes": ["api.model.request"]}),
+            "api.model.request",
+        ),
+        (
+            M::POST,
+            "/v1/organization/projects/{project_id}/api_keys/{api_key_id}",
+            format!("/v1/organization/projects/{project}/api_keys/{bot_key}"),
+            json!({"scopes": ["api.model.request"]}),
             "api.model.request",
         ),
         (

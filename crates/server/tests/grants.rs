@@ -139,6 +139,7 @@ async fn a_member_who_may_write_users_cannot_raise_anyone_above_herself() {
         "api.organization.admin_api_keys.read",
         "api.organization.admin_api_keys.write",
         "api.organization.audit_logs.read",
+        "api.organization.projects.api_keys.write",
     ];
     for (path, body) in [
         (
@@ -250,6 +251,7 @@ async fn a_project_viewer_who_may_write_its_roles_cannot_make_herself_its_owner(
     assert_cannot_grant(
         &promoted,
         &[
+            "api.organization.projects.api_keys.write",
             "api.model.request",
             "api.responses.write",
             "api.files.write",
@@ -301,6 +303,7 @@ async fn only_a_caller_who_may_grant_owner_invites_an_owner() {
         "api.organization.admin_api_keys.read",
         "api.organization.admin_api_keys.write",
         "api.organization.audit_logs.read",
+        "api.organization.projects.api_keys.write",
     ];
     assert_cannot_grant(&as_owner, &beyond_inviter);
     let as_project_owner = s
@@ -324,11 +327,14 @@ async fn only_a_caller_who_may_grant_owner_invites_an_owner() {
         "api.batches.read",
         "api.batches.write",
     ];
-    let beyond_reader_in_project: Vec<&str> =
-        ["api.project.users.write", "api.project.roles.write"]
-            .into_iter()
-            .chain(model_use)
-            .collect();
+    let beyond_reader_in_project: Vec<&str> = [
+        "api.organization.projects.api_keys.write",
+        "api.project.users.write",
+        "api.project.roles.write",
+    ]
+    .into_iter()
+    .chain(model_use)
+    .collect();
     assert_cannot_grant(&as_project_owner, &beyond_reader_in_project);
     // The default project as `member` is a grant too.
     assert_cannot_grant(

@@ -1125,6 +1125,7 @@ async fn the_permissions_extension_lists_every_permission_with_its_roles_and_sou
         "api.organization.projects.read",
         "api.organization.projects.users.read",
         "api.groups.read",
+        "api.organization.projects.api_keys.read",
         "api.organization.invites.write",
         "api.organization.admin_api_keys.read",
     ]

@@ -129,6 +129,8 @@ struct Targets {
     invite: String,
     key: String,
     service_account: String,
+    /// The service account's first key, a project API key.
+    project_key: String,
 }
 
 /// Percent-encode everything but unreserved characters (for paths and query values).
@@ -328,6 +330,7 @@ fn catalogue(t: &Targets) -> Vec<Case> {
     look_alike_emails(&mut cases, &p);
     sql_and_traversal_shapes(&mut cases, &p);
     missing_project_alias(&mut cases, &p);
+    project_keys(&mut cases, &p);
     hostile_path_ids(&mut cases, &p);
     hostile_query_strings(&mut cases, &p);
     oversized_filters(&mut cases, &p);
@@ -575,6 +578,197 @@ fn values_out_of_range(c: &mut Vec<Case>, p: &Paths) {
             &json!({"name": "Bot", "create_service_account_only": true, "expires_in_seconds": 60}),
         )
         .param("expires_in_seconds"),
+    );
+}
+
+/// Project API keys: the member key extension, a service account's further key and the SDK's
+/// update, with every field mistyped, out of range, missing, `null` where the update forbids it,
+/// scopes that are no project permission, and bad list filters.
+fn project_keys(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    let t = p.t;
+    let keys = format!("/v1/organization/projects/{}/api_keys", t.project);
+    let key = format!("{keys}/{}", t.project_key);
+    let account_keys = format!(
+        "/v1/organization/projects/{}/service_accounts/{}/api_keys",
+        t.project, t.service_account
+    );
+    wrong_types(
+        c,
+        "member key",
+        &keys,
+        json!({"name": "k", "user_id": t.user, "scopes": ["api.model.request"], "expires_in_seconds": 60}),
+        &[
+            field("/name", "name", Kind::Str, true),
+            field("/user_id", "user_id", Kind::Str, true),
+            field("/scopes", "scopes", Kind::StrArray, false),
+            field(
+                "/expires_in_seconds",
+                "expires_in_seconds",
+                Kind::Int,
+                false,
+            ),
+        ],
+    );
+    wrong_types(
+        c,
+        "service account key",
+        &account_keys,
+        json!({"name": "k", "scopes": ["api.model.request"], "expires_in_seconds": 60}),
+        &[
+            field("/name", "name", Kind::Str, false),
+            field("/scopes", "scopes", Kind::StrArray, false),
+            field(
+                "/expires_in_seconds",
+                "expires_in_seconds",
+                Kind::Int,
+                false,
+            ),
+        ],
+    );
+    for (label, path, body) in [
+        (
+            "member key",
+            &keys,
+            json!({"name": "k", "user_id": t.user, "scopes": [], "expires_in_seconds": 60}),
+        ),
+        (
+            "service account key",
+            &account_keys,
+            json!({"name": "k", "scopes": [], "expires_in_seconds": 60}),
+        ),
+    ] {
+        for value in [json!(0), json!(-5), json!(31_536_001), json!(i64::MAX)] {
+            c.push(
+                case(
+                    format!("{label}: expires_in_seconds = {value}"),
+                    M::POST,
+                    path,
+                )
+                .json(&with(&body, "/expires_in_seconds", value))
+                .param("expires_in_seconds"),
+            );
+        }
+        for scope in [
+            "api.nonsense",
+            "api.organization.users.write",
+            "",
+            "'; DROP TABLE project_api_keys; --",
+        ] {
+            c.push(
+                case(format!("{label}: scope {scope:?}"), M::POST, path)
+                    .json(&with(&body, "/scopes", json!([scope])))
+                    .param("scopes"),
+            );
+        }
+    }
+    c.push(
+        case("member key: no name", M::POST, &keys)
+            .json(&json!({"user_id": t.user}))
+            .missing("name"),
+    );
+    c.push(
+        case("member key: no user_id", M::POST, &keys)
+            .json(&json!({"name": "k"}))
+            .missing("user_id"),
+    );
+    c.push(
+        case("member key: a user outside the project", M::POST, &keys)
+            .json(&json!({"name": "k", "user_id": t.other_user}))
+            .param("user_id"),
+    );
+    c.push(
+        case("member key: a user never issued", M::POST, &keys)
+            .json(&json!({"name": "k", "user_id": "user-'; DROP TABLE users; --"}))
+            .param("user_id"),
+    );
+    c.push(
+        case("member key: a user_id of 10,000 characters", M::POST, &keys)
+            .json(&json!({"name": "k", "user_id": "u".repeat(10_000)}))
+            .param("user_id"),
+    );
+    c.push(
+        case("update: an empty body", M::POST, &key)
+            .json(&json!({}))
+            .missing("scopes"),
+    );
+    for (body, param) in [
+        (json!({"scopes": null}), "scopes"),
+        (json!({"expires_in_seconds": null}), "expires_in_seconds"),
+        (json!({"scopes": "api.model.request"}), "scopes"),
+        (json!({"scopes": [1]}), "scopes[0]"),
+        (json!({"scopes": ["api.organization.read"]}), "scopes"),
+        (json!({"expires_in_seconds": "60"}), "expires_in_seconds"),
+        (json!({"expires_in_seconds": 0}), "expires_in_seconds"),
+        (json!({"expires_in_seconds": 1.5}), "expires_in_seconds"),
+        (
+            json!({"expires_in_seconds": 31_536_001}),
+            "expires_in_seconds",
+        ),
+    ] {
+        c.push(
+            case(format!("update: {body}"), M::POST, &key)
+                .json(&body)
+                .param(param),
+        );
+    }
+    for value in ["bogus", "ACTIVE", "", "any'--", "active\u{202e}"] {
+        c.push(
+            case(
+                format!("key list: owner_project_access={value:?}"),
+                M::GET,
+                format!("{keys}?owner_project_access={}", enc(value)),
+            )
+            .param("owner_project_access"),
+        );
+    }
+    c.push(
+        case(
+            "key list: owner_project_access twice",
+            M::GET,
+            format!("{keys}?owner_project_access=any&owner_project_access=active"),
+        )
+        .param("owner_project_access"),
+    );
+    for limit in ["0", "101", "-1", "ten", "1e2"] {
+        c.push(
+            case(
+                format!("key list: limit={limit}"),
+                M::GET,
+                format!("{keys}?limit={limit}"),
+            )
+            .param("limit"),
+        );
+    }
+    for (label, path) in [
+        ("retrieve", format!("{keys}/key_{}", "0".repeat(24))),
+        (
+            "retrieve a 10,000-character ID",
+            format!("{keys}/{}", "k".repeat(10_000)),
+        ),
+        ("update", format!("{keys}/{}", enc("key_' OR '1'='1"))),
+    ] {
+        let method = if label == "update" { M::POST } else { M::GET };
+        let case = case(format!("project key: {label}"), method, path);
+        let case = if label == "update" {
+            case.json(&json!({"scopes": []}))
+        } else {
+            case
+        };
+        c.push(case.not_found(Some("api_key_id")));
+    }
+    c.push(
+        case(
+            "service account key: an account never issued",
+            M::POST,
+            format!(
+                "/v1/organization/projects/{}/service_accounts/svc_acct_{}/api_keys",
+                t.project,
+                "0".repeat(24)
+            ),
+        )
+        .json(&json!({"name": "k"}))
+        .not_found(Some("service_account_id")),
     );
 }
 
@@ -1605,6 +1799,10 @@ async fn snapshot(s: &TestServer, t: &Targets) -> Vec<(String, Value)> {
             "/v1/organization/projects/{}/service_accounts?limit=100",
             t.project
         ),
+        format!(
+            "/v1/organization/projects/{}/api_keys?limit=100&owner_project_access=any",
+            t.project
+        ),
         format!("/v1/organization/users/{}/roles", t.user),
         format!("/v1/projects/{}/users/{}/roles", t.project, t.user),
         format!("/v1/organization/users/{}", t.user),
@@ -1740,14 +1938,14 @@ async fn setup(s: &TestServer) -> Targets {
             .await)["id"],
     );
     let (key, _) = s.create_key(json!({"name": "Target key"})).await;
-    let service_account = str_of(
-        &ok(s
-            .post(
-                &format!("/v1/organization/projects/{project}/service_accounts"),
-                json!({"name": "Target bot"}),
-            )
-            .await)["id"],
-    );
+    let bot = ok(s
+        .post(
+            &format!("/v1/organization/projects/{project}/service_accounts"),
+            json!({"name": "Target bot"}),
+        )
+        .await);
+    let service_account = str_of(&bot["id"]);
+    let project_key = str_of(&bot["api_key"]["id"]);
     Targets {
         user,
         other_user,
@@ -1758,6 +1956,7 @@ async fn setup(s: &TestServer) -> Targets {
         invite,
         key,
         service_account,
+        project_key,
     }
 }
 

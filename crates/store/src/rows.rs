@@ -426,6 +426,68 @@ impl From<ServiceAccountRow> for orgadmin_core::model::ServiceAccount {
     }
 }
 
+/// A project API key with its owner as the answer shows them (`ops/project_keys.rs`,
+/// `KEY_SELECT`): a member's current details while they have access, the remembered ones
+/// otherwise; a service account's from its row.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ProjectKeyRow {
+    pub(crate) id: String,
+    pub(crate) project_id: String,
+    pub(crate) name: String,
+    pub(crate) redacted_value: String,
+    pub(crate) created_at: i64,
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) last_used_at: Option<i64>,
+    pub(crate) scopes: Option<String>,
+    pub(crate) owner_user_id: Option<String>,
+    pub(crate) owner_service_account_id: Option<String>,
+    pub(crate) owner_email: Option<String>,
+    pub(crate) owner_name: Option<String>,
+    pub(crate) owner_created: Option<i64>,
+    pub(crate) owner_role: Option<String>,
+    pub(crate) account_name: Option<String>,
+    pub(crate) account_role: Option<String>,
+    pub(crate) account_created_at: Option<i64>,
+    pub(crate) active: i64,
+}
+
+impl From<ProjectKeyRow> for orgadmin_core::model::ProjectKey {
+    fn from(r: ProjectKeyRow) -> Self {
+        use orgadmin_core::model::{ProjectKeyOwner, ProjectKeyUser, ServiceAccount};
+        let project_id = ProjectId::from_raw(r.project_id);
+        let owner = match (r.owner_service_account_id, r.owner_user_id) {
+            (Some(account), _) => ProjectKeyOwner::ServiceAccount(ServiceAccount {
+                id: ServiceAccountId::from_raw(account),
+                project_id: project_id.clone(),
+                name: r.account_name.unwrap_or_default(),
+                role: orgadmin_core::model::ServiceAccountRole::from_stored(
+                    r.account_role.as_deref().unwrap_or("none"),
+                ),
+                created_at: r.account_created_at.unwrap_or_default(),
+            }),
+            (None, user) => ProjectKeyOwner::User(ProjectKeyUser {
+                id: UserId::from_raw(user.unwrap_or_default()),
+                email: r.owner_email.unwrap_or_default(),
+                name: r.owner_name,
+                created: r.owner_created.unwrap_or_default(),
+                role: r.owner_role.unwrap_or_default(),
+            }),
+        };
+        orgadmin_core::model::ProjectKey {
+            id: ProjectApiKeyId::from_raw(r.id),
+            project_id,
+            name: r.name,
+            redacted_value: r.redacted_value,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            last_used_at: r.last_used_at,
+            scopes: r.scopes.as_deref().map(permissions_from_json),
+            owner,
+            owner_has_access: r.active != 0,
+        }
+    }
+}
+
 /// A row of the user list with service accounts among the users: `project_id` is set exactly
 /// for service accounts.
 #[derive(sqlx::FromRow)]

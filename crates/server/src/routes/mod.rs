@@ -6,6 +6,7 @@ mod audit_logs;
 mod groups;
 mod health;
 mod invites;
+mod project_keys;
 mod projects;
 mod roles;
 mod service_accounts;
@@ -77,6 +78,13 @@ fn route_table() -> OpenApiRouter<AppState> {
             service_accounts::retrieve,
             service_accounts::modify,
             service_accounts::delete
+        ))
+        .routes(routes!(project_keys::create_for_service_account))
+        .routes(routes!(project_keys::list, project_keys::create))
+        .routes(routes!(
+            project_keys::retrieve,
+            project_keys::update,
+            project_keys::delete
         ))
         .routes(routes!(
             projects::list_user_roles,

@@ -46,6 +46,7 @@ pub(crate) mod import;
 pub(crate) mod invites;
 pub(crate) mod keys;
 pub(crate) mod paging;
+pub(crate) mod project_keys;
 pub(crate) mod projects;
 pub(crate) mod roles;
 pub(crate) mod service_accounts;

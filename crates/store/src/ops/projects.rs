@@ -433,6 +433,14 @@ impl ProjectStore for Backend {
                 .ok_or_else(|| not_a_member(project_id, user))?;
             project.ensure_open()?;
             roles::remove_project_assignments(&mut tx, org, project_id, user).await?;
+            // Their keys in the project stay, inactive, remembering them as they are now.
+            sqlx::query(super::project_keys::REMEMBER_OWNER_IN_PROJECT)
+                .bind(org.as_str())
+                .bind(user.as_str())
+                .bind(project_id.as_str())
+                .execute(&mut *tx)
+                .await
+                .db()?;
             sqlx::query(
                 "DELETE FROM project_users WHERE org_id = $1 AND project_id = $2 AND user_id = $3",
             )

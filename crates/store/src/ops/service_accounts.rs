@@ -15,13 +15,16 @@ use serde_json::json;
 use sqlx::QueryBuilder;
 
 use super::grants::Grants;
-use super::{finish_member_page, finish_page, projects, push_keyset, users, Backend, Db, DbResult};
+use super::{
+    finish_member_page, finish_page, project_keys, projects, push_keyset, users, Backend, Db,
+    DbResult,
+};
 use crate::rows::*;
 
 /// The name the official API gives a service account's first key.
-const FIRST_KEY_NAME: &str = "Secret Key";
+const FIRST_KEY_NAME: &str = orgadmin_core::model::SERVICE_ACCOUNT_KEY_NAME;
 
-async fn find<'e>(
+pub(crate) async fn find<'e>(
     db: impl sqlx::Executor<'e, Database = Db>,
     org: &OrgId,
     project: &ProjectId,
@@ -140,22 +143,27 @@ impl ServiceAccountStore for Backend {
                 Some(key) => {
                     let key_id = ProjectApiKeyId::generate(self.millis());
                     let expires_at = key_expires_at;
-                    sqlx::query(
-                        "INSERT INTO service_account_api_keys \
-                         (org_id, id, service_account_id, name, secret_hash, redacted_value, created_at, expires_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    project_keys::insert_service_account_key(
+                        &mut tx,
+                        org,
+                        project_id,
+                        &key_id,
+                        &id,
+                        FIRST_KEY_NAME,
+                        &key,
+                        None,
+                        now,
+                        expires_at,
                     )
-                    .bind(org.as_str())
-                    .bind(key_id.as_str())
-                    .bind(id.as_str())
-                    .bind(FIRST_KEY_NAME)
-                    .bind(&key.secret_hash)
-                    .bind(&key.redacted_value)
-                    .bind(now)
-                    .bind(expires_at)
-                    .execute(&mut *tx)
-                    .await
-                    .db()?;
+                    .await?;
+                    // A project key made, as any other: `api_key.created` in the project.
+                    let event = NewAuditEvent::new(
+                        kind::API_KEY_CREATED,
+                        key_id.as_str(),
+                        json!({ "id": key_id, "data": { "scopes": [] } }),
+                    )
+                    .in_project(project_id);
+                    self.audit(&mut tx, actor, event).await?;
                     Some(ProjectApiKey {
                         id: key_id,
                         name: FIRST_KEY_NAME.into(),
@@ -255,20 +263,22 @@ impl ServiceAccountStore for Backend {
             // Its keys go with it (also by the foreign key's cascade; said here so it does not depend
             // on a connection setting).
             sqlx::query(
-                "DELETE FROM service_account_api_keys WHERE org_id = $1 AND service_account_id = $2",
+                "DELETE FROM project_api_keys WHERE org_id = $1 AND owner_service_account_id = $2",
             )
             .bind(org.as_str())
             .bind(account_id.as_str())
             .execute(&mut *tx)
             .await
             .db()?;
-            sqlx::query("DELETE FROM service_accounts WHERE org_id = $1 AND project_id = $2 AND id = $3")
-                .bind(org.as_str())
-                .bind(project_id.as_str())
-                .bind(account_id.as_str())
-                .execute(&mut *tx)
-                .await
-                .db()?;
+            sqlx::query(
+                "DELETE FROM service_accounts WHERE org_id = $1 AND project_id = $2 AND id = $3",
+            )
+            .bind(org.as_str())
+            .bind(project_id.as_str())
+            .bind(account_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
             let event = NewAuditEvent::new(
                 kind::SERVICE_ACCOUNT_DELETED,
                 account_id.as_str(),

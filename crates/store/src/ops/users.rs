@@ -466,8 +466,10 @@ pub(crate) fn page_direction(page: &PageRequest, reversed: bool) -> &'static str
 
 /// Everything removing a member deletes, in order (`$1` the organization, `$2` the member): the
 /// admin keys they own, their role assignments, their project and group memberships, then the
-/// member.
-const REMOVE_MEMBER: [&str; 5] = [
+/// member. Their project API keys are not deleted: they remember the member as they are now and
+/// become inactive with the memberships (`project_keys::REMEMBER_OWNER`).
+const REMOVE_MEMBER: [&str; 6] = [
+    super::project_keys::REMEMBER_OWNER,
     "DELETE FROM admin_api_keys WHERE org_id = $1 AND owner_user_id = $2",
     "DELETE FROM role_assignments WHERE org_id = $1 AND principal_type = 'user' AND principal_id = $2",
     "DELETE FROM project_users WHERE org_id = $1 AND user_id = $2",
