@@ -47,17 +47,21 @@ impl WriteTx {
         health: &Arc<Health>,
         faults: &Arc<Faults>,
     ) -> Result<Self> {
-        let mut conn = pool.acquire().await.map_err(db_error)?;
-        if let Err(e) = conn.execute(Backend::BEGIN).await {
-            // BEGIN fails on a connection that is somehow inside a transaction: settle it.
-            tokio::spawn(settle(conn));
-            return Err(db_error(e));
-        }
-        Ok(Self {
+        let conn = pool.acquire().await.map_err(db_error)?;
+        // The guard owns the connection before `BEGIN` is sent: a request dropped while `BEGIN`
+        // is in flight (the database may already have begun) must not hand the pool a
+        // connection inside a transaction, where the next `BEGIN` fails. Its drop settles it.
+        let mut tx = Self {
             conn: Some(conn),
             health: health.clone(),
             faults: faults.clone(),
-        })
+        };
+        if let Err(e) = tx.execute(Backend::BEGIN).await {
+            // BEGIN fails on a connection that is somehow inside a transaction: the drop of the
+            // guard settles it.
+            return Err(db_error(e));
+        }
+        Ok(tx)
     }
 
     /// Where a fault armed by a test strikes (`faults.rs`). An injected failure does what the
