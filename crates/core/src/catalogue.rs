@@ -270,12 +270,12 @@ impl ModelCatalogue {
         let len = self.models.len();
         let (start, end, has_more) = match (&req.after, &req.before) {
             (Some(after), _) => {
-                let start = at(after, "after")? + 1;
+                let start = at(after.as_str(), "after")? + 1;
                 let end = (start + limit).min(len);
                 (start, end, end < len)
             }
             (None, Some(before)) => {
-                let end = at(before, "before")?;
+                let end = at(before.as_str(), "before")?;
                 let start = end.saturating_sub(limit);
                 (start, end, start > 0)
             }
@@ -404,20 +404,19 @@ mod tests {
     #[test]
     fn a_catalogue_is_refused_naming_the_file_the_entry_and_why() {
         let ok = r#"{"id": "a", "max_requests_per_1_minute": 1, "max_tokens_per_1_minute": 2}"#;
-        let cases = [
+        let extra = format!(r#"{{"models": [{ok}], "extra": 1}}"#);
+        let twice = format!(r#"{{"models": [{ok}, {ok}]}}"#);
+        let cases: [(&str, &str); 16] = [
             ("[]", "models file m.json: must be a JSON object"),
             ("{", "models file m.json: is not JSON"),
             (r#"{"models": []}"#, "'models' is empty"),
             (r#"{"models": {}}"#, "'models' must be an array"),
-            (&format!(r#"{{"models": [{ok}], "extra": 1}}"#), "unknown field 'extra' at the top level"),
+            (&extra, "unknown field 'extra' at the top level"),
             (
                 r#"{"models": [{"id": "a", "max_requests_per_1_minute": 1, "max_tokens_per_1_minute": 2, "max_foo": 3}]}"#,
                 "entry 1 ('a'): unknown field 'max_foo'",
             ),
-            (
-                &format!(r#"{{"models": [{ok}, {ok}]}}"#),
-                "entry 2 ('a'): the same ID as entry 1",
-            ),
+            (&twice, "entry 2 ('a'): the same ID as entry 1"),
             (
                 r#"{"models": [{"id": "b", "max_requests_per_1_minute": 0, "max_tokens_per_1_minute": 2}]}"#,
                 "entry 1 ('b'): max_requests_per_1_minute must be a positive integer, not 0",

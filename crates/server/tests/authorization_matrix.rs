@@ -544,14 +544,14 @@ fn render(row: &Row, id: &dyn Fn(&str) -> String) -> (String, Option<Value>, Vec
         .split('/')
         .map(
             |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(placeholder) if shared(placeholder).is_some() => {
-                    shared(placeholder).unwrap_or_default().to_owned()
-                }
-                Some(placeholder) => {
-                    let value = id(&fixture_key(row, placeholder));
-                    named.push(value.clone());
-                    value
-                }
+                Some(placeholder) => match shared(placeholder) {
+                    Some(value) => value.to_owned(),
+                    None => {
+                        let value = id(&fixture_key(row, placeholder));
+                        named.push(value.clone());
+                        value
+                    }
+                },
                 None => seg.to_owned(),
             },
         )

@@ -773,6 +773,11 @@ fn project_keys(c: &mut Vec<Case>, p: &Paths) {
     );
 }
 
+/// `{key: value}`.
+fn one(key: &str, value: Value) -> Value {
+    Value::Object([(key.to_owned(), value)].into_iter().collect())
+}
+
 /// What a project may use: model permissions, hosted tools and rate limits.
 fn project_policies(c: &mut Vec<Case>, p: &Paths) {
     use Method as M;
@@ -820,7 +825,7 @@ fn project_policies(c: &mut Vec<Case>, p: &Paths) {
         for value in [json!(42), json!(true), json!("on"), json!([])] {
             c.push(
                 case(format!("hosted tools: {tool} = {value}"), M::POST, &tools)
-                    .json(&json!({ tool: value }))
+                    .json(&one(tool, value))
                     .param(tool),
             );
         }
@@ -828,11 +833,11 @@ fn project_policies(c: &mut Vec<Case>, p: &Paths) {
         for value in [json!("true"), json!(1), json!({}), json!([true])] {
             c.push(
                 case(format!("hosted tools: {enabled} = {value}"), M::POST, &tools)
-                    .json(&json!({ tool: {"enabled": value} }))
+                    .json(&one(tool, json!({"enabled": value})))
                     .param(&enabled),
             );
         }
-        for body in [json!({ tool: {} }), json!({ tool: {"enabled": null} })] {
+        for body in [one(tool, json!({})), one(tool, json!({"enabled": null}))] {
             c.push(
                 case(format!("hosted tools: {body}"), M::POST, &tools)
                     .json(&body)
@@ -843,7 +848,7 @@ fn project_policies(c: &mut Vec<Case>, p: &Paths) {
     for name in ["browser", "FILE_SEARCH", "'; DROP TABLE project_hosted_tools; --", ""] {
         c.push(
             case(format!("hosted tools: unknown tool {name:?}"), M::POST, &tools)
-                .json(&json!({ name: {"enabled": false} }))
+                .json(&one(name, json!({"enabled": false})))
                 .param(name),
         );
     }
@@ -870,7 +875,7 @@ fn project_policies(c: &mut Vec<Case>, p: &Paths) {
         ] {
             c.push(
                 case(format!("rate limit: {field} = {value}"), M::POST, &limit)
-                    .json(&json!({ field: value }))
+                    .json(&one(field, value))
                     .param(field),
             );
         }

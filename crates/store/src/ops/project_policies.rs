@@ -280,7 +280,7 @@ impl ProjectPolicyStore for Backend {
             let merged = rate_limit_override(&mut *tx, org, project, model)
                 .await?
                 .merged(&change);
-            let mut query = sqlx::query(&format!(
+            let sql = format!(
                 "INSERT INTO project_rate_limits (org_id, project_id, model, {LIMIT_COLUMNS}) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                  ON CONFLICT (org_id, project_id, model) DO UPDATE SET \
@@ -290,7 +290,8 @@ impl ProjectPolicyStore for Backend {
                  max_audio_megabytes_per_1_minute = excluded.max_audio_megabytes_per_1_minute, \
                  max_requests_per_1_day = excluded.max_requests_per_1_day, \
                  batch_1_day_max_input_tokens = excluded.batch_1_day_max_input_tokens"
-            ))
+            );
+            let mut query = sqlx::query(&sql)
             .bind(org.as_str())
             .bind(project.as_str())
             .bind(model);
