@@ -2,7 +2,10 @@
 `client.admin.organization.projects.model_permissions` (retrieve, update, delete),
 `…projects.hosted_tool_permissions` (retrieve, update) and `…projects.rate_limits`
 (list_rate_limits, update_rate_limit). Model permissions and rate limits are round-tripped, the
-audit events read back in their official shapes, and bad input refused in the envelope."""
+audit events read back in their official shapes, and bad input refused in the envelope.
+
+The SDK's `ProjectModelPermissions` reads the wire field `model_ids` as `api_model_ids` (pydantic
+reserves names starting with `model_`); the request keeps `model_ids`."""
 
 from __future__ import annotations
 
@@ -41,21 +44,21 @@ def test_model_permissions_round_trip_and_delete_back_to_nothing_denied(server: 
     perms = client.admin.organization.projects.model_permissions
     pid = _project(client)
     fresh = perms.retrieve(pid)
-    assert (fresh.object, fresh.mode, fresh.model_ids) == ("project.model_permissions", "deny_list", [])
+    assert (fresh.object, fresh.mode, fresh.api_model_ids) == ("project.model_permissions", "deny_list", [])
 
     raw = perms.with_raw_response.update(pid, mode="allow_list", model_ids=["gpt-4.1", "o3", "gpt-4.1"])
     assert raw.headers.get("x-request-id")
     set_ = raw.parse()
-    assert (set_.mode, set_.model_ids) == ("allow_list", ["gpt-4.1", "o3"])
+    assert (set_.mode, set_.api_model_ids) == ("allow_list", ["gpt-4.1", "o3"])
     got = perms.retrieve(pid)
-    assert (got.object, got.mode, got.model_ids) == ("project.model_permissions", "allow_list", ["gpt-4.1", "o3"])
+    assert (got.object, got.mode, got.api_model_ids) == ("project.model_permissions", "allow_list", ["gpt-4.1", "o3"])
 
     denied = perms.update(pid, mode="deny_list", model_ids=["o3"])
-    assert (denied.mode, denied.model_ids) == ("deny_list", ["o3"])
+    assert (denied.mode, denied.api_model_ids) == ("deny_list", ["o3"])
 
     deleted = perms.delete(pid)
     assert (deleted.object, deleted.deleted) == ("project.model_permissions.deleted", True)
-    assert perms.retrieve(pid).model_ids == []
+    assert perms.retrieve(pid).api_model_ids == []
     assert perms.delete(pid).deleted is True
 
     assert _details(client, "project.updated", pid) == [
@@ -150,7 +153,7 @@ def test_archived_projects_keep_policies_readable_and_refuse_changes(server: Ser
     pid = _project(client)
     projects.model_permissions.update(pid, mode="allow_list", model_ids=["o3"])
     projects.archive(pid)
-    assert projects.model_permissions.retrieve(pid).model_ids == ["o3"]
+    assert projects.model_permissions.retrieve(pid).api_model_ids == ["o3"]
     assert _rate_limits(client, pid)
     for change in (
         lambda: projects.model_permissions.update(pid, mode="deny_list", model_ids=[]),

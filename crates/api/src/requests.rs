@@ -273,7 +273,10 @@ impl ProjectRateLimitUpdateRequest {
     /// Each limit with what the body gives for it, in [`LimitField::ALL`]'s order.
     pub fn limits(&self) -> [(LimitField, Option<Option<i64>>); 6] {
         [
-            (LimitField::RequestsPerMinute, self.max_requests_per_1_minute),
+            (
+                LimitField::RequestsPerMinute,
+                self.max_requests_per_1_minute,
+            ),
             (LimitField::TokensPerMinute, self.max_tokens_per_1_minute),
             (LimitField::ImagesPerMinute, self.max_images_per_1_minute),
             (

@@ -180,9 +180,7 @@ impl ModelCatalogue {
         let value: Value =
             serde_json::from_str(text).map_err(|e| fail(format!("is not JSON: {e}")))?;
         let Value::Object(top) = value else {
-            return Err(fail(
-                "must be a JSON object {\"models\": [...]}".to_owned(),
-            ));
+            return Err(fail("must be a JSON object {\"models\": [...]}".to_owned()));
         };
         if let Some(unknown) = top.keys().find(|k| *k != "models") {
             return Err(fail(format!(
@@ -333,10 +331,7 @@ fn parse_entry(entry: &Value) -> Result<CatalogueModel, String> {
     }
     for field in LimitField::ALL.into_iter().filter(|f| f.required()) {
         if limits.get(field).is_none() {
-            return Err(format!(
-                "has no {}; every model has it",
-                field.name()
-            ));
+            return Err(format!("has no {}; every model has it", field.name()));
         }
     }
     Ok(CatalogueModel {
@@ -382,7 +377,14 @@ mod tests {
         let c = ModelCatalogue::builtin();
         assert!((15..=25).contains(&c.len()), "{}", c.len());
         assert_eq!(c.models()[0].id, "gpt-5");
-        for id in ["gpt-4.1", "gpt-4o-mini", "o3", "o4-mini", "gpt-image-1", "whisper-1"] {
+        for id in [
+            "gpt-4.1",
+            "gpt-4o-mini",
+            "o3",
+            "o4-mini",
+            "gpt-image-1",
+            "whisper-1",
+        ] {
             assert!(c.get(id).is_some(), "{id}");
         }
         // Every optional field appears somewhere, so every shape of the answer is served.
@@ -437,9 +439,18 @@ mod tests {
                 r#"{"models": [{"id": "b", "max_requests_per_1_minute": 10}]}"#,
                 "entry 1 ('b'): has no max_tokens_per_1_minute",
             ),
-            (r#"{"models": [{"max_requests_per_1_minute": 10}]}"#, "entry 1: has no 'id'"),
-            (r#"{"models": [{"id": "a b", "max_requests_per_1_minute": 1, "max_tokens_per_1_minute": 1}]}"#, "'id' may hold only"),
-            (r#"{"models": [{"id": "", "max_requests_per_1_minute": 1, "max_tokens_per_1_minute": 1}]}"#, "'id' is empty"),
+            (
+                r#"{"models": [{"max_requests_per_1_minute": 10}]}"#,
+                "entry 1: has no 'id'",
+            ),
+            (
+                r#"{"models": [{"id": "a b", "max_requests_per_1_minute": 1, "max_tokens_per_1_minute": 1}]}"#,
+                "'id' may hold only",
+            ),
+            (
+                r#"{"models": [{"id": "", "max_requests_per_1_minute": 1, "max_tokens_per_1_minute": 1}]}"#,
+                "'id' is empty",
+            ),
             (r#"{"models": [7]}"#, "entry 1: must be an object"),
         ];
         for (text, says) in cases {
@@ -453,7 +464,10 @@ mod tests {
     fn pages_walk_the_catalogue_order_both_ways_with_exact_has_more() {
         let c = ModelCatalogue::builtin();
         let ids = |(models, more): (&[CatalogueModel], bool)| {
-            (models.iter().map(|m| m.id.clone()).collect::<Vec<_>>(), more)
+            (
+                models.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+                more,
+            )
         };
         let all: Vec<String> = c.models().iter().map(|m| m.id.clone()).collect();
         let req = |limit, after: Option<&str>, before: Option<&str>| PageRequest {
@@ -462,15 +476,24 @@ mod tests {
             before: before.map(str::to_owned),
             order: crate::page::SortOrder::Asc,
         };
-        assert_eq!(ids(c.page(&req(100, None, None)).unwrap()), (all.clone(), false));
-        assert_eq!(ids(c.page(&req(2, None, None)).unwrap()), (all[..2].to_vec(), true));
+        assert_eq!(
+            ids(c.page(&req(100, None, None)).unwrap()),
+            (all.clone(), false)
+        );
+        assert_eq!(
+            ids(c.page(&req(2, None, None)).unwrap()),
+            (all[..2].to_vec(), true)
+        );
         let second = format!("rl-{}", all[1]);
         assert_eq!(
             ids(c.page(&req(2, Some(&second), None)).unwrap()),
             (all[2..4].to_vec(), true)
         );
         let last = format!("rl-{}", all[all.len() - 1]);
-        assert_eq!(ids(c.page(&req(5, Some(&last), None)).unwrap()), (vec![], false));
+        assert_eq!(
+            ids(c.page(&req(5, Some(&last), None)).unwrap()),
+            (vec![], false)
+        );
         let before_last = format!("rl-{}", all[all.len() - 2]);
         assert_eq!(
             ids(c.page(&req(1, Some(&before_last), None)).unwrap()),
@@ -486,7 +509,10 @@ mod tests {
             (all[..3].to_vec(), false)
         );
         let first = format!("rl-{}", all[0]);
-        assert_eq!(ids(c.page(&req(5, None, Some(&first))).unwrap()), (vec![], false));
+        assert_eq!(
+            ids(c.page(&req(5, None, Some(&first))).unwrap()),
+            (vec![], false)
+        );
         for (after, before, param) in [
             (Some("rl-nope"), None, "after"),
             (Some(all[0].as_str()), None, "after"),

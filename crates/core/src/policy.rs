@@ -231,11 +231,19 @@ mod tests {
     fn a_model_list_keeps_each_model_once_in_first_order_and_names_unknown_ones() {
         let c = catalogue();
         let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let p = ModelPermissions::new(&c, ModelPermissionMode::AllowList, ids(&["img", "a", "img"]))
-            .unwrap();
+        let p = ModelPermissions::new(
+            &c,
+            ModelPermissionMode::AllowList,
+            ids(&["img", "a", "img"]),
+        )
+        .unwrap();
         assert_eq!(p.model_ids, ids(&["img", "a"]));
-        let e = ModelPermissions::new(&c, ModelPermissionMode::DenyList, ids(&["a", "x", "y", "x"]))
-            .unwrap_err();
+        let e = ModelPermissions::new(
+            &c,
+            ModelPermissionMode::DenyList,
+            ids(&["a", "x", "y", "x"]),
+        )
+        .unwrap_err();
         assert_eq!(e.param(), Some("model_ids"));
         assert!(e.to_string().contains("'x', 'y'."), "{e}");
     }

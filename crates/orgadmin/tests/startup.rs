@@ -282,7 +282,15 @@ fn a_model_catalogue_that_does_not_check_is_a_usage_error_naming_the_entry_and_n
     );
     for ran in [
         run(
-            &["serve", "--listen", "127.0.0.1:0", "--database", &url, "--models", &models_arg],
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database",
+                &url,
+                "--models",
+                &models_arg,
+            ],
             &[],
             START_LIMIT,
         ),
@@ -299,12 +307,24 @@ fn a_model_catalogue_that_does_not_check_is_a_usage_error_naming_the_entry_and_n
     }
     let missing = dir.path().join("absent.json").display().to_string();
     let ran = run(
-        &["serve", "--listen", "127.0.0.1:0", "--database", &url, "--models", &missing],
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &url,
+            "--models",
+            &missing,
+        ],
         &[],
         START_LIMIT,
     );
     assert_eq!(ran.status, 2, "{ran:#?}");
-    assert!(ran.stderr.contains(&format!("models file {missing}: cannot be read")), "{ran:#?}");
+    assert!(
+        ran.stderr
+            .contains(&format!("models file {missing}: cannot be read")),
+        "{ran:#?}"
+    );
     assert_eq!(listing(dir.path()), ["models.json"], "no database was made");
 }
 

@@ -800,14 +800,27 @@ fn project_policies(c: &mut Vec<Case>, p: &Paths) {
     for (body, param) in [
         (json!({"mode": "", "model_ids": []}), "mode"),
         (json!({"mode": "allow_list\u{0}", "model_ids": []}), "mode"),
-        (json!({"mode": "deny_list", "model_ids": ["'; DROP TABLE project_model_permissions; --"]}), "model_ids"),
-        (json!({"mode": "deny_list", "model_ids": ["o3".repeat(5_000)]}), "model_ids"),
-        (json!({"mode": "deny_list", "model_ids": ["../../etc/passwd"]}), "model_ids"),
+        (
+            json!({"mode": "deny_list", "model_ids": ["'; DROP TABLE project_model_permissions; --"]}),
+            "model_ids",
+        ),
+        (
+            json!({"mode": "deny_list", "model_ids": ["o3".repeat(5_000)]}),
+            "model_ids",
+        ),
+        (
+            json!({"mode": "deny_list", "model_ids": ["../../etc/passwd"]}),
+            "model_ids",
+        ),
     ] {
         c.push(
-            case(format!("model permissions: {}", clip(&body.to_string())), M::POST, &models)
-                .json(&body)
-                .param(param),
+            case(
+                format!("model permissions: {}", clip(&body.to_string())),
+                M::POST,
+                &models,
+            )
+            .json(&body)
+            .param(param),
         );
     }
     let unknown: Vec<String> = (0..20_000).map(|i| format!("model-{i}")).collect();
@@ -816,10 +829,14 @@ fn project_policies(c: &mut Vec<Case>, p: &Paths) {
             .json(&json!({"mode": "deny_list", "model_ids": unknown}))
             .param("model_ids"),
     );
-    c.push(
-        case("model permissions: no body", M::POST, &models).missing("mode"),
-    );
-    for tool in ["file_search", "web_search", "image_generation", "mcp", "code_interpreter"] {
+    c.push(case("model permissions: no body", M::POST, &models).missing("mode"));
+    for tool in [
+        "file_search",
+        "web_search",
+        "image_generation",
+        "mcp",
+        "code_interpreter",
+    ] {
         // Not `[true]`: serde reads a struct from the array of its fields' values, as for the
         // invite's projects (see `wrong_elements`).
         for value in [json!(42), json!(true), json!("on"), json!([])] {
@@ -832,9 +849,13 @@ fn project_policies(c: &mut Vec<Case>, p: &Paths) {
         let enabled = format!("{tool}.enabled");
         for value in [json!("true"), json!(1), json!({}), json!([true])] {
             c.push(
-                case(format!("hosted tools: {enabled} = {value}"), M::POST, &tools)
-                    .json(&one(tool, json!({"enabled": value})))
-                    .param(&enabled),
+                case(
+                    format!("hosted tools: {enabled} = {value}"),
+                    M::POST,
+                    &tools,
+                )
+                .json(&one(tool, json!({"enabled": value})))
+                .param(&enabled),
             );
         }
         for body in [one(tool, json!({})), one(tool, json!({"enabled": null}))] {
@@ -845,11 +866,20 @@ fn project_policies(c: &mut Vec<Case>, p: &Paths) {
             );
         }
     }
-    for name in ["browser", "FILE_SEARCH", "'; DROP TABLE project_hosted_tools; --", ""] {
+    for name in [
+        "browser",
+        "FILE_SEARCH",
+        "'; DROP TABLE project_hosted_tools; --",
+        "",
+    ] {
         c.push(
-            case(format!("hosted tools: unknown tool {name:?}"), M::POST, &tools)
-                .json(&one(name, json!({"enabled": false})))
-                .param(name),
+            case(
+                format!("hosted tools: unknown tool {name:?}"),
+                M::POST,
+                &tools,
+            )
+            .json(&one(name, json!({"enabled": false})))
+            .param(name),
         );
     }
     for body in [json!([]), json!("x"), json!(1), Value::Null] {
@@ -906,9 +936,13 @@ fn project_policies(c: &mut Vec<Case>, p: &Paths) {
         "..%2F..%2Fetc".to_owned(),
     ] {
         c.push(
-            case(format!("rate limit: id {}", clip(&id)), M::POST, format!("{limits}/{id}"))
-                .json(&json!({"max_requests_per_1_minute": 1}))
-                .not_found(Some("rate_limit_id")),
+            case(
+                format!("rate limit: id {}", clip(&id)),
+                M::POST,
+                format!("{limits}/{id}"),
+            )
+            .json(&json!({"max_requests_per_1_minute": 1}))
+            .not_found(Some("rate_limit_id")),
         );
     }
     for (query, param) in [
@@ -923,14 +957,22 @@ fn project_policies(c: &mut Vec<Case>, p: &Paths) {
         ("limit=1&limit=2", "limit"),
     ] {
         c.push(
-            case(format!("rate limit list: {query}"), M::GET, format!("{limits}?{query}"))
-                .param(param),
+            case(
+                format!("rate limit list: {query}"),
+                M::GET,
+                format!("{limits}?{query}"),
+            )
+            .param(param),
         );
     }
     for path in [&models, &tools, &limits] {
         c.push(
-            case(format!("{path}: a project never issued"), M::GET, path.replace(&t.project, &format!("proj_{}", "0".repeat(24))))
-                .not_found(Some("project_id")),
+            case(
+                format!("{path}: a project never issued"),
+                M::GET,
+                path.replace(&t.project, &format!("proj_{}", "0".repeat(24))),
+            )
+            .not_found(Some("project_id")),
         );
     }
     c.push(case("rate limits: PUT", M::PUT, &limits).method_not_allowed());

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use orgadmin_core::catalogue::ModelCatalogue;
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_testkit::{
-    assert_error, assert_error_says, assert_insufficient, ids, ok, owner_key, str_of,
-    TestDatabase, TestServer,
+    assert_error, assert_error_says, assert_insufficient, ids, ok, owner_key, str_of, TestDatabase,
+    TestServer,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -52,7 +52,9 @@ async fn every_rate_limit(s: &TestServer, project: &str, limit: u32) -> Vec<Valu
     let mut out = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let cursor = after.as_ref().map_or(String::new(), |a| format!("&after={a}"));
+        let cursor = after
+            .as_ref()
+            .map_or(String::new(), |a| format!("&after={a}"));
         let page = ok(s
             .get(&format!("{}?limit={limit}{cursor}", limits_path(project)))
             .await);
@@ -83,7 +85,11 @@ async fn a_project_without_policies_denies_nothing_enables_every_tool_and_has_th
     assert_eq!(list["object"], "list");
     assert_eq!(list["has_more"], false);
     let data = list["data"].as_array().unwrap();
-    assert_eq!(data.len(), catalogue.len(), "the default limit of 100 holds them all");
+    assert_eq!(
+        data.len(),
+        catalogue.len(),
+        "the default limit of 100 holds them all"
+    );
     for (entry, model) in data.iter().zip(catalogue.models()) {
         assert_eq!(entry["object"], "project.rate_limit");
         assert_eq!(entry["id"], format!("rl-{}", model.id));
@@ -105,7 +111,12 @@ async fn a_project_without_policies_denies_nothing_enables_every_tool_and_has_th
     assert!(image["max_images_per_1_minute"].as_i64().unwrap() > 0);
     assert!(image.get("max_audio_megabytes_per_1_minute").is_none());
     let whisper = data.iter().find(|e| e["model"] == "whisper-1").unwrap();
-    assert!(whisper["max_audio_megabytes_per_1_minute"].as_i64().unwrap() > 0);
+    assert!(
+        whisper["max_audio_megabytes_per_1_minute"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
     s.stop().await;
 }
 
@@ -128,7 +139,10 @@ async fn model_permissions_are_replaced_whole_kept_once_each_and_deleted_back_to
     );
     assert_eq!(ok(s.get(&models_path(&project)).await), set);
     // Another project keeps its own (none).
-    assert_eq!(ok(s.get(&models_path(&other)).await)["model_ids"], json!([]));
+    assert_eq!(
+        ok(s.get(&models_path(&other)).await)["model_ids"],
+        json!([])
+    );
 
     let replaced = ok(s
         .post(
@@ -146,7 +160,10 @@ async fn model_permissions_are_replaced_whole_kept_once_each_and_deleted_back_to
         )
         .await);
     assert_eq!(nothing["model_ids"], json!([]));
-    assert_eq!(ok(s.get(&models_path(&project)).await)["mode"], "allow_list");
+    assert_eq!(
+        ok(s.get(&models_path(&project)).await)["mode"],
+        "allow_list"
+    );
 
     let deleted = ok(s.delete(&models_path(&project)).await);
     assert_eq!(
@@ -161,7 +178,9 @@ async fn model_permissions_are_replaced_whole_kept_once_each_and_deleted_back_to
     assert_eq!(ok(s.delete(&models_path(&project)).await), deleted);
 
     let events = s
-        .audit(&format!("event_types[]=project.updated&resource_ids[]={project}"))
+        .audit(&format!(
+            "event_types[]=project.updated&resource_ids[]={project}"
+        ))
         .await;
     let shown: Vec<Value> = events.iter().map(|e| details(e).clone()).collect();
     assert_eq!(
@@ -204,11 +223,26 @@ async fn model_permissions_refuse_what_is_not_a_policy_of_catalogue_models() {
         (json!({"mode": "allowlist", "model_ids": []}), "mode"),
         (json!({"mode": "ALLOW_LIST", "model_ids": []}), "mode"),
         (json!({"mode": 1, "model_ids": []}), "mode"),
-        (json!({"mode": "allow_list", "model_ids": "o3"}), "model_ids"),
-        (json!({"mode": "allow_list", "model_ids": [3]}), "model_ids[0]"),
-        (json!({"mode": "allow_list", "model_ids": ["o3", null]}), "model_ids[1]"),
-        (json!({"mode": "allow_list", "model_ids": ["O3"]}), "model_ids"),
-        (json!({"mode": "allow_list", "model_ids": ["rl-o3"]}), "model_ids"),
+        (
+            json!({"mode": "allow_list", "model_ids": "o3"}),
+            "model_ids",
+        ),
+        (
+            json!({"mode": "allow_list", "model_ids": [3]}),
+            "model_ids[0]",
+        ),
+        (
+            json!({"mode": "allow_list", "model_ids": ["o3", null]}),
+            "model_ids[1]",
+        ),
+        (
+            json!({"mode": "allow_list", "model_ids": ["O3"]}),
+            "model_ids",
+        ),
+        (
+            json!({"mode": "allow_list", "model_ids": ["rl-o3"]}),
+            "model_ids",
+        ),
     ];
     for (body, param) in invalid {
         assert_error(
@@ -235,7 +269,10 @@ async fn model_permissions_refuse_what_is_not_a_policy_of_catalogue_models() {
         .post(&path, json!({"mode": "deny_list", "model_ids": many}))
         .await;
     assert!(
-        body["error"]["message"].as_str().unwrap().contains("and 40 more"),
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("and 40 more"),
         "{body}"
     );
     assert_error(
@@ -251,7 +288,9 @@ async fn model_permissions_refuse_what_is_not_a_policy_of_catalogue_models() {
     // Nothing was stored or logged.
     assert_eq!(ok(s.get(&path).await)["model_ids"], json!([]));
     assert!(s
-        .audit(&format!("event_types[]=project.updated&resource_ids[]={project}"))
+        .audit(&format!(
+            "event_types[]=project.updated&resource_ids[]={project}"
+        ))
         .await
         .is_empty());
     s.stop().await;
@@ -283,14 +322,17 @@ async fn hosted_tools_change_only_the_tools_named_and_answer_all_of_them() {
     // Nothing named: nothing changes and nothing is logged.
     assert_eq!(ok(s.post(&tools_path(&project), json!({})).await), expected);
     assert_eq!(
-        ok(s.post(&tools_path(&project), json!({"web_search": null})).await),
+        ok(s.post(&tools_path(&project), json!({"web_search": null}))
+            .await),
         expected
     );
     let other = s.create_project("Other tools").await;
     assert_eq!(ok(s.get(&tools_path(&other)).await), all_tools(true));
 
     let events = s
-        .audit(&format!("event_types[]=project.updated&resource_ids[]={project}"))
+        .audit(&format!(
+            "event_types[]=project.updated&resource_ids[]={project}"
+        ))
         .await;
     let shown: Vec<Value> = events.iter().map(|e| details(e).clone()).collect();
     assert_eq!(
@@ -317,8 +359,11 @@ async fn hosted_tools_refuse_unknown_tools_and_a_tool_without_enabled() {
         "'browser' is not a hosted tool; use file_search, web_search, image_generation, mcp, code_interpreter.",
     );
     assert_error(
-        &s.post(&path, json!({"mcp": {"enabled": false}, "File_Search": {"enabled": false}}))
-            .await,
+        &s.post(
+            &path,
+            json!({"mcp": {"enabled": false}, "File_Search": {"enabled": false}}),
+        )
+        .await,
         StatusCode::BAD_REQUEST,
         "invalid_value",
         Some("File_Search"),
@@ -529,14 +574,38 @@ async fn rate_limit_updates_refuse_what_the_model_or_the_organization_does_not_a
         "Model gpt-4o has no max_images_per_1_minute; its limits are max_requests_per_1_minute, max_tokens_per_1_minute, batch_1_day_max_input_tokens.",
     );
     for (body, param) in [
-        (json!({"max_requests_per_1_minute": 0}), "max_requests_per_1_minute"),
-        (json!({"max_requests_per_1_minute": -5}), "max_requests_per_1_minute"),
-        (json!({"max_requests_per_1_minute": 1.5}), "max_requests_per_1_minute"),
-        (json!({"max_requests_per_1_minute": "100"}), "max_requests_per_1_minute"),
-        (json!({"max_requests_per_1_minute": null}), "max_requests_per_1_minute"),
-        (json!({"max_requests_per_1_minute": 1e300}), "max_requests_per_1_minute"),
-        (json!({"max_tokens_per_1_minute": [1]}), "max_tokens_per_1_minute"),
-        (json!({"max_requests_per_1_minute": 10, "max_request_per_1_minute": 10}), "max_request_per_1_minute"),
+        (
+            json!({"max_requests_per_1_minute": 0}),
+            "max_requests_per_1_minute",
+        ),
+        (
+            json!({"max_requests_per_1_minute": -5}),
+            "max_requests_per_1_minute",
+        ),
+        (
+            json!({"max_requests_per_1_minute": 1.5}),
+            "max_requests_per_1_minute",
+        ),
+        (
+            json!({"max_requests_per_1_minute": "100"}),
+            "max_requests_per_1_minute",
+        ),
+        (
+            json!({"max_requests_per_1_minute": null}),
+            "max_requests_per_1_minute",
+        ),
+        (
+            json!({"max_requests_per_1_minute": 1e300}),
+            "max_requests_per_1_minute",
+        ),
+        (
+            json!({"max_tokens_per_1_minute": [1]}),
+            "max_tokens_per_1_minute",
+        ),
+        (
+            json!({"max_requests_per_1_minute": 10, "max_request_per_1_minute": 10}),
+            "max_request_per_1_minute",
+        ),
         (json!({"model": "o3"}), "model"),
     ] {
         assert_error(
@@ -644,7 +713,10 @@ async fn an_archived_project_keeps_its_policies_readable_and_refuses_changing_th
             Some("project_id"),
         );
     }
-    assert_eq!(ok(s.get(&models_path(&project)).await)["model_ids"], json!(["o3"]));
+    assert_eq!(
+        ok(s.get(&models_path(&project)).await)["model_ids"],
+        json!(["o3"])
+    );
     assert_eq!(ok(s.get(&tools_path(&project)).await), all_tools(true));
     let listed = every_rate_limit(&s, &project, 100).await;
     assert_eq!(
@@ -664,12 +736,23 @@ async fn project_readers_read_policies_and_only_organization_project_writers_cha
     let (_, in_project) = s
         .create_key(json!({"name": "project reader", "scopes": ["api.project.read"]}))
         .await;
-    for path in [models_path(&project), tools_path(&project), limits_path(&project)] {
+    for path in [
+        models_path(&project),
+        tools_path(&project),
+        limits_path(&project),
+    ] {
         ok(s.get_as(&in_project, &path).await);
     }
-    for path in [models_path(&elsewhere), tools_path(&elsewhere), limits_path(&elsewhere)] {
+    for path in [
+        models_path(&elsewhere),
+        tools_path(&elsewhere),
+        limits_path(&elsewhere),
+    ] {
         assert_eq!(
-            assert_insufficient(&s.get_as(&in_project, &path).await, "api.organization.projects.read"),
+            assert_insufficient(
+                &s.get_as(&in_project, &path).await,
+                "api.organization.projects.read"
+            ),
             "'api.project.read' held in project proj_… would allow this request too."
         );
     }
@@ -683,8 +766,12 @@ async fn project_readers_read_policies_and_only_organization_project_writers_cha
         )
         .await,
         s.delete_as(&in_project, &models_path(&project)).await,
-        s.post_as(&in_project, &tools_path(&project), json!({"mcp": {"enabled": false}}))
-            .await,
+        s.post_as(
+            &in_project,
+            &tools_path(&project),
+            json!({"mcp": {"enabled": false}}),
+        )
+        .await,
         s.post_as(
             &in_project,
             &limit_path(&project, "rl-o3"),
@@ -693,7 +780,10 @@ async fn project_readers_read_policies_and_only_organization_project_writers_cha
         .await,
     ];
     for answer in &writes {
-        assert_eq!(assert_insufficient(answer, "api.organization.projects.write"), "");
+        assert_eq!(
+            assert_insufficient(answer, "api.organization.projects.write"),
+            ""
+        );
     }
     // An organization reader reads every project's policies and changes none.
     let reader = s.add_member("reader@example.com", "reader").await;
@@ -705,7 +795,10 @@ async fn project_readers_read_policies_and_only_organization_project_writers_cha
         "api.organization.projects.write",
     );
     // Nothing changed.
-    assert_eq!(ok(s.get(&models_path(&project)).await)["model_ids"], json!([]));
+    assert_eq!(
+        ok(s.get(&models_path(&project)).await)["model_ids"],
+        json!([])
+    );
     assert_eq!(ok(s.get(&tools_path(&project)).await), all_tools(true));
     s.stop().await;
 }
@@ -751,7 +844,10 @@ async fn a_catalogue_given_to_the_server_replaces_the_shipped_one_and_caps_store
         data[1]["max_requests_per_1_minute"], 100,
         "never above the organization's limit"
     );
-    assert_eq!(data[1]["max_tokens_per_1_minute"], 900, "the stored one, below it");
+    assert_eq!(
+        data[1]["max_tokens_per_1_minute"], 900,
+        "the stored one, below it"
+    );
     // A stored policy is answered as it was set.
     assert_eq!(
         ok(s.get(&models_path(&project)).await)["model_ids"],

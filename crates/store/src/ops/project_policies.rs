@@ -233,7 +233,8 @@ impl ProjectPolicyStore for Backend {
                     .db()?;
                     requested.insert(tool.name().into(), json!({ "enabled": enabled }));
                 }
-                let event = project_updated(project, json!({ "hosted_tool_permissions": requested }));
+                let event =
+                    project_updated(project, json!({ "hosted_tool_permissions": requested }));
                 self.audit(&mut tx, actor, event).await?;
             }
             let tools = hosted_tools(&mut *tx, org, project).await?;
@@ -292,9 +293,9 @@ impl ProjectPolicyStore for Backend {
                  batch_1_day_max_input_tokens = excluded.batch_1_day_max_input_tokens"
             );
             let mut query = sqlx::query(&sql)
-            .bind(org.as_str())
-            .bind(project.as_str())
-            .bind(model);
+                .bind(org.as_str())
+                .bind(project.as_str())
+                .bind(model);
             for field in LimitField::ALL {
                 query = query.bind(merged.get(field));
             }
