@@ -123,6 +123,15 @@ impl CatalogueModel {
         format!("{RATE_LIMIT_PREFIX}{}", self.id)
     }
 
+    /// The names of the limits it has, joined with `, ` (for messages).
+    pub fn limit_names(&self) -> String {
+        self.limits
+            .iter()
+            .map(|(f, _)| f.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// A project's limits for this model: the organization's, lowered where the project's
     /// override is lower. A project limit never exceeds the organization's, also when a later
     /// catalogue lowered it below an override stored earlier; fields the model does not have

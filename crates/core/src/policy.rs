@@ -170,12 +170,7 @@ pub fn rate_limit_change(
             LimitField::RequestsPerMinute.name(),
             format!(
                 "Give at least one limit to change: {}.",
-                model
-                    .limits
-                    .iter()
-                    .map(|(f, _)| f.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                model.limit_names()
             ),
         ));
     }
@@ -188,12 +183,7 @@ pub fn rate_limit_change(
                     "Model {} has no {}; its limits are {}.",
                     model.id,
                     field.name(),
-                    model
-                        .limits
-                        .iter()
-                        .map(|(f, _)| f.name())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    model.limit_names()
                 ),
             ));
         };

@@ -280,25 +280,16 @@ fn a_model_catalogue_that_does_not_check_is_a_usage_error_naming_the_entry_and_n
     let said = format!(
         "models file {models_arg}: entry 2 ('gpt-4o'): max_tokens_per_1_minute must be a positive integer, not 0"
     );
+    let serve_with = |models: Option<&str>, env: &[(&str, &str)]| {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--database", &url];
+        if let Some(models) = models {
+            args.extend(["--models", models]);
+        }
+        run(&args, env, START_LIMIT)
+    };
     for ran in [
-        run(
-            &[
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--database",
-                &url,
-                "--models",
-                &models_arg,
-            ],
-            &[],
-            START_LIMIT,
-        ),
-        run(
-            &["serve", "--listen", "127.0.0.1:0", "--database", &url],
-            &[("ORGADMIN_MODELS", &models_arg)],
-            START_LIMIT,
-        ),
+        serve_with(Some(&models_arg), &[]),
+        serve_with(None, &[("ORGADMIN_MODELS", &models_arg)]),
     ] {
         assert_eq!(ran.status, 2, "a usage error: {ran:#?}");
         assert!(ran.stderr.contains(&said), "{ran:#?}");
@@ -306,19 +297,7 @@ fn a_model_catalogue_that_does_not_check_is_a_usage_error_naming_the_entry_and_n
         assert_eq!(ran.stdout, "", "{ran:#?}");
     }
     let missing = dir.path().join("absent.json").display().to_string();
-    let ran = run(
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            &url,
-            "--models",
-            &missing,
-        ],
-        &[],
-        START_LIMIT,
-    );
+    let ran = serve_with(Some(&missing), &[]);
     assert_eq!(ran.status, 2, "{ran:#?}");
     assert!(
         ran.stderr
