@@ -74,6 +74,12 @@ def _one_of_every_change(c: openai.OpenAI) -> None:
         member_key["id"], project_id=project.id, scopes=["api.model.request", "api.files.read"], expires_in_seconds=3600
     )
     c.admin.organization.projects.api_keys.delete(member_key["id"], project_id=project.id)
+    c.admin.organization.projects.model_permissions.update(project.id, mode="allow_list", model_ids=["o3"])
+    c.admin.organization.projects.model_permissions.delete(project.id)
+    c.admin.organization.projects.hosted_tool_permissions.update(project.id, mcp={"enabled": False})
+    c.admin.organization.projects.rate_limits.update_rate_limit(
+        "rl-o3", project_id=project.id, max_requests_per_1_minute=100, max_tokens_per_1_minute=1000
+    )
     c.admin.organization.projects.archive(project.id)
     key = c.admin.organization.admin_api_keys.create(name="typed key")
     c.admin.organization.admin_api_keys.delete(key.id)
@@ -89,6 +95,9 @@ EXTENSIONS = {
     "group.updated.changes_requested.projects_removed",
     "service_account.updated.changes_requested.name",
     "api_key.updated.changes_requested.expires_at",
+    # What a project may use, changed on its own routes.
+    "project.updated.changes_requested.model_permissions",
+    "project.updated.changes_requested.hosted_tool_permissions",
 }
 
 

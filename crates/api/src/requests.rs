@@ -1,7 +1,12 @@
 //! Request bodies. Every field is optional at the serde level so that the server, not serde,
 //! reports a missing required field with its name; unknown fields are ignored, as the SDKs'
-//! `extra_body` expects.
+//! `extra_body` expects, except by the two bodies whose fields are all optional names of things
+//! to change (hosted tools, rate limits), where a misspelt name would change nothing silently.
 
+use std::collections::BTreeMap;
+
+use orgadmin_core::catalogue::LimitField;
+use orgadmin_core::policy::HostedTool;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -186,6 +191,105 @@ pub struct ProjectKeyUpdateRequest {
     #[serde(default, deserialize_with = "present_whole_number")]
     #[schema(value_type = Option<i64>)]
     pub expires_in_seconds: Option<Option<i64>>,
+}
+
+/// `POST /organization/projects/{project_id}/model_permissions`: the policy that replaces the
+/// project's, both fields required.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ProjectModelPermissionsUpdateRequest {
+    /// `allow_list` or `deny_list`.
+    pub mode: Option<String>,
+    /// Models of the server's catalogue; each kept once, in the order first given.
+    pub model_ids: Option<Vec<String>>,
+}
+
+/// One hosted tool of [`ProjectHostedToolPermissionsUpdateRequest`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct HostedToolPermissionUpdate {
+    /// Required.
+    pub enabled: Option<bool>,
+}
+
+/// `POST /organization/projects/{project_id}/hosted_tool_permissions`: the tools to change, each
+/// `{"enabled": …}`; a tool absent or `null` stays as it is. A field that names no tool is
+/// refused rather than ignored (`unknown`), since a misspelt tool would otherwise change nothing
+/// without a word.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ProjectHostedToolPermissionsUpdateRequest {
+    pub file_search: Option<HostedToolPermissionUpdate>,
+    pub web_search: Option<HostedToolPermissionUpdate>,
+    pub image_generation: Option<HostedToolPermissionUpdate>,
+    pub mcp: Option<HostedToolPermissionUpdate>,
+    pub code_interpreter: Option<HostedToolPermissionUpdate>,
+    /// Every other field of the body.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
+}
+
+impl ProjectHostedToolPermissionsUpdateRequest {
+    /// Each tool with what the body gives for it.
+    pub fn tools(&self) -> [(HostedTool, Option<&HostedToolPermissionUpdate>); 5] {
+        [
+            (HostedTool::FileSearch, self.file_search.as_ref()),
+            (HostedTool::WebSearch, self.web_search.as_ref()),
+            (HostedTool::ImageGeneration, self.image_generation.as_ref()),
+            (HostedTool::Mcp, self.mcp.as_ref()),
+            (HostedTool::CodeInterpreter, self.code_interpreter.as_ref()),
+        ]
+    }
+}
+
+/// `POST /organization/projects/{project_id}/rate_limits/{rate_limit_id}`: the limits to change,
+/// at least one; none may be `null` (a present `null` is `Some(None)`). A field that is no limit
+/// is refused rather than ignored (`unknown`): a misspelt limit would otherwise change nothing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ProjectRateLimitUpdateRequest {
+    #[serde(default, deserialize_with = "present_whole_number")]
+    #[schema(value_type = Option<i64>)]
+    pub max_requests_per_1_minute: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present_whole_number")]
+    #[schema(value_type = Option<i64>)]
+    pub max_tokens_per_1_minute: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present_whole_number")]
+    #[schema(value_type = Option<i64>)]
+    pub max_images_per_1_minute: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present_whole_number")]
+    #[schema(value_type = Option<i64>)]
+    pub max_audio_megabytes_per_1_minute: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present_whole_number")]
+    #[schema(value_type = Option<i64>)]
+    pub max_requests_per_1_day: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present_whole_number")]
+    #[schema(value_type = Option<i64>)]
+    pub batch_1_day_max_input_tokens: Option<Option<i64>>,
+    /// Every other field of the body.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
+}
+
+impl ProjectRateLimitUpdateRequest {
+    /// Each limit with what the body gives for it, in [`LimitField::ALL`]'s order.
+    pub fn limits(&self) -> [(LimitField, Option<Option<i64>>); 6] {
+        [
+            (
+                LimitField::RequestsPerMinute,
+                self.max_requests_per_1_minute,
+            ),
+            (LimitField::TokensPerMinute, self.max_tokens_per_1_minute),
+            (LimitField::ImagesPerMinute, self.max_images_per_1_minute),
+            (
+                LimitField::AudioMegabytesPerMinute,
+                self.max_audio_megabytes_per_1_minute,
+            ),
+            (LimitField::RequestsPerDay, self.max_requests_per_1_day),
+            (
+                LimitField::BatchInputTokensPerDay,
+                self.batch_1_day_max_input_tokens,
+            ),
+        ]
+    }
 }
 
 /// A field that may be absent (`None`), `null` (`Some(None)`) or a value.

@@ -1,8 +1,10 @@
 //! Response objects and list envelopes, with their conversions from domain models.
 
 use orgadmin_core::audit::AuditEvent;
+use orgadmin_core::catalogue::{CatalogueModel, LimitField, RateLimits};
 use orgadmin_core::model;
 use orgadmin_core::page::Page;
+use orgadmin_core::policy::{HostedTool, HostedTools, ModelPermissions};
 use orgadmin_core::role;
 use orgadmin_core::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -801,6 +803,116 @@ impl ServiceAccountCreated {
         }
     }
 }
+
+/// `project.model_permissions`: a project's allow or deny list of models.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProjectModelPermissions {
+    pub object: String,
+    /// `allow_list` or `deny_list`.
+    pub mode: String,
+    pub model_ids: Vec<String>,
+}
+
+impl From<&ModelPermissions> for ProjectModelPermissions {
+    fn from(p: &ModelPermissions) -> Self {
+        Self {
+            object: "project.model_permissions".into(),
+            mode: p.mode.as_str().into(),
+            model_ids: p.model_ids.clone(),
+        }
+    }
+}
+
+/// `project.model_permissions.deleted`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProjectModelPermissionsDeleted {
+    pub object: String,
+    pub deleted: bool,
+}
+
+impl ProjectModelPermissionsDeleted {
+    pub fn new() -> Self {
+        Self {
+            object: "project.model_permissions.deleted".into(),
+            deleted: true,
+        }
+    }
+}
+
+impl Default for ProjectModelPermissionsDeleted {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HostedToolPermission {
+    pub enabled: bool,
+}
+
+/// A project's hosted tools, each enabled or not.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProjectHostedToolPermissions {
+    pub file_search: HostedToolPermission,
+    pub web_search: HostedToolPermission,
+    pub image_generation: HostedToolPermission,
+    pub mcp: HostedToolPermission,
+    pub code_interpreter: HostedToolPermission,
+}
+
+impl From<&HostedTools> for ProjectHostedToolPermissions {
+    fn from(t: &HostedTools) -> Self {
+        let tool = |tool| HostedToolPermission {
+            enabled: t.enabled(tool),
+        };
+        Self {
+            file_search: tool(HostedTool::FileSearch),
+            web_search: tool(HostedTool::WebSearch),
+            image_generation: tool(HostedTool::ImageGeneration),
+            mcp: tool(HostedTool::Mcp),
+            code_interpreter: tool(HostedTool::CodeInterpreter),
+        }
+    }
+}
+
+/// `project.rate_limit`: a project's limits for one model. The optional limits appear only for
+/// models that have them.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProjectRateLimit {
+    pub object: String,
+    /// `rl-` and the model ID.
+    pub id: String,
+    pub model: String,
+    pub max_requests_per_1_minute: i64,
+    pub max_tokens_per_1_minute: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_images_per_1_minute: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_audio_megabytes_per_1_minute: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_requests_per_1_day: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_1_day_max_input_tokens: Option<i64>,
+}
+
+impl ProjectRateLimit {
+    /// The limits `limits` of the catalogue's `model` (the project's effective ones).
+    pub fn new(model: &CatalogueModel, limits: &RateLimits) -> Self {
+        Self {
+            object: "project.rate_limit".into(),
+            id: model.rate_limit_id(),
+            model: model.id.clone(),
+            max_requests_per_1_minute: limits.get(LimitField::RequestsPerMinute).unwrap_or(0),
+            max_tokens_per_1_minute: limits.get(LimitField::TokensPerMinute).unwrap_or(0),
+            max_images_per_1_minute: limits.get(LimitField::ImagesPerMinute),
+            max_audio_megabytes_per_1_minute: limits.get(LimitField::AudioMegabytesPerMinute),
+            max_requests_per_1_day: limits.get(LimitField::RequestsPerDay),
+            batch_1_day_max_input_tokens: limits.get(LimitField::BatchInputTokensPerDay),
+        }
+    }
+}
+
+pub type ProjectRateLimitList = IdList<ProjectRateLimit>;
 
 /// An audit log event. The event's details sit under a key named like its `type`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

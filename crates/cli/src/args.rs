@@ -1,8 +1,10 @@
 //! The command-line grammar of the `orgadmin` binary: the global flags, `serve`, `init`, `org
 //! create`, `completion`, and `admin …` (whose resources live in [`crate::commands`]).
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::sync::Arc;
 
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use orgadmin_core::catalogue::ModelCatalogue;
 use orgadmin_core::store::UserIds;
 
 use crate::commands::AdminCommand;
@@ -252,6 +254,19 @@ pub struct ServeArgs {
     pub rate_limit_burst: Option<u32>,
     #[command(flatten)]
     pub user_ids: UserIdsArg,
+    /// A model catalogue replacing the one shipped (docs/models.md): the models projects'
+    /// policies may name, with the organization's rate limits. Checked whole at start; every
+    /// replica of one database must be given the same file.
+    #[arg(long, env = "ORGADMIN_MODELS", value_name = "FILE", value_parser = models_value)]
+    pub models: Option<Arc<ModelCatalogue>>,
+}
+
+/// `--models`: the file, read and checked before anything starts, so that a catalogue that
+/// cannot be used is a usage error (exit 2) naming the file, the entry and why.
+fn models_value(value: &str) -> Result<Arc<ModelCatalogue>, String> {
+    ModelCatalogue::load(std::path::Path::new(value))
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
 }
 
 /// `--rate-limit`: a positive number of requests per minute, or `official`.

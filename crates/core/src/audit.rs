@@ -16,6 +16,7 @@ pub mod kind {
     pub const PROJECT_CREATED: &str = "project.created";
     pub const PROJECT_UPDATED: &str = "project.updated";
     pub const PROJECT_ARCHIVED: &str = "project.archived";
+    pub const RATE_LIMIT_UPDATED: &str = "rate_limit.updated";
     pub const ROLE_CREATED: &str = "role.created";
     pub const ROLE_UPDATED: &str = "role.updated";
     pub const ROLE_DELETED: &str = "role.deleted";

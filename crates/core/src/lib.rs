@@ -6,6 +6,7 @@
 
 pub mod actor;
 pub mod audit;
+pub mod catalogue;
 pub mod clock;
 pub mod email;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod import;
 pub mod model;
 pub mod page;
 pub mod permission;
+pub mod policy;
 pub mod role;
 pub mod secret;
 pub mod store;

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 
 use crate::actor::{Actor, ReadAt};
 use crate::audit::{AuditEvent, AuditFilter};
+use crate::catalogue::RateLimits;
 use crate::email::Email;
 use crate::error::Result;
 use crate::id::{
@@ -22,6 +23,7 @@ use crate::import::{ImportOptions, ImportReport, ImportRows};
 use crate::model::*;
 use crate::page::{Page, PageRequest};
 use crate::permission::PermissionSet;
+use crate::policy::{HostedTools, HostedToolsChange, ModelPermissions};
 use crate::role::{OrgBaseRole, ProjectBaseRole, Role, RoleName, RoleRef, RoleScope};
 
 /// A storage outage in progress, as `/readyz` reports it.
@@ -119,6 +121,7 @@ pub trait Store:
     + GroupStore
     + ServiceAccountStore
     + ProjectKeyStore
+    + ProjectPolicyStore
     + ImportStore
     + AuditStore
     + Send
@@ -139,6 +142,7 @@ impl<T> Store for T where
         + GroupStore
         + ServiceAccountStore
         + ProjectKeyStore
+        + ProjectPolicyStore
         + ImportStore
         + AuditStore
         + Send
@@ -567,6 +571,61 @@ pub trait ProjectKeyStore: Send + Sync {
     /// the project, it has not expired and the project is not archived. Otherwise `None`, as
     /// for an unknown secret. A use refreshes its `last_used_at` (at most once a minute).
     async fn resolve_project_key(&self, secret_hash: &str) -> Result<Option<ResolvedProjectKey>>;
+}
+
+/// What a project may use: its model permissions, hosted tools and rate limit overrides. The
+/// store keeps what was set; the model catalogue (configuration, in the server) gives the models
+/// and the organization's limits, and checks a change before it reaches the store. Reads work on
+/// archived projects; changes are refused there (409 `project_archived`). Each change is audited:
+/// `project.updated` for model permissions and hosted tools, `rate_limit.updated` for a limit.
+#[async_trait]
+pub trait ProjectPolicyStore: Send + Sync {
+    /// The project's model permissions; `None` when none are set.
+    async fn get_model_permissions(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+    ) -> Result<Option<ModelPermissions>>;
+
+    /// Replace the project's model permissions.
+    async fn set_model_permissions(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        policy: ModelPermissions,
+    ) -> Result<ModelPermissions>;
+
+    /// Remove the project's model permissions (nothing denied again); whether there were any.
+    /// Removing none writes no audit event.
+    async fn delete_model_permissions(&self, actor: &Actor, project: &ProjectId) -> Result<bool>;
+
+    async fn get_hosted_tools(&self, org: &OrgId, project: &ProjectId) -> Result<HostedTools>;
+
+    /// Enable or disable the named tools; the others stay as they are.
+    async fn update_hosted_tools(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        change: &HostedToolsChange,
+    ) -> Result<HostedTools>;
+
+    /// The project's stored rate limit overrides, by model ID (any order).
+    async fn rate_limit_overrides(
+        &self,
+        org: &OrgId,
+        project: &ProjectId,
+    ) -> Result<Vec<(String, RateLimits)>>;
+
+    /// Store `change` over the project's override for `model` (fields it leaves out keep their
+    /// value), audited as `rate_limit.updated` of `rate_limit_id`; the whole override after it.
+    async fn update_rate_limit(
+        &self,
+        actor: &Actor,
+        project: &ProjectId,
+        rate_limit_id: &str,
+        model: &str,
+        change: RateLimits,
+    ) -> Result<RateLimits>;
 }
 
 /// Bulk import of members (`orgadmin import users`).

@@ -39,6 +39,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let mut config = ServeConfig::new(args.listen, args.database);
         config.owner_email = args.owner_email;
         config.user_ids = args.user_ids.user_ids;
+        if let Some(models) = args.models {
+            config.models = models;
+        }
         config.rate_limit =
             RateLimit::from_flags(args.rate_limit.as_deref(), args.rate_limit_burst)
                 .map_err(anyhow::Error::msg)?;

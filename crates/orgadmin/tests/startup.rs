@@ -264,6 +264,50 @@ fn a_file_that_is_not_sqlite_is_refused_by_every_command_and_left_as_it_was() {
 }
 
 #[test]
+fn a_model_catalogue_that_does_not_check_is_a_usage_error_naming_the_entry_and_nothing_starts() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let models = dir.path().join("models.json");
+    std::fs::write(
+        &models,
+        r#"{"models": [
+            {"id": "ok", "max_requests_per_1_minute": 1, "max_tokens_per_1_minute": 1},
+            {"id": "gpt-4o", "max_requests_per_1_minute": 10, "max_tokens_per_1_minute": 0}
+        ]}"#,
+    )
+    .expect("a file");
+    let url = sqlite_url(&dir.path().join("db").join("x.db"));
+    let models_arg = models.display().to_string();
+    let said = format!(
+        "models file {models_arg}: entry 2 ('gpt-4o'): max_tokens_per_1_minute must be a positive integer, not 0"
+    );
+    let serve_with = |models: Option<&str>, env: &[(&str, &str)]| {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--database", &url];
+        if let Some(models) = models {
+            args.extend(["--models", models]);
+        }
+        run(&args, env, START_LIMIT)
+    };
+    for ran in [
+        serve_with(Some(&models_arg), &[]),
+        serve_with(None, &[("ORGADMIN_MODELS", &models_arg)]),
+    ] {
+        assert_eq!(ran.status, 2, "a usage error: {ran:#?}");
+        assert!(ran.stderr.contains(&said), "{ran:#?}");
+        assert!(!ran.stderr.contains("panicked"), "{ran:#?}");
+        assert_eq!(ran.stdout, "", "{ran:#?}");
+    }
+    let missing = dir.path().join("absent.json").display().to_string();
+    let ran = serve_with(Some(&missing), &[]);
+    assert_eq!(ran.status, 2, "{ran:#?}");
+    assert!(
+        ran.stderr
+            .contains(&format!("models file {missing}: cannot be read")),
+        "{ran:#?}"
+    );
+    assert_eq!(listing(dir.path()), ["models.json"], "no database was made");
+}
+
+#[test]
 fn a_directory_that_cannot_be_written_is_refused_and_nothing_is_created() {
     let test = "a_directory_that_cannot_be_written_is_refused_and_nothing_is_created";
     let disk = Tmpfs::mount(test, "size=4m,mode=0755");

@@ -18,6 +18,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use orgadmin_core::catalogue::ModelCatalogue;
 use orgadmin_core::store::UserIds;
 use orgadmin_core::{Clock, SystemClock};
 use orgadmin_store::StoreOptions;
@@ -50,6 +51,9 @@ pub struct ServeConfig {
     pub store: StoreOptions,
     /// Whether a person keeps one user ID across organizations (`--user-ids`).
     pub user_ids: UserIds,
+    /// The model catalogue (`--models`; the one shipped by default). Configuration: every
+    /// replica serving one database must be given the same.
+    pub models: Arc<ModelCatalogue>,
 }
 
 impl ServeConfig {
@@ -64,6 +68,7 @@ impl ServeConfig {
             header_read_timeout: HEADER_READ_TIMEOUT,
             store: StoreOptions::server(),
             user_ids: UserIds::Global,
+            models: Arc::new(ModelCatalogue::builtin()),
         }
     }
 }
@@ -97,6 +102,7 @@ impl Application {
         let state = AppState {
             store,
             clock: config.clock.clone(),
+            models: config.models.clone(),
         };
         let limiter = RateLimiter::new(config.rate_limit, config.clock.clone());
         let router = app_router(state, limiter);

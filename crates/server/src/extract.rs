@@ -327,11 +327,27 @@ impl Query {
     /// `order=asc` (an extension some collectors send), `after` and `before` relative to the
     /// order asked for.
     pub fn audit_page(&self) -> Result<PageRequest, ApiError> {
-        let mut page = self.id_page()?;
-        page.before = self.cursor("before")?;
+        let mut page = self.two_way_page(LimitBounds::ID_LIST)?;
         page.order = match self.one("order")? {
             None => SortOrder::Desc,
             Some(raw) => SortOrder::parse(raw).map_err(ApiError::from)?,
+        };
+        Ok(page)
+    }
+
+    /// `limit` (1–100, default 100), `after` and `before` of a project's rate limits, which are
+    /// listed in the model catalogue's order.
+    pub fn rate_limit_page(&self) -> Result<PageRequest, ApiError> {
+        self.two_way_page(LimitBounds::RATE_LIMIT_LIST)
+    }
+
+    /// `limit` within `bounds`, and `after` or `before` (not both).
+    fn two_way_page(&self, bounds: LimitBounds) -> Result<PageRequest, ApiError> {
+        let page = PageRequest {
+            limit: self.limit(bounds)?,
+            after: self.cursor("after")?,
+            before: self.cursor("before")?,
+            order: SortOrder::Asc,
         };
         if page.after.is_some() && page.before.is_some() {
             return Err(ApiError::new(
@@ -398,6 +414,11 @@ impl LimitBounds {
         min: 1,
         max: 100,
         default: 20,
+    };
+    const RATE_LIMIT_LIST: LimitBounds = LimitBounds {
+        min: 1,
+        max: 100,
+        default: 100,
     };
     const ADMIN_KEY_LIST: LimitBounds = LimitBounds {
         min: 0,

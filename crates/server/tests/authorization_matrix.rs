@@ -197,6 +197,45 @@ fn table() -> Vec<Row> {
             PROJECTS_W,
         )
         .pin("project_id", "archive_project_id"),
+        // What a project may use: read as the project is, changed as it is.
+        row(
+            M::GET,
+            "/v1/organization/projects/{project_id}/model_permissions",
+            PROJECT_R,
+        ),
+        row(
+            M::POST,
+            "/v1/organization/projects/{project_id}/model_permissions",
+            PROJECTS_W,
+        )
+        .body(json!({"mode": "allow_list", "model_ids": ["gpt-4.1", "o3"]})),
+        row(
+            M::DELETE,
+            "/v1/organization/projects/{project_id}/model_permissions",
+            PROJECTS_W,
+        ),
+        row(
+            M::GET,
+            "/v1/organization/projects/{project_id}/hosted_tool_permissions",
+            PROJECT_R,
+        ),
+        row(
+            M::POST,
+            "/v1/organization/projects/{project_id}/hosted_tool_permissions",
+            PROJECTS_W,
+        )
+        .body(json!({"image_generation": {"enabled": false}})),
+        row(
+            M::GET,
+            "/v1/organization/projects/{project_id}/rate_limits",
+            PROJECT_R,
+        ),
+        row(
+            M::POST,
+            "/v1/organization/projects/{project_id}/rate_limits/{rate_limit_id}",
+            PROJECTS_W,
+        )
+        .body(json!({"max_requests_per_1_minute": 500})),
         row(
             M::GET,
             "/v1/organization/projects/{project_id}/users",
@@ -442,6 +481,18 @@ fn placeholders(template: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Path placeholders that name no organization's object but the same thing in every one (the
+/// model catalogue is the server's configuration), with the value they are filled with. They
+/// are not swapped for the other organization's in the tenancy probes: there is no other.
+const SHARED: &[(&str, &str)] = &[("rate_limit_id", "rl-gpt-4o-mini")];
+
+fn shared(placeholder: &str) -> Option<&'static str> {
+    SHARED
+        .iter()
+        .find(|(name, _)| *name == placeholder)
+        .map(|(_, value)| *value)
+}
+
 /// The fixture a path placeholder of `row` is filled with.
 fn fixture_key(row: &Row, placeholder: &str) -> String {
     if let Some((_, fixture)) = row.pins.iter().find(|(p, _)| *p == placeholder) {
@@ -493,11 +544,14 @@ fn render(row: &Row, id: &dyn Fn(&str) -> String) -> (String, Option<Value>, Vec
         .split('/')
         .map(
             |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(placeholder) => {
-                    let value = id(&fixture_key(row, placeholder));
-                    named.push(value.clone());
-                    value
-                }
+                Some(placeholder) => match shared(placeholder) {
+                    Some(value) => value.to_owned(),
+                    None => {
+                        let value = id(&fixture_key(row, placeholder));
+                        named.push(value.clone());
+                        value
+                    }
+                },
                 None => seg.to_owned(),
             },
         )
@@ -1136,6 +1190,7 @@ async fn cross_organization_probes(
     for r in rows {
         let in_path: Vec<String> = placeholders(r.template)
             .into_iter()
+            .filter(|p| shared(p).is_none())
             .map(|p| fixture_key(r, p))
             .collect();
         let mut in_body = Vec::new();

@@ -331,6 +331,7 @@ fn catalogue(t: &Targets) -> Vec<Case> {
     sql_and_traversal_shapes(&mut cases, &p);
     missing_project_alias(&mut cases, &p);
     project_keys(&mut cases, &p);
+    project_policies(&mut cases, &p);
     hostile_path_ids(&mut cases, &p);
     hostile_query_strings(&mut cases, &p);
     oversized_filters(&mut cases, &p);
@@ -770,6 +771,213 @@ fn project_keys(c: &mut Vec<Case>, p: &Paths) {
         .json(&json!({"name": "k"}))
         .not_found(Some("service_account_id")),
     );
+}
+
+/// `{key: value}`.
+fn one(key: &str, value: Value) -> Value {
+    Value::Object([(key.to_owned(), value)].into_iter().collect())
+}
+
+/// What a project may use: model permissions, hosted tools and rate limits.
+fn project_policies(c: &mut Vec<Case>, p: &Paths) {
+    use Method as M;
+    let t = p.t;
+    let base = format!("/v1/organization/projects/{}", t.project);
+    let models = format!("{base}/model_permissions");
+    let tools = format!("{base}/hosted_tool_permissions");
+    let limits = format!("{base}/rate_limits");
+    let limit = format!("{limits}/rl-gpt-4o");
+    wrong_types(
+        c,
+        "model permissions",
+        &models,
+        json!({"mode": "allow_list", "model_ids": ["o3"]}),
+        &[
+            field("/mode", "mode", Kind::Str, true),
+            field("/model_ids", "model_ids", Kind::StrArray, true),
+        ],
+    );
+    for (body, param) in [
+        (json!({"mode": "", "model_ids": []}), "mode"),
+        (json!({"mode": "allow_list\u{0}", "model_ids": []}), "mode"),
+        (
+            json!({"mode": "deny_list", "model_ids": ["'; DROP TABLE project_model_permissions; --"]}),
+            "model_ids",
+        ),
+        (
+            json!({"mode": "deny_list", "model_ids": ["o3".repeat(5_000)]}),
+            "model_ids",
+        ),
+        (
+            json!({"mode": "deny_list", "model_ids": ["../../etc/passwd"]}),
+            "model_ids",
+        ),
+    ] {
+        c.push(
+            case(
+                format!("model permissions: {}", clip(&body.to_string())),
+                M::POST,
+                &models,
+            )
+            .json(&body)
+            .param(param),
+        );
+    }
+    let unknown: Vec<String> = (0..20_000).map(|i| format!("model-{i}")).collect();
+    c.push(
+        case("model permissions: 20,000 unknown models", M::POST, &models)
+            .json(&json!({"mode": "deny_list", "model_ids": unknown}))
+            .param("model_ids"),
+    );
+    c.push(case("model permissions: no body", M::POST, &models).missing("mode"));
+    for tool in [
+        "file_search",
+        "web_search",
+        "image_generation",
+        "mcp",
+        "code_interpreter",
+    ] {
+        // Not `[true]`: serde reads a struct from the array of its fields' values, as for the
+        // invite's projects (see `wrong_elements`).
+        for value in [json!(42), json!(true), json!("on"), json!([])] {
+            c.push(
+                case(format!("hosted tools: {tool} = {value}"), M::POST, &tools)
+                    .json(&one(tool, value))
+                    .param(tool),
+            );
+        }
+        let enabled = format!("{tool}.enabled");
+        for value in [json!("true"), json!(1), json!({}), json!([true])] {
+            c.push(
+                case(
+                    format!("hosted tools: {enabled} = {value}"),
+                    M::POST,
+                    &tools,
+                )
+                .json(&one(tool, json!({"enabled": value})))
+                .param(&enabled),
+            );
+        }
+        for body in [one(tool, json!({})), one(tool, json!({"enabled": null}))] {
+            c.push(
+                case(format!("hosted tools: {body}"), M::POST, &tools)
+                    .json(&body)
+                    .missing(&enabled),
+            );
+        }
+    }
+    for name in [
+        "browser",
+        "FILE_SEARCH",
+        "'; DROP TABLE project_hosted_tools; --",
+        "",
+    ] {
+        c.push(
+            case(
+                format!("hosted tools: unknown tool {name:?}"),
+                M::POST,
+                &tools,
+            )
+            .json(&one(name, json!({"enabled": false})))
+            .param(name),
+        );
+    }
+    for body in [json!([]), json!("x"), json!(1), Value::Null] {
+        c.push(case(format!("hosted tools: body = {body}"), M::POST, &tools).json(&body));
+    }
+    for field in [
+        "max_requests_per_1_minute",
+        "max_tokens_per_1_minute",
+        "batch_1_day_max_input_tokens",
+    ] {
+        for value in [
+            json!(0),
+            json!(-1),
+            json!(1.5),
+            json!("60"),
+            json!(1e300),
+            json!(i64::MAX),
+            json!(u64::MAX),
+            json!([60]),
+            json!({}),
+            json!(true),
+            Value::Null,
+        ] {
+            c.push(
+                case(format!("rate limit: {field} = {value}"), M::POST, &limit)
+                    .json(&one(field, value))
+                    .param(field),
+            );
+        }
+    }
+    c.push(
+        case("rate limit: a field gpt-4o does not have", M::POST, &limit)
+            .json(&json!({"max_images_per_1_minute": 1}))
+            .param("max_images_per_1_minute"),
+    );
+    c.push(
+        case("rate limit: an unknown field", M::POST, &limit)
+            .json(&json!({"max_requests_per_1_minute": 1, "rpm": 1}))
+            .param("rpm"),
+    );
+    for (name, body) in [("empty", &b""[..]), ("{}", b"{}")] {
+        c.push(
+            case(format!("rate limit: {name} body"), M::POST, &limit)
+                .raw(body)
+                .missing("max_requests_per_1_minute"),
+        );
+    }
+    for id in [
+        "rl-gpt-9".to_owned(),
+        "gpt-4o".to_owned(),
+        enc("rl-' OR '1'='1"),
+        "rl-".to_owned() + &"x".repeat(10_000),
+        enc("rl-gpt-4o\u{202e}"),
+        "..%2F..%2Fetc".to_owned(),
+    ] {
+        c.push(
+            case(
+                format!("rate limit: id {}", clip(&id)),
+                M::POST,
+                format!("{limits}/{id}"),
+            )
+            .json(&json!({"max_requests_per_1_minute": 1}))
+            .not_found(Some("rate_limit_id")),
+        );
+    }
+    for (query, param) in [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=-1", "limit"),
+        ("limit=1e2", "limit"),
+        ("after=rl-nothing", "after"),
+        ("after=%27%20OR%201%3D1", "after"),
+        ("before=rl-nothing", "before"),
+        ("after=rl-o3&before=rl-o3", "before"),
+        ("limit=1&limit=2", "limit"),
+    ] {
+        c.push(
+            case(
+                format!("rate limit list: {query}"),
+                M::GET,
+                format!("{limits}?{query}"),
+            )
+            .param(param),
+        );
+    }
+    for path in [&models, &tools, &limits] {
+        c.push(
+            case(
+                format!("{path}: a project never issued"),
+                M::GET,
+                path.replace(&t.project, &format!("proj_{}", "0".repeat(24))),
+            )
+            .not_found(Some("project_id")),
+        );
+    }
+    c.push(case("rate limits: PUT", M::PUT, &limits).method_not_allowed());
+    c.push(case("rate limit: GET", M::GET, &limit).method_not_allowed());
+    c.push(case("hosted tools: DELETE", M::DELETE, &tools).method_not_allowed());
 }
 
 /// A body of exactly `size` bytes: `prefix`, then `a`s, then `suffix`.
@@ -1803,6 +2011,12 @@ async fn snapshot(s: &TestServer, t: &Targets) -> Vec<(String, Value)> {
             "/v1/organization/projects/{}/api_keys?limit=100&owner_project_access=any",
             t.project
         ),
+        format!("/v1/organization/projects/{}/model_permissions", t.project),
+        format!(
+            "/v1/organization/projects/{}/hosted_tool_permissions",
+            t.project
+        ),
+        format!("/v1/organization/projects/{}/rate_limits", t.project),
         format!("/v1/organization/users/{}/roles", t.user),
         format!("/v1/projects/{}/users/{}/roles", t.project, t.user),
         format!("/v1/organization/users/{}", t.user),

@@ -7,6 +7,7 @@ mod groups;
 mod health;
 mod invites;
 mod project_keys;
+mod project_policies;
 mod projects;
 mod roles;
 mod service_accounts;
@@ -86,6 +87,17 @@ fn route_table() -> OpenApiRouter<AppState> {
             project_keys::update,
             project_keys::delete
         ))
+        .routes(routes!(
+            project_policies::retrieve_model_permissions,
+            project_policies::update_model_permissions,
+            project_policies::delete_model_permissions
+        ))
+        .routes(routes!(
+            project_policies::retrieve_hosted_tools,
+            project_policies::update_hosted_tools
+        ))
+        .routes(routes!(project_policies::list_rate_limits))
+        .routes(routes!(project_policies::update_rate_limit))
         .routes(routes!(
             projects::list_user_roles,
             projects::assign_user_role

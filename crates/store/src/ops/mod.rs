@@ -47,6 +47,7 @@ pub(crate) mod invites;
 pub(crate) mod keys;
 pub(crate) mod paging;
 pub(crate) mod project_keys;
+pub(crate) mod project_policies;
 pub(crate) mod projects;
 pub(crate) mod roles;
 pub(crate) mod service_accounts;
