@@ -183,12 +183,22 @@ pub struct ProjectKeyCreateRequest {
 /// it: at least one field; neither may be `null` (a present `null` is `Some(None)`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct ProjectKeyUpdateRequest {
+    // A field left out (`None`) is not sent, so the command line's update sends only what it
+    // changes.
     /// Replaces the key's scopes; `[]` lifts them (every permission of its owner).
-    #[serde(default, deserialize_with = "present")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schema(value_type = Option<Vec<String>>)]
     pub scopes: Option<Option<Vec<String>>>,
     /// Seconds from this request until the key expires, 1 to 31,536,000.
-    #[serde(default, deserialize_with = "present_whole_number")]
+    #[serde(
+        default,
+        deserialize_with = "present_whole_number",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schema(value_type = Option<i64>)]
     pub expires_in_seconds: Option<Option<i64>>,
 }

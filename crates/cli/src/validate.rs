@@ -3,6 +3,7 @@
 //! error (exit 2) that names the fix rather than a round trip to the server.
 
 use orgadmin_core::audit::KNOWN_EVENT_TYPES;
+use orgadmin_core::permission::PermissionScope;
 use orgadmin_core::{Email, Permission};
 
 /// An email address, as the server would accept it.
@@ -26,6 +27,19 @@ pub fn permission(raw: &str) -> Result<String, String> {
             names.join(", ")
         ),
     })
+}
+
+/// A permission a project API key may be limited to: a project permission, or one of those that
+/// fit both scopes (the API key permissions), as the server requires.
+pub fn project_permission(raw: &str) -> Result<String, String> {
+    let name = permission(raw)?;
+    match Permission::from_name(&name) {
+        Some(p) if !p.fits(PermissionScope::Project) => Err(format!(
+            "'{name}' is an organization permission; a project API key's scopes are project \
+             permissions (api.project.*, api.model.request, …)"
+        )),
+        _ => Ok(name),
+    }
 }
 
 /// An audit log event type the server knows.
@@ -112,6 +126,20 @@ mod tests {
             err.starts_with("not a permission; the permissions are: api.organization.read, "),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_project_keys_scopes_are_project_permissions() {
+        assert_eq!(
+            project_permission("api.model.request").unwrap(),
+            "api.model.request"
+        );
+        assert!(project_permission("api.organization.projects.api_keys.read").is_ok());
+        let err = project_permission("api.organization.users.read").unwrap_err();
+        assert!(err.contains("is an organization permission"), "{err}");
+        assert!(project_permission("api.model.requets")
+            .unwrap_err()
+            .contains("did you mean 'api.model.request'"));
     }
 
     #[test]

@@ -546,15 +546,27 @@ impl ProjectKey {
 
 /// `owner_project_access` of the project key list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum OwnerAccess {
     /// Keys whose owner has access to the project (also what the list shows when not asked).
     #[default]
     Active,
+    /// Keys whose owner has lost access to the project (removed from it or from the
+    /// organization), kept until they are added back.
     Inactive,
+    /// Both.
     Any,
 }
 
 impl OwnerAccess {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnerAccess::Active => "active",
+            OwnerAccess::Inactive => "inactive",
+            OwnerAccess::Any => "any",
+        }
+    }
+
     pub fn parse(raw: &str, param: &str) -> Result<Self, DomainError> {
         match raw {
             "active" => Ok(OwnerAccess::Active),

@@ -15,17 +15,19 @@
 
 #![cfg(unix)]
 
+#[path = "support/serve.rs"]
+mod serve;
+
 use std::collections::HashMap;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_server::{Application, ServeConfig};
 use orgadmin_testkit::database::TestDatabase;
 use serde_json::{json, Value};
+use serve::Server;
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
@@ -34,67 +36,6 @@ const WRITERS: usize = 4;
 const WRITES_PER_WRITER: usize = 60;
 const WALKERS: usize = 2;
 const PAGE: usize = 7;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// A running `orgadmin serve`; killed (and reaped) when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    /// Start the real binary on `url` and wait until it answers `/healthz`.
-    async fn start(url: &str) -> Self {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_orgadmin"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--database", url])
-            .env("ORGADMIN_ADMIN_KEY", KEY)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the orgadmin binary starts");
-        let mut server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let up = client
-                .get(format!("{}/healthz", server.base))
-                .timeout(Duration::from_secs(5))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if up {
-                return server;
-            }
-            if let Some(status) = server.child.try_wait().expect("polling the server") {
-                panic!("the server exited while starting: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not come up within 60 s"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn get(client: &reqwest::Client, base: &str, path: &str) -> Value {
     let answer = client
@@ -165,7 +106,7 @@ async fn two_processes_one_clock_behind_write_the_audit_log_in_commit_order_and_
 {
     let db = TestDatabase::persistent().await;
     // One after the other: the binary creates the organization, the second server finds it.
-    let first = Server::start(db.url()).await;
+    let first = Server::start(db.url(), KEY).await;
     let behind = Arc::new(OffsetClock::default());
     behind.advance(-60);
     let mut config = ServeConfig::new("127.0.0.1:0", db.url());

@@ -21,7 +21,7 @@ use orgadmin_core::role::OrgBaseRole;
 use orgadmin_core::secret::hash_secret;
 use orgadmin_core::store::BootstrapRequest;
 use orgadmin_core::Email;
-use orgadmin_testkit::{owner_key, TestDatabase};
+use orgadmin_testkit::{owner_key, str_of, TestDatabase};
 use serde_json::Value;
 use support::{run, runtime, Harness, Transcript, BIN};
 
@@ -1932,4 +1932,392 @@ fn service_accounts_from_the_command_line() {
         &id,
     ])
     .assert_status(2);
+}
+
+#[test]
+fn project_api_keys_from_the_command_line() {
+    let h = Harness::start();
+    let mut t = Transcript::new();
+    let keys = "admin:organization:projects:api-keys";
+    let dev = member_via_cli(&mut t, &h, "dev@example.com", "reader", "Dev");
+    let project = t
+        .run(
+            &h,
+            &["admin:organization:projects", "create", "--name", "Keys"],
+        )
+        .id();
+    t.run(
+        &h,
+        &[
+            "admin:organization:projects:users",
+            "create",
+            "--project-id",
+            &project,
+            "--user-id",
+            &dev,
+            "--role",
+            "member",
+        ],
+    )
+    .assert_status(0);
+
+    // A member's key: the secret once, on standard output, and a word about it on standard error.
+    let laptop = t.run(
+        &h,
+        &[
+            keys,
+            "create",
+            "--project-id",
+            &project,
+            "--name",
+            "Laptop",
+            "--user-id",
+            &dev,
+        ],
+    );
+    laptop.assert_status(0);
+    assert!(laptop.stderr.contains("not shown again"), "{laptop:#?}");
+    let laptop = laptop.json();
+    let laptop_id = str_of(&laptop["id"]);
+    let secret = str_of(&laptop["value"]);
+    assert!(secret.starts_with("sk-proj-"), "{laptop}");
+    assert_eq!(laptop["object"], "organization.project.api_key");
+    assert_eq!(laptop["scopes"], serde_json::json!([]), "unscoped");
+    assert_eq!(laptop["owner"]["user"]["id"], dev.as_str());
+    assert_eq!(laptop["expires_at"], Value::Null);
+    let ci = h
+        .run(&[
+            keys,
+            "create",
+            "--project-id",
+            &project,
+            "--name",
+            "CI",
+            "--user-id",
+            &dev,
+            "--scope",
+            "api.model.request",
+            "--expires-in-seconds",
+            "3600",
+        ])
+        .assert_status(0)
+        .json();
+    assert_eq!(ci["scopes"], serde_json::json!(["api.model.request"]));
+    assert_eq!(
+        ci["expires_at"].as_i64().unwrap(),
+        ci["created_at"].as_i64().unwrap() + 3600
+    );
+    let ci_id = str_of(&ci["id"]);
+
+    // A service account's further keys, named or not.
+    let account = h
+        .run(&[
+            "admin:organization:projects:service-accounts",
+            "create",
+            "--project-id",
+            &project,
+            "--name",
+            "Deployer",
+        ])
+        .assert_status(0)
+        .id();
+    let account_key = t.run(
+        &h,
+        &[
+            "admin:organization:projects:service-accounts:api-keys",
+            "create",
+            "--project-id",
+            &project,
+            "--service-account-id",
+            &account,
+            "--name",
+            "Production App",
+            "--scope",
+            "api.model.request",
+        ],
+    );
+    account_key.assert_status(0);
+    assert!(account_key.stderr.contains("not shown again"));
+    let account_key = account_key.json();
+    assert_eq!(
+        account_key["object"],
+        "organization.project.service_account.api_key"
+    );
+    assert!(str_of(&account_key["value"]).starts_with("sk-svcacct-"));
+    let unnamed = h
+        .run(&[
+            "admin",
+            "organization",
+            "projects",
+            "service-accounts",
+            "api-keys",
+            "create",
+            "--project-id",
+            &project,
+            "--service-account-id",
+            &account,
+        ])
+        .assert_status(0)
+        .json();
+    assert_eq!(unnamed["name"], "Secret Key");
+
+    t.run(
+        &h,
+        &[keys, "list", "--project-id", &project, "--format", "table"],
+    )
+    .assert_status(0);
+    let all = h
+        .run(&[
+            keys,
+            "list",
+            "--project-id",
+            &project,
+            "--all",
+            "--limit",
+            "2",
+            "--format",
+            "jsonl",
+        ])
+        .assert_status(0)
+        .clone();
+    let listed: Vec<Value> = all
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(listed.len(), 5, "two of the member, three of the account");
+    assert!(
+        listed.iter().all(|k| k.get("value").is_none()),
+        "no secret in a list"
+    );
+    assert!(!all.stdout.contains(&secret));
+    let page = h
+        .run(&[keys, "list", "--project-id", &project, "--limit", "2"])
+        .assert_status(0)
+        .json();
+    assert_eq!(
+        ids_of(&page),
+        ids_of(&serde_json::json!({ "data": listed[..2] }))
+    );
+    assert_eq!(page["has_more"], true);
+    let page = h
+        .run(&[
+            keys,
+            "list",
+            "--project-id",
+            &project,
+            "--limit",
+            "2",
+            "--format",
+            "jsonl",
+        ])
+        .assert_status(0)
+        .clone();
+    assert_eq!(page.stdout.lines().count(), 2);
+    assert!(
+        page.stderr.contains("More project API keys follow"),
+        "{page:#?}"
+    );
+
+    // The SDK's update: scopes, then no scopes and an expiry.
+    let scoped = t
+        .run(
+            &h,
+            &[
+                keys,
+                "update",
+                "--project-id",
+                &project,
+                "--api-key-id",
+                &laptop_id,
+                "--scope",
+                "api.files.read",
+                "--scope",
+                "api.model.request",
+            ],
+        )
+        .assert_status(0)
+        .json();
+    assert_eq!(
+        scoped["scopes"],
+        serde_json::json!(["api.model.request", "api.files.read"])
+    );
+    assert_eq!(scoped["expires_at"], Value::Null, "the expiry untouched");
+    let lifted = h
+        .run(&[
+            keys,
+            "update",
+            "--project-id",
+            &project,
+            "--api-key-id",
+            &laptop_id,
+            "--unscoped",
+            "--expires-in-seconds",
+            "60",
+        ])
+        .assert_status(0)
+        .json();
+    assert_eq!(lifted["scopes"], serde_json::json!([]));
+    assert!(lifted["expires_at"].as_i64().is_some(), "{lifted}");
+    let expiry_only = h
+        .run(&[
+            keys,
+            "update",
+            "--project-id",
+            &project,
+            "--api-key-id",
+            &ci_id,
+            "--expires-in-seconds",
+            "120",
+        ])
+        .assert_status(0)
+        .json();
+    assert_eq!(
+        expiry_only["scopes"],
+        serde_json::json!(["api.model.request"]),
+        "the scopes untouched"
+    );
+    // Refused before any request: nothing to change, both scopes and none, an organization
+    // permission, a lifetime beyond a year.
+    for args in [
+        vec!["--api-key-id", ci_id.as_str()],
+        vec![
+            "--api-key-id",
+            ci_id.as_str(),
+            "--unscoped",
+            "--scope",
+            "api.files.read",
+        ],
+        vec![
+            "--api-key-id",
+            ci_id.as_str(),
+            "--scope",
+            "api.organization.users.read",
+        ],
+        vec![
+            "--api-key-id",
+            ci_id.as_str(),
+            "--expires-in-seconds",
+            "31536001",
+        ],
+    ] {
+        let mut command = vec![keys, "update", "--project-id", project.as_str()];
+        command.extend(args);
+        let ran = t.run(&h, &command);
+        ran.assert_status(2);
+        assert!(ran.stdout.is_empty(), "{ran:#?}");
+    }
+
+    let got = h
+        .run(&[
+            keys,
+            "retrieve",
+            "--project-id",
+            &project,
+            "--api-key-id",
+            &laptop_id,
+        ])
+        .assert_status(0)
+        .clone();
+    assert!(
+        got.json().get("value").is_none() && !got.stdout.contains(&secret),
+        "{got:#?}"
+    );
+
+    // A member removed from the project: their keys are listed only when asked for.
+    h.run(&[
+        "admin:organization:projects:users",
+        "delete",
+        "--project-id",
+        &project,
+        "--user-id",
+        &dev,
+    ])
+    .assert_status(0);
+    let access = |filter: Option<&str>| {
+        let mut args = vec![keys, "list", "--project-id", project.as_str()];
+        if let Some(filter) = filter {
+            args.extend(["--owner-project-access", filter]);
+        }
+        ids_of(&h.run(&args).assert_status(0).json())
+    };
+    let member_keys = vec![laptop_id.clone(), ci_id.clone()];
+    assert!(access(None).iter().all(|id| !member_keys.contains(id)));
+    assert_eq!(access(Some("active")).len(), 3);
+    assert_eq!(access(Some("inactive")), member_keys);
+    assert_eq!(access(Some("any")).len(), 5);
+    t.run(
+        &h,
+        &[
+            keys,
+            "list",
+            "--project-id",
+            &project,
+            "--owner-project-access",
+            "elsewhere",
+        ],
+    )
+    .assert_status(2);
+
+    t.run(
+        &h,
+        &[
+            keys,
+            "delete",
+            "--project-id",
+            &project,
+            "--api-key-id",
+            &laptop_id,
+        ],
+    )
+    .assert_status(0);
+    let gone = t.run(
+        &h,
+        &[
+            keys,
+            "retrieve",
+            "--project-id",
+            &project,
+            "--api-key-id",
+            &laptop_id,
+        ],
+    );
+    gone.assert_status(1);
+    assert!(gone.stderr.contains("404 Not Found"), "{gone:#?}");
+    insta::assert_snapshot!(t.redacted());
+}
+
+#[test]
+fn the_project_api_key_commands_explain_themselves_offline() {
+    insta::assert_snapshot!(
+        "project_api_keys_help",
+        run(&["admin:organization:projects:api-keys", "--help"], &[])
+            .assert_status(0)
+            .stdout
+            .clone()
+    );
+    insta::assert_snapshot!(
+        "project_api_keys_update_help",
+        run(
+            &["admin:organization:projects:api-keys", "update", "--help"],
+            &[]
+        )
+        .assert_status(0)
+        .stdout
+        .clone()
+    );
+    insta::assert_snapshot!(
+        "service_account_api_keys_create_help",
+        run(
+            &[
+                "admin:organization:projects:service-accounts:api-keys",
+                "create",
+                "--help"
+            ],
+            &[]
+        )
+        .assert_status(0)
+        .stdout
+        .clone()
+    );
 }

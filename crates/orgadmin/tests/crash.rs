@@ -25,9 +25,10 @@
 
 #![cfg(unix)]
 
+#[path = "support/serve.rs"]
+mod serve;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use orgadmin_testkit::database::{self, TestDatabase};
@@ -35,78 +36,13 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
+use serve::Server;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, PgConnection, SqliteConnection};
 
 const KEY: &str = "sk-admin-crashcrashcrashcrashcrashcrashcrash";
 const WRITERS: u64 = 8;
 const PROJECTS: usize = 3;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// The running server; killed with SIGKILL (and reaped) when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    /// Start the real binary on `url` and wait until it answers `/healthz`.
-    async fn start(url: &str) -> Self {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_orgadmin"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--database", url])
-            .env("ORGADMIN_ADMIN_KEY", KEY)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the orgadmin binary starts");
-        let mut server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let up = client
-                .get(format!("{}/healthz", server.base))
-                .timeout(Duration::from_secs(5))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if up {
-                return server;
-            }
-            if let Some(status) = server.child.try_wait().expect("polling the server") {
-                panic!("the server exited while starting: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not come up within 60 s"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// SIGKILL, and reap.
-    fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
 
 /// One write a writer sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -728,7 +664,7 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_write_and_half_applies_
     let mut rng = StdRng::seed_from_u64(seed);
 
     // Setup: projects and custom roles the writers use.
-    let mut server = Server::start(&url).await;
+    let mut server = Server::start(&url, KEY).await;
     let client = reqwest::Client::new();
     let mut projects = Vec::new();
     for i in 0..PROJECTS {
@@ -807,7 +743,7 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_write_and_half_applies_
         }
         drop(client);
 
-        server = Server::start(&url).await;
+        server = Server::start(&url, KEY).await;
         let mut db = Db::open(&url, sqlite_file.as_deref()).await;
         verify(
             cycle,

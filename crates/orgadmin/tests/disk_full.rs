@@ -11,14 +11,16 @@
 //! Mounting a tmpfs needs root, as CI runs; the test fails with that explanation elsewhere. The
 //! mounts are made with `mount(8)` and always undone.
 
+#[path = "support/serve.rs"]
+mod serve;
+
 use std::collections::BTreeSet;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use serve::Server;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, SqliteConnection};
 
@@ -65,41 +67,8 @@ impl Drop for SmallDisk {
     }
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
+/// The two requests this test sends, with its key.
 impl Server {
-    async fn start(database: &str) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let child = Command::new(BIN)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--database", database])
-            .env("ORGADMIN_ADMIN_KEY", KEY)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the orgadmin binary starts");
-        let server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while reqwest::get(format!("{}/healthz", server.base))
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "the server did not come up");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        server
-    }
-
     async fn invite(&self, client: &reqwest::Client, email: &str) -> (StatusCode, Value) {
         let response = client
             .post(format!("{}/v1/organization/invites", self.base))
@@ -121,17 +90,6 @@ impl Server {
             .expect("an answer");
         let status = response.status();
         (status, response.json().await.expect("a JSON body"))
-    }
-
-    fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill9();
     }
 }
 
@@ -167,7 +125,7 @@ async fn a_full_disk_refuses_writes_with_503_acknowledges_only_commits_and_recov
     let disk = SmallDisk::mount("3M");
     let file: PathBuf = disk.path().join("o.db");
     let url = format!("sqlite://{}", file.display());
-    let mut server = Server::start(&url).await;
+    let mut server = Server::start(&url, KEY).await;
     let client = reqwest::Client::new();
 
     let mut acknowledged = BTreeSet::new();
@@ -226,7 +184,7 @@ async fn a_full_disk_refuses_writes_with_503_acknowledges_only_commits_and_recov
     // Every acknowledged write survives kill -9.
     server.kill9();
     assert_eq!(integrity(&file).await, "ok");
-    let server = Server::start(&url).await;
+    let server = Server::start(&url, KEY).await;
     let after = committed(&file).await;
     let lost: Vec<_> = acknowledged.difference(&after).collect();
     assert!(
@@ -248,7 +206,7 @@ async fn an_import_that_fills_the_disk_is_refused_whole() {
     let file = disk.path().join("o.db");
     let url = format!("sqlite://{}", file.display());
     // Bootstrap the database, then stop the server: the import opens the file itself.
-    let mut server = Server::start(&url).await;
+    let mut server = Server::start(&url, KEY).await;
     server.kill9();
 
     let rows = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();

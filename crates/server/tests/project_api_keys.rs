@@ -6,8 +6,10 @@
 
 use std::sync::Arc;
 
+use orgadmin_core::permission::PermissionScope;
+use orgadmin_core::role::PredefinedRole;
 use orgadmin_core::secret::hash_secret;
-use orgadmin_core::Store;
+use orgadmin_core::{Permission, PermissionSet, Store};
 use orgadmin_testkit::{
     assert_error, assert_insufficient, ids, missing_scopes, ok, str_of, TestServer,
 };
@@ -51,6 +53,15 @@ async fn store_of(s: &TestServer) -> Arc<dyn Store> {
         .expect("the store opens")
 }
 
+/// What the store lets the presented secret do in its project (`None`: nothing, it does not act).
+async fn permissions_of(store: &Arc<dyn Store>, secret: &str) -> Option<Vec<String>> {
+    store
+        .resolve_project_key(&hash_secret(secret))
+        .await
+        .expect("the database answers")
+        .map(|r| r.permissions.names())
+}
+
 /// Whether the store lets the presented secret act, and as which key.
 async fn resolves(store: &Arc<dyn Store>, secret: &str) -> Option<String> {
     store
@@ -92,10 +103,19 @@ async fn a_members_key_goes_inactive_with_their_removal_from_the_project_and_bac
     assert_eq!(owner["role"], "member");
     assert!(owner["created_at"].as_i64().unwrap() > 0);
     assert!(created["owner"].get("service_account").is_none());
+    // Given no scopes, the key is unscoped: `[]`, and it may do exactly what its owner may in
+    // the project, a `member`.
+    assert_eq!(created["scopes"], json!([]), "{created}");
+    assert_eq!(created["expires_at"], Value::Null);
+    assert_eq!(
+        permissions_of(&store, &secret).await,
+        Some(PredefinedRole::ProjectMember.permissions().names())
+    );
 
     // The secret is shown once: never in a read.
     let got = ok(s.get(&key_path(&project, &id)).await);
     assert!(got.get("value").is_none() && !got.to_string().contains(&secret));
+    assert_eq!(got["scopes"], json!([]));
     assert_eq!(listed(&s, &project, None).await, vec![id.clone()]);
     assert_eq!(resolves(&store, &secret).await, Some(id.clone()));
     let used = ok(s.get(&key_path(&project, &id)).await);
@@ -139,12 +159,11 @@ async fn a_members_key_goes_inactive_with_their_removal_from_the_project_and_bac
         .unwrap()
         .expect("active again");
     assert_eq!(resolved.key.project_id.as_str(), project);
-    assert!(resolved
-        .permissions
-        .contains(orgadmin_core::Permission::ProjectRead));
-    assert!(!resolved
-        .permissions
-        .contains(orgadmin_core::Permission::ModelRequest));
+    // Still unscoped: it follows its owner's role there, now `viewer`.
+    assert_eq!(
+        resolved.permissions.names(),
+        PredefinedRole::ProjectViewer.permissions().names()
+    );
     s.stop().await;
 }
 
@@ -384,12 +403,20 @@ async fn the_list_pages_by_id_with_an_exact_has_more() {
 
 #[tokio::test]
 async fn the_update_changes_scopes_and_expiry_but_not_an_expired_key() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_persistent().await;
+    let store = store_of(&s).await;
     let project = s.create_project("Upd").await;
     let owner = s.owner_id();
     s.add_project_user(&project, &owner, "owner").await;
-    let id = str_of(&member_key(&s, &project, &owner, "k").await["id"]);
+    let created = member_key(&s, &project, &owner, "k").await;
+    let id = str_of(&created["id"]);
+    let secret = str_of(&created["value"]);
     let path = key_path(&project, &id);
+    let everything = PredefinedRole::ProjectOwner.permissions().names();
+    assert_eq!(
+        permissions_of(&store, &secret).await,
+        Some(everything.clone())
+    );
 
     let scoped = ok(s
         .post(
@@ -402,11 +429,21 @@ async fn the_update_changes_scopes_and_expiry_but_not_an_expired_key() {
         json!(["api.model.request", "api.files.read"])
     );
     assert_eq!(scoped["expires_at"], Value::Null);
+    assert_eq!(
+        permissions_of(&store, &secret).await,
+        Some(vec![
+            "api.model.request".to_owned(),
+            "api.files.read".to_owned()
+        ])
+    );
     let now = orgadmin_core::Clock::now(&*s.clock);
     let both = ok(s
         .post(&path, json!({"scopes": [], "expires_in_seconds": 120}))
         .await);
-    assert_eq!(both["scopes"], json!([]), "[] means every permission");
+    // `[]` lifts the scopes: the key may again do everything its owner (a project owner) may.
+    assert_eq!(both["scopes"], json!([]), "{both}");
+    assert_eq!(ok(s.get(&path).await)["scopes"], json!([]));
+    assert_eq!(permissions_of(&store, &secret).await, Some(everything));
     let expires = both["expires_at"].as_i64().unwrap();
     assert!((now + 120..=now + 125).contains(&expires), "{both}");
     for (body, code, param) in [
@@ -539,7 +576,8 @@ async fn a_new_key_holds_no_more_than_the_creating_key_nor_outlives_it() {
         assert_insufficient(&beyond, "api.model.request"),
         "A project API key with these scopes would grant it, and an admin API key may grant only permissions it holds in project proj_…."
     );
-    // Unscoped: every permission of the owner, which the narrow key does not hold.
+    // Unscoped: every permission of the owner (a project owner: every project permission), so
+    // the refusal names exactly those the narrow key does not hold.
     let unscoped = s
         .post_as(
             &narrow,
@@ -547,8 +585,16 @@ async fn a_new_key_holds_no_more_than_the_creating_key_nor_outlives_it() {
             json!({"name": "x", "user_id": owner}),
         )
         .await;
-    assert!(
-        missing_scopes(unscoped.0, &unscoped.1).is_some_and(|m| !m.is_empty()),
+    let held: PermissionSet = [Permission::ProjectApiKeysWrite, Permission::FilesRead]
+        .into_iter()
+        .collect();
+    assert_eq!(
+        missing_scopes(unscoped.0, &unscoped.1),
+        Some(
+            PermissionSet::all_in(PermissionScope::Project)
+                .difference(held)
+                .names()
+        ),
         "{}",
         unscoped.1
     );

@@ -11,6 +11,7 @@ pub mod group_users;
 pub mod groups;
 pub mod invites;
 pub mod project_groups;
+pub mod project_keys;
 pub mod project_service_accounts;
 pub mod project_users;
 pub mod projects;

@@ -1,13 +1,13 @@
 //! `admin organization projects service-accounts`: a project's service accounts (list, create,
-//! retrieve, update, delete). A new account's first API key, with its secret, is in the answer to
-//! create and nowhere else.
+//! retrieve, update, delete), with `service-accounts api-keys` beneath. A new account's first API
+//! key, with its secret, is in the answer to create and nowhere else.
 
 use clap::{ArgGroup, Args, Subcommand};
 use orgadmin_api::requests::{ServiceAccountCreateRequest, ServiceAccountUpdateRequest};
 use orgadmin_api::responses::{Deleted, ServiceAccount, ServiceAccountCreated, ServiceAccountList};
 use orgadmin_core::model::ServiceAccountRole;
 
-use super::{projects, Ctx, IdPaging};
+use super::{project_keys, projects, Ctx, IdPaging};
 use crate::client::Query;
 use crate::error::CliError;
 use crate::output::{Cell, Column, View};
@@ -51,6 +51,9 @@ Example:
 Example:
   orgadmin admin:organization:projects:service-accounts delete --project-id proj_abc --service-account-id svc_acct_abc")]
     Delete(AccountId),
+    /// A service account's further API keys.
+    #[command(subcommand, name = "api-keys", after_help = project_keys::SERVICE_ACCOUNT_EXAMPLES)]
+    ApiKeys(project_keys::ServiceAccountKeysCommand),
 }
 
 #[derive(Debug, Args)]
@@ -171,5 +174,8 @@ pub async fn run(ctx: &mut Ctx, command: ServiceAccountsCommand) -> Result<(), C
                 .await
         }
         ServiceAccountsCommand::Delete(args) => ctx.delete_and_show::<Deleted>(&args.path()).await,
+        ServiceAccountsCommand::ApiKeys(command) => {
+            project_keys::run_service_account(ctx, command).await
+        }
     }
 }

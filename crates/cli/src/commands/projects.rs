@@ -1,11 +1,13 @@
 //! `admin organization projects`: projects (list, create, retrieve, update, archive), with
-//! `projects users` and `projects roles` beneath.
+//! their members, service accounts, API keys, groups and roles beneath.
 
 use clap::{ArgGroup, Args, Subcommand};
 use orgadmin_api::requests::{ProjectCreateRequest, ProjectUpdateRequest};
 use orgadmin_api::responses::{Project, ProjectList};
 
-use super::{project_groups, project_service_accounts, project_users, roles, Ctx, IdPaging};
+use super::{
+    project_groups, project_keys, project_service_accounts, project_users, roles, Ctx, IdPaging,
+};
 use crate::client::Query;
 use crate::error::CliError;
 use crate::output::{Cell, Column, View};
@@ -51,6 +53,9 @@ Example:
     /// A project's service accounts.
     #[command(subcommand, name = "service-accounts", after_help = project_service_accounts::EXAMPLES)]
     ServiceAccounts(project_service_accounts::ServiceAccountsCommand),
+    /// A project's API keys, owned by its members and its service accounts.
+    #[command(subcommand, name = "api-keys", after_help = project_keys::EXAMPLES)]
+    ApiKeys(project_keys::ProjectKeysCommand),
     /// The groups with access to a project, and their project roles.
     #[command(subcommand, after_help = project_groups::EXAMPLES)]
     Groups(project_groups::ProjectGroupsCommand),
@@ -169,6 +174,7 @@ pub async fn run(ctx: &mut Ctx, command: ProjectsCommand) -> Result<(), CliError
         ProjectsCommand::ServiceAccounts(command) => {
             project_service_accounts::run(ctx, command).await
         }
+        ProjectsCommand::ApiKeys(command) => project_keys::run(ctx, command).await,
         ProjectsCommand::Groups(command) => project_groups::run(ctx, command).await,
         ProjectsCommand::Roles(command) => roles::run_project(ctx, command).await,
     }

@@ -215,11 +215,15 @@ const ID_PREFIXES: &[&str] = &[
 ];
 const ID_BODY: usize = 24;
 
+/// The kinds of secret: admin keys, members' project keys, service accounts' keys.
+const SECRET_KINDS: &[&str] = &["sk-admin", "sk-proj", "sk-svcacct"];
+
 /// Replace what changes from run to run, keeping what a reader needs to follow the story:
 /// - IDs become `user-000000000000000000000001`, `proj_000000000000000000000002`, … numbered by
 ///   first appearance per kind, so the same object keeps its name throughout (and tables their
 ///   alignment);
-/// - request IDs become `<req>`; admin key secrets `<secret>`, redacted ones `sk-admin...<tail>`;
+/// - request IDs become `<req>`; secrets (admin and project keys) `<secret>`, redacted ones
+///   `sk-admin...<tail>`, `sk-proj...<tail>`, `sk-svcacct...<tail>`;
 /// - Unix times (ten digits) become `<time>`; RFC 3339 times `YYYY-MM-DDTHH:MM:SSZ` (same
 ///   width, so tables stay aligned);
 /// - the server's port becomes `<port>`.
@@ -268,17 +272,21 @@ pub fn redact(text: &str) -> String {
                 i = end;
                 continue;
             }
-            if let Some(end) = token_at(&chars, i, "sk-admin-", |c| {
-                c.is_ascii_alphanumeric() || c == '-' || c == '_'
-            }) {
-                out.push_str("<secret>");
-                i = end;
-                continue;
-            }
-            if let Some(end) = token_at(&chars, i, "sk-admin...", |c| c.is_ascii_alphanumeric()) {
-                out.push_str("sk-admin...<tail>");
-                i = end;
-                continue;
+            for kind in SECRET_KINDS {
+                if let Some(end) = token_at(&chars, i, &format!("{kind}-"), |c| {
+                    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+                }) {
+                    out.push_str("<secret>");
+                    i = end;
+                    continue 'scan;
+                }
+                if let Some(end) = token_at(&chars, i, &format!("{kind}..."), |c| {
+                    c.is_ascii_alphanumeric()
+                }) {
+                    out.push_str(&format!("{kind}...<tail>"));
+                    i = end;
+                    continue 'scan;
+                }
             }
             if let Some(end) = rfc3339_at(&chars, i) {
                 out.push_str("YYYY-MM-DDTHH:MM:SSZ");
@@ -359,11 +367,13 @@ fn redaction_names_each_id_once_and_hides_times_and_secrets() {
     let text = "user-01m86enhd360dbtqkpy2bbds user-01m86enp8c7zq2ccwxt98095 user-01m86enhd360dbtqkpy2bbds \
                 req_kv36y75h585ntq00zq7rrb45 1795513042 2026-11-24T09:37:22Z http://127.0.0.1:41234/v1 \
                 sk-admin-abcdefghijklmnopqrstuvwxyz0123456789ABCD sk-admin...wxyz role-api-organization-owner user-x \
-                role-api-project-owner__api-project__proj_01m86f0czk380hrj193a5z42";
+                role-api-project-owner__api-project__proj_01m86f0czk380hrj193a5z42 \
+                sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL sk-proj...IJKL sk-svcacct-abcdefXYZ sk-svcacct...wxyz";
     assert_eq!(
         redact(text),
         "user-000000000000000000000001 user-000000000000000000000002 user-000000000000000000000001 <req> <time> YYYY-MM-DDTHH:MM:SSZ http://127.0.0.1:<port>/v1 \
          <secret> sk-admin...<tail> role-api-organization-owner user-x \
-         role-api-project-owner__api-project__proj_000000000000000000000001"
+         role-api-project-owner__api-project__proj_000000000000000000000001 \
+         <secret> sk-proj...<tail> <secret> sk-svcacct...<tail>"
     );
 }

@@ -48,13 +48,47 @@ fn scopes(names: Option<&[String]>) -> ApiResult<Option<PermissionSet>> {
     Ok(Some(set))
 }
 
-/// The update's refusal of a `null`, which the SDK never sends.
-fn not_null(param: &str, what: &str) -> crate::error::ApiError {
-    DomainError::invalid(
-        param,
-        format!("{param} cannot be null; omit it to leave the key's {what} unchanged."),
-    )
-    .into()
+/// A key's lifetime, `expires_in_seconds`: 1 s to a year, or none (no expiry).
+fn lifetime(seconds: Option<i64>) -> ApiResult<Option<i64>> {
+    Ok(KeyLifetime::check(seconds)?)
+}
+
+/// A field of the update: absent leaves it unchanged (`None`); `null`, which the SDK never
+/// sends, is refused; a value is the change.
+fn changed<T>(field: Option<Option<T>>, param: &str, what: &str) -> ApiResult<Option<T>> {
+    match field {
+        None => Ok(None),
+        Some(None) => Err(DomainError::invalid(
+            param,
+            format!("{param} cannot be null; omit it to leave the key's {what} unchanged."),
+        )
+        .into()),
+        Some(Some(value)) => Ok(Some(value)),
+    }
+}
+
+/// A new key of `owner`: its lifetime and scopes checked (in that order), its secret kept only
+/// as a hash and its redacted form.
+fn new_key(
+    owner: ProjectKeyOwnerRef,
+    name: String,
+    scope_names: Option<&[String]>,
+    expires_in_seconds: Option<i64>,
+    secret: &str,
+    redacted_value: String,
+) -> ApiResult<NewProjectKey> {
+    let expires_in_seconds = lifetime(expires_in_seconds)?;
+    let scopes = scopes(scope_names)?;
+    Ok(NewProjectKey {
+        owner,
+        name,
+        secret: NewProjectApiKey {
+            secret_hash: hash_secret(secret),
+            redacted_value,
+            expires_in_seconds,
+        },
+        scopes,
+    })
 }
 
 #[utoipa::path(get, path = "/v1/organization/projects/{project_id}/api_keys", tag = "Projects",
@@ -100,20 +134,16 @@ pub async fn create(
     let name = orgadmin_core::text::name(required(&body.name, "name")?, "name")?;
     let user = required(&body.user_id, "user_id")?;
     orgadmin_core::text::check(user, "user_id", 128)?;
-    KeyLifetime::check(body.expires_in_seconds)?;
-    let scopes = scopes(body.scopes.as_deref())?;
     // The secret is made here and shown once, in this answer; the store keeps only its hash.
     let secret = generate_project_key();
-    let new = NewProjectKey {
-        owner: ProjectKeyOwnerRef::User(UserId::from_raw(user)),
+    let new = new_key(
+        ProjectKeyOwnerRef::User(UserId::from_raw(user)),
         name,
-        secret: NewProjectApiKey {
-            secret_hash: hash_secret(&secret),
-            redacted_value: redact_project_key(&secret),
-            expires_in_seconds: body.expires_in_seconds,
-        },
-        scopes,
-    };
+        body.scopes.as_deref(),
+        body.expires_in_seconds,
+        &secret,
+        redact_project_key(&secret),
+    )?;
     let key = s
         .store
         .create_project_key(auth.actor(), &project_id, new)
@@ -160,17 +190,17 @@ pub async fn update(
     let project_id = ProjectId::from_raw(project_id);
     auth.require_project_keys(&s.store, &project_id, true)
         .await?;
+    let scopes = changed(body.scopes, "scopes", "scopes")?
+        .map(|names| scopes(Some(names.as_slice())))
+        .transpose()?;
+    let expires_in_seconds = lifetime(changed(
+        body.expires_in_seconds,
+        "expires_in_seconds",
+        "expiry",
+    )?)?;
     let change = ProjectKeyChange {
-        scopes: match &body.scopes {
-            None => None,
-            Some(None) => return Err(not_null("scopes", "scopes")),
-            Some(Some(names)) => Some(scopes(Some(names))?),
-        },
-        expires_in_seconds: match body.expires_in_seconds {
-            None => None,
-            Some(None) => return Err(not_null("expires_in_seconds", "expiry")),
-            Some(Some(seconds)) => KeyLifetime::check(Some(seconds))?,
-        },
+        scopes,
+        expires_in_seconds,
     };
     if change.scopes.is_none() && change.expires_in_seconds.is_none() {
         return Err(DomainError::missing_one_of(
@@ -231,19 +261,15 @@ pub async fn create_for_service_account(
         Some(name) => orgadmin_core::text::name(name, "name")?,
         None => SERVICE_ACCOUNT_KEY_NAME.to_owned(),
     };
-    KeyLifetime::check(body.expires_in_seconds)?;
-    let scopes = scopes(body.scopes.as_deref())?;
     let secret = generate_service_account_key();
-    let new = NewProjectKey {
-        owner: ProjectKeyOwnerRef::ServiceAccount(ServiceAccountId::from_raw(account_id)),
+    let new = new_key(
+        ProjectKeyOwnerRef::ServiceAccount(ServiceAccountId::from_raw(account_id)),
         name,
-        secret: NewProjectApiKey {
-            secret_hash: hash_secret(&secret),
-            redacted_value: redact_service_account_key(&secret),
-            expires_in_seconds: body.expires_in_seconds,
-        },
-        scopes,
-    };
+        body.scopes.as_deref(),
+        body.expires_in_seconds,
+        &secret,
+        redact_service_account_key(&secret),
+    )?;
     let key = s
         .store
         .create_project_key(auth.actor(), &project_id, new)
