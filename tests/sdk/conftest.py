@@ -15,12 +15,17 @@ Binary: `ORGADMIN_BIN`, default `<repo>/target/debug/orgadmin`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterator
 
 import openai
 import pytest
 
+from _sdk_surface import WHOLE_SUITE, record_successful_calls
 from _support import VIOLATIONS, Server
+
+# Before any client exists: every SDK method that returns is remembered (test_sdk_surface.py).
+record_successful_calls()
 
 
 def _start() -> Server:
@@ -79,3 +84,32 @@ def pytest_report_header() -> str:
     chosen = backend()
     where = f" (databases on {postgres_admin_url()})" if chosen == "postgres" else ""
     return f"orgadmin test backend: {chosen}{where}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "surface_coverage: runs after every other test and checks what they called"
+    )
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        items[0].config.stash[_DESELECTED] = True
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Move the surface check to the end, and note whether the whole suite was selected."""
+    last = [item for item in items if item.get_closest_marker("surface_coverage")]
+    items[:] = [item for item in items if item not in last] + last
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    every_file = {path.name for path in Path(__file__).parent.glob("test_*.py")}
+    selected_files = {item.path.name for item in session.items}
+    session.config.stash[WHOLE_SUITE] = (
+        selected_files == every_file and not session.config.stash.get(_DESELECTED, False)
+    )
+
+
+_DESELECTED = pytest.StashKey[bool]()
