@@ -5,6 +5,8 @@ use std::sync::Arc;
 use orgadmin_core::catalogue::ModelCatalogue;
 use orgadmin_core::{Clock, Store};
 
+use crate::operator::faults::FaultBook;
+use crate::operator::journal::Journal;
 use crate::operator::key::OperatorKey;
 
 #[derive(Clone)]
@@ -15,4 +17,8 @@ pub struct AppState {
     pub models: Arc<ModelCatalogue>,
     /// What opens the operator API (`operator/key.rs`).
     pub operator: Arc<OperatorKey>,
+    /// The faults injected into organizations' requests (`operator/faults.rs`).
+    pub faults: Arc<FaultBook>,
+    /// The latest requests of each organization (`operator/journal.rs`).
+    pub journal: Arc<Journal>,
 }

@@ -4,6 +4,8 @@
 //! key. Its answers use the Admin API's error envelope and list envelope; its shapes are in
 //! `orgadmin_api::operator`.
 
+pub mod faults;
+pub mod journal;
 pub mod key;
 mod organizations;
 
@@ -25,6 +27,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(organizations::create))
         .routes(routes!(organizations::retrieve))
+        .routes(routes!(faults::list, faults::create, faults::clear))
+        .routes(routes!(journal::list, journal::clear))
 }
 
 /// A request made with the server's operator key: the extractor of every operator route.
