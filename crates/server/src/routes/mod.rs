@@ -5,6 +5,7 @@ mod admin_keys;
 mod audit_logs;
 mod groups;
 mod health;
+pub(crate) mod import;
 mod invites;
 mod project_keys;
 mod project_policies;
@@ -113,6 +114,7 @@ fn route_table() -> OpenApiRouter<AppState> {
         .routes(routes!(admin_keys::retrieve, admin_keys::delete))
         .routes(routes!(audit_logs::list))
         .routes(routes!(users::permissions))
+        .routes(routes!(import::import_users))
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::retrieve, groups::update, groups::delete))
         .routes(routes!(groups::list_users, groups::add_user))
