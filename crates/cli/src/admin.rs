@@ -46,11 +46,7 @@ pub async fn create_organization(global: &GlobalArgs, args: OrgCreateArgs) -> Re
 /// Open the database for a command: a URL that names none is a usage error (exit 2), a database
 /// that cannot be used as it is is refused (exit 1), one that does not answer is a connection
 /// failure (exit 3), each with the store's one-line reason.
-async fn open(
-    url: &str,
-    user_ids: UserIds,
-    command: &str,
-) -> Result<Arc<dyn Store>, CliError> {
+async fn open(url: &str, user_ids: UserIds, command: &str) -> Result<Arc<dyn Store>, CliError> {
     orgadmin_store::open_with(
         url,
         Arc::new(SystemClock),

@@ -127,7 +127,10 @@ pub async fn users(global: &GlobalArgs, args: ImportUsersArgs) -> Result<(), Cli
         args.file.clone()
     };
     let (mut input, size): (Box<dyn BufRead + Send>, Option<u64>) = if args.file == "-" {
-        (Box::new(BufReader::with_capacity(CHUNK_BYTES, io::stdin())), None)
+        (
+            Box::new(BufReader::with_capacity(CHUNK_BYTES, io::stdin())),
+            None,
+        )
     } else {
         let file = File::open(&args.file)
             .map_err(|e| CliError::usage(command, format!("cannot read {}: {e}", clean(&shown))))?;
@@ -236,7 +239,11 @@ fn read_header(input: &mut dyn BufRead, format: ImportFormat) -> Result<Vec<u8>,
     let mut read = Vec::new();
     while !parser.header_read() {
         let start = read.len();
-        if input.read_until(b'\n', &mut read).map_err(HeaderError::Io)? == 0 {
+        if input
+            .read_until(b'\n', &mut read)
+            .map_err(HeaderError::Io)?
+            == 0
+        {
             parser.end().map_err(HeaderError::File)?;
             break;
         }
@@ -401,7 +408,9 @@ impl Progress {
         let seconds = (now - self.started).as_secs_f64().max(0.001);
         let sent = self.sent as f64 / MIB;
         let line = match self.total {
-            _ if all => format!("importing users: {sent:.1} MiB sent; the server is importing them…"),
+            _ if all => {
+                format!("importing users: {sent:.1} MiB sent; the server is importing them…")
+            }
             Some(total) if total > 0 => format!(
                 "importing users: {sent:.1} of {:.1} MiB sent ({:.0}%), {:.1} MiB/s",
                 total as f64 / MIB,
@@ -464,15 +473,14 @@ mod tests {
 
     #[test]
     fn only_the_header_is_read_before_sending_and_it_is_sent_first() {
-        let (read, rest) = header(
-            "\n\"email\",\"na\nme\"\na@x.io,A\n",
-            ImportFormat::Csv,
-        )
-        .unwrap();
+        let (read, rest) = header("\n\"email\",\"na\nme\"\na@x.io,A\n", ImportFormat::Csv).unwrap();
         assert_eq!(read, "\n\"email\",\"na\nme\"\n");
         assert_eq!(rest, "a@x.io,A\n");
         let (read, rest) = header("{\"email\": \"a@x.io\"}\n", ImportFormat::JsonLines).unwrap();
-        assert_eq!((read.as_str(), rest.as_str()), ("", "{\"email\": \"a@x.io\"}\n"));
+        assert_eq!(
+            (read.as_str(), rest.as_str()),
+            ("", "{\"email\": \"a@x.io\"}\n")
+        );
         let e = header("email,colour\na@x.io,red\n", ImportFormat::Csv).unwrap_err();
         assert!(e.contains("unknown column 'colour'"), "{e}");
         let e = header("", ImportFormat::Csv).unwrap_err();

@@ -167,7 +167,8 @@ async fn describe(
     secret: String,
 ) -> Result<CreatedOrganization, AdminError> {
     let org = &created.org_id;
-    let failed = |e: DomainError| AdminError::Local(format!("reading back the new organization: {e}"));
+    let failed =
+        |e: DomainError| AdminError::Local(format!("reading back the new organization: {e}"));
     let owner = store
         .get_user(ReadAt::latest(org), &created.owner_id)
         .await

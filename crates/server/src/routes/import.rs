@@ -45,7 +45,8 @@ pub const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
 /// otherwise write.
 const PARAMETERS: [&str; 2] = ["dry_run", "skip_invalid"];
 
-/// How long the rest of a refused body is read, at most, before answering anyway: answering
+/// How long the rest of a refused body (also one over the limit) is read, at most, before
+/// answering anyway: answering
 /// while the client is still sending and closing the connection with its data unread makes the
 /// kernel reset the connection, and the client loses the answer.
 const DRAIN_TIME: Duration = Duration::from_secs(5);
@@ -179,7 +180,8 @@ fn format_of(headers: &HeaderMap) -> Result<ImportFormat, ApiError> {
     for parameter in parts {
         let (name, value) = parameter.split_once('=').unwrap_or((parameter, ""));
         let value = value.trim().trim_matches('"').to_ascii_lowercase();
-        if name.trim().eq_ignore_ascii_case("charset") && !matches!(value.as_str(), "utf-8" | "utf8")
+        if name.trim().eq_ignore_ascii_case("charset")
+            && !matches!(value.as_str(), "utf-8" | "utf8")
         {
             return Err(unsupported(format!(
                 "The import reads UTF-8 text only, not charset '{}'",
@@ -224,9 +226,11 @@ struct BodyRows {
     body: Body,
     /// Set once the `Content-Type` is known.
     parser: Option<RowParser>,
-    /// Bytes received and not yet parsed: a line not yet complete, from `start`.
+    /// Bytes received and not yet parsed: a line not yet complete, from `start`; the bytes up
+    /// to `scanned` are known to hold no line end (so a long line is scanned once).
     pending: Vec<u8>,
     start: usize,
+    scanned: usize,
     received: u64,
     /// The body has ended (and, with `finished`, so has the parser).
     ended: bool,
@@ -244,6 +248,7 @@ impl BodyRows {
             parser: None,
             pending: Vec::with_capacity(64 * 1024),
             start: 0,
+            scanned: 0,
             received: 0,
             ended: false,
             finished: false,
@@ -258,22 +263,25 @@ impl BodyRows {
             return Ok(None);
         };
         loop {
-            let rest = &self.pending[self.start..];
-            if let Some(at) = rest.iter().position(|&b| b == b'\n') {
-                let end = self.start + at + 1;
+            let from = self.scanned.max(self.start);
+            if let Some(at) = self.pending[from..].iter().position(|&b| b == b'\n') {
+                let end = from + at + 1;
                 let row = parser
                     .line(&self.pending[self.start..end])
                     .map_err(file_error)?;
                 self.start = end;
+                self.scanned = end;
                 match row {
                     Some(row) => return Ok(Some(row)),
                     None => continue,
                 }
             }
+            self.scanned = self.pending.len();
             if self.ended {
                 if self.finished {
                     return Ok(None);
                 }
+                let rest = &self.pending[self.start..];
                 if !rest.is_empty() {
                     // The last line, without a line end.
                     let row = parser.line(rest).map_err(file_error)?;
@@ -286,6 +294,7 @@ impl BodyRows {
                 return parser.end().map_err(file_error);
             }
             self.pending.drain(..self.start);
+            self.scanned -= self.start;
             self.start = 0;
             match next_data(&mut self.body).await? {
                 None => self.ended = true,
@@ -300,19 +309,14 @@ impl BodyRows {
         }
     }
 
-    /// Read what is left of a refused body (within the limit and [`DRAIN_TIME`]), so that the
-    /// client gets to read the answer.
+    /// Read what is left of a refused body (for [`DRAIN_TIME`] at most), so that the client
+    /// gets to read the answer.
     async fn drain(&mut self) {
         if self.ended {
             return;
         }
         let _ = tokio::time::timeout(DRAIN_TIME, async {
-            while let Ok(Some(data)) = next_data(&mut self.body).await {
-                self.received += data.len() as u64;
-                if self.received > MAX_IMPORT_BYTES {
-                    break;
-                }
-            }
+            while let Ok(Some(_)) = next_data(&mut self.body).await {}
         })
         .await;
     }
