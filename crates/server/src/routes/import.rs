@@ -66,7 +66,7 @@ pub fn body_limit(method: &Method, path: &str, default: u64) -> u64 {
         ("skip_invalid" = Option<bool>, Query, description = "Import the valid rows even when others are invalid (without it, nothing is written if any row is invalid)."),
     ),
     request_body(
-        description = "The file, at most 64 MiB: CSV with a header row (`email` required; `name`, `role`, `projects` in any order), or JSON Lines (one object per line with `email`, `name`, `role`, `projects`). See README, "Importing members in bulk".",
+        description = "The file, at most 64 MiB: CSV with a header row (`email` required; `name`, `role`, `projects` in any order), or JSON Lines (one object per line with `email`, `name`, `role`, `projects`). See the README, 'Importing members in bulk'.",
         content(
             (String = "text/csv"),
             (String = "application/x-ndjson"),
