@@ -75,7 +75,7 @@ pub fn body_limit(method: &Method, path: &str, default: u64) -> u64 {
     ),
     responses(
         (status = 200, body = ImportSummary, description = "Imported (or, with `dry_run`, checked); with `skip_invalid` the invalid rows are in `errors`."),
-        (status = 400, body = orgadmin_api::import::ImportRefusal, description = "Invalid rows without `skip_invalid` (code `invalid_rows`, param `file`): the error and the summary with every invalid row; nothing was written. A file that cannot be an import file or a bad query parameter is the error envelope alone."),
+        (status = 400, body = orgadmin_api::ErrorBody, description = "The error envelope. For invalid rows without `skip_invalid` (code `invalid_rows`, param `file`) it carries `summary` beside `error`, the `import.summary` with every invalid row (schema `ImportRefusal`); nothing was written. A file that cannot be an import file, or a bad query parameter, is the envelope alone."),
         (status = 413, body = orgadmin_api::ErrorBody, description = "The body is larger than 64 MiB; nothing was written."),
         (status = 415, body = orgadmin_api::ErrorBody, description = "The Content-Type is none of text/csv, application/x-ndjson, application/jsonl."),
     ))]

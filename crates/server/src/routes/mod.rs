@@ -161,6 +161,9 @@ impl OpenApi for ApiDoc {
         description = "The identity-and-access part of the OpenAI Admin API, served by orgadmin. Routes tagged `orgadmin` are extensions."
     ),
     modifiers(&SecurityAddon),
+    // The import's 400 for invalid rows, which its operation documents as the envelope (a
+    // refusal is one, with `summary` beside `error`).
+    components(schemas(orgadmin_api::import::ImportRefusal)),
     tags((name = "orgadmin", description = "Extensions of orgadmin, not in the official Admin API."))
 )]
 struct Frame;
