@@ -630,10 +630,10 @@ pub trait ProjectPolicyStore: Send + Sync {
     ) -> Result<RateLimits>;
 }
 
-/// Bulk import of members (`orgadmin import users`).
+/// Bulk import of members (`POST /v1/organization/users/import`).
 #[async_trait]
 pub trait ImportStore: Send + Sync {
-    /// Import members (`orgadmin import users`) in ONE transaction, holding the organization's
+    /// Import members (`POST /v1/organization/users/import`) in ONE transaction, holding the organization's
     /// write lock throughout: each row creates a member (with its project memberships), updates
     /// one whose role, name or listed memberships differ, or is skipped when nothing differs;
     /// nothing is ever removed. Every change writes the audit events the API writes for it, with

@@ -1,4 +1,5 @@
-//! Bulk import of members (`orgadmin import users`): the whole file in one transaction.
+//! Bulk import of members (`POST /v1/organization/users/import`): the whole file in one
+//! transaction.
 //!
 //! Rows are consumed in chunks of [`CHUNK_ROWS`] as the reader produces them, so a file of any
 //! length is never held whole: each chunk is checked (syntax, projects, duplicates within the
@@ -68,11 +69,15 @@ impl ImportStore for Backend {
         let mut chunk = Vec::with_capacity(CHUNK_ROWS);
         loop {
             chunk.clear();
-            for row in (&mut *rows).take(CHUNK_ROWS) {
+            while chunk.len() < CHUNK_ROWS {
                 // Dropping the transaction rolls it back: a file read halfway imports nothing.
-                chunk.push(row.map_err(|e| {
+                let row = rows.next_row().await.map_err(|e| {
                     DomainError::invalid("file", format!("the rows could not be read: {e}"))
-                })?);
+                })?;
+                match row {
+                    Some(row) => chunk.push(row),
+                    None => break,
+                }
             }
             if chunk.is_empty() {
                 break;
