@@ -101,7 +101,6 @@ impl Application {
         let initial_key = first_start.run(&*store, &config).await?;
         let state = AppState {
             store,
-            clock: config.clock.clone(),
             models: config.models.clone(),
         };
         let limiter = RateLimiter::new(config.rate_limit, config.clock.clone());

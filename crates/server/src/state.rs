@@ -3,12 +3,11 @@
 use std::sync::Arc;
 
 use orgadmin_core::catalogue::ModelCatalogue;
-use orgadmin_core::{Clock, Store};
+use orgadmin_core::Store;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
     /// The models projects' policies name, with the organization's rate limits (`--models`).
     pub models: Arc<ModelCatalogue>,
 }
