@@ -259,6 +259,16 @@ pub struct ServeArgs {
     /// replica of one database must be given the same file.
     #[arg(long, env = "ORGADMIN_MODELS", value_name = "FILE", value_parser = models_value)]
     pub models: Option<Arc<ModelCatalogue>>,
+    /// The operator key (`sk-operator-` and at least 32 letters, digits, '-' or '_') that opens
+    /// the operator API (/_orgadmin/…). Without it, the key in the file `operator-key` beside a
+    /// SQLite database (made at the first start, mode 0600), or a random one printed once.
+    #[arg(
+        long,
+        env = "ORGADMIN_OPERATOR_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub operator_key: Option<String>,
 }
 
 /// `--models`: the file, read and checked before anything starts, so that a catalogue that

@@ -3,7 +3,7 @@
 use crate::clock::Timestamp;
 use crate::email::Email;
 use crate::error::DomainError;
-use crate::id::{AdminKeyId, InviteId, ProjectId, UserId};
+use crate::id::{AdminKeyId, InviteId, OrgId, ProjectId, UserId};
 use crate::permission::PermissionSet;
 use crate::role::{OrgBaseRole, PredefinedRole, ProjectBaseRole, Role, RoleRef};
 
@@ -151,6 +151,14 @@ impl UserChange {
         }
         Ok(change)
     }
+}
+
+/// An organization: the tenant every other object belongs to. Only the operator API shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organization {
+    pub id: OrgId,
+    pub name: String,
+    pub created_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -8,6 +8,8 @@ pub const ADMIN_KEY_PREFIX: &str = "sk-admin-";
 pub const SERVICE_ACCOUNT_KEY_PREFIX: &str = "sk-svcacct-";
 /// A project API key owned by a project member. Not an admin key either.
 pub const PROJECT_KEY_PREFIX: &str = "sk-proj-";
+/// The operator key of a server: it opens the operator API (`/_orgadmin/…`) and nothing else.
+pub const OPERATOR_KEY_PREFIX: &str = "sk-operator-";
 /// Characters after the prefix in a generated key.
 const GENERATED_LEN: usize = 48;
 /// A key supplied by the operator (`ORGADMIN_ADMIN_KEY`) needs at least this many after the prefix.
@@ -16,6 +18,11 @@ pub const MIN_SUPPLIED_LEN: usize = 32;
 /// A fresh random admin key: `sk-admin-` and 48 random characters.
 pub fn generate_admin_key() -> String {
     generate_with_prefix(ADMIN_KEY_PREFIX)
+}
+
+/// A fresh random operator key: `sk-operator-` and 48 random characters.
+pub fn generate_operator_key() -> String {
+    generate_with_prefix(OPERATOR_KEY_PREFIX)
 }
 
 /// A fresh random service account key: `sk-svcacct-` and 48 random characters.
@@ -47,7 +54,17 @@ fn generate_with_prefix(prefix: &str) -> String {
 
 /// Is this shaped like an admin key an operator may supply?
 pub fn is_acceptable_supplied_key(key: &str) -> bool {
-    key.strip_prefix(ADMIN_KEY_PREFIX).is_some_and(|rest| {
+    is_acceptable_supplied(ADMIN_KEY_PREFIX, key)
+}
+
+/// Is this shaped like an operator key an operator may supply (`ORGADMIN_OPERATOR_KEY`)?
+pub fn is_acceptable_operator_key(key: &str) -> bool {
+    is_acceptable_supplied(OPERATOR_KEY_PREFIX, key)
+}
+
+/// `prefix` followed by at least [`MIN_SUPPLIED_LEN`] letters, digits, `-` or `_`.
+fn is_acceptable_supplied(prefix: &str, key: &str) -> bool {
+    key.strip_prefix(prefix).is_some_and(|rest| {
         rest.len() >= MIN_SUPPLIED_LEN
             && rest
                 .bytes()
@@ -142,5 +159,14 @@ mod tests {
             redact_project_key(&key),
             format!("sk-proj...{}", &key[key.len() - 4..])
         );
+    }
+
+    #[test]
+    fn operator_keys_are_neither_admin_nor_project_keys() {
+        let key = generate_operator_key();
+        assert!(key.starts_with(OPERATOR_KEY_PREFIX) && is_acceptable_operator_key(&key));
+        assert!(!is_acceptable_supplied_key(&key) && !is_project_key(&key));
+        assert!(!is_acceptable_operator_key(&generate_admin_key()));
+        assert!(!is_acceptable_operator_key("sk-operator-short"));
     }
 }

@@ -178,6 +178,8 @@ pub trait OrganizationStore: Send + Sync {
     /// Create another organization (with its owner, default project and admin key) in the same
     /// database: one server can hold many isolated organizations.
     async fn create_organization(&self, request: BootstrapRequest) -> Result<Bootstrapped>;
+    /// One organization; `NotFound` (param `org_id`) for one that does not exist.
+    async fn get_organization(&self, org: &OrgId) -> Result<Organization>;
 
     /// What `org`'s clock shows now (NotFound for an unknown organization).
     async fn get_org_clock(&self, org: &OrgId) -> Result<ClockReading>;

@@ -39,6 +39,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let mut config = ServeConfig::new(args.listen, args.database);
         config.owner_email = args.owner_email;
         config.user_ids = args.user_ids.user_ids;
+        config.operator_key = args.operator_key.filter(|k| !k.is_empty());
         if let Some(models) = args.models {
             config.models = models;
         }

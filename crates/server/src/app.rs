@@ -28,6 +28,7 @@ use tracing::Instrument;
 use crate::bootstrap::{self, InitialKey};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
+use crate::operator::key::OperatorSecret;
 use crate::rate_limit::{self, RateLimit, RateLimiter};
 use crate::routes;
 use crate::state::AppState;
@@ -54,6 +55,9 @@ pub struct ServeConfig {
     /// The model catalogue (`--models`; the one shipped by default). Configuration: every
     /// replica serving one database must be given the same.
     pub models: Arc<ModelCatalogue>,
+    /// The operator key (`--operator-key`, `ORGADMIN_OPERATOR_KEY`); otherwise the
+    /// `operator-key` file beside a SQLite database, or a random key printed once.
+    pub operator_key: Option<String>,
 }
 
 impl ServeConfig {
@@ -69,6 +73,7 @@ impl ServeConfig {
             store: StoreOptions::server(),
             user_ids: UserIds::Global,
             models: Arc::new(ModelCatalogue::builtin()),
+            operator_key: None,
         }
     }
 }
@@ -88,6 +93,10 @@ impl Application {
     /// any of it. Each failure is one sentence saying what to fix.
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
         let first_start = bootstrap::FirstStart::from_config(&config)?;
+        let operator = OperatorSecret::resolve(
+            config.operator_key.as_deref(),
+            orgadmin_store::sqlite_file_path(&config.database_url).as_deref(),
+        )?;
         let listener = TcpListener::bind(&config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -99,9 +108,11 @@ impl Application {
         let store =
             orgadmin_store::open_with(&config.database_url, config.clock.clone(), options).await?;
         let initial_key = first_start.run(&*store, &config).await?;
+        operator.hand_out()?;
         let state = AppState {
             store,
             models: config.models.clone(),
+            operator: Arc::new(operator.key()),
         };
         let limiter = RateLimiter::new(config.rate_limit, config.clock.clone());
         let router = app_router(state, limiter);

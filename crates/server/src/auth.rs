@@ -7,15 +7,42 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use orgadmin_core::error::KeyRejection;
 use orgadmin_core::id::ProjectId;
-use orgadmin_core::secret::{hash_secret, ADMIN_KEY_PREFIX};
+use orgadmin_core::secret::{hash_secret, ADMIN_KEY_PREFIX, OPERATOR_KEY_PREFIX};
 use orgadmin_core::{Actor, DomainError, Permission, Store};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::rate_limit;
 use crate::state::AppState;
 
 /// Longest bearer token worth hashing; anything longer cannot be a key.
 const MAX_KEY_LEN: usize = 256;
+
+/// What a request's `Authorization` header holds.
+pub(crate) enum Bearer<'a> {
+    /// No `Authorization` header.
+    Missing,
+    /// Not `Bearer <token>`, or a token too long to be any key.
+    Malformed,
+    Token(&'a str),
+}
+
+/// The bearer token of a request, as both the Admin API and the operator API read it.
+pub(crate) fn bearer_token(parts: &Parts) -> Bearer<'_> {
+    let Some(header) = parts.headers.get(AUTHORIZATION) else {
+        return Bearer::Missing;
+    };
+    let Ok(value) = header.to_str() else {
+        return Bearer::Malformed;
+    };
+    match value.trim().split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && token.trim().len() <= MAX_KEY_LEN =>
+        {
+            Bearer::Token(token.trim())
+        }
+        _ => Bearer::Malformed,
+    }
+}
 
 /// The authenticated caller of a `/v1` route.
 pub struct Auth(pub Actor);
@@ -27,17 +54,22 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(header) = parts.headers.get(AUTHORIZATION) else {
-            return Err(DomainError::Unauthenticated(KeyRejection::Missing).into());
-        };
         let invalid = || ApiError::from(DomainError::Unauthenticated(KeyRejection::Invalid));
-        let value = header.to_str().map_err(|_| invalid())?.trim();
-        let (scheme, token) = value.split_once(' ').ok_or_else(invalid)?;
-        let token = token.trim();
-        if !scheme.eq_ignore_ascii_case("bearer")
-            || !token.starts_with(ADMIN_KEY_PREFIX)
-            || token.len() > MAX_KEY_LEN
-        {
+        let token = match bearer_token(parts) {
+            Bearer::Missing => {
+                return Err(DomainError::Unauthenticated(KeyRejection::Missing).into())
+            }
+            Bearer::Malformed => return Err(invalid()),
+            Bearer::Token(token) => token,
+        };
+        if token.starts_with(OPERATOR_KEY_PREFIX) {
+            return Err(ApiError::new(
+                Code::InvalidApiKey,
+                None,
+                "An operator key opens only the operator API (/_orgadmin/…). Send an admin API key (sk-admin-…) to the Admin API.",
+            ));
+        }
+        if !token.starts_with(ADMIN_KEY_PREFIX) {
             return Err(invalid());
         }
         let actor = state

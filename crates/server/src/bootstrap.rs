@@ -111,7 +111,7 @@ async fn bootstrap(
     }))
 }
 
-fn write_secret_file(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
+pub(crate) fn write_secret_file(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

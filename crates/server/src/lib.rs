@@ -6,6 +6,7 @@ mod auth;
 pub mod bootstrap;
 mod error;
 mod extract;
+pub mod operator;
 mod rate_limit;
 mod routes;
 mod state;

@@ -29,6 +29,11 @@ pub fn owner_key() -> String {
     format!("sk-admin-{}", "a".repeat(40))
 }
 
+/// The operator key (`--operator-key`) every test server starts with.
+pub fn operator_key() -> String {
+    format!("sk-operator-{}", "o".repeat(40))
+}
+
 /// The email of the owner the first start creates.
 pub const OWNER_EMAIL: &str = "owner@example.com";
 
@@ -190,6 +195,7 @@ impl TestServer {
         let mut config = ServeConfig::new("127.0.0.1:0", database_url);
         config.admin_key = admin_key.map(str::to_owned);
         config.clock = clock.clone();
+        config.operator_key = Some(operator_key());
         configure(&mut config);
         let app = Application::build(config)
             .await
@@ -326,6 +332,12 @@ impl TestServer {
 
     pub async fn get(&self, path: &str) -> Answer {
         self.get_as(&self.owner_key, path).await
+    }
+
+    /// A request to the operator API (`/_orgadmin/…`) with the server's operator key.
+    pub async fn operator(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        self.with_key(method, &operator_key(), path, body.as_ref())
+            .await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Answer {

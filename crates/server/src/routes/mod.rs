@@ -138,6 +138,7 @@ fn route_table() -> OpenApiRouter<AppState> {
             groups::retrieve_project_role,
             groups::unassign_project_role
         ))
+        .merge(crate::operator::routes())
 }
 
 /// The server's OpenAPI document, as `/v1/openapi.json` serves it: [`Frame`] and the route
@@ -159,7 +160,10 @@ impl OpenApi for ApiDoc {
         description = "The identity-and-access part of the OpenAI Admin API, served by orgadmin. Routes tagged `orgadmin` are extensions."
     ),
     modifiers(&SecurityAddon),
-    tags((name = "orgadmin", description = "Extensions of orgadmin, not in the official Admin API."))
+    tags(
+        (name = "orgadmin", description = "Extensions of orgadmin, not in the official Admin API."),
+        (name = "operator", description = "The operator API: the server's organizations, for test harnesses and operators. Not part of the Admin API; it answers to the server's operator key (`sk-operator-…`) alone.")
+    )
 )]
 struct Frame;
 
@@ -173,6 +177,10 @@ impl utoipa::Modify for SecurityAddon {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "AdminApiKeyAuth",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "OperatorKeyAuth",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
         openapi.security = Some(vec![SecurityRequirement::new(

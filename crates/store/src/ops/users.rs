@@ -7,7 +7,7 @@ use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::clock::{ClockChange, ClockReading};
 use orgadmin_core::email::Email;
 use orgadmin_core::id::*;
-use orgadmin_core::model::{Member, User, UserChange};
+use orgadmin_core::model::{Member, Organization, User, UserChange};
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::role::OrgBaseRole;
 use orgadmin_core::secret;
@@ -18,7 +18,10 @@ use serde_json::json;
 use sqlx::QueryBuilder;
 
 use super::grants::Grants;
-use super::{finish_member_page, push_in, push_keyset, Backend, Db, DbResult, Tx};
+use super::{
+    db_error, finish_member_page, is_unique_violation, push_in, push_keyset, Backend, Db, DbResult,
+    Tx,
+};
 use crate::rows::*;
 
 pub(crate) async fn find<'e>(
@@ -508,6 +511,25 @@ impl OrganizationStore for Backend {
         .await
     }
 
+    async fn get_organization(&self, org: &OrgId) -> Result<Organization> {
+        self.guarded(async {
+            let row: Option<(String, String, i64)> =
+                sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")
+                    .bind(org.as_str())
+                    .fetch_optional(&self.reader)
+                    .await
+                    .db()?;
+            let (id, name, created_at) =
+                row.ok_or_else(|| DomainError::not_found("organization", org, "org_id"))?;
+            Ok(Organization {
+                id: OrgId::from_raw(id),
+                name,
+                created_at,
+            })
+        })
+        .await
+    }
+
     async fn get_org_clock(&self, org: &OrgId) -> Result<ClockReading> {
         self.guarded(self.read_org_clock(org)).await
     }
@@ -575,7 +597,17 @@ async fn insert_organization(
     .bind(now)
     .execute(&mut **tx)
     .await
-    .db()?;
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            DomainError::conflict(
+                ConflictKind::AlreadyExists,
+                "That admin key is already in use on this server; choose another secret, or omit it for a random one.",
+                Some("admin_key"),
+            )
+        } else {
+            db_error(e)
+        }
+    })?;
     Ok(Bootstrapped {
         org_id,
         owner_id,

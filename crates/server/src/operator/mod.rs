@@ -1,0 +1,56 @@
+//! The operator API (`/_orgadmin/…`): what a test harness or an operator uses to manage the
+//! server's organizations. It is not the Admin API, so it lives outside `/v1`, answers to the
+//! server's operator key alone (`key.rs`), and refuses admin keys, as `/v1` refuses the operator
+//! key. Its answers use the Admin API's error envelope and list envelope; its shapes are in
+//! `orgadmin_api::operator`.
+
+pub mod key;
+mod organizations;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use orgadmin_core::secret::ADMIN_KEY_PREFIX;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{bearer_token, Bearer};
+use crate::error::{ApiError, Code};
+use crate::state::AppState;
+
+/// The OpenAPI tag of every operator route.
+pub const TAG: &str = "operator";
+
+/// The operator API's routes, merged into the route table.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(organizations::create))
+        .routes(routes!(organizations::retrieve))
+}
+
+/// A request made with the server's operator key: the extractor of every operator route.
+pub struct Operator;
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let refused = |message: &str| ApiError::new(Code::InvalidApiKey, None, message);
+        match bearer_token(parts) {
+            Bearer::Missing => Err(ApiError::new(
+                Code::MissingApiKey,
+                None,
+                "You didn't provide the operator key. Send the server's operator key in the Authorization header using Bearer auth (Authorization: Bearer sk-operator-…).",
+            )),
+            Bearer::Token(token) if state.operator.accepts(token) => Ok(Operator),
+            Bearer::Token(token) if token.starts_with(ADMIN_KEY_PREFIX) => Err(refused(
+                "An admin API key does not open the operator API. Send the server's operator key (sk-operator-…, from --operator-key, ORGADMIN_OPERATOR_KEY or the operator-key file beside the database).",
+            )),
+            Bearer::Token(_) | Bearer::Malformed => Err(refused(
+                "Incorrect operator key provided. Send the server's operator key (sk-operator-…, from --operator-key, ORGADMIN_OPERATOR_KEY or the operator-key file beside the database).",
+            )),
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! `/_orgadmin/organizations…`: the server's organizations, each with its owner, default
+//! project and first admin key.
+
+use axum::extract::State;
+use axum::Json;
+use orgadmin_api::operator::{CreatedOrganization, Organization, OrganizationCreateRequest};
+use orgadmin_api::responses::{AdminKey, Project, User};
+use orgadmin_core::id::OrgId;
+use orgadmin_core::secret::{
+    generate_admin_key, is_acceptable_supplied_key, ADMIN_KEY_PREFIX, MIN_SUPPLIED_LEN,
+};
+use orgadmin_core::store::{BootstrapRequest, Bootstrapped};
+use orgadmin_core::{text, DomainError, Email, ReadAt, Store};
+
+use super::{Operator, TAG};
+use crate::error::ApiResult;
+use crate::extract::{ApiPath, JsonBody};
+use crate::state::AppState;
+
+/// The name an organization gets when the request names none.
+pub const DEFAULT_NAME: &str = "Default Organization";
+/// The owner an organization gets when the request names none.
+pub const DEFAULT_OWNER_EMAIL: &str = "owner@example.com";
+const DEFAULT_OWNER_NAME: &str = "Owner";
+
+#[utoipa::path(post, path = "/_orgadmin/organizations", tag = TAG, security(("OperatorKeyAuth" = [])),
+    request_body = OrganizationCreateRequest,
+    responses((status = 200, body = CreatedOrganization)))]
+pub async fn create(
+    State(s): State<AppState>,
+    _: Operator,
+    JsonBody(body): JsonBody<OrganizationCreateRequest>,
+) -> ApiResult<Json<CreatedOrganization>> {
+    let request = creation(body)?;
+    let secret = request.admin_key_secret.clone();
+    let created = s.store.create_organization(request).await?;
+    Ok(Json(describe(&*s.store, &created, secret).await?))
+}
+
+#[utoipa::path(get, path = "/_orgadmin/organizations/{org_id}", tag = TAG, security(("OperatorKeyAuth" = [])),
+    params(("org_id" = String, Path)),
+    responses((status = 200, body = Organization)))]
+pub async fn retrieve(
+    State(s): State<AppState>,
+    _: Operator,
+    ApiPath(org_id): ApiPath<String>,
+) -> ApiResult<Json<Organization>> {
+    let org = s.store.get_organization(&OrgId::from_raw(org_id)).await?;
+    Ok(Json(Organization::from(&org)))
+}
+
+/// The store's request from the body, every field checked and its default filled in.
+fn creation(body: OrganizationCreateRequest) -> Result<BootstrapRequest, DomainError> {
+    let organization_name = match body.name.as_deref() {
+        Some(name) => text::name(name, "name")?,
+        None => DEFAULT_NAME.to_owned(),
+    };
+    let owner_email = Email::parse(
+        body.owner_email.as_deref().unwrap_or(DEFAULT_OWNER_EMAIL),
+        "owner_email",
+    )?;
+    let owner_name = match body.owner_name.as_deref() {
+        Some(name) => text::name(name, "owner_name")?,
+        None => DEFAULT_OWNER_NAME.to_owned(),
+    };
+    let admin_key_secret = match body.admin_key {
+        Some(key) if is_acceptable_supplied_key(&key) => key,
+        Some(_) => {
+            return Err(DomainError::invalid(
+                "admin_key",
+                format!("admin_key must be '{ADMIN_KEY_PREFIX}' followed by at least {MIN_SUPPLIED_LEN} letters, digits, '-' or '_'."),
+            ))
+        }
+        None => generate_admin_key(),
+    };
+    Ok(BootstrapRequest {
+        organization_name,
+        owner_email,
+        owner_name: Some(owner_name),
+        admin_key_secret,
+    })
+}
+
+/// What was created, read back as the API shows it, the admin key with its secret.
+async fn describe(
+    store: &dyn Store,
+    created: &Bootstrapped,
+    secret: String,
+) -> Result<CreatedOrganization, DomainError> {
+    let org = &created.org_id;
+    let organization = store.get_organization(org).await?;
+    let owner = store
+        .get_user(ReadAt::latest(org), &created.owner_id)
+        .await?;
+    let project = store.get_project(org, &created.default_project_id).await?;
+    let key = store.get_admin_key(org, &created.admin_key_id).await?;
+    let mut admin_key = AdminKey::from(&key);
+    admin_key.value = Some(secret);
+    Ok(CreatedOrganization {
+        organization: Organization::from(&organization),
+        owner: User::from(&owner),
+        default_project: Project::from(&project),
+        admin_key,
+    })
+}
