@@ -8,12 +8,11 @@
 
 use std::sync::Arc;
 
-use orgadmin_core::clock::{ClockChange, ClockReading, OffsetClock};
+use orgadmin_core::clock::{ClockChange, OffsetClock};
 use orgadmin_core::id::OrgId;
-use orgadmin_core::store::BootstrapRequest;
-use orgadmin_core::{Clock, Email, Store, SystemClock, Timestamp};
+use orgadmin_core::{Clock, Store, SystemClock, Timestamp};
 use orgadmin_testkit::{assert_error, ids, ok, owner_key, str_of, TestDatabase, TestServer};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const DAY: i64 = 86_400;
@@ -21,14 +20,14 @@ const DAY: i64 = 86_400;
 /// How far apart two readings of "now" taken within one test may be.
 const SLACK: i64 = 5;
 
-/// The server's organization, a second organization on the same server and database, and a
-/// store opened beside the server to move clocks with.
+/// The server's organization and a second one on the same server (made through the operator
+/// API), and a store opened beside the server.
 struct Orgs {
     server: TestServer,
     store: Arc<dyn Store>,
     /// The second organization's admin key.
     other_key: String,
-    other_org: OrgId,
+    other_org: String,
 }
 
 impl Orgs {
@@ -38,38 +37,60 @@ impl Orgs {
             .await
             .expect("the store opens beside the server");
         let other_key = format!("sk-admin-{}", "b".repeat(40));
-        let other = store
-            .create_organization(BootstrapRequest {
-                organization_name: "Other".into(),
-                owner_email: Email::parse("other-owner@example.com", "email").unwrap(),
-                owner_name: None,
-                admin_key_secret: other_key.clone(),
-            })
-            .await
-            .expect("a second organization");
+        let other = ok(server
+            .operator(
+                Method::POST,
+                "/_orgadmin/organizations",
+                Some(json!({"name": "Other", "owner_email": "other-owner@example.com", "admin_key": other_key})),
+            )
+            .await);
         Self {
             server,
             store,
             other_key,
-            other_org: other.org_id,
+            other_org: str_of(&other["organization"]["id"]),
         }
     }
 
-    fn org(&self) -> OrgId {
-        OrgId::from_raw(self.server.org_id())
+    /// Change the server organization's clock through the operator API.
+    async fn change(&self, body: Value) -> Value {
+        clock_change(&self.server, &self.server.org_id(), body).await
     }
 
-    async fn change(&self, change: ClockChange) -> ClockReading {
-        self.store
-            .change_org_clock(&self.org(), change)
-            .await
-            .expect("the clock changes")
+    async fn clock(&self, org: &str) -> Value {
+        ok(self
+            .server
+            .operator(
+                Method::GET,
+                &format!("/_orgadmin/organizations/{org}/clock"),
+                None,
+            )
+            .await)
     }
 
     /// The process clock of the server (which every organization's clock is set against).
     fn wall(&self) -> Timestamp {
         self.server.clock.now()
     }
+}
+
+async fn clock_change(server: &TestServer, org: &str, body: Value) -> Value {
+    let answer = ok(server
+        .operator(
+            Method::POST,
+            &format!("/_orgadmin/organizations/{org}/clock"),
+            Some(body),
+        )
+        .await);
+    assert_eq!(answer["object"], "organization.clock", "{answer}");
+    assert_eq!(answer["organization_id"], json!(org), "{answer}");
+    answer
+}
+
+fn int(value: &Value) -> i64 {
+    value
+        .as_i64()
+        .unwrap_or_else(|| panic!("an integer, got {value}"))
 }
 
 #[track_caller]
@@ -106,9 +127,10 @@ async fn eight_days_on_expire_a_pending_invite_in_that_organization_only() {
         7 * DAY
     );
 
-    let moved = orgs.change(ClockChange::Advance(8 * DAY)).await;
-    assert!(!moved.frozen);
-    assert_eq!(moved.offset_seconds, 8 * DAY);
+    let moved = orgs.change(json!({"advance_seconds": 8 * DAY})).await;
+    assert_eq!(moved["frozen"], false, "{moved}");
+    assert_eq!(moved["offset_seconds"], 8 * DAY, "{moved}");
+    near(&moved["now"], orgs.wall() + 8 * DAY);
 
     let path = format!("/v1/organization/invites/{}", str_of(&mine["id"]));
     let read = ok(s.get(&path).await);
@@ -160,7 +182,7 @@ async fn an_admin_key_expires_when_its_organization_clock_passes_expires_at() {
         .await);
     near(&key["expires_at"], orgs.wall() + 3600);
 
-    orgs.change(ClockChange::Advance(2 * 3600)).await;
+    orgs.change(json!({"advance_seconds": 2 * 3600})).await;
     assert_error(
         &s.get_as(&secret, "/v1/organization/users").await,
         StatusCode::UNAUTHORIZED,
@@ -190,7 +212,7 @@ async fn a_key_that_expires_while_its_request_is_in_flight_writes_nothing() {
         .expect("the key authenticates");
     // Between authentication and the write, the organization's clock passes the key's expiry:
     // the write re-checks the key under its lock, at the organization's time.
-    orgs.change(ClockChange::Advance(120)).await;
+    orgs.change(json!({"advance_seconds": 120})).await;
     let refused = store
         .create_project(
             &actor,
@@ -219,7 +241,7 @@ async fn a_key_that_expires_while_its_request_is_in_flight_writes_nothing() {
 async fn created_added_last_used_and_effective_at_follow_the_clock() {
     let orgs = Orgs::start().await;
     let s = &orgs.server;
-    orgs.change(ClockChange::Advance(30 * DAY)).await;
+    orgs.change(json!({"advance_seconds": 30 * DAY})).await;
     let ahead = orgs.wall() + 30 * DAY;
 
     let project = ok(s
@@ -260,13 +282,10 @@ async fn created_added_last_used_and_effective_at_follow_the_clock() {
         .get_as(&orgs.other_key, "/v1/organization/audit_logs?limit=1")
         .await);
     near(&other_events["data"][0]["effective_at"], orgs.wall());
-    let reading = orgs
-        .store
-        .get_org_clock(&orgs.other_org)
-        .await
-        .expect("the other organization's clock");
-    assert_eq!(reading.offset_seconds, 0);
-    assert!(!reading.frozen);
+    let reading = orgs.clock(&orgs.other_org).await;
+    assert_eq!(reading["offset_seconds"], 0, "{reading}");
+    assert_eq!(reading["frozen"], false, "{reading}");
+    near(&reading["now"], orgs.wall());
     orgs.server.stop().await;
 }
 
@@ -279,9 +298,12 @@ async fn a_clock_set_back_dates_new_objects_earlier_and_lists_them_after_the_old
     ok(s.get_as(&key, "/v1/organization/users").await);
 
     let back = orgs.wall() - 10 * DAY;
-    let reading = orgs.change(ClockChange::SetNow(back)).await;
-    near(&json!(reading.now), back);
-    assert!(reading.offset_seconds <= -10 * DAY + SLACK);
+    let reading = orgs.change(json!({"now": back})).await;
+    assert_eq!(reading["now"], back, "{reading}");
+    assert!(
+        int(&reading["offset_seconds"]) <= -10 * DAY + SLACK,
+        "{reading}"
+    );
 
     let second = ok(s
         .post("/v1/organization/projects", json!({"name": "After"}))
@@ -320,22 +342,23 @@ async fn a_clock_set_back_dates_new_objects_earlier_and_lists_them_after_the_old
 async fn frozen_time_stands_still_until_it_is_moved_or_unfrozen() {
     let orgs = Orgs::start().await;
     let s = &orgs.server;
-    let frozen = orgs.change(ClockChange::Frozen(true)).await;
-    assert!(frozen.frozen);
+    let frozen = orgs.change(json!({"frozen": true})).await;
+    assert_eq!(frozen["frozen"], true, "{frozen}");
+    let at = int(&frozen["now"]);
     let first = ok(s
         .post("/v1/organization/projects", json!({"name": "One"}))
         .await);
-    assert_eq!(first["created_at"], json!(frozen.now));
+    assert_eq!(first["created_at"], at);
 
     // The process clock moves on an hour; the frozen organization does not.
     s.clock.advance(3600);
     let second = ok(s
         .post("/v1/organization/projects", json!({"name": "Two"}))
         .await);
-    assert_eq!(second["created_at"], json!(frozen.now));
-    let reading = orgs.store.get_org_clock(&orgs.org()).await.unwrap();
-    assert_eq!(reading.now, frozen.now);
-    assert!(reading.frozen);
+    assert_eq!(second["created_at"], at);
+    let reading = orgs.clock(&orgs.server.org_id()).await;
+    assert_eq!(reading["now"], at, "{reading}");
+    assert_eq!(reading["frozen"], true, "{reading}");
     // The other organization follows the process clock, moved on.
     let other = ok(s
         .post_as(
@@ -347,44 +370,125 @@ async fn frozen_time_stands_still_until_it_is_moved_or_unfrozen() {
     near(&other["created_at"], orgs.wall());
 
     // Advancing a frozen clock moves it and leaves it frozen.
-    let advanced = orgs.change(ClockChange::Advance(60)).await;
-    assert_eq!((advanced.now, advanced.frozen), (frozen.now + 60, true));
+    let advanced = orgs.change(json!({"advance_seconds": 60})).await;
+    assert_eq!(
+        (&advanced["now"], &advanced["frozen"]),
+        (&json!(at + 60), &json!(true))
+    );
     // Unfreezing runs on from the frozen time.
-    let running = orgs.change(ClockChange::Frozen(false)).await;
-    assert!(!running.frozen);
-    near(&json!(running.now), frozen.now + 60);
+    let running = orgs.change(json!({"frozen": false})).await;
+    assert_eq!(running["frozen"], false, "{running}");
+    near(&running["now"], at + 60);
     s.clock.advance(100);
-    let later = orgs.store.get_org_clock(&orgs.org()).await.unwrap();
-    near(&json!(later.now), frozen.now + 160);
+    let later = orgs.clock(&orgs.server.org_id()).await;
+    near(&later["now"], at + 160);
     orgs.server.stop().await;
 }
 
 #[tokio::test]
-async fn clock_changes_of_an_unknown_organization_or_backwards_are_refused() {
+async fn bad_clock_changes_are_refused_naming_the_field_and_change_nothing() {
     let orgs = Orgs::start().await;
-    let unknown = OrgId::from_raw("org-nobody");
-    for err in [
-        orgs.store.get_org_clock(&unknown).await.unwrap_err(),
-        orgs.store
-            .change_org_clock(&unknown, ClockChange::Advance(1))
-            .await
-            .unwrap_err(),
-    ] {
-        assert!(
-            matches!(err, orgadmin_core::DomainError::NotFound { .. }),
-            "{err:?}"
-        );
-        assert_eq!(err.param(), Some("org_id"));
+    let s = &orgs.server;
+    let path = format!("/_orgadmin/organizations/{}/clock", s.org_id());
+    let refusals: [(Value, Option<&str>, &str); 11] = [
+        (
+            json!({"advance_seconds": -60}),
+            Some("advance_seconds"),
+            "invalid_value",
+        ),
+        (
+            json!({"advance_seconds": 1.5}),
+            Some("advance_seconds"),
+            "invalid_value",
+        ),
+        (
+            json!({"advance_seconds": "3600"}),
+            Some("advance_seconds"),
+            "invalid_value",
+        ),
+        (
+            json!({"advance_seconds": i64::MAX}),
+            Some("advance_seconds"),
+            "invalid_value",
+        ),
+        (
+            json!({"advance_seconds": null}),
+            Some("advance_seconds"),
+            "invalid_value",
+        ),
+        (json!({"now": -1}), Some("now"), "invalid_value"),
+        (
+            json!({"now": 253_402_300_800_i64}),
+            Some("now"),
+            "invalid_value",
+        ),
+        (json!({"frozen": "yes"}), Some("frozen"), "invalid_value"),
+        (
+            json!({"advance_seconds": 60, "frozen": true}),
+            Some("frozen"),
+            "invalid_value",
+        ),
+        (json!({"advance": 60}), Some("advance"), "invalid_value"),
+        (
+            json!({}),
+            Some("advance_seconds"),
+            "missing_required_parameter",
+        ),
+    ];
+    for (body, param, code) in refusals {
+        let answer = s.operator(Method::POST, &path, Some(body.clone())).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, code, param);
+        let message = answer.1["error"]["message"].as_str().unwrap().to_owned();
+        assert!(!message.is_empty(), "{body}: {message}");
     }
+    let both = s
+        .operator(
+            Method::POST,
+            &path,
+            Some(json!({"advance_seconds": 60, "now": 5})),
+        )
+        .await;
+    assert_error(&both, StatusCode::BAD_REQUEST, "invalid_value", Some("now"));
+    assert!(
+        both.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("both advance_seconds and now"),
+        "{both:?}"
+    );
+    // Nothing moved.
+    let reading = orgs.clock(&s.org_id()).await;
+    assert_eq!(
+        (&reading["offset_seconds"], &reading["frozen"]),
+        (&json!(0), &json!(false)),
+        "{reading}"
+    );
+
+    // An unknown organization is a 404 in the envelope, for reading and for changing.
+    let unknown = "/_orgadmin/organizations/org-nobody/clock";
+    assert_error(
+        &s.operator(Method::GET, unknown, None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        Some("org_id"),
+    );
+    assert_error(
+        &s.operator(Method::POST, unknown, Some(json!({"advance_seconds": 1})))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        Some("org_id"),
+    );
+    // The store says the same.
     let err = orgs
         .store
-        .change_org_clock(&orgs.org(), ClockChange::Advance(-60))
+        .change_org_clock(&OrgId::from_raw("org-nobody"), ClockChange::Frozen(true))
         .await
         .unwrap_err();
-    assert_eq!(err.param(), Some("advance_seconds"));
-    // Nothing changed.
-    let reading = orgs.store.get_org_clock(&orgs.org()).await.unwrap();
-    assert_eq!((reading.offset_seconds, reading.frozen), (0, false));
+    assert!(
+        matches!(err, orgadmin_core::DomainError::NotFound { .. }),
+        "{err:?}"
+    );
     orgs.server.stop().await;
 }
 
@@ -410,13 +514,8 @@ async fn a_second_server_on_the_same_database_sees_a_clock_change_at_its_next_re
         ok(b.get_as(&secret, "/v1/organization/users").await);
     }
     let invite = invite(&b, &b.owner_key, "slow@example.com").await;
-    let store = orgadmin_store::open(database.url(), Arc::new(SystemClock))
-        .await
-        .expect("a third process on the database");
-    store
-        .change_org_clock(&OrgId::from_raw(a.org_id()), ClockChange::Advance(8 * DAY))
-        .await
-        .unwrap();
+    // The change goes through the first server; the second learns of it from the database.
+    clock_change(&a, &a.org_id(), json!({"advance_seconds": 8 * DAY})).await;
 
     assert_error(
         &b.get_as(&secret, "/v1/organization/users").await,

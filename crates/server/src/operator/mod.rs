@@ -4,6 +4,7 @@
 //! key. Its answers use the Admin API's error envelope and list envelope; its shapes are in
 //! `orgadmin_api::operator`.
 
+mod clock;
 pub mod key;
 mod organizations;
 
@@ -25,6 +26,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(organizations::create))
         .routes(routes!(organizations::retrieve))
+        .routes(routes!(clock::retrieve, clock::update))
 }
 
 /// A request made with the server's operator key: the extractor of every operator route.
