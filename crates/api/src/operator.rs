@@ -63,6 +63,95 @@ pub struct CreatedOrganization {
     pub admin_key: AdminKey,
 }
 
+/// `POST /_orgadmin/organizations/{org_id}/faults`: an answer to inject into the organization's
+/// matching requests before they do anything.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaultCreateRequest {
+    /// `GET`, `POST`, `DELETE`, …; every method when omitted.
+    pub method: Option<String>,
+    /// A route template exactly as the OpenAPI document names it
+    /// (`/v1/organization/users/{user_id}`), or a path prefix without placeholders
+    /// (`/v1/organization/projects`, `/v1/organization/users/user-alice`). Required.
+    pub path: Option<String>,
+    /// 429, 500, 502, 503 or 504. Without it the fault only delays the request
+    /// (`latency_ms`, then required), which then runs as usual.
+    pub status: Option<u16>,
+    /// The JSON body to answer with; the Admin API's error envelope for `status` when omitted.
+    #[schema(value_type = Option<Object>)]
+    pub body: Option<serde_json::Value>,
+    /// Seconds for a `Retry-After` header.
+    pub retry_after: Option<u64>,
+    /// Milliseconds to wait before answering, at most 30,000.
+    pub latency_ms: Option<u64>,
+    /// Fire for this many matching requests, then no more.
+    pub times: Option<u64>,
+    /// Fire for each matching request with this probability (above 0, at most 1). Not with
+    /// `times`. Every matching request when neither is given.
+    pub probability: Option<f64>,
+}
+
+/// `organization.fault`: an injected answer and how often it fired.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Fault {
+    /// Always `organization.fault`.
+    pub object: String,
+    pub id: String,
+    pub method: Option<String>,
+    pub path: String,
+    pub status: Option<u16>,
+    #[schema(value_type = Option<Object>)]
+    pub body: Option<serde_json::Value>,
+    pub retry_after: Option<u64>,
+    pub latency_ms: Option<u64>,
+    pub times: Option<u64>,
+    pub probability: Option<f64>,
+    /// How many requests it answered (or delayed) so far.
+    pub fired: u64,
+    pub created_at: Timestamp,
+}
+
+/// `GET /_orgadmin/organizations/{org_id}/faults`.
+pub type FaultList = IdList<Fault>;
+
+/// What `DELETE …/faults` and `DELETE …/requests` answer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Cleared {
+    /// `organization.faults.cleared` or `organization.requests.cleared`.
+    pub object: String,
+    /// How many were removed.
+    pub deleted: usize,
+}
+
+/// `organization.request`: one request made with the organization's keys, as the journal
+/// recorded it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct JournalEntry {
+    /// Always `organization.request`.
+    pub object: String,
+    /// The request's ID, as its `x-request-id` header said.
+    pub id: String,
+    pub method: String,
+    /// The route template it matched (`/v1/organization/users/{user_id}`).
+    pub route: Option<String>,
+    pub path: String,
+    /// The query string as sent, without the `?`.
+    pub query: Option<String>,
+    /// The JSON body as sent, every secret (`sk-…`) redacted; `null` for none.
+    #[schema(value_type = Option<Object>)]
+    pub body: Option<serde_json::Value>,
+    pub status: u16,
+    /// The admin key the request was made with.
+    pub key_id: String,
+    /// Unix seconds when the request arrived.
+    pub created_at: Timestamp,
+    /// How long the answer took, in milliseconds.
+    pub duration_ms: f64,
+}
+
+/// `GET /_orgadmin/organizations/{org_id}/requests`.
+pub type JournalList = IdList<JournalEntry>;
+
 /// `organization.clock`: what an organization's clock shows (`GET`/`POST
 /// /_orgadmin/organizations/{org_id}/clock`). Every timestamp of the organization follows it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -269,6 +269,15 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub operator_key: Option<String>,
+    /// Requests kept per organization in the request journal of the operator API
+    /// (GET /_orgadmin/organizations/{org_id}/requests); 0 turns the journal off.
+    #[arg(
+        long,
+        env = "ORGADMIN_JOURNAL_SIZE",
+        value_name = "N",
+        default_value_t = 1000
+    )]
+    pub journal_size: usize,
 }
 
 /// `--models`: the file, read and checked before anything starts, so that a catalogue that

@@ -97,6 +97,21 @@ pub fn redact_project_key(secret: &str) -> String {
     redact_as("sk-proj", secret)
 }
 
+/// Any secret (`sk-…`) redacted: the label of its kind when it is one of ours (`sk-admin`,
+/// `sk-proj`, `sk-svcacct`, `sk-operator`), `sk` otherwise, and its last four characters.
+pub fn redact_any(secret: &str) -> String {
+    let label = [
+        ADMIN_KEY_PREFIX,
+        PROJECT_KEY_PREFIX,
+        SERVICE_ACCOUNT_KEY_PREFIX,
+        OPERATOR_KEY_PREFIX,
+    ]
+    .into_iter()
+    .find(|prefix| secret.starts_with(prefix))
+    .map_or("sk", |prefix| prefix.trim_end_matches('-'));
+    redact_as(label, secret)
+}
+
 fn redact_as(label: &str, secret: &str) -> String {
     let tail: String = secret
         .chars()

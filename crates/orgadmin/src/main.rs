@@ -40,6 +40,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config.owner_email = args.owner_email;
         config.user_ids = args.user_ids.user_ids;
         config.operator_key = args.operator_key.filter(|k| !k.is_empty());
+        config.journal_size = args.journal_size;
         if let Some(models) = args.models {
             config.models = models;
         }

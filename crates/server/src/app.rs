@@ -28,6 +28,7 @@ use tracing::Instrument;
 use crate::bootstrap::{self, InitialKey};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
+use crate::operator::journal::{self, Journal, RequestId};
 use crate::operator::key::OperatorSecret;
 use crate::rate_limit::{self, RateLimit, RateLimiter};
 use crate::routes;
@@ -58,6 +59,8 @@ pub struct ServeConfig {
     /// The operator key (`--operator-key`, `ORGADMIN_OPERATOR_KEY`); otherwise the
     /// `operator-key` file beside a SQLite database, or a random key printed once.
     pub operator_key: Option<String>,
+    /// Requests journaled per organization (`--journal-size`; 0 turns the journal off).
+    pub journal_size: usize,
 }
 
 impl ServeConfig {
@@ -74,6 +77,7 @@ impl ServeConfig {
             user_ids: UserIds::Global,
             models: Arc::new(ModelCatalogue::builtin()),
             operator_key: None,
+            journal_size: journal::DEFAULT_CAPACITY,
         }
     }
 }
@@ -111,8 +115,11 @@ impl Application {
         operator.hand_out()?;
         let state = AppState {
             store,
+            clock: config.clock.clone(),
             models: config.models.clone(),
             operator: Arc::new(operator.key()),
+            faults: Arc::default(),
+            journal: Arc::new(Journal::new(config.journal_size, config.clock.clone())),
         };
         let limiter = RateLimiter::new(config.rate_limit, config.clock.clone());
         let router = app_router(state, limiter);
@@ -192,6 +199,14 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn app_router(state: AppState, limiter: Option<RateLimiter>) -> Router {
     let routes = routes::router();
+    let routes = if state.journal.is_on() {
+        routes.layer(middleware::from_fn_with_state(
+            state.journal.clone(),
+            journal::layer,
+        ))
+    } else {
+        routes
+    };
     let routes = match limiter {
         Some(limiter) => routes.layer(middleware::from_fn_with_state(
             Arc::new(limiter),
@@ -253,8 +268,11 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 
 /// Give every request an ID, run it in a span carrying that ID (or refuse it at once if its body
 /// is declared over the limit), log its outcome, and return the ID in `x-request-id`.
-async fn request_context(request: Request, next: Next) -> Response {
+async fn request_context(mut request: Request, next: Next) -> Response {
     let request_id = format!("req_{}", orgadmin_core::id::random_chars(24));
+    request
+        .extensions_mut()
+        .insert(RequestId(request_id.clone()));
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let span = tracing::info_span!("request", request.id = %request_id, http.method = %method, http.path = %path, org.id = tracing::field::Empty, key.id = tracing::field::Empty);

@@ -5,12 +5,14 @@ use std::sync::Arc;
 use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use orgadmin_core::error::KeyRejection;
 use orgadmin_core::id::ProjectId;
 use orgadmin_core::secret::{hash_secret, ADMIN_KEY_PREFIX, OPERATOR_KEY_PREFIX};
 use orgadmin_core::{Actor, DomainError, Permission, Store};
 
 use crate::error::{ApiError, Code};
+use crate::operator::journal::Capture;
 use crate::rate_limit;
 use crate::state::AppState;
 
@@ -48,46 +50,73 @@ pub(crate) fn bearer_token(parts: &Parts) -> Bearer<'_> {
 pub struct Auth(pub Actor);
 
 impl FromRequestParts<AppState> for Auth {
-    type Rejection = ApiError;
+    /// The API's error, or the answer of an operator's fault (`operator/faults.rs`).
+    type Rejection = Response;
 
+    /// Authenticate; then, before the handler does anything, attribute the request to its
+    /// organization for the journal, apply an operator's fault, and count it against the key's
+    /// rate limit.
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let invalid = || ApiError::from(DomainError::Unauthenticated(KeyRejection::Invalid));
-        let token = match bearer_token(parts) {
-            Bearer::Missing => {
-                return Err(DomainError::Unauthenticated(KeyRejection::Missing).into())
-            }
-            Bearer::Malformed => return Err(invalid()),
-            Bearer::Token(token) => token,
-        };
-        if token.starts_with(OPERATOR_KEY_PREFIX) {
-            return Err(ApiError::new(
-                Code::InvalidApiKey,
-                None,
-                "An operator key opens only the operator API (/_orgadmin/…). Send an admin API key (sk-admin-…) to the Admin API.",
-            ));
-        }
-        if !token.starts_with(ADMIN_KEY_PREFIX) {
-            return Err(invalid());
-        }
-        let actor = state
-            .store
-            .authenticate(&hash_secret(token))
-            .await?
-            .ok_or_else(invalid)?;
+        let actor = authenticate(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
         tracing::Span::current().record("org.id", actor.org_id.as_str());
         tracing::Span::current().record("key.id", actor.key_id.as_str());
+        if let Some(capture) = parts.extensions.get::<Arc<Capture>>() {
+            capture.attribute(&actor.org_id, &actor.key_id);
+        }
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
+        if let Some(firing) =
+            state
+                .faults
+                .fire(&actor.org_id, &parts.method, route, parts.uri.path())
+        {
+            if let Some(latency) = firing.latency {
+                tokio::time::sleep(latency).await;
+            }
+            if let Some(answer) = firing.answer {
+                return Err(answer);
+            }
+        }
         if let Some(limit) = parts.extensions.get::<rate_limit::Slot>() {
-            let path = match parts.extensions.get::<MatchedPath>() {
-                Some(matched) => matched.as_str(),
-                None => parts.uri.path(),
-            };
-            limit.check(&actor.key_id, &parts.method, path)?;
+            let path = route.unwrap_or_else(|| parts.uri.path());
+            limit
+                .check(&actor.key_id, &parts.method, path)
+                .map_err(IntoResponse::into_response)?;
         }
         Ok(Auth(actor))
     }
+}
+
+/// The admin key of the request, authenticated against the store.
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Actor, ApiError> {
+    let invalid = || ApiError::from(DomainError::Unauthenticated(KeyRejection::Invalid));
+    let token = match bearer_token(parts) {
+        Bearer::Missing => return Err(DomainError::Unauthenticated(KeyRejection::Missing).into()),
+        Bearer::Malformed => return Err(invalid()),
+        Bearer::Token(token) => token,
+    };
+    if token.starts_with(OPERATOR_KEY_PREFIX) {
+        return Err(ApiError::new(
+            Code::InvalidApiKey,
+            None,
+            "An operator key opens only the operator API (/_orgadmin/…). Send an admin API key (sk-admin-…) to the Admin API.",
+        ));
+    }
+    if !token.starts_with(ADMIN_KEY_PREFIX) {
+        return Err(invalid());
+    }
+    state
+        .store
+        .authenticate(&hash_secret(token))
+        .await?
+        .ok_or_else(invalid)
 }
 
 impl Auth {

@@ -27,6 +27,10 @@ pub enum Code {
     RateLimitExceeded,
     ServiceUnavailable,
     InternalError,
+    /// Only ever injected by an operator's fault (`operator/faults.rs`).
+    BadGateway,
+    /// Only ever injected by an operator's fault.
+    GatewayTimeout,
 }
 
 impl Code {
@@ -68,6 +72,12 @@ impl Code {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
                 "internal_error",
+            ),
+            Code::BadGateway => (StatusCode::BAD_GATEWAY, "server_error", "bad_gateway"),
+            Code::GatewayTimeout => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "server_error",
+                "gateway_timeout",
             ),
         };
         (status, kind, Some(code))

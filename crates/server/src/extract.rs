@@ -2,6 +2,8 @@
 //! failing field as `param`), path parameters, and query strings with both array forms
 //! (`emails[]=a` as the SDKs send it, and `emails=a&emails=b`).
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};
 use axum::http::request::Parts;
@@ -10,6 +12,7 @@ use orgadmin_core::page::{PageRequest, SortOrder};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, Code};
+use crate::operator::journal::Capture;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -30,6 +33,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let capture = req.extensions().get::<Arc<Capture>>().cloned();
         let read = tokio::time::timeout(BODY_READ_TIMEOUT, Bytes::from_request(req, state));
         let bytes = read
             .await
@@ -45,6 +49,9 @@ where
                     )
                 }
             })?;
+        if let Some(capture) = capture {
+            capture.body(&bytes);
+        }
         parse_json(&bytes).map(JsonBody)
     }
 }

@@ -37,6 +37,17 @@ pub fn operator_key() -> String {
 /// The email of the owner the first start creates.
 pub const OWNER_EMAIL: &str = "owner@example.com";
 
+/// Which 5xx answers a request may get without failing the test.
+#[derive(Clone, Copy)]
+enum ServerErrors {
+    /// None: no input may produce a 5xx.
+    Refused,
+    /// A storage outage's 503 `service_unavailable`.
+    Outage,
+    /// Any: an operator's fault was injected.
+    Injected,
+}
+
 /// One answer: status and JSON body (`null` when the body is empty).
 pub type Answer = (StatusCode, Value);
 
@@ -256,7 +267,7 @@ impl TestServer {
         authorization: Option<&str>,
         body: Option<&Value>,
     ) -> Answer {
-        self.send_checked(method, path, authorization, body, false)
+        self.send_checked(method, path, authorization, body, ServerErrors::Refused)
             .await
     }
 
@@ -264,15 +275,41 @@ impl TestServer {
     /// answer too (any other 5xx still fails the test).
     pub async fn post_during_outage(&self, path: &str, body: Value) -> Answer {
         let authorization = format!("Bearer {}", self.owner_key);
-        self.send_checked(Method::POST, path, Some(&authorization), Some(&body), true)
-            .await
+        self.send_checked(
+            Method::POST,
+            path,
+            Some(&authorization),
+            Some(&body),
+            ServerErrors::Outage,
+        )
+        .await
+    }
+
+    /// A request with the owner key to a route an operator's fault may answer with a 5xx
+    /// (`/_orgadmin/…/faults`): any answer is one.
+    pub async fn send_faulted(&self, method: Method, path: &str, body: Option<&Value>) -> Answer {
+        let authorization = format!("Bearer {}", self.owner_key);
+        self.send_checked(
+            method,
+            path,
+            Some(&authorization),
+            body,
+            ServerErrors::Injected,
+        )
+        .await
     }
 
     /// [`get`](Self::get) while the storage may be failing (see [`post_during_outage`]).
     pub async fn get_during_outage(&self, path: &str) -> Answer {
         let authorization = format!("Bearer {}", self.owner_key);
-        self.send_checked(Method::GET, path, Some(&authorization), None, true)
-            .await
+        self.send_checked(
+            Method::GET,
+            path,
+            Some(&authorization),
+            None,
+            ServerErrors::Outage,
+        )
+        .await
     }
 
     async fn send_checked(
@@ -281,7 +318,7 @@ impl TestServer {
         path: &str,
         authorization: Option<&str>,
         body: Option<&Value>,
-        outage_expected: bool,
+        server_errors: ServerErrors,
     ) -> Answer {
         let client = self.client.as_ref().expect("the server is running");
         let mut request = client.request(method.clone(), format!("{}{path}", self.base_url));
@@ -312,8 +349,13 @@ impl TestServer {
         };
         let outage = status == StatusCode::SERVICE_UNAVAILABLE
             && value["error"]["code"] == "service_unavailable";
+        let expected = match server_errors {
+            ServerErrors::Refused => false,
+            ServerErrors::Outage => outage,
+            ServerErrors::Injected => true,
+        };
         assert!(
-            !status.is_server_error() || (outage_expected && outage),
+            !status.is_server_error() || expected,
             "{method} {path} answered {status} (no input may produce a 5xx): {value}"
         );
         (status, value)

@@ -5,6 +5,8 @@
 //! `orgadmin_api::operator`.
 
 mod clock;
+pub mod faults;
+pub mod journal;
 pub mod key;
 mod organizations;
 
@@ -26,6 +28,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(organizations::create))
         .routes(routes!(organizations::retrieve))
+        .routes(routes!(faults::list, faults::create, faults::clear))
+        .routes(routes!(journal::list, journal::clear))
         .routes(routes!(clock::retrieve, clock::update))
 }
 
