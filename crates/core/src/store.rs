@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use crate::actor::{Actor, ReadAt};
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::catalogue::RateLimits;
+use crate::clock::{ClockChange, ClockReading};
 use crate::email::Email;
 use crate::error::Result;
 use crate::id::{
@@ -166,7 +167,8 @@ pub trait HealthStore: Send + Sync {
     fn current_outage(&self) -> Option<StorageOutage>;
 }
 
-/// Creating organizations: the first start's bootstrap and `orgadmin org create`.
+/// Creating organizations (the first start's bootstrap and `orgadmin org create`), and each
+/// organization's clock.
 #[async_trait]
 pub trait OrganizationStore: Send + Sync {
     /// Create the first organization, its owner, default project and admin key, unless an
@@ -178,6 +180,14 @@ pub trait OrganizationStore: Send + Sync {
     async fn create_organization(&self, request: BootstrapRequest) -> Result<Bootstrapped>;
     /// One organization; `NotFound` (param `org_id`) for one that does not exist.
     async fn get_organization(&self, org: &OrgId) -> Result<Organization>;
+
+    /// What `org`'s clock shows now (NotFound for an unknown organization).
+    async fn get_org_clock(&self, org: &OrgId) -> Result<ClockReading>;
+
+    /// Change `org`'s clock, in a transaction that increments its write generation, so every
+    /// authentication and answer remembered by any server sees the new time at its next
+    /// request. Writes no audit event: the operator moves the clock, not an admin.
+    async fn change_org_clock(&self, org: &OrgId, change: ClockChange) -> Result<ClockReading>;
 }
 
 /// Admin API keys: authenticating a presented key, and the keys' lifecycle.

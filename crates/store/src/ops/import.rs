@@ -53,7 +53,7 @@ impl ImportStore for Backend {
             store: self,
             actor,
             options,
-            grants: Grants::load(&mut tx, actor, self.now()).await?,
+            grants: Grants::load(&mut tx, actor).await?,
             held_in_projects: HashMap::new(),
             projects: Catalogue::load(&mut tx, org).await?,
             seen: HashMap::new(),
@@ -660,7 +660,7 @@ impl Import<'_> {
 
     async fn write(&self, tx: &mut Tx, writes: Writes) -> Result<()> {
         let org = self.actor.org_id.as_str();
-        let now = self.store.now();
+        let now = tx.now();
         for batch in writes.users.chunks(MAX_BINDS / 8) {
             let mut qb: QueryBuilder<Db> = QueryBuilder::new(
                 "INSERT INTO users (org_id, id, email, email_norm, name, role, added_at, created) ",
