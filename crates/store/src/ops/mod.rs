@@ -45,6 +45,7 @@ pub(crate) mod groups;
 pub(crate) mod import;
 pub(crate) mod invites;
 pub(crate) mod keys;
+pub(crate) mod organizations;
 pub(crate) mod paging;
 pub(crate) mod project_keys;
 pub(crate) mod project_policies;

@@ -35,6 +35,8 @@ pub(crate) type Conn = sqlx::SqliteConnection;
 pub(crate) type Pool = SqlitePool;
 pub(crate) type Backend = SqliteStore;
 use ops::{email_identity, Tx};
+/// The tables of an organization's rows (the same list in both backends: `ops/organizations.rs`).
+pub use ops::organizations::{OnReset, ORGANIZATION_TABLES};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
