@@ -539,7 +539,14 @@ async fn migration_0011_records_what_made_each_organization_so_that_it_can_be_re
             },
             project.to_owned(),
             key.to_owned(),
-            Some(if key == "key_cat" { "Recovery admin key" } else { "Initial admin key" }.to_owned()),
+            Some(
+                if key == "key_cat" {
+                    "Recovery admin key"
+                } else {
+                    "Initial admin key"
+                }
+                .to_owned(),
+            ),
             hash_secret(secret),
             format!("sk-admin...{key}"),
         )
@@ -549,8 +556,22 @@ async fn migration_0011_records_what_made_each_organization_so_that_it_can_be_re
     assert_eq!(
         origins,
         vec![
-            origin("org-acme", "user-ada", "ada@example.com", "proj_acme", "key_ada", ADA_SECRET),
-            origin("org-beta", "user-fay", "fay@example.com", "proj_beta", "key_fay", "sk-admin-f"),
+            origin(
+                "org-acme",
+                "user-ada",
+                "ada@example.com",
+                "proj_acme",
+                "key_ada",
+                ADA_SECRET
+            ),
+            origin(
+                "org-beta",
+                "user-fay",
+                "fay@example.com",
+                "proj_beta",
+                "key_fay",
+                "sk-admin-f"
+            ),
         ]
     );
     db.close().await;

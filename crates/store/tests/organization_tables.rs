@@ -24,7 +24,11 @@ async fn every_table_with_an_org_id_is_in_the_list_of_organization_tables() {
         .iter()
         .map(|(table, _)| (*table).to_owned())
         .collect();
-    assert_eq!(listed.len(), ORGANIZATION_TABLES.len(), "a table listed twice");
+    assert_eq!(
+        listed.len(),
+        ORGANIZATION_TABLES.len(),
+        "a table listed twice"
+    );
     let missing: Vec<_> = in_schema.difference(&listed).collect();
     assert!(
         missing.is_empty(),

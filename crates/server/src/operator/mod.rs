@@ -23,8 +23,9 @@ pub const TAG: &str = "operator";
 /// The operator API's routes, merged into the route table.
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(organizations::create))
-        .routes(routes!(organizations::retrieve))
+        .routes(routes!(organizations::create, organizations::list))
+        .routes(routes!(organizations::retrieve, organizations::delete))
+        .routes(routes!(organizations::reset))
 }
 
 /// A request made with the server's operator key: the extractor of every operator route.

@@ -17,7 +17,9 @@ use orgadmin_core::store::{BootstrapRequest, Bootstrapped, OrganizationStore};
 use orgadmin_core::{ConflictKind, DomainError, Result};
 use sqlx::QueryBuilder;
 
-use super::{db_error, finish_page, is_unique_violation, push_keyset, users, Backend, Db, DbResult, Tx};
+use super::{
+    db_error, finish_page, is_unique_violation, push_keyset, users, Backend, Db, DbResult, Tx,
+};
 
 /// What reset does with a table's rows of the organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,8 +120,7 @@ impl OrganizationStore for Backend {
                     .fetch_optional(&self.reader)
                     .await
                     .db()?;
-            row.map(organization)
-                .ok_or_else(|| not_found(org))
+            row.map(organization).ok_or_else(|| not_found(org))
         })
         .await
     }

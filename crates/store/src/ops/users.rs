@@ -475,4 +475,3 @@ const REMOVE_MEMBER: [&str; 6] = [
     "DELETE FROM group_users WHERE org_id = $1 AND user_id = $2",
     "DELETE FROM users WHERE org_id = $1 AND id = $2",
 ];
-
