@@ -1,8 +1,8 @@
 //! Server-side administration, run against the database directly (through the store, never
-//! with SQL of its own): `orgadmin init` creates the database and its first organization;
-//! `orgadmin org create` adds another organization beside the ones there, so one server holds
-//! many isolated organizations. Both print what they made — organization, owner, default project
-//! and admin key with its secret — once, as JSON (or `--format yaml|table`). `orgadmin org key`
+//! with SQL of its own): `orgadmin init` creates the database and its first organization, and
+//! prints what it made — organization, owner, default project and admin key with its secret —
+//! once, as JSON (or `--format yaml|table`). (More organizations are made through the operator
+//! API: `orgadmin org create`, `crate::operator`.) `orgadmin org key`
 //! makes a new admin key for an owner of an existing organization (the way back when every key
 //! was deleted) and prints it the same way, secret included, once.
 
@@ -20,11 +20,11 @@ pub(crate) use orgadmin_store::redact_url;
 use orgadmin_store::OpenError;
 use serde::Serialize;
 
-use crate::args::{GlobalArgs, InitArgs, OrgCreateArgs, OrgKeyArgs};
+use crate::args::{GlobalArgs, InitArgs, OrgKeyArgs};
 use crate::error::CliError;
 use crate::output::{Format, Output};
 
-/// What `init` and `org create` print. The objects are the API's own; the organization has no
+/// What `init` prints. The objects are the API's own; the organization has no
 /// API object, so it is this document.
 #[derive(Debug, Serialize)]
 pub struct CreatedOrganization {
@@ -76,30 +76,6 @@ pub async fn init(global: &GlobalArgs, args: InitArgs) -> Result<(), CliError> {
         "Created organization {} in {}. Store the admin key's value now: it is not shown again.",
         created.org_id,
         redact_url(&args.database)
-    );
-    Ok(())
-}
-
-/// `orgadmin org create`: another organization, with its owner, default project and a random
-/// admin key.
-pub async fn create_organization(global: &GlobalArgs, args: OrgCreateArgs) -> Result<(), CliError> {
-    let store = open(&args.database, args.user_ids.user_ids, &global.command).await?;
-    let secret = generate_admin_key();
-    let request = BootstrapRequest {
-        organization_name: args.name.clone(),
-        owner_email: email(&args.owner_email, &global.command)?,
-        owner_name: args.owner_name,
-        admin_key_secret: secret.clone(),
-    };
-    let created = store
-        .create_organization(request)
-        .await
-        .map_err(|e| store_error(e, &args.database))?;
-    let document = describe(&*store, &created, args.name, secret).await?;
-    print(global, &document)?;
-    eprintln!(
-        "Created organization {}. Store the admin key's value now: it is not shown again.",
-        created.org_id
     );
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The command line of `orgadmin`: its grammar (`args`), the Admin API client (`client`,
-//! `commands`, one module per resource), output formats (`output`), error kinds and exit
-//! statuses (`error`), and server-side administration (`admin`: `init`, `org create`).
+//! `commands`, one module per resource), the operator API client (`operator`: `org create|list|
+//! retrieve|delete|reset`), output formats (`output`), error kinds and exit statuses (`error`),
+//! and server-side administration (`admin`: `init`, `org key`).
 //!
 //! The client reaches the server only over HTTP, with the `orgadmin_api` types for bodies and
 //! answers; it never touches the store. `admin` is the one part that opens the database, and it
@@ -14,6 +15,7 @@ pub mod commands;
 pub mod completion;
 pub mod error;
 pub mod import;
+pub mod operator;
 pub mod output;
 pub mod validate;
 
@@ -147,7 +149,7 @@ pub fn init(global: &GlobalArgs, args: args::InitArgs) -> ExitCode {
 /// `orgadmin org …`.
 pub fn org(global: &GlobalArgs, command: OrgCommand) -> ExitCode {
     match command {
-        OrgCommand::Create(args) => finish(block_on(admin::create_organization(global, args))),
+        OrgCommand::Operator(command) => finish(block_on(operator::run(global, command))),
         OrgCommand::Key(args) => finish(block_on(admin::recover_key(global, args))),
     }
 }
