@@ -1,6 +1,6 @@
 //! The `orgadmin` binary: thin glue from the command line (parsed by `orgadmin_cli`) to the
-//! server library (`serve`), server-side administration (`init`, `org create`) and the Admin API
-//! client (`admin …`).
+//! server library (`serve`), server-side administration (`init`, `org key`), and the clients of
+//! the Admin API (`admin …`) and of the operator API (the other `org` commands).
 
 use std::process::ExitCode;
 

@@ -1,5 +1,5 @@
 //! Starting on a database that cannot be used, end to end: the real binary (`serve`, and the
-//! commands that open the database themselves: `init`, `org create`, `import users`) fails at
+//! commands that open the database themselves: `init`, `org key`, `import users`) fails at
 //! once with one clear line on standard error and its exit status, and writes nothing — no
 //! database file, no key, no organization. Also: a taken listen address bootstraps nothing, and
 //! the files a first start creates are private to their owner.
@@ -125,7 +125,7 @@ fn serve_on(listen: &str, database: &str, env: &[(&str, &str)]) -> Ran {
     )
 }
 
-/// `init`, `org create` and `import users` on `database`, each expected to fail with `status`
+/// `init`, `org key` and `import users` on `database`, each expected to fail with `status`
 /// and `message`. The import file is a valid one, so only the database stops it.
 fn assert_every_command_refuses(database: &str, status: i32, message: &str) {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -134,16 +134,7 @@ fn assert_every_command_refuses(database: &str, status: i32, message: &str) {
     let import = import.to_str().expect("a UTF-8 path");
     for args in [
         vec!["init", "--database", database],
-        vec![
-            "org",
-            "create",
-            "--database",
-            database,
-            "--name",
-            "Second",
-            "--owner-email",
-            "second@example.com",
-        ],
+        vec!["org", "key", "--database", database, "--org", "org-none"],
         vec!["import", "users", import, "--database", database],
     ] {
         run(&args, &[("OPENAI_ADMIN_KEY", KEY)], START_LIMIT)

@@ -3,7 +3,7 @@
 //! through another server on the same database (a key revoked, its owner demoted, a role's
 //! permissions narrowed) binds the very next request on every server, and so does a change to what
 //! a server answers from memory (`read_cache.rs`: members and member lists). On SQLite the two servers
-//! share one file, as `orgadmin import` or `orgadmin org create` do beside a running server; on
+//! share one file, as `orgadmin import` or `orgadmin org key` do beside a running server; on
 //! PostgreSQL they are two replicas.
 
 use std::sync::Arc;
