@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use orgadmin_core::clock::OffsetClock;
 use orgadmin_testkit::load::{fresh_email, load_client, Api, Stats};
-use orgadmin_testkit::{ok, operator_key, owner_key, TestDatabase, TestServer};
+use orgadmin_testkit::{ids, ok, operator_key, owner_key, TestDatabase, TestServer};
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
@@ -23,32 +23,36 @@ const WORK: usize = 8;
 /// The whole test gives up after this long.
 const DEADLINE: Duration = Duration::from_secs(240);
 
-/// What an organization holds, as far as its own clients made it: every ID they may see there.
+/// What an organization holds, as far as its own clients made it: what they may see there.
+/// Members and keys are known by what the client chose before asking for them (an email, a
+/// name, each unique to the test), so an answer listing one whose creation has committed but not
+/// yet been answered is still recognized; projects by ID, as only the worker that lists them
+/// creates them.
 #[derive(Default)]
 struct Known {
-    users: BTreeSet<String>,
+    user_emails: BTreeSet<String>,
     projects: BTreeSet<String>,
-    keys: BTreeSet<String>,
+    key_names: BTreeSet<String>,
+    /// The first admin key, whose name every organization shares.
+    first_key: String,
 }
 
-/// The IDs of a list answer's `data`.
-fn ids_in(list: &Value) -> Vec<String> {
-    list["data"]
+/// Every object in a list answer is one the organization's own clients made.
+fn all_known(what: &str, list: &Value, mine: impl Fn(&Value) -> bool) {
+    for item in list["data"]
         .as_array()
         .unwrap_or_else(|| panic!("not a list: {list}"))
-        .iter()
-        .map(|x| x["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-/// Every ID in a list answer is one the organization's own clients made.
-fn all_known(what: &str, list: &Value, known: &BTreeSet<String>) {
-    for id in ids_in(list) {
+    {
         assert!(
-            known.contains(&id),
-            "{what}: {id} is not of this organization: {list}"
+            mine(item),
+            "{what}: {} is not of this organization: {list}",
+            item["id"]
         );
     }
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_owned()
 }
 
 /// Lists and creates inside the organization with its key until it is refused or `WORK` rounds
@@ -58,7 +62,13 @@ async fn work_inside(api: Api, known: Arc<Mutex<Known>>) -> usize {
     for round in 0..WORK {
         let (status, users) = api.get("/v1/organization/users").await;
         match status {
-            200 => all_known("users", &users, &known.lock().unwrap().users),
+            200 => all_known("users", &users, |u| {
+                known
+                    .lock()
+                    .unwrap()
+                    .user_emails
+                    .contains(&text(&u["email"]))
+            }),
             401 => refused += 1,
             other => panic!("users list answered {other}: {users}"),
         }
@@ -80,13 +90,18 @@ async fn work_inside(api: Api, known: Arc<Mutex<Known>>) -> usize {
             .get("/v1/organization/projects?limit=100&include_archived=true")
             .await;
         match status {
-            200 => all_known("projects", &projects, &known.lock().unwrap().projects),
+            200 => all_known("projects", &projects, |p| {
+                known.lock().unwrap().projects.contains(&text(&p["id"]))
+            }),
             401 => refused += 1,
             other => panic!("projects list answered {other}: {projects}"),
         }
         let (status, keys) = api.get("/v1/organization/admin_api_keys").await;
         match status {
-            200 => all_known("admin keys", &keys, &known.lock().unwrap().keys),
+            200 => all_known("admin keys", &keys, |k| {
+                let known = known.lock().unwrap();
+                text(&k["id"]) == known.first_key || known.key_names.contains(&text(&k["name"]))
+            }),
             401 => refused += 1,
             other => panic!("admin key list answered {other}: {keys}"),
         }
@@ -109,59 +124,50 @@ async fn lifecycle(client: reqwest::Client, base: String, stats: Arc<Stats>, n: 
     );
     let mut refusals = 0;
     for round in 0..ROUNDS {
+        let owner_email = fresh_email(&format!("owner{n}"));
         let created = operator
             .post_ok(
                 "/_orgadmin/organizations",
-                json!({
-                    "name": format!("Client {n} round {round}"),
-                    "owner_email": fresh_email(&format!("owner{n}")),
-                }),
+                json!({ "name": format!("Client {n} round {round}"), "owner_email": owner_email }),
             )
             .await;
-        let org = created["organization"]["id"].as_str().unwrap().to_owned();
-        let secret = created["admin_key"]["value"].as_str().unwrap().to_owned();
+        let org = text(&created["organization"]["id"]);
         let owner = Api::new(
             client.clone(),
             base.clone(),
-            secret.clone(),
+            text(&created["admin_key"]["value"]),
             "owner",
             stats.clone(),
         );
-        let known = Arc::new(Mutex::new(Known::default()));
-        {
-            let mut k = known.lock().unwrap();
-            k.users
-                .insert(created["owner"]["id"].as_str().unwrap().to_owned());
-            k.projects.insert(
-                created["default_project"]["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-            );
-            k.keys
-                .insert(created["admin_key"]["id"].as_str().unwrap().to_owned());
-        }
+        let member_email = fresh_email(&format!("member{n}"));
+        let key_name = format!("extra of client {n} round {round}");
+        let known = Arc::new(Mutex::new(Known {
+            user_emails: [owner_email, member_email.clone()].into(),
+            projects: [text(&created["default_project"]["id"])].into(),
+            key_names: [key_name.clone()].into(),
+            first_key: text(&created["admin_key"]["id"]),
+        }));
 
         // The owner adds a member and a key while the worker lists and creates.
         let worker = tokio::spawn(work_inside(owner.clone(), known.clone()));
-        let member = owner.add_member(&format!("m{n}"), "reader").await;
-        known
-            .lock()
-            .unwrap()
-            .users
-            .insert(member["id"].as_str().unwrap().to_owned());
-        let (status, key) = owner
-            .post(
-                "/v1/organization/admin_api_keys",
-                json!({ "name": "extra" }),
+        let invite = owner
+            .post_ok(
+                "/v1/organization/invites",
+                json!({ "email": member_email, "role": "reader", "projects": [] }),
             )
             .await;
-        assert_eq!(status, 200, "{key}");
-        known
-            .lock()
-            .unwrap()
-            .keys
-            .insert(key["id"].as_str().unwrap().to_owned());
+        owner
+            .post_ok(
+                &format!("/v1/organization/invites/{}/accept", text(&invite["id"])),
+                json!({ "name": "Member" }),
+            )
+            .await;
+        let key = owner
+            .post_ok(
+                "/v1/organization/admin_api_keys",
+                json!({ "name": key_name }),
+            )
+            .await;
         assert_eq!(worker.await.expect("the worker finishes"), 0);
 
         // Reset: back to the owner, default project and first key alone.
@@ -170,11 +176,11 @@ async fn lifecycle(client: reqwest::Client, base: String, stats: Arc<Stats>, n: 
             .await;
         assert_eq!(reset["organization"]["id"], org.as_str());
         let users = owner.get_ok("/v1/organization/users").await;
-        assert_eq!(ids_in(&users), [created["owner"]["id"].as_str().unwrap()]);
+        assert_eq!(ids(&users), [created["owner"]["id"].as_str().unwrap()]);
         let extra = Api::new(
             client.clone(),
             base.clone(),
-            key["value"].as_str().unwrap().to_owned(),
+            text(&key["value"]),
             "extra",
             stats.clone(),
         );
@@ -244,9 +250,9 @@ async fn clients_creating_and_deleting_organizations_never_see_each_other_and_le
         stats.clone(),
     );
     let left = operator.get_ok("/_orgadmin/organizations").await;
-    assert_eq!(ids_in(&left), [s.org_id()]);
+    assert_eq!(ids(&left), [s.org_id()]);
     let users = ok(s.get("/v1/organization/users").await);
-    assert_eq!(ids_in(&users), [s.owner_id()]);
+    assert_eq!(ids(&users), [s.owner_id()]);
     s.stop().await;
     assert_eq!(
         database.rows_of_missing_organizations().await,
