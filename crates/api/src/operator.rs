@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use orgadmin_core::clock::{ClockReading, Timestamp};
 use orgadmin_core::id::OrgId;
 use orgadmin_core::model;
+use orgadmin_core::page::Page;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -39,6 +40,16 @@ impl From<&model::Organization> for Organization {
 /// `GET /_orgadmin/organizations`.
 pub type OrganizationList = IdList<Organization>;
 
+impl From<Page<model::Organization>> for OrganizationList {
+    fn from(page: Page<model::Organization>) -> Self {
+        IdList::new(
+            page.items.iter().map(Organization::from).collect(),
+            page.has_more,
+            |org| &org.id,
+        )
+    }
+}
+
 /// `POST /_orgadmin/organizations`: every field optional.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -54,7 +65,9 @@ pub struct OrganizationCreateRequest {
     pub admin_key: Option<String>,
 }
 
-/// What creating an organization made, the admin key with its `value` (shown only here).
+/// What creating an organization made, the admin key with its `value` (shown only in the answer
+/// to create). Reset answers the same document, the organization as it is again, without the
+/// key's `value` (the caller has it; the server keeps only its hash).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreatedOrganization {
     pub organization: Organization,

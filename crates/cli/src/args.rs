@@ -1,5 +1,5 @@
-//! The command-line grammar of the `orgadmin` binary: the global flags, `serve`, `init`, `org
-//! create`, `completion`, and `admin …` (whose resources live in [`crate::commands`]).
+//! The command-line grammar of the `orgadmin` binary: the global flags, `serve`, `init`, `org`
+//! (its operator API commands in [`crate::operator`]), `completion`, and `admin …` (whose resources live in [`crate::commands`]).
 
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use crate::output::{FormatArg, Selection};
 
 /// Where the client looks for the API unless told otherwise.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080/v1";
-/// Where `serve`, `init` and `org create` keep their data unless told otherwise.
+/// Where `serve`, `init` and `org key` keep their data unless told otherwise.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://orgadmin-data/orgadmin.db";
 
 const CLIENT: &str = "Client options";
@@ -188,12 +188,15 @@ Examples:
   orgadmin init --database sqlite://orgadmin-data/orgadmin.db --owner-email ada@example.com
   ORGADMIN_ADMIN_KEY=sk-admin-… orgadmin init --database postgres://orgadmin@db/orgadmin")]
     Init(InitArgs),
-    /// Server-side administration of organizations in the database.
+    /// The server's organizations, through the operator API (`/_orgadmin/…`, with the server's
+    /// operator key): create, list, retrieve, delete, reset.
     #[command(
         subcommand,
         after_help = "\
-Example:
-  orgadmin org create --name Acme --owner-email root@acme.example"
+Examples:
+  export ORGADMIN_OPERATOR_KEY=$(cat orgadmin-data/operator-key)
+  orgadmin org create --name Acme --owner-email root@acme.example
+  orgadmin org list"
     )]
     Org(OrgCommand),
     /// Bulk import, streamed to the server's bulk endpoint and acting as the admin key in
@@ -299,7 +302,7 @@ fn rate_limit_value(value: &str) -> Result<String, String> {
 }
 
 /// `--user-ids`, shared by `serve` and every command that adds people to the database (`init`,
-/// `org create`; the import takes the server's): they must agree, or a person added by one would keep the ID
+/// the import and `org create` take the server's): they must agree, or a person added by one would keep the ID
 /// the other would have hidden.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct UserIdsArg {
@@ -342,13 +345,9 @@ pub struct InitArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum OrgCommand {
-    /// Create another organization in the database, with its owner, default project and admin
-    /// key, and print them as JSON (the key's secret only this once). Each organization's keys
-    /// see only its own objects.
-    #[command(after_help = "\
-Example:
-  orgadmin org create --name Acme --owner-email root@acme.example --database sqlite://orgadmin-data/orgadmin.db")]
-    Create(OrgCreateArgs),
+    /// `create`, `list`, `retrieve`, `delete`, `reset`: over HTTP, through the operator API.
+    #[command(flatten)]
+    Operator(crate::operator::OperatorOrgCommand),
     /// Make a new admin key for an owner of an existing organization, and print it as JSON (the
     /// secret only this once): the way back when every key of the organization was deleted.
     /// Owned by the owner with --owner, or else by the longest-standing owner.
@@ -373,24 +372,6 @@ pub struct OrgKeyArgs {
     /// The key's name.
     #[arg(long, value_name = "NAME", default_value = "Recovery admin key", value_parser = crate::validate::text)]
     pub name: String,
-}
-
-#[derive(Debug, Args)]
-pub struct OrgCreateArgs {
-    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (the one the server uses).
-    #[arg(long, env = "ORGADMIN_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
-    pub database: String,
-    /// The organization's name.
-    #[arg(long, value_name = "NAME", value_parser = crate::validate::text)]
-    pub name: String,
-    /// The owner's email address.
-    #[arg(long, value_name = "EMAIL", value_parser = crate::validate::email)]
-    pub owner_email: String,
-    /// The owner's display name.
-    #[arg(long, value_name = "NAME", value_parser = crate::validate::text)]
-    pub owner_name: Option<String>,
-    #[command(flatten)]
-    pub user_ids: UserIdsArg,
 }
 
 #[derive(Debug, Args)]

@@ -86,6 +86,21 @@ pub fn parse_base_url(raw: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// The server's root URL from the Admin API's base URL: without its last segment when that is
+/// `v1` (`http://h:8080/v1` → `http://h:8080/`), as it is otherwise. The operator API
+/// (`/_orgadmin/…`) lives there, beside `/v1`.
+pub fn server_root(base_url: &str) -> Result<String, String> {
+    let mut url = parse_base_url(base_url)?;
+    let segments: Vec<String> = url
+        .path_segments()
+        .map(|s| s.filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default();
+    if segments.last().is_some_and(|s| s == "v1") {
+        url.set_path(&segments[..segments.len() - 1].join("/"));
+    }
+    Ok(url.to_string())
+}
+
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Self, CliError> {
         let base = parse_base_url(&config.base_url)
@@ -506,6 +521,25 @@ mod tests {
         assert!(parse_base_url("127.0.0.1:8080").is_err());
         assert!(parse_base_url("ftp://h/v1").is_err());
         assert!(parse_base_url("http://h/v1?x=1").is_err());
+    }
+
+    #[test]
+    fn the_server_root_is_the_base_url_without_v1() {
+        for (base, root) in [
+            ("http://127.0.0.1:8080/v1", "http://127.0.0.1:8080/"),
+            ("http://h:1/v1/", "http://h:1/"),
+            ("https://h/proxy/v1", "https://h/proxy"),
+            ("http://h:1", "http://h:1/"),
+        ] {
+            assert_eq!(server_root(base).unwrap(), root, "{base}");
+        }
+        let c = client(&server_root("http://h:1/proxy/v1").unwrap());
+        assert_eq!(
+            c.url(&["_orgadmin", "organizations"], &Query::new())
+                .as_str(),
+            "http://h:1/proxy/_orgadmin/organizations"
+        );
+        assert!(server_root("h:1/v1").is_err());
     }
 
     #[test]

@@ -1,20 +1,19 @@
 //! The command line of `orgadmin`: its grammar (`args`, also of `serve`, `init` and `org key`,
 //! which the binary runs beside the server), the Admin API client (`client`, `commands`, one
-//! module per resource, `import`), output formats (`output`), error kinds and exit statuses
-//! (`error`).
+//! module per resource, `import`), the operator API client (`operator`: `org create|list|
+//! retrieve|delete|reset`), output formats (`output`), error kinds and exit statuses (`error`).
 //!
 //! The client reaches the server only over HTTP, with the `orgadmin_api` types for bodies and
-//! answers; it never touches the store. The one exception left is `admin` (`org create`), which
-//! opens the database through the `Store` trait and goes when `org create` calls the operator
-//! API. Data goes to standard output; progress, hints and errors to standard error.
+//! answers; it never touches the store (the crate does not depend on it). Data goes to standard
+//! output; progress, hints and errors to standard error.
 
-pub mod admin;
 pub mod args;
 pub mod client;
 pub mod commands;
 pub mod completion;
 pub mod error;
 pub mod import;
+pub mod operator;
 pub mod output;
 pub mod validate;
 
@@ -140,11 +139,6 @@ async fn client_command(global: &GlobalArgs, command: AdminCommand) -> Result<()
     commands::run(&mut ctx, command).await
 }
 
-/// `orgadmin org create`.
-pub fn org_create(global: &GlobalArgs, args: args::OrgCreateArgs) -> ExitCode {
-    finish(block_on(admin::create_organization(global, args)))
-}
-
 /// Print a document the command made once, with a secret in it: JSON unless `--format` names
 /// another; `auto` is JSON here even on a terminal, so the secret is printed in a form that can
 /// be copied whole.
@@ -154,6 +148,11 @@ pub fn print_once(global: &GlobalArgs, document: &impl serde::Serialize) -> Resu
     Output::new(format)
         .with_selection(settings.selection)
         .object(document)
+}
+
+/// `orgadmin org create|list|retrieve|delete|reset`, through the operator API.
+pub fn org_operator(global: &GlobalArgs, command: operator::OperatorOrgCommand) -> ExitCode {
+    finish(block_on(operator::run(global, command)))
 }
 
 /// `orgadmin import …`.

@@ -16,6 +16,9 @@ pub enum ConflictKind {
     ImmutableRole,
     InviteNotPending,
     InheritedRole,
+    /// An organization that cannot be brought back to its state after creation (the operator
+    /// API's reset): what creation made is not known any more.
+    NotResettable,
 }
 
 impl ConflictKind {
@@ -27,6 +30,7 @@ impl ConflictKind {
             ConflictKind::ImmutableRole => "immutable_role",
             ConflictKind::InviteNotPending => "invite_not_pending",
             ConflictKind::InheritedRole => "inherited_role",
+            ConflictKind::NotResettable => "not_resettable",
         }
     }
 }

@@ -167,8 +167,8 @@ pub trait HealthStore: Send + Sync {
     fn current_outage(&self) -> Option<StorageOutage>;
 }
 
-/// Creating organizations (the first start's bootstrap and `orgadmin org create`), and each
-/// organization's clock.
+/// The server's organizations: the first start's bootstrap, and the operator API's create, list,
+/// retrieve, delete and reset (`/_orgadmin/organizations…`), and each organization's clock.
 #[async_trait]
 pub trait OrganizationStore: Send + Sync {
     /// Create the first organization, its owner, default project and admin key, unless an
@@ -188,6 +188,20 @@ pub trait OrganizationStore: Send + Sync {
     /// authentication and answer remembered by any server sees the new time at its next
     /// request. Writes no audit event: the operator moves the clock, not an admin.
     async fn change_org_clock(&self, org: &OrgId, change: ClockChange) -> Result<ClockReading>;
+    /// A page of the server's organizations, oldest first, keyset-paged by ID.
+    async fn list_organizations(&self, page: &PageRequest) -> Result<Page<Organization>>;
+    /// Remove an organization and everything in it, in one transaction; its keys authenticate
+    /// nothing from the commit on, on every server. `NotFound` (param `org_id`) for one that does
+    /// not exist.
+    async fn delete_organization(&self, org: &OrgId) -> Result<()>;
+    /// Bring an organization back to the state right after it was created, in one transaction:
+    /// the owner, default project and first admin key it was created with, under the same IDs
+    /// (the key with the same secret, recreated if it was deleted), and nothing else. Answers
+    /// those IDs. `NotFound` (param `org_id`) for one that does not exist; a conflict
+    /// (`not_resettable`) for one created before the server recorded what creation made and
+    /// whose first owner or admin key was gone by then; a conflict on `admin_key` when another
+    /// organization uses that secret now.
+    async fn reset_organization(&self, org: &OrgId) -> Result<Bootstrapped>;
 }
 
 /// Admin API keys: authenticating a presented key, and the keys' lifecycle.

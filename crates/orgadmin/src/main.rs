@@ -1,6 +1,7 @@
 //! The `orgadmin` binary: thin glue from the command line (parsed by `orgadmin_cli`) to the
 //! server library (`serve`, and beside it the database-level `init` and `org key`, `admin.rs`)
-//! and the client (`admin …`, `import users`, `org create`).
+//! and the clients of the Admin API (`admin …`, `import users`) and of the operator API (the
+//! other `org` commands).
 
 mod admin;
 
@@ -23,7 +24,9 @@ fn main() -> ExitCode {
         },
         Command::Init(args) => admin::init(&cli.global, args),
         Command::Org(OrgCommand::Key(args)) => admin::recover_key(&cli.global, args),
-        Command::Org(OrgCommand::Create(args)) => orgadmin_cli::org_create(&cli.global, args),
+        Command::Org(OrgCommand::Operator(command)) => {
+            orgadmin_cli::org_operator(&cli.global, command)
+        }
         Command::Import(command) => orgadmin_cli::import(&cli.global, command),
         Command::Admin(command) => orgadmin_cli::run_client(&cli.global, command),
         Command::Completion(args) => orgadmin_cli::completion(args),

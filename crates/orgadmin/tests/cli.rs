@@ -2,9 +2,11 @@
 //! on `127.0.0.1:0` (on SQLite, or PostgreSQL with `ORGADMIN_TEST_BACKEND=postgres`). Every seed
 //! operation and every class of error is run and its standard output, standard error and exit
 //! status snapshotted (`tests/snapshots/`, with IDs, times and secrets redacted); lists are walked
-//! with `--all`; every format is parsed back; `init` and `org create` are run against the
-//! database the server uses.
+//! with `--all`; every format is parsed back; `init` and `org key` are run against the database
+//! the server uses, and the `org` commands of the operator API against a served binary.
 
+#[path = "support/serve.rs"]
+mod serve;
 mod support;
 
 use std::collections::HashSet;
@@ -21,7 +23,7 @@ use orgadmin_core::role::OrgBaseRole;
 use orgadmin_core::secret::hash_secret;
 use orgadmin_core::store::BootstrapRequest;
 use orgadmin_core::Email;
-use orgadmin_testkit::{owner_key, str_of, TestDatabase};
+use orgadmin_testkit::{operator_key, owner_key, str_of, TestDatabase};
 use serde_json::Value;
 use support::{run, runtime, Harness, Transcript, BIN};
 
@@ -1398,102 +1400,179 @@ fn all_walks_a_thousand_users_in_order_without_repeats() {
     drop(database);
 }
 
+/// Run the CLI against a served binary, with the operator key (and `admin_key`, if any) in the
+/// environment.
+fn run_against(server: &serve::Server, admin_key: Option<&str>, args: &[&str]) -> support::Ran {
+    let base_url = format!("{}/v1", server.base);
+    let operator_key = operator_key();
+    let mut env = vec![
+        ("OPENAI_BASE_URL", base_url.as_str()),
+        ("ORGADMIN_OPERATOR_KEY", operator_key.as_str()),
+    ];
+    if let Some(key) = admin_key {
+        env.push(("OPENAI_ADMIN_KEY", key));
+    }
+    run(args, &env)
+}
+
 #[test]
-fn org_create_twice_gives_two_organizations_that_cannot_see_each_other() {
+fn org_commands_create_list_reset_and_delete_organizations_through_the_operator_api() {
     let runtime = runtime();
     let database = runtime.block_on(TestDatabase::persistent());
-    let h = Harness::start_on(runtime, database.url());
+    let server = runtime.block_on(serve::Server::start(database.url(), &owner_key()));
     let mut t = Transcript::new();
-    let mut create = |name: &str, email: &str| {
-        let ran = run(
-            &[
-                "org",
-                "create",
-                "--database",
-                database.url(),
-                "--name",
-                name,
-                "--owner-email",
-                email,
-            ],
-            &[],
-        );
+    let mut recorded = |args: &[&str]| {
+        let ran = run_against(&server, None, args);
+        t.record(&ran);
+        ran
+    };
+    let create = |recorded: &mut dyn FnMut(&[&str]) -> support::Ran, name: &str, email: &str| {
+        let ran = recorded(&["org", "create", "--name", name, "--owner-email", email]);
         ran.assert_status(0);
-        let mut shown = ran.clone();
-        shown.args = shown
-            .args
-            .iter()
-            .map(|a| {
-                if a == database.url() {
-                    "DATABASE_URL".into()
-                } else {
-                    a.clone()
-                }
-            })
-            .collect();
-        t.record(&shown);
         ran.json()
     };
-    let acme = create("Acme", "root@acme.example");
-    let globex = create("Globex", "root@globex.example");
-    insta::assert_snapshot!(t.redacted());
+    let acme = create(&mut recorded, "Acme", "root@acme.example");
+    let globex = create(&mut recorded, "Globex", "root@globex.example");
+    let listed = recorded(&["org", "list", "--format", "table"]);
+    listed.assert_status(0);
+    let shown = recorded(&[
+        "org",
+        "retrieve",
+        "--org-id",
+        &str_of(&acme["organization"]["id"]),
+    ]);
+    shown.assert_status(0);
+    assert_eq!(shown.json(), acme["organization"]);
 
-    let key = |org: &Value| org["admin_key"]["value"].as_str().unwrap().to_owned();
+    let key = |org: &Value| str_of(&org["admin_key"]["value"]);
     let (acme_key, globex_key) = (key(&acme), key(&globex));
-    assert_ne!(acme["id"], globex["id"]);
+    assert_ne!(acme["organization"]["id"], globex["organization"]["id"]);
     for (org, own_key, other) in [(&acme, &acme_key, &globex), (&globex, &globex_key, &acme)] {
         // Each key sees its own organization: its owner alone, its default project.
-        let users = h
-            .run_as(own_key, &["admin:organization:users", "list"])
-            .json();
-        assert_eq!(ids_of(&users), [org["owner"]["id"].as_str().unwrap()]);
-        let projects = h
-            .run_as(own_key, &["admin:organization:projects", "list"])
-            .json();
+        let users = run_against(
+            &server,
+            Some(own_key),
+            &["admin:organization:users", "list"],
+        );
+        assert_eq!(ids_of(&users.json()), [str_of(&org["owner"]["id"])]);
+        let projects = run_against(
+            &server,
+            Some(own_key),
+            &["admin:organization:projects", "list"],
+        );
         assert_eq!(
-            ids_of(&projects),
-            [org["default_project"]["id"].as_str().unwrap()]
+            ids_of(&projects.json()),
+            [str_of(&org["default_project"]["id"])]
         );
         // And nothing of the other's: its IDs are not found.
-        let other_owner = other["owner"]["id"].as_str().unwrap();
-        let other_project = other["default_project"]["id"].as_str().unwrap();
-        let other_key = other["admin_key"]["id"].as_str().unwrap();
+        let other_owner = str_of(&other["owner"]["id"]);
+        let other_project = str_of(&other["default_project"]["id"]);
+        let other_key = str_of(&other["admin_key"]["id"]);
         for args in [
             &[
                 "admin:organization:users",
                 "retrieve",
                 "--user-id",
-                other_owner,
+                &other_owner,
             ][..],
             &[
                 "admin:organization:projects",
                 "retrieve",
                 "--project-id",
-                other_project,
+                &other_project,
             ],
             &[
                 "admin:organization:admin-api-keys",
                 "retrieve",
                 "--key-id",
-                other_key,
+                &other_key,
             ],
             &[
                 "admin:organization:projects:users",
                 "list",
                 "--project-id",
-                other_project,
+                &other_project,
             ],
         ] {
-            let ran = h.run_as(own_key, args);
+            let ran = run_against(&server, Some(own_key), args);
             ran.assert_status(1);
             assert!(ran.stderr.contains("status:     404 Not Found"), "{ran:#?}");
         }
     }
-    // The first organization, made by the server's first start, is untouched and unseen.
-    let first = h.run(&["admin:organization:users", "list"]).json();
-    assert_eq!(ids_of(&first), [h.server().owner_id()]);
-    drop(h);
+
+    // The list holds the first organization and both new ones, oldest first.
+    let all = run_against(&server, None, &["org", "list"]).json();
+    let acme_id = str_of(&acme["organization"]["id"]);
+    let globex_id = str_of(&globex["organization"]["id"]);
+    assert_eq!(ids_of(&all)[1..], [acme_id.clone(), globex_id.clone()]);
+
+    // Reset takes Acme back to its creation; its key keeps working.
+    let project = run_against(
+        &server,
+        Some(&acme_key),
+        &["admin:organization:projects", "create", "--name", "Gateway"],
+    );
+    project.assert_status(0);
+    let reset = recorded(&["org", "reset", "--org-id", &acme_id]);
+    reset.assert_status(0);
+    assert_eq!(reset.json()["default_project"], acme["default_project"]);
+    let projects = run_against(
+        &server,
+        Some(&acme_key),
+        &["admin:organization:projects", "list"],
+    );
+    assert_eq!(
+        ids_of(&projects.json()),
+        [str_of(&acme["default_project"]["id"])]
+    );
+
+    // Delete takes Globex away, and its key with it.
+    recorded(&["org", "delete", "--org-id", &globex_id]).assert_status(0);
+    let refused = run_against(
+        &server,
+        Some(&globex_key),
+        &["admin:organization:users", "list"],
+    );
+    refused.assert_status(1);
+    assert!(refused.stderr.contains("401 Unauthorized"), "{refused:#?}");
+    let gone = recorded(&["org", "retrieve", "--org-id", &globex_id]);
+    gone.assert_status(1);
+    // Without the operator key nothing is sent; with a wrong one the server refuses.
+    let without = recorded_without_key(&server, &mut t);
+    without.assert_status(2);
+    let wrong = run(
+        &["org", "list"],
+        &[
+            ("OPENAI_BASE_URL", &format!("{}/v1", server.base)),
+            ("ORGADMIN_OPERATOR_KEY", &owner_key()),
+        ],
+    );
+    wrong.assert_status(1);
+    assert!(
+        wrong.stderr.contains("does not open the operator API"),
+        "{wrong:#?}"
+    );
+    insta::assert_snapshot!(t.redacted());
+
+    // The first organization, made by the server's first start, is untouched.
+    let first = run_against(
+        &server,
+        Some(&owner_key()),
+        &["admin:organization:users", "list"],
+    );
+    assert_eq!(ids_of(&first.json()).len(), 1);
+    drop(server);
     drop(database);
+}
+
+/// `org list` with no operator key anywhere: a usage error, recorded.
+fn recorded_without_key(server: &serve::Server, t: &mut Transcript) -> support::Ran {
+    let ran = run(
+        &["org", "list"],
+        &[("OPENAI_BASE_URL", &format!("{}/v1", server.base))],
+    );
+    t.record(&ran);
+    ran
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! Starting on a database that cannot be used, end to end: the real binary (`serve`, and the
-//! commands that open the database themselves: `init`, `org create`, `org key`) fails at
+//! commands that open the database themselves: `init`, `org key`) fails at
 //! once with one clear line on standard error and its exit status, and writes nothing — no
 //! database file, no key, no organization. Also: a taken listen address bootstraps nothing, and
 //! the files a first start creates are private to their owner.
@@ -125,21 +125,11 @@ fn serve_on(listen: &str, database: &str, env: &[(&str, &str)]) -> Ran {
     )
 }
 
-/// `init`, `org create` and `org key` on `database`, each expected to fail with `status` and
-/// `message`. Their other arguments are valid, so only the database stops them.
+/// `init` and `org key` on `database`, each expected to fail with `status` and `message`.
+/// Their other arguments are valid, so only the database stops them.
 fn assert_every_command_refuses(database: &str, status: i32, message: &str) {
     for args in [
         vec!["init", "--database", database],
-        vec![
-            "org",
-            "create",
-            "--database",
-            database,
-            "--name",
-            "Second",
-            "--owner-email",
-            "second@example.com",
-        ],
         vec![
             "org",
             "key",

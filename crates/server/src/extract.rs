@@ -335,6 +335,12 @@ impl Query {
         })
     }
 
+    /// `limit` (1–100, default 20) and `after` or `before` of a list with `first_id`/`last_id`,
+    /// oldest first: the operator API's organizations.
+    pub fn two_way_id_page(&self) -> Result<PageRequest, ApiError> {
+        self.two_way_page(LimitBounds::ID_LIST)
+    }
+
     /// `limit`, `after`, `before` and `order` of the audit log: newest first unless
     /// `order=asc` (an extension some collectors send), `after` and `before` relative to the
     /// order asked for.

@@ -327,3 +327,50 @@ async fn the_journal_keeps_only_its_configured_number_of_entries() {
     assert!(journal["data"].as_array().unwrap().is_empty());
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_reset_or_deleted_organization_keeps_no_faults_and_no_journal() {
+    let s = TestServer::start().await;
+    let (other, other_key) = second_organization(&s).await;
+    inject(
+        &s,
+        json!({"path": "/v1/organization/invites", "status": 503}),
+    )
+    .await;
+    ok(s.get("/v1/organization/users").await);
+    ok(s.operator(
+        Method::POST,
+        &format!("/_orgadmin/organizations/{}/reset", s.org_id()),
+        None,
+    )
+    .await);
+    assert!(ok(s.operator(Method::GET, &faults(&s), None).await)["data"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(
+        ok(s.operator(Method::GET, &requests(&s, ""), None).await)["data"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    ok(s.get("/v1/organization/invites").await);
+
+    // A deleted organization's entries go with it; a new one starts with none.
+    ok(s.get_as(&other_key, "/v1/organization/users").await);
+    ok(s.operator(
+        Method::DELETE,
+        &format!("/_orgadmin/organizations/{other}"),
+        None,
+    )
+    .await);
+    let gone = s
+        .operator(
+            Method::GET,
+            &format!("/_orgadmin/organizations/{other}/requests"),
+            None,
+        )
+        .await;
+    assert_error(&gone, StatusCode::NOT_FOUND, "not_found", Some("org_id"));
+    s.stop().await;
+}

@@ -3,7 +3,7 @@
 //! through another server on the same database (a key revoked, its owner demoted, a role's
 //! permissions narrowed) binds the very next request on every server, and so does a change to what
 //! a server answers from memory (`read_cache.rs`: members and member lists). On SQLite the two servers
-//! share one file, as `orgadmin import` or `orgadmin org create` do beside a running server; on
+//! share one file, as `orgadmin import` or `orgadmin org key` do beside a running server; on
 //! PostgreSQL they are two replicas.
 
 use std::sync::Arc;
@@ -188,6 +188,65 @@ async fn a_member_changed_through_another_server_is_read_as_changed_at_once() {
     );
     assert_eq!(ok(a.get(by_email).await)["data"], json!([]));
     assert_eq!(ok(a.get(listed).await)["data"].as_array().unwrap().len(), 2);
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn an_organization_deleted_or_reset_through_another_server_binds_at_once() {
+    let (a, b, _db) = two_servers().await;
+    let created = ok(a
+        .operator(reqwest::Method::POST, "/_orgadmin/organizations", None)
+        .await);
+    let org = str_of(&created["organization"]["id"]);
+    let key = str_of(&created["admin_key"]["value"]);
+    // A second key, which reset takes away, and both remembered by both servers.
+    let extra = ok(a
+        .post_as(
+            &key,
+            "/v1/organization/admin_api_keys",
+            json!({"name": "extra"}),
+        )
+        .await);
+    let extra = str_of(&extra["value"]);
+    for _ in 0..3 {
+        for server in [&a, &b] {
+            ok(server.get_as(&key, "/v1/organization/users").await);
+            ok(server.get_as(&extra, "/v1/organization/users").await);
+        }
+    }
+
+    ok(b.operator(
+        reqwest::Method::POST,
+        &format!("/_orgadmin/organizations/{org}/reset"),
+        None,
+    )
+    .await);
+    for server in [&a, &b] {
+        refused(&server.get_as(&extra, "/v1/organization/users").await);
+        let keys = ok(server.get_as(&key, "/v1/organization/admin_api_keys").await);
+        assert_eq!(keys["data"].as_array().unwrap().len(), 1, "{keys}");
+    }
+
+    ok(b.operator(
+        reqwest::Method::DELETE,
+        &format!("/_orgadmin/organizations/{org}"),
+        None,
+    )
+    .await);
+    refused(&a.get_as(&key, "/v1/organization/users").await);
+    refused(&b.get_as(&key, "/v1/organization/users").await);
+    let gone = a
+        .operator(
+            reqwest::Method::GET,
+            &format!("/_orgadmin/organizations/{org}"),
+            None,
+        )
+        .await;
+    assert_eq!(gone.0, StatusCode::NOT_FOUND, "{}", gone.1);
+    // The first organization, on both servers, is untouched.
+    ok(a.get("/v1/organization/users").await);
+    ok(b.get("/v1/organization/users").await);
     a.stop().await;
     b.stop().await;
 }

@@ -35,6 +35,9 @@ pub use guard::{PROBE_EVERY, TRIP_AFTER};
 pub use open::{postgres_version_text, redact_url, OpenError, MIN_POSTGRES_VERSION};
 pub use postgres::{PgStore, START_WAIT};
 pub use sqlite::SqliteStore;
+/// Every table holding an organization's rows, and what reset does with them (for the schema
+/// check in `tests/organization_tables.rs`).
+pub use sqlite::{OnReset, ORGANIZATION_TABLES};
 
 /// How a store guards its calls (see `guard.rs`).
 #[derive(Debug, Clone, Default)]

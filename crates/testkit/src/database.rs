@@ -117,6 +117,76 @@ impl TestDatabase {
         &self.url
     }
 
+    /// Every table with an `org_id` column, read from the schema (`sqlite_master` or
+    /// `information_schema`), sorted: the tables that hold organizations' rows. Needs a
+    /// [`persistent`](Self::persistent) database on SQLite.
+    pub async fn tables_with_org_id(&self) -> Vec<String> {
+        let mut tables: Vec<String> = match backend() {
+            Backend::Sqlite => {
+                let mut conn = self.sqlite_connection().await;
+                sqlx::query_scalar(
+                    "SELECT m.name FROM sqlite_master AS m, pragma_table_info(m.name) AS c \
+                     WHERE m.type = 'table' AND c.name = 'org_id'",
+                )
+                .fetch_all(&mut conn)
+                .await
+                .expect("reading the SQLite schema")
+            }
+            Backend::Postgres => {
+                let mut conn = self.postgres_connection().await;
+                sqlx::query_scalar(
+                    "SELECT CAST(table_name AS TEXT) FROM information_schema.columns \
+                     WHERE table_schema = current_schema() AND column_name = 'org_id'",
+                )
+                .fetch_all(&mut conn)
+                .await
+                .expect("reading the PostgreSQL schema")
+            }
+        };
+        tables.sort();
+        tables
+    }
+
+    /// For each table with an `org_id` column ([`tables_with_org_id`](Self::tables_with_org_id)),
+    /// how many of its rows belong to no existing organization; only the tables that have any.
+    /// Empty when deleted organizations left nothing behind.
+    pub async fn rows_of_missing_organizations(&self) -> Vec<(String, i64)> {
+        let mut left = Vec::new();
+        for table in self.tables_with_org_id().await {
+            let sql = format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM {table} \
+                 WHERE org_id NOT IN (SELECT id FROM organizations)"
+            );
+            let count: i64 = match backend() {
+                Backend::Sqlite => {
+                    let mut conn = self.sqlite_connection().await;
+                    sqlx::query_scalar(&sql).fetch_one(&mut conn).await
+                }
+                Backend::Postgres => {
+                    let mut conn = self.postgres_connection().await;
+                    sqlx::query_scalar(&sql).fetch_one(&mut conn).await
+                }
+            }
+            .unwrap_or_else(|e| panic!("{e}: {sql}"));
+            if count > 0 {
+                left.push((table, count));
+            }
+        }
+        left
+    }
+
+    /// A read connection to a persistent SQLite test database.
+    async fn sqlite_connection(&self) -> sqlx::SqliteConnection {
+        assert!(
+            self.dir.is_some(),
+            "{} is not a persistent SQLite database",
+            self.url
+        );
+        sqlx::SqliteConnection::connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to {}: {e}", self.url))
+    }
+
     /// The directory holding the SQLite file, for a persistent SQLite database.
     pub fn sqlite_dir(&self) -> Option<&Path> {
         self.dir.as_ref().map(|d| d.path())

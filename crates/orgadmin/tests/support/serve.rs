@@ -23,7 +23,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// Start the binary on `database` with `key` as the first start's admin key, and wait until
+    /// Start the binary on `database` with `key` as the first start's admin key and the test
+    /// operator key (`orgadmin_testkit::operator_key`, in `ORGADMIN_OPERATOR_KEY`), and wait until
     /// it answers `/healthz`.
     pub async fn start(database: &str, key: &str) -> Self {
         let port = free_port();
@@ -31,6 +32,7 @@ impl Server {
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--database", database])
             .env("ORGADMIN_ADMIN_KEY", key)
+            .env("ORGADMIN_OPERATOR_KEY", orgadmin_testkit::operator_key())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

@@ -26,8 +26,9 @@ pub const TAG: &str = "operator";
 /// The operator API's routes, merged into the route table.
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(organizations::create))
-        .routes(routes!(organizations::retrieve))
+        .routes(routes!(organizations::create, organizations::list))
+        .routes(routes!(organizations::retrieve, organizations::delete))
+        .routes(routes!(organizations::reset))
         .routes(routes!(faults::list, faults::create, faults::clear))
         .routes(routes!(journal::list, journal::clear))
         .routes(routes!(clock::retrieve, clock::update))

@@ -1,10 +1,12 @@
 //! `/_orgadmin/organizations…`: the server's organizations, each with its owner, default
-//! project and first admin key.
+//! project and first admin key: create, list, retrieve, delete and reset.
 
 use axum::extract::State;
 use axum::Json;
-use orgadmin_api::operator::{CreatedOrganization, Organization, OrganizationCreateRequest};
-use orgadmin_api::responses::{AdminKey, Project, User};
+use orgadmin_api::operator::{
+    CreatedOrganization, Organization, OrganizationCreateRequest, OrganizationList,
+};
+use orgadmin_api::responses::{AdminKey, Deleted, Project, User};
 use orgadmin_core::id::OrgId;
 use orgadmin_core::secret::{
     generate_admin_key, is_acceptable_supplied_key, ADMIN_KEY_PREFIX, MIN_SUPPLIED_LEN,
@@ -14,7 +16,7 @@ use orgadmin_core::{text, DomainError, Email, ReadAt, Store};
 
 use super::{Operator, TAG};
 use crate::error::ApiResult;
-use crate::extract::{ApiPath, JsonBody};
+use crate::extract::{ApiPath, JsonBody, Query};
 use crate::state::AppState;
 
 /// The name an organization gets when the request names none.
@@ -34,7 +36,19 @@ pub async fn create(
     let request = creation(body)?;
     let secret = request.admin_key_secret.clone();
     let created = s.store.create_organization(request).await?;
-    Ok(Json(describe(&*s.store, &created, secret).await?))
+    Ok(Json(describe(&*s.store, &created, Some(secret)).await?))
+}
+
+#[utoipa::path(get, path = "/_orgadmin/organizations", tag = TAG, security(("OperatorKeyAuth" = [])),
+    params(("limit" = Option<i64>, Query), ("after" = Option<String>, Query), ("before" = Option<String>, Query)),
+    responses((status = 200, body = OrganizationList)))]
+pub async fn list(
+    State(s): State<AppState>,
+    _: Operator,
+    q: Query,
+) -> ApiResult<Json<OrganizationList>> {
+    let page = q.two_way_id_page()?;
+    Ok(Json(s.store.list_organizations(&page).await?.into()))
 }
 
 #[utoipa::path(get, path = "/_orgadmin/organizations/{org_id}", tag = TAG, security(("OperatorKeyAuth" = [])),
@@ -47,6 +61,46 @@ pub async fn retrieve(
 ) -> ApiResult<Json<Organization>> {
     let org = s.store.get_organization(&OrgId::from_raw(org_id)).await?;
     Ok(Json(Organization::from(&org)))
+}
+
+/// Everything in the organization goes, in one transaction; its keys open nothing from then on.
+#[utoipa::path(delete, path = "/_orgadmin/organizations/{org_id}", tag = TAG, security(("OperatorKeyAuth" = [])),
+    params(("org_id" = String, Path)),
+    responses((status = 200, body = Deleted)))]
+pub async fn delete(
+    State(s): State<AppState>,
+    _: Operator,
+    ApiPath(org_id): ApiPath<String>,
+) -> ApiResult<Json<Deleted>> {
+    let org = OrgId::from_raw(org_id.clone());
+    s.store.delete_organization(&org).await?;
+    forget_operator_state(&s, &org);
+    Ok(Json(Deleted::new("organization.deleted", org_id)))
+}
+
+/// Back to the state right after creation: the same owner, default project and first admin key
+/// (which keeps working), and nothing else. Answers what create answered, without the key's
+/// `value`.
+#[utoipa::path(post, path = "/_orgadmin/organizations/{org_id}/reset", tag = TAG, security(("OperatorKeyAuth" = [])),
+    params(("org_id" = String, Path)),
+    responses((status = 200, body = CreatedOrganization)))]
+pub async fn reset(
+    State(s): State<AppState>,
+    _: Operator,
+    ApiPath(org_id): ApiPath<String>,
+) -> ApiResult<Json<CreatedOrganization>> {
+    let org = OrgId::from_raw(org_id);
+    let made = s.store.reset_organization(&org).await?;
+    forget_operator_state(&s, &org);
+    Ok(Json(describe(&*s.store, &made, None).await?))
+}
+
+/// What this server holds of an organization besides its data, its faults and request
+/// journal, gone with a delete or a reset (other replicas keep theirs until they are cleared
+/// there: they are process memory).
+fn forget_operator_state(s: &AppState, org: &OrgId) {
+    s.faults.clear(org);
+    s.journal.clear(org);
 }
 
 /// The store's request from the body, every field checked and its default filled in.
@@ -81,11 +135,11 @@ fn creation(body: OrganizationCreateRequest) -> Result<BootstrapRequest, DomainE
     })
 }
 
-/// What was created, read back as the API shows it, the admin key with its secret.
+/// What creation made, read back as the API shows it, the admin key with its secret when known.
 async fn describe(
     store: &dyn Store,
     created: &Bootstrapped,
-    secret: String,
+    secret: Option<String>,
 ) -> Result<CreatedOrganization, DomainError> {
     let org = &created.org_id;
     let organization = store.get_organization(org).await?;
@@ -95,7 +149,7 @@ async fn describe(
     let project = store.get_project(org, &created.default_project_id).await?;
     let key = store.get_admin_key(org, &created.admin_key_id).await?;
     let mut admin_key = AdminKey::from(&key);
-    admin_key.value = Some(secret);
+    admin_key.value = secret;
     Ok(CreatedOrganization {
         organization: Organization::from(&organization),
         owner: User::from(&owner),

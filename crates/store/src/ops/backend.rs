@@ -10,7 +10,8 @@ use orgadmin_core::actor::Actor;
 use orgadmin_core::clock::OrgClock;
 use orgadmin_core::id::OrgId;
 use orgadmin_core::store::{HealthStore, StorageOutage};
-use orgadmin_core::Result;
+use orgadmin_core::error::KeyRejection;
+use orgadmin_core::{DomainError, Result};
 
 use crate::faults::FaultPoint;
 
@@ -48,9 +49,16 @@ impl Backend {
     /// moved since `actor` was authenticated (anything at all was written in the organization
     /// meanwhile), the key and its owner's permissions are checked again under the lock
     /// (`keys::reauthorize`).
+    ///
+    /// An organization deleted since (the operator API) leaves the key nothing to act in: the
+    /// write is refused as for a revoked key, and the transaction is rolled back.
     pub(crate) async fn begin_for(&self, actor: &Actor) -> Result<Tx> {
         let (mut tx, generation) = self.begin_in(&actor.org_id).await?;
-        if generation != Some(actor.generation + 1) {
+        let Some(generation) = generation else {
+            tx.rollback().await?;
+            return Err(DomainError::Unauthenticated(KeyRejection::Invalid));
+        };
+        if generation != actor.generation + 1 {
             keys::reauthorize(&mut tx, actor).await?;
         }
         Ok(tx)

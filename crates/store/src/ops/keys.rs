@@ -364,13 +364,19 @@ pub(crate) async fn reauthorize(tx: &mut Tx, actor: &Actor) -> Result<()> {
 }
 
 /// Record that the key was used, at most once per [`LAST_USED_GRANULARITY_SECONDS`]; returns the
-/// `last_used_at` now stored. Not a write transaction: it changes nothing anyone is authorized by,
-/// so it leaves the organization's generation alone. It then increments the organization's
-/// key-use epoch, which the member answers remembered by every server are filed under with the
-/// generation (their `api_key_last_used_at`, `read_cache.rs`): the next member read anywhere
-/// sees the use. The epoch goes up after the key's row, so an answer filed under the old epoch
-/// never lacks a use the new one counts; should the increment fail, the request fails and the
-/// next use of the key refreshes both again.
+/// `last_used_at` now stored. Not a write transaction of the organization: it changes nothing
+/// anyone is authorized by, so it leaves the organization's generation alone. It then increments
+/// the organization's key-use epoch, which the member answers remembered by every server are
+/// filed under with the generation (their `api_key_last_used_at`, `read_cache.rs`): the next
+/// member read anywhere sees the use. The epoch goes up after the key's row, so an answer filed
+/// under the old epoch never lacks a use the new one counts; should the increment fail, the
+/// request fails and the next use of the key refreshes both again.
+///
+/// Both statements run in one transaction, and the epoch is written only when the key's row
+/// still exists: a delete of the organization (`organizations.rs`, which empties `admin_api_keys`
+/// before `key_use`) either waits for this one's key row lock and then deletes its epoch, or
+/// takes the lock first and leaves this one nothing to touch. Either way no epoch of a deleted
+/// organization is left behind.
 async fn touch_last_used(
     store: &Backend,
     actor: &Actor,
@@ -380,20 +386,29 @@ async fn touch_last_used(
     if !last_use_is_stale(last_used_at, now) {
         return Ok(last_used_at);
     }
-    sqlx::query("UPDATE admin_api_keys SET last_used_at = $1 WHERE org_id = $2 AND id = $3")
-        .bind(now)
-        .bind(actor.org_id.as_str())
-        .bind(actor.key_id.as_str())
-        .execute(&store.writer)
-        .await
-        .db()?;
+    let mut tx = Tx::begin(&store.writer, &store.guard.health, &store.guard.faults).await?;
+    let touched =
+        sqlx::query("UPDATE admin_api_keys SET last_used_at = $1 WHERE org_id = $2 AND id = $3")
+            .bind(now)
+            .bind(actor.org_id.as_str())
+            .bind(actor.key_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?
+            .rows_affected();
+    if touched == 0 {
+        // Deleted meanwhile (with its organization, perhaps): nothing to count.
+        tx.rollback().await?;
+        return Ok(last_used_at);
+    }
     sqlx::query(
         "INSERT INTO key_use (org_id, epoch) VALUES ($1, 1) \
          ON CONFLICT (org_id) DO UPDATE SET epoch = key_use.epoch + 1",
     )
     .bind(actor.org_id.as_str())
-    .execute(&store.writer)
+    .execute(&mut *tx)
     .await
     .db()?;
+    tx.commit().await?;
     Ok(Some(now))
 }

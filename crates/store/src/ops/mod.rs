@@ -46,6 +46,7 @@ pub(crate) mod import;
 pub(crate) mod invites;
 pub(crate) mod keys;
 mod org_clock;
+pub(crate) mod organizations;
 pub(crate) mod paging;
 pub(crate) mod project_keys;
 pub(crate) mod project_policies;

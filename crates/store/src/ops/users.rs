@@ -1,27 +1,22 @@
-//! Organization members: bootstrap, list, modify, remove.
+//! Organization members: list, modify, remove (and `joining`, `insert` for the members an
+//! organization is created with, `organizations.rs`).
 
 use async_trait::async_trait;
 use orgadmin_core::actor::OrgVersion;
 use orgadmin_core::actor::{Actor, ReadAt};
 use orgadmin_core::audit::{kind, NewAuditEvent};
-use orgadmin_core::clock::{ClockChange, ClockReading};
 use orgadmin_core::email::Email;
 use orgadmin_core::id::*;
-use orgadmin_core::model::{Member, Organization, User, UserChange};
+use orgadmin_core::model::{Member, User, UserChange};
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::role::OrgBaseRole;
-use orgadmin_core::secret;
-use orgadmin_core::store::{BootstrapRequest, Bootstrapped, UserIds};
-use orgadmin_core::store::{OrganizationStore, UserStore};
+use orgadmin_core::store::{UserIds, UserStore};
 use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 use sqlx::QueryBuilder;
 
 use super::grants::Grants;
-use super::{
-    db_error, finish_member_page, is_unique_violation, push_in, push_keyset, Backend, Db, DbResult,
-    Tx,
-};
+use super::{finish_member_page, push_in, push_keyset, Backend, Db, DbResult, Tx};
 use crate::rows::*;
 
 pub(crate) async fn find<'e>(
@@ -480,138 +475,3 @@ const REMOVE_MEMBER: [&str; 6] = [
     "DELETE FROM group_users WHERE org_id = $1 AND user_id = $2",
     "DELETE FROM users WHERE org_id = $1 AND id = $2",
 ];
-
-#[async_trait]
-impl OrganizationStore for Backend {
-    async fn bootstrap_if_empty(&self, request: BootstrapRequest) -> Result<Option<Bootstrapped>> {
-        self.guarded(async {
-            let mut tx = self.begin_bootstrap().await?;
-            let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
-                .fetch_one(&mut *tx)
-                .await
-                .db()?;
-            if existing > 0 {
-                return Ok(None);
-            }
-            let created = insert_organization(self, &mut tx, &request).await?;
-            tx.commit().await?;
-            Ok(Some(created))
-        })
-        .await
-    }
-
-    /// Create another organization with its owner, default project and admin key.
-    async fn create_organization(&self, request: BootstrapRequest) -> Result<Bootstrapped> {
-        self.guarded(async {
-            let mut tx = self.begin_bootstrap().await?;
-            let created = insert_organization(self, &mut tx, &request).await?;
-            tx.commit().await?;
-            Ok(created)
-        })
-        .await
-    }
-
-    async fn get_organization(&self, org: &OrgId) -> Result<Organization> {
-        self.guarded(async {
-            let row: Option<(String, String, i64)> =
-                sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")
-                    .bind(org.as_str())
-                    .fetch_optional(&self.reader)
-                    .await
-                    .db()?;
-            let (id, name, created_at) =
-                row.ok_or_else(|| DomainError::not_found("organization", org, "org_id"))?;
-            Ok(Organization {
-                id: OrgId::from_raw(id),
-                name,
-                created_at,
-            })
-        })
-        .await
-    }
-
-    async fn get_org_clock(&self, org: &OrgId) -> Result<ClockReading> {
-        self.guarded(self.read_org_clock(org)).await
-    }
-
-    async fn change_org_clock(&self, org: &OrgId, change: ClockChange) -> Result<ClockReading> {
-        self.guarded(self.apply_org_clock(org, change)).await
-    }
-}
-
-/// An organization, its owner (keeping the user ID this person has elsewhere), its default
-/// project with the owner as project owner, and the owner's first admin key.
-async fn insert_organization(
-    store: &Backend,
-    tx: &mut Tx,
-    request: &BootstrapRequest,
-) -> Result<Bootstrapped> {
-    let now = store.wall();
-    let org_id = OrgId::generate(store.millis());
-    let mut owner = joining(
-        store,
-        tx,
-        &request.owner_email,
-        request.owner_name.clone(),
-        OrgBaseRole::Owner,
-        now,
-    )
-    .await?;
-    owner.is_default = true;
-    let owner_id = owner.id.clone();
-    let project_id = ProjectId::generate(store.millis());
-    let key_id = AdminKeyId::generate(store.millis());
-
-    sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(org_id.as_str())
-        .bind(&request.organization_name)
-        .bind(now)
-        .execute(&mut **tx)
-        .await
-        .db()?;
-    insert(tx, &org_id, &owner).await?;
-    sqlx::query("INSERT INTO projects (org_id, id, name, created_at, is_default) VALUES ($1, $2, 'Default Project', $3, TRUE)")
-        .bind(org_id.as_str())
-        .bind(project_id.as_str())
-        .bind(now)
-        .execute(&mut **tx)
-        .await
-        .db()?;
-    sqlx::query("INSERT INTO project_users (org_id, project_id, user_id, role, added_at) VALUES ($1, $2, $3, 'owner', $4)")
-        .bind(org_id.as_str())
-        .bind(project_id.as_str())
-        .bind(owner_id.as_str())
-        .bind(now)
-        .execute(&mut **tx)
-        .await
-        .db()?;
-    sqlx::query(
-        "INSERT INTO admin_api_keys (org_id, id, name, secret_hash, redacted_value, owner_user_id, created_at) \
-         VALUES ($1, $2, 'Initial admin key', $3, $4, $5, $6)",
-    )
-    .bind(org_id.as_str())
-    .bind(key_id.as_str())
-    .bind(secret::hash_secret(&request.admin_key_secret))
-    .bind(secret::redact(&request.admin_key_secret))
-    .bind(owner_id.as_str())
-    .bind(now)
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            DomainError::conflict(
-                ConflictKind::AlreadyExists,
-                "That admin key is already in use on this server; choose another secret, or omit it for a random one.",
-                Some("admin_key"),
-            )
-        } else {
-            db_error(e)
-        }
-    })?;
-    Ok(Bootstrapped {
-        org_id,
-        owner_id,
-        default_project_id: project_id,
-        admin_key_id: key_id,
-    })
-}

@@ -34,6 +34,8 @@ pub(crate) type Db = Sqlite;
 pub(crate) type Conn = sqlx::SqliteConnection;
 pub(crate) type Pool = SqlitePool;
 pub(crate) type Backend = SqliteStore;
+/// The tables of an organization's rows (the same list in both backends: `ops/organizations.rs`).
+pub use ops::organizations::{OnReset, ORGANIZATION_TABLES};
 use ops::{email_identity, Tx};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
