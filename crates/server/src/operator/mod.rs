@@ -8,6 +8,7 @@ pub mod faults;
 pub mod journal;
 pub mod key;
 mod organizations;
+mod snapshot;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -27,6 +28,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(organizations::create))
         .routes(routes!(organizations::retrieve))
+        .routes(routes!(snapshot::retrieve, snapshot::restore))
         .routes(routes!(faults::list, faults::create, faults::clear))
         .routes(routes!(journal::list, journal::clear))
 }

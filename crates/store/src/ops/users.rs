@@ -10,6 +10,7 @@ use orgadmin_core::model::{Member, Organization, User, UserChange};
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::role::OrgBaseRole;
 use orgadmin_core::secret;
+use orgadmin_core::snapshot::{OrganizationSnapshot, RestoredOrganization};
 use orgadmin_core::store::{BootstrapRequest, Bootstrapped, UserIds};
 use orgadmin_core::store::{OrganizationStore, UserStore};
 use orgadmin_core::{ConflictKind, DomainError, Result};
@@ -527,6 +528,25 @@ impl OrganizationStore for Backend {
             })
         })
         .await
+    }
+
+    async fn snapshot_organization(&self, org: &OrgId) -> Result<OrganizationSnapshot> {
+        self.take_snapshot(org).await
+    }
+
+    async fn restore_organization(
+        &self,
+        org: &OrgId,
+        snapshot: OrganizationSnapshot,
+    ) -> Result<()> {
+        self.restore_in_place(org, snapshot).await
+    }
+
+    async fn restore_organization_as_new(
+        &self,
+        snapshot: OrganizationSnapshot,
+    ) -> Result<RestoredOrganization> {
+        self.restore_as_new(snapshot).await
     }
 }
 
