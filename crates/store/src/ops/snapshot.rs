@@ -294,7 +294,7 @@ impl Backend {
                     .db()?;
             let (id, name, created_at) = organization
                 .ok_or_else(|| DomainError::not_found("organization", org, "org_id"))?;
-            let schema = read_schema(&mut *tx).await?;
+            let schema = read_schema(&mut tx).await?;
             let mut tables = BTreeMap::new();
             for table in &schema {
                 let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
@@ -336,7 +336,7 @@ impl Backend {
             if generation.is_none() {
                 return Err(DomainError::not_found("organization", org, "org_id"));
             }
-            let schema = read_schema(&mut *tx).await?;
+            let schema = read_schema(&mut tx).await?;
             check(&snapshot, &schema)?;
             for table in &schema {
                 sqlx::query(&format!("DELETE FROM {} WHERE org_id = $1", table.name))
@@ -366,7 +366,7 @@ impl Backend {
     ) -> Result<RestoredOrganization> {
         self.guarded(async {
             let mut tx = self.begin_bootstrap().await?;
-            let schema = read_schema(&mut *tx).await?;
+            let schema = read_schema(&mut tx).await?;
             check(&snapshot, &schema)?;
             let rekeyed = rekey(&mut snapshot.tables);
             let org = OrgId::generate(self.millis());
