@@ -352,6 +352,22 @@ async fn a_snapshot_restored_as_a_new_organization_keeps_every_id_with_new_secre
     )
     .await);
 
+    // A copy that no key would open is refused.
+    let keyless = edited(&taken, |d| d["tables"]["admin_api_keys"] = json!([]));
+    let got = s
+        .operator(
+            Method::POST,
+            "/_orgadmin/organizations",
+            Some(json!({"snapshot": keyless})),
+        )
+        .await;
+    assert_error(
+        &got,
+        StatusCode::BAD_REQUEST,
+        "invalid_value",
+        Some("snapshot.tables.admin_api_keys"),
+    );
+
     // A snapshot goes alone.
     let got = s
         .operator(

@@ -378,7 +378,7 @@ impl Backend {
                 .await
                 .db()?;
             write_rows(&mut tx, &org, &schema, &snapshot.tables).await?;
-            let (owner_id, default_project_id) = whole(&mut tx, &org).await?;
+            let default_project_id = whole(&mut tx, &org).await?;
             let reachable: Option<(String, String)> = sqlx::query_as(
                 "SELECT u.id, k.id FROM users AS u \
                  JOIN admin_api_keys AS k ON k.org_id = u.org_id AND k.owner_user_id = u.id \
@@ -392,9 +392,7 @@ impl Backend {
             let Some((owner, key)) = reachable else {
                 return Err(refuse(
                     "tables.admin_api_keys",
-                    format!(
-                        "No owner of this snapshot has an admin key, so a copy would open to no key (its owner is {owner_id}); restore it in place, or add an owner's admin key to the snapshot."
-                    ),
+                    "No owner in this snapshot has an admin key, so no key would open a copy of it; restore it in place instead, or take it again after giving an owner an admin key.",
                 ));
             };
             tx.commit().await?;
@@ -461,21 +459,21 @@ fn refused_rows(table: &str, e: sqlx::Error) -> DomainError {
 }
 
 /// The restored organization is one the server can serve: it has an owner and a default
-/// project. Returns the longest-standing owner and the default project.
-async fn whole(tx: &mut Tx, org: &OrgId) -> Result<(UserId, ProjectId)> {
-    let owner: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM users WHERE org_id = $1 AND role = 'owner' ORDER BY added_at, id LIMIT 1",
+/// project. Returns the default project.
+async fn whole(tx: &mut Tx, org: &OrgId) -> Result<ProjectId> {
+    let owners: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM users WHERE org_id = $1 AND role = 'owner'",
     )
     .bind(org.as_str())
-    .fetch_optional(&mut **tx)
+    .fetch_one(&mut **tx)
     .await
     .db()?;
-    let owner = owner.ok_or_else(|| {
-        refuse(
+    if owners == 0 {
+        return Err(refuse(
             "tables.users",
             "The snapshot has no member whose role is owner; an organization always has one.",
-        )
-    })?;
+        ));
+    }
     let projects: Vec<String> = sqlx::query_scalar(
         "SELECT id FROM projects WHERE org_id = $1 AND is_default = TRUE ORDER BY id",
     )
@@ -492,7 +490,7 @@ async fn whole(tx: &mut Tx, org: &OrgId) -> Result<(UserId, ProjectId)> {
             ),
         )
     })?;
-    Ok((UserId::from_raw(owner), ProjectId::from_raw(project)))
+    Ok(ProjectId::from_raw(project))
 }
 
 /// Give every key of a copy a new secret: a new hash and redacted value of the same kind (an
