@@ -31,10 +31,10 @@ const DEFAULT_OWNER_NAME: &str = "Owner";
 pub async fn create(
     State(s): State<AppState>,
     _: Operator,
-    JsonBody(body): JsonBody<OrganizationCreateRequest>,
+    JsonBody(mut body): JsonBody<OrganizationCreateRequest>,
 ) -> ApiResult<Json<CreatedOrganization>> {
-    if let Some(taken) = body.snapshot.clone() {
-        return Ok(Json(restore_as_new(&*s.store, body, taken).await?));
+    if let Some(taken) = body.snapshot.take() {
+        return Ok(Json(restore_as_new(&*s.store, &body, taken).await?));
     }
     let request = creation(body)?;
     let secret = request.admin_key_secret.clone();
@@ -58,7 +58,7 @@ pub async fn retrieve(
 /// is, with every re-keyed key's new secret in `api_keys`.
 async fn restore_as_new(
     store: &dyn Store,
-    body: OrganizationCreateRequest,
+    body: &OrganizationCreateRequest,
     taken: OrganizationSnapshot,
 ) -> Result<CreatedOrganization, DomainError> {
     let others = [
