@@ -21,7 +21,7 @@ use orgadmin_core::secret;
 use orgadmin_core::snapshot::{
     OrganizationSnapshot, RekeyedKey, RestoredOrganization, SnapshotRow,
 };
-use orgadmin_core::text::clip;
+use orgadmin_core::text::{clip, clip_to};
 use orgadmin_core::{DomainError, Result};
 use serde_json::Value;
 
@@ -91,7 +91,7 @@ impl Kind {
         match self {
             Kind::Integer => "an integer",
             Kind::Boolean => "true or false",
-            Kind::Text => "a string without NUL characters",
+            Kind::Text => "a string",
         }
     }
 }
@@ -453,7 +453,7 @@ fn refused_rows(table: &str, e: sqlx::Error) -> DomainError {
         format!("tables.{table}"),
         format!(
             "The rows of table '{table}' break a rule of the schema: {}{hint}.",
-            clip(reason.trim_end_matches('.'))
+            clip_to(reason.trim_end_matches('.'), 300)
         ),
     )
 }
@@ -482,12 +482,13 @@ async fn whole(tx: &mut Tx, org: &OrgId) -> Result<ProjectId> {
     .await
     .db()?;
     let [project] = <[String; 1]>::try_from(projects).map_err(|found| {
+        let count = match found.len() {
+            0 => "no default project".to_owned(),
+            n => format!("{n} default projects"),
+        };
         refuse(
             "tables.projects",
-            format!(
-                "The snapshot has {} default projects; an organization has exactly one.",
-                found.len()
-            ),
+            format!("The snapshot has {count}; an organization has exactly one."),
         )
     })?;
     Ok(ProjectId::from_raw(project))
