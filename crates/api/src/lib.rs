@@ -4,6 +4,7 @@
 //! other crate decides how an object looks on the wire.
 
 pub mod error;
+pub mod import;
 pub mod operator;
 pub mod requests;
 pub mod responses;

@@ -6,11 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use orgadmin_core::clock::Timestamp;
+use orgadmin_core::clock::{ClockReading, Timestamp};
+use orgadmin_core::id::OrgId;
 use orgadmin_core::{model, snapshot};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::requests::{present, present_whole_number};
 use crate::responses::{AdminKey, IdList, Project, User};
 
 /// `organization`: one tenant of the server.
@@ -216,3 +218,53 @@ pub struct JournalEntry {
 
 /// `GET /_orgadmin/organizations/{org_id}/requests`.
 pub type JournalList = IdList<JournalEntry>;
+
+/// `organization.clock`: what an organization's clock shows (`GET`/`POST
+/// /_orgadmin/organizations/{org_id}/clock`). Every timestamp of the organization follows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrganizationClock {
+    /// Always `organization.clock`.
+    pub object: String,
+    pub organization_id: String,
+    /// The organization's time, Unix seconds.
+    pub now: Timestamp,
+    /// Whether it stands still.
+    pub frozen: bool,
+    /// How far it is from the server's own clock, in seconds (negative once set back).
+    pub offset_seconds: i64,
+}
+
+impl OrganizationClock {
+    pub fn new(org: &OrgId, reading: &ClockReading) -> Self {
+        Self {
+            object: "organization.clock".into(),
+            organization_id: org.to_string(),
+            now: reading.now,
+            frozen: reading.frozen,
+            offset_seconds: reading.offset_seconds,
+        }
+    }
+}
+
+/// `POST /_orgadmin/organizations/{org_id}/clock`: exactly one of the three changes. A present
+/// `null` is `Some(None)`, so it can be refused by name; so is a field that is none of the
+/// three (`unknown`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct OrganizationClockUpdateRequest {
+    /// Move the clock forward by this many seconds (0 or more).
+    #[serde(default, deserialize_with = "present_whole_number")]
+    #[schema(value_type = Option<i64>)]
+    pub advance_seconds: Option<Option<i64>>,
+    /// Set the clock to this Unix time in seconds; earlier than it shows sets it back.
+    #[serde(default, deserialize_with = "present_whole_number")]
+    #[schema(value_type = Option<i64>)]
+    pub now: Option<Option<i64>>,
+    /// Stop the clock (`true`) or let it run on from where it stopped (`false`).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<bool>)]
+    pub frozen: Option<Option<bool>>,
+    /// Every other field of the body.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
+}

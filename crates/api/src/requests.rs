@@ -303,7 +303,7 @@ impl ProjectRateLimitUpdateRequest {
 }
 
 /// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
-fn present<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn present<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,
@@ -312,7 +312,7 @@ where
 }
 
 /// [`present`] for a whole number (see [`whole_number`]).
-fn present_whole_number<'de, D: serde::Deserializer<'de>>(
+pub(crate) fn present_whole_number<'de, D: serde::Deserializer<'de>>(
     de: D,
 ) -> Result<Option<Option<i64>>, D::Error> {
     whole_number(de).map(Some)

@@ -196,13 +196,13 @@ Example:
   orgadmin org create --name Acme --owner-email root@acme.example"
     )]
     Org(OrgCommand),
-    /// Bulk import into the database directly (as `init` does), acting as the admin key in
+    /// Bulk import, streamed to the server's bulk endpoint and acting as the admin key in
     /// OPENAI_ADMIN_KEY.
     #[command(
         subcommand,
         after_help = "\
 Example:
-  orgadmin import users people.csv --database sqlite://orgadmin-data/orgadmin.db"
+  orgadmin import users people.csv --base-url http://127.0.0.1:8080/v1"
     )]
     Import(crate::import::ImportCommand),
     /// The Admin API client: `admin organization <resource> <method>`.
@@ -299,7 +299,7 @@ fn rate_limit_value(value: &str) -> Result<String, String> {
 }
 
 /// `--user-ids`, shared by `serve` and every command that adds people to the database (`init`,
-/// `org create`, `import users`): they must agree, or a person added by one would keep the ID
+/// `org create`; the import takes the server's): they must agree, or a person added by one would keep the ID
 /// the other would have hidden.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct UserIdsArg {

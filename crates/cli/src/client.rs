@@ -243,31 +243,106 @@ impl Client {
         retry_after: Option<u64>,
     ) -> CliError {
         let bytes = response.bytes().await.unwrap_or_default();
-        let error = serde_json::from_slice::<ErrorBody>(&bytes)
-            .ok()
-            .map(|b| b.error);
-        let body = if error.is_none() && !bytes.is_empty() {
-            let text = String::from_utf8_lossy(&bytes);
-            Some(orgadmin_core::text::clip_to(text.trim(), 200))
-        } else {
-            None
-        };
-        CliError::Api(Box::new(ApiFailure {
-            status: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or("").to_owned(),
-            error,
-            body,
-            request_id,
-            request: request_line.to_owned(),
-            retry_after: retry_after.filter(|_| {
-                matches!(
-                    status,
-                    StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-                )
-            }),
-        }))
+        api_failure(status, &bytes, request_id, request_line, retry_after)
     }
 
+    /// POST a streamed body (`import users`) once: it is read as it is sent, so it cannot be
+    /// sent again, and is never retried. A success is `Ok(Ok(T))`; a 400 whose body reads as
+    /// `R` (a refusal carrying more than the envelope) is `Ok(Err(R))`; any other answer is the
+    /// usual [`CliError`].
+    pub async fn post_stream<T: DeserializeOwned, R: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &Query,
+        content_type: &str,
+        body: reqwest::Body,
+        timeout: Duration,
+    ) -> Result<Result<T, R>, CliError> {
+        let url = self.url(segments, query);
+        let request_line = format!("POST {url}");
+        self.log(format_args!("> {request_line} ({content_type})"));
+        let started = Instant::now();
+        let response = self
+            .http
+            .post(url)
+            .timeout(timeout)
+            .header(reqwest::header::AUTHORIZATION, &self.authorization)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&e, &request_line))?;
+        let status = response.status();
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("no content type")
+            .to_owned();
+        self.log(format_args!(
+            "< {status} ({} ms{})",
+            started.elapsed().as_millis(),
+            request_id
+                .as_deref()
+                .map(|id| format!(", {id}"))
+                .unwrap_or_default()
+        ));
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&e, &request_line))?;
+        if status.is_success() {
+            return decode(&bytes, &content_type, &request_line, request_id).map(Ok);
+        }
+        if status == StatusCode::BAD_REQUEST {
+            if let Ok(refusal) = serde_json::from_slice::<R>(&bytes) {
+                return Ok(Err(refusal));
+            }
+        }
+        Err(api_failure(status, &bytes, request_id, &request_line, None))
+    }
+}
+
+/// The error of an answer with an error status.
+fn api_failure(
+    status: StatusCode,
+    bytes: &[u8],
+    request_id: Option<String>,
+    request_line: &str,
+    retry_after: Option<u64>,
+) -> CliError {
+    let error = serde_json::from_slice::<ErrorBody>(bytes)
+        .ok()
+        .map(|b| b.error);
+    let body = if error.is_none() && !bytes.is_empty() {
+        let text = String::from_utf8_lossy(bytes);
+        Some(orgadmin_core::text::clip_to(text.trim(), 200))
+    } else {
+        None
+    };
+    CliError::Api(Box::new(ApiFailure {
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("").to_owned(),
+        error,
+        body,
+        request_id,
+        request: request_line.to_owned(),
+        retry_after: retry_after.filter(|_| {
+            matches!(
+                status,
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+            )
+        }),
+    }))
+}
+
+impl Client {
     fn transport_error(&self, e: &reqwest::Error, request_line: &str) -> CliError {
         let what = describe_transport(e, self.timeout);
         let server = server_of(&self.base);

@@ -1,11 +1,12 @@
-//! The command line of `orgadmin`: its grammar (`args`), the Admin API client (`client`,
-//! `commands`, one module per resource), output formats (`output`), error kinds and exit
-//! statuses (`error`), and server-side administration (`admin`: `init`, `org create`).
+//! The command line of `orgadmin`: its grammar (`args`, also of `serve`, `init` and `org key`,
+//! which the binary runs beside the server), the Admin API client (`client`, `commands`, one
+//! module per resource, `import`), output formats (`output`), error kinds and exit statuses
+//! (`error`).
 //!
 //! The client reaches the server only over HTTP, with the `orgadmin_api` types for bodies and
-//! answers; it never touches the store. `admin` is the one part that opens the database, and it
-//! does so through the `Store` trait. Data goes to standard output; progress, hints and errors to
-//! standard error.
+//! answers; it never touches the store. The one exception left is `admin` (`org create`), which
+//! opens the database through the `Store` trait and goes when `org create` calls the operator
+//! API. Data goes to standard output; progress, hints and errors to standard error.
 
 pub mod admin;
 pub mod args;
@@ -139,17 +140,20 @@ async fn client_command(global: &GlobalArgs, command: AdminCommand) -> Result<()
     commands::run(&mut ctx, command).await
 }
 
-/// `orgadmin init`.
-pub fn init(global: &GlobalArgs, args: args::InitArgs) -> ExitCode {
-    finish(block_on(admin::init(global, args)))
+/// `orgadmin org create`.
+pub fn org_create(global: &GlobalArgs, args: args::OrgCreateArgs) -> ExitCode {
+    finish(block_on(admin::create_organization(global, args)))
 }
 
-/// `orgadmin org …`.
-pub fn org(global: &GlobalArgs, command: OrgCommand) -> ExitCode {
-    match command {
-        OrgCommand::Create(args) => finish(block_on(admin::create_organization(global, args))),
-        OrgCommand::Key(args) => finish(block_on(admin::recover_key(global, args))),
-    }
+/// Print a document the command made once, with a secret in it: JSON unless `--format` names
+/// another; `auto` is JSON here even on a terminal, so the secret is printed in a form that can
+/// be copied whole.
+pub fn print_once(global: &GlobalArgs, document: &impl serde::Serialize) -> Result<(), CliError> {
+    let settings = global.settings()?;
+    let format = settings.format.resolve(false, Format::Json);
+    Output::new(format)
+        .with_selection(settings.selection)
+        .object(document)
 }
 
 /// `orgadmin import …`.
@@ -170,7 +174,8 @@ pub fn completion(args: args::CompletionArgs) -> ExitCode {
     )
 }
 
-fn block_on<F: std::future::Future<Output = Result<(), CliError>>>(
+/// Run a command's work on a current-thread runtime.
+pub fn block_on<F: std::future::Future<Output = Result<(), CliError>>>(
     work: F,
 ) -> Result<(), CliError> {
     tokio::runtime::Builder::new_current_thread()

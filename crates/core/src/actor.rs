@@ -1,5 +1,6 @@
 //! The authenticated caller: an admin key and the permissions it carries right now.
 
+use crate::clock::Timestamp;
 use crate::email::Email;
 use std::sync::OnceLock;
 
@@ -25,6 +26,11 @@ pub struct Actor {
     /// The organization's key-use epoch read with [`generation`](Self::generation): how many
     /// times an admin key's `last_used_at` was refreshed, which no write transaction does.
     pub key_use: i64,
+    /// The organization's time when this request was authenticated: its clock
+    /// ([`OrgClock`](crate::clock::OrgClock)), read in the statement that read
+    /// [`generation`](Self::generation), at the process clock's time then. What reads for the
+    /// request compare with (an invite's status); a write uses its transaction's own time.
+    pub now: Timestamp,
     /// When this request was authorized by permissions held in a project (not by organization
     /// permissions): that project and what the key could do there. A write re-checks it at
     /// commit time, like [`permissions`](Self::permissions).

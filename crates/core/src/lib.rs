@@ -24,7 +24,7 @@ pub mod store;
 pub mod text;
 
 pub use actor::{Actor, OrgVersion, ReadAt};
-pub use clock::{Clock, SystemClock, Timestamp};
+pub use clock::{Clock, ClockChange, ClockReading, OrgClock, SystemClock, Timestamp};
 pub use email::Email;
 pub use error::{ConflictKind, DomainError, Outage, OutageKind, Remedy, Result};
 pub use permission::{Permission, PermissionSet};

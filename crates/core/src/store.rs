@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use crate::actor::{Actor, ReadAt};
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::catalogue::RateLimits;
+use crate::clock::{ClockChange, ClockReading};
 use crate::email::Email;
 use crate::error::Result;
 use crate::id::{
@@ -167,7 +168,8 @@ pub trait HealthStore: Send + Sync {
     fn current_outage(&self) -> Option<StorageOutage>;
 }
 
-/// Creating organizations: the first start's bootstrap and `orgadmin org create`.
+/// Creating organizations (the first start's bootstrap and `orgadmin org create`), and each
+/// organization's clock.
 #[async_trait]
 pub trait OrganizationStore: Send + Sync {
     /// Create the first organization, its owner, default project and admin key, unless an
@@ -195,6 +197,14 @@ pub trait OrganizationStore: Send + Sync {
         &self,
         snapshot: OrganizationSnapshot,
     ) -> Result<RestoredOrganization>;
+
+    /// What `org`'s clock shows now (NotFound for an unknown organization).
+    async fn get_org_clock(&self, org: &OrgId) -> Result<ClockReading>;
+
+    /// Change `org`'s clock, in a transaction that increments its write generation, so every
+    /// authentication and answer remembered by any server sees the new time at its next
+    /// request. Writes no audit event: the operator moves the clock, not an admin.
+    async fn change_org_clock(&self, org: &OrgId, change: ClockChange) -> Result<ClockReading>;
 }
 
 /// Admin API keys: authenticating a presented key, and the keys' lifecycle.
@@ -647,10 +657,10 @@ pub trait ProjectPolicyStore: Send + Sync {
     ) -> Result<RateLimits>;
 }
 
-/// Bulk import of members (`orgadmin import users`).
+/// Bulk import of members (`POST /v1/organization/users/import`).
 #[async_trait]
 pub trait ImportStore: Send + Sync {
-    /// Import members (`orgadmin import users`) in ONE transaction, holding the organization's
+    /// Import members (`POST /v1/organization/users/import`) in ONE transaction, holding the organization's
     /// write lock throughout: each row creates a member (with its project memberships), updates
     /// one whose role, name or listed memberships differ, or is skipped when nothing differs;
     /// nothing is ever removed. Every change writes the audit events the API writes for it, with

@@ -1,11 +1,13 @@
 //! The `orgadmin` binary: thin glue from the command line (parsed by `orgadmin_cli`) to the
-//! server library (`serve`), server-side administration (`init`, `org create`) and the Admin API
-//! client (`admin …`).
+//! server library (`serve`, and beside it the database-level `init` and `org key`, `admin.rs`)
+//! and the client (`admin …`, `import users`, `org create`).
+
+mod admin;
 
 use std::process::ExitCode;
 
 use orgadmin_cli::args::{LogFormatArg, ServeArgs};
-use orgadmin_cli::Command;
+use orgadmin_cli::{Command, OrgCommand};
 use orgadmin_server::telemetry::{self, LogFormat};
 use orgadmin_server::{Application, RateLimit, ServeConfig};
 
@@ -19,8 +21,9 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Init(args) => orgadmin_cli::init(&cli.global, args),
-        Command::Org(command) => orgadmin_cli::org(&cli.global, command),
+        Command::Init(args) => admin::init(&cli.global, args),
+        Command::Org(OrgCommand::Key(args)) => admin::recover_key(&cli.global, args),
+        Command::Org(OrgCommand::Create(args)) => orgadmin_cli::org_create(&cli.global, args),
         Command::Import(command) => orgadmin_cli::import(&cli.global, command),
         Command::Admin(command) => orgadmin_cli::run_client(&cli.global, command),
         Command::Completion(args) => orgadmin_cli::completion(args),

@@ -205,9 +205,8 @@ async fn an_import_that_fills_the_disk_is_refused_whole() {
     let disk = SmallDisk::mount("3M");
     let file = disk.path().join("o.db");
     let url = format!("sqlite://{}", file.display());
-    // Bootstrap the database, then stop the server: the import opens the file itself.
-    let mut server = Server::start(&url, KEY).await;
-    server.kill9();
+    // The import streams its file to the server, which writes it.
+    let server = Server::start(&url, KEY).await;
 
     let rows = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
     let mut csv = String::from("email,name,role\n");
@@ -218,11 +217,12 @@ async fn an_import_that_fills_the_disk_is_refused_whole() {
     let output = Command::new(BIN)
         .args(["import", "users"])
         .arg(rows.path())
-        .args(["--database", &url])
+        .args(["--base-url", &format!("{}/v1", server.base)])
         .env_clear()
         .env("OPENAI_ADMIN_KEY", KEY)
         .output()
         .expect("running orgadmin import");
+    drop(server);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         !output.status.success(),

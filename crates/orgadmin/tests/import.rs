@@ -1,8 +1,11 @@
-//! `orgadmin import users FILE` end to end: the real binary against a database made by `orgadmin
-//! init` (SQLite, or PostgreSQL with `ORGADMIN_TEST_BACKEND=postgres`), checked through the store.
+//! `orgadmin import users FILE` end to end: the real binary streaming its file to `orgadmin
+//! serve` (the real binary too, `support/serve.rs`) on a database made by `orgadmin init`
+//! (SQLite, or PostgreSQL with `ORGADMIN_TEST_BACKEND=postgres`), checked through the store.
 //! CSV and JSON Lines edge cases (quoted fields, a byte-order mark, CRLF, blank lines, headers),
 //! the summary on standard output, the line on standard error, and the exit statuses.
 
+#[path = "support/serve.rs"]
+mod serve;
 #[allow(unused, reason = "the command-line tests' harness, shared")]
 mod support;
 
@@ -19,9 +22,11 @@ use orgadmin_testkit::TestDatabase;
 use serde_json::{json, Value};
 use support::{run, runtime, Ran, BIN};
 
-/// A database made by `orgadmin init`, its admin key, and a directory for import files.
+/// A database made by `orgadmin init`, `orgadmin serve` on it, its admin key, and a directory
+/// for import files.
 struct Setup {
     runtime: tokio::runtime::Runtime,
+    server: Option<serve::Server>,
     store: Option<Arc<dyn Store>>,
     actor: Actor,
     key: String,
@@ -46,6 +51,7 @@ impl Setup {
         );
         init.assert_status(0);
         let key = init.stdout.trim().to_owned();
+        let server = runtime.block_on(serve::Server::start(database.url(), &key));
         let store = runtime
             .block_on(orgadmin_store::open(database.url(), Arc::new(SystemClock)))
             .unwrap();
@@ -55,6 +61,7 @@ impl Setup {
             .unwrap();
         Self {
             runtime,
+            server: Some(server),
             store: Some(store),
             actor,
             key,
@@ -63,8 +70,9 @@ impl Setup {
         }
     }
 
-    fn url(&self) -> &str {
-        self.database.as_ref().unwrap().url()
+    /// The served API's base URL.
+    fn base_url(&self) -> String {
+        format!("{}/v1", self.server.as_ref().unwrap().base)
     }
 
     fn store(&self) -> &dyn Store {
@@ -78,7 +86,7 @@ impl Setup {
         path.display().to_string()
     }
 
-    /// `orgadmin import users ARGS… --database URL` with the key.
+    /// `orgadmin import users ARGS… --base-url URL` with the key.
     fn import(&self, args: &[&str]) -> Ran {
         self.import_as(&self.key, args)
     }
@@ -86,7 +94,8 @@ impl Setup {
     fn import_as(&self, key: &str, args: &[&str]) -> Ran {
         let mut all = vec!["import", "users"];
         all.extend_from_slice(args);
-        all.extend_from_slice(&["--database", self.url()]);
+        let base_url = self.base_url();
+        all.extend_from_slice(&["--base-url", &base_url]);
         run(&all, &[("OPENAI_ADMIN_KEY", key)])
     }
 
@@ -171,7 +180,8 @@ impl Setup {
 
 impl Drop for Setup {
     fn drop(&mut self) {
-        // Close the pool before the database is dropped.
+        // Stop the server and close the pool before the database is dropped.
+        self.server.take();
         if let Some(store) = self.store.take() {
             self.runtime.block_on(async move { drop(store) });
         }
@@ -368,8 +378,8 @@ fn standard_input_needs_a_format_and_reads_like_a_file() {
             "-",
             "--input-format",
             "csv",
-            "--database",
-            s.url(),
+            "--base-url",
+            &s.base_url(),
         ])
         .env_clear()
         .env("OPENAI_ADMIN_KEY", &s.key)
@@ -428,16 +438,17 @@ fn files_headers_and_keys_that_cannot_be_used_are_refused_before_anything_is_wri
     s.import(&[&txt, "--input-format", "csv"]).assert_status(0);
 
     let good = s.file("good.csv", "email\nb@example.com\n");
-    let no_key = run(&["import", "users", &good, "--database", s.url()], &[]);
+    let no_key = run(
+        &["import", "users", &good, "--base-url", &s.base_url()],
+        &[],
+    );
     no_key.assert_status(2);
     assert!(no_key.stderr.contains("OPENAI_ADMIN_KEY"), "{no_key:#?}");
 
     let wrong = s.import_as(&format!("sk-admin-{}", "z".repeat(40)), &[&good]);
     wrong.assert_status(1);
     assert!(
-        wrong
-            .stderr
-            .contains("the admin API key is not valid in the database"),
+        wrong.stderr.contains("Incorrect admin API key provided"),
         "{wrong:#?}"
     );
     let reader_key = s.scoped_key(&[Permission::UsersRead]);
@@ -460,8 +471,8 @@ fn files_headers_and_keys_that_cannot_be_used_are_refused_before_anything_is_wri
             "import",
             "users",
             &good,
-            "--database",
-            "postgres://nobody@127.0.0.1:1/nothing",
+            "--base-url",
+            "http://127.0.0.1:1/v1",
         ],
         &[("OPENAI_ADMIN_KEY", &s.key)],
     );
@@ -522,4 +533,26 @@ fn rows_naming_projects_need_the_right_to_manage_their_members() {
         .users()
         .iter()
         .all(|u| u.email.as_str() != "there@example.com"));
+}
+
+#[test]
+fn a_file_over_the_usual_body_limit_streams_to_the_server() {
+    let s = Setup::new();
+    let users_before = s.users().len();
+    let padding = "x".repeat(60);
+    let mut csv = String::from("email,name\n");
+    let mut rows = 0;
+    while csv.len() <= 1024 * 1024 + 4096 {
+        rows += 1;
+        csv.push_str(&format!("bulk{rows}@example.com,Bulk {rows} {padding}\n"));
+    }
+    let file = s.file("bulk.csv", &csv);
+    let ran = s.import(&[&file]);
+    ran.assert_status(0);
+    assert_eq!(summary(&ran)["created"], rows, "{ran:#?}");
+    assert!(s.users().len() > users_before);
+    // All of them are there: a second run changes nothing.
+    let again = s.import(&[&file]);
+    again.assert_status(0);
+    assert_eq!(summary(&again)["skipped"], rows, "{again:#?}");
 }

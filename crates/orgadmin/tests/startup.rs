@@ -1,5 +1,5 @@
 //! Starting on a database that cannot be used, end to end: the real binary (`serve`, and the
-//! commands that open the database themselves: `init`, `org create`, `import users`) fails at
+//! commands that open the database themselves: `init`, `org create`, `org key`) fails at
 //! once with one clear line on standard error and its exit status, and writes nothing — no
 //! database file, no key, no organization. Also: a taken listen address bootstraps nothing, and
 //! the files a first start creates are private to their owner.
@@ -125,13 +125,9 @@ fn serve_on(listen: &str, database: &str, env: &[(&str, &str)]) -> Ran {
     )
 }
 
-/// `init`, `org create` and `import users` on `database`, each expected to fail with `status`
-/// and `message`. The import file is a valid one, so only the database stops it.
+/// `init`, `org create` and `org key` on `database`, each expected to fail with `status` and
+/// `message`. Their other arguments are valid, so only the database stops them.
 fn assert_every_command_refuses(database: &str, status: i32, message: &str) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let import = dir.path().join("members.csv");
-    std::fs::write(&import, "email,role\nada@example.com,reader\n").expect("an import file");
-    let import = import.to_str().expect("a UTF-8 path");
     for args in [
         vec!["init", "--database", database],
         vec![
@@ -144,7 +140,14 @@ fn assert_every_command_refuses(database: &str, status: i32, message: &str) {
             "--owner-email",
             "second@example.com",
         ],
-        vec!["import", "users", import, "--database", database],
+        vec![
+            "org",
+            "key",
+            "--database",
+            database,
+            "--org",
+            "org-01jc0000000000000000000000",
+        ],
     ] {
         run(&args, &[("OPENAI_ADMIN_KEY", KEY)], START_LIMIT)
             .assert_fails(status, message)

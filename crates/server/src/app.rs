@@ -233,21 +233,28 @@ const MAX_DRAINED_BYTES: u64 = 16 * 1024 * 1024;
 /// How long the rest of a refused body is read before answering anyway.
 const DRAIN_TIME: Duration = Duration::from_secs(5);
 
-/// The declared length of a body over the limit, which is refused whatever the route.
-fn oversized_body(request: &Request) -> Option<u64> {
+/// The declared length of a body over its route's limit (1 MiB, the import's 64 MiB), and that
+/// limit: refused before the route is called.
+fn oversized_body(request: &Request) -> Option<(u64, u64)> {
+    let limit = routes::import::body_limit(
+        request.method(),
+        request.uri().path(),
+        MAX_BODY_BYTES as u64,
+    );
     request
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
-        .filter(|&n| n > MAX_BODY_BYTES as u64)
+        .filter(|&n| n > limit)
+        .map(|n| (n, limit))
 }
 
 /// 413, once the body has been read to its end: answering while the client is still sending and
 /// then closing the connection with its data unread makes the kernel reset the connection, and
 /// the client loses the answer. A client waiting for `100 Continue` has sent nothing: it is
 /// answered at once.
-async fn refuse_oversized_body(request: Request, length: u64) -> Response {
+async fn refuse_oversized_body(request: Request, length: u64, limit: u64) -> Response {
     if length <= MAX_DRAINED_BYTES && !request.headers().contains_key(EXPECT) {
         let mut body = request.into_body();
         let _ = tokio::time::timeout(DRAIN_TIME, async {
@@ -255,7 +262,7 @@ async fn refuse_oversized_body(request: Request, length: u64) -> Response {
         })
         .await;
     }
-    ApiError::too_large().into_response()
+    ApiError::too_large_for(limit).into_response()
 }
 
 async fn unknown_route(method: Method, uri: Uri) -> Response {
@@ -278,7 +285,7 @@ async fn request_context(mut request: Request, next: Next) -> Response {
     let span = tracing::info_span!("request", request.id = %request_id, http.method = %method, http.path = %path, org.id = tracing::field::Empty, key.id = tracing::field::Empty);
     let started = Instant::now();
     let mut response = match oversized_body(&request) {
-        Some(length) => refuse_oversized_body(request, length).await,
+        Some((length, limit)) => refuse_oversized_body(request, length, limit).await,
         None => next.run(request).instrument(span.clone()).await,
     };
     let status = response.status().as_u16();

@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use orgadmin_api::import::{ImportRefusal, ImportSummary};
 use orgadmin_api::{ErrorBody, ErrorDetail};
 use orgadmin_core::error::{ConflictKind, KeyRejection, Remedy};
 use orgadmin_core::DomainError;
@@ -24,6 +25,10 @@ pub enum Code {
     Conflict(ConflictKind),
     RequestTooLarge,
     RequestTimeout,
+    /// A body in a format the route does not read (the import's `Content-Type`).
+    UnsupportedMediaType,
+    /// An import file with invalid rows, imported without `skip_invalid`: nothing was written.
+    InvalidRows,
     RateLimitExceeded,
     ServiceUnavailable,
     InternalError,
@@ -57,6 +62,12 @@ impl Code {
             Code::Conflict(kind) => (StatusCode::CONFLICT, INVALID, kind.code()),
             Code::RequestTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, INVALID, "request_too_large"),
             Code::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, INVALID, "request_timeout"),
+            Code::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                INVALID,
+                "unsupported_media_type",
+            ),
+            Code::InvalidRows => (StatusCode::BAD_REQUEST, INVALID, "invalid_rows"),
             // The real API's type for rate limits.
             Code::RateLimitExceeded => (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -121,11 +132,45 @@ impl ApiError {
     }
 
     pub fn too_large() -> Self {
+        Self::too_large_for(crate::extract::MAX_BODY_BYTES as u64)
+    }
+
+    /// 413 for a body over `limit` bytes (a whole number of MiB).
+    pub fn too_large_for(limit: u64) -> Self {
         Self::new(
             Code::RequestTooLarge,
             None,
-            "The request body is larger than the limit of 1 MiB.",
+            format!(
+                "The request body is larger than the limit of {} MiB.",
+                limit / (1024 * 1024)
+            ),
         )
+    }
+
+    /// 408 for a streamed body that stopped arriving.
+    pub fn body_stalled(timeout: std::time::Duration) -> Self {
+        Self::new(
+            Code::RequestTimeout,
+            None,
+            format!(
+                "The request body stopped arriving: nothing came for {} seconds.",
+                timeout.as_secs()
+            ),
+        )
+    }
+
+    /// The error's message, for a caller that reports it elsewhere too.
+    pub fn message(&self) -> &str {
+        &self.detail.message
+    }
+
+    /// The answer to an import with invalid rows: the envelope and the summary beside it.
+    pub fn with_import_summary(self, summary: ImportSummary) -> Response {
+        let body = ImportRefusal {
+            error: self.detail,
+            summary,
+        };
+        (self.status, Json(body)).into_response()
     }
 
     pub fn body_too_slow(timeout: std::time::Duration) -> Self {

@@ -217,6 +217,11 @@ impl Query {
         }
     }
 
+    /// The names of the parameters given, in order (a repeated one repeats).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.pairs.iter().map(|(k, _)| k.as_str())
+    }
+
     /// A scalar parameter; given more than once is an error, as the meaning would be ambiguous.
     pub fn one(&self, name: &str) -> Result<Option<&str>, ApiError> {
         let mut found = self

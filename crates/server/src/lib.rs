@@ -1,6 +1,7 @@
 //! The orgadmin HTTP server: builds the application on a store, serves the Admin API routes,
 //! authenticates every `/v1` request, and answers every failure in the OpenAI error envelope.
 
+pub mod admin;
 mod app;
 mod auth;
 pub mod bootstrap;

@@ -12,6 +12,8 @@ use crate::operator::key::OperatorKey;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// The process clock: what the operator API's own records (faults) are dated by. An
+    /// organization's data follows the organization's clock, which the store reads.
     pub clock: Arc<dyn Clock>,
     /// The models projects' policies name, with the organization's rate limits (`--models`).
     pub models: Arc<ModelCatalogue>,

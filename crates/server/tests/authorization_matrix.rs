@@ -91,6 +91,9 @@ impl Need {
 
 // --- the table --------------------------------------------------------------------------------
 
+/// The bulk import's path.
+const IMPORT: &str = "/v1/organization/users/import";
+
 /// One operation: method, path template exactly as in the OpenAPI document, what it needs, and
 /// a body the owner's call succeeds with. `{name}` in the path, and a body string that is exactly
 /// `{name}`, are filled with the organization's fixture of that name (see [`fixture_key`]).
@@ -155,6 +158,8 @@ fn table() -> Vec<Row> {
             "/v1/organization/users/{user_id}/permissions",
             USERS_R,
         ),
+        // The bulk import: a JSON Lines body of one row (see `Http::call`).
+        row(M::POST, IMPORT, USERS_W).body(json!({"email": "imported@matrix.example"})),
         // Roles.
         row(M::GET, "/v1/organization/roles", ROLES_R),
         row(M::POST, "/v1/organization/roles", ROLES_W).body(json!({
@@ -777,8 +782,14 @@ impl Http {
             request = request.header(reqwest::header::AUTHORIZATION, header);
         }
         if let Some(body) = body {
+            // The import reads JSON Lines, of which one object is a file of one row.
+            let content_type = if path == IMPORT {
+                "application/x-ndjson"
+            } else {
+                "application/json"
+            };
             request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(body.to_string());
         }
         let response = request

@@ -6,7 +6,8 @@
 //! (`begin_for` in `ops/backend.rs`), whichever process or replica makes it. A cached entry records
 //! the generation it was read at and is used only while that generation is still current, so a
 //! revoked key, a demoted or removed owner or an edited role is seen by the very next request, on
-//! every server. Expiry is checked against the clock on every use. Only successful
+//! every server. Expiry is checked on every use against the organization's clock, read in the
+//! statement that reads the generation (a change of the clock increments the generation too). Only successful
 //! authentications are cached; an unknown key always goes to the database.
 
 use std::collections::HashMap;
@@ -84,6 +85,7 @@ mod tests {
                 scopes: None,
                 generation,
                 key_use: 0,
+                now: 0,
                 project_authority: Default::default(),
             },
             generation,

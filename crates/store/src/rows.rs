@@ -364,8 +364,20 @@ pub(crate) struct AuthRow {
     pub(crate) role: String,
     /// The organization's write generation, read with the key.
     pub(crate) generation: i64,
+    /// The organization's clock, read with the generation.
+    pub(crate) clock_offset_seconds: i64,
+    pub(crate) clock_frozen_at: Option<i64>,
     /// The organization's key-use epoch, read with the key.
     pub(crate) key_use: i64,
+}
+
+impl AuthRow {
+    pub(crate) fn clock(&self) -> orgadmin_core::clock::OrgClock {
+        orgadmin_core::clock::OrgClock {
+            offset_seconds: self.clock_offset_seconds,
+            frozen_at: self.clock_frozen_at,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]

@@ -1,9 +1,9 @@
-//! The backfills of migrations 0007 (the rest of `organization.user`: `created`, `is_default`)
-//! and 0008 (the service accounts' keys moved into `project_api_keys`), on the backend
-//! `ORGADMIN_TEST_BACKEND` selects: a database is built at migration 0006 from this crate's own
-//! migration files, filled with raw SQL as a server of that release would have left it, then
-//! opened with `orgadmin_store::open`, which migrates it to the latest; every backfilled column
-//! and row is read back with SQL, and through the store.
+//! The backfills of migrations 0007 (the rest of `organization.user`: `created`, `is_default`),
+//! 0008 (the service accounts' keys moved into `project_api_keys`) and 0010 (each
+//! organization's clock), on the backend `ORGADMIN_TEST_BACKEND` selects: a database is built at
+//! an earlier migration from this crate's own migration files, filled with raw SQL as a server of
+//! that release would have left it, then opened with `orgadmin_store::open`, which migrates it to
+//! the latest; every backfilled column and row is read back with SQL, and through the store.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use orgadmin_core::id::{OrgId, ProjectApiKeyId, ProjectId, UserId};
 use orgadmin_core::model::{ProjectKeyOwner, ServiceAccountRole};
 use orgadmin_core::secret::hash_secret;
-use orgadmin_core::{ReadAt, SystemClock};
+use orgadmin_core::{Clock, ReadAt, SystemClock};
 use orgadmin_testkit::database::{backend, Backend, TestDatabase};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgRow;
@@ -469,5 +469,51 @@ async fn migrations_0007_and_0008_backfill_the_data_written_before_them() {
     assert_eq!(production.name, "Production App");
     assert_eq!(production.expires_at, Some(T0 + 900 + 3600));
     assert!(production.owner_has_access);
+    drop(store);
+}
+
+#[tokio::test]
+async fn migration_0010_gives_every_existing_organization_the_process_clock() {
+    let database = TestDatabase::persistent().await;
+    let mut db = Db::connect(&database).await;
+    db.migrate_to(9).await;
+    db.execute(&format!(
+        "INSERT INTO organizations (id, name, created_at, generation) VALUES ('org-old', 'Old', {T0}, 41);\n\
+         INSERT INTO users (org_id, id, email, email_norm, name, role, added_at, created) \
+         VALUES ('org-old', 'user-ada', 'ada@example.com', 'ada@example.com', NULL, 'owner', {T0}, {T0});\n\
+         INSERT INTO admin_api_keys (org_id, id, name, secret_hash, redacted_value, owner_user_id, created_at, expires_at) \
+         VALUES ('org-old', 'key_ada', 'Initial admin key', '{}', 'sk-admin...', 'user-ada', {T0}, {});\n",
+        hash_secret(ADA_SECRET),
+        // Expires in an hour by the process clock: still valid after the migration.
+        SystemClock.now() + 3600,
+    ))
+    .await;
+    db.close().await;
+
+    let store = orgadmin_store::open(database.url(), Arc::new(SystemClock))
+        .await
+        .expect("the store opens and migrates the database");
+    let mut db = Db::connect(&database).await;
+    let clocks: Vec<(i64, Option<i64>, i64)> = db
+        .rows("SELECT clock_offset_seconds, clock_frozen_at, generation FROM organizations")
+        .await;
+    assert_eq!(
+        clocks,
+        vec![(0, None, 41)],
+        "running, no offset, generation kept"
+    );
+    db.close().await;
+
+    let old = OrgId::from_raw("org-old");
+    let reading = store.get_org_clock(&old).await.expect("the clock reads");
+    assert!(!reading.frozen);
+    assert_eq!(reading.offset_seconds, 0);
+    let actor = store
+        .authenticate(&hash_secret(ADA_SECRET))
+        .await
+        .expect("the database answers")
+        .expect("the key still authenticates");
+    assert!((actor.now - SystemClock.now()).abs() <= 5, "{}", actor.now);
+    assert_eq!(actor.generation, 41);
     drop(store);
 }

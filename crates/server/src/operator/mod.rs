@@ -4,6 +4,7 @@
 //! key. Its answers use the Admin API's error envelope and list envelope; its shapes are in
 //! `orgadmin_api::operator`.
 
+mod clock;
 pub mod faults;
 pub mod journal;
 pub mod key;
@@ -31,6 +32,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(snapshot::retrieve, snapshot::restore))
         .routes(routes!(faults::list, faults::create, faults::clear))
         .routes(routes!(journal::list, journal::clear))
+        .routes(routes!(clock::retrieve, clock::update))
 }
 
 /// A request made with the server's operator key: the extractor of every operator route.

@@ -25,7 +25,7 @@ pub async fn list(State(s): State<AppState>, auth: Auth, q: Query) -> ApiResult<
     auth.require(Permission::InvitesRead)?;
     let page = q.id_page()?;
     let invites = s.store.list_invites(&auth.0.org_id, &page).await?;
-    Ok(Json(InviteList::from_page(invites, s.clock.now())))
+    Ok(Json(InviteList::from_page(invites, auth.0.now)))
 }
 
 #[utoipa::path(post, path = "/v1/organization/invites", tag = "Invites", request_body = InviteCreateRequest, responses((status = 200, body = Invite)))]
@@ -91,7 +91,7 @@ pub async fn create(
             },
         )
         .await?;
-    Ok(Json(Invite::new(&invite, s.clock.now())))
+    Ok(Json(Invite::new(&invite, auth.0.now)))
 }
 
 #[utoipa::path(get, path = "/v1/organization/invites/{invite_id}", tag = "Invites", params(("invite_id" = String, Path)), responses((status = 200, body = Invite)))]
@@ -105,7 +105,7 @@ pub async fn retrieve(
         .store
         .get_invite(&auth.0.org_id, &InviteId::from_raw(invite_id))
         .await?;
-    Ok(Json(Invite::new(&invite, s.clock.now())))
+    Ok(Json(Invite::new(&invite, auth.0.now)))
 }
 
 #[utoipa::path(delete, path = "/v1/organization/invites/{invite_id}", tag = "Invites", params(("invite_id" = String, Path)), responses((status = 200, body = Deleted)))]

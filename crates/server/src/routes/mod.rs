@@ -5,6 +5,7 @@ mod admin_keys;
 mod audit_logs;
 mod groups;
 mod health;
+pub(crate) mod import;
 mod invites;
 mod project_keys;
 mod project_policies;
@@ -113,6 +114,7 @@ fn route_table() -> OpenApiRouter<AppState> {
         .routes(routes!(admin_keys::retrieve, admin_keys::delete))
         .routes(routes!(audit_logs::list))
         .routes(routes!(users::permissions))
+        .routes(routes!(import::import_users))
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::retrieve, groups::update, groups::delete))
         .routes(routes!(groups::list_users, groups::add_user))
@@ -160,6 +162,9 @@ impl OpenApi for ApiDoc {
         description = "The identity-and-access part of the OpenAI Admin API, served by orgadmin. Routes tagged `orgadmin` are extensions."
     ),
     modifiers(&SecurityAddon),
+    // The import's 400 for invalid rows, which its operation documents as the envelope (a
+    // refusal is one, with `summary` beside `error`).
+    components(schemas(orgadmin_api::import::ImportRefusal)),
     tags(
         (name = "orgadmin", description = "Extensions of orgadmin, not in the official Admin API."),
         (name = "operator", description = "The operator API: the server's organizations, for test harnesses and operators. Not part of the Admin API; it answers to the server's operator key (`sk-operator-…`) alone.")

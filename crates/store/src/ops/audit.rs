@@ -85,7 +85,7 @@ impl Backend {
         .bind(actor.org_id.as_str())
         .bind(id.as_str())
         .bind(event.kind)
-        .bind(self.now())
+        .bind(tx.now())
         .bind(actor.key_id.as_str())
         .bind(actor.user_id.as_str())
         .bind(actor.user_email.as_str())

@@ -7,6 +7,7 @@ use std::future::Future;
 
 use async_trait::async_trait;
 use orgadmin_core::actor::Actor;
+use orgadmin_core::clock::OrgClock;
 use orgadmin_core::id::OrgId;
 use orgadmin_core::store::{HealthStore, StorageOutage};
 use orgadmin_core::Result;
@@ -22,10 +23,15 @@ impl Backend {
         self.guard.run(call).await
     }
 
-    pub(crate) fn now(&self) -> i64 {
+    /// The process clock: the wall every organization's clock is set against
+    /// (`core::clock::OrgClock`). Timestamps of an organization come from its own clock
+    /// (`WriteTx::now`, `Actor::now`), never from this directly.
+    pub(crate) fn wall(&self) -> i64 {
         self.clock.now()
     }
 
+    /// The process clock in milliseconds, for time-ordered IDs: they stay ordered within an
+    /// organization however its own clock moves (set back, frozen).
     pub(crate) fn millis(&self) -> u64 {
         self.clock.now_millis()
     }
@@ -45,25 +51,46 @@ impl Backend {
     pub(crate) async fn begin_for(&self, actor: &Actor) -> Result<Tx> {
         let (mut tx, generation) = self.begin_in(&actor.org_id).await?;
         if generation != Some(actor.generation + 1) {
-            keys::reauthorize(&mut tx, actor, self.now()).await?;
+            keys::reauthorize(&mut tx, actor).await?;
         }
         Ok(tx)
     }
 
     /// [`begin_for`](Self::begin_for) without a key to re-authorize: for the server-side
-    /// administration (`orgadmin org key`), which has no actor. Returns the generation the
-    /// transaction wrote (`None` for an organization that does not exist).
+    /// administration (`orgadmin org key`, the operator's changes), which has no actor. Returns
+    /// the generation the transaction wrote (`None` for an organization that does not exist).
+    /// The same statement reads the organization's clock, which gives the transaction its time
+    /// (`tx.now()`).
     pub(crate) async fn begin_in(&self, org: &OrgId) -> Result<(Tx, Option<i64>)> {
+        let (tx, begun) = self.begin_with_clock(org).await?;
+        Ok((tx, begun.map(|(generation, _)| generation)))
+    }
+
+    /// [`begin_in`](Self::begin_in), also giving the organization's clock as the transaction
+    /// read it (to change it).
+    pub(crate) async fn begin_with_clock(
+        &self,
+        org: &OrgId,
+    ) -> Result<(Tx, Option<(i64, OrgClock)>)> {
         let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
         tx.fault_point(FaultPoint::Statement).await?;
-        let generation: Option<i64> = sqlx::query_scalar(
-            "UPDATE organizations SET generation = generation + 1 WHERE id = $1 RETURNING generation",
+        let row: Option<(i64, i64, Option<i64>)> = sqlx::query_as(
+            "UPDATE organizations SET generation = generation + 1 WHERE id = $1 \
+             RETURNING generation, clock_offset_seconds, clock_frozen_at",
         )
         .bind(org.as_str())
         .fetch_optional(&mut *tx)
         .await
         .db()?;
-        Ok((tx, generation))
+        let begun = row.map(|(generation, offset_seconds, frozen_at)| {
+            let clock = OrgClock {
+                offset_seconds,
+                frozen_at,
+            };
+            tx.set_now(clock.now(self.wall()));
+            (generation, clock)
+        });
+        Ok((tx, begun))
     }
 
     /// A write that only proves writes commit again (while an outage is in progress, for
@@ -72,7 +99,7 @@ impl Backend {
     async fn probe_write(&self) -> Result<()> {
         let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
         sqlx::query("UPDATE storage_probe SET probed_at = $1, pad = $2 WHERE id = 1")
-            .bind(self.now())
+            .bind(self.wall())
             .bind(probe_payload())
             .execute(&mut *tx)
             .await

@@ -13,7 +13,7 @@ use orgadmin_core::role::OrgBaseRole;
 use orgadmin_core::{DomainError, Result};
 
 use super::roles::{self, Principal};
-use super::{Conn, DbResult};
+use super::{Conn, DbResult, Tx};
 use crate::rows::permissions_from_json;
 
 /// What the acting key may grant, read in the current transaction.
@@ -23,10 +23,12 @@ pub(crate) struct Grants {
 }
 
 impl Grants {
-    /// Read the acting key and its owner's organization permissions on `conn`, the write
-    /// transaction's connection. A key revoked or expired meanwhile grants nothing: 401, as the
-    /// key would get now.
-    pub(crate) async fn load(conn: &mut Conn, actor: &Actor, now: i64) -> Result<Self> {
+    /// Read the acting key and its owner's organization permissions in the write transaction
+    /// `tx`. A key revoked or expired meanwhile (by the organization's time, `tx.now()`) grants
+    /// nothing: 401, as the key would get now.
+    pub(crate) async fn load(tx: &mut Tx, actor: &Actor) -> Result<Self> {
+        let now = tx.now();
+        let conn: &mut Conn = tx;
         let org = &actor.org_id;
         let row: Option<(String, String, Option<String>, Option<i64>)> = sqlx::query_as(
             "SELECT u.id, u.role, k.scopes, k.expires_at FROM admin_api_keys k \

@@ -86,7 +86,7 @@ impl GroupStore for Backend {
             .bind(id.as_str())
             .bind(&name)
             .bind(name.to_lowercase())
-            .bind(self.now())
+            .bind(tx.now())
             .execute(&mut *tx)
             .await
             .db()?;
@@ -218,7 +218,7 @@ impl GroupStore for Backend {
                 .with_remedy(Remedy::InviteFirst));
             }
             // The new member holds whatever the group holds, in the organization and its projects.
-            Grants::load(&mut tx, actor, self.now())
+            Grants::load(&mut tx, actor)
                 .await?
                 .check_group_membership(&mut tx, actor, group)
                 .await?;
@@ -228,7 +228,7 @@ impl GroupStore for Backend {
             .bind(org.as_str())
             .bind(group.as_str())
             .bind(user.as_str())
-            .bind(self.now())
+            .bind(tx.now())
             .execute(&mut *tx)
             .await
             .db()?;
@@ -458,7 +458,7 @@ impl GroupStore for Backend {
             let found = get(&mut *tx, org, group).await?;
             proj.ensure_open()?;
             let resolved = roles::resolve_in_context(&mut *tx, org, Some(project), role).await?;
-            let now = self.now();
+            let now = tx.now();
             let added = sqlx::query(
                 "INSERT INTO project_groups (org_id, project_id, group_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             )
@@ -680,7 +680,7 @@ async fn grant(
         Resolved::Base(p) => p.to_role(project),
         Resolved::Custom(r) => r.clone(),
     };
-    Grants::load(tx, actor, store.now())
+    Grants::load(tx, actor)
         .await?
         .check(
             tx,
@@ -698,7 +698,7 @@ async fn grant(
     .bind(group.as_str())
     .bind(roles::stored_id(resolved))
     .bind(project.map(|p| p.as_str()).unwrap_or(""))
-    .bind(store.now())
+    .bind(tx.now())
     .execute(&mut **tx)
     .await
     .db()?;

@@ -1,4 +1,5 @@
-//! Bulk import of members (`orgadmin import users`): the whole file in one transaction.
+//! Bulk import of members (`POST /v1/organization/users/import`): the whole file in one
+//! transaction.
 //!
 //! Rows are consumed in chunks of [`CHUNK_ROWS`] as the reader produces them, so a file of any
 //! length is never held whole: each chunk is checked (syntax, projects, duplicates within the
@@ -52,7 +53,7 @@ impl ImportStore for Backend {
             store: self,
             actor,
             options,
-            grants: Grants::load(&mut tx, actor, self.now()).await?,
+            grants: Grants::load(&mut tx, actor).await?,
             held_in_projects: HashMap::new(),
             projects: Catalogue::load(&mut tx, org).await?,
             seen: HashMap::new(),
@@ -68,11 +69,15 @@ impl ImportStore for Backend {
         let mut chunk = Vec::with_capacity(CHUNK_ROWS);
         loop {
             chunk.clear();
-            for row in (&mut *rows).take(CHUNK_ROWS) {
+            while chunk.len() < CHUNK_ROWS {
                 // Dropping the transaction rolls it back: a file read halfway imports nothing.
-                chunk.push(row.map_err(|e| {
+                let row = rows.next_row().await.map_err(|e| {
                     DomainError::invalid("file", format!("the rows could not be read: {e}"))
-                })?);
+                })?;
+                match row {
+                    Some(row) => chunk.push(row),
+                    None => break,
+                }
             }
             if chunk.is_empty() {
                 break;
@@ -655,7 +660,7 @@ impl Import<'_> {
 
     async fn write(&self, tx: &mut Tx, writes: Writes) -> Result<()> {
         let org = self.actor.org_id.as_str();
-        let now = self.store.now();
+        let now = tx.now();
         for batch in writes.users.chunks(MAX_BINDS / 8) {
             let mut qb: QueryBuilder<Db> = QueryBuilder::new(
                 "INSERT INTO users (org_id, id, email, email_norm, name, role, added_at, created) ",

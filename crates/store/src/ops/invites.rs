@@ -61,8 +61,8 @@ impl InviteStore for Backend {
     async fn create_invite(&self, actor: &Actor, new: NewInvite) -> Result<Invite> {
         self.guarded(async {
             let org = &actor.org_id;
-            let now = self.now();
             let mut tx = self.begin_for(actor).await?;
+            let now = tx.now();
             if users::find_by_email(&mut *tx, org, &new.email)
                 .await?
                 .is_some()
@@ -135,7 +135,7 @@ impl InviteStore for Backend {
             };
             // The invitee will hold the invite's role and project roles: only a key holding them may
             // offer them.
-            let grants = Grants::load(&mut tx, actor, now).await?;
+            let grants = Grants::load(&mut tx, actor).await?;
             let what = format!("An invite with role '{}'", new.role.as_str());
             grants
                 .check(
@@ -199,7 +199,7 @@ impl InviteStore for Backend {
             let org = &actor.org_id;
             let mut tx = self.begin_for(actor).await?;
             let invite = get(&mut *tx, org, invite_id).await?;
-            if invite.status(self.now()) == InviteStatus::Accepted {
+            if invite.status(tx.now()) == InviteStatus::Accepted {
                 return Err(DomainError::conflict(
                     ConflictKind::InviteNotPending,
                     format!("Invite {invite_id} has been accepted and cannot be deleted; remove the user instead."),
@@ -237,8 +237,8 @@ impl InviteStore for Backend {
     ) -> Result<Member> {
         self.guarded(async {
             let org = &actor.org_id;
-            let now = self.now();
             let mut tx = self.begin_for(actor).await?;
+            let now = tx.now();
             let invite = get(&mut *tx, org, invite_id).await?;
             let status = invite.status(now);
             if status != InviteStatus::Pending {
@@ -255,7 +255,7 @@ impl InviteStore for Backend {
             let id = user.id.clone();
             // Accepting makes the grant the invite offered; the accepting key must hold it too, so an
             // invite sent by someone since demoted does not outlast their demotion.
-            let grants = Grants::load(&mut tx, actor, now).await?;
+            let grants = Grants::load(&mut tx, actor).await?;
             let what = format!("Accepting an invite with role '{}'", invite.role.as_str());
             grants
                 .check(

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use orgadmin_core::actor::Actor;
 use orgadmin_core::audit::{kind, NewAuditEvent};
+use orgadmin_core::clock::OrgClock;
 use orgadmin_core::email::Email;
 use orgadmin_core::id::*;
 use orgadmin_core::model::{AdminKey, NewAdminKey};
@@ -23,6 +24,13 @@ use crate::rows::*;
 
 /// `last_used_at` is refreshed at most this often, so authentication rarely writes.
 const LAST_USED_GRANULARITY_SECONDS: i64 = 60;
+
+/// Whether a key's (admin or project key) stored `last_used_at` should be refreshed by a use at `now` (the
+/// organization's time): once it is [`LAST_USED_GRANULARITY_SECONDS`] old, or when it lies after
+/// `now` (the organization's clock was set back), so it never shows a use later than the clock.
+pub(crate) fn last_use_is_stale(last_used_at: Option<i64>, now: i64) -> bool {
+    last_used_at.is_none_or(|at| now < at || now - at >= LAST_USED_GRANULARITY_SECONDS)
+}
 
 pub(crate) async fn get<'e>(
     db: impl sqlx::Executor<'e, Database = Db>,
@@ -45,19 +53,26 @@ pub(crate) async fn get<'e>(
 impl AdminKeyStore for Backend {
     async fn authenticate(&self, secret_hash: &str) -> Result<Option<Actor>> {
         self.guarded(async {
-            let now = self.now();
+            let wall = self.wall();
             if let Some(cached) = self.auth_cache.get(secret_hash) {
-                let version: Option<(i64, i64)> = sqlx::query_as(
-                    "SELECT generation, COALESCE((SELECT epoch FROM key_use WHERE org_id = $1), 0) \
+                // The organization's clock is read with the generation: one statement still.
+                let version: Option<(i64, i64, i64, Option<i64>)> = sqlx::query_as(
+                    "SELECT generation, COALESCE((SELECT epoch FROM key_use WHERE org_id = $1), 0), \
+                     clock_offset_seconds, clock_frozen_at \
                      FROM organizations WHERE id = $1",
                 )
                 .bind(cached.actor.org_id.as_str())
                 .fetch_optional(&self.reader)
                 .await
                 .db()?;
-                if let Some((generation, key_use)) =
-                    version.filter(|(generation, _)| *generation == cached.generation)
+                if let Some((generation, key_use, offset_seconds, frozen_at)) =
+                    version.filter(|(generation, ..)| *generation == cached.generation)
                 {
+                    let now = OrgClock {
+                        offset_seconds,
+                        frozen_at,
+                    }
+                    .now(wall);
                     if cached.expires_at.is_some_and(|at| now >= at) {
                         self.auth_cache.remove(secret_hash);
                         return Ok(None);
@@ -66,20 +81,24 @@ impl AdminKeyStore for Backend {
                     if stored != cached.last_used_at {
                         self.auth_cache.touch(secret_hash, now);
                     }
-                    // The version just read, after the request arrived: what the request may read at.
+                    // The version and time just read, after the request arrived: what the
+                    // request may read at.
                     let mut actor = cached.actor;
                     actor.generation = generation;
                     actor.key_use = key_use;
+                    actor.now = now;
                     return Ok(Some(actor));
                 }
                 self.auth_cache.remove(secret_hash);
             }
 
             let mut conn = self.reader.acquire().await.db()?;
-            // The generation is read in the same statement as the key, before the roles: what is cached
-            // is never older than the generation it is filed under.
+            // The generation (and the organization's clock) is read in the same statement as the
+            // key, before the roles: what is cached is never older than the generation it is filed
+            // under.
             let row: Option<AuthRow> = sqlx::query_as(
                 "SELECT k.org_id, k.id, k.secret_hash, k.expires_at, k.last_used_at, k.scopes, u.id AS user_id, u.email, u.role, o.generation, \
+                 o.clock_offset_seconds, o.clock_frozen_at, \
                  COALESCE((SELECT epoch FROM key_use WHERE org_id = k.org_id), 0) AS key_use \
                  FROM admin_api_keys k JOIN users u ON u.org_id = k.org_id AND u.id = k.owner_user_id \
                  JOIN organizations o ON o.id = k.org_id \
@@ -97,6 +116,7 @@ impl AdminKeyStore for Backend {
             if !constant_time_eq(row.secret_hash.as_bytes(), secret_hash.as_bytes()) {
                 return Ok(None);
             }
+            let now = row.clock().now(wall);
             if row.expires_at.is_some_and(|at| now >= at) {
                 return Ok(None);
             }
@@ -120,6 +140,7 @@ impl AdminKeyStore for Backend {
                 scopes,
                 generation: row.generation,
                 key_use: row.key_use,
+                now,
                 project_authority: Default::default(),
             };
             let last_used_at = touch_last_used(self, &actor, row.last_used_at, now).await?;
@@ -162,10 +183,10 @@ impl AdminKeyStore for Backend {
         self.guarded(async {
             let org = &actor.org_id;
             let id = AdminKeyId::generate(self.millis());
-            let now = self.now();
             let mut tx = self.begin_for(actor).await?;
+            let now = tx.now();
             // The new key may do no more than the key creating it, nor outlive it.
-            let grants = Grants::load(&mut tx, actor, now).await?;
+            let grants = Grants::load(&mut tx, actor).await?;
             let scopes = grants.granter().scopes_for_new_key(new.scopes)?;
             let expires_at = grants
                 .granter()
@@ -238,11 +259,11 @@ impl AdminKeyStore for Backend {
         new: NewAdminKey,
     ) -> Result<AdminKey> {
         let id = AdminKeyId::generate(self.millis());
-        let now = self.now();
         let (mut tx, generation) = self.begin_in(org).await?;
         if generation.is_none() {
             return Err(DomainError::not_found("organization", org, "org"));
         }
+        let now = tx.now();
         let owner = match owner_email {
             Some(email) => {
                 let member = users::find_by_email(&mut *tx, org, email)
@@ -301,6 +322,7 @@ impl AdminKeyStore for Backend {
             scopes: None,
             generation: 0,
             key_use: 0,
+            now,
             project_authority: Default::default(),
         };
         let event = NewAuditEvent::new(
@@ -320,12 +342,9 @@ impl AdminKeyStore for Backend {
 /// owner's permissions are computed afresh under the transaction's lock, so a revocation or a
 /// demotion that committed while this request was in flight (its body still arriving, say)
 /// binds it: it writes nothing.
-pub(crate) async fn reauthorize(tx: &mut Tx, actor: &Actor, now: i64) -> Result<()> {
+pub(crate) async fn reauthorize(tx: &mut Tx, actor: &Actor) -> Result<()> {
     // The key read as a grant reads it (`grants.rs`): gone or expired is 401.
-    let held = Grants::load(tx, actor, now)
-        .await?
-        .granter()
-        .in_organization();
+    let held = Grants::load(tx, actor).await?.granter().in_organization();
     // What the request was authorized with and the key no longer holds.
     let lost = |before: PermissionSet, now: PermissionSet| -> Result<()> {
         let missing = before.difference(now);
@@ -358,7 +377,7 @@ async fn touch_last_used(
     last_used_at: Option<i64>,
     now: i64,
 ) -> Result<Option<i64>> {
-    if last_used_at.is_some_and(|at| now - at < LAST_USED_GRANULARITY_SECONDS) {
+    if !last_use_is_stale(last_used_at, now) {
         return Ok(last_used_at);
     }
     sqlx::query("UPDATE admin_api_keys SET last_used_at = $1 WHERE org_id = $2 AND id = $3")

@@ -51,6 +51,7 @@ pub(crate) mod groups;
 pub(crate) mod import;
 pub(crate) mod invites;
 pub(crate) mod keys;
+mod org_clock;
 pub(crate) mod paging;
 pub(crate) mod project_keys;
 pub(crate) mod project_policies;

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use orgadmin_core::actor::Actor;
 use orgadmin_core::audit::{kind, NewAuditEvent};
+use orgadmin_core::clock::OrgClock;
 use orgadmin_core::id::*;
 use orgadmin_core::model::{
     NewProjectApiKey, NewProjectKey, OwnerAccess, ProjectKey, ProjectKeyChange, ProjectKeyOwner,
@@ -19,12 +20,9 @@ use serde_json::json;
 use sqlx::QueryBuilder;
 
 use super::grants::Grants;
-use super::{finish_page, projects, push_keyset, roles, service_accounts, Backend, Conn, Db};
+use super::{finish_page, keys, projects, push_keyset, roles, service_accounts, Backend, Conn, Db};
 use super::{DbResult, Tx};
 use crate::rows::*;
-
-/// `last_used_at` is refreshed at most this often, as an admin key's is.
-const LAST_USED_GRANULARITY_SECONDS: i64 = 60;
 
 /// A key and its owner as answers show them (`rows::ProjectKeyRow`). A member's details are
 /// current while they are a project member (`pu` found) and remembered otherwise; a key is
@@ -211,8 +209,8 @@ impl ProjectKeyStore for Backend {
         self.guarded(async {
             let org = &actor.org_id;
             let id = ProjectApiKeyId::generate(self.millis());
-            let now = self.now();
             let mut tx = self.begin_for(actor).await?;
+            let now = tx.now();
             let project = projects::get(&mut *tx, org, project_id).await?;
             let owner_holds = match &new.owner {
                 ProjectKeyOwnerRef::User(user) => {
@@ -240,7 +238,7 @@ impl ProjectKeyStore for Backend {
             project.ensure_open()?;
             // The new key may do no more than the key creating it holds in the project, nor
             // outlive it.
-            let grants = Grants::load(&mut tx, actor, now).await?;
+            let grants = Grants::load(&mut tx, actor).await?;
             let what = match new.scopes {
                 Some(_) => "A project API key with these scopes",
                 None => "A project API key with every permission of its owner",
@@ -321,8 +319,8 @@ impl ProjectKeyStore for Backend {
     ) -> Result<ProjectKey> {
         self.guarded(async {
             let org = &actor.org_id;
-            let now = self.now();
             let mut tx = self.begin_for(actor).await?;
+            let now = tx.now();
             let project = projects::get(&mut *tx, org, project_id).await?;
             let key = get(&mut *tx, org, project_id, key_id).await?;
             project.ensure_open()?;
@@ -334,7 +332,7 @@ impl ProjectKeyStore for Backend {
                     ),
                 ));
             }
-            let grants = Grants::load(&mut tx, actor, now).await?;
+            let grants = Grants::load(&mut tx, actor).await?;
             let scopes = match change.scopes {
                 Some(scopes) => {
                     // What the new scopes reach beyond the current ones: nothing for a narrowing.
@@ -427,18 +425,22 @@ impl ProjectKeyStore for Backend {
 
     async fn resolve_project_key(&self, secret_hash: &str) -> Result<Option<ResolvedProjectKey>> {
         self.guarded(async {
-            let now = self.now();
             let mut conn = self.reader.acquire().await.db()?;
-            let row: Option<(String, String, String, String, Option<i64>)> = sqlx::query_as(
-                "SELECT k.org_id, k.id, k.project_id, k.secret_hash, p.archived_at \
-                 FROM project_api_keys k JOIN projects p ON p.org_id = k.org_id AND p.id = k.project_id \
-                 WHERE k.secret_hash = $1",
-            )
-            .bind(secret_hash)
-            .fetch_optional(&mut *conn)
-            .await
-            .db()?;
-            let Some((org, id, project, stored_hash, archived_at)) = row else {
+            // The organization's clock comes with the key: expiry and the use are its time.
+            let row: Option<(String, String, String, String, Option<i64>, i64, Option<i64>)> =
+                sqlx::query_as(
+                    "SELECT k.org_id, k.id, k.project_id, k.secret_hash, p.archived_at, \
+                     o.clock_offset_seconds, o.clock_frozen_at \
+                     FROM project_api_keys k JOIN projects p ON p.org_id = k.org_id AND p.id = k.project_id \
+                     JOIN organizations o ON o.id = k.org_id \
+                     WHERE k.secret_hash = $1",
+                )
+                .bind(secret_hash)
+                .fetch_optional(&mut *conn)
+                .await
+                .db()?;
+            let Some((org, id, project, stored_hash, archived_at, offset_seconds, frozen_at)) = row
+            else {
                 return Ok(None);
             };
             // Found by the index; decided by a comparison whose time does not depend on the bytes.
@@ -447,6 +449,11 @@ impl ProjectKeyStore for Backend {
             {
                 return Ok(None);
             }
+            let now = OrgClock {
+                offset_seconds,
+                frozen_at,
+            }
+            .now(self.wall());
             let org = OrgId::from_raw(org);
             let project = ProjectId::from_raw(project);
             let mut key = get(&mut *conn, &org, &project, &ProjectApiKeyId::from_raw(id)).await?;
@@ -461,10 +468,7 @@ impl ProjectKeyStore for Backend {
             };
             drop(conn);
             // A use is no write transaction: it changes nothing anyone is authorized by.
-            if key
-                .last_used_at
-                .is_none_or(|at| now - at >= LAST_USED_GRANULARITY_SECONDS)
-            {
+            if keys::last_use_is_stale(key.last_used_at, now) {
                 sqlx::query(
                     "UPDATE project_api_keys SET last_used_at = $1 WHERE org_id = $2 AND id = $3",
                 )

@@ -155,7 +155,7 @@ impl ProjectStore for Backend {
                 .bind(org.as_str())
                 .bind(id.as_str())
                 .bind(&new.name)
-                .bind(self.now())
+                .bind(tx.now())
                 .bind(new.external_key_id.as_deref())
                 .bind(new.residency.as_deref())
                 .execute(&mut *tx)
@@ -239,7 +239,7 @@ impl ProjectStore for Backend {
                 return Ok(project);
             }
             sqlx::query("UPDATE projects SET archived_at = $1 WHERE org_id = $2 AND id = $3")
-                .bind(self.now())
+                .bind(tx.now())
                 .bind(org.as_str())
                 .bind(project_id.as_str())
                 .execute(&mut *tx)
@@ -332,7 +332,7 @@ impl ProjectStore for Backend {
                     })?,
             };
             project.ensure_open()?;
-            Grants::load(&mut tx, actor, self.now())
+            Grants::load(&mut tx, actor)
                 .await?
                 .check(
                     &mut tx,
@@ -342,7 +342,8 @@ impl ProjectStore for Backend {
                     &format!("Project role '{}'", role.as_str()),
                 )
                 .await?;
-            insert_member(&mut tx, org, project_id, &user.id, role, self.now())
+            let now = tx.now();
+            insert_member(&mut tx, org, project_id, &user.id, role, now)
                 .await
                 .map_err(|e| match (e, who) {
                     // Name the field the client used to say who to add.
@@ -390,7 +391,7 @@ impl ProjectStore for Backend {
                     .predefined()
                     .permissions()
                     .difference(member.role.predefined().permissions());
-                Grants::load(&mut tx, actor, self.now())
+                Grants::load(&mut tx, actor)
                     .await?
                     .check(
                         &mut tx,

@@ -431,7 +431,7 @@ impl RoleStore for Backend {
             let mut tx = self.begin_for(actor).await?;
             ensure_project_writable(&mut tx, org, scope).await?;
             ensure_name_free(&mut tx, org, scope, new.name.as_str(), None).await?;
-            Grants::load(&mut tx, actor, self.now())
+            Grants::load(&mut tx, actor)
                 .await?
                 .check(
                     &mut tx,
@@ -442,7 +442,7 @@ impl RoleStore for Backend {
                 )
                 .await?;
             let id = RoleId::generate(self.millis());
-            let now = self.now();
+            let now = tx.now();
             sqlx::query(
                 "INSERT INTO roles (org_id, id, project_id, scope_key, name, name_norm, description, permissions, created_at, updated_at, created_by) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -510,7 +510,7 @@ impl RoleStore for Backend {
             if let Some(perms) = change.permissions {
                 check_permissions_fit(perms, scope.resource_type())?;
                 // Permissions the role keeps were granted before; only what it gains is granted now.
-                Grants::load(&mut tx, actor, self.now())
+                Grants::load(&mut tx, actor)
                     .await?
                     .check(
                         &mut tx,
@@ -546,7 +546,7 @@ impl RoleStore for Backend {
             .bind(change.name.as_ref().map(|n| n.as_str().to_lowercase()))
             .bind(change.description.as_deref())
             .bind(change.permissions.map(permissions_json))
-            .bind(self.now())
+            .bind(tx.now())
             .bind(org.as_str())
             .bind(&current.id)
             .execute(&mut *tx)
@@ -731,7 +731,7 @@ pub(crate) async fn insert_assignment(
     .bind(user.as_str())
     .bind(&role.id)
     .bind(project.map(|p| p.as_str()).unwrap_or(""))
-    .bind(store.now())
+    .bind(tx.now())
     .execute(&mut **tx)
     .await
     .db()?;
@@ -1019,7 +1019,7 @@ pub(crate) async fn assign_user_role(
         Resolved::Base(p) => p.permissions().difference(base.permissions()),
         Resolved::Custom(r) => r.permissions,
     };
-    Grants::load(&mut tx, actor, store.now())
+    Grants::load(&mut tx, actor)
         .await?
         .check(
             &mut tx,

@@ -103,18 +103,18 @@ impl ServiceAccountStore for Backend {
         self.guarded(async {
             let org = &actor.org_id;
             let id = ServiceAccountId::generate(self.millis());
-            let now = self.now();
             let role = if new.api_key.is_some() {
                 ServiceAccountRole::Member
             } else {
                 ServiceAccountRole::None
             };
             let mut tx = self.begin_for(actor).await?;
+            let now = tx.now();
             let project = projects::get(&mut *tx, org, project_id).await?;
             project.ensure_open()?;
             // The account's key can do what its role holds in the project, and lives no longer than the
             // key that made it.
-            let grants = Grants::load(&mut tx, actor, now).await?;
+            let grants = Grants::load(&mut tx, actor).await?;
             let what = format!("A service account with role '{}'", role.as_str());
             grants
                 .check(&mut tx, actor, Some(project_id), role.permissions(), &what)
@@ -210,7 +210,7 @@ impl ServiceAccountStore for Backend {
                 // What the new role holds beyond the current one: nothing for a demotion.
                 let gained = role.permissions().difference(account.role.permissions());
                 let what = format!("Service account role '{}'", role.as_str());
-                Grants::load(&mut tx, actor, self.now())
+                Grants::load(&mut tx, actor)
                     .await?
                     .check(&mut tx, actor, Some(project_id), gained, &what)
                     .await?;

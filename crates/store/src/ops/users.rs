@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use orgadmin_core::actor::OrgVersion;
 use orgadmin_core::actor::{Actor, ReadAt};
 use orgadmin_core::audit::{kind, NewAuditEvent};
+use orgadmin_core::clock::{ClockChange, ClockReading};
 use orgadmin_core::email::Email;
 use orgadmin_core::id::*;
 use orgadmin_core::model::{Member, Organization, User, UserChange};
@@ -327,7 +328,7 @@ impl UserStore for Backend {
             let mut changes = serde_json::Map::new();
 
             if change.base_role.is_some() || change.assign_custom_role.is_some() {
-                let grants = Grants::load(&mut tx, actor, self.now()).await?;
+                let grants = Grants::load(&mut tx, actor).await?;
                 if let Some(role) = change.base_role {
                     // What the new base role holds beyond the current one: nothing for a demotion.
                     let gained = role
@@ -548,6 +549,14 @@ impl OrganizationStore for Backend {
     ) -> Result<RestoredOrganization> {
         self.restore_as_new(snapshot).await
     }
+
+    async fn get_org_clock(&self, org: &OrgId) -> Result<ClockReading> {
+        self.guarded(self.read_org_clock(org)).await
+    }
+
+    async fn change_org_clock(&self, org: &OrgId, change: ClockChange) -> Result<ClockReading> {
+        self.guarded(self.apply_org_clock(org, change)).await
+    }
 }
 
 /// An organization, its owner (keeping the user ID this person has elsewhere), its default
@@ -557,7 +566,7 @@ async fn insert_organization(
     tx: &mut Tx,
     request: &BootstrapRequest,
 ) -> Result<Bootstrapped> {
-    let now = store.now();
+    let now = store.wall();
     let org_id = OrgId::generate(store.millis());
     let mut owner = joining(
         store,

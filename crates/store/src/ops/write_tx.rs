@@ -19,7 +19,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::time::Duration;
 
-use orgadmin_core::Result;
+use orgadmin_core::{Result, Timestamp};
 use sqlx::pool::PoolConnection;
 use sqlx::Executor;
 
@@ -38,6 +38,8 @@ pub(crate) struct WriteTx {
     conn: Option<PoolConnection<Db>>,
     health: Arc<Health>,
     faults: Arc<Faults>,
+    /// The organization's time for this transaction (`Backend::begin_in` reads its clock).
+    now: Option<Timestamp>,
 }
 
 impl WriteTx {
@@ -55,6 +57,7 @@ impl WriteTx {
             conn: Some(conn),
             health: health.clone(),
             faults: faults.clone(),
+            now: None,
         };
         if let Err(e) = tx.execute(Backend::BEGIN).await {
             // BEGIN fails on a connection that is somehow inside a transaction: the drop of the
@@ -62,6 +65,19 @@ impl WriteTx {
             return Err(db_error(e));
         }
         Ok(tx)
+    }
+
+    /// The transaction happens at `now` in its organization's time.
+    pub(crate) fn set_now(&mut self, now: Timestamp) {
+        self.now = Some(now);
+    }
+
+    /// The organization's time for this transaction: what every timestamp it writes or compares
+    /// is (its clock read in the statement that began it, `Backend::begin_in`, or the process
+    /// clock for a bootstrap, whose new organization runs on it).
+    pub(crate) fn now(&self) -> Timestamp {
+        self.now
+            .expect("a write transaction in an organization knows its time (Backend::begin_in)")
     }
 
     /// Where a fault armed by a test strikes (`faults.rs`). An injected failure does what the

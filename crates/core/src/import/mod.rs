@@ -1,13 +1,15 @@
-//! Bulk import of organization members (`orgadmin import users FILE`): the rows a reader hands
-//! the store, what each row asks for once checked, and the report of the outcome.
+//! Bulk import of organization members (`POST /v1/organization/users/import`, which
+//! `orgadmin import users FILE` streams a file to): the rows a reader hands the store, what each
+//! row asks for once checked, and the report of the outcome.
 //!
-//! A reader (CSV, JSON Lines) turns each line into an [`ImportRow`] holding the values as given;
+//! A reader ([`read`]: CSV, JSON Lines) turns each line into an [`ImportRow`] holding the values as given;
 //! [`ImportRow::check`] applies the same rules as the API (email syntax, roles, name length) and
 //! the store does the rest inside one transaction: project lookup, duplicates within the file,
 //! the last-owner rule, and what to create, update or leave alone.
 
 use std::collections::HashSet;
 
+use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::email::Email;
@@ -165,10 +167,31 @@ pub struct ImportReport {
     pub committed: bool,
 }
 
-/// The rows of an import, read as the store consumes them, so a file of any length is never
-/// held in memory whole. An error (the file could not be read to its end) ends the import with
-/// nothing written.
-pub type ImportRows<'a> = &'a mut (dyn Iterator<Item = std::io::Result<ImportRow>> + Send);
+pub mod read;
+
+pub use read::{FileError, ImportFormat, ReadError, ReadRows, RowParser};
+
+/// Where the rows of an import come from, read as the store consumes them, so a file of any
+/// length is never held in memory whole: a request body as it arrives, or any iterator of rows.
+/// An error (the input could not be read to its end) ends the import with nothing written.
+#[async_trait]
+pub trait ImportSource: Send {
+    /// The next row; `None` at the end of the input.
+    async fn next_row(&mut self) -> std::io::Result<Option<ImportRow>>;
+}
+
+#[async_trait]
+impl<I> ImportSource for I
+where
+    I: Iterator<Item = std::io::Result<ImportRow>> + Send,
+{
+    async fn next_row(&mut self) -> std::io::Result<Option<ImportRow>> {
+        self.next().transpose()
+    }
+}
+
+/// The rows of an import, as the store takes them.
+pub type ImportRows<'a> = &'a mut dyn ImportSource;
 
 #[cfg(test)]
 mod tests {
