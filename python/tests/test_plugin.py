@@ -104,3 +104,18 @@ def test_a_server_runs_without_pytest_too() -> None:
         assert server.base_url.startswith("http://127.0.0.1:")
     with pytest.raises(orgadmin.OrgadminError):
         server.create_organization()
+
+
+def test_a_snapshot_puts_the_organization_back(orgadmin_org: orgadmin.Organization) -> None:
+    client = orgadmin_org.client(max_retries=0)
+    taken = orgadmin_org.snapshot()
+    assert taken["object"] == "organization.snapshot"
+    client.admin.organization.projects.create(name="Made after the snapshot")
+    assert len(client.admin.organization.projects.list().data) == 2
+    orgadmin_org.restore(taken)
+    # Taken right after the restore (before a use of the key refreshes its last use), it is the
+    # document restored.
+    assert orgadmin_org.snapshot() == taken
+    assert [p.id for p in client.admin.organization.projects.list().data] == [
+        orgadmin_org.default_project_id
+    ]

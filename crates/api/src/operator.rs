@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use orgadmin_core::clock::{ClockReading, Timestamp};
 use orgadmin_core::id::OrgId;
-use orgadmin_core::model;
 use orgadmin_core::page::Page;
+use orgadmin_core::{model, snapshot};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -63,6 +63,12 @@ pub struct OrganizationCreateRequest {
     /// The first admin key's secret (`sk-admin-` and at least 32 letters, digits, `-` or `_`),
     /// so a test can hard-code it; a random one when omitted.
     pub admin_key: Option<String>,
+    /// A snapshot (`GET /_orgadmin/organizations/{org_id}/snapshot`) to restore as the new
+    /// organization, with none of the other fields: a new organization ID, every other ID and
+    /// value kept, except that every admin key and project API key gets a new secret (same ID,
+    /// name, scopes and times; a new hash and redacted value), listed in `api_keys`. Secrets
+    /// are unique on the server, and the original's keys keep opening the original alone.
+    pub snapshot: Option<OrganizationSnapshot>,
 }
 
 /// What creating an organization made, the admin key with its `value` (shown only in the answer
@@ -74,6 +80,67 @@ pub struct CreatedOrganization {
     pub owner: User,
     pub default_project: Project,
     pub admin_key: AdminKey,
+    /// Only when a snapshot was restored: every key of the copy with its new secret (the
+    /// `admin_key` among them), shown only here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_keys: Option<Vec<RekeyedKey>>,
+}
+
+/// A key of an organization restored from a snapshot, with the secret it was given.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RekeyedKey {
+    /// The key's ID, the snapshot's (an admin key `key_…` or a project API key).
+    pub id: String,
+    /// Its new secret.
+    pub value: String,
+}
+
+/// `organization.snapshot`: the whole organization as one document, every row of every table
+/// holding its rows. It restores (`PUT …/snapshot`, or `POST /_orgadmin/organizations` with
+/// `snapshot`) only on the backend and schema version it was taken on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationSnapshot {
+    /// Always `organization.snapshot`.
+    pub object: String,
+    /// The schema's latest migration number when it was taken.
+    pub version: i64,
+    /// The backend it was taken on: `sqlite` or `postgres`.
+    pub backend: String,
+    pub organization: SnapshotOrganization,
+    /// Every table holding the organization's rows, by name: its rows in primary-key order, each
+    /// an object of every column of the table, as the database holds it.
+    #[schema(value_type = Object)]
+    pub tables: BTreeMap<String, Vec<snapshot::SnapshotRow>>,
+}
+
+/// The organization a snapshot is of. Restoring in place takes its name and creation time; its
+/// ID is the organization restored into.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotOrganization {
+    pub id: String,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+/// The `object` of a snapshot.
+pub const SNAPSHOT_OBJECT: &str = "organization.snapshot";
+
+impl From<snapshot::OrganizationSnapshot> for OrganizationSnapshot {
+    fn from(taken: snapshot::OrganizationSnapshot) -> Self {
+        Self {
+            object: SNAPSHOT_OBJECT.into(),
+            version: taken.version,
+            backend: taken.backend,
+            organization: SnapshotOrganization {
+                id: taken.organization.id.to_string(),
+                name: taken.organization.name,
+                created_at: taken.organization.created_at,
+            },
+            tables: taken.tables,
+        }
+    }
 }
 
 /// `POST /_orgadmin/organizations/{org_id}/faults`: an answer to inject into the organization's

@@ -178,6 +178,7 @@ pub async fn run(global: &crate::GlobalArgs, command: OperatorOrgCommand) -> Res
                 owner_email: args.owner_email,
                 owner_name: args.owner_name,
                 admin_key: args.admin_key,
+                snapshot: None,
             };
             let created: CreatedOrganization = ctx.client.post(&ORGANIZATIONS, &body).await?;
             ctx.show(&created)?;

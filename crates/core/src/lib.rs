@@ -19,6 +19,7 @@ pub mod permission;
 pub mod policy;
 pub mod role;
 pub mod secret;
+pub mod snapshot;
 pub mod store;
 pub mod text;
 

@@ -26,6 +26,7 @@ use crate::page::{Page, PageRequest};
 use crate::permission::PermissionSet;
 use crate::policy::{HostedTools, HostedToolsChange, ModelPermissions};
 use crate::role::{OrgBaseRole, ProjectBaseRole, Role, RoleName, RoleRef, RoleScope};
+use crate::snapshot::{OrganizationSnapshot, RestoredOrganization};
 
 /// A storage outage in progress, as `/readyz` reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -180,6 +181,22 @@ pub trait OrganizationStore: Send + Sync {
     async fn create_organization(&self, request: BootstrapRequest) -> Result<Bootstrapped>;
     /// One organization; `NotFound` (param `org_id`) for one that does not exist.
     async fn get_organization(&self, org: &OrgId) -> Result<Organization>;
+
+    /// Every row of the organization, table by table (`snapshot.rs`); `NotFound` for an
+    /// organization that does not exist.
+    async fn snapshot_organization(&self, org: &OrgId) -> Result<OrganizationSnapshot>;
+    /// Replace everything in the organization by the snapshot's rows and take its name and
+    /// creation time, in one transaction that also increments its write generation (so every
+    /// server forgets what it remembered of it). A snapshot of another backend or schema
+    /// version, or one the schema refuses, is `Invalid` and changes nothing.
+    async fn restore_organization(&self, org: &OrgId, snapshot: OrganizationSnapshot)
+        -> Result<()>;
+    /// The snapshot restored as a new organization: a new organization ID, every other ID
+    /// kept, every admin and project API key given a new secret.
+    async fn restore_organization_as_new(
+        &self,
+        snapshot: OrganizationSnapshot,
+    ) -> Result<RestoredOrganization>;
 
     /// What `org`'s clock shows now (NotFound for an unknown organization).
     async fn get_org_clock(&self, org: &OrgId) -> Result<ClockReading>;

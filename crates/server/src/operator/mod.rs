@@ -9,6 +9,7 @@ pub mod faults;
 pub mod journal;
 pub mod key;
 mod organizations;
+mod snapshot;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -29,6 +30,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(organizations::create, organizations::list))
         .routes(routes!(organizations::retrieve, organizations::delete))
         .routes(routes!(organizations::reset))
+        .routes(routes!(snapshot::retrieve, snapshot::restore))
         .routes(routes!(faults::list, faults::create, faults::clear))
         .routes(routes!(journal::list, journal::clear))
         .routes(routes!(clock::retrieve, clock::update))

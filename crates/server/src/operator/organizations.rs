@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::Json;
 use orgadmin_api::operator::{
     CreatedOrganization, Organization, OrganizationCreateRequest, OrganizationList,
+    OrganizationSnapshot, RekeyedKey,
 };
 use orgadmin_api::responses::{AdminKey, Deleted, Project, User};
 use orgadmin_core::id::OrgId;
@@ -14,7 +15,7 @@ use orgadmin_core::secret::{
 use orgadmin_core::store::{BootstrapRequest, Bootstrapped};
 use orgadmin_core::{text, DomainError, Email, ReadAt, Store};
 
-use super::{Operator, TAG};
+use super::{snapshot, Operator, TAG};
 use crate::error::ApiResult;
 use crate::extract::{ApiPath, JsonBody, Query};
 use crate::state::AppState;
@@ -31,8 +32,11 @@ const DEFAULT_OWNER_NAME: &str = "Owner";
 pub async fn create(
     State(s): State<AppState>,
     _: Operator,
-    JsonBody(body): JsonBody<OrganizationCreateRequest>,
+    JsonBody(mut body): JsonBody<OrganizationCreateRequest>,
 ) -> ApiResult<Json<CreatedOrganization>> {
+    if let Some(taken) = body.snapshot.take() {
+        return Ok(Json(restore_as_new(&*s.store, &body, taken).await?));
+    }
     let request = creation(body)?;
     let secret = request.admin_key_secret.clone();
     let created = s.store.create_organization(request).await?;
@@ -103,6 +107,55 @@ fn forget_operator_state(s: &AppState, org: &OrgId) {
     s.journal.clear(org);
 }
 
+/// `{"snapshot": …}` alone: the snapshot restored as a new organization, answered as a creation
+/// is, with every re-keyed key's new secret in `api_keys`.
+async fn restore_as_new(
+    store: &dyn Store,
+    body: &OrganizationCreateRequest,
+    taken: OrganizationSnapshot,
+) -> Result<CreatedOrganization, DomainError> {
+    let others = [
+        ("name", body.name.is_some()),
+        ("owner_email", body.owner_email.is_some()),
+        ("owner_name", body.owner_name.is_some()),
+        ("admin_key", body.admin_key.is_some()),
+    ];
+    if let Some((field, _)) = others.iter().find(|(_, given)| *given) {
+        return Err(DomainError::invalid(
+            *field,
+            format!("{field} does not go with snapshot: a snapshot restores the organization whole, with its own members and keys."),
+        ));
+    }
+    let restored = store
+        .restore_organization_as_new(snapshot::domain(taken, "snapshot.")?)
+        .await
+        .map_err(|e| snapshot::within("snapshot.", e))?;
+    let secret = restored
+        .rekeyed
+        .iter()
+        .find(|key| key.id == restored.admin_key_id.as_str())
+        .map(|key| key.secret.clone())
+        .ok_or_else(|| DomainError::internal("the restored admin key was not re-keyed"))?;
+    let created = Bootstrapped {
+        org_id: restored.org_id.clone(),
+        owner_id: restored.owner_id.clone(),
+        default_project_id: restored.default_project_id.clone(),
+        admin_key_id: restored.admin_key_id.clone(),
+    };
+    let mut answer = describe(store, &created, Some(secret)).await?;
+    answer.api_keys = Some(
+        restored
+            .rekeyed
+            .into_iter()
+            .map(|key| RekeyedKey {
+                id: key.id,
+                value: key.secret,
+            })
+            .collect(),
+    );
+    Ok(answer)
+}
+
 /// The store's request from the body, every field checked and its default filled in.
 fn creation(body: OrganizationCreateRequest) -> Result<BootstrapRequest, DomainError> {
     let organization_name = match body.name.as_deref() {
@@ -155,5 +208,6 @@ async fn describe(
         owner: User::from(&owner),
         default_project: Project::from(&project),
         admin_key,
+        api_keys: None,
     })
 }

@@ -8,9 +8,9 @@ use std::future::Future;
 use async_trait::async_trait;
 use orgadmin_core::actor::Actor;
 use orgadmin_core::clock::OrgClock;
+use orgadmin_core::error::KeyRejection;
 use orgadmin_core::id::OrgId;
 use orgadmin_core::store::{HealthStore, StorageOutage};
-use orgadmin_core::error::KeyRejection;
 use orgadmin_core::{DomainError, Result};
 
 use crate::faults::FaultPoint;

@@ -19,6 +19,10 @@
 //! | `db_error`, `DbResult::db` | a sqlx error as a `DomainError`, outages classed by `OutageKind` |
 //! | `is_unique_violation` | whether an error is a unique-key violation |
 //! | `push_in` | `AND column IN (…)` in the backend's form |
+//! | `Backend::NAME`, `Backend::schema_version()` | what a snapshot records of where it was taken (`sqlite`/`postgres`, the latest migration) |
+//! | `Backend::BEGIN_SNAPSHOT`, `Backend::SCHEMA_COLUMNS` | a snapshot's consistent read; every table's columns, types, NOT NULL and primary key |
+//! | `Backend::rows_as_json`, `Backend::insert_rows_from_json` | a table's rows of one organization as one JSON array, and back, with the backend's JSON functions |
+//! | `refuses_data` | whether an error is the database refusing the data (a constraint), not the storage |
 //!
 //! What the operations give back to the backend: [`Tx`] (the write transaction type), the
 //! per-resource store traits (`impl UserStore for Backend` in `users.rs`, and so on; each method
@@ -35,7 +39,9 @@
 //! 3. Refuse with `DomainError`; never name an HTTP route in a message: a remedy the client can
 //!    take is a `Remedy` (`.with_remedy(..)`), which the server words with its route.
 
-pub(crate) use super::{db_error, is_unique_violation, push_in, Backend, Conn, Db, DbResult, Pool};
+pub(crate) use super::{
+    db_error, is_unique_violation, push_in, refuses_data, Backend, Conn, Db, DbResult, Pool,
+};
 
 pub(crate) mod audit;
 mod backend;
@@ -53,6 +59,7 @@ pub(crate) mod project_policies;
 pub(crate) mod projects;
 pub(crate) mod roles;
 pub(crate) mod service_accounts;
+pub(crate) mod snapshot;
 
 pub(crate) mod users;
 pub(crate) mod write_tx;

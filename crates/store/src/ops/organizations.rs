@@ -14,6 +14,7 @@ use orgadmin_core::model::{Organization, User};
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::role::OrgBaseRole;
 use orgadmin_core::secret;
+use orgadmin_core::snapshot::{OrganizationSnapshot, RestoredOrganization};
 use orgadmin_core::store::{BootstrapRequest, Bootstrapped, OrganizationStore};
 use orgadmin_core::{ConflictKind, DomainError, Result};
 use sqlx::QueryBuilder;
@@ -140,6 +141,25 @@ impl OrganizationStore for Backend {
             ))
         })
         .await
+    }
+
+    async fn snapshot_organization(&self, org: &OrgId) -> Result<OrganizationSnapshot> {
+        self.take_snapshot(org).await
+    }
+
+    async fn restore_organization(
+        &self,
+        org: &OrgId,
+        snapshot: OrganizationSnapshot,
+    ) -> Result<()> {
+        self.restore_in_place(org, snapshot).await
+    }
+
+    async fn restore_organization_as_new(
+        &self,
+        snapshot: OrganizationSnapshot,
+    ) -> Result<RestoredOrganization> {
+        self.restore_as_new(snapshot).await
     }
 
     async fn get_org_clock(&self, org: &OrgId) -> Result<ClockReading> {

@@ -211,6 +211,57 @@ impl PgStore {
     /// truncates its write-ahead log here).
     pub(crate) async fn after_bulk_write(&self) {}
 
+    /// The backend a snapshot names (`ops/snapshot.rs`): snapshots restore only on their own.
+    pub(crate) const NAME: &'static str = "postgres";
+
+    /// The schema version a snapshot records: the latest migration this binary has (a database
+    /// with a newer one is refused at open).
+    pub(crate) fn schema_version() -> i64 {
+        open::newest_known(&MIGRATOR)
+    }
+
+    /// How a snapshot's consistent read begins: every statement of a repeatable-read
+    /// transaction sees the database as of its first.
+    pub(crate) const BEGIN_SNAPSHOT: &'static str =
+        "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
+    /// Every column of every table of the schema in use: `(table, column, type, not null 0/1,
+    /// position in the primary key, 0 when not in it)`, in table and column order.
+    pub(crate) const SCHEMA_COLUMNS: &'static str =
+        "SELECT CAST(c.relname AS TEXT), CAST(a.attname AS TEXT), format_type(a.atttypid, a.atttypmod), \
+                CAST(CASE WHEN a.attnotnull THEN 1 ELSE 0 END AS BIGINT), \
+                CAST(COALESCE(array_position(CAST(string_to_array(CAST(i.indkey AS TEXT), ' ') AS SMALLINT[]), a.attnum), 0) AS BIGINT) \
+         FROM pg_class AS c \
+         JOIN pg_namespace AS n ON n.oid = c.relnamespace \
+         JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+         LEFT JOIN pg_index AS i ON i.indrelid = c.oid AND i.indisprimary \
+         WHERE n.nspname = current_schema() AND c.relkind = 'r' \
+         ORDER BY c.relname, a.attnum";
+
+    /// One text value, the JSON array of `table`'s rows of the organization `$1` (every column),
+    /// in the order of `key` (the primary key).
+    pub(crate) fn rows_as_json(table: &str, _columns: &[&str], key: &[&str]) -> String {
+        format!(
+            "SELECT CAST(COALESCE(json_agg(t ORDER BY {}), '[]') AS TEXT) FROM {table} AS t WHERE org_id = $1",
+            key.iter().map(|k| format!("t.{k}")).collect::<Vec<_>>().join(", ")
+        )
+    }
+
+    /// Insert the rows of the JSON array `$2` (objects of `columns`, checked beforehand) into
+    /// `table`, with `org_id` `$1`.
+    pub(crate) fn insert_rows_from_json(table: &str, columns: &[&str]) -> String {
+        format!(
+            "INSERT INTO {table} (org_id, {}) SELECT $1, {} \
+             FROM json_populate_recordset(NULL::{table}, CAST($2 AS JSON)) AS r",
+            columns.join(", "),
+            columns
+                .iter()
+                .map(|c| format!("r.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+
     /// How a write transaction begins.
     pub(crate) const BEGIN: &'static str = "BEGIN";
 
@@ -310,6 +361,13 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 /// Append `AND column IN (…)` unless `values` is empty.
+/// Whether the database refused the data itself (class 23, integrity constraints: unique,
+/// foreign key, NOT NULL, CHECK; class 22, a value it cannot take), not the storage.
+pub(crate) fn refuses_data(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db)
+        if db.code().is_some_and(|code| code.starts_with("23") || code.starts_with("22")))
+}
+
 pub(crate) fn push_in(qb: &mut QueryBuilder<'_, Postgres>, column: &str, values: &[String]) {
     if values.is_empty() {
         return;

@@ -206,6 +206,51 @@ impl SqliteStore {
         ])
     }
 
+    /// The backend a snapshot names (`ops/snapshot.rs`): snapshots restore only on their own.
+    pub(crate) const NAME: &'static str = "sqlite";
+
+    /// The schema version a snapshot records: the latest migration this binary has (a database
+    /// with a newer one is refused at open).
+    pub(crate) fn schema_version() -> i64 {
+        open::newest_known(&MIGRATOR)
+    }
+
+    /// How a snapshot's consistent read begins: a deferred transaction on a reader, whose first
+    /// `SELECT` fixes the WAL snapshot it reads until its end.
+    pub(crate) const BEGIN_SNAPSHOT: &'static str = "BEGIN";
+
+    /// Every column of every table: `(table, column, declared type, not null 0/1, position in
+    /// the primary key, 0 when not in it)`, in table and column order.
+    pub(crate) const SCHEMA_COLUMNS: &'static str =
+        "SELECT m.name, p.name, p.type, p.\"notnull\", p.pk \
+         FROM sqlite_master AS m, pragma_table_info(m.name) AS p \
+         WHERE m.type = 'table' ORDER BY m.name, p.cid";
+
+    /// One text value, the JSON array of `table`'s rows of the organization `$1`, each an object
+    /// of `columns`, in the order of `key` (the primary key).
+    pub(crate) fn rows_as_json(table: &str, columns: &[&str], key: &[&str]) -> String {
+        let fields: Vec<String> = columns.iter().map(|c| format!("'{c}', {c}")).collect();
+        format!(
+            "SELECT json_group_array(json_object({}) ORDER BY {}) FROM {table} WHERE org_id = $1",
+            fields.join(", "),
+            key.join(", ")
+        )
+    }
+
+    /// Insert the rows of the JSON array `$2` (objects of `columns`, checked beforehand) into
+    /// `table`, with `org_id` `$1`.
+    pub(crate) fn insert_rows_from_json(table: &str, columns: &[&str]) -> String {
+        let values: Vec<String> = columns
+            .iter()
+            .map(|c| format!("json_extract(value, '$.\"{c}\"')"))
+            .collect();
+        format!(
+            "INSERT INTO {table} (org_id, {}) SELECT $1, {} FROM json_each($2)",
+            columns.join(", "),
+            values.join(", ")
+        )
+    }
+
     /// Give people user IDs as `user_ids` says (global unless set).
     pub fn with_user_ids(mut self, user_ids: UserIds) -> Self {
         self.user_ids = user_ids;
@@ -302,6 +347,13 @@ pub(crate) fn db_error(e: sqlx::Error) -> DomainError {
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Whether the database refused the data itself (SQLITE_CONSTRAINT: unique, foreign key, NOT
+/// NULL, CHECK), not the storage.
+pub(crate) fn refuses_data(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db)
+        if db.code().and_then(|code| code.parse::<u32>().ok()).is_some_and(|code| code & 0xff == 19))
 }
 
 /// Append `AND column IN (?, ?, …)` unless `values` is empty.

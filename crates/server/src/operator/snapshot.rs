@@ -1,0 +1,102 @@
+//! `/_orgadmin/organizations/{org_id}/snapshot`: the organization as one document, and restoring
+//! one in place. Restoring as a new organization is `POST /_orgadmin/organizations` with
+//! `snapshot` (`organizations.rs`). The store checks a snapshot against its schema
+//! (`store/src/ops/snapshot.rs`); this module checks what only the document says (`object`,
+//! the organization's name).
+
+use axum::extract::State;
+use axum::Json;
+use orgadmin_api::operator::{Organization, OrganizationSnapshot, SNAPSHOT_OBJECT};
+use orgadmin_core::id::OrgId;
+use orgadmin_core::model;
+use orgadmin_core::snapshot;
+use orgadmin_core::{text, DomainError};
+
+use super::{Operator, TAG};
+use crate::error::ApiResult;
+use crate::extract::{ApiPath, JsonBody};
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/_orgadmin/organizations/{org_id}/snapshot", tag = TAG, security(("OperatorKeyAuth" = [])),
+    params(("org_id" = String, Path)),
+    responses((status = 200, body = OrganizationSnapshot)))]
+pub async fn retrieve(
+    State(s): State<AppState>,
+    _: Operator,
+    ApiPath(org_id): ApiPath<String>,
+) -> ApiResult<Json<OrganizationSnapshot>> {
+    let taken = s
+        .store
+        .snapshot_organization(&OrgId::from_raw(org_id))
+        .await?;
+    Ok(Json(OrganizationSnapshot::from(taken)))
+}
+
+/// Restore in place: everything in the organization is replaced by the snapshot's rows in one
+/// transaction (its ID and clock stay; its name and creation time are the snapshot's), and every
+/// server forgets what it remembered of it. A snapshot the schema refuses changes nothing.
+#[utoipa::path(put, path = "/_orgadmin/organizations/{org_id}/snapshot", tag = TAG, security(("OperatorKeyAuth" = [])),
+    params(("org_id" = String, Path)),
+    request_body = OrganizationSnapshot,
+    responses((status = 200, body = Organization)))]
+pub async fn restore(
+    State(s): State<AppState>,
+    _: Operator,
+    ApiPath(org_id): ApiPath<String>,
+    JsonBody(body): JsonBody<OrganizationSnapshot>,
+) -> ApiResult<Json<Organization>> {
+    let org = OrgId::from_raw(org_id);
+    let restored = domain(body, "")?;
+    s.store.restore_organization(&org, restored).await?;
+    let organization = s.store.get_organization(&org).await?;
+    Ok(Json(Organization::from(&organization)))
+}
+
+/// The store's snapshot from the document, its `object` and name checked; refusals name their
+/// place in the body (`prefix` is where the document sits in it: `snapshot.` in a create).
+pub(super) fn domain(
+    body: OrganizationSnapshot,
+    prefix: &str,
+) -> Result<snapshot::OrganizationSnapshot, DomainError> {
+    if body.object != SNAPSHOT_OBJECT {
+        return Err(DomainError::invalid(
+            format!("{prefix}object"),
+            format!(
+                "A snapshot's object is '{SNAPSHOT_OBJECT}', not '{}'.",
+                text::clip(&body.object)
+            ),
+        ));
+    }
+    let name = text::name(
+        &body.organization.name,
+        &format!("{prefix}organization.name"),
+    )?;
+    Ok(snapshot::OrganizationSnapshot {
+        backend: body.backend,
+        version: body.version,
+        organization: model::Organization {
+            id: OrgId::from_raw(body.organization.id),
+            name,
+            created_at: body.organization.created_at,
+        },
+        tables: body.tables,
+    })
+}
+
+/// A store refusal of a snapshot that sits at `prefix` in the body, with its place there.
+pub(super) fn within(prefix: &str, e: DomainError) -> DomainError {
+    match e {
+        DomainError::Invalid {
+            param: Some(param),
+            message,
+            missing,
+            remedy,
+        } => DomainError::Invalid {
+            param: Some(format!("{prefix}{param}")),
+            message,
+            missing,
+            remedy,
+        },
+        other => other,
+    }
+}
