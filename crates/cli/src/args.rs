@@ -199,6 +199,19 @@ Examples:
   orgadmin org list"
     )]
     Org(OrgCommand),
+    /// An organization's clock, through the operator API: print it, or --advance, --set,
+    /// --freeze or --unfreeze it. Invites and keys of that organization expire by it.
+    #[command(after_help = "\
+Examples:
+  orgadmin clock --org-id org-…
+  orgadmin clock --org-id org-… --advance 691200")]
+    Clock(crate::operator::ClockArgs),
+    /// Answers injected into an organization's requests, through the operator API.
+    #[command(subcommand)]
+    Faults(crate::operator::FaultsCommand),
+    /// The request journal of an organization, through the operator API.
+    #[command(subcommand)]
+    Requests(crate::operator::RequestsCommand),
     /// Bulk import, streamed to the server's bulk endpoint and acting as the admin key in
     /// OPENAI_ADMIN_KEY.
     #[command(

@@ -156,6 +156,19 @@ impl Client {
             .await
     }
 
+    /// Send a whole document as it is, its `null`s included (the operator API's snapshots,
+    /// whose rows have every column): [`post`](Self::post) drops `null` fields, which mean
+    /// "not given" in the Admin API's bodies.
+    pub async fn send_document<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: Value,
+    ) -> Result<T, CliError> {
+        self.send(method, self.url(segments, &Query::new()), Some(body))
+            .await
+    }
+
     pub async fn delete<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T, CliError> {
         self.send(Method::DELETE, self.url(segments, &Query::new()), None)
             .await

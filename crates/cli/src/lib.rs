@@ -150,7 +150,22 @@ pub fn print_once(global: &GlobalArgs, document: &impl serde::Serialize) -> Resu
         .object(document)
 }
 
-/// `orgadmin org create|list|retrieve|delete|reset`, through the operator API.
+/// `orgadmin clock`, through the operator API.
+pub fn clock(global: &GlobalArgs, args: operator::ClockArgs) -> ExitCode {
+    finish(block_on(operator::clock(global, args)))
+}
+
+/// `orgadmin faults …`, through the operator API.
+pub fn faults(global: &GlobalArgs, command: operator::FaultsCommand) -> ExitCode {
+    finish(block_on(operator::faults(global, command)))
+}
+
+/// `orgadmin requests …`, through the operator API.
+pub fn requests(global: &GlobalArgs, command: operator::RequestsCommand) -> ExitCode {
+    finish(block_on(operator::requests(global, command)))
+}
+
+/// `orgadmin org create|list|retrieve|delete|reset|snapshot|restore`, through the operator API.
 pub fn org_operator(global: &GlobalArgs, command: operator::OperatorOrgCommand) -> ExitCode {
     finish(block_on(operator::run(global, command)))
 }

@@ -27,6 +27,9 @@ fn main() -> ExitCode {
         Command::Org(OrgCommand::Operator(command)) => {
             orgadmin_cli::org_operator(&cli.global, command)
         }
+        Command::Clock(args) => orgadmin_cli::clock(&cli.global, args),
+        Command::Faults(command) => orgadmin_cli::faults(&cli.global, command),
+        Command::Requests(command) => orgadmin_cli::requests(&cli.global, command),
         Command::Import(command) => orgadmin_cli::import(&cli.global, command),
         Command::Admin(command) => orgadmin_cli::run_client(&cli.global, command),
         Command::Completion(args) => orgadmin_cli::completion(args),

@@ -2400,3 +2400,182 @@ fn the_project_api_key_commands_explain_themselves_offline() {
         .clone()
     );
 }
+
+#[test]
+fn clock_faults_requests_snapshot_and_restore_commands_drive_the_operator_api() {
+    let runtime = runtime();
+    let database = runtime.block_on(TestDatabase::persistent());
+    let server = runtime.block_on(serve::Server::start(database.url(), &owner_key()));
+    let org = run_against(
+        &server,
+        None,
+        &["org", "create", "--owner-email", "qa@example.com"],
+    );
+    org.assert_status(0);
+    let org = org.json();
+    let org_id = str_of(&org["organization"]["id"]);
+    let key = str_of(&org["admin_key"]["value"]);
+
+    // The clock: read, advanced, frozen; one change at a time.
+    let read = run_against(&server, None, &["clock", "--org-id", &org_id]);
+    read.assert_status(0);
+    let before = read.json()["now"].as_i64().unwrap();
+    let advanced = run_against(
+        &server,
+        None,
+        &["clock", "--org-id", &org_id, "--advance", "86400"],
+    );
+    advanced.assert_status(0);
+    assert!(advanced.json()["now"].as_i64().unwrap() >= before + 86400);
+    let frozen = run_against(&server, None, &["clock", "--org-id", &org_id, "--freeze"]);
+    assert_eq!(frozen.json()["frozen"], true);
+    run_against(
+        &server,
+        None,
+        &["clock", "--org-id", &org_id, "--advance", "1", "--freeze"],
+    )
+    .assert_status(2);
+    run_against(
+        &server,
+        None,
+        &["clock", "--org-id", &org_id, "--advance", "-5"],
+    )
+    .assert_status(2);
+
+    // A fault: injected, it answers the organization's next invite, and is counted.
+    let injected = run_against(
+        &server,
+        None,
+        &[
+            "faults",
+            "inject",
+            "--org-id",
+            &org_id,
+            "--path",
+            "/v1/organization/invites",
+            "--method",
+            "POST",
+            "--status",
+            "503",
+            "--times",
+            "1",
+        ],
+    );
+    injected.assert_status(0);
+    assert_eq!(injected.json()["object"], "organization.fault");
+    let invite = [
+        "admin:organization:invites",
+        "create",
+        "--email",
+        "ada@example.com",
+        "--role",
+        "reader",
+        "--max-retries",
+        "0",
+    ];
+    let faulted = run_against(&server, Some(&key), &invite);
+    faulted.assert_status(1);
+    assert!(
+        faulted.stderr.contains("service_unavailable"),
+        "{}",
+        faulted.stderr
+    );
+    run_against(&server, Some(&key), &invite).assert_status(0);
+    let listed = run_against(&server, None, &["faults", "list", "--org-id", &org_id]);
+    assert_eq!(listed.json()["data"][0]["fired"], 1);
+    let refused = run_against(
+        &server,
+        None,
+        &[
+            "faults",
+            "inject",
+            "--org-id",
+            &org_id,
+            "--path",
+            "/v1/nowhere/{x}",
+            "--status",
+            "503",
+        ],
+    );
+    refused.assert_status(1);
+    assert!(
+        refused.stderr.contains("names no route"),
+        "{}",
+        refused.stderr
+    );
+    let cleared = run_against(&server, None, &["faults", "clear", "--org-id", &org_id]);
+    assert_eq!(cleared.json()["deleted"], 1);
+
+    // The journal: what the key sent, newest first, filtered.
+    let journal = run_against(
+        &server,
+        None,
+        &["requests", "list", "--org-id", &org_id, "--method", "POST"],
+    );
+    journal.assert_status(0);
+    let entries = journal.json()["data"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert_eq!(entries[0]["status"], 200);
+    assert_eq!(entries[1]["status"], 503);
+    let table = run_against(
+        &server,
+        None,
+        &["requests", "list", "--org-id", &org_id, "--format", "table"],
+    );
+    assert!(
+        table.stdout.contains("/v1/organization/invites"),
+        "{}",
+        table.stdout
+    );
+    run_against(&server, None, &["requests", "clear", "--org-id", &org_id]).assert_status(0);
+
+    // A snapshot, restored in place after a change, and as a new organization.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("golden.json");
+    let snapshot = run_against(&server, None, &["org", "snapshot", "--org-id", &org_id]);
+    snapshot.assert_status(0);
+    std::fs::write(&file, &snapshot.stdout).unwrap();
+    let file = file.to_str().unwrap();
+    run_against(
+        &server,
+        Some(&key),
+        &[
+            "admin:organization:projects",
+            "create",
+            "--name",
+            "After the snapshot",
+        ],
+    )
+    .assert_status(0);
+    run_against(
+        &server,
+        None,
+        &["org", "restore", file, "--org-id", &org_id],
+    )
+    .assert_status(0);
+    let projects = run_against(
+        &server,
+        Some(&key),
+        &["admin:organization:projects", "list"],
+    );
+    assert_eq!(
+        ids_of(&projects.json()),
+        [str_of(&org["default_project"]["id"])]
+    );
+    let copy = run_against(&server, None, &["org", "restore", file]);
+    copy.assert_status(0);
+    let copy = copy.json();
+    assert_ne!(copy["organization"]["id"], org["organization"]["id"]);
+    let copy_key = str_of(&copy["admin_key"]["value"]);
+    let users = run_against(
+        &server,
+        Some(&copy_key),
+        &["admin:organization:users", "list"],
+    );
+    assert_eq!(ids_of(&users.json()), [str_of(&org["owner"]["id"])]);
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{not json").unwrap();
+    run_against(&server, None, &["org", "restore", bad.to_str().unwrap()]).assert_status(2);
+    drop(server);
+    drop(database);
+}
