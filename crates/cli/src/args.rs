@@ -207,10 +207,22 @@ Examples:
   orgadmin clock --org-id org-… --advance 691200")]
     Clock(crate::operator::ClockArgs),
     /// Answers injected into an organization's requests, through the operator API.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  orgadmin faults inject --org-id org-… --path /v1/organization/invites --status 503 --times 1
+  orgadmin faults list --org-id org-…"
+    )]
     Faults(crate::operator::FaultsCommand),
     /// The request journal of an organization, through the operator API.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  orgadmin requests list --org-id org-… --method POST
+  orgadmin requests clear --org-id org-…"
+    )]
     Requests(crate::operator::RequestsCommand),
     /// Bulk import, streamed to the server's bulk endpoint and acting as the admin key in
     /// OPENAI_ADMIN_KEY.

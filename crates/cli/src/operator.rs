@@ -111,6 +111,9 @@ pub struct ClockArgs {
 #[derive(Debug, Subcommand)]
 pub enum FaultsCommand {
     /// The organization's faults, with how often each fired.
+    #[command(after_help = "\
+Example:
+  orgadmin faults list --org-id org-…")]
     List(OrgIdArgs),
     /// Answer the organization's matching requests with STATUS before they do anything.
     #[command(after_help = "\
@@ -119,6 +122,9 @@ Examples:
   orgadmin faults inject --org-id org-… --path '/v1/organization/users/{user_id}' --status 429 --retry-after 2")]
     Inject(InjectArgs),
     /// Remove every fault of the organization.
+    #[command(after_help = "\
+Example:
+  orgadmin faults clear --org-id org-…")]
     Clear(OrgIdArgs),
 }
 
@@ -168,6 +174,9 @@ Example:
   orgadmin requests list --org-id org-… --method DELETE --format table")]
     List(RequestsListArgs),
     /// Forget every journaled request of the organization.
+    #[command(after_help = "\
+Example:
+  orgadmin requests clear --org-id org-…")]
     Clear(OrgIdArgs),
 }
 
