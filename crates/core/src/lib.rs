@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod clock;
 pub mod email;
 pub mod error;
+pub mod fixture;
 pub mod grant;
 pub mod id;
 pub mod import;

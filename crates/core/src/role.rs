@@ -280,7 +280,7 @@ impl PredefinedRole {
         }
     }
 
-    fn from_id(id: &str) -> Option<Self> {
+    pub fn from_id(id: &str) -> Option<Self> {
         [
             PredefinedRole::OrgOwner,
             PredefinedRole::OrgReader,

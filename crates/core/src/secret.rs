@@ -62,8 +62,9 @@ pub fn is_acceptable_operator_key(key: &str) -> bool {
     is_acceptable_supplied(OPERATOR_KEY_PREFIX, key)
 }
 
-/// `prefix` followed by at least [`MIN_SUPPLIED_LEN`] letters, digits, `-` or `_`.
-fn is_acceptable_supplied(prefix: &str, key: &str) -> bool {
+/// `prefix` followed by at least [`MIN_SUPPLIED_LEN`] letters, digits, `-` or `_`: a secret an
+/// operator may choose (an admin, operator or project key's, in a request or a fixture).
+pub fn is_acceptable_supplied(prefix: &str, key: &str) -> bool {
     key.strip_prefix(prefix).is_some_and(|rest| {
         rest.len() >= MIN_SUPPLIED_LEN
             && rest
