@@ -69,6 +69,12 @@ pub struct OrganizationCreateRequest {
     /// name, scopes and times; a new hash and redacted value), listed in `api_keys`. Secrets
     /// are unique on the server, and the original's keys keep opening the original alone.
     pub snapshot: Option<OrganizationSnapshot>,
+    /// A fixture (docs/fixtures.md) the organization starts from: the document as an object, or
+    /// its text (YAML or JSON). Its `organization.name`, `owner` and `admin_key` may instead come
+    /// from the fields above, not from both. A fixture that breaks a rule is refused whole, every
+    /// problem listed with its place (`fixture.users[1].email`), and nothing is created. Reset
+    /// brings the organization back to it, with the same IDs.
+    pub fixture: Option<serde_json::Value>,
 }
 
 /// What creating an organization made, the admin key with its `value` (shown only in the answer
@@ -81,15 +87,17 @@ pub struct CreatedOrganization {
     pub default_project: Project,
     pub admin_key: AdminKey,
     /// Only when a snapshot was restored: every key of the copy with its new secret (the
-    /// `admin_key` among them), shown only here.
+    /// `admin_key` among them); or when a fixture was given: every key of it whose secret the
+    /// server chose (the fixture gave none). Shown only here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_keys: Option<Vec<RekeyedKey>>,
 }
 
-/// A key of an organization restored from a snapshot, with the secret it was given.
+/// A key of an organization restored from a snapshot, or made from a fixture, with the secret
+/// it was given.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RekeyedKey {
-    /// The key's ID, the snapshot's (an admin key `key_…` or a project API key).
+    /// The key's ID, the snapshot's or the fixture's (an admin key `key_…` or a project API key).
     pub id: String,
     /// Its new secret.
     pub value: String,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use orgadmin_core::catalogue::ModelCatalogue;
+use orgadmin_core::fixture::{Fixture, FixtureProblem};
 use orgadmin_core::store::UserIds;
 
 use crate::commands::AdminCommand;
@@ -196,6 +197,7 @@ Examples:
 Examples:
   export ORGADMIN_OPERATOR_KEY=$(cat orgadmin-data/operator-key)
   orgadmin org create --name Acme --owner-email root@acme.example
+  orgadmin org create --fixture tests/acme.yaml
   orgadmin org list"
     )]
     Org(OrgCommand),
@@ -306,6 +308,29 @@ pub struct ServeArgs {
         default_value_t = 1000
     )]
     pub journal_size: usize,
+    /// A fixture (docs/fixtures.md): the organization the first start creates, with its users,
+    /// projects, roles, groups, invites, service accounts and keys. Checked whole at start;
+    /// ignored once the database holds an organization.
+    #[arg(long, env = "ORGADMIN_FIXTURE", value_name = "FILE", value_parser = fixture_value)]
+    pub fixture: Option<Arc<Fixture>>,
+}
+
+/// `--fixture`: the file, read and checked whole before anything starts, so that a fixture that
+/// breaks a rule is a usage error (exit 2) naming the file and every problem with its place.
+fn fixture_value(value: &str) -> Result<Arc<Fixture>, String> {
+    let text = std::fs::read_to_string(value).map_err(|e| format!("cannot read {value}: {e}"))?;
+    let fixture = Fixture::from_text(&text).map_err(|p| {
+        let at = if p.path.is_empty() {
+            String::new()
+        } else {
+            format!(" at {}", p.path)
+        };
+        format!("{value}{at}: {}", p.message)
+    })?;
+    fixture
+        .compile(0)
+        .map_err(|problems| format!("{value}: {}", FixtureProblem::refusal(&problems)))?;
+    Ok(Arc::new(fixture))
 }
 
 /// `--models`: the file, read and checked before anything starts, so that a catalogue that

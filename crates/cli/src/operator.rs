@@ -33,6 +33,7 @@ pub enum OperatorOrgCommand {
     #[command(after_help = "\
 Examples:
   orgadmin org create --name Acme --owner-email root@acme.example
+  orgadmin org create --fixture tests/acme.yaml
   export OPENAI_ADMIN_KEY=$(orgadmin org create --transform admin_key.value -r)")]
     Create(CreateArgs),
     /// List the server's organizations, oldest first.
@@ -233,6 +234,10 @@ pub struct CreateArgs {
     /// a test can hard-code it; a random one when omitted
     #[arg(long, value_name = "KEY")]
     pub admin_key: Option<String>,
+    /// A fixture file (YAML or JSON, docs/fixtures.md) the organization starts from; the server
+    /// checks it whole and creates nothing if it breaks a rule
+    #[arg(long, value_name = "FILE")]
+    pub fixture: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub key: OperatorKeyArg,
 }
@@ -340,12 +345,24 @@ pub async fn run(global: &crate::GlobalArgs, command: OperatorOrgCommand) -> Res
     let mut ctx = connect(global, command.key(), command.auto_is_json())?;
     match command {
         OperatorOrgCommand::Create(args) => {
+            let fixture = match &args.fixture {
+                Some(path) => Some(serde_json::Value::String(
+                    std::fs::read_to_string(path).map_err(|e| {
+                        CliError::usage(
+                            &ctx.command,
+                            format!("cannot read --fixture {}: {e}", path.display()),
+                        )
+                    })?,
+                )),
+                None => None,
+            };
             let body = OrganizationCreateRequest {
                 name: args.name,
                 owner_email: args.owner_email,
                 owner_name: args.owner_name,
                 admin_key: args.admin_key,
                 snapshot: None,
+                fixture,
             };
             let created: CreatedOrganization = ctx.client.post(&ORGANIZATIONS, &body).await?;
             ctx.show(&created)?;

@@ -273,22 +273,20 @@ impl FixtureProblem {
         }
     }
 
-    /// The refusal of a fixture found at `prefix` (`fixture.` in a request body, `` for a
-    /// file): 400, `param` the first problem's place, and a message listing every problem.
-    pub fn refusal(prefix: &str, problems: &[FixtureProblem]) -> DomainError {
+    /// The refusal of a fixture: 400, `param` the first problem's place, and a message listing
+    /// every problem with its place in the document. Where the document sits in a request
+    /// (`fixture.`) is the caller's to prefix to `param`.
+    pub fn refusal(problems: &[FixtureProblem]) -> DomainError {
         let lines: Vec<String> = problems
             .iter()
-            .map(|p| format!("{prefix}{}: {}", p.path, p.message.trim_end_matches('.')))
+            .map(|p| format!("{}: {}", p.path, p.message.trim_end_matches('.')))
             .collect();
         let count = match problems.len() {
             1 => "a rule".to_owned(),
             n => format!("{n} rules"),
         };
         DomainError::invalid(
-            format!(
-                "{prefix}{}",
-                problems.first().map(|p| p.path.as_str()).unwrap_or("")
-            ),
+            problems.first().map(|p| p.path.as_str()).unwrap_or(""),
             format!(
                 "The fixture breaks {count}, so nothing was created: {}.",
                 lines.join("; ")
@@ -727,17 +725,17 @@ impl Compiler {
         Some(hash)
     }
 
-    /// A key of kind `prefix` (its secret's), with its chosen or a random secret.
-    fn key(
-        &mut self,
-        path: &str,
-        id_field: &str,
-        id: Option<&str>,
-        name: &str,
-        secret: Option<&str>,
-        prefix: &str,
-        expires_in_seconds: Option<i64>,
-    ) -> SeedKey {
+    /// A key of the document, with its chosen or a random secret.
+    fn key(&mut self, entry: KeyEntry<'_>) -> SeedKey {
+        let KeyEntry {
+            path,
+            id_field,
+            id,
+            name,
+            secret,
+            prefix,
+            expires_in_seconds,
+        } = entry;
         // Admin keys and project keys have IDs of one form (`key_…`).
         let id = self.id_or_new(&format!("{path}.{id_field}"), id, AdminKeyId::PREFIX, |m| {
             AdminKeyId::generate(m).into_string()
@@ -1265,15 +1263,15 @@ impl Compiler {
             let name = self
                 .checked(&format!("{at}.name"), text::name(&account.name, "name"))
                 .unwrap_or_default();
-            let key = self.key(
-                &at,
-                "key_id",
-                account.key_id.as_deref(),
-                crate::model::SERVICE_ACCOUNT_KEY_NAME,
-                account.secret.as_deref(),
-                SERVICE_ACCOUNT_KEY_PREFIX,
-                None,
-            );
+            let key = self.key(KeyEntry {
+                path: &at,
+                id_field: "key_id",
+                id: account.key_id.as_deref(),
+                name: crate::model::SERVICE_ACCOUNT_KEY_NAME,
+                secret: account.secret.as_deref(),
+                prefix: SERVICE_ACCOUNT_KEY_PREFIX,
+                expires_in_seconds: None,
+            });
             service_accounts.push(SeedServiceAccount {
                 id: account_id,
                 name,
@@ -1298,15 +1296,15 @@ impl Compiler {
                     );
                 }
             }
-            let seed_key = self.key(
-                &at,
-                "id",
-                key.id.as_deref(),
-                &key.name,
-                key.secret.as_deref(),
-                PROJECT_KEY_PREFIX,
-                key.expires_in_seconds,
-            );
+            let seed_key = self.key(KeyEntry {
+                path: &at,
+                id_field: "id",
+                id: key.id.as_deref(),
+                name: &key.name,
+                secret: key.secret.as_deref(),
+                prefix: PROJECT_KEY_PREFIX,
+                expires_in_seconds: key.expires_in_seconds,
+            });
             if let Some(user) = user {
                 api_keys.push(SeedProjectKey {
                     user,
@@ -1419,15 +1417,15 @@ impl Compiler {
                 )
                 .map(PermissionSet::names)
             });
-            let seed_key = self.key(
-                &path,
-                "id",
-                key.id.as_deref(),
-                &key.name,
-                key.secret.as_deref(),
-                ADMIN_KEY_PREFIX,
-                key.expires_in_seconds,
-            );
+            let seed_key = self.key(KeyEntry {
+                path: &path,
+                id_field: "id",
+                id: key.id.as_deref(),
+                name: &key.name,
+                secret: key.secret.as_deref(),
+                prefix: ADMIN_KEY_PREFIX,
+                expires_in_seconds: key.expires_in_seconds,
+            });
             if let Some(owner) = owner {
                 out.push(SeedAdminKey {
                     owner,
@@ -1438,6 +1436,18 @@ impl Compiler {
         }
         out
     }
+}
+
+/// A key as the document gives it: where (`path`, the field of its ID), its ID, name and secret
+/// if given, its secret's kind (`prefix`) and lifetime.
+struct KeyEntry<'a> {
+    path: &'a str,
+    id_field: &'a str,
+    id: Option<&'a str>,
+    name: &'a str,
+    secret: Option<&'a str>,
+    prefix: &'a str,
+    expires_in_seconds: Option<i64>,
 }
 
 /// A member's place as words: `the owner`, `the member at users[2]`.

@@ -17,6 +17,7 @@ use crate::catalogue::RateLimits;
 use crate::clock::{ClockChange, ClockReading};
 use crate::email::Email;
 use crate::error::Result;
+use crate::fixture::Seed;
 use crate::id::{
     AdminKeyId, GroupId, InviteId, OrgId, ProjectApiKeyId, ProjectId, ServiceAccountId, UserId,
 };
@@ -83,6 +84,17 @@ pub struct BootstrapRequest {
     pub owner_name: Option<String>,
     /// The secret of the first admin key (already chosen: supplied by the operator or random).
     pub admin_key_secret: String,
+    /// What a fixture adds to creation (`crate::fixture`), written in the same transaction and
+    /// kept, so that a reset writes it again.
+    pub fixture: Option<SeededFixture>,
+}
+
+/// A compiled fixture as creation takes it: the owner's fixed ID, if the fixture gives one, and
+/// the seed (whose default project is the one creation makes).
+#[derive(Debug, Clone)]
+pub struct SeededFixture {
+    pub owner_id: Option<UserId>,
+    pub seed: Seed,
 }
 
 #[derive(Debug, Clone)]

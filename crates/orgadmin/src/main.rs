@@ -50,6 +50,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config.user_ids = args.user_ids.user_ids;
         config.operator_key = args.operator_key.filter(|k| !k.is_empty());
         config.journal_size = args.journal_size;
+        config.fixture = args.fixture;
         if let Some(models) = args.models {
             config.models = models;
         }

@@ -1216,6 +1216,7 @@ fn database_with_members(runtime: &tokio::runtime::Runtime, n: usize) -> TestDat
                 owner_email: Email::parse(orgadmin_testkit::OWNER_EMAIL, "email").unwrap(),
                 owner_name: Some("Owner".into()),
                 admin_key_secret: owner_key(),
+                fixture: None,
             })
             .await
             .expect("bootstrap")

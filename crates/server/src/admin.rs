@@ -85,6 +85,7 @@ pub async fn init(request: InitRequest) -> Result<CreatedOrganization, AdminErro
             owner_email,
             owner_name: Some(request.owner_name),
             admin_key_secret: secret.clone(),
+            fixture: None,
         })
         .await
         .map_err(|e| store_error(e, &request.database))?

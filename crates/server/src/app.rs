@@ -19,6 +19,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use orgadmin_core::catalogue::ModelCatalogue;
+use orgadmin_core::fixture::Fixture;
 use orgadmin_core::store::UserIds;
 use orgadmin_core::{Clock, SystemClock};
 use orgadmin_store::StoreOptions;
@@ -61,6 +62,8 @@ pub struct ServeConfig {
     pub operator_key: Option<String>,
     /// Requests journaled per organization (`--journal-size`; 0 turns the journal off).
     pub journal_size: usize,
+    /// The fixture the first start creates the organization from (`--fixture`).
+    pub fixture: Option<Arc<Fixture>>,
 }
 
 impl ServeConfig {
@@ -78,6 +81,7 @@ impl ServeConfig {
             models: Arc::new(ModelCatalogue::builtin()),
             operator_key: None,
             journal_size: journal::DEFAULT_CAPACITY,
+            fixture: None,
         }
     }
 }

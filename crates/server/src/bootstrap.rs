@@ -7,10 +7,13 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
+use orgadmin_core::fixture::{
+    Fixture, FixtureProblem, DEFAULT_ORGANIZATION_NAME, DEFAULT_OWNER_NAME,
+};
 use orgadmin_core::secret::{
     generate_admin_key, is_acceptable_supplied_key, ADMIN_KEY_PREFIX, MIN_SUPPLIED_LEN,
 };
-use orgadmin_core::store::{BootstrapRequest, Bootstrapped};
+use orgadmin_core::store::{BootstrapRequest, Bootstrapped, SeededFixture};
 use orgadmin_core::{Email, Store};
 
 use crate::app::ServeConfig;
@@ -30,6 +33,9 @@ pub struct InitialKey {
 /// the database.
 pub struct FirstStart {
     request: BootstrapRequest,
+    /// Whether the operator chose the first admin key (`ORGADMIN_ADMIN_KEY` or the fixture's
+    /// `admin_key`), so that it need not be written down or printed.
+    key_chosen: bool,
 }
 
 impl FirstStart {
@@ -43,14 +49,49 @@ impl FirstStart {
         }
         let owner_email = Email::parse(&config.owner_email, "ORGADMIN_OWNER_EMAIL")
             .map_err(|e| anyhow::anyhow!("ORGADMIN_OWNER_EMAIL: {e}"))?;
-        let secret = config.admin_key.clone().unwrap_or_else(generate_admin_key);
+        let Some(fixture) = &config.fixture else {
+            return Ok(Self {
+                request: BootstrapRequest {
+                    organization_name: DEFAULT_ORGANIZATION_NAME.into(),
+                    owner_email,
+                    owner_name: Some(DEFAULT_OWNER_NAME.into()),
+                    admin_key_secret: config.admin_key.clone().unwrap_or_else(generate_admin_key),
+                    fixture: None,
+                },
+                key_chosen: config.admin_key.is_some(),
+            });
+        };
+        // The fixture's owner and first key, or else ORGADMIN_OWNER_EMAIL and ORGADMIN_ADMIN_KEY.
+        let mut fixture = Fixture::clone(fixture);
+        let owner = fixture.owner.get_or_insert_with(Default::default);
+        owner
+            .email
+            .get_or_insert_with(|| owner_email.as_str().to_owned());
+        match (&fixture.admin_key, &config.admin_key) {
+            (Some(chosen), Some(env)) if chosen != env => bail!(
+                "ORGADMIN_ADMIN_KEY and the fixture's admin_key differ; give the first admin key once"
+            ),
+            (None, Some(env)) => fixture.admin_key = Some(env.clone()),
+            _ => {}
+        }
+        let compiled = fixture
+            .compile(config.clock.now_millis())
+            .map_err(|problems| {
+                anyhow::anyhow!("--fixture: {}", FixtureProblem::refusal(&problems))
+            })?;
+        let key_chosen = compiled.admin_key.is_some();
         Ok(Self {
             request: BootstrapRequest {
-                organization_name: "Default Organization".into(),
-                owner_email,
-                owner_name: Some("Owner".into()),
-                admin_key_secret: secret,
+                organization_name: compiled.organization_name,
+                owner_email: compiled.owner_email,
+                owner_name: compiled.owner_name,
+                admin_key_secret: compiled.admin_key.unwrap_or_else(generate_admin_key),
+                fixture: Some(SeededFixture {
+                    owner_id: compiled.owner_id,
+                    seed: compiled.seed,
+                }),
             },
+            key_chosen,
         })
     }
 
@@ -60,7 +101,7 @@ impl FirstStart {
         store: &dyn Store,
         config: &ServeConfig,
     ) -> anyhow::Result<Option<InitialKey>> {
-        bootstrap(store, config, self.request).await
+        bootstrap(store, config, self.request, self.key_chosen).await
     }
 }
 
@@ -68,6 +109,7 @@ async fn bootstrap(
     store: &dyn Store,
     config: &ServeConfig,
     request: BootstrapRequest,
+    key_chosen: bool,
 ) -> anyhow::Result<Option<InitialKey>> {
     let secret = request.admin_key_secret.clone();
     let Some(created) = store
@@ -82,7 +124,7 @@ async fn bootstrap(
     tracing::info!(org.id = %created.org_id, user.id = %created.owner_id, key.id = %created.admin_key_id, "created organization, owner, default project and admin key");
 
     let mut written_to = None;
-    if config.admin_key.is_none() {
+    if !key_chosen {
         match orgadmin_store::sqlite_file_path(&config.database_url) {
             Some(db_file) => {
                 let path = db_file

@@ -915,6 +915,7 @@ async fn every_route_answers_every_principal_as_its_permission_requires() {
             owner_email: Email::parse("owner@other.example", "email").unwrap(),
             owner_name: Some("Other owner".into()),
             admin_key_secret: other_key.clone(),
+            fixture: None,
         })
         .await
         .expect("the second organization is created");

@@ -1539,6 +1539,7 @@ async fn groups_stay_in_their_organization() {
             owner_email: Email::parse("shared@example.com", "email").unwrap(),
             owner_name: Some("Shared".into()),
             admin_key_secret: other_key.clone(),
+            fixture: None,
         })
         .await
         .unwrap();

@@ -336,6 +336,7 @@ async fn ids_in_two_organizations(user_ids: UserIds) -> (String, String, String,
             owner_email: Email::parse(orgadmin_testkit::OWNER_EMAIL, "email").unwrap(),
             owner_name: None,
             admin_key_secret: b_key.clone(),
+            fixture: None,
         })
         .await
         .expect("the second organization is created");

@@ -318,6 +318,7 @@ async fn created_is_when_the_person_first_joined_any_organization() {
             owner_email: Email::parse(orgadmin_testkit::OWNER_EMAIL, "email").unwrap(),
             owner_name: None,
             admin_key_secret: b_key.clone(),
+            fixture: None,
         })
         .await
         .expect("the second organization is created");

@@ -664,6 +664,7 @@ async fn another_organizations_service_accounts_are_not_found() {
             owner_email: Email::parse("other@example.com", "email").unwrap(),
             owner_name: None,
             admin_key_secret: other_key.clone(),
+            fixture: None,
         })
         .await
         .unwrap();

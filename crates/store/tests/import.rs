@@ -47,6 +47,7 @@ async fn org_with(user_ids: UserIds) -> Org {
             owner_email: Email::parse("owner@example.com", "email").unwrap(),
             owner_name: Some("Owner".into()),
             admin_key_secret: secret.clone(),
+            fixture: None,
         })
         .await
         .unwrap()
@@ -616,6 +617,7 @@ async fn a_person_keeps_their_user_id_across_organizations_and_project_access_is
             owner_email: Email::parse("root@globex.example", "email").unwrap(),
             owner_name: None,
             admin_key_secret: generate_admin_key(),
+            fixture: None,
         })
         .await
         .unwrap();
@@ -673,6 +675,7 @@ async fn with_per_organization_user_ids_an_imported_person_gets_a_fresh_id() {
             owner_email: Email::parse("root@globex.example", "email").unwrap(),
             owner_name: None,
             admin_key_secret: generate_admin_key(),
+            fixture: None,
         })
         .await
         .unwrap();

@@ -8,23 +8,18 @@ use orgadmin_api::operator::{
     OrganizationSnapshot, RekeyedKey,
 };
 use orgadmin_api::responses::{AdminKey, Deleted, Project, User};
+use orgadmin_core::fixture::{Fixture, FixtureProblem, Seed};
 use orgadmin_core::id::OrgId;
 use orgadmin_core::secret::{
     generate_admin_key, is_acceptable_supplied_key, ADMIN_KEY_PREFIX, MIN_SUPPLIED_LEN,
 };
-use orgadmin_core::store::{BootstrapRequest, Bootstrapped};
+use orgadmin_core::store::{BootstrapRequest, Bootstrapped, SeededFixture};
 use orgadmin_core::{text, DomainError, Email, ReadAt, Store};
 
 use super::{snapshot, Operator, TAG};
 use crate::error::ApiResult;
 use crate::extract::{ApiPath, JsonBody, Query};
 use crate::state::AppState;
-
-/// The name an organization gets when the request names none.
-pub const DEFAULT_NAME: &str = "Default Organization";
-/// The owner an organization gets when the request names none.
-pub const DEFAULT_OWNER_EMAIL: &str = "owner@example.com";
-const DEFAULT_OWNER_NAME: &str = "Owner";
 
 #[utoipa::path(post, path = "/_orgadmin/organizations", tag = TAG, security(("OperatorKeyAuth" = [])),
     request_body = OrganizationCreateRequest,
@@ -37,10 +32,21 @@ pub async fn create(
     if let Some(taken) = body.snapshot.take() {
         return Ok(Json(restore_as_new(&*s.store, &body, taken).await?));
     }
-    let request = creation(body)?;
+    let request = creation(body, s.clock.now_millis())?;
     let secret = request.admin_key_secret.clone();
-    let created = s.store.create_organization(request).await?;
-    Ok(Json(describe(&*s.store, &created, Some(secret)).await?))
+    let chosen_by_server = request.fixture.as_ref().map(|f| generated_secrets(&f.seed));
+    let seeded = chosen_by_server.is_some();
+    let created = s.store.create_organization(request).await.map_err(|e| {
+        // What the store refuses of a fixture names its place in the document.
+        if seeded {
+            snapshot::within("fixture.", e)
+        } else {
+            e
+        }
+    })?;
+    let mut answer = describe(&*s.store, &created, Some(secret)).await?;
+    answer.api_keys = chosen_by_server;
+    Ok(Json(answer))
 }
 
 #[utoipa::path(get, path = "/_orgadmin/organizations", tag = TAG, security(("OperatorKeyAuth" = [])),
@@ -119,6 +125,7 @@ async fn restore_as_new(
         ("owner_email", body.owner_email.is_some()),
         ("owner_name", body.owner_name.is_some()),
         ("admin_key", body.admin_key.is_some()),
+        ("fixture", body.fixture.is_some()),
     ];
     if let Some((field, _)) = others.iter().find(|(_, given)| *given) {
         return Err(DomainError::invalid(
@@ -156,36 +163,130 @@ async fn restore_as_new(
     Ok(answer)
 }
 
-/// The store's request from the body, every field checked and its default filled in.
-fn creation(body: OrganizationCreateRequest) -> Result<BootstrapRequest, DomainError> {
-    let organization_name = match body.name.as_deref() {
-        Some(name) => text::name(name, "name")?,
-        None => DEFAULT_NAME.to_owned(),
+/// The store's request from the body, every field checked and its default filled in; a
+/// fixture compiled (its IDs made at `millis`), the body's fields in it.
+fn creation(body: OrganizationCreateRequest, millis: u64) -> Result<BootstrapRequest, DomainError> {
+    let mut document = match body.fixture {
+        None => Fixture::default(),
+        Some(given) => read_fixture(given)?,
     };
-    let owner_email = Email::parse(
-        body.owner_email.as_deref().unwrap_or(DEFAULT_OWNER_EMAIL),
-        "owner_email",
-    )?;
-    let owner_name = match body.owner_name.as_deref() {
-        Some(name) => text::name(name, "owner_name")?,
-        None => DEFAULT_OWNER_NAME.to_owned(),
-    };
-    let admin_key_secret = match body.admin_key {
-        Some(key) if is_acceptable_supplied_key(&key) => key,
-        Some(_) => {
+    let from_body = [
+        (
+            "name",
+            body.name.is_some(),
+            document
+                .organization
+                .as_ref()
+                .is_some_and(|o| o.name.is_some()),
+            "organization.name",
+        ),
+        (
+            "owner_email",
+            body.owner_email.is_some(),
+            document.owner.as_ref().is_some_and(|o| o.email.is_some()),
+            "owner.email",
+        ),
+        (
+            "owner_name",
+            body.owner_name.is_some(),
+            document.owner.as_ref().is_some_and(|o| o.name.is_some()),
+            "owner.name",
+        ),
+        (
+            "admin_key",
+            body.admin_key.is_some(),
+            document.admin_key.is_some(),
+            "admin_key",
+        ),
+    ];
+    if let Some((field, _, _, there)) = from_body.iter().find(|(_, here, there, _)| *here && *there)
+    {
+        return Err(DomainError::invalid(
+            *field,
+            format!("{field} is given twice, here and as the fixture's {there}; give it once."),
+        ));
+    }
+    if let Some(key) = &body.admin_key {
+        if !is_acceptable_supplied_key(key) {
             return Err(DomainError::invalid(
                 "admin_key",
                 format!("admin_key must be '{ADMIN_KEY_PREFIX}' followed by at least {MIN_SUPPLIED_LEN} letters, digits, '-' or '_'."),
+            ));
+        }
+    }
+    let owner_email = body
+        .owner_email
+        .as_deref()
+        .map(|raw| Email::parse(raw, "owner_email"))
+        .transpose()?;
+    if let Some(name) = body.name.as_deref() {
+        text::name(name, "name")?;
+    }
+    if let Some(name) = body.owner_name.as_deref() {
+        text::name(name, "owner_name")?;
+    }
+    let is_fixture = document != Fixture::default();
+    // The body's fields, checked above under their own names, join the document.
+    if let Some(name) = body.name {
+        document
+            .organization
+            .get_or_insert_with(Default::default)
+            .name = Some(name);
+    }
+    let owner = document.owner.get_or_insert_with(Default::default);
+    if let Some(email) = owner_email {
+        owner.email = Some(email.as_str().to_owned());
+    }
+    if let Some(name) = body.owner_name {
+        owner.name = Some(name);
+    }
+    if body.admin_key.is_some() {
+        document.admin_key = body.admin_key;
+    }
+    let compiled = document
+        .compile(millis)
+        .map_err(|problems| snapshot::within("fixture.", FixtureProblem::refusal(&problems)))?;
+    Ok(BootstrapRequest {
+        organization_name: compiled.organization_name,
+        owner_email: compiled.owner_email,
+        owner_name: compiled.owner_name,
+        admin_key_secret: compiled.admin_key.unwrap_or_else(generate_admin_key),
+        fixture: is_fixture.then_some(SeededFixture {
+            owner_id: compiled.owner_id,
+            seed: compiled.seed,
+        }),
+    })
+}
+
+/// `fixture` as given: the document as an object, or its text (YAML or JSON).
+fn read_fixture(given: serde_json::Value) -> Result<Fixture, DomainError> {
+    let read = match given {
+        serde_json::Value::String(text) => Fixture::from_text(&text),
+        object @ serde_json::Value::Object(_) => Fixture::from_json(object),
+        other => {
+            return Err(DomainError::invalid(
+                "fixture",
+                format!(
+                    "fixture is a fixture document (an object) or its text (a string of YAML or JSON), not {}.",
+                    text::clip(&other.to_string())
+                ),
             ))
         }
-        None => generate_admin_key(),
     };
-    Ok(BootstrapRequest {
-        organization_name,
-        owner_email,
-        owner_name: Some(owner_name),
-        admin_key_secret,
-    })
+    read.map_err(|problem| snapshot::within("fixture.", FixtureProblem::refusal(&[problem])))
+}
+
+/// The keys of a seed whose secrets the server chose, with those secrets: shown once, in the
+/// answer to create.
+fn generated_secrets(seed: &Seed) -> Vec<RekeyedKey> {
+    seed.keys()
+        .filter_map(|key| {
+            key.generated_secret.as_ref().map(|value| RekeyedKey {
+                id: key.id.clone(),
+                value: value.clone(),
+            })
+        })
+        .collect()
 }
 
 /// What creation made, read back as the API shows it, the admin key with its secret when known.

@@ -9,6 +9,7 @@
 use async_trait::async_trait;
 use orgadmin_core::clock::{ClockChange, ClockReading};
 use orgadmin_core::email::Email;
+use orgadmin_core::fixture::{self, Seed};
 use orgadmin_core::id::*;
 use orgadmin_core::model::{Organization, User};
 use orgadmin_core::page::{Page, PageRequest};
@@ -20,7 +21,7 @@ use orgadmin_core::{ConflictKind, DomainError, Result};
 use sqlx::QueryBuilder;
 
 use super::{
-    db_error, finish_page, is_unique_violation, push_keyset, users, Backend, Db, DbResult, Tx,
+    db_error, finish_page, is_unique_violation, push_keyset, seed, users, Backend, Db, DbResult, Tx,
 };
 
 /// What reset does with a table's rows of the organization.
@@ -62,8 +63,6 @@ pub const ORGANIZATION_TABLES: [(&str, OnReset); 18] = [
     ("organization_origins", OnReset::Kept),
 ];
 
-/// The name creation gives the default project.
-const DEFAULT_PROJECT_NAME: &str = "Default Project";
 /// The name creation gives the first admin key.
 const INITIAL_KEY_NAME: &str = "Initial admin key";
 
@@ -79,10 +78,14 @@ struct Origin {
     admin_key_name: Option<String>,
     admin_key_secret_hash: String,
     admin_key_redacted_value: String,
+    /// The fixture's seed the organization was created with (JSON of `core::fixture::Seed`, its
+    /// users' IDs settled), which reset writes again after the rest.
+    fixture: Option<String>,
 }
 
 const ORIGIN_COLUMNS: &str = "owner_user_id, owner_email, owner_name, owner_created, \
-     default_project_id, admin_key_id, admin_key_name, admin_key_secret_hash, admin_key_redacted_value";
+     default_project_id, admin_key_id, admin_key_name, admin_key_secret_hash, admin_key_redacted_value, \
+     fixture";
 
 #[async_trait]
 impl OrganizationStore for Backend {
@@ -237,6 +240,12 @@ impl OrganizationStore for Backend {
                 "The first admin key of {org} cannot be made again: another organization on this server uses its secret now. Delete that organization or its key, or delete {org} and create a new one."
             );
             let made = write_origin(&mut tx, org, &origin, created_at, &key_in_use).await?;
+            if let Some(stored) = &origin.fixture {
+                let seed: Seed = serde_json::from_str(stored).map_err(|e| {
+                    DomainError::internal(format!("the fixture kept for {org} does not read back: {e}"))
+                })?;
+                seed::write(self, &mut tx, org, &seed, origin.owner(), created_at).await?;
+            }
             tx.commit().await?;
             Ok(made)
         })
@@ -276,25 +285,58 @@ async fn insert_organization(
 ) -> Result<Bootstrapped> {
     let now = store.wall();
     let org_id = OrgId::generate(store.millis());
-    let owner = users::joining(
-        store,
-        tx,
-        &request.owner_email,
-        request.owner_name.clone(),
-        OrgBaseRole::Owner,
-        now,
-    )
-    .await?;
+    let mut seed = request.fixture.as_ref().map(|f| f.seed.clone());
+    let owner = match (&request.fixture, seed.as_mut()) {
+        (Some(fixture), Some(seed)) => {
+            let (id, created) = seed::settle_users(
+                store,
+                tx,
+                seed,
+                &request.owner_email,
+                fixture.owner_id.as_ref(),
+                &secret::hash_secret(&request.admin_key_secret),
+            )
+            .await?;
+            User::joining(
+                id,
+                request.owner_email.clone(),
+                request.owner_name.clone(),
+                OrgBaseRole::Owner,
+                now,
+                created,
+            )
+        }
+        _ => {
+            users::joining(
+                store,
+                tx,
+                &request.owner_email,
+                request.owner_name.clone(),
+                OrgBaseRole::Owner,
+                now,
+            )
+            .await?
+        }
+    };
+    let default_project_id = match &seed {
+        Some(seed) => seed.default_project.id.clone(),
+        None => ProjectId::generate(store.millis()),
+    };
     let origin = Origin {
         owner_user_id: owner.id.to_string(),
         owner_email: owner.email.as_str().to_owned(),
         owner_name: owner.name.clone(),
         owner_created: owner.created,
-        default_project_id: ProjectId::generate(store.millis()).to_string(),
+        default_project_id: default_project_id.to_string(),
         admin_key_id: AdminKeyId::generate(store.millis()).to_string(),
         admin_key_name: Some(INITIAL_KEY_NAME.to_owned()),
         admin_key_secret_hash: secret::hash_secret(&request.admin_key_secret),
         admin_key_redacted_value: secret::redact(&request.admin_key_secret),
+        fixture: seed
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(DomainError::internal)?,
     };
 
     sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
@@ -306,7 +348,7 @@ async fn insert_organization(
         .db()?;
     sqlx::query(&format!(
         "INSERT INTO organization_origins (org_id, {ORIGIN_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     ))
     .bind(org_id.as_str())
     .bind(&origin.owner_user_id)
@@ -318,17 +360,34 @@ async fn insert_organization(
     .bind(origin.admin_key_name.as_deref())
     .bind(&origin.admin_key_secret_hash)
     .bind(&origin.admin_key_redacted_value)
+    .bind(origin.fixture.as_deref())
     .execute(&mut **tx)
     .await
     .db()?;
-    write_origin(
+    let made = write_origin(
         tx,
         &org_id,
         &origin,
         now,
         "That admin key is already in use on this server; choose another secret, or omit it for a random one.",
     )
-    .await
+    .await?;
+    if let Some(seed) = &seed {
+        seed::write(store, tx, &org_id, seed, origin.owner(), now).await?;
+    }
+    Ok(made)
+}
+
+impl Origin {
+    /// The first owner, as a seed's rows refer to them.
+    fn owner(&self) -> seed::SeededMember {
+        seed::SeededMember {
+            id: UserId::from_raw(self.owner_user_id.clone()),
+            email: self.owner_email.clone(),
+            name: self.owner_name.clone(),
+            created: self.owner_created,
+        }
+    }
 }
 
 /// What creation makes, as it made it at `created_at`: the owner, the default project with the
@@ -356,7 +415,7 @@ async fn write_origin(
     )
     .bind(org.as_str())
     .bind(&origin.default_project_id)
-    .bind(DEFAULT_PROJECT_NAME)
+    .bind(fixture::DEFAULT_PROJECT_NAME)
     .bind(created_at)
     .execute(&mut **tx)
     .await
