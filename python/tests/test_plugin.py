@@ -119,3 +119,34 @@ def test_a_snapshot_puts_the_organization_back(orgadmin_org: orgadmin.Organizati
     assert [p.id for p in client.admin.organization.projects.list().data] == [
         orgadmin_org.default_project_id
     ]
+
+
+@pytest.mark.orgadmin_fixture("fixtures/team.yaml")
+def test_the_marker_makes_the_organization_from_a_fixture(orgadmin_org: orgadmin.Organization) -> None:
+    assert orgadmin_org.owner_id == "user-tess"
+    client = orgadmin_org.client(max_retries=0)
+    assert sorted(u.id for u in client.admin.organization.users.list().data if u.id.startswith("user-")) == [
+        "user-tess",
+        "user-uma",
+    ]
+    members = client.admin.organization.projects.users.list("proj_app")
+    assert [u.id for u in members.data] == ["user-uma"]
+    # The service account's key had no chosen secret: its value is shown once, at creation.
+    assert list(orgadmin_org.api_keys) != []
+    assert all(v.startswith("sk-svcacct-") for v in orgadmin_org.api_keys.values())
+    # Reset brings the fixture back.
+    client.admin.organization.users.delete("user-uma")
+    orgadmin_org.reset()
+    assert "user-uma" in [u.id for u in client.admin.organization.users.list().data]
+
+
+def test_a_fixture_that_breaks_a_rule_names_every_problem(orgadmin_server: orgadmin.Server) -> None:
+    before = len(orgadmin_server.organizations())
+    with pytest.raises(orgadmin.OrgadminError) as refused:
+        orgadmin_server.create_organization(
+            fixture={"users": [{"email": "x"}], "projects": [{"name": "P", "members": [{"user": "nobody@x.test"}]}]}
+        )
+    assert refused.value.status == 400
+    assert refused.value.param == "fixture.users[0].email"
+    assert "projects[0].members[0].user" in str(refused.value)
+    assert len(orgadmin_server.organizations()) == before

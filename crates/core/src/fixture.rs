@@ -311,15 +311,14 @@ impl Fixture {
         let deserializer = serde_norway::Deserializer::from_str(text);
         serde_path_to_error::deserialize(deserializer).map_err(|e| {
             let path = e.path().to_string();
-            let inner = e.into_inner();
-            let place = inner
-                .location()
-                .map(|l| format!(" (line {}, column {})", l.line(), l.column()))
-                .unwrap_or_default();
-            FixtureProblem::new(
-                if path == "." { String::new() } else { path },
-                format!("{inner}{place}"),
-            )
+            // The parser's message names the place as it saw it (`users[0]: …`) and ends with
+            // the line and column; the place is the path's to give.
+            let message = e.into_inner().to_string();
+            let message = match message.split_once(": ") {
+                Some((place, rest)) if !place.contains(' ') => rest.to_owned(),
+                _ => message,
+            };
+            FixtureProblem::new(if path == "." { String::new() } else { path }, message)
         })
     }
 

@@ -301,6 +301,107 @@ fn a_model_catalogue_that_does_not_check_is_a_usage_error_naming_the_entry_and_n
 }
 
 #[test]
+fn a_fixture_that_breaks_a_rule_is_a_usage_error_naming_every_problem_and_nothing_starts() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let fixture = dir.path().join("team.yaml");
+    std::fs::write(
+        &fixture,
+        "users:\n  - {email: not-an-email}\nprojects:\n  - {name: P, members: [{user: nobody@x.test}]}\n",
+    )
+    .expect("a file");
+    let fixture_arg = fixture.display().to_string();
+    let url = sqlite_url(&dir.path().join("x.db"));
+    let ran = run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &url,
+            "--fixture",
+            &fixture_arg,
+        ],
+        &[],
+        START_LIMIT,
+    );
+    assert_eq!(ran.status, 2, "a usage error: {ran:#?}");
+    for said in [
+        fixture_arg.as_str(),
+        "The fixture breaks 2 rules",
+        "users[0].email",
+        "projects[0].members[0].user",
+    ] {
+        assert!(ran.stderr.contains(said), "{said:?} in {ran:#?}");
+    }
+    assert!(!ran.stderr.contains("panicked"), "{ran:#?}");
+    std::fs::write(&fixture, "users:\n  - {emial: a@x.test}\n").expect("a file");
+    let ran = run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &url,
+            "--fixture",
+            &fixture_arg,
+        ],
+        &[],
+        START_LIMIT,
+    );
+    assert_eq!(ran.status, 2, "a usage error: {ran:#?}");
+    assert!(
+        ran.stderr
+            .contains("at users[0].emial: unknown field `emial`"),
+        "{ran:#?}"
+    );
+    assert_eq!(listing(dir.path()), ["team.yaml"], "no database was made");
+}
+
+#[test]
+fn the_first_start_creates_the_organization_of_its_fixture() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let fixture = dir.path().join("team.yaml");
+    let key = "sk-admin-fixture-first-start-00000000000000";
+    std::fs::write(
+        &fixture,
+        format!(
+            "admin_key: {key}\nowner: {{id: user-first, email: first@x.test}}\nusers:\n  - {{id: user-second, email: second@x.test}}\n"
+        ),
+    )
+    .expect("a file");
+    let db = dir.path().join("x.db");
+    let log = dir.path().join("log");
+    let (child, port) =
+        start_server_with(&db, &log, &["--fixture", &fixture.display().to_string()]);
+    let users = http_get(port, "/v1/organization/users", key);
+    stop(child);
+    assert!(users.starts_with("HTTP/1.1 200"), "{users}");
+    for id in ["user-first", "user-second"] {
+        assert!(
+            users.contains(&format!("\"id\":\"{id}\"")),
+            "{id} in {users}"
+        );
+    }
+    // The fixture chose the first key: it is not written down.
+    assert!(!dir.path().join("initial-admin-key").exists());
+}
+
+/// `GET path` with `key`, the whole answer (status line, headers and body).
+fn http_get(port: u16, path: &str, key: &str) -> String {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("sends");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("reads");
+    answer
+}
+
+#[test]
 fn a_directory_that_cannot_be_written_is_refused_and_nothing_is_created() {
     let test = "a_directory_that_cannot_be_written_is_refused_and_nothing_is_created";
     let disk = Tmpfs::mount(test, "size=4m,mode=0755");
@@ -514,6 +615,11 @@ fn an_unreachable_postgresql_is_named_after_a_bounded_wait() {
 /// Start `orgadmin serve` on `db` and wait for it to answer; the child's standard error goes to
 /// `log`.
 fn start_server(db: &Path, log: &Path) -> (Child, u16) {
+    start_server_with(db, log, &[])
+}
+
+/// [`start_server`] with more arguments for `serve`.
+fn start_server_with(db: &Path, log: &Path, args: &[&str]) -> (Child, u16) {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -522,6 +628,7 @@ fn start_server(db: &Path, log: &Path) -> (Child, u16) {
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .arg("--database")
         .arg(sqlite_url(db))
+        .args(args)
         .env_clear()
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())

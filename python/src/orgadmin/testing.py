@@ -5,7 +5,9 @@ Fixtures:
 - ``orgadmin_server`` (session scope): the bundled binary on a free port of 127.0.0.1, on an
   in-memory database, with an operator key of its own. ``create_organization()`` makes an
   organization that lives until the session ends.
-- ``orgadmin_org`` (function scope): a fresh organization per test, deleted afterwards.
+- ``orgadmin_org`` (function scope): a fresh organization per test, deleted afterwards; with
+  ``@pytest.mark.orgadmin_fixture("path.yaml")`` (on the test, its class or module) made from
+  that fixture file, the path relative to the test's file.
 
 Options: ``--orgadmin-bin PATH`` (or ``ORGADMIN_BIN``) runs another binary than the bundled one;
 ``--orgadmin-database URL`` another database than an in-memory one; ``--orgadmin-arg ARG``
@@ -14,6 +16,7 @@ Options: ``--orgadmin-bin PATH`` (or ``ORGADMIN_BIN``) runs another binary than 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -37,6 +40,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "orgadmin_fixture(path): make the test's orgadmin_org from this fixture file "
+        "(YAML or JSON, relative to the test's file)",
+    )
+
+
 @pytest.fixture(scope="session")
 def orgadmin_server(request: pytest.FixtureRequest) -> Iterator[Server]:
     """One orgadmin server for the whole session."""
@@ -53,9 +64,16 @@ def orgadmin_server(request: pytest.FixtureRequest) -> Iterator[Server]:
 
 
 @pytest.fixture
-def orgadmin_org(orgadmin_server: Server) -> Iterator[Organization]:
-    """A fresh organization for this test, deleted after it."""
-    org = orgadmin_server.create_organization()
+def orgadmin_org(orgadmin_server: Server, request: pytest.FixtureRequest) -> Iterator[Organization]:
+    """A fresh organization for this test, deleted after it; made from the fixture file of the
+    closest ``orgadmin_fixture`` marker, if there is one."""
+    marker = request.node.get_closest_marker("orgadmin_fixture")
+    fixture = None
+    if marker is not None:
+        if len(marker.args) != 1 or marker.kwargs:
+            raise pytest.UsageError('orgadmin_fixture takes one argument: the fixture file, e.g. @pytest.mark.orgadmin_fixture("org.yaml")')
+        fixture = Path(request.node.path).parent / marker.args[0]
+    org = orgadmin_server.create_organization(fixture=fixture)
     try:
         yield org
     finally:
