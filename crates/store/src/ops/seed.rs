@@ -18,7 +18,7 @@ use orgadmin_core::id::{OrgId, UserId};
 use orgadmin_core::model::{User, INVITE_TTL_SECONDS};
 use orgadmin_core::role::OrgBaseRole;
 use orgadmin_core::store::UserIds;
-use orgadmin_core::{DomainError, Result};
+use orgadmin_core::{ConflictKind, DomainError, Result};
 use serde_json::json;
 
 use super::{db_error, is_unique_violation, users, Backend, DbResult, Tx};
@@ -483,12 +483,14 @@ async fn exec<'q>(
     query: sqlx::query::Query<'q, super::Db, <super::Db as sqlx::Database>::Arguments<'q>>,
 ) -> Result<()> {
     query.execute(&mut **tx).await.map_err(|e| {
-        // The core and `settle_users` checked what makes a seed's rows unique; a row the
-        // database still refuses is reported, never as the server's failure.
+        // The core and `settle_users` checked what makes a seed's rows unique; what the
+        // database can still refuse is a secret another organization took since (a reset, or a
+        // creation racing another), reported, never as the server's failure.
         if is_unique_violation(&e) {
-            DomainError::invalid(
-                "fixture",
-                "The fixture's rows collide with rows this server already has; nothing was created.",
+            DomainError::conflict(
+                ConflictKind::AlreadyExists,
+                "A key of the fixture has a secret that another organization on this server uses now; delete that organization or its key, or give the fixture other secrets.",
+                Some("fixture"),
             )
         } else {
             db_error(e)
