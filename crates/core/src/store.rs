@@ -301,9 +301,10 @@ pub trait RoleStore: Send + Sync {
 /// Roles assigned to users, in the organization and in projects, and what a user holds.
 #[async_trait]
 pub trait RoleAssignmentStore: Send + Sync {
+    /// Remembered per organization version (`at`), as every list of roles is.
     async fn list_user_roles(
         &self,
-        org: &OrgId,
+        at: ReadAt<'_>,
         user: &UserId,
         page: &PageRequest,
     ) -> Result<Page<AssignedRole>>;
@@ -322,7 +323,7 @@ pub trait RoleAssignmentStore: Send + Sync {
     async fn unassign_user_role(&self, actor: &Actor, user: &UserId, role: &RoleRef) -> Result<()>;
     async fn list_project_user_roles(
         &self,
-        org: &OrgId,
+        at: ReadAt<'_>,
         project: &ProjectId,
         user: &UserId,
         page: &PageRequest,
@@ -350,10 +351,11 @@ pub trait RoleAssignmentStore: Send + Sync {
     ) -> Result<()>;
 
     /// The project permissions `user` holds in `project` (base project role and custom project
-    /// roles); empty when not a member.
+    /// roles); empty when not a member. Remembered per organization version (`at`): every
+    /// project route asks it of a key without the permission in the organization.
     async fn project_permissions(
         &self,
-        org: &OrgId,
+        at: ReadAt<'_>,
         project: &ProjectId,
         user: &UserId,
     ) -> Result<PermissionSet>;
@@ -386,9 +388,10 @@ pub trait ProjectStore: Send + Sync {
         change: ProjectChange,
     ) -> Result<Project>;
     async fn archive_project(&self, actor: &Actor, project: &ProjectId) -> Result<Project>;
+    /// Remembered per organization version (`at`).
     async fn list_project_users(
         &self,
-        org: &OrgId,
+        at: ReadAt<'_>,
         project: &ProjectId,
         page: &PageRequest,
     ) -> Result<Page<ProjectUser>>;
@@ -464,7 +467,7 @@ pub trait GroupStore: Send + Sync {
     /// has access to.
     async fn list_group_roles(
         &self,
-        org: &OrgId,
+        at: ReadAt<'_>,
         project: Option<&ProjectId>,
         group: &GroupId,
         page: &PageRequest,

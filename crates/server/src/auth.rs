@@ -146,7 +146,7 @@ impl Auth {
             return Ok(());
         }
         let held = store
-            .project_permissions(&self.0.org_id, project, &self.0.user_id)
+            .project_permissions(self.0.read_at(), project, &self.0.user_id)
             .await?;
         let held = self.0.limit(held);
         if held.contains(project_permission) {

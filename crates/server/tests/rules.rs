@@ -376,7 +376,7 @@ async fn removing_the_owner_of_admin_keys_revokes_them_and_records_it() {
         .items
         .is_empty());
     let members = store
-        .list_project_users(&org, &ProjectId::from_raw(default), &page)
+        .list_project_users(ReadAt::latest(&org), &ProjectId::from_raw(default), &page)
         .await
         .unwrap()
         .items;

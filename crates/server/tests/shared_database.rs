@@ -12,6 +12,7 @@ use orgadmin_core::clock::OffsetClock;
 use orgadmin_core::id::UserId;
 use orgadmin_core::model::NewAdminKey;
 use orgadmin_core::secret;
+use orgadmin_core::PermissionSet;
 use orgadmin_testkit::{
     assert_error_says, assert_insufficient, ok, owner_key, str_of, TestDatabase, TestServer,
 };
@@ -98,6 +99,15 @@ async fn a_key_whose_owner_is_demoted_elsewhere_loses_its_rights_at_once() {
 /// A key owned by `user`, made through the store: the API only lets a caller make keys of their
 /// own, and this member has none to call with.
 async fn key_owned_by(database: &TestDatabase, user: &str) -> String {
+    scoped_key_owned_by(database, user, None).await
+}
+
+/// [`key_owned_by`], limited to `scopes` if given.
+async fn scoped_key_owned_by(
+    database: &TestDatabase,
+    user: &str,
+    scopes: Option<&[&str]>,
+) -> String {
     let store = orgadmin_store::open(database.url(), Arc::new(OffsetClock::default()))
         .await
         .expect("the store opens");
@@ -113,7 +123,7 @@ async fn key_owned_by(database: &TestDatabase, user: &str) -> String {
         secret_hash: secret::hash_secret(&value),
         redacted_value: secret::redact(&value),
         expires_in_seconds: None,
-        scopes: None,
+        scopes: scopes.map(|names| PermissionSet::parse_names(names, "scopes").unwrap()),
     };
     store
         .create_admin_key(&actor, key)
@@ -247,6 +257,92 @@ async fn an_organization_deleted_or_reset_through_another_server_binds_at_once()
     // The first organization, on both servers, is untouched.
     ok(a.get("/v1/organization/users").await);
     ok(b.get("/v1/organization/users").await);
+    a.stop().await;
+    b.stop().await;
+}
+
+/// The IDs in a list answer.
+fn listed(answer: &serde_json::Value) -> Vec<String> {
+    answer["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| str_of(&o["id"]))
+        .collect()
+}
+
+#[tokio::test]
+async fn role_lists_project_members_and_project_permissions_remembered_here_follow_a_change_elsewhere_at_once(
+) {
+    let (a, b, db) = two_servers().await;
+    let project = a.create_project("Checkout").await;
+    let dev = a.add_member("dev@example.com", "reader").await;
+    a.add_project_user(&project, &dev, "owner").await;
+    let role = a
+        .create_org_role("Auditors", &["api.organization.audit_logs.read"])
+        .await;
+    ok(a.post(
+        &format!("/v1/organization/users/{dev}/roles"),
+        json!({"role_id": role}),
+    )
+    .await);
+    let group = str_of(
+        &ok(a
+            .post("/v1/organization/groups", json!({"name": "Ops"}))
+            .await)["id"],
+    );
+    ok(a.post(
+        &format!("/v1/organization/groups/{group}/roles"),
+        json!({"role_id": role}),
+    )
+    .await);
+    // Her key, limited to the project-level permission, reads the project's members through
+    // her project role alone.
+    let dev_key = scoped_key_owned_by(&db, &dev, Some(&["api.project.users.read"])).await;
+    let members = format!("/v1/organization/projects/{project}/users");
+    let roles = format!("/v1/organization/users/{dev}/roles");
+    let group_roles = format!("/v1/organization/groups/{group}/roles");
+    for _ in 0..3 {
+        assert!(listed(&ok(a.get(&members).await)).contains(&dev));
+        assert!(listed(&ok(a.get(&roles).await)).contains(&role));
+        assert!(listed(&ok(a.get(&group_roles).await)).contains(&role));
+        ok(a.get_as(&dev_key, &members).await);
+    }
+
+    // Changed through the other server: the role taken from her and from the group, her project
+    // role changed, and then she leaves the project.
+    ok(
+        b.delete(&format!("/v1/organization/users/{dev}/roles/{role}"))
+            .await,
+    );
+    ok(
+        b.delete(&format!("/v1/organization/groups/{group}/roles/{role}"))
+            .await,
+    );
+    ok(b.post(
+        &format!("/v1/organization/projects/{project}/users/{dev}"),
+        json!({"role": "viewer"}),
+    )
+    .await);
+
+    assert!(!listed(&ok(a.get(&roles).await)).contains(&role));
+    assert!(!listed(&ok(a.get(&group_roles).await)).contains(&role));
+    let member = ok(a.get(&members).await)["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == json!(dev))
+        .cloned()
+        .unwrap();
+    assert_eq!(member["role"], "viewer");
+    ok(a.get_as(&dev_key, &members).await);
+    ok(
+        b.delete(&format!("/v1/organization/projects/{project}/users/{dev}"))
+            .await,
+    );
+    assert!(!listed(&ok(a.get(&members).await)).contains(&dev));
+    let refused = a.get_as(&dev_key, &members).await;
+    assert_eq!(refused.0, StatusCode::UNAUTHORIZED, "{}", refused.1);
     a.stop().await;
     b.stop().await;
 }

@@ -18,10 +18,10 @@ use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
 
 use orgadmin_core::actor::OrgVersion;
-use orgadmin_core::id::{OrgId, UserId};
-use orgadmin_core::model::{Member, OrgUser};
+use orgadmin_core::id::{OrgId, ProjectId, UserId};
+use orgadmin_core::model::{AssignedRole, Member, OrgUser, ProjectUser};
 use orgadmin_core::page::{Page, PageRequest};
-use orgadmin_core::Result;
+use orgadmin_core::{PermissionSet, Result};
 
 /// One kind of answer. Bounded by a total weight (objects held); when a new answer would exceed
 /// it, everything is forgotten and filling starts over, which keeps the bound exact and costs
@@ -103,16 +103,26 @@ impl<K: Hash + Eq, V: Clone> GenerationCache<K, V> {
     }
 }
 
-/// Objects held per kind of answer: about 40 MB in all at most, whatever the organization's size.
+/// Objects held per kind of answer: about 60 MB in all at most, whatever the organization's size.
 const USERS: usize = 20_000;
 const PAGES: usize = 20_000;
 
+const PERMISSIONS: usize = 20_000;
+
+/// Whose roles a page of role assignments lists: a user's or a group's (`"user"`/`"group"` and
+/// the ID), in the organization or in a project.
+pub(crate) type RoleHolder = (OrgId, Option<ProjectId>, &'static str, String);
+
 /// The reads answered from memory: the hot reads of a directory (retrieve a member, list the
-/// members, look members up by email).
+/// members, look members up by email, a project's members, the roles a user or group holds)
+/// and of authorization (what a user may do in a project, which every project route asks).
 pub(crate) struct ReadCache {
     pub(crate) users: GenerationCache<(OrgId, UserId), Member>,
     pub(crate) member_pages: GenerationCache<(OrgId, Vec<String>, PageRequest), Page<Member>>,
     pub(crate) directory_pages: GenerationCache<(OrgId, PageRequest), Page<OrgUser>>,
+    pub(crate) project_users: GenerationCache<(OrgId, ProjectId, PageRequest), Page<ProjectUser>>,
+    pub(crate) role_pages: GenerationCache<(RoleHolder, PageRequest), Page<AssignedRole>>,
+    pub(crate) project_permissions: GenerationCache<(OrgId, ProjectId, UserId), PermissionSet>,
 }
 
 impl Default for ReadCache {
@@ -121,6 +131,9 @@ impl Default for ReadCache {
             users: GenerationCache::new(USERS),
             member_pages: GenerationCache::new(PAGES),
             directory_pages: GenerationCache::new(PAGES),
+            project_users: GenerationCache::new(PAGES),
+            role_pages: GenerationCache::new(PAGES),
+            project_permissions: GenerationCache::new(PERMISSIONS),
         }
     }
 }

@@ -206,7 +206,7 @@ async fn list_roles(
     let roles = s
         .store
         .list_group_roles(
-            &auth.0.org_id,
+            auth.0.read_at(),
             project.as_ref(),
             &GroupId::from_raw(group_id),
             &page,

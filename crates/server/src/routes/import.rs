@@ -207,7 +207,7 @@ async fn project_access(store: &dyn Store, actor: &Actor) -> Result<ProjectAcces
         let projects = store.list_projects(&actor.org_id, true, &page).await?;
         for p in &projects.items {
             let held = store
-                .project_permissions(&actor.org_id, &p.id, &actor.user_id)
+                .project_permissions(actor.read_at(), &p.id, &actor.user_id)
                 .await?;
             if actor
                 .limit(held)

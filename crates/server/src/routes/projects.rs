@@ -171,7 +171,7 @@ pub async fn list_users(
     let page = q.id_page()?;
     Ok(Json(
         s.store
-            .list_project_users(&auth.0.org_id, &project_id, &page)
+            .list_project_users(auth.0.read_at(), &project_id, &page)
             .await?
             .into(),
     ))
@@ -282,7 +282,7 @@ pub async fn list_user_roles(
     Ok(Json(
         s.store
             .list_project_user_roles(
-                &auth.0.org_id,
+                auth.0.read_at(),
                 &project_id,
                 &UserId::from_raw(user_id),
                 &page,

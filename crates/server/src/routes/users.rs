@@ -168,7 +168,7 @@ pub async fn list_roles(
     let page = q.cursor_page()?;
     Ok(Json(
         s.store
-            .list_user_roles(&auth.0.org_id, &UserId::from_raw(user_id), &page)
+            .list_user_roles(auth.0.read_at(), &UserId::from_raw(user_id), &page)
             .await?
             .into(),
     ))

@@ -6,7 +6,7 @@
 use std::future::Future;
 
 use async_trait::async_trait;
-use orgadmin_core::actor::Actor;
+use orgadmin_core::actor::{Actor, ReadAt};
 use orgadmin_core::clock::OrgClock;
 use orgadmin_core::error::KeyRejection;
 use orgadmin_core::id::OrgId;
@@ -14,10 +14,39 @@ use orgadmin_core::store::{HealthStore, StorageOutage};
 use orgadmin_core::{DomainError, Result};
 
 use crate::faults::FaultPoint;
+use crate::read_cache::GenerationCache;
 
-use super::{keys, Backend, DbResult, Tx};
+use super::{keys, users, Backend, Conn, DbResult, Tx};
 
 impl Backend {
+    /// An answer remembered per organization version (`read_cache.rs`): from `cache` when it
+    /// holds `key` at exactly the request's version (`at`), otherwise `read` in one consistent
+    /// snapshot of the database that also reads the organization's version, filed under that
+    /// version for the next request. `weight` is the number of objects the answer holds.
+    pub(crate) async fn remembered<K, V>(
+        &self,
+        cache: &GenerationCache<K, V>,
+        key: K,
+        at: ReadAt<'_>,
+        weight: impl FnOnce(&V) -> usize,
+        read: impl AsyncFnOnce(&mut Conn) -> Result<V>,
+    ) -> Result<V>
+    where
+        K: std::hash::Hash + Eq,
+        V: Clone,
+    {
+        cache
+            .get_or_load(key, at.version, || async {
+                let mut tx = self.reader.begin_with(Backend::BEGIN_SNAPSHOT).await.db()?;
+                let value = read(&mut tx).await?;
+                let version = users::version_in(&mut tx, at.org_id).await?;
+                tx.commit().await.db()?;
+                let weight = weight(&value);
+                Ok((value, version, weight))
+            })
+            .await
+    }
+
     /// Run one store call under the guard (`guard.rs`: the deadline, the circuit breaker, the
     /// outage episodes): each operation's body runs in `self.guarded(async { … }).await`.
     pub(crate) async fn guarded<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {

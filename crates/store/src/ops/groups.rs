@@ -2,7 +2,7 @@
 //! access to projects. What a group holds reaches every member (see `roles::Principal`).
 
 use async_trait::async_trait;
-use orgadmin_core::actor::Actor;
+use orgadmin_core::actor::{Actor, ReadAt};
 use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::id::*;
 use orgadmin_core::model::{AssignedRole, Group, ProjectGroup, User};
@@ -277,27 +277,29 @@ impl GroupStore for Backend {
 
     async fn list_group_roles(
         &self,
-        org: &OrgId,
+        at: ReadAt<'_>,
         project: Option<&ProjectId>,
         group: &GroupId,
         page: &PageRequest,
     ) -> Result<Page<AssignedRole>> {
-        self.guarded(async {
-            let mut conn = self.reader.acquire().await.db()?;
-            group_in_context(&mut conn, org, project, group).await?;
-            let page = roles::normalized(page);
-            let mut held = roles::assigned_roles(
-                &mut conn,
-                org,
-                project,
-                Principal::Group(group),
-                Some(&page),
-            )
-            .await?;
-            // Fetched in the page's direction; `page_in_memory` takes them ascending.
-            held.sort_by_key(|r| r.role.sort_key());
-            Ok(page_in_memory(held, &page, |r| r.role.sort_key()))
-        })
+        let org = at.org_id;
+        let holder = (org.clone(), project.cloned(), "group", group.to_string());
+        self.guarded(self.remembered(
+            &self.read_cache.role_pages,
+            (holder, page.clone()),
+            at,
+            |page| page.items.len(),
+            async |conn| {
+                group_in_context(conn, org, project, group).await?;
+                let page = roles::normalized(page);
+                let mut held =
+                    roles::assigned_roles(conn, org, project, Principal::Group(group), Some(&page))
+                        .await?;
+                // Fetched in the page's direction; `page_in_memory` takes them ascending.
+                held.sort_by_key(|r| r.role.sort_key());
+                Ok(page_in_memory(held, &page, |r| r.role.sort_key()))
+            },
+        ))
         .await
     }
 

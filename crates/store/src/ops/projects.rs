@@ -1,7 +1,7 @@
 //! Projects and their members.
 
 use async_trait::async_trait;
-use orgadmin_core::actor::Actor;
+use orgadmin_core::actor::{Actor, ReadAt};
 use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::id::*;
 use orgadmin_core::model::{MemberRef, NewProject, Project, ProjectChange, ProjectUser};
@@ -261,12 +261,18 @@ impl ProjectStore for Backend {
 
     async fn list_project_users(
         &self,
-        org: &OrgId,
+        at: ReadAt<'_>,
         project: &ProjectId,
         page: &PageRequest,
     ) -> Result<Page<ProjectUser>> {
-        self.guarded(async {
-            let mut conn = self.reader.acquire().await.db()?;
+        let org = at.org_id;
+        let key = (org.clone(), project.clone(), page.clone());
+        self.guarded(self.remembered(
+            &self.read_cache.project_users,
+            key,
+            at,
+            |page| page.items.len(),
+            async |conn| {
             get(&mut *conn, org, project).await?;
             let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
                 "SELECT {MEMBER_COLUMNS} FROM project_users pu JOIN users u ON u.org_id = pu.org_id AND u.id = pu.user_id \
@@ -282,7 +288,8 @@ impl ProjectStore for Backend {
                 page,
                 reversed,
             ))
-        })
+        },
+        ))
         .await
     }
 

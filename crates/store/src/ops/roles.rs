@@ -3,7 +3,7 @@
 //! custom roles they hold live in `role_assignments`.
 
 use async_trait::async_trait;
-use orgadmin_core::actor::Actor;
+use orgadmin_core::actor::{Actor, ReadAt};
 use orgadmin_core::audit::{kind, NewAuditEvent};
 use orgadmin_core::id::*;
 use orgadmin_core::model::{AssignedRole, AssignmentSource, Member};
@@ -19,7 +19,7 @@ use serde_json::json;
 use sqlx::QueryBuilder;
 
 use super::grants::Grants;
-use super::{projects, push_in, users, Backend, Conn, Db, DbResult, Pool, Tx};
+use super::{projects, push_in, users, Backend, Conn, Db, DbResult, Tx};
 use crate::rows::*;
 
 fn scope_key(scope: &RoleScope) -> &str {
@@ -208,17 +208,6 @@ pub(crate) async fn assigned_permissions(
 
 /// What `user` may do in `project`: their base project role if they are a member, and every
 /// project role they hold there directly or through a group with access to the project.
-pub(crate) async fn project_permissions(
-    pool: &Pool,
-    org: &OrgId,
-    project: &ProjectId,
-    user: &UserId,
-) -> Result<PermissionSet> {
-    let mut conn = pool.acquire().await.db()?;
-    project_permissions_in(&mut conn, org, project, user).await
-}
-
-/// [`project_permissions`] on a connection already held (inside a write transaction).
 pub(crate) async fn project_permissions_in(
     conn: &mut Conn,
     org: &OrgId,
@@ -816,36 +805,48 @@ fn with_base(
     roles
 }
 
+/// A user's roles in the organization or in `project`, a page of them, remembered per version.
 pub(crate) async fn list_user_roles(
     store: &Backend,
-    org: &OrgId,
+    at: ReadAt<'_>,
     project: Option<&ProjectId>,
     user: &UserId,
     page: &PageRequest,
 ) -> Result<Page<AssignedRole>> {
-    let mut conn = store.reader.acquire().await.db()?;
-    let base = base_role_in_context(&mut conn, org, project, user).await?;
-    if let (None, Some(p)) = (base, project) {
-        if !holds_any(&mut conn, org, project, user).await? {
-            return Err(not_in_project(p, user));
-        }
-    }
-    let page = normalized(page);
-    let assigned =
-        assigned_roles(&mut conn, org, project, Principal::User(user), Some(&page)).await?;
-    let all = with_base(assigned, base, project, user);
-    Ok(page_in_memory(all, &page, |r| r.role.sort_key()))
+    let org = at.org_id;
+    let holder = (org.clone(), project.cloned(), "user", user.to_string());
+    store
+        .remembered(
+            &store.read_cache.role_pages,
+            (holder, page.clone()),
+            at,
+            |page| page.items.len(),
+            async |conn| {
+                let base = base_role_in_context(conn, org, project, user).await?;
+                if let (None, Some(p)) = (base, project) {
+                    if !holds_any(conn, org, project, user).await? {
+                        return Err(not_in_project(p, user));
+                    }
+                }
+                let page = normalized(page);
+                let assigned =
+                    assigned_roles(conn, org, project, Principal::User(user), Some(&page)).await?;
+                let all = with_base(assigned, base, project, user);
+                Ok(page_in_memory(all, &page, |r| r.role.sort_key()))
+            },
+        )
+        .await
 }
 
 #[async_trait]
 impl RoleAssignmentStore for Backend {
     async fn list_user_roles(
         &self,
-        org: &OrgId,
+        at: ReadAt<'_>,
         user: &UserId,
         page: &PageRequest,
     ) -> Result<Page<AssignedRole>> {
-        self.guarded(list_user_roles(self, org, None, user, page))
+        self.guarded(list_user_roles(self, at, None, user, page))
             .await
     }
 
@@ -876,12 +877,12 @@ impl RoleAssignmentStore for Backend {
 
     async fn list_project_user_roles(
         &self,
-        org: &OrgId,
+        at: ReadAt<'_>,
         project: &ProjectId,
         user: &UserId,
         page: &PageRequest,
     ) -> Result<Page<AssignedRole>> {
-        self.guarded(list_user_roles(self, org, Some(project), user, page))
+        self.guarded(list_user_roles(self, at, Some(project), user, page))
             .await
     }
 
@@ -920,12 +921,19 @@ impl RoleAssignmentStore for Backend {
 
     async fn project_permissions(
         &self,
-        org: &OrgId,
+        at: ReadAt<'_>,
         project: &ProjectId,
         user: &UserId,
     ) -> Result<PermissionSet> {
-        self.guarded(project_permissions(&self.reader, org, project, user))
-            .await
+        let key = (at.org_id.clone(), project.clone(), user.clone());
+        self.guarded(self.remembered(
+            &self.read_cache.project_permissions,
+            key,
+            at,
+            |_| 1,
+            async |conn| project_permissions_in(conn, at.org_id, project, user).await,
+        ))
+        .await
     }
 
     /// Every role the user holds in the organization, and in `project` if given, with sources.

@@ -16,7 +16,7 @@ use serde_json::json;
 use sqlx::QueryBuilder;
 
 use super::grants::Grants;
-use super::{finish_member_page, push_in, push_keyset, Backend, Db, DbResult, Tx};
+use super::{finish_member_page, push_in, push_keyset, Backend, Conn, Db, DbResult, Tx};
 use crate::rows::*;
 
 pub(crate) async fn find<'e>(
@@ -71,6 +71,23 @@ pub(crate) fn push_version<'a>(qb: &mut QueryBuilder<'a, Db>, org: &'a OrgId) {
     qb.push(") AS generation, COALESCE((SELECT epoch FROM key_use WHERE org_id = ");
     qb.push_bind(org.as_str());
     qb.push("), 0) AS key_use");
+}
+
+/// The organization's version ([`OrgVersion`]) as `conn` sees it; `None` for an organization
+/// that does not exist.
+pub(crate) async fn version_in(conn: &mut Conn, org: &OrgId) -> Result<Option<OrgVersion>> {
+    let version: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT generation, COALESCE((SELECT epoch FROM key_use WHERE org_id = $1), 0) \
+         FROM organizations WHERE id = $1",
+    )
+    .bind(org.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .db()?;
+    Ok(version.map(|(generation, key_use)| OrgVersion {
+        generation,
+        key_use,
+    }))
 }
 
 /// Close what [`push_member_select`] opened: the project memberships, each member's rows
