@@ -126,6 +126,16 @@ fn without_org_and_secrets(mut snapshot: Value) -> Value {
     snapshot
 }
 
+/// The snapshot restored as a new organization: the create's answer.
+async fn copy_of(s: &TestServer, taken: &Value) -> Value {
+    ok(s.operator(
+        Method::POST,
+        "/_orgadmin/organizations",
+        Some(json!({"snapshot": taken})),
+    )
+    .await)
+}
+
 fn member_ids(list: &Value) -> Vec<String> {
     list["data"]
         .as_array()
@@ -237,13 +247,7 @@ async fn a_snapshot_restored_as_a_new_organization_keeps_every_id_with_new_secre
     populate(&s).await;
     let taken = snapshot(&s, &s.org_id()).await;
 
-    let copy = ok(s
-        .operator(
-            Method::POST,
-            "/_orgadmin/organizations",
-            Some(json!({"snapshot": taken.clone()})),
-        )
-        .await);
+    let copy = copy_of(&s, &taken).await;
     let copy_org = str_of(&copy["organization"]["id"]);
     assert_ne!(copy_org, s.org_id());
     assert_eq!(copy["organization"]["name"], taken["organization"]["name"]);
@@ -338,13 +342,7 @@ async fn a_snapshot_restored_as_a_new_organization_keeps_every_id_with_new_secre
     assert_eq!(snapshot(&s, &s.org_id()).await, taken);
 
     // The same snapshot restores as a new organization again: its secrets are new each time.
-    let again = ok(s
-        .operator(
-            Method::POST,
-            "/_orgadmin/organizations",
-            Some(json!({"snapshot": taken.clone()})),
-        )
-        .await);
+    let again = copy_of(&s, &taken).await;
     assert_ne!(again["organization"]["id"], copy["organization"]["id"]);
     ok(s.get_as(
         &str_of(&again["admin_key"]["value"]),
@@ -377,6 +375,62 @@ async fn a_snapshot_restored_as_a_new_organization_keeps_every_id_with_new_secre
         )
         .await;
     assert_error(&got, StatusCode::BAD_REQUEST, "invalid_value", Some("name"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_copy_resets_to_its_first_owner_default_project_and_new_key() {
+    let s = TestServer::start().await;
+    let Populated { member, project } = populate(&s).await;
+    let taken = snapshot(&s, &s.org_id()).await;
+    let copy = copy_of(&s, &taken).await;
+    let copy_org = str_of(&copy["organization"]["id"]);
+    let copy_key = str_of(&copy["admin_key"]["value"]);
+    ok(s.post_as(
+        &copy_key,
+        "/v1/organization/projects",
+        json!({"name": "Made in the copy"}),
+    )
+    .await);
+
+    let reset_path = format!("/_orgadmin/organizations/{copy_org}/reset");
+    let reset = ok(s.operator(Method::POST, &reset_path, None).await);
+    assert_eq!(reset["organization"], copy["organization"]);
+    assert_eq!(reset["owner"]["id"], s.owner_id());
+    assert_eq!(reset["owner"]["role"], "owner");
+    assert_eq!(reset["default_project"]["id"], s.default_project_id());
+    assert_eq!(reset["admin_key"]["id"], s.owner_key_id());
+    assert_eq!(
+        reset["admin_key"]["redacted_value"],
+        copy["admin_key"]["redacted_value"]
+    );
+    assert!(reset["admin_key"].get("value").is_none(), "{reset}");
+
+    // The copy's new key opens it still, and sees only what creation makes.
+    let users = ok(s.get_as(&copy_key, "/v1/organization/users").await);
+    assert_eq!(member_ids(&users), [s.owner_id()]);
+    let projects = ok(s
+        .get_as(&copy_key, "/v1/organization/projects?include_archived=true")
+        .await);
+    assert_eq!(member_ids(&projects), [s.default_project_id()]);
+    let keys = ok(s.get_as(&copy_key, "/v1/organization/admin_api_keys").await);
+    assert_eq!(member_ids(&keys), [s.owner_key_id()]);
+    let audit = ok(s.get_as(&copy_key, "/v1/organization/audit_logs").await);
+    assert_eq!(member_ids(&audit), Vec::<String>::new());
+    // The original kept everything, and its own reset goes back to its own creation.
+    assert_eq!(snapshot(&s, &s.org_id()).await, taken);
+    let theirs = ok(s.get("/v1/organization/users").await);
+    assert!(member_ids(&theirs).contains(&member), "{theirs}");
+    let original = format!("/_orgadmin/organizations/{}/reset", s.org_id());
+    ok(s.operator(Method::POST, &original, None).await);
+    let gone = s.get(&format!("/v1/organization/projects/{project}")).await;
+    assert_error(
+        &gone,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        Some("project_id"),
+    );
+    ok(s.get_as(&copy_key, "/v1/organization/users").await);
     s.stop().await;
 }
 

@@ -25,7 +25,7 @@ use orgadmin_core::text::{clip, clip_to};
 use orgadmin_core::{DomainError, Result};
 use serde_json::Value;
 
-use super::organizations::{OnReset, ORGANIZATION_TABLES};
+use super::organizations::{insert_origin, OnReset, Origin, ORGANIZATION_TABLES};
 use super::{db_error, is_unique_violation, refuses_data, Backend, Conn, DbResult, Tx};
 
 /// The tables of a snapshot: those of [`ORGANIZATION_TABLES`] that hold the organization's
@@ -365,28 +365,37 @@ impl Backend {
                 .db()?;
             write_rows(&mut tx, &org, &schema, &snapshot.tables).await?;
             let default_project_id = whole(&mut tx, &org).await?;
-            let reachable: Option<(String, String)> = sqlx::query_as(
-                "SELECT u.id, k.id FROM users AS u \
+            // The first owner's first admin key opens the copy, and with them and the default
+            // project it is what the copy's reset goes back to (its secret the new one).
+            let reachable: Option<Origin> = sqlx::query_as(
+                "SELECT u.id AS owner_user_id, u.email AS owner_email, u.name AS owner_name, \
+                        u.created AS owner_created, CAST($2 AS TEXT) AS default_project_id, \
+                        k.id AS admin_key_id, k.name AS admin_key_name, \
+                        k.secret_hash AS admin_key_secret_hash, \
+                        k.redacted_value AS admin_key_redacted_value \
+                 FROM users AS u \
                  JOIN admin_api_keys AS k ON k.org_id = u.org_id AND k.owner_user_id = u.id \
                  WHERE u.org_id = $1 AND u.role = 'owner' \
                  ORDER BY u.added_at, u.id, k.created_at, k.id LIMIT 1",
             )
             .bind(org.as_str())
+            .bind(default_project_id.as_str())
             .fetch_optional(&mut *tx)
             .await
             .db()?;
-            let Some((owner, key)) = reachable else {
+            let Some(origin) = reachable else {
                 return Err(refuse(
                     "tables.admin_api_keys",
                     "No owner in this snapshot has an admin key, so no key would open a copy of it; restore it in place instead, or take it again after giving an owner an admin key.",
                 ));
             };
+            insert_origin(&mut tx, &org, &origin).await?;
             tx.commit().await?;
             Ok(RestoredOrganization {
                 org_id: org,
-                owner_id: UserId::from_raw(owner),
+                owner_id: UserId::from_raw(origin.owner_user_id),
                 default_project_id,
-                admin_key_id: AdminKeyId::from_raw(key),
+                admin_key_id: AdminKeyId::from_raw(origin.admin_key_id),
                 rekeyed,
             })
         })
