@@ -434,6 +434,98 @@ async fn a_copy_resets_to_its_first_owner_default_project_and_new_key() {
     s.stop().await;
 }
 
+/// `doc` with its audit log grown to about `bytes` bytes: copies of its last event, each with
+/// an ID of its own, as a busy organization's log would be.
+fn with_audit_log_of(doc: &Value, bytes: usize) -> Value {
+    edited(doc, |d| {
+        let events = d["tables"]["audit_logs"].as_array_mut().unwrap();
+        let last = events.last().unwrap().clone();
+        let size = last.to_string().len();
+        for i in 0..bytes / size {
+            let mut event = last.clone();
+            event["id"] = json!(format!("{}-{i:07}", str_of(&last["id"])));
+            events.push(event);
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_snapshot_past_the_usual_body_limit_restores_and_one_over_64_mib_is_refused() {
+    let s = TestServer::start().await;
+    populate(&s).await;
+    let taken = snapshot(&s, &s.org_id()).await;
+    let big = with_audit_log_of(&taken, 4 * 1024 * 1024);
+    assert!(big.to_string().len() > 4 * 1024 * 1024);
+    let events = big["tables"]["audit_logs"].as_array().unwrap().len();
+
+    // In place, and as a new organization: both take it whole.
+    ok(
+        s.operator(Method::PUT, &snapshot_path(&s.org_id()), Some(big.clone()))
+            .await,
+    );
+    assert_eq!(snapshot(&s, &s.org_id()).await, big);
+    let copy = copy_of(&s, &big).await;
+    let copied = snapshot(&s, &str_of(&copy["organization"]["id"])).await;
+    assert_eq!(
+        copied["tables"]["audit_logs"].as_array().unwrap().len(),
+        events
+    );
+
+    // Over 64 MiB: refused before it is read when declared, and when it passes the limit
+    // when it is sent with no length; nothing changes either way.
+    let host = s.base_url.trim_start_matches("http://").to_owned();
+    let over = 64 * 1024 * 1024 + 1;
+    for (method, path) in [
+        ("PUT", snapshot_path(&s.org_id())),
+        ("POST", "/_orgadmin/organizations".to_owned()),
+    ] {
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {over}\r\nExpect: 100-continue\r\n\r\n",
+            operator_key()
+        );
+        let (status, body) = s.raw_exchange(head, Vec::new()).await;
+        assert_eq!(status, 413, "{method} {path}: {body}");
+        assert_eq!(body["error"]["code"], "request_too_large", "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("64 MiB"), "{message}");
+
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+            operator_key()
+        );
+        let mut sent = b"{\"snapshot\": ".to_vec();
+        sent.resize(over + (1 << 20), b' ');
+        let (status, body) = s.raw_exchange(head, sent).await;
+        assert_eq!(status, 413, "{method} {path}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("64 MiB"), "{message}");
+    }
+    assert_eq!(snapshot(&s, &s.org_id()).await, big);
+    let organizations = ok(s
+        .operator(Method::GET, "/_orgadmin/organizations", None)
+        .await);
+    assert_eq!(organizations["data"].as_array().unwrap().len(), 2);
+
+    // Other operator routes keep the 1 MiB limit.
+    let clock = format!("/_orgadmin/organizations/{}/clock", s.org_id());
+    let got = s
+        .operator(
+            Method::POST,
+            &clock,
+            Some(json!({"advance_seconds": 1, "pad": "x".repeat(2 * 1024 * 1024)})),
+        )
+        .await;
+    assert_error(
+        &got,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "request_too_large",
+        None,
+    );
+    let message = got.1["error"]["message"].as_str().unwrap();
+    assert!(message.contains("1 MiB"), "{message}");
+    s.stop().await;
+}
+
 /// A copy of `doc` changed by `edit`.
 fn edited(doc: &Value, edit: impl FnOnce(&mut Value)) -> Value {
     let mut doc = doc.clone();

@@ -9,7 +9,7 @@ pub mod faults;
 pub mod journal;
 pub mod key;
 mod organizations;
-mod snapshot;
+pub(crate) mod snapshot;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

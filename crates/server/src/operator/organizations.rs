@@ -27,8 +27,9 @@ pub const DEFAULT_OWNER_EMAIL: &str = "owner@example.com";
 const DEFAULT_OWNER_NAME: &str = "Owner";
 
 #[utoipa::path(post, path = "/_orgadmin/organizations", tag = TAG, security(("OperatorKeyAuth" = [])),
-    request_body = OrganizationCreateRequest,
-    responses((status = 200, body = CreatedOrganization)))]
+    request_body(content = OrganizationCreateRequest, description = "The organization to create, or `snapshot` alone to restore one as a new organization; at most 64 MiB."),
+    responses((status = 200, body = CreatedOrganization),
+        (status = 413, body = orgadmin_api::ErrorBody, description = "The body is larger than 64 MiB; nothing was written.")))]
 pub async fn create(
     State(s): State<AppState>,
     _: Operator,

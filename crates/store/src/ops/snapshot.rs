@@ -270,7 +270,7 @@ fn check_row(table: &Table, i: usize, row: &SnapshotRow) -> Result<()> {
 impl Backend {
     /// Every row of the organization, in one consistent read.
     pub(crate) async fn take_snapshot(&self, org: &OrgId) -> Result<OrganizationSnapshot> {
-        self.guarded(async {
+        self.guarded_bulk(async {
             let mut tx = self.reader.begin_with(Backend::BEGIN_SNAPSHOT).await.db()?;
             let organization: Option<(String, String, i64)> =
                 sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")
@@ -317,7 +317,7 @@ impl Backend {
         org: &OrgId,
         snapshot: OrganizationSnapshot,
     ) -> Result<()> {
-        self.guarded(async {
+        self.guarded_bulk(async {
             let (mut tx, generation) = self.begin_in(org).await?;
             if generation.is_none() {
                 return Err(DomainError::not_found("organization", org, "org_id"));
@@ -350,7 +350,7 @@ impl Backend {
         &self,
         mut snapshot: OrganizationSnapshot,
     ) -> Result<RestoredOrganization> {
-        self.guarded(async {
+        self.guarded_bulk(async {
             let mut tx = self.begin_bootstrap().await?;
             let schema = read_schema(&mut tx).await?;
             check(&snapshot, &schema)?;
