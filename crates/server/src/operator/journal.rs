@@ -25,9 +25,9 @@ use orgadmin_core::secret::redact_any;
 use orgadmin_core::{Clock, DomainError};
 use serde_json::Value;
 
-use super::{Operator, TAG};
+use super::{OperatorOrg, TAG};
 use crate::error::ApiResult;
-use crate::extract::{ApiPath, Query};
+use crate::extract::Query;
 use crate::state::AppState;
 
 /// Entries kept per organization unless `--journal-size` says otherwise.
@@ -247,11 +247,9 @@ impl Filter {
     responses((status = 200, body = JournalList)))]
 pub async fn list(
     State(s): State<AppState>,
-    _: Operator,
-    ApiPath(org_id): ApiPath<String>,
+    org: OperatorOrg,
     q: Query,
 ) -> ApiResult<Json<JournalList>> {
-    let org = s.store.get_organization(&OrgId::from_raw(org_id)).await?;
     let limit = match q.integer("limit")? {
         None => 100,
         Some(n) if (1..=MAX_PAGE).contains(&n) => n as usize,
@@ -267,7 +265,7 @@ pub async fn list(
         method: q.one("method")?.map(str::to_ascii_uppercase),
         route: q.one("route")?.map(str::to_owned),
     };
-    let (page, has_more) = s.journal.page(&org.id, &filter, q.one("after")?, limit)?;
+    let (page, has_more) = s.journal.page(org.id(), &filter, q.one("after")?, limit)?;
     Ok(Json(JournalList::new(page, has_more, |e| &e.id)))
 }
 
@@ -275,15 +273,10 @@ pub async fn list(
     security(("OperatorKeyAuth" = [])),
     params(("org_id" = String, Path)),
     responses((status = 200, body = Cleared)))]
-pub async fn clear(
-    State(s): State<AppState>,
-    _: Operator,
-    ApiPath(org_id): ApiPath<String>,
-) -> ApiResult<Json<Cleared>> {
-    let org = s.store.get_organization(&OrgId::from_raw(org_id)).await?;
+pub async fn clear(State(s): State<AppState>, org: OperatorOrg) -> ApiResult<Json<Cleared>> {
     Ok(Json(Cleared {
         object: "organization.requests.cleared".into(),
-        deleted: s.journal.clear(&org.id),
+        deleted: s.journal.clear(org.id()),
     }))
 }
 

@@ -13,9 +13,9 @@ use orgadmin_core::model;
 use orgadmin_core::snapshot;
 use orgadmin_core::{text, DomainError};
 
-use super::{Operator, TAG};
+use super::{OperatorOrg, TAG};
 use crate::error::ApiResult;
-use crate::extract::{ApiPath, JsonBody};
+use crate::extract::JsonBody;
 use crate::state::AppState;
 
 /// Largest snapshot a restore takes (in place, or as a new organization): 64 MiB, as the
@@ -46,13 +46,9 @@ pub(crate) fn carries_snapshot(method: &Method, path: &str) -> bool {
     responses((status = 200, body = OrganizationSnapshot)))]
 pub async fn retrieve(
     State(s): State<AppState>,
-    _: Operator,
-    ApiPath(org_id): ApiPath<String>,
+    org: OperatorOrg,
 ) -> ApiResult<Json<OrganizationSnapshot>> {
-    let taken = s
-        .store
-        .snapshot_organization(&OrgId::from_raw(org_id))
-        .await?;
+    let taken = s.store.snapshot_organization(org.id()).await?;
     Ok(Json(OrganizationSnapshot::from(taken)))
 }
 
@@ -66,14 +62,12 @@ pub async fn retrieve(
         (status = 413, body = orgadmin_api::ErrorBody, description = "The snapshot is larger than 64 MiB; nothing was written.")))]
 pub async fn restore(
     State(s): State<AppState>,
-    _: Operator,
-    ApiPath(org_id): ApiPath<String>,
+    org: OperatorOrg,
     JsonBody(body): JsonBody<OrganizationSnapshot>,
 ) -> ApiResult<Json<Organization>> {
-    let org = OrgId::from_raw(org_id);
     let restored = domain(body, "")?;
-    s.store.restore_organization(&org, restored).await?;
-    let organization = s.store.get_organization(&org).await?;
+    s.store.restore_organization(org.id(), restored).await?;
+    let organization = s.store.get_organization(org.id()).await?;
     Ok(Json(Organization::from(&organization)))
 }
 
