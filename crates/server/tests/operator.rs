@@ -375,6 +375,40 @@ async fn unknown_organizations_are_not_found_on_every_route() {
 }
 
 #[tokio::test]
+async fn every_operator_route_refuses_the_methods_it_lacks_with_405() {
+    let s = TestServer::start().await;
+    let operations = operator_operations(&s).await;
+    let mut paths: Vec<&String> = operations.iter().map(|(_, path)| path).collect();
+    paths.dedup();
+    let mut refused = 0;
+    for path in paths {
+        for method in [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ] {
+            if operations.contains(&(method.clone(), path.clone())) {
+                continue;
+            }
+            let got = s.operator(method.clone(), path, Some(json!({}))).await;
+            assert_error(
+                &got,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                None,
+            );
+            let message = got.1["error"]["message"].as_str().unwrap();
+            assert!(message.contains(method.as_str()), "{message}");
+            refused += 1;
+        }
+    }
+    assert!(refused >= 20, "{refused}");
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn reset_brings_the_organization_back_to_its_creation_and_leaves_others_alone() {
     let s = TestServer::start_persistent().await;
     let other = create_org(&s, json!({ "name": "Bystander" })).await;
