@@ -28,7 +28,7 @@ use tracing::Instrument;
 
 use crate::bootstrap::{self, InitialKey};
 use crate::error::ApiError;
-use crate::extract::MAX_BODY_BYTES;
+use crate::extract::{body_limit, MAX_BODY_BYTES};
 use crate::operator::journal::{self, Journal, RequestId};
 use crate::operator::key::OperatorSecret;
 use crate::rate_limit::{self, RateLimit, RateLimiter};
@@ -237,14 +237,10 @@ const MAX_DRAINED_BYTES: u64 = 16 * 1024 * 1024;
 /// How long the rest of a refused body is read before answering anyway.
 const DRAIN_TIME: Duration = Duration::from_secs(5);
 
-/// The declared length of a body over its route's limit (1 MiB, the import's 64 MiB), and that
+/// The declared length of a body over its route's limit (`extract::body_limit`), and that
 /// limit: refused before the route is called.
 fn oversized_body(request: &Request) -> Option<(u64, u64)> {
-    let limit = routes::import::body_limit(
-        request.method(),
-        request.uri().path(),
-        MAX_BODY_BYTES as u64,
-    );
+    let limit = body_limit(request.method(), request.uri().path());
     request
         .headers()
         .get(CONTENT_LENGTH)

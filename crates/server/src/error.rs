@@ -131,10 +131,6 @@ impl ApiError {
         )
     }
 
-    pub fn too_large() -> Self {
-        Self::too_large_for(crate::extract::MAX_BODY_BYTES as u64)
-    }
-
     /// 413 for a body over `limit` bytes (a whole number of MiB).
     pub fn too_large_for(limit: u64) -> Self {
         Self::new(

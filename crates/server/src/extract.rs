@@ -4,18 +4,32 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::Method;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use orgadmin_core::page::{PageRequest, SortOrder};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, Code};
 use crate::operator::journal::Capture;
 
-/// Largest accepted request body.
+/// Largest accepted request body, but for the routes [`body_limit`] names.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The body limit of a request, by its method and path (read before the request is routed, so
+/// a body declared larger is refused at once, and again by the reader of the body): the import's
+/// 64 MiB (`routes/import.rs`), a snapshot's 64 MiB (`operator/snapshot.rs`), 1 MiB for any
+/// other.
+pub fn body_limit(method: &Method, path: &str) -> u64 {
+    if crate::routes::import::is_import(method, path) {
+        crate::routes::import::MAX_IMPORT_BYTES
+    } else if crate::operator::snapshot::carries_snapshot(method, path) {
+        crate::operator::snapshot::MAX_SNAPSHOT_BYTES
+    } else {
+        MAX_BODY_BYTES as u64
+    }
+}
 
 /// A JSON request body. Any content type is accepted (clients often omit it); an empty body
 /// reads as `{}`.
@@ -32,23 +46,30 @@ where
 {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         let capture = req.extensions().get::<Arc<Capture>>().cloned();
-        let read = tokio::time::timeout(BODY_READ_TIMEOUT, Bytes::from_request(req, state));
+        // The route's own limit, not the router's default: the body is read here, whole.
+        let limit = body_limit(req.method(), req.uri().path());
+        let body = Limited::new(
+            req.into_body(),
+            usize::try_from(limit).unwrap_or(usize::MAX),
+        );
+        let read = tokio::time::timeout(BODY_READ_TIMEOUT, body.collect());
         let bytes = read
             .await
             .map_err(|_| ApiError::body_too_slow(BODY_READ_TIMEOUT))?
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::too_large()
+            .map_err(|e| {
+                if e.is::<LengthLimitError>() {
+                    ApiError::too_large_for(limit)
                 } else {
                     ApiError::new(
                         Code::InvalidValue,
                         None,
-                        format!("Could not read the request body: {}", rejection.body_text()),
+                        format!("Could not read the request body: {e}."),
                     )
                 }
-            })?;
+            })?
+            .to_bytes();
         if let Some(capture) = capture {
             capture.body(&bytes);
         }
@@ -452,6 +473,8 @@ impl LimitBounds {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::StatusCode;
+
     use super::*;
 
     #[test]

@@ -9,7 +9,6 @@
 use orgadmin_testkit::{assert_error, assert_insufficient, ok, str_of, Answer, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PATH: &str = "/v1/organization/users/import";
 
@@ -236,52 +235,6 @@ async fn a_body_over_a_mebibyte_is_read_as_it_arrives() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
 }
 
-/// A raw HTTP/1.1 exchange: the request head, then `body` written by a task of its own while
-/// the answer is read; the answer's status and JSON body.
-async fn raw_exchange(s: &TestServer, head: String, body: Vec<u8>) -> (u16, Value) {
-    let address = s.base_url.trim_start_matches("http://").to_owned();
-    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let (mut reader, mut writer) = stream.into_split();
-    writer.write_all(head.as_bytes()).await.unwrap();
-    let sending = tokio::spawn(async move {
-        for chunk in body.chunks(1 << 20) {
-            let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat();
-            if writer.write_all(&framed).await.is_err() {
-                return;
-            }
-        }
-        let _ = writer.write_all(b"0\r\n\r\n").await;
-        let _ = writer.flush().await;
-        // Keep the write half open until the answer is read.
-        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
-    });
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        let n = reader.read(&mut buf).await.unwrap();
-        if n == 0 {
-            break;
-        }
-        answer.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&answer);
-        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let length = head.lines().find_map(|l| {
-                l.to_ascii_lowercase()
-                    .strip_prefix("content-length: ")
-                    .map(|v| v.trim().parse::<usize>().unwrap())
-            });
-            if length.is_some_and(|n| body.len() >= n) {
-                break;
-            }
-        }
-    }
-    sending.abort();
-    let text = String::from_utf8(answer).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, serde_json::from_str(body).unwrap())
-}
-
 #[tokio::test]
 async fn a_body_over_64_mib_is_refused_with_413_whether_declared_or_sent() {
     let s = TestServer::start().await;
@@ -293,7 +246,7 @@ async fn a_body_over_64_mib_is_refused_with_413_whether_declared_or_sent() {
         s.owner_key,
         64 * 1024 * 1024 + 1
     );
-    let (status, body) = raw_exchange(&s, head, Vec::new()).await;
+    let (status, body) = s.raw_exchange(head, Vec::new()).await;
     assert_eq!(status, 413, "{body}");
     assert_eq!(body["error"]["code"], "request_too_large");
     assert!(
@@ -310,7 +263,7 @@ async fn a_body_over_64_mib_is_refused_with_413_whether_declared_or_sent() {
     );
     let mut body = b"email\n".to_vec();
     body.resize(64 * 1024 * 1024 + (1 << 20), b' ');
-    let (status, body) = raw_exchange(&s, head, body).await;
+    let (status, body) = s.raw_exchange(head, body).await;
     assert_eq!(status, 413, "{body}");
     assert!(
         body["error"]["message"]

@@ -6,8 +6,9 @@ use orgadmin_testkit::{assert_error, ids, ok, operator_key, owner_key, str_of, T
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-/// Every operation of the operator API, from the served OpenAPI document.
-async fn operator_operations(s: &TestServer) -> Vec<(Method, String)> {
+/// Every operation of the operator API, from the served OpenAPI document, as its method and
+/// path template (`/_orgadmin/organizations/{org_id}/…`).
+async fn operator_templates(s: &TestServer) -> Vec<(Method, String)> {
     let document = ok(s.get("/v1/openapi.json").await);
     let mut operations = Vec::new();
     for (path, item) in document["paths"].as_object().unwrap() {
@@ -21,11 +22,19 @@ async fn operator_operations(s: &TestServer) -> Vec<(Method, String)> {
                 json!([{"OperatorKeyAuth": []}]),
                 "{method} {path}"
             );
-            let path = path.replace("{org_id}", &s.org_id());
-            operations.push((method.to_uppercase().parse().unwrap(), path));
+            operations.push((method.to_uppercase().parse().unwrap(), path.clone()));
         }
     }
     operations
+}
+
+/// Every operation of the operator API, its path naming the server's organization.
+async fn operator_operations(s: &TestServer) -> Vec<(Method, String)> {
+    operator_templates(s)
+        .await
+        .into_iter()
+        .map(|(method, path)| (method, path.replace("{org_id}", &s.org_id())))
+        .collect()
 }
 
 #[tokio::test]
@@ -348,16 +357,54 @@ async fn a_deleted_organization_is_gone_with_its_keys_at_once() {
 #[tokio::test]
 async fn unknown_organizations_are_not_found_on_every_route() {
     let s = TestServer::start().await;
+    let of_one: Vec<_> = operator_templates(&s)
+        .await
+        .into_iter()
+        .filter(|(_, path)| path.contains("{org_id}"))
+        .collect();
+    assert!(of_one.len() >= 10, "{of_one:?}");
     for id in ["org-missing", "org_01", "%20"] {
-        for (method, path) in [
-            (Method::GET, org_path(id)),
-            (Method::DELETE, org_path(id)),
-            (Method::POST, format!("{}/reset", org_path(id))),
-        ] {
+        for (method, template) in &of_one {
+            let path = template.replace("{org_id}", id);
+            // Before any body is read: an empty body is no reason to answer otherwise.
             let got = s.operator(method.clone(), &path, None).await;
             assert_error(&got, StatusCode::NOT_FOUND, "not_found", Some("org_id"));
         }
     }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn every_operator_route_refuses_the_methods_it_lacks_with_405() {
+    let s = TestServer::start().await;
+    let operations = operator_operations(&s).await;
+    let mut paths: Vec<&String> = operations.iter().map(|(_, path)| path).collect();
+    paths.dedup();
+    let mut refused = 0;
+    for path in paths {
+        for method in [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ] {
+            if operations.contains(&(method.clone(), path.clone())) {
+                continue;
+            }
+            let got = s.operator(method.clone(), path, Some(json!({}))).await;
+            assert_error(
+                &got,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                None,
+            );
+            let message = got.1["error"]["message"].as_str().unwrap();
+            assert!(message.contains(method.as_str()), "{message}");
+            refused += 1;
+        }
+    }
+    assert!(refused >= 20, "{refused}");
     s.stop().await;
 }
 

@@ -126,6 +126,16 @@ fn without_org_and_secrets(mut snapshot: Value) -> Value {
     snapshot
 }
 
+/// The snapshot restored as a new organization: the create's answer.
+async fn copy_of(s: &TestServer, taken: &Value) -> Value {
+    ok(s.operator(
+        Method::POST,
+        "/_orgadmin/organizations",
+        Some(json!({"snapshot": taken})),
+    )
+    .await)
+}
+
 fn member_ids(list: &Value) -> Vec<String> {
     list["data"]
         .as_array()
@@ -237,13 +247,7 @@ async fn a_snapshot_restored_as_a_new_organization_keeps_every_id_with_new_secre
     populate(&s).await;
     let taken = snapshot(&s, &s.org_id()).await;
 
-    let copy = ok(s
-        .operator(
-            Method::POST,
-            "/_orgadmin/organizations",
-            Some(json!({"snapshot": taken.clone()})),
-        )
-        .await);
+    let copy = copy_of(&s, &taken).await;
     let copy_org = str_of(&copy["organization"]["id"]);
     assert_ne!(copy_org, s.org_id());
     assert_eq!(copy["organization"]["name"], taken["organization"]["name"]);
@@ -338,13 +342,7 @@ async fn a_snapshot_restored_as_a_new_organization_keeps_every_id_with_new_secre
     assert_eq!(snapshot(&s, &s.org_id()).await, taken);
 
     // The same snapshot restores as a new organization again: its secrets are new each time.
-    let again = ok(s
-        .operator(
-            Method::POST,
-            "/_orgadmin/organizations",
-            Some(json!({"snapshot": taken.clone()})),
-        )
-        .await);
+    let again = copy_of(&s, &taken).await;
     assert_ne!(again["organization"]["id"], copy["organization"]["id"]);
     ok(s.get_as(
         &str_of(&again["admin_key"]["value"]),
@@ -377,6 +375,154 @@ async fn a_snapshot_restored_as_a_new_organization_keeps_every_id_with_new_secre
         )
         .await;
     assert_error(&got, StatusCode::BAD_REQUEST, "invalid_value", Some("name"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_copy_resets_to_its_first_owner_default_project_and_new_key() {
+    let s = TestServer::start().await;
+    let Populated { member, project } = populate(&s).await;
+    let taken = snapshot(&s, &s.org_id()).await;
+    let copy = copy_of(&s, &taken).await;
+    let copy_org = str_of(&copy["organization"]["id"]);
+    let copy_key = str_of(&copy["admin_key"]["value"]);
+    ok(s.post_as(
+        &copy_key,
+        "/v1/organization/projects",
+        json!({"name": "Made in the copy"}),
+    )
+    .await);
+
+    let reset_path = format!("/_orgadmin/organizations/{copy_org}/reset");
+    let reset = ok(s.operator(Method::POST, &reset_path, None).await);
+    assert_eq!(reset["organization"], copy["organization"]);
+    assert_eq!(reset["owner"]["id"], s.owner_id());
+    assert_eq!(reset["owner"]["role"], "owner");
+    assert_eq!(reset["default_project"]["id"], s.default_project_id());
+    assert_eq!(reset["admin_key"]["id"], s.owner_key_id());
+    assert_eq!(
+        reset["admin_key"]["redacted_value"],
+        copy["admin_key"]["redacted_value"]
+    );
+    assert!(reset["admin_key"].get("value").is_none(), "{reset}");
+
+    // The copy's new key opens it still, and sees only what creation makes.
+    let users = ok(s.get_as(&copy_key, "/v1/organization/users").await);
+    assert_eq!(member_ids(&users), [s.owner_id()]);
+    let projects = ok(s
+        .get_as(&copy_key, "/v1/organization/projects?include_archived=true")
+        .await);
+    assert_eq!(member_ids(&projects), [s.default_project_id()]);
+    let keys = ok(s.get_as(&copy_key, "/v1/organization/admin_api_keys").await);
+    assert_eq!(member_ids(&keys), [s.owner_key_id()]);
+    let audit = ok(s.get_as(&copy_key, "/v1/organization/audit_logs").await);
+    assert_eq!(member_ids(&audit), Vec::<String>::new());
+    // The original kept everything, and its own reset goes back to its own creation.
+    assert_eq!(snapshot(&s, &s.org_id()).await, taken);
+    let theirs = ok(s.get("/v1/organization/users").await);
+    assert!(member_ids(&theirs).contains(&member), "{theirs}");
+    let original = format!("/_orgadmin/organizations/{}/reset", s.org_id());
+    ok(s.operator(Method::POST, &original, None).await);
+    let gone = s.get(&format!("/v1/organization/projects/{project}")).await;
+    assert_error(
+        &gone,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        Some("project_id"),
+    );
+    ok(s.get_as(&copy_key, "/v1/organization/users").await);
+    s.stop().await;
+}
+
+/// `doc` with its audit log grown to about `bytes` bytes: copies of its last event, each with
+/// an ID of its own, as a busy organization's log would be.
+fn with_audit_log_of(doc: &Value, bytes: usize) -> Value {
+    edited(doc, |d| {
+        let events = d["tables"]["audit_logs"].as_array_mut().unwrap();
+        let last = events.last().unwrap().clone();
+        let size = last.to_string().len();
+        for i in 0..bytes / size {
+            let mut event = last.clone();
+            event["id"] = json!(format!("{}-{i:07}", str_of(&last["id"])));
+            events.push(event);
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_snapshot_past_the_usual_body_limit_restores_and_one_over_64_mib_is_refused() {
+    let s = TestServer::start().await;
+    populate(&s).await;
+    let taken = snapshot(&s, &s.org_id()).await;
+    let big = with_audit_log_of(&taken, 4 * 1024 * 1024);
+    assert!(big.to_string().len() > 4 * 1024 * 1024);
+    let events = big["tables"]["audit_logs"].as_array().unwrap().len();
+
+    // In place, and as a new organization: both take it whole.
+    ok(
+        s.operator(Method::PUT, &snapshot_path(&s.org_id()), Some(big.clone()))
+            .await,
+    );
+    assert_eq!(snapshot(&s, &s.org_id()).await, big);
+    let copy = copy_of(&s, &big).await;
+    let copied = snapshot(&s, &str_of(&copy["organization"]["id"])).await;
+    assert_eq!(
+        copied["tables"]["audit_logs"].as_array().unwrap().len(),
+        events
+    );
+
+    // Over 64 MiB: refused before it is read when declared, and when it passes the limit
+    // when it is sent with no length; nothing changes either way.
+    let host = s.base_url.trim_start_matches("http://").to_owned();
+    let over = 64 * 1024 * 1024 + 1;
+    for (method, path) in [
+        ("PUT", snapshot_path(&s.org_id())),
+        ("POST", "/_orgadmin/organizations".to_owned()),
+    ] {
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {over}\r\nExpect: 100-continue\r\n\r\n",
+            operator_key()
+        );
+        let (status, body) = s.raw_exchange(head, Vec::new()).await;
+        assert_eq!(status, 413, "{method} {path}: {body}");
+        assert_eq!(body["error"]["code"], "request_too_large", "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("64 MiB"), "{message}");
+
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+            operator_key()
+        );
+        let mut sent = b"{\"snapshot\": ".to_vec();
+        sent.resize(over + (1 << 20), b' ');
+        let (status, body) = s.raw_exchange(head, sent).await;
+        assert_eq!(status, 413, "{method} {path}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("64 MiB"), "{message}");
+    }
+    assert_eq!(snapshot(&s, &s.org_id()).await, big);
+    let organizations = ok(s
+        .operator(Method::GET, "/_orgadmin/organizations", None)
+        .await);
+    assert_eq!(organizations["data"].as_array().unwrap().len(), 2);
+
+    // Other operator routes keep the 1 MiB limit.
+    let clock = format!("/_orgadmin/organizations/{}/clock", s.org_id());
+    let got = s
+        .operator(
+            Method::POST,
+            &clock,
+            Some(json!({"advance_seconds": 1, "pad": "x".repeat(2 * 1024 * 1024)})),
+        )
+        .await;
+    assert_error(
+        &got,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "request_too_large",
+        None,
+    );
+    let message = got.1["error"]["message"].as_str().unwrap();
+    assert!(message.contains("1 MiB"), "{message}");
     s.stop().await;
 }
 

@@ -25,6 +25,10 @@ use crate::StoreOptions;
 pub const TRIP_AFTER: u32 = 3;
 /// How often the open breaker probes the database.
 pub const PROBE_EVERY: Duration = Duration::from_millis(200);
+/// The deadline of a bulk call ([`Guard::run_bulk`]): a snapshot near its 64 MiB limit takes
+/// seconds to check and write (BENCHMARKS.md has the figures); a database that stops answering
+/// still ends it, later.
+pub const BULK_DEADLINE: Duration = Duration::from_secs(60);
 /// How long one probe may take.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 
@@ -64,13 +68,29 @@ impl Guard {
     /// Run one store call under the deadline and the breaker, and note what it tells of the
     /// database's health.
     pub(crate) async fn run<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
+        self.run_within(self.deadline, call).await
+    }
+
+    /// [`run`](Self::run) for a call whose work grows with a document the caller sent (a
+    /// snapshot of up to 64 MiB taken or restored): the deadline is [`BULK_DEADLINE`] unless
+    /// the store's own is longer, or there is none.
+    pub(crate) async fn run_bulk<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
+        let deadline = self.deadline.map(|d| d.max(BULK_DEADLINE));
+        self.run_within(deadline, call).await
+    }
+
+    async fn run_within<T>(
+        &self,
+        deadline: Option<Duration>,
+        call: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
         if self.breaker.open.load(Ordering::Acquire) {
             return Err(DomainError::unavailable(
                 OutageKind::CircuitOpen,
                 "the circuit breaker is open",
             ));
         }
-        let outcome = match self.deadline {
+        let outcome = match deadline {
             None => call.await,
             Some(deadline) => tokio::time::timeout(deadline, call)
                 .await
@@ -123,5 +143,29 @@ impl Breaker {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_bulk_call_outlasts_the_deadline_of_other_calls() {
+        let options = StoreOptions {
+            deadline: Some(Duration::from_millis(20)),
+            ..StoreOptions::default()
+        };
+        let probe: Probe = Arc::new(|| Box::pin(async { true }));
+        let guard = Guard::new(&options, probe);
+        let slow = || async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok(())
+        };
+        assert!(matches!(
+            guard.run(slow()).await,
+            Err(DomainError::Unavailable(_))
+        ));
+        assert!(guard.run_bulk(slow()).await.is_ok());
     }
 }

@@ -19,6 +19,7 @@ use orgadmin_core::store::Bootstrapped;
 use orgadmin_server::{Application, ServeConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -257,6 +258,53 @@ impl TestServer {
 
     pub fn default_project_id(&self) -> String {
         self.created().default_project_id.to_string()
+    }
+
+    /// A raw HTTP/1.1 exchange: the request head, then `body` sent in chunks (1 MiB each) by a
+    /// task of its own while the answer is read; the answer's status and JSON body. For bodies
+    /// declared larger than they are, or sent with no length, which `reqwest` does not make.
+    pub async fn raw_exchange(&self, head: String, body: Vec<u8>) -> (u16, Value) {
+        let address = self.base_url.trim_start_matches("http://").to_owned();
+        let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let (mut reader, mut writer) = stream.into_split();
+        writer.write_all(head.as_bytes()).await.unwrap();
+        let sending = tokio::spawn(async move {
+            for chunk in body.chunks(1 << 20) {
+                let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat();
+                if writer.write_all(&framed).await.is_err() {
+                    return;
+                }
+            }
+            let _ = writer.write_all(b"0\r\n\r\n").await;
+            let _ = writer.flush().await;
+            // Keep the write half open until the answer is read.
+            tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+        });
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = reader.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&answer);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head.lines().find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(|v| v.trim().parse::<usize>().unwrap())
+                });
+                if length.is_some_and(|n| body.len() >= n) {
+                    break;
+                }
+            }
+        }
+        sending.abort();
+        let text = String::from_utf8(answer).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, serde_json::from_str(body).unwrap())
     }
 
     /// Send a request with `authorization` as the raw `Authorization` header (none if `None`).

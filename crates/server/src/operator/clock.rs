@@ -5,12 +5,11 @@ use axum::extract::State;
 use axum::Json;
 use orgadmin_api::operator::{OrganizationClock, OrganizationClockUpdateRequest};
 use orgadmin_core::clock::ClockChange;
-use orgadmin_core::id::OrgId;
 use orgadmin_core::DomainError;
 
-use super::{Operator, TAG};
+use super::{OperatorOrg, TAG};
 use crate::error::ApiResult;
-use crate::extract::{ApiPath, JsonBody};
+use crate::extract::JsonBody;
 use crate::state::AppState;
 
 /// The fields of a change, one of which a body gives.
@@ -21,12 +20,10 @@ const CHANGES: &str = "advance_seconds, now or frozen";
     responses((status = 200, body = OrganizationClock)))]
 pub async fn retrieve(
     State(s): State<AppState>,
-    _: Operator,
-    ApiPath(org_id): ApiPath<String>,
+    org: OperatorOrg,
 ) -> ApiResult<Json<OrganizationClock>> {
-    let org = OrgId::from_raw(org_id);
-    let reading = s.store.get_org_clock(&org).await?;
-    Ok(Json(OrganizationClock::new(&org, &reading)))
+    let reading = s.store.get_org_clock(org.id()).await?;
+    Ok(Json(OrganizationClock::new(org.id(), &reading)))
 }
 
 #[utoipa::path(post, path = "/_orgadmin/organizations/{org_id}/clock", tag = TAG, security(("OperatorKeyAuth" = [])),
@@ -35,14 +32,12 @@ pub async fn retrieve(
     responses((status = 200, body = OrganizationClock)))]
 pub async fn update(
     State(s): State<AppState>,
-    _: Operator,
-    ApiPath(org_id): ApiPath<String>,
+    org: OperatorOrg,
     JsonBody(body): JsonBody<OrganizationClockUpdateRequest>,
 ) -> ApiResult<Json<OrganizationClock>> {
     let change = change_of(body)?;
-    let org = OrgId::from_raw(org_id);
-    let reading = s.store.change_org_clock(&org, change).await?;
-    Ok(Json(OrganizationClock::new(&org, &reading)))
+    let reading = s.store.change_org_clock(org.id(), change).await?;
+    Ok(Json(OrganizationClock::new(org.id(), &reading)))
 }
 
 /// The one change the body gives: a field that is none of the three, a `null`, a second change

@@ -20,9 +20,9 @@ use orgadmin_core::id::{random_chars, OrgId};
 use orgadmin_core::DomainError;
 use serde_json::Value;
 
-use super::{Operator, TAG};
+use super::{OperatorOrg, TAG};
 use crate::error::{ApiError, ApiResult, Code};
-use crate::extract::{ApiPath, JsonBody};
+use crate::extract::JsonBody;
 use crate::state::AppState;
 
 /// The longest delay a fault may add.
@@ -378,27 +378,20 @@ fn templates(document: &utoipa::openapi::OpenApi) -> Vec<&str> {
     responses((status = 200, body = Fault)))]
 pub async fn create(
     State(s): State<AppState>,
-    _: Operator,
+    org: OperatorOrg,
     Extension(document): Extension<Arc<utoipa::openapi::OpenApi>>,
-    ApiPath(org_id): ApiPath<String>,
     JsonBody(body): JsonBody<FaultCreateRequest>,
 ) -> ApiResult<Json<Fault>> {
-    let org = s.store.get_organization(&OrgId::from_raw(org_id)).await?;
     let spec = FaultSpec::parse(body, &templates(&document))?;
-    Ok(Json(s.faults.add(&org.id, spec, s.clock.now())?))
+    Ok(Json(s.faults.add(org.id(), spec, s.clock.now())?))
 }
 
 #[utoipa::path(get, path = "/_orgadmin/organizations/{org_id}/faults", tag = TAG,
     security(("OperatorKeyAuth" = [])),
     params(("org_id" = String, Path)),
     responses((status = 200, body = FaultList)))]
-pub async fn list(
-    State(s): State<AppState>,
-    _: Operator,
-    ApiPath(org_id): ApiPath<String>,
-) -> ApiResult<Json<FaultList>> {
-    let org = s.store.get_organization(&OrgId::from_raw(org_id)).await?;
-    Ok(Json(FaultList::new(s.faults.list(&org.id), false, |f| {
+pub async fn list(State(s): State<AppState>, org: OperatorOrg) -> ApiResult<Json<FaultList>> {
+    Ok(Json(FaultList::new(s.faults.list(org.id()), false, |f| {
         &f.id
     })))
 }
@@ -407,15 +400,10 @@ pub async fn list(
     security(("OperatorKeyAuth" = [])),
     params(("org_id" = String, Path)),
     responses((status = 200, body = Cleared)))]
-pub async fn clear(
-    State(s): State<AppState>,
-    _: Operator,
-    ApiPath(org_id): ApiPath<String>,
-) -> ApiResult<Json<Cleared>> {
-    let org = s.store.get_organization(&OrgId::from_raw(org_id)).await?;
+pub async fn clear(State(s): State<AppState>, org: OperatorOrg) -> ApiResult<Json<Cleared>> {
     Ok(Json(Cleared {
         object: "organization.faults.cleared".into(),
-        deleted: s.faults.clear(&org.id),
+        deleted: s.faults.clear(org.id()),
     }))
 }
 

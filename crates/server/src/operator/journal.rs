@@ -2,7 +2,10 @@
 //! with each organization's keys, newest first, for a test to verify what its code sent. Each
 //! entry has method, route template, path, query, body (every `sk-…` secret redacted), status,
 //! request ID, key ID and time. Bounded per organization (`--journal-size`, 1,000 by default; 0
-//! turns it off) and kept in process memory.
+//! turns it off) and in all ([`MAX_TOTAL_ENTRIES`], or `--journal-size` if that is more: past
+//! it, the oldest entries of the organization whose latest request is the oldest go first, so
+//! the journals of organizations no longer used, such as those of finished tests or deleted on
+//! another replica, make room for those in use), and kept in process memory.
 //!
 //! How an entry is made: the middleware ([`layer`]) puts a [`Capture`] into the request's
 //! extensions; the `Auth` extractor fills in the organization and key once it has authenticated
@@ -10,7 +13,7 @@
 //! the middleware files the entry if the request was attributed to an organization. A request
 //! whose key was refused belongs to no organization and is not journaled.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -25,13 +28,16 @@ use orgadmin_core::secret::redact_any;
 use orgadmin_core::{Clock, DomainError};
 use serde_json::Value;
 
-use super::{Operator, TAG};
+use super::{OperatorOrg, TAG};
 use crate::error::ApiResult;
-use crate::extract::{ApiPath, Query};
+use crate::extract::Query;
 use crate::state::AppState;
 
 /// Entries kept per organization unless `--journal-size` says otherwise.
 pub const DEFAULT_CAPACITY: usize = 1000;
+/// Entries kept in all, across organizations (unless `--journal-size` is more): at most 64 KiB
+/// of body each, a few hundred bytes for most.
+pub const MAX_TOTAL_ENTRIES: usize = 100_000;
 /// A body larger than this is not kept, only its size.
 const MAX_KEPT_BODY: usize = 64 * 1024;
 /// Most entries one page of the journal holds.
@@ -40,8 +46,37 @@ const MAX_PAGE: i64 = 1000;
 /// Every organization's latest requests.
 pub struct Journal {
     capacity: usize,
+    total_capacity: usize,
     clock: Arc<dyn Clock>,
-    by_org: Mutex<HashMap<OrgId, VecDeque<JournalEntry>>>,
+    book: Mutex<Book>,
+}
+
+/// The entries, by organization, and which organization was journaled longest ago.
+#[derive(Default)]
+struct Book {
+    by_org: HashMap<OrgId, Entries>,
+    /// Each organization under the number of its latest entry: the first is the one whose
+    /// latest request is the oldest.
+    by_latest: BTreeMap<u64, OrgId>,
+    total: usize,
+    recorded: u64,
+}
+
+/// One organization's entries, newest first, and the number of its latest one.
+struct Entries {
+    entries: VecDeque<JournalEntry>,
+    latest: u64,
+}
+
+impl Book {
+    fn remove(&mut self, org: &OrgId) -> usize {
+        let Some(gone) = self.by_org.remove(org) else {
+            return 0;
+        };
+        self.by_latest.remove(&gone.latest);
+        self.total -= gone.entries.len();
+        gone.entries.len()
+    }
 }
 
 /// What the request's extractors tell the journal about it.
@@ -69,10 +104,15 @@ pub(crate) struct RequestId(pub(crate) String);
 
 impl Journal {
     pub fn new(capacity: usize, clock: Arc<dyn Clock>) -> Self {
+        Self::with_total(capacity, MAX_TOTAL_ENTRIES.max(capacity), clock)
+    }
+
+    fn with_total(capacity: usize, total_capacity: usize, clock: Arc<dyn Clock>) -> Self {
         Self {
             capacity,
+            total_capacity,
             clock,
-            by_org: Mutex::default(),
+            book: Mutex::default(),
         }
     }
 
@@ -82,12 +122,36 @@ impl Journal {
     }
 
     fn record(&self, org: OrgId, entry: JournalEntry) {
-        let mut book = self.by_org.lock().unwrap_or_else(|e| e.into_inner());
-        let entries = book.entry(org).or_default();
-        if entries.len() == self.capacity {
-            entries.pop_back();
+        let mut guard = self.book.lock().unwrap_or_else(|e| e.into_inner());
+        let book = &mut *guard;
+        book.recorded += 1;
+        let number = book.recorded;
+        let kept = book.by_org.entry(org.clone()).or_insert_with(|| Entries {
+            entries: VecDeque::new(),
+            latest: 0,
+        });
+        book.by_latest.remove(&kept.latest);
+        kept.latest = number;
+        book.by_latest.insert(number, org);
+        if kept.entries.len() == self.capacity {
+            kept.entries.pop_back();
+            book.total -= 1;
         }
-        entries.push_front(entry);
+        kept.entries.push_front(entry);
+        book.total += 1;
+        // Over the total: the oldest entries of the organization journaled longest ago.
+        while book.total > self.total_capacity {
+            let Some((_, idle)) = book.by_latest.first_key_value() else {
+                break;
+            };
+            let idle = idle.clone();
+            let entries = &mut book.by_org.get_mut(&idle).expect("indexed").entries;
+            entries.pop_back();
+            book.total -= 1;
+            if entries.is_empty() {
+                book.remove(&idle);
+            }
+        }
     }
 
     /// A page of `org`'s entries, newest first, after the entry `after` if given.
@@ -98,8 +162,8 @@ impl Journal {
         after: Option<&str>,
         limit: usize,
     ) -> Result<(Vec<JournalEntry>, bool), DomainError> {
-        let book = self.by_org.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(entries) = book.get(org) else {
+        let book = self.book.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(Entries { entries, .. }) = book.by_org.get(org) else {
             return match after {
                 Some(after) => Err(unknown_cursor(after)),
                 None => Ok((Vec::new(), false)),
@@ -123,8 +187,8 @@ impl Journal {
 
     /// Forget every entry of `org`; how many there were.
     pub(crate) fn clear(&self, org: &OrgId) -> usize {
-        let mut book = self.by_org.lock().unwrap_or_else(|e| e.into_inner());
-        book.remove(org).map_or(0, |entries| entries.len())
+        let mut book = self.book.lock().unwrap_or_else(|e| e.into_inner());
+        book.remove(org)
     }
 }
 
@@ -247,11 +311,9 @@ impl Filter {
     responses((status = 200, body = JournalList)))]
 pub async fn list(
     State(s): State<AppState>,
-    _: Operator,
-    ApiPath(org_id): ApiPath<String>,
+    org: OperatorOrg,
     q: Query,
 ) -> ApiResult<Json<JournalList>> {
-    let org = s.store.get_organization(&OrgId::from_raw(org_id)).await?;
     let limit = match q.integer("limit")? {
         None => 100,
         Some(n) if (1..=MAX_PAGE).contains(&n) => n as usize,
@@ -267,7 +329,7 @@ pub async fn list(
         method: q.one("method")?.map(str::to_ascii_uppercase),
         route: q.one("route")?.map(str::to_owned),
     };
-    let (page, has_more) = s.journal.page(&org.id, &filter, q.one("after")?, limit)?;
+    let (page, has_more) = s.journal.page(org.id(), &filter, q.one("after")?, limit)?;
     Ok(Json(JournalList::new(page, has_more, |e| &e.id)))
 }
 
@@ -275,15 +337,10 @@ pub async fn list(
     security(("OperatorKeyAuth" = [])),
     params(("org_id" = String, Path)),
     responses((status = 200, body = Cleared)))]
-pub async fn clear(
-    State(s): State<AppState>,
-    _: Operator,
-    ApiPath(org_id): ApiPath<String>,
-) -> ApiResult<Json<Cleared>> {
-    let org = s.store.get_organization(&OrgId::from_raw(org_id)).await?;
+pub async fn clear(State(s): State<AppState>, org: OperatorOrg) -> ApiResult<Json<Cleared>> {
     Ok(Json(Cleared {
         object: "organization.requests.cleared".into(),
-        deleted: s.journal.clear(&org.id),
+        deleted: s.journal.clear(org.id()),
     }))
 }
 
@@ -304,32 +361,42 @@ mod tests {
         assert_eq!(kept_body(&Bytes::from_static(b"  \n")), None);
     }
 
+    fn entry(id: &str, method: &str) -> JournalEntry {
+        JournalEntry {
+            object: "organization.request".into(),
+            id: id.into(),
+            method: method.into(),
+            route: None,
+            path: "/v1/organization/users".into(),
+            query: None,
+            body: None,
+            status: 200,
+            key_id: "key_1".into(),
+            created_at: 0,
+            duration_ms: 0.0,
+        }
+    }
+
+    const ALL: Filter = Filter {
+        method: None,
+        route: None,
+    };
+
+    fn ids(journal: &Journal, org: &str) -> Vec<String> {
+        let (page, _) = journal
+            .page(&OrgId::from_raw(org), &ALL, None, 100)
+            .unwrap();
+        page.into_iter().map(|e| e.id).collect()
+    }
+
     #[test]
     fn the_journal_keeps_the_newest_entries_up_to_its_capacity() {
         let journal = Journal::new(2, Arc::new(orgadmin_core::SystemClock));
         let org = OrgId::from_raw("org-a");
         for (id, method) in [("r1", "GET"), ("r2", "POST"), ("r3", "GET")] {
-            journal.record(
-                org.clone(),
-                JournalEntry {
-                    object: "organization.request".into(),
-                    id: id.into(),
-                    method: method.into(),
-                    route: None,
-                    path: "/v1/organization/users".into(),
-                    query: None,
-                    body: None,
-                    status: 200,
-                    key_id: "key_1".into(),
-                    created_at: 0,
-                    duration_ms: 0.0,
-                },
-            );
+            journal.record(org.clone(), entry(id, method));
         }
-        let all = Filter {
-            method: None,
-            route: None,
-        };
+        let all = ALL;
         let (page, more) = journal.page(&org, &all, None, 10).unwrap();
         let ids: Vec<_> = page.iter().map(|e| e.id.as_str()).collect();
         assert_eq!((ids, more), (vec!["r3", "r2"], false));
@@ -344,5 +411,35 @@ mod tests {
         assert_eq!(journal.page(&org, &gets, None, 10).unwrap().0.len(), 1);
         assert!(journal.page(&org, &all, Some("r1"), 10).is_err());
         assert_eq!(journal.clear(&org), 2);
+    }
+
+    #[test]
+    fn past_the_total_the_organization_journaled_longest_ago_gives_way() {
+        let journal = Journal::with_total(3, 5, Arc::new(orgadmin_core::SystemClock));
+        let record = |org: &str, id: &str| journal.record(OrgId::from_raw(org), entry(id, "GET"));
+        record("org-a", "a1");
+        record("org-a", "a2");
+        record("org-b", "b1");
+        record("org-c", "c1");
+        record("org-a", "a3");
+        // Five in all; a sixth takes b's oldest: b's latest request is the oldest of the three.
+        record("org-c", "c2");
+        assert_eq!(ids(&journal, "org-b"), Vec::<String>::new());
+        assert_eq!(ids(&journal, "org-a"), ["a3", "a2", "a1"]);
+        assert_eq!(ids(&journal, "org-c"), ["c2", "c1"]);
+        // Then a's: its latest (a3) is now older than c's.
+        record("org-c", "c3");
+        assert_eq!(ids(&journal, "org-a"), ["a3", "a2"]);
+        assert_eq!(ids(&journal, "org-c"), ["c3", "c2", "c1"]);
+        // One organization alone keeps its own capacity, never more than the total.
+        assert_eq!(journal.clear(&OrgId::from_raw("org-a")), 2);
+        for i in 0..10 {
+            record("org-d", &format!("d{i}"));
+        }
+        assert_eq!(ids(&journal, "org-d"), ["d9", "d8", "d7"]);
+        assert_eq!(ids(&journal, "org-c"), ["c3", "c2"]);
+        let book = journal.book.lock().unwrap();
+        assert_eq!(book.total, 5);
+        assert_eq!(book.by_latest.len(), book.by_org.len());
     }
 }

@@ -9,16 +9,19 @@ pub mod faults;
 pub mod journal;
 pub mod key;
 mod organizations;
-mod snapshot;
+pub(crate) mod snapshot;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use orgadmin_core::id::OrgId;
+use orgadmin_core::model::Organization;
 use orgadmin_core::secret::ADMIN_KEY_PREFIX;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{bearer_token, Bearer};
 use crate::error::{ApiError, Code};
+use crate::extract::ApiPath;
 use crate::state::AppState;
 
 /// The OpenAPI tag of every operator route.
@@ -36,7 +39,38 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(clock::retrieve, clock::update))
 }
 
-/// A request made with the server's operator key: the extractor of every operator route.
+/// A request made with the server's operator key to a route of one organization
+/// (`/_orgadmin/organizations/{org_id}/…`), which exists: the extractor of every such route,
+/// so none acts on an unknown organization. The key is checked first (401), then the
+/// organization (404 `not_found`, param `org_id`). The organization may still go before the
+/// handler's own store call, which then answers the same 404 itself.
+pub struct OperatorOrg(pub Organization);
+
+impl OperatorOrg {
+    pub fn id(&self) -> &OrgId {
+        &self.0.id
+    }
+}
+
+impl FromRequestParts<AppState> for OperatorOrg {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Operator::from_request_parts(parts, state).await?;
+        let ApiPath(org_id) = ApiPath::<String>::from_request_parts(parts, state).await?;
+        let org = state
+            .store
+            .get_organization(&OrgId::from_raw(org_id))
+            .await?;
+        Ok(OperatorOrg(org))
+    }
+}
+
+/// A request made with the server's operator key: the extractor of the operator routes that
+/// name no organization ([`OperatorOrg`] for those that do).
 pub struct Operator;
 
 impl FromRequestParts<AppState> for Operator {

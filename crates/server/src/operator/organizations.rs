@@ -16,14 +16,15 @@ use orgadmin_core::secret::{
 use orgadmin_core::store::{BootstrapRequest, Bootstrapped, SeededFixture};
 use orgadmin_core::{text, DomainError, Email, ReadAt, Store};
 
-use super::{snapshot, Operator, TAG};
+use super::{snapshot, Operator, OperatorOrg, TAG};
 use crate::error::ApiResult;
-use crate::extract::{ApiPath, JsonBody, Query};
+use crate::extract::{JsonBody, Query};
 use crate::state::AppState;
 
 #[utoipa::path(post, path = "/_orgadmin/organizations", tag = TAG, security(("OperatorKeyAuth" = [])),
-    request_body = OrganizationCreateRequest,
-    responses((status = 200, body = CreatedOrganization)))]
+    request_body(content = OrganizationCreateRequest, description = "The organization to create, or `snapshot` alone to restore one as a new organization; at most 64 MiB."),
+    responses((status = 200, body = CreatedOrganization),
+        (status = 413, body = orgadmin_api::ErrorBody, description = "The body is larger than 64 MiB; nothing was written.")))]
 pub async fn create(
     State(s): State<AppState>,
     _: Operator,
@@ -64,28 +65,21 @@ pub async fn list(
 #[utoipa::path(get, path = "/_orgadmin/organizations/{org_id}", tag = TAG, security(("OperatorKeyAuth" = [])),
     params(("org_id" = String, Path)),
     responses((status = 200, body = Organization)))]
-pub async fn retrieve(
-    State(s): State<AppState>,
-    _: Operator,
-    ApiPath(org_id): ApiPath<String>,
-) -> ApiResult<Json<Organization>> {
-    let org = s.store.get_organization(&OrgId::from_raw(org_id)).await?;
-    Ok(Json(Organization::from(&org)))
+pub async fn retrieve(org: OperatorOrg) -> ApiResult<Json<Organization>> {
+    Ok(Json(Organization::from(&org.0)))
 }
 
 /// Everything in the organization goes, in one transaction; its keys open nothing from then on.
 #[utoipa::path(delete, path = "/_orgadmin/organizations/{org_id}", tag = TAG, security(("OperatorKeyAuth" = [])),
     params(("org_id" = String, Path)),
     responses((status = 200, body = Deleted)))]
-pub async fn delete(
-    State(s): State<AppState>,
-    _: Operator,
-    ApiPath(org_id): ApiPath<String>,
-) -> ApiResult<Json<Deleted>> {
-    let org = OrgId::from_raw(org_id.clone());
-    s.store.delete_organization(&org).await?;
-    forget_operator_state(&s, &org);
-    Ok(Json(Deleted::new("organization.deleted", org_id)))
+pub async fn delete(State(s): State<AppState>, org: OperatorOrg) -> ApiResult<Json<Deleted>> {
+    s.store.delete_organization(org.id()).await?;
+    forget_operator_state(&s, org.id());
+    Ok(Json(Deleted::new(
+        "organization.deleted",
+        org.id().to_string(),
+    )))
 }
 
 /// Back to the state right after creation: the same owner, default project and first admin key
@@ -96,12 +90,10 @@ pub async fn delete(
     responses((status = 200, body = CreatedOrganization)))]
 pub async fn reset(
     State(s): State<AppState>,
-    _: Operator,
-    ApiPath(org_id): ApiPath<String>,
+    org: OperatorOrg,
 ) -> ApiResult<Json<CreatedOrganization>> {
-    let org = OrgId::from_raw(org_id);
-    let made = s.store.reset_organization(&org).await?;
-    forget_operator_state(&s, &org);
+    let made = s.store.reset_organization(org.id()).await?;
+    forget_operator_state(&s, org.id());
     Ok(Json(describe(&*s.store, &made, None).await?))
 }
 

@@ -5,6 +5,7 @@
 //! the organization's name).
 
 use axum::extract::State;
+use axum::http::Method;
 use axum::Json;
 use orgadmin_api::operator::{Organization, OrganizationSnapshot, SNAPSHOT_OBJECT};
 use orgadmin_core::id::OrgId;
@@ -12,23 +13,42 @@ use orgadmin_core::model;
 use orgadmin_core::snapshot;
 use orgadmin_core::{text, DomainError};
 
-use super::{Operator, TAG};
+use super::{OperatorOrg, TAG};
 use crate::error::ApiResult;
-use crate::extract::{ApiPath, JsonBody};
+use crate::extract::JsonBody;
 use crate::state::AppState;
+
+/// Largest snapshot a restore takes (in place, or as a new organization): 64 MiB, as the
+/// import's body, some 100,000 rows of a usual audit log. Read whole before it is checked (a
+/// snapshot is one transaction over one document), so the server holds a few times this while
+/// it restores one.
+pub const MAX_SNAPSHOT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Whether a request carries a snapshot (whose body may be up to [`MAX_SNAPSHOT_BYTES`]): the
+/// create, which takes one to restore as a new organization, and the restore in place. Read
+/// from the raw path, as the limit is known before the request is routed.
+pub(crate) fn carries_snapshot(method: &Method, path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/_orgadmin/organizations") else {
+        return false;
+    };
+    match *method {
+        Method::POST => rest.is_empty(),
+        Method::PUT => rest
+            .strip_prefix('/')
+            .and_then(|r| r.strip_suffix("/snapshot"))
+            .is_some_and(|org| !org.is_empty() && !org.contains('/')),
+        _ => false,
+    }
+}
 
 #[utoipa::path(get, path = "/_orgadmin/organizations/{org_id}/snapshot", tag = TAG, security(("OperatorKeyAuth" = [])),
     params(("org_id" = String, Path)),
     responses((status = 200, body = OrganizationSnapshot)))]
 pub async fn retrieve(
     State(s): State<AppState>,
-    _: Operator,
-    ApiPath(org_id): ApiPath<String>,
+    org: OperatorOrg,
 ) -> ApiResult<Json<OrganizationSnapshot>> {
-    let taken = s
-        .store
-        .snapshot_organization(&OrgId::from_raw(org_id))
-        .await?;
+    let taken = s.store.snapshot_organization(org.id()).await?;
     Ok(Json(OrganizationSnapshot::from(taken)))
 }
 
@@ -37,18 +57,17 @@ pub async fn retrieve(
 /// server forgets what it remembered of it. A snapshot the schema refuses changes nothing.
 #[utoipa::path(put, path = "/_orgadmin/organizations/{org_id}/snapshot", tag = TAG, security(("OperatorKeyAuth" = [])),
     params(("org_id" = String, Path)),
-    request_body = OrganizationSnapshot,
-    responses((status = 200, body = Organization)))]
+    request_body(content = OrganizationSnapshot, description = "A snapshot as `GET` answers it, at most 64 MiB."),
+    responses((status = 200, body = Organization),
+        (status = 413, body = orgadmin_api::ErrorBody, description = "The snapshot is larger than 64 MiB; nothing was written.")))]
 pub async fn restore(
     State(s): State<AppState>,
-    _: Operator,
-    ApiPath(org_id): ApiPath<String>,
+    org: OperatorOrg,
     JsonBody(body): JsonBody<OrganizationSnapshot>,
 ) -> ApiResult<Json<Organization>> {
-    let org = OrgId::from_raw(org_id);
     let restored = domain(body, "")?;
-    s.store.restore_organization(&org, restored).await?;
-    let organization = s.store.get_organization(&org).await?;
+    s.store.restore_organization(org.id(), restored).await?;
+    let organization = s.store.get_organization(org.id()).await?;
     Ok(Json(Organization::from(&organization)))
 }
 

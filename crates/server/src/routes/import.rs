@@ -51,13 +51,9 @@ const PARAMETERS: [&str; 2] = ["dry_run", "skip_invalid"];
 /// kernel reset the connection, and the client loses the answer.
 const DRAIN_TIME: Duration = Duration::from_secs(5);
 
-/// The body limit of a request: [`MAX_IMPORT_BYTES`] for the import, `default` for any other.
-pub fn body_limit(method: &Method, path: &str, default: u64) -> u64 {
-    if method == Method::POST && path == IMPORT_PATH {
-        MAX_IMPORT_BYTES
-    } else {
-        default
-    }
+/// Whether a request is the import's (whose body may be up to [`MAX_IMPORT_BYTES`]).
+pub fn is_import(method: &Method, path: &str) -> bool {
+    method == Method::POST && path == IMPORT_PATH
 }
 
 #[utoipa::path(post, path = "/v1/organization/users/import", tag = "orgadmin",

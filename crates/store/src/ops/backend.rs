@@ -53,6 +53,12 @@ impl Backend {
         self.guard.run(call).await
     }
 
+    /// [`guarded`](Self::guarded) with the longer deadline of a call whose work grows with a
+    /// document the client sent (`guard::BULK_DEADLINE`): snapshots, taken and restored.
+    pub(crate) async fn guarded_bulk<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
+        self.guard.run_bulk(call).await
+    }
+
     /// The process clock: the wall every organization's clock is set against
     /// (`core::clock::OrgClock`). Timestamps of an organization come from its own clock
     /// (`WriteTx::now`, `Actor::now`), never from this directly.

@@ -67,20 +67,22 @@ pub const ORGANIZATION_TABLES: [(&str, OnReset); 18] = [
 const INITIAL_KEY_NAME: &str = "Initial admin key";
 
 /// What creating an organization made (`organization_origins`), from which reset writes it again.
+/// A restore as a new organization writes one too (`snapshot.rs`), so that its copy resets.
 #[derive(Debug, Clone, sqlx::FromRow)]
-struct Origin {
-    owner_user_id: String,
-    owner_email: String,
-    owner_name: Option<String>,
-    owner_created: i64,
-    default_project_id: String,
-    admin_key_id: String,
-    admin_key_name: Option<String>,
-    admin_key_secret_hash: String,
-    admin_key_redacted_value: String,
+pub(super) struct Origin {
+    pub(super) owner_user_id: String,
+    pub(super) owner_email: String,
+    pub(super) owner_name: Option<String>,
+    pub(super) owner_created: i64,
+    pub(super) default_project_id: String,
+    pub(super) admin_key_id: String,
+    pub(super) admin_key_name: Option<String>,
+    pub(super) admin_key_secret_hash: String,
+    pub(super) admin_key_redacted_value: String,
     /// The fixture's seed the organization was created with (JSON of `core::fixture::Seed`, its
-    /// users' IDs settled), which reset writes again after the rest.
-    fixture: Option<String>,
+    /// users' IDs settled), which reset writes again after the rest; `None` for none (and for a
+    /// copy restored from a snapshot).
+    pub(super) fixture: Option<String>,
 }
 
 const ORIGIN_COLUMNS: &str = "owner_user_id, owner_email, owner_name, owner_created, \
@@ -346,11 +348,28 @@ async fn insert_organization(
         .execute(&mut **tx)
         .await
         .db()?;
+    insert_origin(tx, &org_id, &origin).await?;
+    let made = write_origin(
+        tx,
+        &org_id,
+        &origin,
+        now,
+        "That admin key is already in use on this server; choose another secret, or omit it for a random one.",
+    )
+    .await?;
+    if let Some(seed) = &seed {
+        seed::write(store, tx, &org_id, seed, origin.owner(), now).await?;
+    }
+    Ok(made)
+}
+
+/// Record `origin` as what creation made in `org`, which reset writes back.
+pub(super) async fn insert_origin(tx: &mut Tx, org: &OrgId, origin: &Origin) -> Result<()> {
     sqlx::query(&format!(
         "INSERT INTO organization_origins (org_id, {ORIGIN_COLUMNS}) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     ))
-    .bind(org_id.as_str())
+    .bind(org.as_str())
     .bind(&origin.owner_user_id)
     .bind(&origin.owner_email)
     .bind(origin.owner_name.as_deref())
@@ -364,18 +383,7 @@ async fn insert_organization(
     .execute(&mut **tx)
     .await
     .db()?;
-    let made = write_origin(
-        tx,
-        &org_id,
-        &origin,
-        now,
-        "That admin key is already in use on this server; choose another secret, or omit it for a random one.",
-    )
-    .await?;
-    if let Some(seed) = &seed {
-        seed::write(store, tx, &org_id, seed, origin.owner(), now).await?;
-    }
-    Ok(made)
+    Ok(())
 }
 
 impl Origin {

@@ -25,7 +25,7 @@ use orgadmin_core::text::{clip, clip_to};
 use orgadmin_core::{DomainError, Result};
 use serde_json::Value;
 
-use super::organizations::{OnReset, ORGANIZATION_TABLES};
+use super::organizations::{insert_origin, OnReset, Origin, ORGANIZATION_TABLES};
 use super::{db_error, is_unique_violation, refuses_data, Backend, Conn, DbResult, Tx};
 
 /// The tables of a snapshot: those of [`ORGANIZATION_TABLES`] that hold the organization's
@@ -270,7 +270,7 @@ fn check_row(table: &Table, i: usize, row: &SnapshotRow) -> Result<()> {
 impl Backend {
     /// Every row of the organization, in one consistent read.
     pub(crate) async fn take_snapshot(&self, org: &OrgId) -> Result<OrganizationSnapshot> {
-        self.guarded(async {
+        self.guarded_bulk(async {
             let mut tx = self.reader.begin_with(Backend::BEGIN_SNAPSHOT).await.db()?;
             let organization: Option<(String, String, i64)> =
                 sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")
@@ -317,7 +317,7 @@ impl Backend {
         org: &OrgId,
         snapshot: OrganizationSnapshot,
     ) -> Result<()> {
-        self.guarded(async {
+        self.guarded_bulk(async {
             let (mut tx, generation) = self.begin_in(org).await?;
             if generation.is_none() {
                 return Err(DomainError::not_found("organization", org, "org_id"));
@@ -350,7 +350,7 @@ impl Backend {
         &self,
         mut snapshot: OrganizationSnapshot,
     ) -> Result<RestoredOrganization> {
-        self.guarded(async {
+        self.guarded_bulk(async {
             let mut tx = self.begin_bootstrap().await?;
             let schema = read_schema(&mut tx).await?;
             check(&snapshot, &schema)?;
@@ -365,28 +365,38 @@ impl Backend {
                 .db()?;
             write_rows(&mut tx, &org, &schema, &snapshot.tables).await?;
             let default_project_id = whole(&mut tx, &org).await?;
-            let reachable: Option<(String, String)> = sqlx::query_as(
-                "SELECT u.id, k.id FROM users AS u \
+            // The first owner's first admin key opens the copy, and with them and the default
+            // project it is what the copy's reset goes back to (its secret the new one).
+            let reachable: Option<Origin> = sqlx::query_as(
+                "SELECT u.id AS owner_user_id, u.email AS owner_email, u.name AS owner_name, \
+                        u.created AS owner_created, CAST($2 AS TEXT) AS default_project_id, \
+                        k.id AS admin_key_id, k.name AS admin_key_name, \
+                        k.secret_hash AS admin_key_secret_hash, \
+                        k.redacted_value AS admin_key_redacted_value, \
+                        CAST(NULL AS TEXT) AS fixture \
+                 FROM users AS u \
                  JOIN admin_api_keys AS k ON k.org_id = u.org_id AND k.owner_user_id = u.id \
                  WHERE u.org_id = $1 AND u.role = 'owner' \
                  ORDER BY u.added_at, u.id, k.created_at, k.id LIMIT 1",
             )
             .bind(org.as_str())
+            .bind(default_project_id.as_str())
             .fetch_optional(&mut *tx)
             .await
             .db()?;
-            let Some((owner, key)) = reachable else {
+            let Some(origin) = reachable else {
                 return Err(refuse(
                     "tables.admin_api_keys",
                     "No owner in this snapshot has an admin key, so no key would open a copy of it; restore it in place instead, or take it again after giving an owner an admin key.",
                 ));
             };
+            insert_origin(&mut tx, &org, &origin).await?;
             tx.commit().await?;
             Ok(RestoredOrganization {
                 org_id: org,
-                owner_id: UserId::from_raw(owner),
+                owner_id: UserId::from_raw(origin.owner_user_id),
                 default_project_id,
-                admin_key_id: AdminKeyId::from_raw(key),
+                admin_key_id: AdminKeyId::from_raw(origin.admin_key_id),
                 rekeyed,
             })
         })
