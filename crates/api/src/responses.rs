@@ -532,21 +532,6 @@ pub struct AdminKeyOwner {
     pub role: String,
 }
 
-/// What `orgadmin init` (and `org create`) print: the organization, its owner, default project
-/// and admin key. The objects are the API's own; the organization has no API object, so it is
-/// this document.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct CreatedOrganization {
-    /// Always `organization`.
-    pub object: String,
-    pub id: String,
-    pub name: String,
-    pub owner: User,
-    pub default_project: Project,
-    /// With `value`, the secret, shown only here.
-    pub admin_key: AdminKey,
-}
-
 /// `organization.admin_api_key`; `value` only in the answer to create.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AdminKey {

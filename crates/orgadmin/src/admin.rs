@@ -29,7 +29,7 @@ pub fn init(global: &GlobalArgs, args: InitArgs) -> ExitCode {
         print_once(global, &created)?;
         eprintln!(
             "Created organization {} in {}. Store the admin key's value now: it is not shown again.",
-            created.id,
+            created.organization.id,
             redact_url(&database)
         );
         Ok(())

@@ -1730,8 +1730,8 @@ fn init_creates_the_first_organization_once_and_the_server_serves_it() {
     first.assert_status(0);
     assert!(first.stderr.contains("it is not shown again"), "{first:#?}");
     let created = first.json();
-    assert_eq!(created["object"], "organization");
-    assert_eq!(created["name"], "Founders");
+    assert_eq!(created["organization"]["object"], "organization");
+    assert_eq!(created["organization"]["name"], "Founders");
     assert_eq!(created["owner"]["email"], "founder@example.com");
     assert_eq!(created["owner"]["role"], "owner");
     let secret = created["admin_key"]["value"].as_str().unwrap().to_owned();

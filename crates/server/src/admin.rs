@@ -12,7 +12,8 @@
 
 use std::sync::Arc;
 
-use orgadmin_api::responses::{AdminKey, CreatedOrganization, Project, User};
+use orgadmin_api::operator::{CreatedOrganization, Organization};
+use orgadmin_api::responses::{AdminKey, Project, User};
 use orgadmin_core::id::OrgId;
 use orgadmin_core::model::NewAdminKey;
 use orgadmin_core::secret::{
@@ -95,7 +96,7 @@ pub async fn init(request: InitRequest) -> Result<CreatedOrganization, AdminErro
                 redact_url(&request.database)
             ))
         })?;
-    describe(&*store, &created, request.name, secret).await
+    describe(&*store, &created, secret).await
 }
 
 /// What `org key` makes.
@@ -164,7 +165,6 @@ async fn open(url: &str, user_ids: UserIds) -> Result<Arc<dyn Store>, AdminError
 async fn describe(
     store: &dyn Store,
     created: &Bootstrapped,
-    name: String,
     secret: String,
 ) -> Result<CreatedOrganization, AdminError> {
     let org = &created.org_id;
@@ -182,15 +182,16 @@ async fn describe(
         .get_admin_key(org, &created.admin_key_id)
         .await
         .map_err(failed)?;
+    let organization = store.get_organization(org).await.map_err(failed)?;
     let mut admin_key = AdminKey::from(&key);
     admin_key.value = Some(secret);
+    // The operator API's answer to a creation: one shape for every way of making one.
     Ok(CreatedOrganization {
-        object: "organization".into(),
-        id: org.to_string(),
-        name,
+        organization: Organization::from(&organization),
         owner: User::from(&owner),
         default_project: Project::from(&project),
         admin_key,
+        api_keys: None,
     })
 }
 
