@@ -39,6 +39,9 @@ use ops::{email_identity, Tx};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// How long a starting server waits for another one's migrations (the migration lock).
+const MIGRATION_LOCK_WAIT: &str = "120s";
+
 /// Key of the advisory lock the bootstrap holds ("orgadmin" in ASCII).
 const BOOTSTRAP_LOCK_KEY: i64 = 0x6f72_6761_646d_696e;
 
@@ -166,7 +169,22 @@ impl PgStore {
             .connect_with(options.clone())
             .await
             .map_err(|e| open::postgres_error(url, e))?;
-        match MIGRATOR.run(&pool).await {
+        // Migrations run on a connection of their own that may wait for the migration lock as long
+        // as another replica starting at the same moment needs to migrate: the 1.5 s lock wait of
+        // requests would fail every replica but the first on a slow or loaded machine.
+        // (A pool of one: sqlx's migrator on a bare connection makes the future not `Send`.)
+        let migrating = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                options
+                    .clone()
+                    .options([("lock_timeout", MIGRATION_LOCK_WAIT)]),
+            )
+            .await
+            .map_err(|e| open::postgres_error(url, e))?;
+        let migrated = MIGRATOR.run(&migrating).await;
+        migrating.close().await;
+        match migrated {
             Ok(()) => {}
             Err(sqlx::migrate::MigrateError::VersionMissing(_)) => {
                 let found: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
