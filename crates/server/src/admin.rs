@@ -20,7 +20,7 @@ use orgadmin_core::secret::{
     MIN_SUPPLIED_LEN,
 };
 use orgadmin_core::store::{BootstrapRequest, Bootstrapped, UserIds};
-use orgadmin_core::{DomainError, Email, ReadAt, Store, SystemClock};
+use orgadmin_core::{DomainError, Email, Store, SystemClock};
 pub use orgadmin_store::redact_url;
 use orgadmin_store::OpenError;
 
@@ -81,7 +81,7 @@ pub async fn init(request: InitRequest) -> Result<CreatedOrganization, AdminErro
     let store = open(&request.database, request.user_ids).await?;
     let created = store
         .bootstrap_if_empty(BootstrapRequest {
-            organization_name: request.name.clone(),
+            organization_name: request.name,
             owner_email,
             owner_name: Some(request.owner_name),
             admin_key_secret: secret.clone(),
@@ -94,7 +94,7 @@ pub async fn init(request: InitRequest) -> Result<CreatedOrganization, AdminErro
                 redact_url(&request.database)
             ))
         })?;
-    describe(&*store, &created, request.name, secret).await
+    Ok(describe(&created, secret))
 }
 
 /// What `org key` makes.
@@ -159,38 +159,18 @@ async fn open(url: &str, user_ids: UserIds) -> Result<Arc<dyn Store>, AdminError
     })
 }
 
-/// Read back what was created, as the API shows it.
-async fn describe(
-    store: &dyn Store,
-    created: &Bootstrapped,
-    name: String,
-    secret: String,
-) -> Result<CreatedOrganization, AdminError> {
-    let org = &created.org_id;
-    let failed =
-        |e: DomainError| AdminError::Local(format!("reading back the new organization: {e}"));
-    let owner = store
-        .get_user(ReadAt::latest(org), &created.owner_id)
-        .await
-        .map_err(failed)?;
-    let project = store
-        .get_project(org, &created.default_project_id)
-        .await
-        .map_err(failed)?;
-    let key = store
-        .get_admin_key(org, &created.admin_key_id)
-        .await
-        .map_err(failed)?;
-    let mut admin_key = AdminKey::from(&key);
+/// What was created, as the API shows it.
+fn describe(created: &Bootstrapped, secret: String) -> CreatedOrganization {
+    let mut admin_key = AdminKey::from(&created.admin_key);
     admin_key.value = Some(secret);
-    Ok(CreatedOrganization {
+    CreatedOrganization {
         object: "organization".into(),
-        id: org.to_string(),
-        name,
-        owner: User::from(&owner),
-        default_project: Project::from(&project),
+        id: created.organization.id.to_string(),
+        name: created.organization.name.clone(),
+        owner: User::from(&created.owner),
+        default_project: Project::from(&created.default_project),
         admin_key,
-    })
+    }
 }
 
 fn store_error(e: DomainError, url: &str) -> AdminError {

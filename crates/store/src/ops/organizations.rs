@@ -10,9 +10,11 @@ use async_trait::async_trait;
 use orgadmin_core::clock::{ClockChange, ClockReading};
 use orgadmin_core::email::Email;
 use orgadmin_core::id::*;
-use orgadmin_core::model::{Organization, User};
+use orgadmin_core::model::{
+    AdminKey, KeyOwner, Member, MemberProject, Organization, Project, User,
+};
 use orgadmin_core::page::{Page, PageRequest};
-use orgadmin_core::role::OrgBaseRole;
+use orgadmin_core::role::{OrgBaseRole, ProjectBaseRole};
 use orgadmin_core::secret;
 use orgadmin_core::snapshot::{OrganizationSnapshot, RestoredOrganization};
 use orgadmin_core::store::{BootstrapRequest, Bootstrapped, OrganizationStore};
@@ -214,12 +216,13 @@ impl OrganizationStore for Backend {
                     Some("org_id"),
                 )
             })?;
-            let created_at: i64 =
-                sqlx::query_scalar("SELECT created_at FROM organizations WHERE id = $1")
+            let organization =
+                sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")
                     .bind(org.as_str())
                     .fetch_one(&mut *tx)
                     .await
-                    .db()?;
+                    .db()
+                    .map(organization)?;
             for (table, on_reset) in ORGANIZATION_TABLES {
                 if on_reset == OnReset::Cleared {
                     empty(&mut tx, table, org).await?;
@@ -236,9 +239,15 @@ impl OrganizationStore for Backend {
             let key_in_use = format!(
                 "The first admin key of {org} cannot be made again: another organization on this server uses its secret now. Delete that organization or its key, or delete {org} and create a new one."
             );
-            let made = write_origin(&mut tx, org, &origin, created_at, &key_in_use).await?;
+            let (owner, default_project, admin_key) =
+                write_origin(&mut tx, org, &origin, organization.created_at, &key_in_use).await?;
             tx.commit().await?;
-            Ok(made)
+            Ok(Bootstrapped {
+                organization,
+                owner,
+                default_project,
+                admin_key,
+            })
         })
         .await
     }
@@ -321,26 +330,37 @@ async fn insert_organization(
     .execute(&mut **tx)
     .await
     .db()?;
-    write_origin(
+    let (owner, default_project, admin_key) = write_origin(
         tx,
         &org_id,
         &origin,
         now,
         "That admin key is already in use on this server; choose another secret, or omit it for a random one.",
     )
-    .await
+    .await?;
+    Ok(Bootstrapped {
+        organization: Organization {
+            id: org_id,
+            name: request.organization_name.clone(),
+            created_at: now,
+        },
+        owner,
+        default_project,
+        admin_key,
+    })
 }
 
 /// What creation makes, as it made it at `created_at`: the owner, the default project with the
 /// owner as its owner, and the owner's first admin key (unscoped, never expiring, never used).
 /// `key_in_use` is the refusal when another organization holds a key with the same secret.
+/// Answers the owner, the project and the key as written, which are what a read would find.
 async fn write_origin(
     tx: &mut Tx,
     org: &OrgId,
     origin: &Origin,
     created_at: i64,
     key_in_use: &str,
-) -> Result<Bootstrapped> {
+) -> Result<(Member, Project, AdminKey)> {
     let mut owner = User::joining(
         UserId::from_raw(origin.owner_user_id.clone()),
         Email::from_stored(origin.owner_email.clone()),
@@ -351,6 +371,15 @@ async fn write_origin(
     );
     owner.is_default = true;
     users::insert(tx, org, &owner).await?;
+    let project = Project {
+        id: ProjectId::from_raw(origin.default_project_id.clone()),
+        name: DEFAULT_PROJECT_NAME.to_owned(),
+        created_at,
+        archived_at: None,
+        is_default: true,
+        external_key_id: None,
+        residency: None,
+    };
     sqlx::query(
         "INSERT INTO projects (org_id, id, name, created_at, is_default) VALUES ($1, $2, $3, $4, TRUE)",
     )
@@ -389,10 +418,29 @@ async fn write_origin(
             db_error(e)
         }
     })?;
-    Ok(Bootstrapped {
-        org_id: org.clone(),
-        owner_id: owner.id,
-        default_project_id: ProjectId::from_raw(origin.default_project_id.clone()),
-        admin_key_id: AdminKeyId::from_raw(origin.admin_key_id.clone()),
-    })
+    let key = AdminKey {
+        id: AdminKeyId::from_raw(origin.admin_key_id.clone()),
+        name: origin.admin_key_name.clone(),
+        redacted_value: origin.admin_key_redacted_value.clone(),
+        created_at,
+        expires_at: None,
+        last_used_at: None,
+        owner: KeyOwner {
+            id: owner.id.clone(),
+            name: owner.name.clone(),
+            added_at: owner.added_at,
+            role: owner.role,
+        },
+        scopes: None,
+    };
+    let owner = Member {
+        user: owner,
+        api_key_last_used_at: None,
+        projects: vec![MemberProject {
+            id: project.id.clone(),
+            name: project.name.clone(),
+            role: ProjectBaseRole::Owner,
+        }],
+    };
+    Ok((owner, project, key))
 }
