@@ -97,12 +97,16 @@ pub struct SeededFixture {
     pub seed: Seed,
 }
 
-#[derive(Debug, Clone)]
+/// What creating an organization made (or what a reset made again), as the store wrote it:
+/// answered from the insert, with no read after the commit.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Bootstrapped {
-    pub org_id: OrgId,
-    pub owner_id: UserId,
-    pub default_project_id: ProjectId,
-    pub admin_key_id: AdminKeyId,
+    pub organization: Organization,
+    /// The owner as a member answer shows them: in the default project alone, no key used yet.
+    pub owner: Member,
+    pub default_project: Project,
+    /// The owner's first admin key (its secret is the caller's: the store keeps only its hash).
+    pub admin_key: AdminKey,
 }
 
 #[derive(Debug, Clone, PartialEq)]

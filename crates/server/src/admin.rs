@@ -12,16 +12,16 @@
 
 use std::sync::Arc;
 
-use orgadmin_api::operator::{CreatedOrganization, Organization};
-use orgadmin_api::responses::{AdminKey, Project, User};
+use orgadmin_api::operator::CreatedOrganization;
+use orgadmin_api::responses::AdminKey;
 use orgadmin_core::id::OrgId;
 use orgadmin_core::model::NewAdminKey;
 use orgadmin_core::secret::{
     generate_admin_key, hash_secret, is_acceptable_supplied_key, redact, ADMIN_KEY_PREFIX,
     MIN_SUPPLIED_LEN,
 };
-use orgadmin_core::store::{BootstrapRequest, Bootstrapped, UserIds};
-use orgadmin_core::{DomainError, Email, ReadAt, Store, SystemClock};
+use orgadmin_core::store::{BootstrapRequest, UserIds};
+use orgadmin_core::{DomainError, Email, Store, SystemClock};
 pub use orgadmin_store::redact_url;
 use orgadmin_store::OpenError;
 
@@ -82,7 +82,7 @@ pub async fn init(request: InitRequest) -> Result<CreatedOrganization, AdminErro
     let store = open(&request.database, request.user_ids).await?;
     let created = store
         .bootstrap_if_empty(BootstrapRequest {
-            organization_name: request.name.clone(),
+            organization_name: request.name,
             owner_email,
             owner_name: Some(request.owner_name),
             admin_key_secret: secret.clone(),
@@ -96,7 +96,11 @@ pub async fn init(request: InitRequest) -> Result<CreatedOrganization, AdminErro
                 redact_url(&request.database)
             ))
         })?;
-    describe(&*store, &created, secret).await
+    // The operator API's answer to a creation: one document for every way of making one.
+    Ok(crate::operator::organizations::describe(
+        &created,
+        Some(secret),
+    ))
 }
 
 /// What `org key` makes.
@@ -158,40 +162,6 @@ async fn open(url: &str, user_ids: UserIds) -> Result<Arc<dyn Store>, AdminError
         OpenError::Url(message) => AdminError::Usage(message),
         OpenError::Unusable(message) => AdminError::Refused(message),
         OpenError::Unavailable(message) => AdminError::Unavailable(message),
-    })
-}
-
-/// Read back what was created, as the API shows it.
-async fn describe(
-    store: &dyn Store,
-    created: &Bootstrapped,
-    secret: String,
-) -> Result<CreatedOrganization, AdminError> {
-    let org = &created.org_id;
-    let failed =
-        |e: DomainError| AdminError::Local(format!("reading back the new organization: {e}"));
-    let owner = store
-        .get_user(ReadAt::latest(org), &created.owner_id)
-        .await
-        .map_err(failed)?;
-    let project = store
-        .get_project(org, &created.default_project_id)
-        .await
-        .map_err(failed)?;
-    let key = store
-        .get_admin_key(org, &created.admin_key_id)
-        .await
-        .map_err(failed)?;
-    let organization = store.get_organization(org).await.map_err(failed)?;
-    let mut admin_key = AdminKey::from(&key);
-    admin_key.value = Some(secret);
-    // The operator API's answer to a creation: one shape for every way of making one.
-    Ok(CreatedOrganization {
-        organization: Organization::from(&organization),
-        owner: User::from(&owner),
-        default_project: Project::from(&project),
-        admin_key,
-        api_keys: None,
     })
 }
 

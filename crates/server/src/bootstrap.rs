@@ -121,7 +121,7 @@ async fn bootstrap(
         tracing::info!("database already initialized; keeping its organizations and keys");
         return Ok(None);
     };
-    tracing::info!(org.id = %created.org_id, user.id = %created.owner_id, key.id = %created.admin_key_id, "created organization, owner, default project and admin key");
+    tracing::info!(org.id = %created.organization.id, user.id = %created.owner.user.id, key.id = %created.admin_key.id, "created organization, owner, default project and admin key");
 
     let mut written_to = None;
     if !key_chosen {

@@ -997,10 +997,10 @@ async fn every_route_answers_every_principal_as_its_permission_requires() {
     ]);
     let mut ids_b: BTreeSet<String> = b.values().cloned().collect();
     ids_b.extend([
-        other.org_id.to_string(),
-        other.owner_id.to_string(),
-        other.admin_key_id.to_string(),
-        other.default_project_id.to_string(),
+        other.organization.id.to_string(),
+        other.owner.user.id.to_string(),
+        other.admin_key.id.to_string(),
+        other.default_project.id.to_string(),
         "@other.example".to_owned(),
         "@b.example".to_owned(),
     ]);

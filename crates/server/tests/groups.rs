@@ -1544,7 +1544,11 @@ async fn groups_stay_in_their_organization() {
         .await
         .unwrap();
     drop(store);
-    assert_eq!(other.owner_id.as_str(), shared, "one person, one user ID");
+    assert_eq!(
+        other.owner.user.id.as_str(),
+        shared,
+        "one person, one user ID"
+    );
 
     // Names are unique per organization only.
     let there = str_of(

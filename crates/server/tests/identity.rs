@@ -360,7 +360,7 @@ async fn ids_in_two_organizations(user_ids: UserIds) -> (String, String, String,
     drop(store);
     (
         owner_in_a,
-        b.owner_id.to_string(),
+        b.owner.user.id.to_string(),
         ada_in_a,
         str_of(&ada_in_b["id"]),
     )

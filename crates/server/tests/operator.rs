@@ -213,6 +213,82 @@ fn org_path(id: &str) -> String {
     format!("/_orgadmin/organizations/{id}")
 }
 
+/// Create and reset answer from what they wrote, with no read: the very documents the
+/// organization's own routes read back afterwards. Only the last use of the key differs, as
+/// reading with the key is its first use; the answers show it unused.
+#[tokio::test]
+async fn create_and_reset_answer_what_is_read_back_afterwards() {
+    let s = TestServer::start().await;
+    for body in [
+        // The first organization's owner again: the same person, with their first date.
+        json!({}),
+        json!({ "name": "Acme", "owner_email": "Bea@Example.com", "owner_name": "Bea" }),
+        // A fixture that names the default project and puts the owner in another project.
+        json!({ "fixture": {
+            "owner": {"email": "fix@example.com"},
+            "projects": [
+                {"name": "Sandbox", "default": true},
+                {"name": "Other", "members": [{"user": "fix@example.com", "role": "owner"}]}
+            ]
+        } }),
+    ] {
+        let created = create_org(&s, body).await;
+        let key = str_of(&created["admin_key"]["value"]);
+        assert_read_back(&s, &key, &created).await;
+
+        let org_id = str_of(&created["organization"]["id"]);
+        let reset = ok(s
+            .operator(Method::POST, &format!("{}/reset", org_path(&org_id)), None)
+            .await);
+        let mut unkeyed = created.clone();
+        unkeyed["admin_key"]
+            .as_object_mut()
+            .unwrap()
+            .remove("value");
+        // The secrets the server chose for a fixture's keys are shown by create alone.
+        unkeyed.as_object_mut().unwrap().remove("api_keys");
+        assert_eq!(reset, unkeyed);
+        assert_read_back(&s, &key, &reset).await;
+    }
+    s.stop().await;
+}
+
+/// `answer` (of a create or a reset) is what the operator API and the organization's key read.
+async fn assert_read_back(s: &TestServer, key: &str, answer: &Value) {
+    let org_id = str_of(&answer["organization"]["id"]);
+    let organization = ok(s.operator(Method::GET, &org_path(&org_id), None).await);
+    assert_eq!(organization, answer["organization"]);
+
+    assert!(
+        answer["owner"]["api_key_last_used_at"].is_null(),
+        "{answer}"
+    );
+    let owner_path = format!("/v1/organization/users/{}", str_of(&answer["owner"]["id"]));
+    let mut owner = ok(s.get_as(key, &owner_path).await);
+    owner["api_key_last_used_at"] = Value::Null;
+    assert_eq!(owner, answer["owner"]);
+
+    let project_path = format!(
+        "/v1/organization/projects/{}",
+        str_of(&answer["default_project"]["id"])
+    );
+    assert_eq!(
+        ok(s.get_as(key, &project_path).await),
+        answer["default_project"]
+    );
+
+    assert!(answer["admin_key"]["last_used_at"].is_null(), "{answer}");
+    let key_path = format!(
+        "/v1/organization/admin_api_keys/{}",
+        str_of(&answer["admin_key"]["id"])
+    );
+    let mut read = ok(s.get_as(key, &key_path).await);
+    read["last_used_at"] = Value::Null;
+    let mut expected = answer["admin_key"].clone();
+    expected.as_object_mut().unwrap().remove("value");
+    assert_eq!(read, expected);
+}
+
 #[tokio::test]
 async fn the_list_pages_every_organization_by_id_both_ways() {
     let s = TestServer::start().await;

@@ -159,7 +159,7 @@ async fn start_pair(db: &TestDatabase, stats: &Arc<Stats>) -> Pair {
     let _ = conn.close().await;
 
     let replicas: [Replica; 2] = replicas.try_into().ok().unwrap();
-    let owner_id = created.owner_id.to_string();
+    let owner_id = created.owner.user.id.to_string();
     // Both replicas serve the same organization with the same key.
     for replica in &replicas {
         let users = replica.api.list_all_by_id("/v1/organization/users").await;
@@ -176,7 +176,7 @@ async fn start_pair(db: &TestDatabase, stats: &Arc<Stats>) -> Pair {
             .await;
         assert_eq!(
             ids(&projects),
-            vec![created.default_project_id.to_string()],
+            vec![created.default_project.id.to_string()],
             "{}: sees exactly the default project",
             replica.api.server
         );
@@ -184,12 +184,12 @@ async fn start_pair(db: &TestDatabase, stats: &Arc<Stats>) -> Pair {
     println!(
         "[bootstrap] two replicas started together in {build_times:.1?}; exactly one bootstrapped \
          (org {}, owner {owner_id})",
-        created.org_id
+        created.organization.id
     );
     Pair {
         replicas,
         owner_id,
-        default_project_id: created.default_project_id.to_string(),
+        default_project_id: created.default_project.id.to_string(),
     }
 }
 

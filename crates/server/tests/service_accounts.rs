@@ -670,7 +670,7 @@ async fn another_organizations_service_accounts_are_not_found() {
         .unwrap();
     drop(store);
     let s = TestServer::start_on(url, Some(&owner_key()), clock).await;
-    let their_project = other.default_project_id.to_string();
+    let their_project = other.default_project.id.to_string();
 
     for answer in [
         s.get_as(&other_key, &accounts_path(&project)).await,

@@ -648,7 +648,7 @@ async fn a_person_keeps_their_user_id_across_organizations_and_project_access_is
             )),
         "{refused}"
     );
-    assert_eq!(o.user("root@globex.example").await.id, other.owner_id);
+    assert_eq!(o.user("root@globex.example").await.id, other.owner.user.id);
 
     let allowed = o
         .import(
@@ -686,7 +686,7 @@ async fn with_per_organization_user_ids_an_imported_person_gets_a_fresh_id() {
         )
         .await;
     assert_eq!(report.created, 1, "{report:#?}");
-    assert_ne!(o.user("root@globex.example").await.id, other.owner_id);
+    assert_ne!(o.user("root@globex.example").await.id, other.owner.user.id);
 }
 
 #[tokio::test]

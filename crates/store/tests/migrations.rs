@@ -583,9 +583,9 @@ async fn migration_0011_records_what_made_each_organization_so_that_it_can_be_re
         .reset_organization(&acme)
         .await
         .expect("Acme can be reset");
-    assert_eq!(made.owner_id.as_str(), "user-ada");
-    assert_eq!(made.default_project_id.as_str(), "proj_acme");
-    assert_eq!(made.admin_key_id.as_str(), "key_ada");
+    assert_eq!(made.owner.user.id.as_str(), "user-ada");
+    assert_eq!(made.default_project.id.as_str(), "proj_acme");
+    assert_eq!(made.admin_key.id.as_str(), "key_ada");
     let actor = store
         .authenticate(&hash_secret(ADA_SECRET))
         .await

@@ -245,19 +245,19 @@ impl TestServer {
     }
 
     pub fn org_id(&self) -> String {
-        self.created().org_id.to_string()
+        self.created().organization.id.to_string()
     }
 
     pub fn owner_id(&self) -> String {
-        self.created().owner_id.to_string()
+        self.created().owner.user.id.to_string()
     }
 
     pub fn owner_key_id(&self) -> String {
-        self.created().admin_key_id.to_string()
+        self.created().admin_key.id.to_string()
     }
 
     pub fn default_project_id(&self) -> String {
-        self.created().default_project_id.to_string()
+        self.created().default_project.id.to_string()
     }
 
     /// A raw HTTP/1.1 exchange: the request head, then `body` sent in chunks (1 MiB each) by a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import http.client
 import json
 import os
 import secrets
@@ -12,9 +13,7 @@ import sys
 import sysconfig
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -85,6 +84,11 @@ class Server:
         self.base_url: str = ""
         self._process: subprocess.Popen[str] | None = None
         self._log: collections.deque[str] = collections.deque(maxlen=200)
+        # One keep-alive connection to the operator API, for every call (a new connection per
+        # call costs more than the call itself); the lock keeps threads from interleaving on it.
+        self._address: tuple[str, int] | None = None
+        self._connection: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -115,6 +119,8 @@ class Server:
             text=True,
         )
         address = self._wait_for_address()
+        host, port = address.rsplit(":", 1)
+        self._address = (host, int(port))
         self.base_url = f"http://{address}"
         threading.Thread(target=self._drain, name="orgadmin-log", daemon=True).start()
         return self
@@ -153,6 +159,8 @@ class Server:
             self._log.append(line.rstrip("\n"))
 
     def stop(self) -> None:
+        with self._lock:
+            self._disconnect()
         process, self._process = self._process, None
         if process is None:
             return
@@ -180,31 +188,66 @@ class Server:
         """One operator API call; its JSON answer, or :class:`OrgadminError`."""
         if not self.base_url:
             raise OrgadminError("the server is not running: call start() or use it in a with block")
-        url = self.base_url + path
+        target = path
         if query:
-            url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Authorization", f"Bearer {self.operator_key}")
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
+            target += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
+        headers = {"Authorization": f"Bearer {self.operator_key}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        with self._lock:
+            status, raw = self._exchange(method, target, data, headers)
+        if 200 <= status < 300:
+            return json.loads(raw or b"null")
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as e:
-            raw = e.read()
+            error = json.loads(raw)["error"]
+        except (ValueError, KeyError, TypeError):
+            raise OrgadminError(f"{method} {path}: {status} {raw[:500]!r}", status=status) from None
+        raise OrgadminError(
+            f"{method} {path}: {error.get('message')}",
+            status=status,
+            code=error.get("code"),
+            param=error.get("param"),
+        )
+
+    def _exchange(self, method: str, target: str, data: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+        """The status and body of one request on the kept connection (the lock held). A kept
+        connection the server closed meanwhile (idle too long, or restarted) fails with a
+        connection error before any answer: the request is sent once more, on a new connection.
+        Any other failure, or one on a new connection, is the caller's error."""
+        assert self._address is not None
+        while True:
+            reused = self._connection is not None
+            if self._connection is None:
+                self._connection = http.client.HTTPConnection(*self._address, timeout=30)
+            connection = self._connection
             try:
-                error = json.loads(raw)["error"]
-            except (ValueError, KeyError, TypeError):
-                raise OrgadminError(f"{method} {path}: {e.code} {raw[:500]!r}", status=e.code) from None
-            raise OrgadminError(
-                f"{method} {path}: {error.get('message')}",
-                status=e.code,
-                code=error.get("code"),
-                param=error.get("param"),
-            ) from None
-        except urllib.error.URLError as e:
-            raise OrgadminError(f"{method} {path}: no answer from {self.base_url}: {e.reason}") from None
+                # A bytes body goes out in the same write as the headers (no Nagle delay).
+                connection.request(method, target, body=data, headers=headers)
+                response = connection.getresponse()
+                raw = response.read()
+            except ConnectionError as e:
+                self._disconnect()
+                if reused:
+                    continue
+                raise OrgadminError(f"{method} {target}: no answer from {self.base_url}: {e}") from None
+            except (http.client.HTTPException, OSError) as e:
+                self._disconnect()
+                raise OrgadminError(f"{method} {target}: no answer from {self.base_url}: {e}") from None
+            except BaseException:
+                # Interrupted mid-exchange (KeyboardInterrupt): the connection is in no state to
+                # carry the next request.
+                self._disconnect()
+                raise
+            if response.will_close:
+                self._disconnect()
+            return response.status, raw
+
+    def _disconnect(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
     def create_organization(
         self,

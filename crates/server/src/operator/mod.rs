@@ -8,7 +8,7 @@ mod clock;
 pub mod faults;
 pub mod journal;
 pub mod key;
-mod organizations;
+pub(crate) mod organizations;
 pub(crate) mod snapshot;
 
 use axum::extract::FromRequestParts;

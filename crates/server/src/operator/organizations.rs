@@ -13,6 +13,7 @@ use orgadmin_core::id::OrgId;
 use orgadmin_core::secret::{
     generate_admin_key, is_acceptable_supplied_key, ADMIN_KEY_PREFIX, MIN_SUPPLIED_LEN,
 };
+use orgadmin_core::snapshot::RestoredOrganization;
 use orgadmin_core::store::{BootstrapRequest, Bootstrapped, SeededFixture};
 use orgadmin_core::{text, DomainError, Email, ReadAt, Store};
 
@@ -45,7 +46,7 @@ pub async fn create(
             e
         }
     })?;
-    let mut answer = describe(&*s.store, &created, Some(secret)).await?;
+    let mut answer = describe(&created, Some(secret));
     answer.api_keys = chosen_by_server;
     Ok(Json(answer))
 }
@@ -94,7 +95,7 @@ pub async fn reset(
 ) -> ApiResult<Json<CreatedOrganization>> {
     let made = s.store.reset_organization(org.id()).await?;
     forget_operator_state(&s, org.id());
-    Ok(Json(describe(&*s.store, &made, None).await?))
+    Ok(Json(describe(&made, None)))
 }
 
 /// What this server holds of an organization besides its data, its faults and request
@@ -135,13 +136,8 @@ async fn restore_as_new(
         .find(|key| key.id == restored.admin_key_id.as_str())
         .map(|key| key.secret.clone())
         .ok_or_else(|| DomainError::internal("the restored admin key was not re-keyed"))?;
-    let created = Bootstrapped {
-        org_id: restored.org_id.clone(),
-        owner_id: restored.owner_id.clone(),
-        default_project_id: restored.default_project_id.clone(),
-        admin_key_id: restored.admin_key_id.clone(),
-    };
-    let mut answer = describe(store, &created, Some(secret)).await?;
+    let created = read_back(store, &restored).await?;
+    let mut answer = describe(&created, Some(secret));
     answer.api_keys = Some(
         restored
             .rekeyed
@@ -281,26 +277,33 @@ fn generated_secrets(seed: &Seed) -> Vec<RekeyedKey> {
         .collect()
 }
 
-/// What creation made, read back as the API shows it, the admin key with its secret when known.
-async fn describe(
-    store: &dyn Store,
-    created: &Bootstrapped,
-    secret: Option<String>,
-) -> Result<CreatedOrganization, DomainError> {
-    let org = &created.org_id;
-    let organization = store.get_organization(org).await?;
-    let owner = store
-        .get_user(ReadAt::latest(org), &created.owner_id)
-        .await?;
-    let project = store.get_project(org, &created.default_project_id).await?;
-    let key = store.get_admin_key(org, &created.admin_key_id).await?;
-    let mut admin_key = AdminKey::from(&key);
+/// What creation (or a reset) made, as the API shows it, the admin key with its secret when
+/// known.
+pub(crate) fn describe(created: &Bootstrapped, secret: Option<String>) -> CreatedOrganization {
+    let mut admin_key = AdminKey::from(&created.admin_key);
     admin_key.value = secret;
-    Ok(CreatedOrganization {
-        organization: Organization::from(&organization),
-        owner: User::from(&owner),
-        default_project: Project::from(&project),
+    CreatedOrganization {
+        organization: Organization::from(&created.organization),
+        owner: User::from(&created.owner),
+        default_project: Project::from(&created.default_project),
         admin_key,
         api_keys: None,
+    }
+}
+
+/// A restored organization's owner, default project and admin key, read after the restore
+/// committed (a restore writes them from the snapshot, so the store does not hand them back).
+async fn read_back(
+    store: &dyn Store,
+    restored: &RestoredOrganization,
+) -> Result<Bootstrapped, DomainError> {
+    let org = &restored.org_id;
+    Ok(Bootstrapped {
+        organization: store.get_organization(org).await?,
+        owner: store
+            .get_user(ReadAt::latest(org), &restored.owner_id)
+            .await?,
+        default_project: store.get_project(org, &restored.default_project_id).await?,
+        admin_key: store.get_admin_key(org, &restored.admin_key_id).await?,
     })
 }

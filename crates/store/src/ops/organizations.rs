@@ -11,9 +11,11 @@ use orgadmin_core::clock::{ClockChange, ClockReading};
 use orgadmin_core::email::Email;
 use orgadmin_core::fixture::{self, Seed};
 use orgadmin_core::id::*;
-use orgadmin_core::model::{Organization, User};
+use orgadmin_core::model::{
+    AdminKey, KeyOwner, Member, MemberProject, Organization, Project, User,
+};
 use orgadmin_core::page::{Page, PageRequest};
-use orgadmin_core::role::OrgBaseRole;
+use orgadmin_core::role::{OrgBaseRole, ProjectBaseRole};
 use orgadmin_core::secret;
 use orgadmin_core::snapshot::{OrganizationSnapshot, RestoredOrganization};
 use orgadmin_core::store::{BootstrapRequest, Bootstrapped, OrganizationStore};
@@ -219,12 +221,13 @@ impl OrganizationStore for Backend {
                     Some("org_id"),
                 )
             })?;
-            let created_at: i64 =
-                sqlx::query_scalar("SELECT created_at FROM organizations WHERE id = $1")
+            let organization =
+                sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")
                     .bind(org.as_str())
                     .fetch_one(&mut *tx)
                     .await
-                    .db()?;
+                    .db()
+                    .map(organization)?;
             for (table, on_reset) in ORGANIZATION_TABLES {
                 if on_reset == OnReset::Cleared {
                     empty(&mut tx, table, org).await?;
@@ -241,15 +244,28 @@ impl OrganizationStore for Backend {
             let key_in_use = format!(
                 "The first admin key of {org} cannot be made again: another organization on this server uses its secret now. Delete that organization or its key, or delete {org} and create a new one."
             );
-            let made = write_origin(&mut tx, org, &origin, created_at, &key_in_use).await?;
-            if let Some(stored) = &origin.fixture {
-                let seed: Seed = serde_json::from_str(stored).map_err(|e| {
-                    DomainError::internal(format!("the fixture kept for {org} does not read back: {e}"))
-                })?;
-                seed::write(self, &mut tx, org, &seed, origin.owner(), created_at).await?;
-            }
+            let (owner, default_project, admin_key) =
+                write_origin(&mut tx, org, &origin, organization.created_at, &key_in_use).await?;
+            let (owner, default_project) = match &origin.fixture {
+                None => (owner, default_project),
+                Some(stored) => {
+                    let seed: Seed = serde_json::from_str(stored).map_err(|e| {
+                        DomainError::internal(format!(
+                            "the fixture kept for {org} does not read back: {e}"
+                        ))
+                    })?;
+                    seed::write(self, &mut tx, org, &seed, origin.owner(), organization.created_at)
+                        .await?;
+                    seeded(&mut tx, org, owner, default_project, &seed).await?
+                }
+            };
             tx.commit().await?;
-            Ok(made)
+            Ok(Bootstrapped {
+                organization,
+                owner,
+                default_project,
+                admin_key,
+            })
         })
         .await
     }
@@ -349,7 +365,7 @@ async fn insert_organization(
         .await
         .db()?;
     insert_origin(tx, &org_id, &origin).await?;
-    let made = write_origin(
+    let (owner, default_project, admin_key) = write_origin(
         tx,
         &org_id,
         &origin,
@@ -357,10 +373,23 @@ async fn insert_organization(
         "That admin key is already in use on this server; choose another secret, or omit it for a random one.",
     )
     .await?;
-    if let Some(seed) = &seed {
-        seed::write(store, tx, &org_id, seed, origin.owner(), now).await?;
-    }
-    Ok(made)
+    let (owner, default_project) = match &seed {
+        None => (owner, default_project),
+        Some(seed) => {
+            seed::write(store, tx, &org_id, seed, origin.owner(), now).await?;
+            seeded(tx, &org_id, owner, default_project, seed).await?
+        }
+    };
+    Ok(Bootstrapped {
+        organization: Organization {
+            id: org_id,
+            name: request.organization_name.clone(),
+            created_at: now,
+        },
+        owner,
+        default_project,
+        admin_key,
+    })
 }
 
 /// Record `origin` as what creation made in `org`, which reset writes back.
@@ -398,16 +427,32 @@ impl Origin {
     }
 }
 
+/// The owner and default project creation made, as they are once `seed` was written after it:
+/// the default project with the fixture's name, the owner with the projects the fixture put them
+/// in (read again, in the transaction).
+async fn seeded(
+    tx: &mut Tx,
+    org: &OrgId,
+    owner: Member,
+    mut default_project: Project,
+    seed: &Seed,
+) -> Result<(Member, Project)> {
+    default_project.name = seed.default_project.name.clone();
+    let owner = users::member(&mut **tx, org, &owner.user.id).await?;
+    Ok((owner, default_project))
+}
+
 /// What creation makes, as it made it at `created_at`: the owner, the default project with the
 /// owner as its owner, and the owner's first admin key (unscoped, never expiring, never used).
 /// `key_in_use` is the refusal when another organization holds a key with the same secret.
+/// Answers the owner, the project and the key as written, which are what a read would find.
 async fn write_origin(
     tx: &mut Tx,
     org: &OrgId,
     origin: &Origin,
     created_at: i64,
     key_in_use: &str,
-) -> Result<Bootstrapped> {
+) -> Result<(Member, Project, AdminKey)> {
     let mut owner = User::joining(
         UserId::from_raw(origin.owner_user_id.clone()),
         Email::from_stored(origin.owner_email.clone()),
@@ -418,6 +463,15 @@ async fn write_origin(
     );
     owner.is_default = true;
     users::insert(tx, org, &owner).await?;
+    let project = Project {
+        id: ProjectId::from_raw(origin.default_project_id.clone()),
+        name: fixture::DEFAULT_PROJECT_NAME.to_owned(),
+        created_at,
+        archived_at: None,
+        is_default: true,
+        external_key_id: None,
+        residency: None,
+    };
     sqlx::query(
         "INSERT INTO projects (org_id, id, name, created_at, is_default) VALUES ($1, $2, $3, $4, TRUE)",
     )
@@ -456,10 +510,29 @@ async fn write_origin(
             db_error(e)
         }
     })?;
-    Ok(Bootstrapped {
-        org_id: org.clone(),
-        owner_id: owner.id,
-        default_project_id: ProjectId::from_raw(origin.default_project_id.clone()),
-        admin_key_id: AdminKeyId::from_raw(origin.admin_key_id.clone()),
-    })
+    let key = AdminKey {
+        id: AdminKeyId::from_raw(origin.admin_key_id.clone()),
+        name: origin.admin_key_name.clone(),
+        redacted_value: origin.admin_key_redacted_value.clone(),
+        created_at,
+        expires_at: None,
+        last_used_at: None,
+        owner: KeyOwner {
+            id: owner.id.clone(),
+            name: owner.name.clone(),
+            added_at: owner.added_at,
+            role: owner.role,
+        },
+        scopes: None,
+    };
+    let owner = Member {
+        user: owner,
+        api_key_last_used_at: None,
+        projects: vec![MemberProject {
+            id: project.id.clone(),
+            name: project.name.clone(),
+            role: ProjectBaseRole::Owner,
+        }],
+    };
+    Ok((owner, project, key))
 }
