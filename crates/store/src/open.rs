@@ -111,7 +111,7 @@ impl Created {
     /// the directories, only while empty). Best effort.
     pub(crate) fn remove(self) {
         if let Some(file) = self.file {
-            for suffix in ["", "-wal", "-shm", "-journal"] {
+            for suffix in ["", "-wal", "-shm", "-journal", ".lease"] {
                 let mut name = file.clone().into_os_string();
                 name.push(suffix);
                 let _ = std::fs::remove_file(name);
