@@ -4,8 +4,14 @@
 //! exclusive advisory lock (`flock`, std's `File::try_lock`) on a companion file beside the
 //! database, `<database>.lease`, for as long as the store lives, and writes its PID into it. The
 //! operating system drops the lock when the process ends however it ends (`kill -9` included),
-//! so a lease never outlives its holder and needs no cleaning up. A second store on the same
-//! file, in this process or another, is refused at once with a sentence naming the holder.
+//! so a lease never outlives its holder. A second store on the same file, in this process or
+//! another, is refused at once with a sentence naming the holder.
+//!
+//! A holder that lets go removes the file (a clean stop leaves nothing beside the database;
+//! after `kill -9` it stays, and the next holder reuses it). So that a removal never leaves two
+//! holders — one locking the removed file, one a new file at its name — a lock counts only if
+//! the locked file is still the one at the name (same device and inode); otherwise it is
+//! taken again.
 //!
 //! The lease is what lets the SQLite backend keep each organization's version in memory
 //! (`versions.rs`): with one process writing the file, its own commits are all there is to see.
@@ -22,7 +28,26 @@ use crate::open::OpenError;
 #[derive(Debug)]
 pub(crate) struct Lease {
     /// Open for as long as the lease is held: the lock belongs to this open file.
-    _file: File,
+    file: File,
+    path: PathBuf,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        // Removed while still locked, and only if it is still ours; then closed, which unlocks.
+        if is_at(&self.file, &self.path) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Whether `file` is the file at `path` now.
+fn is_at(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
+    }
 }
 
 /// The companion file of the database at `database`.
@@ -45,23 +70,35 @@ pub(crate) fn take(database: &Path, shown: &str) -> Result<Lease, OpenError> {
         options.mode(0o600);
     }
     let unusable = |what: &str, e: std::io::Error| {
-        OpenError::Unusable(format!(
-            "{shown}: cannot {what} the lease file {}: {e}",
-            path.display()
-        ))
+        crate::open::file_error(
+            shown,
+            &format!("cannot {what} the lease file {}", path.display()),
+            e,
+        )
     };
-    let mut file = options.open(&path).map_err(|e| unusable("open", e))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(TryLockError::WouldBlock) => return Err(held_by(&mut file, shown, &path)),
-        Err(TryLockError::Error(e)) => return Err(unusable("lock", e)),
+    loop {
+        let mut file = options.open(&path).map_err(|e| unusable("open", e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(held_by(&mut file, shown, &path)),
+            Err(TryLockError::Error(e)) => return Err(unusable("lock", e)),
+        }
+        if !is_at(&file, &path) {
+            // Its holder removed it as it let go: lock the file at the name now.
+            continue;
+        }
+        let pid = format!("{}\n", std::process::id());
+        let lease = Lease {
+            file,
+            path: path.clone(),
+        };
+        let mut file = &lease.file;
+        file.set_len(0)
+            .and_then(|()| file.seek(SeekFrom::Start(0)))
+            .and_then(|_| file.write_all(pid.as_bytes()))
+            .map_err(|e| unusable("write", e))?;
+        return Ok(lease);
     }
-    let pid = format!("{}\n", std::process::id());
-    file.set_len(0)
-        .and_then(|()| file.seek(SeekFrom::Start(0)))
-        .and_then(|_| file.write_all(pid.as_bytes()))
-        .map_err(|e| unusable("write", e))?;
-    Ok(Lease { _file: file })
 }
 
 /// The refusal: the PID the holder wrote. A holder that has just taken the lock may not have
@@ -108,6 +145,18 @@ mod tests {
         );
         assert!(message.contains("PostgreSQL"), "{message}");
         drop(lease);
-        take(&database, "sqlite://x").expect("released with its holder");
+        assert!(
+            !path_of(&database).exists(),
+            "a holder that lets go removes the file"
+        );
+        // A file left by a holder that was killed (its lock gone with it) is reused.
+        std::fs::write(path_of(&database), "4194304\n").unwrap();
+        let again = take(&database, "sqlite://x").expect("a file left behind is reused");
+        let message = take(&database, "sqlite://x").expect_err("held").to_string();
+        assert!(
+            message.contains(&format!("PID {}", std::process::id())),
+            "{message}"
+        );
+        drop(again);
     }
 }

@@ -111,7 +111,7 @@ impl Created {
     /// the directories, only while empty). Best effort.
     pub(crate) fn remove(self) {
         if let Some(file) = self.file {
-            for suffix in ["", "-wal", "-shm", "-journal", ".lease"] {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
                 let mut name = file.clone().into_os_string();
                 name.push(suffix);
                 let _ = std::fs::remove_file(name);
@@ -218,7 +218,7 @@ pub(crate) fn prepare_sqlite_file(url: &str, path: &Path) -> Result<Created, Ope
     }
 }
 
-fn file_error(shown: &str, what: &str, e: io::Error) -> OpenError {
+pub(crate) fn file_error(shown: &str, what: &str, e: io::Error) -> OpenError {
     if e.kind() == io::ErrorKind::StorageFull {
         OpenError::Unusable(format!(
             "{shown}: {what}: the disk is full; free some space and start again"

@@ -159,12 +159,14 @@ impl SqliteStore {
         {
             Ok(writer) => writer,
             Err(e) => {
+                drop(lease);
                 created.remove();
                 return Err(open::sqlite_error(url, e));
             }
         };
         if let Err(e) = migrate(url, &writer).await {
             writer.close().await;
+            drop(lease);
             created.remove();
             return Err(e);
         }
@@ -182,6 +184,7 @@ impl SqliteStore {
             Ok(reader) => reader,
             Err(e) => {
                 writer.close().await;
+                drop(lease);
                 created.remove();
                 return Err(open::sqlite_error(url, e));
             }
