@@ -1,7 +1,7 @@
 //! The lease on a SQLite database file: one process at a time opens it as a store.
 //!
 //! A store on a SQLite file (`orgadmin serve`, `orgadmin init`, `orgadmin org key`) holds an
-//! exclusive advisory lock (`flock`, std's `File::try_lock`) on a companion file beside the
+//! exclusive advisory lock (`flock`, through rustix) on a companion file beside the
 //! database, `<database>.lease`, for as long as the store lives, and writes its PID into it. The
 //! operating system drops the lock when the process ends however it ends (`kill -9` included),
 //! so a lease never outlives its holder. A second store on the same file, in this process or
@@ -17,7 +17,7 @@
 //! (`versions.rs`): with one process writing the file, its own commits are all there is to see.
 //! Several servers on one database are PostgreSQL's job.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -78,10 +78,10 @@ pub(crate) fn take(database: &Path, shown: &str) -> Result<Lease, OpenError> {
     };
     loop {
         let mut file = options.open(&path).map_err(|e| unusable("open", e))?;
-        match file.try_lock() {
+        match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(held_by(&mut file, shown, &path)),
-            Err(TryLockError::Error(e)) => return Err(unusable("lock", e)),
+            Err(rustix::io::Errno::WOULDBLOCK) => return Err(held_by(&mut file, shown, &path)),
+            Err(e) => return Err(unusable("lock", e.into())),
         }
         if !is_at(&file, &path) {
             // Its holder removed it as it let go: lock the file at the name now.
