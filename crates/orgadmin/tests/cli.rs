@@ -1580,8 +1580,9 @@ fn recorded_without_key(server: &serve::Server, t: &mut Transcript) -> support::
 fn org_key_mints_an_owner_a_key_after_every_key_was_deleted() {
     let runtime = runtime();
     let database = runtime.block_on(TestDatabase::persistent());
-    let h = Harness::start_on(runtime, database.url());
+    let mut h = Harness::start_on(runtime, database.url());
     let org = h.server().org_id();
+    let owner_id = h.server().owner_id();
     let mut t = Transcript::new();
     member_via_cli(&mut t, &h, "reader@example.com", "reader", "Reader");
     let second_owner = member_via_cli(&mut t, &h, "second@example.com", "owner", "Second");
@@ -1608,6 +1609,20 @@ fn org_key_mints_an_owner_a_key_after_every_key_was_deleted() {
         all.extend_from_slice(args);
         run(&all, &[])
     };
+    // A SQLite file is the serving process's alone (its lease): `org key` beside it is refused
+    // at once, naming it; stopped, the server lets go.
+    if database.sqlite_dir().is_some() {
+        let busy = key(&["--org", &org]);
+        busy.assert_status(1);
+        assert!(
+            busy.stdout.is_empty()
+                && busy.stderr.lines().count() == 1
+                && busy.stderr.contains(&format!("PID {}", std::process::id()))
+                && busy.stderr.contains("use PostgreSQL to run replicas"),
+            "{busy:#?}"
+        );
+    }
+    h.stop();
     // Only for an owner of an organization that exists, and the email must be an address.
     let reader = key(&["--org", &org, "--owner", "reader@example.com"]);
     reader.assert_status(1);
@@ -1627,10 +1642,11 @@ fn org_key_mints_an_owner_a_key_after_every_key_was_deleted() {
     assert!(made.stderr.contains("not shown again"), "{made:#?}");
     let made = made.json();
     assert_eq!(made["object"], "organization.admin_api_key");
-    assert_eq!(made["owner"]["id"], h.server().owner_id().as_str());
+    assert_eq!(made["owner"]["id"], owner_id.as_str());
     assert_eq!(made["name"], "Recovery admin key");
     let secret = made["value"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("sk-admin-"));
+    h.restart_on(database.url());
     let users = h
         .run_as(&secret, &["admin:organization:users", "list"])
         .assert_status(0)
@@ -1660,6 +1676,7 @@ fn org_key_mints_an_owner_a_key_after_every_key_was_deleted() {
     assert_eq!(event["actor"]["api_key"]["id"], made["id"], "{events}");
 
     // For a named owner, in a script.
+    h.stop();
     let scripted = key(&[
         "--org",
         &org,
@@ -1671,6 +1688,7 @@ fn org_key_mints_an_owner_a_key_after_every_key_was_deleted() {
         "value",
         "-r",
     ]);
+    h.restart_on(database.url());
     scripted.assert_status(0);
     let second_secret = scripted.stdout.trim().to_owned();
     assert!(

@@ -1,6 +1,6 @@
 //! `orgadmin import users FILE` end to end: the real binary streaming its file to `orgadmin
 //! serve` (the real binary too, `support/serve.rs`) on a database made by `orgadmin init`
-//! (SQLite, or PostgreSQL with `ORGADMIN_TEST_BACKEND=postgres`), checked through the store.
+//! (SQLite, or PostgreSQL with `ORGADMIN_TEST_BACKEND=postgres`), checked over the Admin API.
 //! CSV and JSON Lines edge cases (quoted fields, a byte-order mark, CRLF, blank lines, headers),
 //! the summary on standard output, the line on standard error, and the exit statuses.
 
@@ -9,29 +9,32 @@ mod serve;
 #[allow(unused, reason = "the command-line tests' harness, shared")]
 mod support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::sync::Arc;
-
-use orgadmin_core::model::{NewAdminKey, NewProject, User};
-use orgadmin_core::page::PageRequest;
 use orgadmin_core::role::{OrgBaseRole, ProjectBaseRole};
-use orgadmin_core::secret::{generate_admin_key, hash_secret, redact};
-use orgadmin_core::{Actor, Permission, PermissionSet, ReadAt, Store, SystemClock};
+use orgadmin_core::{Email, Permission};
 use orgadmin_testkit::TestDatabase;
 use serde_json::{json, Value};
+use std::io::Write;
+use std::process::{Command, Stdio};
 use support::{run, runtime, Ran, BIN};
 
 /// A database made by `orgadmin init`, `orgadmin serve` on it, its admin key, and a directory
-/// for import files.
+/// for import files. What the import wrote is read over the Admin API: the server holds the
+/// database's lease (on SQLite no other store may open it while it runs).
 struct Setup {
     runtime: tokio::runtime::Runtime,
     server: Option<serve::Server>,
-    store: Option<Arc<dyn Store>>,
-    actor: Actor,
+    http: reqwest::Client,
     key: String,
     dir: tempfile::TempDir,
     database: Option<TestDatabase>,
+}
+
+/// A member as the Admin API lists them (`organization.user`), the fields these tests read.
+struct Member {
+    id: String,
+    email: Email,
+    name: Option<String>,
+    role: OrgBaseRole,
 }
 
 impl Setup {
@@ -52,18 +55,10 @@ impl Setup {
         init.assert_status(0);
         let key = init.stdout.trim().to_owned();
         let server = runtime.block_on(serve::Server::start(database.url(), &key));
-        let store = runtime
-            .block_on(orgadmin_store::open(database.url(), Arc::new(SystemClock)))
-            .unwrap();
-        let actor = runtime
-            .block_on(store.authenticate(&hash_secret(&key)))
-            .unwrap()
-            .unwrap();
         Self {
             runtime,
             server: Some(server),
-            store: Some(store),
-            actor,
+            http: reqwest::Client::new(),
             key,
             dir: tempfile::tempdir().unwrap(),
             database: Some(database),
@@ -75,8 +70,48 @@ impl Setup {
         format!("{}/v1", self.server.as_ref().unwrap().base)
     }
 
-    fn store(&self) -> &dyn Store {
-        &**self.store.as_ref().unwrap()
+    /// `method` on `path` (under `/v1`) with the owner's key: the status and the JSON answer.
+    fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.runtime.block_on(async {
+            let mut request = self
+                .http
+                .request(method, format!("{}{path}", self.base_url()))
+                .bearer_auth(&self.key);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let answer = request.send().await.expect("the server answers");
+            let status = answer.status().as_u16();
+            (status, answer.json().await.expect("a JSON answer"))
+        })
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let (status, answer) = self.call(reqwest::Method::GET, path, None);
+        assert_eq!(status, 200, "GET {path}: {answer}");
+        answer
+    }
+
+    fn post(&self, path: &str, body: Value) -> Value {
+        let (status, answer) = self.call(reqwest::Method::POST, path, Some(body));
+        assert_eq!(status, 200, "POST {path}: {answer}");
+        answer
+    }
+
+    /// Every item of the list at `path`, page by page.
+    fn all(&self, path: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let cursor = after.map_or(String::new(), |a| format!("&after={a}"));
+            let page = self.get(&format!("{path}?limit=100{cursor}"));
+            let data = page["data"].as_array().expect("a list").clone();
+            items.extend(data);
+            if page["has_more"] != json!(true) {
+                return items;
+            }
+            after = Some(page["last_id"].as_str().expect("a cursor").to_owned());
+        }
     }
 
     /// Write `content` to a file of the test directory; its path.
@@ -99,21 +134,19 @@ impl Setup {
         run(&all, &[("OPENAI_ADMIN_KEY", key)])
     }
 
-    fn users(&self) -> Vec<User> {
-        self.runtime
-            .block_on(self.store().list_users(
-                ReadAt::latest(&self.actor.org_id),
-                &[],
-                &PageRequest::first(100),
-            ))
-            .unwrap()
-            .items
+    fn users(&self) -> Vec<Member> {
+        self.all("/organization/users")
             .into_iter()
-            .map(|m| m.user)
+            .map(|u| Member {
+                id: u["id"].as_str().unwrap().to_owned(),
+                email: Email::parse(u["email"].as_str().unwrap(), "email").unwrap(),
+                name: u["name"].as_str().map(str::to_owned),
+                role: OrgBaseRole::from_stored(u["role"].as_str().unwrap()),
+            })
             .collect()
     }
 
-    fn user(&self, email: &str) -> User {
+    fn user(&self, email: &str) -> Member {
         self.users()
             .into_iter()
             .find(|u| u.email.normalized() == email)
@@ -121,70 +154,42 @@ impl Setup {
     }
 
     fn audit_count(&self) -> usize {
-        self.runtime
-            .block_on(self.store().list_audit_logs(
-                &self.actor.org_id,
-                &Default::default(),
-                &PageRequest::first(1000),
-            ))
-            .unwrap()
-            .items
-            .len()
+        self.all("/organization/audit_logs").len()
     }
 
     fn project(&self, name: &str) -> String {
-        self.runtime
-            .block_on(self.store().create_project(
-                &self.actor,
-                NewProject {
-                    name: name.into(),
-                    external_key_id: None,
-                    residency: None,
-                },
-            ))
-            .unwrap()
-            .id
-            .to_string()
+        let project = self.post("/organization/projects", json!({ "name": name }));
+        project["id"].as_str().unwrap().to_owned()
     }
 
     fn project_role(&self, project: &str, email: &str) -> Option<ProjectBaseRole> {
         let user = self.user(email);
-        self.runtime
-            .block_on(self.store().get_project_user(
-                &self.actor.org_id,
-                &orgadmin_core::id::ProjectId::from_raw(project),
-                &user.id,
-            ))
-            .ok()
-            .map(|m| m.role)
+        let (status, member) = self.call(
+            reqwest::Method::GET,
+            &format!("/organization/projects/{project}/users/{}", user.id),
+            None,
+        );
+        (status == 200).then(|| ProjectBaseRole::from_stored(member["role"].as_str().unwrap()))
     }
 
     /// A key of the owner limited to `scopes`.
     fn scoped_key(&self, scopes: &[Permission]) -> String {
-        let secret = generate_admin_key();
-        self.runtime
-            .block_on(self.store().create_admin_key(
-                &self.actor,
-                NewAdminKey {
-                    name: Some("scoped".into()),
-                    secret_hash: hash_secret(&secret),
-                    redacted_value: redact(&secret),
-                    expires_in_seconds: None,
-                    scopes: Some(scopes.iter().copied().collect::<PermissionSet>()),
-                },
-            ))
-            .unwrap();
-        secret
+        let scopes: Vec<&str> = scopes.iter().map(|p| p.as_str()).collect();
+        let key = self.post(
+            "/organization/admin_api_keys",
+            json!({ "name": "scoped", "scopes": scopes }),
+        );
+        key["value"]
+            .as_str()
+            .expect("the new key's secret")
+            .to_owned()
     }
 }
 
 impl Drop for Setup {
     fn drop(&mut self) {
-        // Stop the server and close the pool before the database is dropped.
+        // Stop the server before the database is dropped.
         self.server.take();
-        if let Some(store) = self.store.take() {
-            self.runtime.block_on(async move { drop(store) });
-        }
         self.database.take();
     }
 }

@@ -665,6 +665,40 @@ fn stop(mut child: Child) {
 }
 
 #[test]
+fn a_sqlite_file_has_one_serving_process_and_its_lease_dies_with_it() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let db = root.path().join("orgadmin.db");
+    let url = sqlite_url(&db);
+    let (mut first, port) = start_server(&db, &root.path().join("first.log"));
+    let holder = format!("is in use by another orgadmin process (PID {}", first.id());
+
+    // A second server, and every command that opens the database, is refused at once, naming
+    // the holder and where replicas go.
+    let second = serve(&url);
+    second.assert_fails(1, &holder).assert_prints_nothing();
+    assert!(
+        second.stderr.contains("use PostgreSQL to run replicas"),
+        "{second:#?}"
+    );
+    assert!(second.took < Duration::from_secs(5), "at once: {second:#?}");
+    assert_every_command_refuses(&url, 1, &holder);
+    assert!(answers_healthz(port), "the holder serves on");
+
+    // `kill -9`: the operating system drops the lock with the process, and a new server starts.
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reaped");
+    let (next, port) = start_server(&db, &root.path().join("next.log"));
+    assert!(answers_healthz(port));
+    stop(next);
+    // A server that stops lets go of its lease and leaves no lease file.
+    assert!(
+        !listing(root.path()).contains(&"orgadmin.db.lease".to_owned()),
+        "{:?}",
+        listing(root.path())
+    );
+}
+
+#[test]
 fn a_new_database_its_wal_and_its_directory_are_private_to_their_owner() {
     let root = tempfile::tempdir().expect("a temporary directory");
     let data = root.path().join("data");
@@ -683,6 +717,7 @@ fn a_new_database_its_wal_and_its_directory_are_private_to_their_owner() {
         (file("-wal"), 0o600),
         (file("-shm"), 0o600),
         (data.join("nested/initial-admin-key"), 0o600),
+        (file(".lease"), 0o600),
     ];
     let found: Vec<(PathBuf, u32)> = modes.iter().map(|(p, _)| (p.clone(), mode(p))).collect();
     stop(server);

@@ -92,6 +92,7 @@ pub struct Application {
     local_addr: SocketAddr,
     initial_key: Option<InitialKey>,
     header_read_timeout: Duration,
+    store: Arc<dyn orgadmin_core::Store>,
 }
 
 impl Application {
@@ -118,7 +119,7 @@ impl Application {
         let initial_key = first_start.run(&*store, &config).await?;
         operator.hand_out()?;
         let state = AppState {
-            store,
+            store: store.clone(),
             clock: config.clock.clone(),
             models: config.models.clone(),
             operator: Arc::new(operator.key()),
@@ -133,7 +134,15 @@ impl Application {
             local_addr,
             initial_key,
             header_read_timeout: config.header_read_timeout,
+            store,
         })
+    }
+
+    /// The store this server serves from. On a SQLite file it is the only store of that file
+    /// (its lease, `orgadmin_store`), so code beside the server in this process (tests) works
+    /// on the database through it rather than opening another.
+    pub fn store(&self) -> Arc<dyn orgadmin_core::Store> {
+        self.store.clone()
     }
 
     pub fn port(&self) -> u16 {

@@ -905,9 +905,7 @@ async fn every_route_answers_every_principal_as_its_permission_requires() {
     let owner = owner_key();
 
     // Organization B, in the same database, made through the store as `orgadmin org create` does.
-    let store = orgadmin_store::open(database.url(), clock.clone())
-        .await
-        .expect("the store opens");
+    let store = s.store();
     let other_key = generate_admin_key();
     let other = store
         .create_organization(BootstrapRequest {

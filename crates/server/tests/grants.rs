@@ -550,9 +550,7 @@ async fn a_grant_is_checked_against_what_the_key_holds_when_it_commits() {
     let target = s
         .create_org_role("Target", &["api.organization.roles.read"])
         .await;
-    let store = orgadmin_store::open(s.database_url(), s.clock.clone())
-        .await
-        .expect("the store opens");
+    let store = s.store();
     // Authenticated now, while she holds projects.write …
     let stale = store
         .authenticate(&hash_secret(&key))

@@ -1529,9 +1529,7 @@ async fn groups_stay_in_their_organization() {
     let here_role = s.create_org_role("Here", &["api.groups.write"]).await;
     grant_org_role(&s, &here, &here_role).await;
 
-    let store = orgadmin_store::open(database.url(), Arc::new(OffsetClock::default()))
-        .await
-        .unwrap();
+    let store = s.store();
     let other_key = format!("{ADMIN_KEY_PREFIX}{}", "z".repeat(40));
     let other = store
         .create_organization(BootstrapRequest {

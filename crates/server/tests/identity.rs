@@ -318,17 +318,9 @@ async fn ids_in_two_organizations(user_ids: UserIds) -> (String, String, String,
         c.user_ids = user_ids
     })
     .await;
-    // Organization B, made through the store as `orgadmin org create --user-ids …` does.
-    let store = orgadmin_store::open_with(
-        database.url(),
-        clock,
-        orgadmin_store::StoreOptions {
-            user_ids,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("the store opens");
+    // Organization B, made through the server's store as `orgadmin org create --user-ids …`
+    // does (the server runs with the same `user_ids`).
+    let store = s.store();
     let b_key = generate_admin_key();
     let b = store
         .create_organization(BootstrapRequest {

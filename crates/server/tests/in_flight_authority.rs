@@ -72,12 +72,7 @@ async fn start() -> (TestServer, TestDatabase) {
 
 /// A member of the organization with `role`, and an admin key owned by them (keys are owned by
 /// their creator, so it is made through the store): `(user ID, key)`.
-async fn member_with_key(
-    server: &TestServer,
-    database: &TestDatabase,
-    email: &str,
-    role: &str,
-) -> (String, String) {
+async fn member_with_key(server: &TestServer, email: &str, role: &str) -> (String, String) {
     let invite = ok(server
         .post(
             "/v1/organization/invites",
@@ -91,9 +86,7 @@ async fn member_with_key(
         )
         .await);
     let user_id = str_of(&user["id"]);
-    let store = orgadmin_store::open(database.url(), Arc::new(OffsetClock::default()))
-        .await
-        .unwrap();
+    let store = server.store();
     let mut actor = store
         .authenticate(&hash_secret(&owner_key()))
         .await
@@ -157,9 +150,8 @@ async fn a_key_revoked_while_its_request_body_arrives_mints_no_key() {
 
 #[tokio::test]
 async fn an_owner_demoted_while_her_request_body_arrives_stays_demoted() {
-    let (server, database) = start().await;
-    let (alice, alice_key) =
-        member_with_key(&server, &database, "alice@example.com", "owner").await;
+    let (server, _database) = start().await;
+    let (alice, alice_key) = member_with_key(&server, "alice@example.com", "owner").await;
     let pending = SlowRequest::start(
         &server,
         "POST",

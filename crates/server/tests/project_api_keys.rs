@@ -48,9 +48,7 @@ async fn listed(s: &TestServer, project: &str, access: Option<&str>) -> Vec<Stri
 }
 
 async fn store_of(s: &TestServer) -> Arc<dyn Store> {
-    orgadmin_store::open(s.database_url(), s.clock.clone())
-        .await
-        .expect("the store opens")
+    s.store()
 }
 
 /// What the store lets the presented secret do in its project (`None`: nothing, it does not act).

@@ -1,6 +1,7 @@
 //! Authentication results kept between requests, so that a request with a known key costs one
 //! point read (its organization's generation) instead of three (the key and its owner, the roles
-//! they hold, those roles' permissions).
+//! they hold, those roles' permissions), and none on SQLite, where the generation is in memory
+//! (`versions.rs`).
 //!
 //! Every write transaction increments its organization's generation inside the transaction
 //! (`begin_for` in `ops/backend.rs`), whichever process or replica makes it. A cached entry records

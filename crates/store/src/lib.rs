@@ -17,11 +17,13 @@ mod auth_cache;
 pub mod faults;
 mod guard;
 mod health;
+mod lease;
 mod open;
 mod postgres;
 mod read_cache;
 mod rows;
 mod sqlite;
+mod versions;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -218,7 +218,7 @@ pub(crate) fn prepare_sqlite_file(url: &str, path: &Path) -> Result<Created, Ope
     }
 }
 
-fn file_error(shown: &str, what: &str, e: io::Error) -> OpenError {
+pub(crate) fn file_error(shown: &str, what: &str, e: io::Error) -> OpenError {
     if e.kind() == io::ErrorKind::StorageFull {
         OpenError::Unusable(format!(
             "{shown}: {what}: the disk is full; free some space and start again"

@@ -7,7 +7,8 @@
 //! `api_key_last_used_at` is read from. An answer is filed under the version read in the same SQL
 //! statement as the answer itself, so it is exactly the organization's state at that version.
 //! A request may be answered from it only when the request's own authentication observed that
-//! same version (`ReadAt`), read from the database after the request arrived: the answer is
+//! same version (`ReadAt`) after the request arrived — read from the database, or on SQLite from
+//! the process's memory, which is never older than the database (`versions.rs`): the answer is
 //! then the state at a moment within the request, as an answer read from the database would be.
 //! Anything else — a cache miss, an older or newer version, a read with no version — goes
 //! to the database.

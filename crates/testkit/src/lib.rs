@@ -100,6 +100,8 @@ pub struct TestServer {
     /// What the first start created; `None` when this start found the database initialized.
     pub bootstrapped: Option<Bootstrapped>,
     client: Option<reqwest::Client>,
+    /// The server's own store ([`store`](Self::store)); let go of when the server stops.
+    store: Option<Arc<dyn orgadmin_core::Store>>,
     serving: Serving,
     /// The database of a server made by [`start`](Self::start), dropped after the server
     /// (declared last, so dropped last).
@@ -142,13 +144,11 @@ impl TestServer {
 
     /// A new unscoped admin key owned by the member `user`, made through the store as the owner
     /// key makes keys. Keys made over HTTP belong to the user whose key makes them, so this is
-    /// how a test gets a key of another member. Needs [`start_persistent`](Self::start_persistent).
+    /// how a test gets a key of another member.
     pub async fn key_for(&self, user: &str) -> String {
         use orgadmin_core::model::NewAdminKey;
         use orgadmin_core::secret::{generate_admin_key, hash_secret, redact};
-        let store = orgadmin_store::open(self.database_url(), self.clock.clone())
-            .await
-            .expect("the store opens");
+        let store = self.store();
         let mut actor = store
             .authenticate(&hash_secret(&self.owner_key))
             .await
@@ -214,6 +214,7 @@ impl TestServer {
             .expect("the application builds");
         let port = app.port();
         let initial = app.initial_key().cloned();
+        let store = app.store();
         let serving = Serving::spawn(app);
         let owner_key = admin_key
             .map(str::to_owned)
@@ -225,6 +226,7 @@ impl TestServer {
             clock,
             bootstrapped: initial.map(|k| k.created),
             client: Some(reqwest::Client::new()),
+            store: Some(store),
             serving,
             database: None,
         }
@@ -235,7 +237,15 @@ impl TestServer {
         // Dropping the client closes its kept-alive connections, so the graceful shutdown does
         // not wait for them.
         self.client.take();
+        self.store.take();
         self.serving.stop().await;
+    }
+
+    /// The server's own store: what a test uses to work on the database beside the server
+    /// (keys of other members, rows no route makes). A SQLite file has one store at a time
+    /// (its lease), so a second `orgadmin_store::open` of it is refused while the server runs.
+    pub fn store(&self) -> Arc<dyn orgadmin_core::Store> {
+        self.store.clone().expect("a running server has its store")
     }
 
     fn created(&self) -> &Bootstrapped {

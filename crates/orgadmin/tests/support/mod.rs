@@ -46,6 +46,24 @@ impl Harness {
         }
     }
 
+    /// Stop the server: it lets go of its database (on SQLite, of the file's lease).
+    pub fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.runtime.block_on(server.stop());
+        }
+    }
+
+    /// Start the server again on `database_url` after [`stop`](Self::stop).
+    pub fn restart_on(&mut self, database_url: &str) {
+        self.stop();
+        let server = self.runtime.block_on(TestServer::start_on(
+            database_url,
+            Some(&owner_key()),
+            Arc::new(OffsetClock::default()),
+        ));
+        self.server = Some(server);
+    }
+
     pub fn server(&self) -> &TestServer {
         self.server.as_ref().expect("the server is running")
     }
@@ -74,9 +92,7 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        if let Some(server) = self.server.take() {
-            self.runtime.block_on(server.stop());
-        }
+        self.stop();
     }
 }
 

@@ -6,7 +6,7 @@
 use std::future::Future;
 
 use async_trait::async_trait;
-use orgadmin_core::actor::{Actor, ReadAt};
+use orgadmin_core::actor::{Actor, OrgVersion, ReadAt};
 use orgadmin_core::clock::OrgClock;
 use orgadmin_core::error::KeyRejection;
 use orgadmin_core::id::OrgId;
@@ -15,6 +15,7 @@ use orgadmin_core::{DomainError, Result};
 
 use crate::faults::FaultPoint;
 use crate::read_cache::GenerationCache;
+use crate::versions::OrgState;
 
 use super::{keys, users, Backend, Conn, DbResult, Tx};
 
@@ -133,7 +134,58 @@ impl Backend {
             tx.set_now(clock.now(self.wall()));
             (generation, clock)
         });
+        if let Some((generation, clock)) = begun {
+            // What memory holds of the organization once this commits: the generation just
+            // written, the clock as read (`set_clock` when the transaction changes it), and the
+            // key-use epoch, which no write transaction changes (a key's use is a transaction
+            // of its own on the same writer, so it cannot run meanwhile). Unknown in memory:
+            // read from the database again after.
+            let after = self.versions.known(org).map(|known| OrgState {
+                version: OrgVersion {
+                    generation,
+                    key_use: known.version.key_use,
+                },
+                clock,
+            });
+            tx.publish_at_commit(self.versions.publication(org, after));
+        }
         Ok((tx, begun))
+    }
+
+    /// The organization's version and clock as of now, for authentication: from memory when
+    /// this process is the database's only writer and knows them (`versions.rs`: no statement
+    /// at all), otherwise read with one statement, which memory is then offered. `None`: no
+    /// such organization.
+    pub(crate) async fn org_state(&self, org: &OrgId) -> Result<Option<OrgState>> {
+        if let Some(state) = self.versions.known(org) {
+            return Ok(Some(state));
+        }
+        let ticket = self.versions.ticket();
+        let row: Option<(i64, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT generation, COALESCE((SELECT epoch FROM key_use WHERE org_id = $1), 0), \
+             clock_offset_seconds, clock_frozen_at \
+             FROM organizations WHERE id = $1",
+        )
+        .bind(org.as_str())
+        .fetch_optional(&self.reader)
+        .await
+        .db()?;
+        let state = row.map(
+            |(generation, key_use, offset_seconds, frozen_at)| OrgState {
+                version: OrgVersion {
+                    generation,
+                    key_use,
+                },
+                clock: OrgClock {
+                    offset_seconds,
+                    frozen_at,
+                },
+            },
+        );
+        if let Some(state) = state {
+            self.versions.offer(org, state, ticket);
+        }
+        Ok(state)
     }
 
     /// A write that only proves writes commit again (while an outage is in progress, for

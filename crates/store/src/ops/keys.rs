@@ -1,9 +1,8 @@
 //! Admin API keys and authentication.
 
 use async_trait::async_trait;
-use orgadmin_core::actor::Actor;
+use orgadmin_core::actor::{Actor, OrgVersion};
 use orgadmin_core::audit::{kind, NewAuditEvent};
-use orgadmin_core::clock::OrgClock;
 use orgadmin_core::email::Email;
 use orgadmin_core::id::*;
 use orgadmin_core::model::{AdminKey, NewAdminKey};
@@ -21,6 +20,7 @@ use super::grants::Grants;
 use super::{finish_page, push_keyset, roles, users, Backend, Db, DbResult, Tx};
 use crate::auth_cache::CachedAuth;
 use crate::rows::*;
+use crate::versions::OrgState;
 
 /// `last_used_at` is refreshed at most this often, so authentication rarely writes.
 const LAST_USED_GRANULARITY_SECONDS: i64 = 60;
@@ -55,24 +55,14 @@ impl AdminKeyStore for Backend {
         self.guarded(async {
             let wall = self.wall();
             if let Some(cached) = self.auth_cache.get(secret_hash) {
-                // The organization's clock is read with the generation: one statement still.
-                let version: Option<(i64, i64, i64, Option<i64>)> = sqlx::query_as(
-                    "SELECT generation, COALESCE((SELECT epoch FROM key_use WHERE org_id = $1), 0), \
-                     clock_offset_seconds, clock_frozen_at \
-                     FROM organizations WHERE id = $1",
-                )
-                .bind(cached.actor.org_id.as_str())
-                .fetch_optional(&self.reader)
-                .await
-                .db()?;
-                if let Some((generation, key_use, offset_seconds, frozen_at)) =
-                    version.filter(|(generation, ..)| *generation == cached.generation)
+                // The organization's version and clock: from memory where this process is the
+                // only writer, else one statement (`Backend::org_state`).
+                if let Some(state) = self
+                    .org_state(&cached.actor.org_id)
+                    .await?
+                    .filter(|state| state.version.generation == cached.generation)
                 {
-                    let now = OrgClock {
-                        offset_seconds,
-                        frozen_at,
-                    }
-                    .now(wall);
+                    let now = state.clock.now(wall);
                     if cached.expires_at.is_some_and(|at| now >= at) {
                         self.auth_cache.remove(secret_hash);
                         return Ok(None);
@@ -84,14 +74,15 @@ impl AdminKeyStore for Backend {
                     // The version and time just read, after the request arrived: what the
                     // request may read at.
                     let mut actor = cached.actor;
-                    actor.generation = generation;
-                    actor.key_use = key_use;
+                    actor.generation = state.version.generation;
+                    actor.key_use = state.version.key_use;
                     actor.now = now;
                     return Ok(Some(actor));
                 }
                 self.auth_cache.remove(secret_hash);
             }
 
+            let ticket = self.versions.ticket();
             let mut conn = self.reader.acquire().await.db()?;
             // The generation (and the organization's clock) is read in the same statement as the
             // key, before the roles: what is cached is never older than the generation it is filed
@@ -116,11 +107,19 @@ impl AdminKeyStore for Backend {
             if !constant_time_eq(row.secret_hash.as_bytes(), secret_hash.as_bytes()) {
                 return Ok(None);
             }
-            let now = row.clock().now(wall);
+            let state = OrgState {
+                version: OrgVersion {
+                    generation: row.generation,
+                    key_use: row.key_use,
+                },
+                clock: row.clock(),
+            };
+            let org = OrgId::from_raw(row.org_id);
+            self.versions.offer(&org, state, ticket);
+            let now = state.clock.now(wall);
             if row.expires_at.is_some_and(|at| now >= at) {
                 return Ok(None);
             }
-            let org = OrgId::from_raw(row.org_id);
             let user_id = UserId::from_raw(row.user_id);
             let role = OrgBaseRole::from_stored(&row.role);
             let custom = roles::held_permissions(&mut conn, &org, None, &user_id).await?;
@@ -401,14 +400,21 @@ async fn touch_last_used(
         tx.rollback().await?;
         return Ok(last_used_at);
     }
-    sqlx::query(
+    let epoch: i64 = sqlx::query_scalar(
         "INSERT INTO key_use (org_id, epoch) VALUES ($1, 1) \
-         ON CONFLICT (org_id) DO UPDATE SET epoch = key_use.epoch + 1",
+         ON CONFLICT (org_id) DO UPDATE SET epoch = key_use.epoch + 1 RETURNING epoch",
     )
     .bind(actor.org_id.as_str())
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await
     .db()?;
+    // Memory learns the new epoch at the commit (`versions.rs`); this runs on the writer, so no
+    // other commit of the organization is in flight and what memory knows is current.
+    let after = store.versions.known(&actor.org_id).map(|mut state| {
+        state.version.key_use = epoch;
+        state
+    });
+    tx.publish_at_commit(store.versions.publication(&actor.org_id, after));
     tx.commit().await?;
     Ok(Some(now))
 }

@@ -10,7 +10,7 @@
 //! | name | what it is |
 //! | --- | --- |
 //! | `Db`, `Conn`, `Pool` | the sqlx database, connection and pool types |
-//! | `Backend` | the store type (`SqliteStore`, `PgStore`), with fields `reader`, `writer` (the pool writes go through), `clock`, `guard`, `auth_cache`, `read_cache`, `user_ids` |
+//! | `Backend` | the store type (`SqliteStore`, `PgStore`), with fields `reader`, `writer` (the pool writes go through), `clock`, `guard`, `auth_cache`, `read_cache`, `versions` (`versions.rs`: `Memory` on SQLite, `Database` on PostgreSQL), `user_ids` |
 //! | `Backend::BEGIN` | how a write transaction begins (`BEGIN IMMEDIATE` on SQLite) |
 //! | `Backend::prove_idle(conn)` | after a failure: roll back and prove the connection is outside any transaction |
 //! | `Backend::injected_error(class)` | the error the database reports for a fault of that class (the fault hook) |

@@ -51,6 +51,9 @@ impl Backend {
         .execute(&mut *tx)
         .await
         .db()?;
+        if let Some(publication) = tx.publication() {
+            publication.set_clock(changed);
+        }
         tx.commit().await?;
         Ok(changed.read(wall))
     }

@@ -185,6 +185,7 @@ impl OrganizationStore for Backend {
             if generation.is_none() {
                 return Err(not_found(org));
             }
+            tx.forget_organization_version();
             for (table, _) in ORGANIZATION_TABLES {
                 empty(&mut tx, table, org).await?;
             }
@@ -234,6 +235,7 @@ impl OrganizationStore for Backend {
                 }
             }
             // Its clock runs with the process clock again, as it did at creation.
+            tx.forget_organization_version();
             sqlx::query(
                 "UPDATE organizations SET clock_offset_seconds = 0, clock_frozen_at = NULL WHERE id = $1",
             )

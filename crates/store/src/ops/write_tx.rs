@@ -26,6 +26,7 @@ use sqlx::Executor;
 use super::{db_error, Backend, Conn, Db, Pool};
 use crate::faults::{FaultPoint, Faults};
 use crate::health::Health;
+use crate::versions::Publication;
 
 /// How long settling a connection after a failure (rollback and proof) may take before the
 /// connection is closed instead.
@@ -40,6 +41,10 @@ pub(crate) struct WriteTx {
     faults: Arc<Faults>,
     /// The organization's time for this transaction (`Backend::begin_in` reads its clock).
     now: Option<Timestamp>,
+    /// What memory learns of the organization's version when `COMMIT` succeeds
+    /// (`versions.rs`; SQLite only). Dropped after `COMMIT` was sent but not answered with
+    /// success, it leaves the version unknown, so it is read from the database again.
+    publication: Option<Publication>,
 }
 
 impl WriteTx {
@@ -58,6 +63,7 @@ impl WriteTx {
             health: health.clone(),
             faults: faults.clone(),
             now: None,
+            publication: None,
         };
         if let Err(e) = tx.execute(Backend::BEGIN).await {
             // BEGIN fails on a connection that is somehow inside a transaction: the drop of the
@@ -70,6 +76,24 @@ impl WriteTx {
     /// The transaction happens at `now` in its organization's time.
     pub(crate) fn set_now(&mut self, now: Timestamp) {
         self.now = Some(now);
+    }
+
+    /// Publish `publication` to memory if, and only if, this transaction's `COMMIT` succeeds.
+    pub(crate) fn publish_at_commit(&mut self, publication: Option<Publication>) {
+        self.publication = publication;
+    }
+
+    /// The publication this transaction will make at its commit, to amend (a clock changed).
+    pub(crate) fn publication(&mut self) -> Option<&mut Publication> {
+        self.publication.as_mut()
+    }
+
+    /// This transaction changes more of its organization than memory follows (deletes it,
+    /// resets its clock): after it, the organization's version is read from the database again.
+    pub(crate) fn forget_organization_version(&mut self) {
+        if let Some(publication) = self.publication.as_mut() {
+            publication.forget();
+        }
     }
 
     /// The organization's time for this transaction: what every timestamp it writes or compares
@@ -92,6 +116,11 @@ impl WriteTx {
             .as_mut()
             .expect("an open transaction has its connection");
         let end = if due == FaultPoint::CommitAnswer {
+            // The transaction commits but its answer is lost: memory must not go on trusting
+            // the old version.
+            if let Some(publication) = self.publication.as_mut() {
+                publication.arm();
+            }
             "COMMIT"
         } else {
             "ROLLBACK"
@@ -109,14 +138,22 @@ impl WriteTx {
             .conn
             .as_mut()
             .expect("an open transaction has its connection");
+        // Memory stops trusting the old version before `COMMIT` is sent, and learns the new
+        // one only from its success; a failure or a drop midway leaves it unknown (`versions.rs`).
+        if let Some(publication) = self.publication.as_mut() {
+            publication.arm();
+        }
         match conn.execute("COMMIT").await {
             Ok(_) => {
+                if let Some(publication) = self.publication.take() {
+                    publication.committed();
+                }
                 // Idle again: back to the pool.
                 self.conn = None;
                 self.health.write_committed();
                 Ok(())
             }
-            // Drop settles the connection.
+            // Drop settles the connection and the publication.
             Err(e) => Err(db_error(e)),
         }
     }

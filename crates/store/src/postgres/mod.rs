@@ -26,6 +26,7 @@ use crate::faults::FaultClass;
 use crate::guard::{Guard, Probe};
 use crate::open::{self, OpenError};
 use crate::read_cache::ReadCache;
+use crate::versions::VersionSource;
 use crate::StoreOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, Executor, PgConnection, PgPool, Postgres, QueryBuilder};
@@ -58,6 +59,8 @@ pub struct PgStore {
     clock: Arc<dyn Clock>,
     auth_cache: AuthCache,
     read_cache: ReadCache,
+    /// Always the database: replicas write it too (`versions.rs`).
+    versions: VersionSource,
     guard: Guard,
     /// What a person known in another organization is given (`--user-ids`).
     pub(crate) user_ids: UserIds,
@@ -209,6 +212,7 @@ impl PgStore {
             clock,
             auth_cache: AuthCache::default(),
             read_cache: ReadCache::default(),
+            versions: VersionSource::Database,
             user_ids: store_options.user_ids,
             server_version,
         })

@@ -23,8 +23,10 @@ use orgadmin_core::OutageKind;
 use crate::auth_cache::AuthCache;
 use crate::faults::FaultClass;
 use crate::guard::{Guard, Probe};
+use crate::lease::{self, Lease};
 use crate::open::{self, OpenError};
 use crate::read_cache::ReadCache;
+use crate::versions::VersionSource;
 use crate::StoreOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Executor, QueryBuilder, Sqlite, SqlitePool};
@@ -46,9 +48,13 @@ pub struct SqliteStore {
     clock: Arc<dyn Clock>,
     auth_cache: AuthCache,
     read_cache: ReadCache,
+    /// Memory: this process is the database's only writer (`versions.rs`).
+    versions: VersionSource,
     guard: Guard,
     /// What a person known in another organization is given (`--user-ids`).
     pub(crate) user_ids: UserIds,
+    /// The file's lease (`lease.rs`), held for as long as the store lives; `None` in memory.
+    _lease: Option<Lease>,
 }
 
 /// How long a statement waits for another process's write lock (an import, say) before
@@ -119,13 +125,28 @@ impl SqliteStore {
                 clock,
                 auth_cache: AuthCache::default(),
                 read_cache: ReadCache::default(),
+                // Each connection to `:memory:` is its own database: no other process, nor
+                // another store of this one, can write it.
+                versions: VersionSource::memory(),
                 user_ids: store_options.user_ids,
+                _lease: None,
             });
         }
 
-        let created = match file_path(url) {
-            Some(path) => open::prepare_sqlite_file(url, &path)?,
-            None => open::Created::default(),
+        let Some(path) = file_path(url) else {
+            return Err(OpenError::Url(format!(
+                "invalid SQLite URL '{url}': it names no file"
+            )));
+        };
+        let created = open::prepare_sqlite_file(url, &path)?;
+        // Before SQLite opens the file: a second store of it is refused before it reads
+        // anything, and no migration runs beside a server.
+        let lease = match lease::take(&path, url) {
+            Ok(lease) => lease,
+            Err(e) => {
+                created.remove();
+                return Err(e);
+            }
         };
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
@@ -138,12 +159,14 @@ impl SqliteStore {
         {
             Ok(writer) => writer,
             Err(e) => {
+                drop(lease);
                 created.remove();
                 return Err(open::sqlite_error(url, e));
             }
         };
         if let Err(e) = migrate(url, &writer).await {
             writer.close().await;
+            drop(lease);
             created.remove();
             return Err(e);
         }
@@ -161,6 +184,7 @@ impl SqliteStore {
             Ok(reader) => reader,
             Err(e) => {
                 writer.close().await;
+                drop(lease);
                 created.remove();
                 return Err(open::sqlite_error(url, e));
             }
@@ -173,7 +197,9 @@ impl SqliteStore {
             clock,
             auth_cache: AuthCache::default(),
             read_cache: ReadCache::default(),
+            versions: VersionSource::memory(),
             user_ids: store_options.user_ids,
+            _lease: Some(lease),
         })
     }
 
