@@ -350,6 +350,24 @@ pub struct CompiledFixture {
     pub seed: Seed,
 }
 
+impl CompiledFixture {
+    /// What creation is asked to make: the organization, its owner and first key (a random
+    /// secret when none was chosen), and, when `seeded` (the caller was given a fixture rather
+    /// than only the defaults), the seed written after them.
+    pub fn into_request(self, seeded: bool) -> crate::store::BootstrapRequest {
+        crate::store::BootstrapRequest {
+            organization_name: self.organization_name,
+            owner_email: self.owner_email,
+            owner_name: self.owner_name,
+            admin_key_secret: self.admin_key.unwrap_or_else(secret::generate_admin_key),
+            fixture: seeded.then_some(crate::store::SeededFixture {
+                owner_id: self.owner_id,
+                seed: self.seed,
+            }),
+        }
+    }
+}
+
 /// Everything a fixture holds beyond what creation makes, each object with its ID, each
 /// reference resolved: users by normalized email (their IDs are the store's to settle, as a
 /// person keeps one ID across organizations), everything else by ID. Kept with the organization

@@ -7,13 +7,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use orgadmin_core::fixture::{
-    Fixture, FixtureProblem, DEFAULT_ORGANIZATION_NAME, DEFAULT_OWNER_NAME,
-};
-use orgadmin_core::secret::{
-    generate_admin_key, is_acceptable_supplied_key, ADMIN_KEY_PREFIX, MIN_SUPPLIED_LEN,
-};
-use orgadmin_core::store::{BootstrapRequest, Bootstrapped, SeededFixture};
+use orgadmin_core::fixture::FixtureProblem;
+use orgadmin_core::secret::{is_acceptable_supplied_key, ADMIN_KEY_PREFIX, MIN_SUPPLIED_LEN};
+use orgadmin_core::store::{BootstrapRequest, Bootstrapped};
 use orgadmin_core::{Email, Store};
 
 use crate::app::ServeConfig;
@@ -49,20 +45,9 @@ impl FirstStart {
         }
         let owner_email = Email::parse(&config.owner_email, "ORGADMIN_OWNER_EMAIL")
             .map_err(|e| anyhow::anyhow!("ORGADMIN_OWNER_EMAIL: {e}"))?;
-        let Some(fixture) = &config.fixture else {
-            return Ok(Self {
-                request: BootstrapRequest {
-                    organization_name: DEFAULT_ORGANIZATION_NAME.into(),
-                    owner_email,
-                    owner_name: Some(DEFAULT_OWNER_NAME.into()),
-                    admin_key_secret: config.admin_key.clone().unwrap_or_else(generate_admin_key),
-                    fixture: None,
-                },
-                key_chosen: config.admin_key.is_some(),
-            });
-        };
+        // Without a fixture, the defaults: one way to what creation is asked to make.
+        let mut fixture = config.fixture.as_deref().cloned().unwrap_or_default();
         // The fixture's owner and first key, or else ORGADMIN_OWNER_EMAIL and ORGADMIN_ADMIN_KEY.
-        let mut fixture = Fixture::clone(fixture);
         let owner = fixture.owner.get_or_insert_with(Default::default);
         owner
             .email
@@ -81,16 +66,7 @@ impl FirstStart {
             })?;
         let key_chosen = compiled.admin_key.is_some();
         Ok(Self {
-            request: BootstrapRequest {
-                organization_name: compiled.organization_name,
-                owner_email: compiled.owner_email,
-                owner_name: compiled.owner_name,
-                admin_key_secret: compiled.admin_key.unwrap_or_else(generate_admin_key),
-                fixture: Some(SeededFixture {
-                    owner_id: compiled.owner_id,
-                    seed: compiled.seed,
-                }),
-            },
+            request: compiled.into_request(config.fixture.is_some()),
             key_chosen,
         })
     }

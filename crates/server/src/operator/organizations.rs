@@ -10,11 +10,9 @@ use orgadmin_api::operator::{
 use orgadmin_api::responses::{AdminKey, Deleted, Project, User};
 use orgadmin_core::fixture::{Fixture, FixtureProblem, Seed};
 use orgadmin_core::id::OrgId;
-use orgadmin_core::secret::{
-    generate_admin_key, is_acceptable_supplied_key, ADMIN_KEY_PREFIX, MIN_SUPPLIED_LEN,
-};
+use orgadmin_core::secret::{is_acceptable_supplied_key, ADMIN_KEY_PREFIX, MIN_SUPPLIED_LEN};
 use orgadmin_core::snapshot::RestoredOrganization;
-use orgadmin_core::store::{BootstrapRequest, Bootstrapped, SeededFixture};
+use orgadmin_core::store::{BootstrapRequest, Bootstrapped};
 use orgadmin_core::{text, DomainError, Email, ReadAt, Store};
 
 use super::{snapshot, Operator, OperatorOrg, TAG};
@@ -234,16 +232,7 @@ fn creation(body: OrganizationCreateRequest, millis: u64) -> Result<BootstrapReq
     let compiled = document
         .compile(millis)
         .map_err(|problems| snapshot::within("fixture.", FixtureProblem::refusal(&problems)))?;
-    Ok(BootstrapRequest {
-        organization_name: compiled.organization_name,
-        owner_email: compiled.owner_email,
-        owner_name: compiled.owner_name,
-        admin_key_secret: compiled.admin_key.unwrap_or_else(generate_admin_key),
-        fixture: is_fixture.then_some(SeededFixture {
-            owner_id: compiled.owner_id,
-            seed: compiled.seed,
-        }),
-    })
+    Ok(compiled.into_request(is_fixture))
 }
 
 /// `fixture` as given: the document as an object, or its text (YAML or JSON).
