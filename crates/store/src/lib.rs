@@ -15,6 +15,7 @@
 
 mod auth_cache;
 pub mod faults;
+mod group_commit;
 mod guard;
 mod health;
 mod lease;
@@ -32,6 +33,7 @@ use orgadmin_core::store::UserIds;
 use orgadmin_core::{Clock, Store};
 
 pub use faults::Faults;
+pub use group_commit::{GroupCommitLimits, GroupCommitStats};
 pub use guard::{PROBE_EVERY, TRIP_AFTER};
 
 pub use open::{postgres_version_text, redact_url, OpenError, MIN_POSTGRES_VERSION};
@@ -52,6 +54,9 @@ pub struct StoreOptions {
     pub faults: Option<Arc<Faults>>,
     /// What a person known in another organization is given (`--user-ids`).
     pub user_ids: UserIds,
+    /// How SQLite's writer groups durable writes into one `COMMIT` (`group_commit.rs`);
+    /// PostgreSQL does not group.
+    pub group_commit: GroupCommitLimits,
 }
 
 impl StoreOptions {

@@ -385,7 +385,7 @@ async fn touch_last_used(
     if !last_use_is_stale(last_used_at, now) {
         return Ok(last_used_at);
     }
-    let mut tx = Tx::begin(&store.writer, &store.guard.health, &store.guard.faults).await?;
+    let mut tx = store.begin_write().await?;
     let touched =
         sqlx::query("UPDATE admin_api_keys SET last_used_at = $1 WHERE org_id = $2 AND id = $3")
             .bind(now)
@@ -408,12 +408,18 @@ async fn touch_last_used(
     .fetch_one(&mut *tx)
     .await
     .db()?;
-    // Memory learns the new epoch at the commit (`versions.rs`); this runs on the writer, so no
-    // other commit of the organization is in flight and what memory knows is current.
-    let after = store.versions.known(&actor.org_id).map(|mut state| {
-        state.version.key_use = epoch;
-        state
-    });
+    // Memory learns the new epoch at the commit (`versions.rs`), with the generation and clock
+    // as this transaction reads them: in a group (`group_commit.rs`) an operation before this
+    // one may have changed them, uncommitted, so memory's are not the latest.
+    let after = match store.versions.known(&actor.org_id) {
+        Some(_) => users::state_in(&mut tx, &actor.org_id)
+            .await?
+            .map(|mut state| {
+                state.version.key_use = epoch;
+                state
+            }),
+        None => None,
+    };
     tx.publish_at_commit(store.versions.publication(&actor.org_id, after));
     tx.commit().await?;
     Ok(Some(now))

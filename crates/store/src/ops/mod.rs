@@ -10,7 +10,7 @@
 //! | name | what it is |
 //! | --- | --- |
 //! | `Db`, `Conn`, `Pool` | the sqlx database, connection and pool types |
-//! | `Backend` | the store type (`SqliteStore`, `PgStore`), with fields `reader`, `writer` (the pool writes go through), `clock`, `guard`, `auth_cache`, `read_cache`, `versions` (`versions.rs`: `Memory` on SQLite, `Database` on PostgreSQL), `user_ids` |
+//! | `Backend` | the store type (`SqliteStore`, `PgStore`), with fields `reader`, `writer` (the pool writes go through), `group_commit` (`Some` where writes commit in groups: `group_commit.rs`), `clock`, `guard`, `auth_cache`, `read_cache`, `versions` (`versions.rs`: `Memory` on SQLite, `Database` on PostgreSQL), `user_ids` |
 //! | `Backend::BEGIN` | how a write transaction begins (`BEGIN IMMEDIATE` on SQLite) |
 //! | `Backend::prove_idle(conn)` | after a failure: roll back and prove the connection is outside any transaction |
 //! | `Backend::injected_error(class)` | the error the database reports for a fault of that class (the fault hook) |
@@ -47,6 +47,7 @@ pub(crate) mod audit;
 mod backend;
 pub(crate) mod email_identity;
 pub(crate) mod grants;
+pub(crate) mod group_commit;
 pub(crate) mod groups;
 pub(crate) mod import;
 pub(crate) mod invites;

@@ -36,6 +36,7 @@ pub(crate) type Db = Postgres;
 pub(crate) type Conn = sqlx::PgConnection;
 pub(crate) type Pool = PgPool;
 pub(crate) type Backend = PgStore;
+use ops::group_commit::GroupCommit;
 use ops::{email_identity, Tx};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -56,6 +57,8 @@ pub struct PgStore {
     /// Reads and writes share one pool; the names mirror the SQLite backend's two pools.
     reader: PgPool,
     writer: PgPool,
+    /// Always `None`: PostgreSQL's writers commit concurrently, each its own transaction.
+    group_commit: Option<Arc<GroupCommit>>,
     clock: Arc<dyn Clock>,
     auth_cache: AuthCache,
     read_cache: ReadCache,
@@ -213,6 +216,7 @@ impl PgStore {
             auth_cache: AuthCache::default(),
             read_cache: ReadCache::default(),
             versions: VersionSource::Database,
+            group_commit: None,
             user_ids: store_options.user_ids,
             server_version,
         })
@@ -305,7 +309,7 @@ impl PgStore {
 
     /// Begin the bootstrap transaction, holding the bootstrap advisory lock until commit.
     pub(crate) async fn begin_bootstrap(&self) -> Result<Tx> {
-        let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(BOOTSTRAP_LOCK_KEY)
             .execute(&mut *tx)

@@ -36,6 +36,7 @@ pub(crate) type Db = Sqlite;
 pub(crate) type Conn = sqlx::SqliteConnection;
 pub(crate) type Pool = SqlitePool;
 pub(crate) type Backend = SqliteStore;
+use ops::group_commit::GroupCommit;
 /// The tables of an organization's rows (the same list in both backends: `ops/organizations.rs`).
 pub use ops::organizations::{OnReset, ORGANIZATION_TABLES};
 use ops::{email_identity, Tx};
@@ -44,6 +45,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 pub struct SqliteStore {
     writer: SqlitePool,
+    /// Every write of the built store goes through it: durable writes share `COMMIT`s.
+    group_commit: Option<Arc<GroupCommit>>,
     reader: SqlitePool,
     clock: Arc<dyn Clock>,
     auth_cache: AuthCache,
@@ -63,6 +66,16 @@ pub struct SqliteStore {
 const BUSY_TIMEOUT: Duration = Duration::from_millis(1500);
 /// How long a request waits for the writer connection (held by the write before it).
 const WRITER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The group commit of a store's writer (`ops/group_commit.rs`).
+fn grouped(writer: &SqlitePool, options: &StoreOptions, guard: &Guard) -> Arc<GroupCommit> {
+    GroupCommit::new(
+        writer.clone(),
+        options.group_commit,
+        guard.health.clone(),
+        guard.faults.clone(),
+    )
+}
 
 pub(crate) fn file_path(url: &str) -> Option<PathBuf> {
     if is_memory(url) {
@@ -118,8 +131,10 @@ impl SqliteStore {
                 .await
                 .map_err(|e| open::sqlite_error(url, e))?;
             migrate(url, &pool).await?;
+            let guard = Guard::new(&store_options, writer_probe(&pool));
             return Ok(Self {
-                guard: Guard::new(&store_options, writer_probe(&pool)),
+                group_commit: Some(grouped(&pool, &store_options, &guard)),
+                guard,
                 writer: pool.clone(),
                 reader: pool,
                 clock,
@@ -190,8 +205,10 @@ impl SqliteStore {
             }
         };
         created.opened();
+        let guard = Guard::new(&store_options, writer_probe(&writer));
         Ok(Self {
-            guard: Guard::new(&store_options, writer_probe(&writer)),
+            group_commit: Some(grouped(&writer, &store_options, &guard)),
+            guard,
             writer,
             reader,
             clock,
@@ -205,7 +222,7 @@ impl SqliteStore {
 
     /// Begin the bootstrap transaction (serialized like every write).
     pub(crate) async fn begin_bootstrap(&self) -> Result<Tx> {
-        Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await
+        self.begin_write().await
     }
 
     /// How a write transaction begins: `IMMEDIATE` takes the database's write lock at once, so
