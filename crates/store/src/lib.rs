@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use orgadmin_core::store::UserIds;
 use orgadmin_core::{Clock, Store};
+use orgadmin_metrics::StoreMetrics;
 
 pub use faults::Faults;
 pub use guard::{PROBE_EVERY, TRIP_AFTER};
@@ -52,6 +53,9 @@ pub struct StoreOptions {
     pub faults: Option<Arc<Faults>>,
     /// What a person known in another organization is given (`--user-ids`).
     pub user_ids: UserIds,
+    /// Where the store records its metrics (the server's, which `/metrics` renders; a store
+    /// of its own otherwise).
+    pub metrics: Arc<StoreMetrics>,
 }
 
 impl StoreOptions {

@@ -10,7 +10,7 @@ use orgadmin_core::actor::{Actor, OrgVersion, ReadAt};
 use orgadmin_core::clock::OrgClock;
 use orgadmin_core::error::KeyRejection;
 use orgadmin_core::id::OrgId;
-use orgadmin_core::store::{HealthStore, StorageOutage};
+use orgadmin_core::store::{HealthStore, PoolUse, StorageOutage};
 use orgadmin_core::{DomainError, Result};
 
 use crate::faults::FaultPoint;
@@ -116,7 +116,13 @@ impl Backend {
         &self,
         org: &OrgId,
     ) -> Result<(Tx, Option<(i64, OrgClock)>)> {
-        let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
+        let mut tx = Tx::begin(
+            &self.writer,
+            &self.guard.health,
+            &self.guard.faults,
+            &self.guard.metrics,
+        )
+        .await?;
         tx.fault_point(FaultPoint::Statement).await?;
         let row: Option<(i64, i64, Option<i64>)> = sqlx::query_as(
             "UPDATE organizations SET generation = generation + 1 WHERE id = $1 \
@@ -192,7 +198,13 @@ impl Backend {
     /// `/readyz`): it rewrites the one row of `storage_probe` with 64 KiB that do not compress,
     /// so it commits only where a write of a usual size has room.
     async fn probe_write(&self) -> Result<()> {
-        let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
+        let mut tx = Tx::begin(
+            &self.writer,
+            &self.guard.health,
+            &self.guard.faults,
+            &self.guard.metrics,
+        )
+        .await?;
         sqlx::query("UPDATE storage_probe SET probed_at = $1, pad = $2 WHERE id = 1")
             .bind(self.wall())
             .bind(probe_payload())
@@ -226,6 +238,18 @@ impl HealthStore for Backend {
 
     fn current_outage(&self) -> Option<StorageOutage> {
         self.guard.health.current()
+    }
+
+    fn pool_use(&self) -> Vec<PoolUse> {
+        self.pools()
+            .into_iter()
+            .map(|(pool, connections)| PoolUse {
+                pool,
+                size: connections.size(),
+                idle: u32::try_from(connections.num_idle()).unwrap_or(u32::MAX),
+                max: connections.options().get_max_connections(),
+            })
+            .collect()
     }
 }
 

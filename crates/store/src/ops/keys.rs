@@ -62,6 +62,7 @@ impl AdminKeyStore for Backend {
                     .await?
                     .filter(|state| state.version.generation == cached.generation)
                 {
+                    self.auth_cache.counters.hit();
                     let now = state.clock.now(wall);
                     if cached.expires_at.is_some_and(|at| now >= at) {
                         self.auth_cache.remove(secret_hash);
@@ -81,6 +82,7 @@ impl AdminKeyStore for Backend {
                 }
                 self.auth_cache.remove(secret_hash);
             }
+            self.auth_cache.counters.miss();
 
             let ticket = self.versions.ticket();
             let mut conn = self.reader.acquire().await.db()?;
@@ -385,7 +387,13 @@ async fn touch_last_used(
     if !last_use_is_stale(last_used_at, now) {
         return Ok(last_used_at);
     }
-    let mut tx = Tx::begin(&store.writer, &store.guard.health, &store.guard.faults).await?;
+    let mut tx = Tx::begin(
+        &store.writer,
+        &store.guard.health,
+        &store.guard.faults,
+        &store.guard.metrics,
+    )
+    .await?;
     let touched =
         sqlx::query("UPDATE admin_api_keys SET last_used_at = $1 WHERE org_id = $2 AND id = $3")
             .bind(now)

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orgadmin_core::{Result, Timestamp};
+use orgadmin_metrics::{StoreMetrics, TxTimer};
 use sqlx::pool::PoolConnection;
 use sqlx::Executor;
 
@@ -45,6 +46,8 @@ pub(crate) struct WriteTx {
     /// (`versions.rs`; SQLite only). Dropped after `COMMIT` was sent but not answered with
     /// success, it leaves the version unknown, so it is read from the database again.
     publication: Option<Publication>,
+    /// The wait for the connection and the transaction's duration (`orgadmin_metrics`).
+    timer: TxTimer,
 }
 
 impl WriteTx {
@@ -53,8 +56,11 @@ impl WriteTx {
         pool: &Pool,
         health: &Arc<Health>,
         faults: &Arc<Faults>,
+        metrics: &Arc<StoreMetrics>,
     ) -> Result<Self> {
+        let mut timer = TxTimer::start(metrics);
         let conn = pool.acquire().await.map_err(db_error)?;
+        timer.acquired();
         // The guard owns the connection before `BEGIN` is sent: a request dropped while `BEGIN`
         // is in flight (the database may already have begun) must not hand the pool a
         // connection inside a transaction, where the next `BEGIN` fails. Its drop settles it.
@@ -64,6 +70,7 @@ impl WriteTx {
             faults: faults.clone(),
             now: None,
             publication: None,
+            timer,
         };
         if let Err(e) = tx.execute(Backend::BEGIN).await {
             // BEGIN fails on a connection that is somehow inside a transaction: the drop of the
@@ -148,6 +155,7 @@ impl WriteTx {
                 if let Some(publication) = self.publication.take() {
                     publication.committed();
                 }
+                self.timer.committed();
                 // Idle again: back to the pool.
                 self.conn = None;
                 self.health.write_committed();

@@ -210,8 +210,8 @@ impl PgStore {
             reader: pool.clone(),
             writer: pool,
             clock,
-            auth_cache: AuthCache::default(),
-            read_cache: ReadCache::default(),
+            auth_cache: AuthCache::new(&store_options.metrics),
+            read_cache: ReadCache::new(&store_options.metrics),
             versions: VersionSource::Database,
             user_ids: store_options.user_ids,
             server_version,
@@ -235,6 +235,11 @@ impl PgStore {
 
     /// The backend a snapshot names (`ops/snapshot.rs`): snapshots restore only on their own.
     pub(crate) const NAME: &'static str = "postgres";
+
+    /// The pools by name, for the metrics (`HealthStore::pool_use`): reads and writes share one.
+    pub(crate) fn pools(&self) -> Vec<(&'static str, &Pool)> {
+        vec![("shared", &self.writer)]
+    }
 
     /// The schema version a snapshot records: the latest migration this binary has (a database
     /// with a newer one is refused at open).
@@ -305,7 +310,13 @@ impl PgStore {
 
     /// Begin the bootstrap transaction, holding the bootstrap advisory lock until commit.
     pub(crate) async fn begin_bootstrap(&self) -> Result<Tx> {
-        let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
+        let mut tx = Tx::begin(
+            &self.writer,
+            &self.guard.health,
+            &self.guard.faults,
+            &self.guard.metrics,
+        )
+        .await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(BOOTSTRAP_LOCK_KEY)
             .execute(&mut *tx)

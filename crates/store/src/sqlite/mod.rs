@@ -123,8 +123,8 @@ impl SqliteStore {
                 writer: pool.clone(),
                 reader: pool,
                 clock,
-                auth_cache: AuthCache::default(),
-                read_cache: ReadCache::default(),
+                auth_cache: AuthCache::new(&store_options.metrics),
+                read_cache: ReadCache::new(&store_options.metrics),
                 // Each connection to `:memory:` is its own database: no other process, nor
                 // another store of this one, can write it.
                 versions: VersionSource::memory(),
@@ -195,8 +195,8 @@ impl SqliteStore {
             writer,
             reader,
             clock,
-            auth_cache: AuthCache::default(),
-            read_cache: ReadCache::default(),
+            auth_cache: AuthCache::new(&store_options.metrics),
+            read_cache: ReadCache::new(&store_options.metrics),
             versions: VersionSource::memory(),
             user_ids: store_options.user_ids,
             _lease: Some(lease),
@@ -205,7 +205,13 @@ impl SqliteStore {
 
     /// Begin the bootstrap transaction (serialized like every write).
     pub(crate) async fn begin_bootstrap(&self) -> Result<Tx> {
-        Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await
+        Tx::begin(
+            &self.writer,
+            &self.guard.health,
+            &self.guard.faults,
+            &self.guard.metrics,
+        )
+        .await
     }
 
     /// How a write transaction begins: `IMMEDIATE` takes the database's write lock at once, so
@@ -234,6 +240,16 @@ impl SqliteStore {
 
     /// The backend a snapshot names (`ops/snapshot.rs`): snapshots restore only on their own.
     pub(crate) const NAME: &'static str = "sqlite";
+
+    /// The pools by name, for the metrics (`HealthStore::pool_use`): a file has a writer and
+    /// readers; `:memory:` (no lease) one connection for both.
+    pub(crate) fn pools(&self) -> Vec<(&'static str, &Pool)> {
+        if self._lease.is_none() {
+            vec![("shared", &self.writer)]
+        } else {
+            vec![("writer", &self.writer), ("reader", &self.reader)]
+        }
+    }
 
     /// The schema version a snapshot records: the latest migration this binary has (a database
     /// with a newer one is refused at open).
