@@ -20,6 +20,17 @@ use crate::versions::OrgState;
 use super::{keys, users, Backend, Conn, DbResult, Tx};
 
 impl Backend {
+    /// A write transaction on the writer pool, guarded and timed as every one is (`WriteTx`).
+    pub(crate) async fn begin_write(&self) -> Result<Tx> {
+        Tx::begin(
+            &self.writer,
+            &self.guard.health,
+            &self.guard.faults,
+            &self.guard.metrics,
+        )
+        .await
+    }
+
     /// An answer remembered per organization version (`read_cache.rs`): from `cache` when it
     /// holds `key` at exactly the request's version (`at`), otherwise `read` in one consistent
     /// snapshot of the database that also reads the organization's version, filed under that
@@ -116,13 +127,7 @@ impl Backend {
         &self,
         org: &OrgId,
     ) -> Result<(Tx, Option<(i64, OrgClock)>)> {
-        let mut tx = Tx::begin(
-            &self.writer,
-            &self.guard.health,
-            &self.guard.faults,
-            &self.guard.metrics,
-        )
-        .await?;
+        let mut tx = self.begin_write().await?;
         tx.fault_point(FaultPoint::Statement).await?;
         let row: Option<(i64, i64, Option<i64>)> = sqlx::query_as(
             "UPDATE organizations SET generation = generation + 1 WHERE id = $1 \
@@ -198,13 +203,7 @@ impl Backend {
     /// `/readyz`): it rewrites the one row of `storage_probe` with 64 KiB that do not compress,
     /// so it commits only where a write of a usual size has room.
     async fn probe_write(&self) -> Result<()> {
-        let mut tx = Tx::begin(
-            &self.writer,
-            &self.guard.health,
-            &self.guard.faults,
-            &self.guard.metrics,
-        )
-        .await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE storage_probe SET probed_at = $1, pad = $2 WHERE id = 1")
             .bind(self.wall())
             .bind(probe_payload())

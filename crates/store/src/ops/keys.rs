@@ -387,13 +387,7 @@ async fn touch_last_used(
     if !last_use_is_stale(last_used_at, now) {
         return Ok(last_used_at);
     }
-    let mut tx = Tx::begin(
-        &store.writer,
-        &store.guard.health,
-        &store.guard.faults,
-        &store.guard.metrics,
-    )
-    .await?;
+    let mut tx = store.begin_write().await?;
     let touched =
         sqlx::query("UPDATE admin_api_keys SET last_used_at = $1 WHERE org_id = $2 AND id = $3")
             .bind(now)

@@ -310,13 +310,7 @@ impl PgStore {
 
     /// Begin the bootstrap transaction, holding the bootstrap advisory lock until commit.
     pub(crate) async fn begin_bootstrap(&self) -> Result<Tx> {
-        let mut tx = Tx::begin(
-            &self.writer,
-            &self.guard.health,
-            &self.guard.faults,
-            &self.guard.metrics,
-        )
-        .await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(BOOTSTRAP_LOCK_KEY)
             .execute(&mut *tx)

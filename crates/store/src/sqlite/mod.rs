@@ -205,13 +205,7 @@ impl SqliteStore {
 
     /// Begin the bootstrap transaction (serialized like every write).
     pub(crate) async fn begin_bootstrap(&self) -> Result<Tx> {
-        Tx::begin(
-            &self.writer,
-            &self.guard.health,
-            &self.guard.faults,
-            &self.guard.metrics,
-        )
-        .await
+        self.begin_write().await
     }
 
     /// How a write transaction begins: `IMMEDIATE` takes the database's write lock at once, so
