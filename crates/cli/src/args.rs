@@ -313,6 +313,11 @@ pub struct ServeArgs {
     /// ignored once the database holds an organization.
     #[arg(long, env = "ORGADMIN_FIXTURE", value_name = "FILE", value_parser = fixture_value)]
     pub fixture: Option<Arc<Fixture>>,
+    /// Where GET /metrics (Prometheus text, unauthenticated) is served: by default on the main
+    /// listener; ADDR serves it on a listener of its own instead (the main one then answers
+    /// 404); `off` serves it nowhere.
+    #[arg(long, env = "ORGADMIN_METRICS_LISTEN", value_name = "ADDR|off")]
+    pub metrics_listen: Option<String>,
 }
 
 /// `--fixture`: the file, read and checked whole before anything starts, so that a fixture that

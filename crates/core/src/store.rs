@@ -29,6 +29,18 @@ use crate::policy::{HostedTools, HostedToolsChange, ModelPermissions};
 use crate::role::{OrgBaseRole, ProjectBaseRole, Role, RoleName, RoleRef, RoleScope};
 use crate::snapshot::{OrganizationSnapshot, RestoredOrganization};
 
+/// A connection pool of the store as it is now, for the server's metrics: `size` connections
+/// open, `idle` of them idle, at most `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// `writer` and `reader` (a SQLite file), or `shared` (one pool for both: PostgreSQL,
+    /// SQLite in memory).
+    pub pool: &'static str,
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 /// A storage outage in progress, as `/readyz` reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StorageOutage {
@@ -182,6 +194,9 @@ pub trait HealthStore: Send + Sync {
     /// The storage outage in progress (the first request that met it opened it; the first
     /// commit after it closes it), if any.
     fn current_outage(&self) -> Option<StorageOutage>;
+
+    /// The store's connection pools as they are now (read at each scrape of `/metrics`).
+    fn pool_use(&self) -> Vec<PoolUse>;
 }
 
 /// The server's organizations: the first start's bootstrap, and the operator API's create, list,

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use orgadmin_cli::args::{LogFormatArg, ServeArgs};
 use orgadmin_cli::{Command, OrgCommand};
 use orgadmin_server::telemetry::{self, LogFormat};
-use orgadmin_server::{Application, RateLimit, ServeConfig};
+use orgadmin_server::{Application, MetricsEndpoint, RateLimit, ServeConfig};
 
 fn main() -> ExitCode {
     let cli = orgadmin_cli::parse();
@@ -51,6 +51,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config.operator_key = args.operator_key.filter(|k| !k.is_empty());
         config.journal_size = args.journal_size;
         config.fixture = args.fixture;
+        if let Some(metrics) = args.metrics_listen {
+            config.metrics = MetricsEndpoint::parse(&metrics);
+        }
         if let Some(models) = args.models {
             config.models = models;
         }

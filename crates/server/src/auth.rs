@@ -12,6 +12,7 @@ use orgadmin_core::secret::{hash_secret, ADMIN_KEY_PREFIX, OPERATOR_KEY_PREFIX};
 use orgadmin_core::{Actor, DomainError, Permission, Store};
 
 use crate::error::{ApiError, Code};
+use crate::metrics;
 use crate::operator::journal::Capture;
 use crate::rate_limit;
 use crate::state::AppState;
@@ -88,7 +89,13 @@ impl FromRequestParts<AppState> for Auth {
             let path = route.unwrap_or_else(|| parts.uri.path());
             limit
                 .check(&actor.key_id, &parts.method, path)
-                .map_err(IntoResponse::into_response)?;
+                .map_err(|refusal| {
+                    state.metrics.http().rate_limit_refused(
+                        metrics::method_label(&parts.method),
+                        route.map_or(orgadmin_metrics::UNMATCHED_ROUTE, orgadmin_metrics::route),
+                    );
+                    refusal.into_response()
+                })?;
         }
         Ok(Auth(actor))
     }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use orgadmin_core::catalogue::ModelCatalogue;
 use orgadmin_core::{Clock, Store};
+use orgadmin_metrics::Metrics;
 
 use crate::operator::faults::FaultBook;
 use crate::operator::journal::Journal;
@@ -23,4 +24,6 @@ pub struct AppState {
     pub faults: Arc<FaultBook>,
     /// The latest requests of each organization (`operator/journal.rs`).
     pub journal: Arc<Journal>,
+    /// What `/metrics` renders (`orgadmin_metrics`); the store records into its part.
+    pub metrics: Arc<Metrics>,
 }

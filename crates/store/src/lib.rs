@@ -31,6 +31,7 @@ use std::time::Duration;
 
 use orgadmin_core::store::UserIds;
 use orgadmin_core::{Clock, Store};
+use orgadmin_metrics::StoreMetrics;
 
 pub use faults::Faults;
 pub use group_commit::{GroupCommitLimits, GroupCommitStats};
@@ -57,6 +58,9 @@ pub struct StoreOptions {
     /// How SQLite's writer groups durable writes into one `COMMIT` (`group_commit.rs`);
     /// PostgreSQL does not group.
     pub group_commit: GroupCommitLimits,
+    /// Where the store records its metrics (the server's, which `/metrics` renders; a store
+    /// of its own otherwise).
+    pub metrics: Arc<StoreMetrics>,
 }
 
 impl StoreOptions {

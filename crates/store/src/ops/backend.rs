@@ -10,7 +10,7 @@ use orgadmin_core::actor::{Actor, OrgVersion, ReadAt};
 use orgadmin_core::clock::OrgClock;
 use orgadmin_core::error::KeyRejection;
 use orgadmin_core::id::OrgId;
-use orgadmin_core::store::{HealthStore, StorageOutage};
+use orgadmin_core::store::{HealthStore, PoolUse, StorageOutage};
 use orgadmin_core::{DomainError, Result};
 
 use crate::faults::FaultPoint;
@@ -154,12 +154,20 @@ impl Backend {
     }
 
     /// Begin a write transaction on the writer: a turn in its group on a store that commits
-    /// in groups (`group_commit.rs`), otherwise a transaction of its own. Every write of a
-    /// built store begins here.
+    /// in groups (`group_commit.rs`), otherwise a transaction of its own; guarded and timed as
+    /// every one is (`WriteTx`). Every write of a built store begins here.
     pub(crate) async fn begin_write(&self) -> Result<Tx> {
         match &self.group_commit {
             Some(writer) => Tx::begin_turn(writer).await,
-            None => Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await,
+            None => {
+                Tx::begin(
+                    &self.writer,
+                    &self.guard.health,
+                    &self.guard.faults,
+                    &self.guard.metrics,
+                )
+                .await
+            }
         }
     }
 
@@ -227,6 +235,18 @@ impl HealthStore for Backend {
 
     fn current_outage(&self) -> Option<StorageOutage> {
         self.guard.health.current()
+    }
+
+    fn pool_use(&self) -> Vec<PoolUse> {
+        self.pools()
+            .into_iter()
+            .map(|(pool, connections)| PoolUse {
+                pool,
+                size: connections.size(),
+                idle: u32::try_from(connections.num_idle()).unwrap_or(u32::MAX),
+                max: connections.options().get_max_connections(),
+            })
+            .collect()
     }
 }
 

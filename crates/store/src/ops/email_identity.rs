@@ -21,7 +21,13 @@ use super::{DbResult, Pool, Tx};
 pub(crate) async fn bring_up_to_date(pool: &Pool) -> Result<()> {
     // Before the store is built: a write transaction of its own, with no outage to report to
     // and no fault hook.
-    let mut tx = Tx::begin(pool, &Default::default(), &Default::default()).await?;
+    let mut tx = Tx::begin(
+        pool,
+        &Default::default(),
+        &Default::default(),
+        &Default::default(),
+    )
+    .await?;
     let pending = sqlx::query("DELETE FROM email_identity_pending")
         .execute(&mut *tx)
         .await

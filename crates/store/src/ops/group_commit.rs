@@ -42,6 +42,7 @@ use crate::faults::{FaultPoint, Faults};
 use crate::group_commit::{GroupCommitLimits, GroupCommitStats, GroupCounters};
 use crate::health::Health;
 use crate::versions::Publication;
+use orgadmin_metrics::StoreMetrics;
 
 /// The writer of a store that commits in groups.
 pub(crate) struct GroupCommit {
@@ -53,6 +54,7 @@ pub(crate) struct GroupCommit {
     counters: GroupCounters,
     pub(crate) health: Arc<Health>,
     pub(crate) faults: Arc<Faults>,
+    pub(crate) metrics: Arc<StoreMetrics>,
     next_group: AtomicU64,
 }
 
@@ -86,6 +88,7 @@ impl GroupCommit {
         limits: GroupCommitLimits,
         health: Arc<Health>,
         faults: Arc<Faults>,
+        metrics: Arc<StoreMetrics>,
     ) -> Arc<Self> {
         Arc::new(Self {
             pool,
@@ -95,6 +98,7 @@ impl GroupCommit {
             counters: GroupCounters::default(),
             health,
             faults,
+            metrics,
             next_group: AtomicU64::new(0),
         })
     }
@@ -219,6 +223,7 @@ impl GroupCommit {
                 drop(conn);
                 self.health.write_committed();
                 self.counters.committed(members);
+                self.metrics.group_commit_size(members);
                 outcome.send_replace(Some(Ok(())));
             }
             Err(e) => {
@@ -315,8 +320,12 @@ impl Turn {
         group.publications.extend(publication);
         let mut outcome = group.outcome.subscribe();
         self.writer.counters.joined();
+        let released = Instant::now();
         self.writer.after_turn(slot);
         let answered = outcome.wait_for(Option::is_some).await;
+        self.writer
+            .metrics
+            .group_commit_wait_seconds(released.elapsed());
         match answered {
             Ok(outcome) => outcome.clone().expect("waited for an outcome"),
             Err(_) => Err(DomainError::internal(

@@ -62,6 +62,7 @@ impl AdminKeyStore for Backend {
                     .await?
                     .filter(|state| state.version.generation == cached.generation)
                 {
+                    self.auth_cache.counters.hit();
                     let now = state.clock.now(wall);
                     if cached.expires_at.is_some_and(|at| now >= at) {
                         self.auth_cache.remove(secret_hash);
@@ -81,6 +82,7 @@ impl AdminKeyStore for Backend {
                 }
                 self.auth_cache.remove(secret_hash);
             }
+            self.auth_cache.counters.miss();
 
             let ticket = self.versions.ticket();
             let mut conn = self.reader.acquire().await.db()?;

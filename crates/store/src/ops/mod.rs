@@ -19,6 +19,7 @@
 //! | `db_error`, `DbResult::db` | a sqlx error as a `DomainError`, outages classed by `OutageKind` |
 //! | `is_unique_violation` | whether an error is a unique-key violation |
 //! | `push_in` | `AND column IN (…)` in the backend's form |
+//! | `Backend::pools()` | the connection pools by name (`writer`, `reader` or `shared`), sampled for the metrics |
 //! | `Backend::NAME`, `Backend::schema_version()` | what a snapshot records of where it was taken (`sqlite`/`postgres`, the latest migration) |
 //! | `Backend::BEGIN_SNAPSHOT`, `Backend::SCHEMA_COLUMNS` | a snapshot's consistent read; every table's columns, types, NOT NULL and primary key |
 //! | `Backend::rows_as_json`, `Backend::insert_rows_from_json` | a table's rows of one organization as one JSON array, and back, with the backend's JSON functions |

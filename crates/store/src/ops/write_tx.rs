@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orgadmin_core::{Result, Timestamp};
+use orgadmin_metrics::{StoreMetrics, TxTimer};
 use sqlx::pool::PoolConnection;
 use sqlx::Executor;
 
@@ -51,6 +52,8 @@ pub(crate) struct WriteTx {
     /// (`versions.rs`; SQLite only). Dropped after `COMMIT` was sent but not answered with
     /// success, it leaves the version unknown, so it is read from the database again.
     publication: Option<Publication>,
+    /// The wait for the connection and the transaction's duration (`orgadmin_metrics`).
+    timer: TxTimer,
 }
 
 /// What a write transaction runs on.
@@ -67,8 +70,11 @@ impl WriteTx {
         pool: &Pool,
         health: &Arc<Health>,
         faults: &Arc<Faults>,
+        metrics: &Arc<StoreMetrics>,
     ) -> Result<Self> {
+        let mut timer = TxTimer::start(metrics);
         let conn = pool.acquire().await.map_err(db_error)?;
+        timer.acquired();
         // The guard owns the connection before `BEGIN` is sent: a request dropped while `BEGIN`
         // is in flight (the database may already have begun) must not hand the pool a
         // connection inside a transaction, where the next `BEGIN` fails. Its drop settles it.
@@ -78,6 +84,7 @@ impl WriteTx {
             faults: faults.clone(),
             now: None,
             publication: None,
+            timer,
         };
         if let Err(e) = tx.execute(Backend::BEGIN).await {
             // BEGIN fails on a connection that is somehow inside a transaction: the drop of the
@@ -89,13 +96,16 @@ impl WriteTx {
 
     /// Wait for a turn at `writer` and open this operation's savepoint in its group.
     pub(crate) async fn begin_turn(writer: &Arc<GroupCommit>) -> Result<Self> {
+        let mut timer = TxTimer::start(&writer.metrics);
         let turn = writer.turn().await?;
+        timer.acquired();
         let mut tx = Self {
             holder: Some(Holder::Turn(turn)),
             health: writer.health.clone(),
             faults: writer.faults.clone(),
             now: None,
             publication: None,
+            timer,
         };
         // A savepoint that cannot be opened is rolled back to by the turn's drop, which finds
         // the group's transaction unusable and ends the group.
@@ -169,7 +179,9 @@ impl WriteTx {
         match self.holder.take() {
             Some(Holder::Turn(turn)) => {
                 let publication = self.publication.take();
-                return turn.release(publication).await;
+                turn.release(publication).await?;
+                self.timer.committed();
+                return Ok(());
             }
             own => self.holder = own,
         }
@@ -184,6 +196,7 @@ impl WriteTx {
                 if let Some(publication) = self.publication.take() {
                     publication.committed();
                 }
+                self.timer.committed();
                 // Idle again: back to the pool.
                 self.holder = None;
                 self.health.write_committed();

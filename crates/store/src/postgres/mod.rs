@@ -213,8 +213,8 @@ impl PgStore {
             reader: pool.clone(),
             writer: pool,
             clock,
-            auth_cache: AuthCache::default(),
-            read_cache: ReadCache::default(),
+            auth_cache: AuthCache::new(&store_options.metrics),
+            read_cache: ReadCache::new(&store_options.metrics),
             versions: VersionSource::Database,
             group_commit: None,
             user_ids: store_options.user_ids,
@@ -239,6 +239,11 @@ impl PgStore {
 
     /// The backend a snapshot names (`ops/snapshot.rs`): snapshots restore only on their own.
     pub(crate) const NAME: &'static str = "postgres";
+
+    /// The pools by name, for the metrics (`HealthStore::pool_use`): reads and writes share one.
+    pub(crate) fn pools(&self) -> Vec<(&'static str, &Pool)> {
+        vec![("shared", &self.writer)]
+    }
 
     /// The schema version a snapshot records: the latest migration this binary has (a database
     /// with a newer one is refused at open).

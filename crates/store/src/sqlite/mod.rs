@@ -74,6 +74,7 @@ fn grouped(writer: &SqlitePool, options: &StoreOptions, guard: &Guard) -> Arc<Gr
         options.group_commit,
         guard.health.clone(),
         guard.faults.clone(),
+        guard.metrics.clone(),
     )
 }
 
@@ -138,8 +139,8 @@ impl SqliteStore {
                 writer: pool.clone(),
                 reader: pool,
                 clock,
-                auth_cache: AuthCache::default(),
-                read_cache: ReadCache::default(),
+                auth_cache: AuthCache::new(&store_options.metrics),
+                read_cache: ReadCache::new(&store_options.metrics),
                 // Each connection to `:memory:` is its own database: no other process, nor
                 // another store of this one, can write it.
                 versions: VersionSource::memory(),
@@ -212,8 +213,8 @@ impl SqliteStore {
             writer,
             reader,
             clock,
-            auth_cache: AuthCache::default(),
-            read_cache: ReadCache::default(),
+            auth_cache: AuthCache::new(&store_options.metrics),
+            read_cache: ReadCache::new(&store_options.metrics),
             versions: VersionSource::memory(),
             user_ids: store_options.user_ids,
             _lease: Some(lease),
@@ -251,6 +252,16 @@ impl SqliteStore {
 
     /// The backend a snapshot names (`ops/snapshot.rs`): snapshots restore only on their own.
     pub(crate) const NAME: &'static str = "sqlite";
+
+    /// The pools by name, for the metrics (`HealthStore::pool_use`): a file has a writer and
+    /// readers; `:memory:` (no lease) one connection for both.
+    pub(crate) fn pools(&self) -> Vec<(&'static str, &Pool)> {
+        if self._lease.is_none() {
+            vec![("shared", &self.writer)]
+        } else {
+            vec![("writer", &self.writer), ("reader", &self.reader)]
+        }
+    }
 
     /// The schema version a snapshot records: the latest migration this binary has (a database
     /// with a newer one is refused at open).
