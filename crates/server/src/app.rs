@@ -20,7 +20,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use orgadmin_core::catalogue::ModelCatalogue;
 use orgadmin_core::fixture::Fixture;
-use orgadmin_core::store::UserIds;
+use orgadmin_core::store::{Consistency, UserIds};
 use orgadmin_core::{Clock, SystemClock};
 use orgadmin_store::StoreOptions;
 use tokio::net::TcpListener;
@@ -54,6 +54,9 @@ pub struct ServeConfig {
     pub store: StoreOptions,
     /// Whether a person keeps one user ID across organizations (`--user-ids`).
     pub user_ids: UserIds,
+    /// How a PostgreSQL server knows an organization's version (`--consistency`): read at every
+    /// request (`strict`, the default) or remembered until another replica's change is notified.
+    pub consistency: Consistency,
     /// The model catalogue (`--models`; the one shipped by default). Configuration: every
     /// replica serving one database must be given the same.
     pub models: Arc<ModelCatalogue>,
@@ -78,6 +81,7 @@ impl ServeConfig {
             header_read_timeout: HEADER_READ_TIMEOUT,
             store: StoreOptions::server(),
             user_ids: UserIds::Global,
+            consistency: Consistency::Strict,
             models: Arc::new(ModelCatalogue::builtin()),
             operator_key: None,
             journal_size: journal::DEFAULT_CAPACITY,
@@ -112,6 +116,7 @@ impl Application {
         let local_addr = listener.local_addr()?;
         let options = StoreOptions {
             user_ids: config.user_ids,
+            consistency: config.consistency,
             ..config.store.clone()
         };
         let store =

@@ -118,14 +118,12 @@ impl Backend {
     ) -> Result<(Tx, Option<(i64, OrgClock)>)> {
         let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
         tx.fault_point(FaultPoint::Statement).await?;
-        let row: Option<(i64, i64, Option<i64>)> = sqlx::query_as(
-            "UPDATE organizations SET generation = generation + 1 WHERE id = $1 \
-             RETURNING generation, clock_offset_seconds, clock_frozen_at",
-        )
-        .bind(org.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .db()?;
+        // The backend's statement: PostgreSQL's also notifies other replicas at commit.
+        let row: Option<(i64, i64, Option<i64>)> = sqlx::query_as(Backend::BUMP_GENERATION)
+            .bind(org.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .db()?;
         let begun = row.map(|(generation, offset_seconds, frozen_at)| {
             let clock = OrgClock {
                 offset_seconds,
@@ -139,7 +137,8 @@ impl Backend {
             // written, the clock as read (`set_clock` when the transaction changes it), and the
             // key-use epoch, which no write transaction changes (a key's use is a transaction
             // of its own on the same writer, so it cannot run meanwhile). Unknown in memory:
-            // read from the database again after.
+            // read from the database again after. (Memory fed by notifications takes only
+            // "read it again": other replicas write too, `versions.rs`.)
             let after = self.versions.known(org).map(|known| OrgState {
                 version: OrgVersion {
                     generation,
