@@ -102,6 +102,7 @@ in_both_modes!(
     a_member_changed_through_another_server_is_read_as_changed,
     an_organization_deleted_or_reset_through_another_server_binds,
     role_lists_project_members_and_project_permissions_remembered_here_follow_a_change_elsewhere,
+    a_key_used_through_another_server_shows_in_its_owners_last_use,
 );
 
 /// The status of an answer.
@@ -477,6 +478,33 @@ async fn role_lists_project_members_and_project_permissions_remembered_here_foll
     assert!(!listed(&ok(a.get(&members).await)).contains(&dev));
     let refused = a.get_as(&dev_key, &members).await;
     assert_eq!(refused.0, StatusCode::UNAUTHORIZED, "{}", refused.1);
+    a.stop().await;
+    b.stop().await;
+}
+
+/// A key's use is no write transaction: it bumps the key-use epoch alone
+/// (`keys::touch_last_used`), which must reach the other server's remembered member answers.
+async fn a_key_used_through_another_server_shows_in_its_owners_last_use(mode: Consistency) {
+    let (a, b, db) = two_servers(mode).await;
+    let member = a.add_member("member@example.com", "reader").await;
+    let key = key_owned_by(&db, &member).await;
+    let one = format!("/v1/organization/users/{member}");
+    for _ in 0..3 {
+        assert_eq!(ok(a.get(&one).await)["api_key_last_used_at"], json!(null));
+    }
+
+    ok(b.get_as(&key, "/v1/organization/users").await);
+
+    binds(mode, "the key's first use", async || {
+        ok(a.get(&one).await)["api_key_last_used_at"].is_i64()
+    })
+    .await;
+    binds(
+        Consistency::Strict,
+        "the key's first use, where it was used",
+        async || ok(b.get(&one).await)["api_key_last_used_at"].is_i64(),
+    )
+    .await;
     a.stop().await;
     b.stop().await;
 }
