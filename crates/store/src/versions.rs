@@ -350,9 +350,30 @@ mod tests {
         assert!(source.publication(&org(), None).is_none());
     }
 
+    /// `state(1)`, read with `ticket` before a change, is not kept; `state(2)`, read after, is.
+    fn a_raced_read_is_not_kept_a_later_one_is(source: &VersionSource, ticket: Ticket) {
+        source.offer(&org(), state(1), ticket);
+        assert_eq!(
+            source.known(&org()),
+            None,
+            "the read may predate the commit"
+        );
+        source.offer(&org(), state(2), source.ticket());
+        assert_eq!(source.known(&org()), Some(state(2)));
+    }
+
     fn notified() -> (VersionSource, Arc<Notified>) {
         let notified = Arc::new(Notified::default());
         (VersionSource::notified(notified.clone()), notified)
+    }
+
+    /// [`notified`], listening, with the organization known at `state(1)`.
+    fn listening_knowing_org() -> (VersionSource, Arc<Notified>) {
+        let (source, notified) = notified();
+        notified.listening();
+        source.offer(&org(), state(1), source.ticket());
+        assert_eq!(source.known(&org()), Some(state(1)));
+        (source, notified)
     }
 
     #[test]
@@ -388,9 +409,7 @@ mod tests {
 
     #[test]
     fn a_notification_forgets_the_organization_and_the_reads_it_raced() {
-        let (source, notified) = notified();
-        notified.listening();
-        source.offer(&org(), state(1), source.ticket());
+        let (source, notified) = listening_knowing_org();
         let other = OrgId::from_raw("org-2".to_owned());
         source.offer(&other, state(7), source.ticket());
 
@@ -403,21 +422,12 @@ mod tests {
             Some(state(7)),
             "other organizations stay"
         );
-        source.offer(&org(), state(1), ticket);
-        assert_eq!(
-            source.known(&org()),
-            None,
-            "the read may predate the commit"
-        );
-        source.offer(&org(), state(2), source.ticket());
-        assert_eq!(source.known(&org()), Some(state(2)));
+        a_raced_read_is_not_kept_a_later_one_is(&source, ticket);
     }
 
     #[test]
     fn an_own_commit_under_notifications_publishes_only_that_it_changed() {
-        let (source, notified) = notified();
-        notified.listening();
-        source.offer(&org(), state(1), source.ticket());
+        let (source, _) = listening_knowing_org();
         let mut publication = source.publication(&org(), Some(state(2))).unwrap();
         publication.arm();
         assert_eq!(source.known(&org()), None);
