@@ -88,6 +88,45 @@ impl std::str::FromStr for UserIds {
     }
 }
 
+/// How a PostgreSQL server knows an organization's version (`--consistency`): what trades a
+/// statement per request against how soon a change made through another replica binds here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Consistency {
+    /// Every request reads the organization's version from the database: a change made through
+    /// any replica binds the very next request everywhere.
+    #[default]
+    Strict,
+    /// The version is remembered and forgotten when another replica's commit is notified
+    /// (`LISTEN`/`NOTIFY`): a request answered from memory issues no statement, and a change
+    /// made elsewhere binds here once its notification arrives (milliseconds; the figures are
+    /// in BENCHMARKS.md). Strict while the listening connection is down. On SQLite the same as
+    /// `Strict`: one process owns the file, so its memory is exact.
+    Bounded,
+}
+
+impl Consistency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Consistency::Strict => "strict",
+            Consistency::Bounded => "bounded",
+        }
+    }
+}
+
+impl std::str::FromStr for Consistency {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim() {
+            "strict" => Ok(Consistency::Strict),
+            "bounded" => Ok(Consistency::Bounded),
+            other => Err(format!(
+                "'{other}' is not a consistency mode: expected 'strict' or 'bounded'"
+            )),
+        }
+    }
+}
+
 /// What the first start of an empty database creates.
 #[derive(Debug, Clone)]
 pub struct BootstrapRequest {

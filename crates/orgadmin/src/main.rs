@@ -48,6 +48,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let mut config = ServeConfig::new(args.listen, args.database);
         config.owner_email = args.owner_email;
         config.user_ids = args.user_ids.user_ids;
+        config.consistency = args.consistency;
         config.operator_key = args.operator_key.filter(|k| !k.is_empty());
         config.journal_size = args.journal_size;
         config.fixture = args.fixture;

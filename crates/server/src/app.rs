@@ -21,7 +21,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use orgadmin_core::catalogue::ModelCatalogue;
 use orgadmin_core::fixture::Fixture;
-use orgadmin_core::store::UserIds;
+use orgadmin_core::store::{Consistency, UserIds};
 use orgadmin_core::{Clock, SystemClock};
 use orgadmin_metrics::Metrics;
 use orgadmin_store::StoreOptions;
@@ -57,6 +57,9 @@ pub struct ServeConfig {
     pub store: StoreOptions,
     /// Whether a person keeps one user ID across organizations (`--user-ids`).
     pub user_ids: UserIds,
+    /// How a PostgreSQL server knows an organization's version (`--consistency`): read at every
+    /// request (`strict`, the default) or remembered until another replica's change is notified.
+    pub consistency: Consistency,
     /// The model catalogue (`--models`; the one shipped by default). Configuration: every
     /// replica serving one database must be given the same.
     pub models: Arc<ModelCatalogue>,
@@ -83,6 +86,7 @@ impl ServeConfig {
             header_read_timeout: HEADER_READ_TIMEOUT,
             store: StoreOptions::server(),
             user_ids: UserIds::Global,
+            consistency: Consistency::Strict,
             models: Arc::new(ModelCatalogue::builtin()),
             operator_key: None,
             journal_size: journal::DEFAULT_CAPACITY,
@@ -130,6 +134,7 @@ impl Application {
         let options = StoreOptions {
             user_ids: config.user_ids,
             metrics: metrics.store(),
+            consistency: config.consistency,
             ..config.store.clone()
         };
         let store =

@@ -119,15 +119,12 @@ impl Backend {
     ) -> Result<(Tx, Option<(i64, OrgClock)>)> {
         let mut tx = self.begin_write().await?;
         tx.fault_point(FaultPoint::Statement).await?;
-        let row: Option<(i64, i64, i64, Option<i64>)> = sqlx::query_as(
-            "UPDATE organizations SET generation = generation + 1 WHERE id = $1 \
-             RETURNING generation, COALESCE((SELECT epoch FROM key_use WHERE org_id = $1), 0), \
-             clock_offset_seconds, clock_frozen_at",
-        )
-        .bind(org.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .db()?;
+        // The backend's statement: PostgreSQL's also notifies other replicas at commit.
+        let row: Option<(i64, i64, i64, Option<i64>)> = sqlx::query_as(Backend::BUMP_GENERATION)
+            .bind(org.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .db()?;
         let begun = row.map(|(generation, key_use, offset_seconds, frozen_at)| {
             let clock = OrgClock {
                 offset_seconds,
@@ -140,7 +137,8 @@ impl Backend {
             // What memory holds of the organization once this commits: all as this transaction
             // read it (the clock changed by `set_clock` if the transaction changes it), so in a
             // group (`group_commit.rs`) the version published last is the latest. Unknown in
-            // memory: read from the database again after.
+            // memory: read from the database again after. (Memory fed by notifications takes
+            // only "read it again": other replicas write too, `versions.rs`.)
             let after = self.versions.known(org).map(|_| OrgState {
                 version: OrgVersion {
                     generation,

@@ -402,14 +402,12 @@ async fn touch_last_used(
         tx.rollback().await?;
         return Ok(last_used_at);
     }
-    let epoch: i64 = sqlx::query_scalar(
-        "INSERT INTO key_use (org_id, epoch) VALUES ($1, 1) \
-         ON CONFLICT (org_id) DO UPDATE SET epoch = key_use.epoch + 1 RETURNING epoch",
-    )
-    .bind(actor.org_id.as_str())
-    .fetch_one(&mut *tx)
-    .await
-    .db()?;
+    // The backend's statement: PostgreSQL's also notifies other replicas at commit.
+    let epoch: i64 = sqlx::query_scalar(Backend::BUMP_KEY_USE)
+        .bind(actor.org_id.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .db()?;
     // Memory learns the new epoch at the commit (`versions.rs`), with the generation and clock
     // as this transaction reads them: in a group (`group_commit.rs`) an operation before this
     // one may have changed them, uncommitted, so memory's are not the latest.

@@ -10,8 +10,9 @@
 //! | name | what it is |
 //! | --- | --- |
 //! | `Db`, `Conn`, `Pool` | the sqlx database, connection and pool types |
-//! | `Backend` | the store type (`SqliteStore`, `PgStore`), with fields `reader`, `writer` (the pool writes go through), `group_commit` (`Some` where writes commit in groups: `group_commit.rs`), `clock`, `guard`, `auth_cache`, `read_cache`, `versions` (`versions.rs`: `Memory` on SQLite, `Database` on PostgreSQL), `user_ids` |
+//! | `Backend` | the store type (`SqliteStore`, `PgStore`), with fields `reader`, `writer` (the pool writes go through), `group_commit` (`Some` where writes commit in groups: `group_commit.rs`), `clock`, `guard`, `auth_cache`, `read_cache`, `versions` (`versions.rs`: `Memory` on SQLite, `Database` or `Notified` on PostgreSQL), `user_ids` |
 //! | `Backend::BEGIN` | how a write transaction begins (`BEGIN IMMEDIATE` on SQLite) |
+//! | `Backend::BUMP_GENERATION`, `Backend::BUMP_KEY_USE` | the statements that increment an organization's generation and key-use epoch, returning them (PostgreSQL's also notify other replicas at commit, `postgres/listener.rs`) |
 //! | `Backend::prove_idle(conn)` | after a failure: roll back and prove the connection is outside any transaction |
 //! | `Backend::injected_error(class)` | the error the database reports for a fault of that class (the fault hook) |
 //! | `Backend::begin_bootstrap()` | the first start's transaction (PostgreSQL adds an advisory lock) |

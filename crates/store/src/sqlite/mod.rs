@@ -232,6 +232,20 @@ impl SqliteStore {
     /// can never silently nest inside one left open.
     pub(crate) const BEGIN: &'static str = "BEGIN IMMEDIATE";
 
+    /// The first statement of a write transaction of the organization `$1` (`begin_with_clock`):
+    /// its generation incremented, returning it, the key-use epoch and the clock. (PostgreSQL's also notifies the
+    /// other replicas; one process owns a SQLite file.)
+    pub(crate) const BUMP_GENERATION: &'static str =
+        "UPDATE organizations SET generation = generation + 1 WHERE id = $1 \
+         RETURNING generation, COALESCE((SELECT epoch FROM key_use WHERE org_id = $1), 0), \
+         clock_offset_seconds, clock_frozen_at";
+
+    /// The key-use epoch of the organization `$1` incremented (`keys::touch_last_used`),
+    /// returning it.
+    pub(crate) const BUMP_KEY_USE: &'static str =
+        "INSERT INTO key_use (org_id, epoch) VALUES ($1, 1) \
+         ON CONFLICT (org_id) DO UPDATE SET epoch = key_use.epoch + 1 RETURNING epoch";
+
     /// After a failure: roll back, then prove the connection is outside any transaction. SQLite
     /// may have rolled back already (it does on a full disk or an I/O error), so the `ROLLBACK`
     /// may fail with "no transaction is active"; the proof is a `BEGIN` that succeeds, which
