@@ -142,6 +142,7 @@ pub trait Store:
     + ProjectPolicyStore
     + ImportStore
     + AuditStore
+    + crate::scim::ScimStore
     + Send
     + Sync
     + 'static
@@ -163,6 +164,7 @@ impl<T> Store for T where
         + ProjectPolicyStore
         + ImportStore
         + AuditStore
+        + crate::scim::ScimStore
         + Send
         + Sync
         + 'static
