@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use orgadmin_core::catalogue::ModelCatalogue;
+use orgadmin_core::scim::Provisioning;
 use orgadmin_core::{Clock, Store};
 
 use crate::operator::faults::FaultBook;
@@ -23,4 +24,6 @@ pub struct AppState {
     pub faults: Arc<FaultBook>,
     /// The latest requests of each organization (`operator/journal.rs`).
     pub journal: Arc<Journal>,
+    /// What provisioning a SCIM user makes of them (`--scim-provisioning`).
+    pub scim_provisioning: Provisioning,
 }
