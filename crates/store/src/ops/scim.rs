@@ -833,6 +833,13 @@ impl ScimStore for Backend {
             // A member already there (invited through the Admin API, say) is taken over by
             // the provider rather than refused: the identity provider is the directory now.
             let existing = users::find_by_email(&mut *tx, org, &new.email).await?;
+            let mut new = new;
+            if let Some(user) = &existing {
+                // No roles given: the member keeps theirs.
+                if !new.attributes.contains_key("roles") {
+                    new.role = user.role;
+                }
+            }
             let id = match &existing {
                 Some(user) => user.id.clone(),
                 None => users::joining(self, &mut tx, &new.email, None, new.role, now).await?.id,
