@@ -413,7 +413,7 @@ fn push_filter<'a, F: Field>(
     qb: &mut QueryBuilder<'a, Db>,
     filter: &'a FieldFilter<F>,
     negated: bool,
-    leaf: &dyn Fn(&mut QueryBuilder<'a, Db>, F, Leaf<'a>, bool),
+    leaf: &PushLeaf<'a, F>,
 ) {
     match filter {
         FieldFilter::Not(inner) => push_filter(qb, inner, !negated, leaf),
@@ -429,6 +429,9 @@ fn push_filter<'a, F: Field>(
         FieldFilter::Compare(f, op, literal) => leaf(qb, *f, Leaf::Compare(*op, literal), negated),
     }
 }
+
+/// How one leaf of a filter on `F` is written (`negated` for its negation).
+type PushLeaf<'a, F> = dyn Fn(&mut QueryBuilder<'a, Db>, F, Leaf<'a>, bool) + 'a;
 
 #[derive(Clone, Copy)]
 enum Leaf<'a> {
