@@ -405,6 +405,14 @@ async fn bad_input_gets_its_scim_type_and_changes_nothing() {
             Some("invalidValue"),
         ),
         (scim.post("/Groups", json!({"schemas": [GROUP]})).await, StatusCode::BAD_REQUEST, Some("invalidValue")),
+        // No stored value holds a NUL character.
+        (
+            scim.post("/Users", json!({"schemas": [USER], "userName": "nul\u{0}@example.com"})).await,
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+        ),
+        (scim.get("/Users?filter=userName%20eq%20%22a%00%22").await, StatusCode::BAD_REQUEST, Some("invalidValue")),
+        (scim.get("/Users/user-%00").await, StatusCode::NOT_FOUND, None),
     ];
     for (i, (reply, status, scim_type)) in cases.into_iter().enumerate() {
         let body = reply.body.clone();
