@@ -1000,6 +1000,7 @@ async fn groups_are_the_organizations_groups_and_patch_their_members() {
     assert!(id.starts_with("group_"));
     let api = ok(s.get(&format!("/v1/organization/groups/{id}")).await);
     assert_eq!(api["name"], "Engineering");
+    assert_eq!(api["is_scim_managed"], true);
     let path = format!("/Groups/{id}");
     // Okta: members added and removed by value; Entra ID: removed through a filter path.
     scim.patch(
@@ -1039,6 +1040,7 @@ async fn groups_are_the_organizations_groups_and_patch_their_members() {
     let made = ok(s
         .post("/v1/organization/groups", json!({"name": "Made by API"}))
         .await);
+    assert_eq!(made["is_scim_managed"], false);
     let found = scim
         .get("/Groups?filter=displayName%20eq%20%22made%20by%20api%22&excludedAttributes=members")
         .await

@@ -23,6 +23,7 @@ struct GroupRow {
     id: String,
     name: String,
     created_at: i64,
+    is_scim_managed: bool,
 }
 
 impl From<GroupRow> for Group {
@@ -31,22 +32,28 @@ impl From<GroupRow> for Group {
             id: GroupId::from_raw(r.id),
             name: r.name,
             created_at: r.created_at,
+            is_scim_managed: r.is_scim_managed,
         }
     }
 }
+
+/// The columns of a [`GroupRow`] from `groups` (as `g`): a group is SCIM's once SCIM wrote it.
+const GROUP_COLUMNS: &str = "g.id, g.name, g.created_at, \
+     EXISTS (SELECT 1 FROM scim_groups sg WHERE sg.org_id = g.org_id AND sg.id = g.id) AS is_scim_managed";
 
 pub(crate) async fn get<'e>(
     db: impl sqlx::Executor<'e, Database = Db>,
     org: &OrgId,
     group: &GroupId,
 ) -> Result<Group> {
-    let row: Option<GroupRow> =
-        sqlx::query_as("SELECT id, name, created_at FROM groups WHERE org_id = $1 AND id = $2")
-            .bind(org.as_str())
-            .bind(group.as_str())
-            .fetch_optional(db)
-            .await
-            .db()?;
+    let row: Option<GroupRow> = sqlx::query_as(&format!(
+        "SELECT {GROUP_COLUMNS} FROM groups g WHERE g.org_id = $1 AND g.id = $2"
+    ))
+    .bind(org.as_str())
+    .bind(group.as_str())
+    .fetch_optional(db)
+    .await
+    .db()?;
     row.map(Group::from)
         .ok_or_else(|| DomainError::not_found("group", group, "group_id"))
 }
@@ -55,8 +62,9 @@ pub(crate) async fn get<'e>(
 impl GroupStore for Backend {
     async fn list_groups(&self, org: &OrgId, page: &PageRequest) -> Result<Page<Group>> {
         self.guarded(async {
-            let mut qb: QueryBuilder<Db> =
-                QueryBuilder::new("SELECT id, name, created_at FROM groups WHERE org_id = ");
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+                "SELECT {GROUP_COLUMNS} FROM groups g WHERE g.org_id = "
+            ));
             qb.push_bind(org.as_str());
             let reversed = push_keyset(&mut qb, "id", page);
             let rows: Vec<GroupRow> = qb.build_query_as().fetch_all(&self.reader).await.db()?;
@@ -306,10 +314,10 @@ impl GroupStore for Backend {
         self.guarded(async {
             let mut conn = self.reader.acquire().await.db()?;
             projects::get(&mut *conn, org, project).await?;
-            let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-                "SELECT g.id, g.name, g.created_at, pg.added_at FROM project_groups pg \
-                 JOIN groups g ON g.org_id = pg.org_id AND g.id = pg.group_id WHERE pg.org_id = ",
-            );
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+                "SELECT {GROUP_COLUMNS}, pg.added_at FROM project_groups pg \
+                 JOIN groups g ON g.org_id = pg.org_id AND g.id = pg.group_id WHERE pg.org_id = "
+            ));
             qb.push_bind(org.as_str());
             qb.push(" AND pg.project_id = ");
             qb.push_bind(project.as_str());
@@ -778,6 +786,7 @@ struct ProjectGroupRow {
     id: String,
     name: String,
     created_at: i64,
+    is_scim_managed: bool,
     added_at: i64,
 }
 
@@ -788,6 +797,7 @@ fn project_group(project: &ProjectId, r: ProjectGroupRow) -> ProjectGroup {
             id: GroupId::from_raw(r.id),
             name: r.name,
             created_at: r.created_at,
+            is_scim_managed: r.is_scim_managed,
         },
         added_at: r.added_at,
     }
