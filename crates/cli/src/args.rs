@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use orgadmin_core::catalogue::ModelCatalogue;
 use orgadmin_core::fixture::{Fixture, FixtureProblem};
 use orgadmin_core::scim::Provisioning;
-use orgadmin_core::store::UserIds;
+use orgadmin_core::store::{Consistency, UserIds};
 
 use crate::commands::AdminCommand;
 use crate::error::CliError;
@@ -285,6 +285,15 @@ pub struct ServeArgs {
     pub rate_limit_burst: Option<u32>,
     #[command(flatten)]
     pub user_ids: UserIdsArg,
+    /// How a server on PostgreSQL knows whether an organization changed. `strict`: it asks the
+    /// database at every request, so a change made through any replica binds the next request
+    /// everywhere. `bounded`: it remembers, and forgets when another replica's commit is
+    /// notified (LISTEN/NOTIFY), saving that statement; a change made elsewhere binds here
+    /// within milliseconds, and while the notifications' connection is down it asks at every
+    /// request. SQLite is exact either way.
+    #[arg(long, env = "ORGADMIN_CONSISTENCY", value_name = "strict|bounded",
+          default_value = "strict", value_parser = consistency_value)]
+    pub consistency: Consistency,
     /// A model catalogue replacing the one shipped (docs/models.md): the models projects'
     /// policies may name, with the organization's rate limits. Checked whole at start; every
     /// replica of one database must be given the same file.
@@ -314,6 +323,11 @@ pub struct ServeArgs {
     /// ignored once the database holds an organization.
     #[arg(long, env = "ORGADMIN_FIXTURE", value_name = "FILE", value_parser = fixture_value)]
     pub fixture: Option<Arc<Fixture>>,
+    /// Where GET /metrics (Prometheus text, unauthenticated) is served: by default on the main
+    /// listener; ADDR serves it on a listener of its own instead (the main one then answers
+    /// 404); `off` serves it nowhere.
+    #[arg(long, env = "ORGADMIN_METRICS_LISTEN", value_name = "ADDR|off")]
+    pub metrics_listen: Option<String>,
     /// What SCIM provisioning (/scim/v2/Users) makes of a person: `member`, a member at once;
     /// `invite`, a pending invite until they accept it, as the real platform does.
     #[arg(long, env = "ORGADMIN_SCIM_PROVISIONING", value_name = "member|invite",
@@ -375,6 +389,10 @@ pub struct UserIdsArg {
 }
 
 fn user_ids_value(value: &str) -> Result<UserIds, String> {
+    value.parse()
+}
+
+fn consistency_value(value: &str) -> Result<Consistency, String> {
     value.parse()
 }
 

@@ -29,6 +29,18 @@ use crate::policy::{HostedTools, HostedToolsChange, ModelPermissions};
 use crate::role::{OrgBaseRole, ProjectBaseRole, Role, RoleName, RoleRef, RoleScope};
 use crate::snapshot::{OrganizationSnapshot, RestoredOrganization};
 
+/// A connection pool of the store as it is now, for the server's metrics: `size` connections
+/// open, `idle` of them idle, at most `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// `writer` and `reader` (a SQLite file), or `shared` (one pool for both: PostgreSQL,
+    /// SQLite in memory).
+    pub pool: &'static str,
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 /// A storage outage in progress, as `/readyz` reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StorageOutage {
@@ -71,6 +83,45 @@ impl std::str::FromStr for UserIds {
             "per-organization" => Ok(UserIds::PerOrganization),
             other => Err(format!(
                 "'{other}' is not a user ID mode: expected 'global' or 'per-organization'"
+            )),
+        }
+    }
+}
+
+/// How a PostgreSQL server knows an organization's version (`--consistency`): what trades a
+/// statement per request against how soon a change made through another replica binds here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Consistency {
+    /// Every request reads the organization's version from the database: a change made through
+    /// any replica binds the very next request everywhere.
+    #[default]
+    Strict,
+    /// The version is remembered and forgotten when another replica's commit is notified
+    /// (`LISTEN`/`NOTIFY`): a request answered from memory issues no statement, and a change
+    /// made elsewhere binds here once its notification arrives (milliseconds; the figures are
+    /// in BENCHMARKS.md). Strict while the listening connection is down. On SQLite the same as
+    /// `Strict`: one process owns the file, so its memory is exact.
+    Bounded,
+}
+
+impl Consistency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Consistency::Strict => "strict",
+            Consistency::Bounded => "bounded",
+        }
+    }
+}
+
+impl std::str::FromStr for Consistency {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim() {
+            "strict" => Ok(Consistency::Strict),
+            "bounded" => Ok(Consistency::Bounded),
+            other => Err(format!(
+                "'{other}' is not a consistency mode: expected 'strict' or 'bounded'"
             )),
         }
     }
@@ -184,6 +235,9 @@ pub trait HealthStore: Send + Sync {
     /// The storage outage in progress (the first request that met it opened it; the first
     /// commit after it closes it), if any.
     fn current_outage(&self) -> Option<StorageOutage>;
+
+    /// The store's connection pools as they are now (read at each scrape of `/metrics`).
+    fn pool_use(&self) -> Vec<PoolUse>;
 }
 
 /// The server's organizations: the first start's bootstrap, and the operator API's create, list,

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use orgadmin_cli::args::{LogFormatArg, ServeArgs};
 use orgadmin_cli::{Command, OrgCommand};
 use orgadmin_server::telemetry::{self, LogFormat};
-use orgadmin_server::{Application, RateLimit, ServeConfig};
+use orgadmin_server::{Application, MetricsEndpoint, RateLimit, ServeConfig};
 
 fn main() -> ExitCode {
     let cli = orgadmin_cli::parse();
@@ -48,10 +48,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let mut config = ServeConfig::new(args.listen, args.database);
         config.owner_email = args.owner_email;
         config.user_ids = args.user_ids.user_ids;
+        config.consistency = args.consistency;
         config.operator_key = args.operator_key.filter(|k| !k.is_empty());
         config.journal_size = args.journal_size;
         config.fixture = args.fixture;
         config.scim_provisioning = args.scim_provisioning;
+        if let Some(metrics) = args.metrics_listen {
+            config.metrics = MetricsEndpoint::parse(&metrics);
+        }
         if let Some(models) = args.models {
             config.models = models;
         }

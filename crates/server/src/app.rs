@@ -13,6 +13,7 @@ use axum::http::header::{CONTENT_LENGTH, EXPECT};
 use axum::http::{HeaderValue, Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -21,8 +22,9 @@ use hyper_util::service::TowerToHyperService;
 use orgadmin_core::catalogue::ModelCatalogue;
 use orgadmin_core::fixture::Fixture;
 use orgadmin_core::scim::Provisioning;
-use orgadmin_core::store::UserIds;
+use orgadmin_core::store::{Consistency, UserIds};
 use orgadmin_core::{Clock, SystemClock};
+use orgadmin_metrics::Metrics;
 use orgadmin_store::StoreOptions;
 use tokio::net::TcpListener;
 use tracing::Instrument;
@@ -30,6 +32,7 @@ use tracing::Instrument;
 use crate::bootstrap::{self, InitialKey};
 use crate::error::ApiError;
 use crate::extract::{body_limit, MAX_BODY_BYTES};
+use crate::metrics::{self, MetricsEndpoint};
 use crate::operator::journal::{self, Journal, RequestId};
 use crate::operator::key::OperatorSecret;
 use crate::rate_limit::{self, RateLimit, RateLimiter};
@@ -55,6 +58,9 @@ pub struct ServeConfig {
     pub store: StoreOptions,
     /// Whether a person keeps one user ID across organizations (`--user-ids`).
     pub user_ids: UserIds,
+    /// How a PostgreSQL server knows an organization's version (`--consistency`): read at every
+    /// request (`strict`, the default) or remembered until another replica's change is notified.
+    pub consistency: Consistency,
     /// The model catalogue (`--models`; the one shipped by default). Configuration: every
     /// replica serving one database must be given the same.
     pub models: Arc<ModelCatalogue>,
@@ -65,6 +71,8 @@ pub struct ServeConfig {
     pub journal_size: usize,
     /// The fixture the first start creates the organization from (`--fixture`).
     pub fixture: Option<Arc<Fixture>>,
+    /// Where `/metrics` is served (`--metrics-listen`): the main listener by default.
+    pub metrics: MetricsEndpoint,
     /// What SCIM provisioning makes of a person (`--scim-provisioning member|invite`).
     pub scim_provisioning: Provisioning,
 }
@@ -81,10 +89,12 @@ impl ServeConfig {
             header_read_timeout: HEADER_READ_TIMEOUT,
             store: StoreOptions::server(),
             user_ids: UserIds::Global,
+            consistency: Consistency::Strict,
             models: Arc::new(ModelCatalogue::builtin()),
             operator_key: None,
             journal_size: journal::DEFAULT_CAPACITY,
             fixture: None,
+            metrics: MetricsEndpoint::Main,
             scim_provisioning: Provisioning::Member,
         }
     }
@@ -93,6 +103,8 @@ impl ServeConfig {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// `/metrics` on a listener of its own (`--metrics-listen ADDR`), with its router.
+    metrics_listener: Option<(TcpListener, Router)>,
     local_addr: SocketAddr,
     initial_key: Option<InitialKey>,
     header_read_timeout: Duration,
@@ -114,8 +126,19 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
         let local_addr = listener.local_addr()?;
+        let metrics_listener = match &config.metrics {
+            MetricsEndpoint::Listen(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {address} for metrics: {e}"))?,
+            ),
+            MetricsEndpoint::Main | MetricsEndpoint::Off => None,
+        };
+        let metrics = Arc::new(Metrics::new());
         let options = StoreOptions {
             user_ids: config.user_ids,
+            metrics: metrics.store(),
+            consistency: config.consistency,
             ..config.store.clone()
         };
         let store =
@@ -129,13 +152,17 @@ impl Application {
             operator: Arc::new(operator.key()),
             faults: Arc::default(),
             journal: Arc::new(Journal::new(config.journal_size, config.clock.clone())),
+            metrics: metrics.clone(),
             scim_provisioning: config.scim_provisioning,
         };
         let limiter = RateLimiter::new(config.rate_limit, config.clock.clone());
-        let router = app_router(state, limiter);
+        let metrics_listener =
+            metrics_listener.map(|listener| (listener, metrics_router(state.clone())));
+        let router = app_router(state, limiter, config.metrics == MetricsEndpoint::Main);
         Ok(Self {
             listener,
             router,
+            metrics_listener,
             local_addr,
             initial_key,
             header_read_timeout: config.header_read_timeout,
@@ -158,6 +185,13 @@ impl Application {
         self.local_addr
     }
 
+    /// Where `/metrics` is served on a listener of its own (`--metrics-listen ADDR`), if it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
+    }
+
     /// The admin key created by the first start, when this start created it.
     pub fn initial_key(&self) -> Option<&InitialKey> {
         self.initial_key.as_ref()
@@ -174,24 +208,31 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(listen.addr = %self.local_addr, "orgadmin listening");
+        if let Some(address) = self.metrics_addr() {
+            tracing::info!(listen.addr = %address, "metrics listening");
+        }
         let graceful = GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
-            let (stream, _) = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        // Out of file descriptors, or a connection reset before it was
-                        // accepted: the listener itself is fine; try again shortly.
-                        tracing::warn!(error = %e, "accepting a connection failed");
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        continue;
-                    }
-                },
+            // Both listeners are served by this one loop, with the same head deadline and the
+            // same graceful shutdown.
+            let (accepted, router) = tokio::select! {
+                accepted = self.listener.accept() => (accepted, &self.router),
+                (accepted, router) = accept_metrics(self.metrics_listener.as_ref()) => (accepted, router),
                 () = shutdown.as_mut() => break,
             };
+            let stream = match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was
+                    // accepted: the listener itself is fine; try again shortly.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            };
             let _ = stream.set_nodelay(true);
-            let service = TowerToHyperService::new(self.router.clone());
+            let service = TowerToHyperService::new(router.clone());
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(self.header_read_timeout)
@@ -206,6 +247,7 @@ impl Application {
             });
         }
         drop(self.listener);
+        drop(self.metrics_listener);
         graceful.shutdown().await;
         Ok(())
     }
@@ -215,7 +257,33 @@ impl Application {
 /// waiting for it (so also how long a kept-alive connection may stay silent).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn app_router(state: AppState, limiter: Option<RateLimiter>) -> Router {
+/// The next connection on the metrics listener, if there is one (otherwise never).
+async fn accept_metrics(
+    metrics: Option<&(TcpListener, Router)>,
+) -> (
+    std::io::Result<(tokio::net::TcpStream, SocketAddr)>,
+    &Router,
+) {
+    match metrics {
+        Some((listener, router)) => (listener.accept().await, router),
+        None => std::future::pending().await,
+    }
+}
+
+/// `/metrics` alone, on its own listener: every other path is a 404 in the envelope.
+fn metrics_router(state: AppState) -> Router {
+    http_stack(
+        Router::new()
+            .route("/metrics", get(metrics::scrape))
+            .with_state(state),
+    )
+}
+
+/// The API's routes with their middleware, `/metrics` beside them when `serve_metrics` (outside
+/// the route table: it is not an API route and the OpenAPI document does not describe it), and
+/// the metrics layer around everything.
+fn app_router(state: AppState, limiter: Option<RateLimiter>, serve_metrics: bool) -> Router {
+    let counted = state.metrics.clone();
     let routes = routes::router();
     let routes = if state.journal.is_on() {
         routes.layer(middleware::from_fn_with_state(
@@ -232,7 +300,13 @@ fn app_router(state: AppState, limiter: Option<RateLimiter>) -> Router {
         )),
         None => routes,
     };
+    let routes = if serve_metrics {
+        routes.route("/metrics", get(metrics::scrape))
+    } else {
+        routes
+    };
     http_stack(routes.with_state(state))
+        .layer(middleware::from_fn_with_state(counted, metrics::layer))
 }
 
 /// The HTTP stack every response passes through: the OpenAI-envelope fallbacks, the body limit

@@ -12,6 +12,7 @@ use orgadmin_core::secret::{hash_secret, ADMIN_KEY_PREFIX, OPERATOR_KEY_PREFIX};
 use orgadmin_core::{Actor, DomainError, Permission, Store};
 
 use crate::error::{ApiError, Code};
+use crate::metrics;
 use crate::operator::journal::Capture;
 use crate::rate_limit;
 use crate::state::AppState;
@@ -103,7 +104,13 @@ pub(crate) async fn admit(parts: &mut Parts, state: &AppState) -> Result<Actor, 
         let path = route.unwrap_or_else(|| parts.uri.path());
         limit
             .check(&actor.key_id, &parts.method, path)
-            .map_err(Refusal::Api)?;
+            .map_err(|refusal| {
+                state.metrics.http().rate_limit_refused(
+                    metrics::method_label(&parts.method),
+                    route.map_or(orgadmin_metrics::UNMATCHED_ROUTE, orgadmin_metrics::route),
+                );
+                Refusal::Api(refusal)
+            })?;
     }
     Ok(actor)
 }

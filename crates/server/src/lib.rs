@@ -8,6 +8,7 @@ mod auth;
 pub mod bootstrap;
 mod error;
 mod extract;
+mod metrics;
 pub mod operator;
 mod rate_limit;
 mod routes;
@@ -17,5 +18,6 @@ pub mod telemetry;
 
 pub use app::{http_stack, Application, ServeConfig, HEADER_READ_TIMEOUT};
 pub use extract::BODY_READ_TIMEOUT;
+pub use metrics::MetricsEndpoint;
 pub use rate_limit::{RateLimit, OFFICIAL_PER_MINUTE as OFFICIAL_RATE_LIMIT_PER_MINUTE};
 pub use routes::ApiDoc;

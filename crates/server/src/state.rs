@@ -5,6 +5,7 @@ use std::sync::Arc;
 use orgadmin_core::catalogue::ModelCatalogue;
 use orgadmin_core::scim::Provisioning;
 use orgadmin_core::{Clock, Store};
+use orgadmin_metrics::Metrics;
 
 use crate::operator::faults::FaultBook;
 use crate::operator::journal::Journal;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub faults: Arc<FaultBook>,
     /// The latest requests of each organization (`operator/journal.rs`).
     pub journal: Arc<Journal>,
+    /// What `/metrics` renders (`orgadmin_metrics`); the store records into its part.
+    pub metrics: Arc<Metrics>,
     /// What provisioning a SCIM user makes of them (`--scim-provisioning`).
     pub scim_provisioning: Provisioning,
 }

@@ -4,7 +4,10 @@
 //! default `postgres://postgres@127.0.0.1:5432/postgres`; the role must be allowed to create
 //! databases), starts two servers on it at the same time, and checks the rules of SPEC §3 and the
 //! pagination guarantees of §4 while requests to both replicas race. The replicas share nothing
-//! but the database, so every guarantee checked here must come from it. No request may ever answer
+//! but the database, so every guarantee checked here must come from it. One replica reads the
+//! organization's version at every request (`--consistency strict`), the other remembers it
+//! until a notification says it changed (`bounded`): the rules hold whatever each replica
+//! remembers, and replicas of both modes share a database. No request may ever answer
 //! 5xx, and at the end the tables are checked directly for duplicate and orphaned rows. The
 //! database is dropped when the test ends, also when it fails.
 //!
@@ -19,6 +22,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use orgadmin_core::store::Consistency;
 use orgadmin_server::{Application, ServeConfig};
 use reqwest::Method;
 use serde_json::json;
@@ -76,6 +80,8 @@ impl Pair {
 }
 
 const REPLICA_NAMES: [&str; 2] = ["replica-a", "replica-b"];
+/// How each replica knows an organization's version: one of each mode.
+const REPLICA_MODES: [Consistency; 2] = [Consistency::Strict, Consistency::Bounded];
 
 /// Start two replicas on `db` at the same instant, both finding the database empty, and check
 /// that the bootstrap happened exactly once: one of them reports the initial key, and the
@@ -85,9 +91,11 @@ async fn start_pair(db: &TestDatabase, stats: &Arc<Stats>) -> Pair {
     let barrier = Arc::new(Barrier::new(2));
     let builds: Vec<_> = REPLICA_NAMES
         .iter()
-        .map(|name| {
+        .zip(REPLICA_MODES)
+        .map(|(name, mode)| {
             let mut config = ServeConfig::new("127.0.0.1:0", db.url());
             config.admin_key = Some(key.clone());
+            config.consistency = mode;
             let barrier = barrier.clone();
             let name = *name;
             tokio::spawn(async move {

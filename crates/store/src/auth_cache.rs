@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use orgadmin_core::actor::Actor;
+use orgadmin_metrics::{CacheCounters, StoreMetrics};
 
 /// At most this many keys are remembered; when full, the cache starts over. An organization's
 /// working set of admin keys is small; the bound only limits what many distinct keys can cost.
@@ -34,9 +35,19 @@ pub(crate) struct CachedAuth {
 #[derive(Default)]
 pub(crate) struct AuthCache {
     entries: Mutex<HashMap<String, CachedAuth>>,
+    /// Authentications answered from here (hits) or from the database (misses), counted where
+    /// that is decided (`keys::authenticate`): an entry found at an older generation is a miss.
+    pub(crate) counters: CacheCounters,
 }
 
 impl AuthCache {
+    pub(crate) fn new(metrics: &StoreMetrics) -> Self {
+        Self {
+            entries: Mutex::default(),
+            counters: metrics.cache("auth"),
+        }
+    }
+
     pub(crate) fn get(&self, secret_hash: &str) -> Option<CachedAuth> {
         self.lock().get(secret_hash).cloned()
     }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orgadmin_core::{DomainError, OutageKind, Result};
+use orgadmin_metrics::StoreMetrics;
 
 use crate::faults::Faults;
 use crate::health::Health;
@@ -38,6 +39,8 @@ pub(crate) type Probe = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send
 pub(crate) struct Guard {
     pub(crate) health: Arc<Health>,
     pub(crate) faults: Arc<Faults>,
+    /// Where write transactions and caches record (`orgadmin_metrics`).
+    pub(crate) metrics: Arc<StoreMetrics>,
     deadline: Option<Duration>,
     breaker: Arc<Breaker>,
 }
@@ -54,6 +57,7 @@ impl Guard {
         let health = Arc::new(Health::default());
         Self {
             faults: options.faults.clone().unwrap_or_default(),
+            metrics: options.metrics.clone(),
             deadline: options.deadline,
             breaker: Arc::new(Breaker {
                 open: AtomicBool::new(false),

@@ -15,6 +15,7 @@
 
 mod auth_cache;
 pub mod faults;
+mod group_commit;
 mod guard;
 mod health;
 mod lease;
@@ -28,14 +29,16 @@ mod versions;
 use std::sync::Arc;
 use std::time::Duration;
 
-use orgadmin_core::store::UserIds;
+use orgadmin_core::store::{Consistency, UserIds};
 use orgadmin_core::{Clock, Store};
+use orgadmin_metrics::StoreMetrics;
 
 pub use faults::Faults;
+pub use group_commit::{GroupCommitLimits, GroupCommitStats};
 pub use guard::{PROBE_EVERY, TRIP_AFTER};
 
 pub use open::{postgres_version_text, redact_url, OpenError, MIN_POSTGRES_VERSION};
-pub use postgres::{PgStore, START_WAIT};
+pub use postgres::{PgStore, LISTENER_APPLICATION_NAME, START_WAIT};
 pub use sqlite::SqliteStore;
 /// Every table holding an organization's rows, and what reset does with them (for the schema
 /// check in `tests/organization_tables.rs`).
@@ -52,6 +55,15 @@ pub struct StoreOptions {
     pub faults: Option<Arc<Faults>>,
     /// What a person known in another organization is given (`--user-ids`).
     pub user_ids: UserIds,
+    /// How SQLite's writer groups durable writes into one `COMMIT` (`group_commit.rs`);
+    /// PostgreSQL does not group.
+    pub group_commit: GroupCommitLimits,
+    /// Where the store records its metrics (the server's, which `/metrics` renders; a store
+    /// of its own otherwise).
+    pub metrics: Arc<StoreMetrics>,
+    /// Whether a PostgreSQL store reads an organization's version at every request or trusts
+    /// what it remembers until notified (`--consistency`, `versions.rs`). SQLite ignores it.
+    pub consistency: Consistency,
 }
 
 impl StoreOptions {
@@ -80,6 +92,11 @@ pub async fn open_with(
     options: StoreOptions,
 ) -> Result<Arc<dyn Store>, OpenError> {
     if url.starts_with("sqlite:") {
+        if options.consistency == Consistency::Bounded {
+            tracing::info!(
+                "--consistency bounded changes nothing on SQLite: this process is the file's only writer, so the versions it keeps in memory are exact"
+            );
+        }
         Ok(Arc::new(SqliteStore::open_with(url, clock, options).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PgStore::open_with(url, clock, options).await?))

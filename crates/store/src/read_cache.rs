@@ -23,6 +23,7 @@ use orgadmin_core::id::{OrgId, ProjectId, UserId};
 use orgadmin_core::model::{AssignedRole, Member, OrgUser, ProjectUser};
 use orgadmin_core::page::{Page, PageRequest};
 use orgadmin_core::{PermissionSet, Result};
+use orgadmin_metrics::{CacheCounters, StoreMetrics};
 
 /// One kind of answer. Bounded by a total weight (objects held); when a new answer would exceed
 /// it, everything is forgotten and filling starts over, which keeps the bound exact and costs
@@ -30,6 +31,7 @@ use orgadmin_core::{PermissionSet, Result};
 pub(crate) struct GenerationCache<K, V> {
     state: Mutex<State<K, V>>,
     max_weight: usize,
+    counters: CacheCounters,
 }
 
 struct State<K, V> {
@@ -38,24 +40,33 @@ struct State<K, V> {
 }
 
 impl<K: Hash + Eq, V: Clone> GenerationCache<K, V> {
-    pub(crate) fn new(max_weight: usize) -> Self {
+    /// A cache of at most `max_weight` objects, counting its hits and misses in `counters`.
+    pub(crate) fn new(max_weight: usize, counters: CacheCounters) -> Self {
         Self {
             state: Mutex::new(State {
                 entries: HashMap::new(),
                 weight: 0,
             }),
             max_weight,
+            counters,
         }
     }
 
-    /// The answer filed under `key` at exactly `version`.
+    /// The answer filed under `key` at exactly `version`. Every call is a hit or a miss (a read
+    /// with no version is a miss: it goes to the database).
     pub(crate) fn get(&self, key: &K, version: Option<OrgVersion>) -> Option<V> {
-        let version = version?;
-        let state = self.lock();
-        match state.entries.get(key) {
-            Some((at, value)) if *at == version => Some(value.clone()),
-            _ => None,
+        let found = version.and_then(|version| {
+            let state = self.lock();
+            match state.entries.get(key) {
+                Some((at, value)) if *at == version => Some(value.clone()),
+                _ => None,
+            }
+        });
+        match found {
+            Some(_) => self.counters.hit(),
+            None => self.counters.miss(),
         }
+        found
     }
 
     /// File `value`, read at `version`, under `key`; `weight` is the number of objects it holds.
@@ -126,15 +137,19 @@ pub(crate) struct ReadCache {
     pub(crate) project_permissions: GenerationCache<(OrgId, ProjectId, UserId), PermissionSet>,
 }
 
-impl Default for ReadCache {
-    fn default() -> Self {
+impl ReadCache {
+    /// Each cache counts its hits and misses under its field's name (`orgadmin_cache_hits_total{cache="users"}`, …).
+    pub(crate) fn new(metrics: &StoreMetrics) -> Self {
         Self {
-            users: GenerationCache::new(USERS),
-            member_pages: GenerationCache::new(PAGES),
-            directory_pages: GenerationCache::new(PAGES),
-            project_users: GenerationCache::new(PAGES),
-            role_pages: GenerationCache::new(PAGES),
-            project_permissions: GenerationCache::new(PERMISSIONS),
+            users: GenerationCache::new(USERS, metrics.cache("users")),
+            member_pages: GenerationCache::new(PAGES, metrics.cache("member_pages")),
+            directory_pages: GenerationCache::new(PAGES, metrics.cache("directory_pages")),
+            project_users: GenerationCache::new(PAGES, metrics.cache("project_users")),
+            role_pages: GenerationCache::new(PAGES, metrics.cache("role_pages")),
+            project_permissions: GenerationCache::new(
+                PERMISSIONS,
+                metrics.cache("project_permissions"),
+            ),
         }
     }
 }
@@ -152,7 +167,7 @@ mod tests {
 
     #[test]
     fn answers_only_at_the_version_it_was_filed_under() {
-        let cache = GenerationCache::new(10);
+        let cache = GenerationCache::new(10, CacheCounters::default());
         cache.insert("k", at(7), "seven", 1);
         assert_eq!(cache.get(&"k", Some(at(7))), Some("seven"));
         assert_eq!(cache.get(&"k", Some(at(8))), None);
@@ -171,7 +186,7 @@ mod tests {
 
     #[test]
     fn holds_no_more_than_its_weight() {
-        let cache = GenerationCache::new(10);
+        let cache = GenerationCache::new(10, CacheCounters::default());
         for i in 0..10 {
             cache.insert(i, at(1), i, 1);
         }

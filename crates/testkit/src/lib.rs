@@ -94,6 +94,9 @@ impl Serving {
 
 pub struct TestServer {
     pub base_url: String,
+    /// `http://ADDR` of the metrics listener, when `/metrics` has one of its own
+    /// (`ServeConfig::metrics`).
+    pub metrics_url: Option<String>,
     /// The key requests are sent with unless a test names another.
     pub owner_key: String,
     pub clock: Arc<OffsetClock>,
@@ -213,6 +216,7 @@ impl TestServer {
             .await
             .expect("the application builds");
         let port = app.port();
+        let metrics_url = app.metrics_addr().map(|a| format!("http://{a}"));
         let initial = app.initial_key().cloned();
         let store = app.store();
         let serving = Serving::spawn(app);
@@ -222,6 +226,7 @@ impl TestServer {
             .unwrap_or_default();
         Self {
             base_url: format!("http://127.0.0.1:{port}"),
+            metrics_url,
             owner_key,
             clock,
             bootstrapped: initial.map(|k| k.created),

@@ -10,10 +10,11 @@ use orgadmin_core::actor::{Actor, OrgVersion, ReadAt};
 use orgadmin_core::clock::OrgClock;
 use orgadmin_core::error::KeyRejection;
 use orgadmin_core::id::OrgId;
-use orgadmin_core::store::{HealthStore, StorageOutage};
+use orgadmin_core::store::{HealthStore, PoolUse, StorageOutage};
 use orgadmin_core::{DomainError, Result};
 
 use crate::faults::FaultPoint;
+use crate::group_commit::GroupCommitStats;
 use crate::read_cache::GenerationCache;
 use crate::versions::OrgState;
 
@@ -116,40 +117,65 @@ impl Backend {
         &self,
         org: &OrgId,
     ) -> Result<(Tx, Option<(i64, OrgClock)>)> {
-        let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
+        let mut tx = self.begin_write().await?;
         tx.fault_point(FaultPoint::Statement).await?;
-        let row: Option<(i64, i64, Option<i64>)> = sqlx::query_as(
-            "UPDATE organizations SET generation = generation + 1 WHERE id = $1 \
-             RETURNING generation, clock_offset_seconds, clock_frozen_at",
-        )
-        .bind(org.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .db()?;
-        let begun = row.map(|(generation, offset_seconds, frozen_at)| {
+        // The backend's statement: PostgreSQL's also notifies other replicas at commit.
+        let row: Option<(i64, i64, i64, Option<i64>)> = sqlx::query_as(Backend::BUMP_GENERATION)
+            .bind(org.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .db()?;
+        let begun = row.map(|(generation, key_use, offset_seconds, frozen_at)| {
             let clock = OrgClock {
                 offset_seconds,
                 frozen_at,
             };
             tx.set_now(clock.now(self.wall()));
-            (generation, clock)
+            (generation, key_use, clock)
         });
-        if let Some((generation, clock)) = begun {
-            // What memory holds of the organization once this commits: the generation just
-            // written, the clock as read (`set_clock` when the transaction changes it), and the
-            // key-use epoch, which no write transaction changes (a key's use is a transaction
-            // of its own on the same writer, so it cannot run meanwhile). Unknown in memory:
-            // read from the database again after.
-            let after = self.versions.known(org).map(|known| OrgState {
+        if let Some((generation, key_use, clock)) = begun {
+            // What memory holds of the organization once this commits: all as this transaction
+            // read it (the clock changed by `set_clock` if the transaction changes it), so in a
+            // group (`group_commit.rs`) the version published last is the latest. Unknown in
+            // memory: read from the database again after. (Memory fed by notifications takes
+            // only "read it again": other replicas write too, `versions.rs`.)
+            let after = self.versions.known(org).map(|_| OrgState {
                 version: OrgVersion {
                     generation,
-                    key_use: known.version.key_use,
+                    key_use,
                 },
                 clock,
             });
             tx.publish_at_commit(self.versions.publication(org, after));
         }
-        Ok((tx, begun))
+        Ok((tx, begun.map(|(generation, _, clock)| (generation, clock))))
+    }
+
+    /// Begin a write transaction on the writer: a turn in its group on a store that commits
+    /// in groups (`group_commit.rs`), otherwise a transaction of its own; guarded and timed as
+    /// every one is (`WriteTx`). Every write of a built store begins here.
+    pub(crate) async fn begin_write(&self) -> Result<Tx> {
+        match &self.group_commit {
+            Some(writer) => Tx::begin_turn(writer).await,
+            None => {
+                Tx::begin(
+                    &self.writer,
+                    &self.guard.health,
+                    &self.guard.faults,
+                    &self.guard.metrics,
+                )
+                .await
+            }
+        }
+    }
+
+    /// What the writer's groups committed since the store opened (all zero on a store that does
+    /// not commit in groups).
+    pub fn group_commit_stats(&self) -> GroupCommitStats {
+        self.group_commit
+            .as_ref()
+            .map(|writer| writer.stats())
+            .unwrap_or_default()
     }
 
     /// The organization's version and clock as of now, for authentication: from memory when
@@ -161,27 +187,8 @@ impl Backend {
             return Ok(Some(state));
         }
         let ticket = self.versions.ticket();
-        let row: Option<(i64, i64, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT generation, COALESCE((SELECT epoch FROM key_use WHERE org_id = $1), 0), \
-             clock_offset_seconds, clock_frozen_at \
-             FROM organizations WHERE id = $1",
-        )
-        .bind(org.as_str())
-        .fetch_optional(&self.reader)
-        .await
-        .db()?;
-        let state = row.map(
-            |(generation, key_use, offset_seconds, frozen_at)| OrgState {
-                version: OrgVersion {
-                    generation,
-                    key_use,
-                },
-                clock: OrgClock {
-                    offset_seconds,
-                    frozen_at,
-                },
-            },
-        );
+        let mut conn = self.reader.acquire().await.db()?;
+        let state = users::state_in(&mut conn, org).await?;
         if let Some(state) = state {
             self.versions.offer(org, state, ticket);
         }
@@ -192,7 +199,7 @@ impl Backend {
     /// `/readyz`): it rewrites the one row of `storage_probe` with 64 KiB that do not compress,
     /// so it commits only where a write of a usual size has room.
     async fn probe_write(&self) -> Result<()> {
-        let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE storage_probe SET probed_at = $1, pad = $2 WHERE id = 1")
             .bind(self.wall())
             .bind(probe_payload())
@@ -226,6 +233,18 @@ impl HealthStore for Backend {
 
     fn current_outage(&self) -> Option<StorageOutage> {
         self.guard.health.current()
+    }
+
+    fn pool_use(&self) -> Vec<PoolUse> {
+        self.pools()
+            .into_iter()
+            .map(|(pool, connections)| PoolUse {
+                pool,
+                size: connections.size(),
+                idle: u32::try_from(connections.num_idle()).unwrap_or(u32::MAX),
+                max: connections.options().get_max_connections(),
+            })
+            .collect()
     }
 }
 

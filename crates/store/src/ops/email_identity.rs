@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use orgadmin_core::email;
 use orgadmin_core::Result;
 
-use super::{DbResult, Pool, Tx};
+use super::{Backend, DbResult, Pool, Tx};
 
 /// Recompute `users.email_norm`, `invites.email_norm` and `audit_logs.actor_email_norm` where
 /// the current rule gives another value than the stored one, if the marker row of migration 0005
@@ -21,7 +21,13 @@ use super::{DbResult, Pool, Tx};
 pub(crate) async fn bring_up_to_date(pool: &Pool) -> Result<()> {
     // Before the store is built: a write transaction of its own, with no outage to report to
     // and no fault hook.
-    let mut tx = Tx::begin(pool, &Default::default(), &Default::default()).await?;
+    let mut tx = Tx::begin(
+        pool,
+        &Default::default(),
+        &Default::default(),
+        &Default::default(),
+    )
+    .await?;
     let pending = sqlx::query("DELETE FROM email_identity_pending")
         .execute(&mut *tx)
         .await
@@ -106,7 +112,7 @@ pub(crate) async fn bring_up_to_date(pool: &Pool) -> Result<()> {
 
     // What another process remembers of these organizations was read before the change.
     for org in &changed_orgs {
-        sqlx::query("UPDATE organizations SET generation = generation + 1 WHERE id = $1")
+        sqlx::query(Backend::BUMP_GENERATION)
             .bind(org)
             .execute(&mut *tx)
             .await

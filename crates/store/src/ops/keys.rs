@@ -62,6 +62,7 @@ impl AdminKeyStore for Backend {
                     .await?
                     .filter(|state| state.version.generation == cached.generation)
                 {
+                    self.auth_cache.counters.hit();
                     let now = state.clock.now(wall);
                     if cached.expires_at.is_some_and(|at| now >= at) {
                         self.auth_cache.remove(secret_hash);
@@ -81,6 +82,7 @@ impl AdminKeyStore for Backend {
                 }
                 self.auth_cache.remove(secret_hash);
             }
+            self.auth_cache.counters.miss();
 
             let ticket = self.versions.ticket();
             let mut conn = self.reader.acquire().await.db()?;
@@ -385,7 +387,7 @@ async fn touch_last_used(
     if !last_use_is_stale(last_used_at, now) {
         return Ok(last_used_at);
     }
-    let mut tx = Tx::begin(&store.writer, &store.guard.health, &store.guard.faults).await?;
+    let mut tx = store.begin_write().await?;
     let touched =
         sqlx::query("UPDATE admin_api_keys SET last_used_at = $1 WHERE org_id = $2 AND id = $3")
             .bind(now)
@@ -400,20 +402,24 @@ async fn touch_last_used(
         tx.rollback().await?;
         return Ok(last_used_at);
     }
-    let epoch: i64 = sqlx::query_scalar(
-        "INSERT INTO key_use (org_id, epoch) VALUES ($1, 1) \
-         ON CONFLICT (org_id) DO UPDATE SET epoch = key_use.epoch + 1 RETURNING epoch",
-    )
-    .bind(actor.org_id.as_str())
-    .fetch_one(&mut *tx)
-    .await
-    .db()?;
-    // Memory learns the new epoch at the commit (`versions.rs`); this runs on the writer, so no
-    // other commit of the organization is in flight and what memory knows is current.
-    let after = store.versions.known(&actor.org_id).map(|mut state| {
-        state.version.key_use = epoch;
-        state
-    });
+    // The backend's statement: PostgreSQL's also notifies other replicas at commit.
+    let epoch: i64 = sqlx::query_scalar(Backend::BUMP_KEY_USE)
+        .bind(actor.org_id.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .db()?;
+    // Memory learns the new epoch at the commit (`versions.rs`), with the generation and clock
+    // as this transaction reads them: in a group (`group_commit.rs`) an operation before this
+    // one may have changed them, uncommitted, so memory's are not the latest.
+    let after = match store.versions.known(&actor.org_id) {
+        Some(_) => users::state_in(&mut tx, &actor.org_id)
+            .await?
+            .map(|mut state| {
+                state.version.key_use = epoch;
+                state
+            }),
+        None => None,
+    };
     tx.publish_at_commit(store.versions.publication(&actor.org_id, after));
     tx.commit().await?;
     Ok(Some(now))

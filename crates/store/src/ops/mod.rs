@@ -10,8 +10,9 @@
 //! | name | what it is |
 //! | --- | --- |
 //! | `Db`, `Conn`, `Pool` | the sqlx database, connection and pool types |
-//! | `Backend` | the store type (`SqliteStore`, `PgStore`), with fields `reader`, `writer` (the pool writes go through), `clock`, `guard`, `auth_cache`, `read_cache`, `versions` (`versions.rs`: `Memory` on SQLite, `Database` on PostgreSQL), `user_ids` |
+//! | `Backend` | the store type (`SqliteStore`, `PgStore`), with fields `reader`, `writer` (the pool writes go through), `group_commit` (`Some` where writes commit in groups: `group_commit.rs`), `clock`, `guard`, `auth_cache`, `read_cache`, `versions` (`versions.rs`: `Memory` on SQLite, `Database` or `Notified` on PostgreSQL), `user_ids` |
 //! | `Backend::BEGIN` | how a write transaction begins (`BEGIN IMMEDIATE` on SQLite) |
+//! | `Backend::BUMP_GENERATION`, `Backend::BUMP_KEY_USE` | the statements that increment an organization's generation and key-use epoch, returning them (PostgreSQL's also notify other replicas at commit, `postgres/listener.rs`) |
 //! | `Backend::prove_idle(conn)` | after a failure: roll back and prove the connection is outside any transaction |
 //! | `Backend::injected_error(class)` | the error the database reports for a fault of that class (the fault hook) |
 //! | `Backend::begin_bootstrap()` | the first start's transaction (PostgreSQL adds an advisory lock) |
@@ -19,6 +20,7 @@
 //! | `db_error`, `DbResult::db` | a sqlx error as a `DomainError`, outages classed by `OutageKind` |
 //! | `is_unique_violation` | whether an error is a unique-key violation |
 //! | `push_in` | `AND column IN (…)` in the backend's form |
+//! | `Backend::pools()` | the connection pools by name (`writer`, `reader` or `shared`), sampled for the metrics |
 //! | `Backend::NAME`, `Backend::schema_version()` | what a snapshot records of where it was taken (`sqlite`/`postgres`, the latest migration) |
 //! | `Backend::BEGIN_SNAPSHOT`, `Backend::SCHEMA_COLUMNS` | a snapshot's consistent read; every table's columns, types, NOT NULL and primary key |
 //! | `Backend::rows_as_json`, `Backend::insert_rows_from_json` | a table's rows of one organization as one JSON array, and back, with the backend's JSON functions |
@@ -47,6 +49,7 @@ pub(crate) mod audit;
 mod backend;
 pub(crate) mod email_identity;
 pub(crate) mod grants;
+pub(crate) mod group_commit;
 pub(crate) mod groups;
 pub(crate) mod import;
 pub(crate) mod invites;

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use orgadmin_core::actor::OrgVersion;
 use orgadmin_core::actor::{Actor, ReadAt};
 use orgadmin_core::audit::{kind, NewAuditEvent};
+use orgadmin_core::clock::OrgClock;
 use orgadmin_core::email::Email;
 use orgadmin_core::id::*;
 use orgadmin_core::model::{Member, User, UserChange};
@@ -18,6 +19,7 @@ use sqlx::QueryBuilder;
 use super::grants::Grants;
 use super::{finish_member_page, push_in, push_keyset, Backend, Conn, Db, DbResult, Tx};
 use crate::rows::*;
+use crate::versions::OrgState;
 
 pub(crate) async fn find<'e>(
     db: impl sqlx::Executor<'e, Database = Db>,
@@ -88,6 +90,31 @@ pub(crate) async fn version_in(conn: &mut Conn, org: &OrgId) -> Result<Option<Or
         generation,
         key_use,
     }))
+}
+
+/// The organization's version and clock as `conn`'s transaction sees them (`None`: no such
+/// organization).
+pub(crate) async fn state_in(conn: &mut Conn, org: &OrgId) -> Result<Option<OrgState>> {
+    let row: Option<(i64, i64, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT generation, COALESCE((SELECT epoch FROM key_use WHERE org_id = $1), 0), \
+         clock_offset_seconds, clock_frozen_at FROM organizations WHERE id = $1",
+    )
+    .bind(org.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .db()?;
+    Ok(row.map(
+        |(generation, key_use, offset_seconds, frozen_at)| OrgState {
+            version: OrgVersion {
+                generation,
+                key_use,
+            },
+            clock: OrgClock {
+                offset_seconds,
+                frozen_at,
+            },
+        },
+    ))
 }
 
 /// Close what [`push_member_select`] opened: the project memberships, each member's rows

@@ -14,15 +14,21 @@
 //! - after any failure — a failed statement, `COMMIT` or `ROLLBACK`, or a request dropped
 //!   midway — the connection is rolled back and proven idle (`Backend::prove_idle`), or closed
 //!   and replaced. A connection in an unknown state is never used again.
+//!
+//! A store that commits in groups (SQLite, `group_commit.rs`) begins its write transactions as
+//! a [`Turn`] instead: a savepoint inside the writer's open group, released into the group at
+//! [`commit`](WriteTx::commit), which then answers with the group's `COMMIT`.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::time::Duration;
 
 use orgadmin_core::{Result, Timestamp};
+use orgadmin_metrics::{StoreMetrics, TxTimer};
 use sqlx::pool::PoolConnection;
 use sqlx::Executor;
 
+use super::group_commit::{GroupCommit, Turn};
 use super::{db_error, Backend, Conn, Db, Pool};
 use crate::faults::{FaultPoint, Faults};
 use crate::health::Health;
@@ -36,7 +42,8 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
 /// run with `.execute(&mut *tx)`. End it with [`commit`](Self::commit) or
 /// [`rollback`](Self::rollback); dropping it rolls back.
 pub(crate) struct WriteTx {
-    conn: Option<PoolConnection<Db>>,
+    /// `None` once the transaction ended.
+    holder: Option<Holder>,
     health: Arc<Health>,
     faults: Arc<Faults>,
     /// The organization's time for this transaction (`Backend::begin_in` reads its clock).
@@ -45,6 +52,16 @@ pub(crate) struct WriteTx {
     /// (`versions.rs`; SQLite only). Dropped after `COMMIT` was sent but not answered with
     /// success, it leaves the version unknown, so it is read from the database again.
     publication: Option<Publication>,
+    /// The wait for the connection and the transaction's duration (`orgadmin_metrics`).
+    timer: TxTimer,
+}
+
+/// What a write transaction runs on.
+enum Holder {
+    /// A connection of its own, from `BEGIN` to `COMMIT`.
+    Own(PoolConnection<Db>),
+    /// A savepoint in the writer's open group (`group_commit.rs`).
+    Turn(Turn),
 }
 
 impl WriteTx {
@@ -53,23 +70,46 @@ impl WriteTx {
         pool: &Pool,
         health: &Arc<Health>,
         faults: &Arc<Faults>,
+        metrics: &Arc<StoreMetrics>,
     ) -> Result<Self> {
+        let mut timer = TxTimer::start(metrics);
         let conn = pool.acquire().await.map_err(db_error)?;
+        timer.acquired();
         // The guard owns the connection before `BEGIN` is sent: a request dropped while `BEGIN`
         // is in flight (the database may already have begun) must not hand the pool a
         // connection inside a transaction, where the next `BEGIN` fails. Its drop settles it.
         let mut tx = Self {
-            conn: Some(conn),
+            holder: Some(Holder::Own(conn)),
             health: health.clone(),
             faults: faults.clone(),
             now: None,
             publication: None,
+            timer,
         };
         if let Err(e) = tx.execute(Backend::BEGIN).await {
             // BEGIN fails on a connection that is somehow inside a transaction: the drop of the
             // guard settles it.
             return Err(db_error(e));
         }
+        Ok(tx)
+    }
+
+    /// Wait for a turn at `writer` and open this operation's savepoint in its group.
+    pub(crate) async fn begin_turn(writer: &Arc<GroupCommit>) -> Result<Self> {
+        let mut timer = TxTimer::start(&writer.metrics);
+        let turn = writer.turn().await?;
+        timer.acquired();
+        let mut tx = Self {
+            holder: Some(Holder::Turn(turn)),
+            health: writer.health.clone(),
+            faults: writer.faults.clone(),
+            now: None,
+            publication: None,
+            timer,
+        };
+        // A savepoint that cannot be opened is rolled back to by the turn's drop, which finds
+        // the group's transaction unusable and ends the group.
+        tx.execute("SAVEPOINT operation").await.map_err(db_error)?;
         Ok(tx)
     }
 
@@ -111,10 +151,13 @@ impl WriteTx {
         let Some((due, class)) = self.faults.take(point) else {
             return Ok(());
         };
-        let conn = self
-            .conn
-            .as_mut()
-            .expect("an open transaction has its connection");
+        if matches!(self.holder, Some(Holder::Turn(_))) {
+            // In a group, a failed statement does what SQLite may do on a full disk or an I/O
+            // error: it rolls the whole transaction back, and the group fails with it
+            // (`group_commit.rs`). A commit's faults strike the group's `COMMIT` instead.
+            let _ = self.execute("ROLLBACK").await;
+            return Err(db_error(Backend::injected_error(class)));
+        }
         let end = if due == FaultPoint::CommitAnswer {
             // The transaction commits but its answer is lost: memory must not go on trusting
             // the old version.
@@ -125,7 +168,7 @@ impl WriteTx {
         } else {
             "ROLLBACK"
         };
-        let _ = conn.execute(end).await;
+        let _ = self.conn_mut().execute(end).await;
         Err(db_error(Backend::injected_error(class)))
     }
 
@@ -133,23 +176,29 @@ impl WriteTx {
     /// may be acknowledged. On an error nothing may be acknowledged, and the connection is settled
     /// before anyone uses it again.
     pub(crate) async fn commit(mut self) -> Result<()> {
+        match self.holder.take() {
+            Some(Holder::Turn(turn)) => {
+                let publication = self.publication.take();
+                turn.release(publication).await?;
+                self.timer.committed();
+                return Ok(());
+            }
+            own => self.holder = own,
+        }
         self.fault_point(FaultPoint::Commit).await?;
-        let conn = self
-            .conn
-            .as_mut()
-            .expect("an open transaction has its connection");
         // Memory stops trusting the old version before `COMMIT` is sent, and learns the new
         // one only from its success; a failure or a drop midway leaves it unknown (`versions.rs`).
         if let Some(publication) = self.publication.as_mut() {
             publication.arm();
         }
-        match conn.execute("COMMIT").await {
+        match self.conn_mut().execute("COMMIT").await {
             Ok(_) => {
                 if let Some(publication) = self.publication.take() {
                     publication.committed();
                 }
+                self.timer.committed();
                 // Idle again: back to the pool.
-                self.conn = None;
+                self.holder = None;
                 self.health.write_committed();
                 Ok(())
             }
@@ -160,10 +209,20 @@ impl WriteTx {
 
     /// `ROLLBACK`, proving the connection idle (or closing it) before it goes back to the pool.
     pub(crate) async fn rollback(mut self) -> Result<()> {
-        if let Some(conn) = self.conn.take() {
-            settle(conn).await;
+        match self.holder.take() {
+            Some(Holder::Own(conn)) => settle(conn).await,
+            Some(Holder::Turn(turn)) => turn.roll_back().await,
+            None => {}
         }
         Ok(())
+    }
+
+    fn conn_mut(&mut self) -> &mut Conn {
+        match self.holder.as_mut() {
+            Some(Holder::Own(conn)) => conn,
+            Some(Holder::Turn(turn)) => turn.conn(),
+            None => panic!("an open transaction has its connection"),
+        }
     }
 }
 
@@ -171,23 +230,24 @@ impl Deref for WriteTx {
     type Target = Conn;
 
     fn deref(&self) -> &Conn {
-        self.conn
-            .as_ref()
-            .expect("an open transaction has its connection")
+        match self.holder.as_ref() {
+            Some(Holder::Own(conn)) => conn,
+            Some(Holder::Turn(turn)) => turn.conn_ref(),
+            None => panic!("an open transaction has its connection"),
+        }
     }
 }
 
 impl DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut Conn {
-        self.conn
-            .as_mut()
-            .expect("an open transaction has its connection")
+        self.conn_mut()
     }
 }
 
 impl Drop for WriteTx {
     fn drop(&mut self) {
-        let Some(conn) = self.conn.take() else {
+        // A turn rolls itself back to its savepoint when dropped (`group_commit.rs`).
+        let Some(Holder::Own(conn)) = self.holder.take() else {
             return;
         };
         // Ended by an error or by the request being dropped midway (a client gone, a deadline):
@@ -204,7 +264,7 @@ impl Drop for WriteTx {
 
 /// Roll back, then keep the connection only if it is proven idle; otherwise close it, and the
 /// pool opens a fresh one.
-async fn settle(mut conn: PoolConnection<Db>) {
+pub(crate) async fn settle(mut conn: PoolConnection<Db>) {
     let proven = tokio::time::timeout(SETTLE_TIMEOUT, Backend::prove_idle(&mut conn))
         .await
         .unwrap_or(false);

@@ -9,6 +9,7 @@
 //! organization. An unreachable database makes requests fail fast (`Unavailable`, HTTP 503, and
 //! the circuit breaker of `guard.rs`); the pool reconnects by itself when the database is back.
 
+mod listener;
 #[path = "../ops/mod.rs"]
 mod ops;
 
@@ -16,7 +17,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use orgadmin_core::store::UserIds;
+use orgadmin_core::store::{Consistency, UserIds};
 use orgadmin_core::{Clock, DomainError, Result};
 
 use orgadmin_core::OutageKind;
@@ -26,7 +27,7 @@ use crate::faults::FaultClass;
 use crate::guard::{Guard, Probe};
 use crate::open::{self, OpenError};
 use crate::read_cache::ReadCache;
-use crate::versions::VersionSource;
+use crate::versions::{Notified, VersionSource};
 use crate::StoreOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, Executor, PgConnection, PgPool, Postgres, QueryBuilder};
@@ -36,7 +37,12 @@ pub(crate) type Db = Postgres;
 pub(crate) type Conn = sqlx::PgConnection;
 pub(crate) type Pool = PgPool;
 pub(crate) type Backend = PgStore;
+use ops::group_commit::GroupCommit;
 use ops::{email_identity, Tx};
+
+/// The `application_name` of a `--consistency bounded` store's listening connection, as
+/// `pg_stat_activity` shows it.
+pub use listener::APPLICATION_NAME as LISTENER_APPLICATION_NAME;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -56,11 +62,16 @@ pub struct PgStore {
     /// Reads and writes share one pool; the names mirror the SQLite backend's two pools.
     reader: PgPool,
     writer: PgPool,
+    /// Always `None`: PostgreSQL's writers commit concurrently, each its own transaction.
+    group_commit: Option<Arc<GroupCommit>>,
     clock: Arc<dyn Clock>,
     auth_cache: AuthCache,
     read_cache: ReadCache,
-    /// Always the database: replicas write it too (`versions.rs`).
+    /// The database (`--consistency strict`: replicas write it too), or memory kept current by
+    /// the listener's notifications (`bounded`), `versions.rs`.
     versions: VersionSource,
+    /// The listener of `--consistency bounded`, stopped with the store.
+    _listening: Option<listener::Listening>,
     guard: Guard,
     /// What a person known in another organization is given (`--user-ids`).
     pub(crate) user_ids: UserIds,
@@ -205,14 +216,24 @@ impl PgStore {
         email_identity::bring_up_to_date(&pool)
             .await
             .map_err(|e| open::upgrade_error(url, e))?;
+        let (versions, listening) = match store_options.consistency {
+            Consistency::Strict => (VersionSource::Database, None),
+            Consistency::Bounded => {
+                let notified = Arc::new(Notified::default());
+                let listening = listener::spawn(&options, notified.clone());
+                (VersionSource::notified(notified), Some(listening))
+            }
+        };
         Ok(Self {
             guard: Guard::new(&store_options, connect_probe(options)),
             reader: pool.clone(),
             writer: pool,
             clock,
-            auth_cache: AuthCache::default(),
-            read_cache: ReadCache::default(),
-            versions: VersionSource::Database,
+            auth_cache: AuthCache::new(&store_options.metrics),
+            read_cache: ReadCache::new(&store_options.metrics),
+            versions,
+            _listening: listening,
+            group_commit: None,
             user_ids: store_options.user_ids,
             server_version,
         })
@@ -235,6 +256,11 @@ impl PgStore {
 
     /// The backend a snapshot names (`ops/snapshot.rs`): snapshots restore only on their own.
     pub(crate) const NAME: &'static str = "postgres";
+
+    /// The pools by name, for the metrics (`HealthStore::pool_use`): reads and writes share one.
+    pub(crate) fn pools(&self) -> Vec<(&'static str, &Pool)> {
+        vec![("shared", &self.writer)]
+    }
 
     /// The schema version a snapshot records: the latest migration this binary has (a database
     /// with a newer one is refused at open).
@@ -287,6 +313,23 @@ impl PgStore {
     /// How a write transaction begins.
     pub(crate) const BEGIN: &'static str = "BEGIN";
 
+    /// The first statement of a write transaction of the organization `$1` (`begin_with_clock`):
+    /// its generation incremented, returning it, the key-use epoch and the clock. It also
+    /// notifies the listeners of `--consistency bounded` (`listener.rs`), at commit and only if
+    /// it commits; every server sends it, strict or not, so replicas of either mode may share the
+    /// database.
+    pub(crate) const BUMP_GENERATION: &'static str =
+        "UPDATE organizations SET generation = generation + 1 WHERE id = $1 \
+         RETURNING generation, COALESCE((SELECT epoch FROM key_use WHERE org_id = $1), 0), \
+         clock_offset_seconds, clock_frozen_at, pg_notify('orgadmin_versions', id)";
+
+    /// The key-use epoch of the organization `$1` incremented (`keys::touch_last_used`),
+    /// returning it, with the notification of [`BUMP_GENERATION`](Self::BUMP_GENERATION).
+    pub(crate) const BUMP_KEY_USE: &'static str =
+        "INSERT INTO key_use (org_id, epoch) VALUES ($1, 1) \
+         ON CONFLICT (org_id) DO UPDATE SET epoch = key_use.epoch + 1 \
+         RETURNING epoch, pg_notify('orgadmin_versions', org_id)";
+
     /// After a failure: `ROLLBACK` ends whatever transaction the session is in (outside one it
     /// only warns), so its success proves the connection idle; a connection that cannot say
     /// it (broken, or a server not answering) is closed.
@@ -305,7 +348,7 @@ impl PgStore {
 
     /// Begin the bootstrap transaction, holding the bootstrap advisory lock until commit.
     pub(crate) async fn begin_bootstrap(&self) -> Result<Tx> {
-        let mut tx = Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(BOOTSTRAP_LOCK_KEY)
             .execute(&mut *tx)

@@ -36,6 +36,7 @@ pub(crate) type Db = Sqlite;
 pub(crate) type Conn = sqlx::SqliteConnection;
 pub(crate) type Pool = SqlitePool;
 pub(crate) type Backend = SqliteStore;
+use ops::group_commit::GroupCommit;
 /// The tables of an organization's rows (the same list in both backends: `ops/organizations.rs`).
 pub use ops::organizations::{OnReset, ORGANIZATION_TABLES};
 use ops::{email_identity, Tx};
@@ -44,6 +45,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 pub struct SqliteStore {
     writer: SqlitePool,
+    /// Every write of the built store goes through it: durable writes share `COMMIT`s.
+    group_commit: Option<Arc<GroupCommit>>,
     reader: SqlitePool,
     clock: Arc<dyn Clock>,
     auth_cache: AuthCache,
@@ -63,6 +66,17 @@ pub struct SqliteStore {
 const BUSY_TIMEOUT: Duration = Duration::from_millis(1500);
 /// How long a request waits for the writer connection (held by the write before it).
 const WRITER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The group commit of a store's writer (`ops/group_commit.rs`).
+fn grouped(writer: &SqlitePool, options: &StoreOptions, guard: &Guard) -> Arc<GroupCommit> {
+    GroupCommit::new(
+        writer.clone(),
+        options.group_commit,
+        guard.health.clone(),
+        guard.faults.clone(),
+        guard.metrics.clone(),
+    )
+}
 
 pub(crate) fn file_path(url: &str) -> Option<PathBuf> {
     if is_memory(url) {
@@ -118,13 +132,15 @@ impl SqliteStore {
                 .await
                 .map_err(|e| open::sqlite_error(url, e))?;
             migrate(url, &pool).await?;
+            let guard = Guard::new(&store_options, writer_probe(&pool));
             return Ok(Self {
-                guard: Guard::new(&store_options, writer_probe(&pool)),
+                group_commit: Some(grouped(&pool, &store_options, &guard)),
+                guard,
                 writer: pool.clone(),
                 reader: pool,
                 clock,
-                auth_cache: AuthCache::default(),
-                read_cache: ReadCache::default(),
+                auth_cache: AuthCache::new(&store_options.metrics),
+                read_cache: ReadCache::new(&store_options.metrics),
                 // Each connection to `:memory:` is its own database: no other process, nor
                 // another store of this one, can write it.
                 versions: VersionSource::memory(),
@@ -190,13 +206,15 @@ impl SqliteStore {
             }
         };
         created.opened();
+        let guard = Guard::new(&store_options, writer_probe(&writer));
         Ok(Self {
-            guard: Guard::new(&store_options, writer_probe(&writer)),
+            group_commit: Some(grouped(&writer, &store_options, &guard)),
+            guard,
             writer,
             reader,
             clock,
-            auth_cache: AuthCache::default(),
-            read_cache: ReadCache::default(),
+            auth_cache: AuthCache::new(&store_options.metrics),
+            read_cache: ReadCache::new(&store_options.metrics),
             versions: VersionSource::memory(),
             user_ids: store_options.user_ids,
             _lease: Some(lease),
@@ -205,7 +223,7 @@ impl SqliteStore {
 
     /// Begin the bootstrap transaction (serialized like every write).
     pub(crate) async fn begin_bootstrap(&self) -> Result<Tx> {
-        Tx::begin(&self.writer, &self.guard.health, &self.guard.faults).await
+        self.begin_write().await
     }
 
     /// How a write transaction begins: `IMMEDIATE` takes the database's write lock at once, so
@@ -213,6 +231,20 @@ impl SqliteStore {
     /// writes. SQLite refuses `BEGIN` on a connection already inside a transaction, so a write
     /// can never silently nest inside one left open.
     pub(crate) const BEGIN: &'static str = "BEGIN IMMEDIATE";
+
+    /// The first statement of a write transaction of the organization `$1` (`begin_with_clock`):
+    /// its generation incremented, returning it, the key-use epoch and the clock. (PostgreSQL's also notifies the
+    /// other replicas; one process owns a SQLite file.)
+    pub(crate) const BUMP_GENERATION: &'static str =
+        "UPDATE organizations SET generation = generation + 1 WHERE id = $1 \
+         RETURNING generation, COALESCE((SELECT epoch FROM key_use WHERE org_id = $1), 0), \
+         clock_offset_seconds, clock_frozen_at";
+
+    /// The key-use epoch of the organization `$1` incremented (`keys::touch_last_used`),
+    /// returning it.
+    pub(crate) const BUMP_KEY_USE: &'static str =
+        "INSERT INTO key_use (org_id, epoch) VALUES ($1, 1) \
+         ON CONFLICT (org_id) DO UPDATE SET epoch = key_use.epoch + 1 RETURNING epoch";
 
     /// After a failure: roll back, then prove the connection is outside any transaction. SQLite
     /// may have rolled back already (it does on a full disk or an I/O error), so the `ROLLBACK`
@@ -234,6 +266,16 @@ impl SqliteStore {
 
     /// The backend a snapshot names (`ops/snapshot.rs`): snapshots restore only on their own.
     pub(crate) const NAME: &'static str = "sqlite";
+
+    /// The pools by name, for the metrics (`HealthStore::pool_use`): a file has a writer and
+    /// readers; `:memory:` (no lease) one connection for both.
+    pub(crate) fn pools(&self) -> Vec<(&'static str, &Pool)> {
+        if self._lease.is_none() {
+            vec![("shared", &self.writer)]
+        } else {
+            vec![("writer", &self.writer), ("reader", &self.reader)]
+        }
+    }
 
     /// The schema version a snapshot records: the latest migration this binary has (a database
     /// with a newer one is refused at open).
