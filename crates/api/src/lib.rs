@@ -8,5 +8,6 @@ pub mod import;
 pub mod operator;
 pub mod requests;
 pub mod responses;
+pub mod scim;
 
 pub use error::{ErrorBody, ErrorDetail};

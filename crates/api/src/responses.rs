@@ -991,7 +991,7 @@ impl From<&model::Group> for Group {
             id: g.id.to_string(),
             name: g.name.clone(),
             created_at: g.created_at,
-            is_scim_managed: false,
+            is_scim_managed: g.is_scim_managed,
             group_type: "group".into(),
         }
     }
@@ -1034,7 +1034,7 @@ impl GroupRoleAssignment {
                 id: group.id.to_string(),
                 name: group.name.clone(),
                 created_at: group.created_at,
-                scim_managed: false,
+                scim_managed: group.is_scim_managed,
             },
             role: role.into(),
         }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use orgadmin_core::catalogue::ModelCatalogue;
 use orgadmin_core::fixture::{Fixture, FixtureProblem};
+use orgadmin_core::scim::Provisioning;
 use orgadmin_core::store::{Consistency, UserIds};
 
 use crate::commands::AdminCommand;
@@ -327,6 +328,15 @@ pub struct ServeArgs {
     /// 404); `off` serves it nowhere.
     #[arg(long, env = "ORGADMIN_METRICS_LISTEN", value_name = "ADDR|off")]
     pub metrics_listen: Option<String>,
+    /// What SCIM provisioning (/scim/v2/Users) makes of a person: `member`, a member at once;
+    /// `invite`, a pending invite until they accept it, as the real platform does.
+    #[arg(long, env = "ORGADMIN_SCIM_PROVISIONING", value_name = "member|invite",
+          default_value = "member", value_parser = provisioning_value)]
+    pub scim_provisioning: Provisioning,
+}
+
+fn provisioning_value(value: &str) -> Result<Provisioning, String> {
+    value.parse()
 }
 
 /// `--fixture`: the file, read and checked whole before anything starts, so that a fixture that

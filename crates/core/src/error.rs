@@ -19,6 +19,8 @@ pub enum ConflictKind {
     /// An organization that cannot be brought back to its state after creation (the operator
     /// API's reset): what creation made is not known any more.
     NotResettable,
+    /// A SCIM change whose `If-Match` names a version the resource no longer has.
+    VersionMismatch,
 }
 
 impl ConflictKind {
@@ -31,6 +33,7 @@ impl ConflictKind {
             ConflictKind::InviteNotPending => "invite_not_pending",
             ConflictKind::InheritedRole => "inherited_role",
             ConflictKind::NotResettable => "not_resettable",
+            ConflictKind::VersionMismatch => "version_mismatch",
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod page;
 pub mod permission;
 pub mod policy;
 pub mod role;
+pub mod scim;
 pub mod secret;
 pub mod snapshot;
 pub mod store;

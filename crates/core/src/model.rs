@@ -371,6 +371,8 @@ pub struct Group {
     pub id: crate::id::GroupId,
     pub name: String,
     pub created_at: Timestamp,
+    /// Written by SCIM provisioning (`/scim/v2/Groups`).
+    pub is_scim_managed: bool,
 }
 
 /// A group's access to a project.

@@ -193,6 +193,7 @@ pub trait Store:
     + ProjectPolicyStore
     + ImportStore
     + AuditStore
+    + crate::scim::ScimStore
     + Send
     + Sync
     + 'static
@@ -214,6 +215,7 @@ impl<T> Store for T where
         + ProjectPolicyStore
         + ImportStore
         + AuditStore
+        + crate::scim::ScimStore
         + Send
         + Sync
         + 'static

@@ -52,6 +52,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config.operator_key = args.operator_key.filter(|k| !k.is_empty());
         config.journal_size = args.journal_size;
         config.fixture = args.fixture;
+        config.scim_provisioning = args.scim_provisioning;
         if let Some(metrics) = args.metrics_listen {
             config.metrics = MetricsEndpoint::parse(&metrics);
         }

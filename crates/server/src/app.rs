@@ -21,6 +21,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use orgadmin_core::catalogue::ModelCatalogue;
 use orgadmin_core::fixture::Fixture;
+use orgadmin_core::scim::Provisioning;
 use orgadmin_core::store::{Consistency, UserIds};
 use orgadmin_core::{Clock, SystemClock};
 use orgadmin_metrics::Metrics;
@@ -72,6 +73,8 @@ pub struct ServeConfig {
     pub fixture: Option<Arc<Fixture>>,
     /// Where `/metrics` is served (`--metrics-listen`): the main listener by default.
     pub metrics: MetricsEndpoint,
+    /// What SCIM provisioning makes of a person (`--scim-provisioning member|invite`).
+    pub scim_provisioning: Provisioning,
 }
 
 impl ServeConfig {
@@ -92,6 +95,7 @@ impl ServeConfig {
             journal_size: journal::DEFAULT_CAPACITY,
             fixture: None,
             metrics: MetricsEndpoint::Main,
+            scim_provisioning: Provisioning::Member,
         }
     }
 }
@@ -149,6 +153,7 @@ impl Application {
             faults: Arc::default(),
             journal: Arc::new(Journal::new(config.journal_size, config.clock.clone())),
             metrics: metrics.clone(),
+            scim_provisioning: config.scim_provisioning,
         };
         let limiter = RateLimiter::new(config.rate_limit, config.clock.clone());
         let metrics_listener =
@@ -338,12 +343,16 @@ fn oversized_body(request: &Request) -> Option<(u64, u64)> {
 /// the client loses the answer. A client waiting for `100 Continue` has sent nothing: it is
 /// answered at once.
 async fn refuse_oversized_body(request: Request, length: u64, limit: u64) -> Response {
+    let request_path = &request.uri().path().to_owned();
     if length <= MAX_DRAINED_BYTES && !request.headers().contains_key(EXPECT) {
         let mut body = request.into_body();
         let _ = tokio::time::timeout(DRAIN_TIME, async {
             while let Some(Ok(_)) = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {}
         })
         .await;
+    }
+    if crate::scim::owns(request_path) {
+        return crate::scim::too_large(limit);
     }
     ApiError::too_large_for(limit).into_response()
 }

@@ -54,51 +54,65 @@ impl FromRequestParts<AppState> for Auth {
     /// The API's error, or the answer of an operator's fault (`operator/faults.rs`).
     type Rejection = Response;
 
-    /// Authenticate; then, before the handler does anything, attribute the request to its
-    /// organization for the journal, apply an operator's fault, and count it against the key's
-    /// rate limit.
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let actor = authenticate(parts, state)
+        admit(parts, state)
             .await
-            .map_err(IntoResponse::into_response)?;
-        tracing::Span::current().record("org.id", actor.org_id.as_str());
-        tracing::Span::current().record("key.id", actor.key_id.as_str());
-        if let Some(capture) = parts.extensions.get::<Arc<Capture>>() {
-            capture.attribute(&actor.org_id, &actor.key_id);
-        }
-        let route = parts
-            .extensions
-            .get::<MatchedPath>()
-            .map(MatchedPath::as_str);
-        if let Some(firing) =
-            state
-                .faults
-                .fire(&actor.org_id, &parts.method, route, parts.uri.path())
-        {
-            if let Some(latency) = firing.latency {
-                tokio::time::sleep(latency).await;
-            }
-            if let Some(answer) = firing.answer {
-                return Err(answer);
-            }
-        }
-        if let Some(limit) = parts.extensions.get::<rate_limit::Slot>() {
-            let path = route.unwrap_or_else(|| parts.uri.path());
-            limit
-                .check(&actor.key_id, &parts.method, path)
-                .map_err(|refusal| {
-                    state.metrics.http().rate_limit_refused(
-                        metrics::method_label(&parts.method),
-                        route.map_or(orgadmin_metrics::UNMATCHED_ROUTE, orgadmin_metrics::route),
-                    );
-                    refusal.into_response()
-                })?;
-        }
-        Ok(Auth(actor))
+            .map(Auth)
+            .map_err(|refusal| match refusal {
+                Refusal::Api(e) => e.into_response(),
+                Refusal::Answer(answer) => answer,
+            })
     }
+}
+
+/// Why a request was not admitted: an error (in whatever envelope the caller's API speaks), or
+/// the answer of an operator's fault, sent as it is.
+pub(crate) enum Refusal {
+    Api(ApiError),
+    Answer(Response),
+}
+
+/// Authenticate; then, before the handler does anything, attribute the request to its
+/// organization for the journal, apply an operator's fault, and count it against the key's rate
+/// limit. The one admission of an admin key, for `/v1` ([`Auth`]) and `/scim/v2` alike.
+pub(crate) async fn admit(parts: &mut Parts, state: &AppState) -> Result<Actor, Refusal> {
+    let actor = authenticate(parts, state).await.map_err(Refusal::Api)?;
+    tracing::Span::current().record("org.id", actor.org_id.as_str());
+    tracing::Span::current().record("key.id", actor.key_id.as_str());
+    if let Some(capture) = parts.extensions.get::<Arc<Capture>>() {
+        capture.attribute(&actor.org_id, &actor.key_id);
+    }
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    if let Some(firing) = state
+        .faults
+        .fire(&actor.org_id, &parts.method, route, parts.uri.path())
+    {
+        if let Some(latency) = firing.latency {
+            tokio::time::sleep(latency).await;
+        }
+        if let Some(answer) = firing.answer {
+            return Err(Refusal::Answer(answer));
+        }
+    }
+    if let Some(limit) = parts.extensions.get::<rate_limit::Slot>() {
+        let path = route.unwrap_or_else(|| parts.uri.path());
+        limit
+            .check(&actor.key_id, &parts.method, path)
+            .map_err(|refusal| {
+                state.metrics.http().rate_limit_refused(
+                    metrics::method_label(&parts.method),
+                    route.map_or(orgadmin_metrics::UNMATCHED_ROUTE, orgadmin_metrics::route),
+                );
+                Refusal::Api(refusal)
+            })?;
+    }
+    Ok(actor)
 }
 
 /// The admin key of the request, authenticated against the store.

@@ -180,7 +180,6 @@ impl ApiError {
         )
     }
 
-    #[cfg(test)]
     pub fn status(&self) -> StatusCode {
         self.status
     }

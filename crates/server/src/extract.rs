@@ -109,7 +109,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// The path of the first string (or object key) holding a NUL character. No stored value may
 /// hold one (PostgreSQL text cannot), so such input is refused at the door, on every backend.
-fn path_of_nul(value: &serde_json::Value, here: String) -> Option<String> {
+pub(crate) fn path_of_nul(value: &serde_json::Value, here: String) -> Option<String> {
     use serde_json::Value;
     let join = |key: &str| {
         if here.is_empty() {

@@ -1,5 +1,6 @@
 //! The orgadmin HTTP server: builds the application on a store, serves the Admin API routes,
-//! authenticates every `/v1` request, and answers every failure in the OpenAI error envelope.
+//! authenticates every `/v1` request, and answers every failure in the OpenAI error envelope;
+//! SCIM 2.0 provisioning under `/scim/v2` (`scim/`), in SCIM's envelope.
 
 pub mod admin;
 mod app;
@@ -11,6 +12,7 @@ mod metrics;
 pub mod operator;
 mod rate_limit;
 mod routes;
+mod scim;
 mod state;
 pub mod telemetry;
 

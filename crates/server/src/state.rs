@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use orgadmin_core::catalogue::ModelCatalogue;
+use orgadmin_core::scim::Provisioning;
 use orgadmin_core::{Clock, Store};
 use orgadmin_metrics::Metrics;
 
@@ -26,4 +27,6 @@ pub struct AppState {
     pub journal: Arc<Journal>,
     /// What `/metrics` renders (`orgadmin_metrics`); the store records into its part.
     pub metrics: Arc<Metrics>,
+    /// What provisioning a SCIM user makes of them (`--scim-provisioning`).
+    pub scim_provisioning: Provisioning,
 }

@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 /// Every table a snapshot holds.
-const TABLES: [&str; 16] = [
+const TABLES: [&str; 19] = [
     "admin_api_keys",
     "audit_logs",
     "group_users",
@@ -24,6 +24,9 @@ const TABLES: [&str; 16] = [
     "projects",
     "role_assignments",
     "roles",
+    "scim_group_members",
+    "scim_groups",
+    "scim_users",
     "service_accounts",
     "users",
 ];
@@ -88,6 +91,33 @@ async fn populate(s: &TestServer) -> Populated {
     )
     .await);
     s.create_key(json!({"name": "Second admin key"})).await;
+    // SCIM: a provisioned person, deactivated while in a SCIM group (which keeps them).
+    let scim = |method: Method, path: &str, body: Value| {
+        let auth = format!("Bearer {}", s.owner_key);
+        let path = format!("/scim/v2{path}");
+        async move { s.send(method, &path, Some(&auth), Some(&body)).await }
+    };
+    let (status, provisioned) = scim(
+        Method::POST,
+        "/Users",
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "scim@example.com", "externalId": "idp-1"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{provisioned}");
+    let provisioned = str_of(&provisioned["id"]);
+    let (status, group) = scim(
+        Method::POST,
+        "/Groups",
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "SCIM group", "members": [{"value": provisioned}]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{group}");
+    ok(scim(
+        Method::PATCH,
+        &format!("/Users/{provisioned}"),
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "active", "value": false}]}),
+    )
+    .await);
     ok(s.post(
         &format!("/v1/organization/projects/{project}/model_permissions"),
         json!({"mode": "allow_list", "model_ids": ["gpt-4.1", "o3"]}),

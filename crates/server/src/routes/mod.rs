@@ -39,7 +39,9 @@ pub(crate) fn required<'a>(value: &'a Option<String>, param: &str) -> ApiResult<
 /// `/v1/openapi.json` serves (`health::openapi` reads it from the request's extensions).
 pub fn router() -> Router<AppState> {
     let (router, document) = route_table().split_for_parts();
-    router.layer(Extension(Arc::new(document)))
+    router
+        .nest(crate::scim::PREFIX, crate::scim::router())
+        .layer(Extension(Arc::new(document)))
 }
 
 /// The route table: every route once, as the handlers that serve its methods. Each handler's

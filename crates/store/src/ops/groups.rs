@@ -23,6 +23,7 @@ struct GroupRow {
     id: String,
     name: String,
     created_at: i64,
+    is_scim_managed: bool,
 }
 
 impl From<GroupRow> for Group {
@@ -31,22 +32,28 @@ impl From<GroupRow> for Group {
             id: GroupId::from_raw(r.id),
             name: r.name,
             created_at: r.created_at,
+            is_scim_managed: r.is_scim_managed,
         }
     }
 }
+
+/// The columns of a [`GroupRow`] from `groups` (as `g`): a group is SCIM's once SCIM wrote it.
+const GROUP_COLUMNS: &str = "g.id, g.name, g.created_at, \
+     EXISTS (SELECT 1 FROM scim_groups sg WHERE sg.org_id = g.org_id AND sg.id = g.id) AS is_scim_managed";
 
 pub(crate) async fn get<'e>(
     db: impl sqlx::Executor<'e, Database = Db>,
     org: &OrgId,
     group: &GroupId,
 ) -> Result<Group> {
-    let row: Option<GroupRow> =
-        sqlx::query_as("SELECT id, name, created_at FROM groups WHERE org_id = $1 AND id = $2")
-            .bind(org.as_str())
-            .bind(group.as_str())
-            .fetch_optional(db)
-            .await
-            .db()?;
+    let row: Option<GroupRow> = sqlx::query_as(&format!(
+        "SELECT {GROUP_COLUMNS} FROM groups g WHERE g.org_id = $1 AND g.id = $2"
+    ))
+    .bind(org.as_str())
+    .bind(group.as_str())
+    .fetch_optional(db)
+    .await
+    .db()?;
     row.map(Group::from)
         .ok_or_else(|| DomainError::not_found("group", group, "group_id"))
 }
@@ -55,8 +62,9 @@ pub(crate) async fn get<'e>(
 impl GroupStore for Backend {
     async fn list_groups(&self, org: &OrgId, page: &PageRequest) -> Result<Page<Group>> {
         self.guarded(async {
-            let mut qb: QueryBuilder<Db> =
-                QueryBuilder::new("SELECT id, name, created_at FROM groups WHERE org_id = ");
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+                "SELECT {GROUP_COLUMNS} FROM groups g WHERE g.org_id = "
+            ));
             qb.push_bind(org.as_str());
             let reversed = push_keyset(&mut qb, "id", page);
             let rows: Vec<GroupRow> = qb.build_query_as().fetch_all(&self.reader).await.db()?;
@@ -75,28 +83,9 @@ impl GroupStore for Backend {
 
     async fn create_group(&self, actor: &Actor, name: String) -> Result<Group> {
         self.guarded(async {
-            let org = &actor.org_id;
             let mut tx = self.begin_for(actor).await?;
-            ensure_name_free(&mut tx, org, &name, None).await?;
-            let id = GroupId::generate(self.millis());
-            sqlx::query(
-                "INSERT INTO groups (org_id, id, name, name_norm, created_at) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(org.as_str())
-            .bind(id.as_str())
-            .bind(&name)
-            .bind(name.to_lowercase())
-            .bind(tx.now())
-            .execute(&mut *tx)
-            .await
-            .db()?;
-            let event = NewAuditEvent::new(
-                kind::GROUP_CREATED,
-                id.as_str(),
-                json!({ "id": id, "data": { "group_name": name } }),
-            );
-            self.audit(&mut tx, actor, event).await?;
-            let group = get(&mut *tx, org, &id).await?;
+            let id = insert_group(self, &mut tx, actor, &name).await?;
+            let group = get(&mut *tx, &actor.org_id, &id).await?;
             tx.commit().await?;
             Ok(group)
         })
@@ -105,27 +94,9 @@ impl GroupStore for Backend {
 
     async fn rename_group(&self, actor: &Actor, group: &GroupId, name: String) -> Result<Group> {
         self.guarded(async {
-            let org = &actor.org_id;
             let mut tx = self.begin_for(actor).await?;
-            get(&mut *tx, org, group).await?;
-            ensure_name_free(&mut tx, org, &name, Some(group)).await?;
-            sqlx::query(
-                "UPDATE groups SET name = $1, name_norm = $2 WHERE org_id = $3 AND id = $4",
-            )
-            .bind(&name)
-            .bind(name.to_lowercase())
-            .bind(org.as_str())
-            .bind(group.as_str())
-            .execute(&mut *tx)
-            .await
-            .db()?;
-            let event = NewAuditEvent::new(
-                kind::GROUP_UPDATED,
-                group.as_str(),
-                json!({ "id": group, "changes_requested": { "group_name": name } }),
-            );
-            self.audit(&mut tx, actor, event).await?;
-            let renamed = get(&mut *tx, org, group).await?;
+            rename(self, &mut tx, actor, group, &name).await?;
+            let renamed = get(&mut *tx, &actor.org_id, group).await?;
             tx.commit().await?;
             Ok(renamed)
         })
@@ -134,23 +105,8 @@ impl GroupStore for Backend {
 
     async fn delete_group(&self, actor: &Actor, group: &GroupId) -> Result<()> {
         self.guarded(async {
-            let org = &actor.org_id;
             let mut tx = self.begin_for(actor).await?;
-            get(&mut *tx, org, group).await?;
-            drop_assignments(self, &mut tx, actor, group, None).await?;
-            // Memberships and project access go with the group (ON DELETE CASCADE).
-            sqlx::query("DELETE FROM groups WHERE org_id = $1 AND id = $2")
-                .bind(org.as_str())
-                .bind(group.as_str())
-                .execute(&mut *tx)
-                .await
-                .db()?;
-            self.audit(
-                &mut tx,
-                actor,
-                NewAuditEvent::new(kind::GROUP_DELETED, group.as_str(), json!({ "id": group })),
-            )
-            .await?;
+            delete(self, &mut tx, actor, group).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -207,39 +163,9 @@ impl GroupStore for Backend {
 
     async fn add_group_user(&self, actor: &Actor, group: &GroupId, user: &UserId) -> Result<()> {
         self.guarded(async {
-            let org = &actor.org_id;
             let mut tx = self.begin_for(actor).await?;
-            get(&mut *tx, org, group).await?;
-            if users::find(&mut *tx, org, user).await?.is_none() {
-                return Err(DomainError::invalid(
-                    "user_id",
-                    format!("User {user} is not a member of the organization"),
-                )
-                .with_remedy(Remedy::InviteFirst));
-            }
-            // The new member holds whatever the group holds, in the organization and its projects.
-            Grants::load(&mut tx, actor)
-                .await?
-                .check_group_membership(&mut tx, actor, group)
-                .await?;
-            let added = sqlx::query(
-                "INSERT INTO group_users (org_id, group_id, user_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            )
-            .bind(org.as_str())
-            .bind(group.as_str())
-            .bind(user.as_str())
-            .bind(tx.now())
-            .execute(&mut *tx)
-            .await
-            .db()?;
-            if added.rows_affected() > 0 {
-                let event = NewAuditEvent::new(
-                    kind::GROUP_UPDATED,
-                    group.as_str(),
-                    json!({ "id": group, "changes_requested": { "users_added": [user] } }),
-                );
-                self.audit(&mut tx, actor, event).await?;
-            }
+            get(&mut *tx, &actor.org_id, group).await?;
+            add_member(self, &mut tx, actor, group, user).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -248,27 +174,9 @@ impl GroupStore for Backend {
 
     async fn remove_group_user(&self, actor: &Actor, group: &GroupId, user: &UserId) -> Result<()> {
         self.guarded(async {
-            let org = &actor.org_id;
             let mut tx = self.begin_for(actor).await?;
-            get(&mut *tx, org, group).await?;
-            let removed = sqlx::query(
-                "DELETE FROM group_users WHERE org_id = $1 AND group_id = $2 AND user_id = $3",
-            )
-            .bind(org.as_str())
-            .bind(group.as_str())
-            .bind(user.as_str())
-            .execute(&mut *tx)
-            .await
-            .db()?;
-            if removed.rows_affected() == 0 {
-                return Err(not_a_member(group, user));
-            }
-            let event = NewAuditEvent::new(
-                kind::GROUP_UPDATED,
-                group.as_str(),
-                json!({ "id": group, "changes_requested": { "users_removed": [user] } }),
-            );
-            self.audit(&mut tx, actor, event).await?;
+            get(&mut *tx, &actor.org_id, group).await?;
+            remove_member(self, &mut tx, actor, group, user).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -406,10 +314,10 @@ impl GroupStore for Backend {
         self.guarded(async {
             let mut conn = self.reader.acquire().await.db()?;
             projects::get(&mut *conn, org, project).await?;
-            let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-                "SELECT g.id, g.name, g.created_at, pg.added_at FROM project_groups pg \
-                 JOIN groups g ON g.org_id = pg.org_id AND g.id = pg.group_id WHERE pg.org_id = ",
-            );
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+                "SELECT {GROUP_COLUMNS}, pg.added_at FROM project_groups pg \
+                 JOIN groups g ON g.org_id = pg.org_id AND g.id = pg.group_id WHERE pg.org_id = "
+            ));
             qb.push_bind(org.as_str());
             qb.push(" AND pg.project_id = ");
             qb.push_bind(project.as_str());
@@ -533,6 +441,162 @@ impl GroupStore for Backend {
         })
         .await
     }
+}
+
+/// Create a group, as the Admin API's create does (and SCIM's): its name free in the
+/// organization, `group.created` written.
+pub(crate) async fn insert_group(
+    store: &Backend,
+    tx: &mut Tx,
+    actor: &Actor,
+    name: &str,
+) -> Result<GroupId> {
+    let org = &actor.org_id;
+    ensure_name_free(tx, org, name, None).await?;
+    let id = GroupId::generate(store.millis());
+    sqlx::query(
+        "INSERT INTO groups (org_id, id, name, name_norm, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(org.as_str())
+    .bind(id.as_str())
+    .bind(name)
+    .bind(name.to_lowercase())
+    .bind(tx.now())
+    .execute(&mut **tx)
+    .await
+    .db()?;
+    let event = NewAuditEvent::new(
+        kind::GROUP_CREATED,
+        id.as_str(),
+        json!({ "id": id, "data": { "group_name": name } }),
+    );
+    store.audit(tx, actor, event).await?;
+    Ok(id)
+}
+
+/// Rename an existing group (its new name free), `group.updated` written.
+pub(crate) async fn rename(
+    store: &Backend,
+    tx: &mut Tx,
+    actor: &Actor,
+    group: &GroupId,
+    name: &str,
+) -> Result<()> {
+    let org = &actor.org_id;
+    get(&mut **tx, org, group).await?;
+    ensure_name_free(tx, org, name, Some(group)).await?;
+    sqlx::query("UPDATE groups SET name = $1, name_norm = $2 WHERE org_id = $3 AND id = $4")
+        .bind(name)
+        .bind(name.to_lowercase())
+        .bind(org.as_str())
+        .bind(group.as_str())
+        .execute(&mut **tx)
+        .await
+        .db()?;
+    let event = NewAuditEvent::new(
+        kind::GROUP_UPDATED,
+        group.as_str(),
+        json!({ "id": group, "changes_requested": { "group_name": name } }),
+    );
+    store.audit(tx, actor, event).await
+}
+
+/// Delete an existing group with its role assignments (memberships and project access go with
+/// it), `group.deleted` written.
+pub(crate) async fn delete(
+    store: &Backend,
+    tx: &mut Tx,
+    actor: &Actor,
+    group: &GroupId,
+) -> Result<()> {
+    let org = &actor.org_id;
+    get(&mut **tx, org, group).await?;
+    drop_assignments(store, tx, actor, group, None).await?;
+    // Memberships and project access go with the group (ON DELETE CASCADE).
+    sqlx::query("DELETE FROM groups WHERE org_id = $1 AND id = $2")
+        .bind(org.as_str())
+        .bind(group.as_str())
+        .execute(&mut **tx)
+        .await
+        .db()?;
+    store
+        .audit(
+            tx,
+            actor,
+            NewAuditEvent::new(kind::GROUP_DELETED, group.as_str(), json!({ "id": group })),
+        )
+        .await
+}
+
+/// Add a member of the organization to an existing group (idempotent), as a grant of what the
+/// group holds; `group.updated` written when they were not in it.
+pub(crate) async fn add_member(
+    store: &Backend,
+    tx: &mut Tx,
+    actor: &Actor,
+    group: &GroupId,
+    user: &UserId,
+) -> Result<()> {
+    let org = &actor.org_id;
+    if users::find(&mut **tx, org, user).await?.is_none() {
+        return Err(DomainError::invalid(
+            "user_id",
+            format!("User {user} is not a member of the organization"),
+        )
+        .with_remedy(Remedy::InviteFirst));
+    }
+    // The new member holds whatever the group holds, in the organization and its projects.
+    Grants::load(tx, actor)
+        .await?
+        .check_group_membership(tx, actor, group)
+        .await?;
+    let added = sqlx::query(
+        "INSERT INTO group_users (org_id, group_id, user_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(org.as_str())
+    .bind(group.as_str())
+    .bind(user.as_str())
+    .bind(tx.now())
+    .execute(&mut **tx)
+    .await
+    .db()?;
+    if added.rows_affected() > 0 {
+        let event = NewAuditEvent::new(
+            kind::GROUP_UPDATED,
+            group.as_str(),
+            json!({ "id": group, "changes_requested": { "users_added": [user] } }),
+        );
+        store.audit(tx, actor, event).await?;
+    }
+    Ok(())
+}
+
+/// Remove a member from an existing group; `group.updated` written.
+pub(crate) async fn remove_member(
+    store: &Backend,
+    tx: &mut Tx,
+    actor: &Actor,
+    group: &GroupId,
+    user: &UserId,
+) -> Result<()> {
+    let org = &actor.org_id;
+    let removed =
+        sqlx::query("DELETE FROM group_users WHERE org_id = $1 AND group_id = $2 AND user_id = $3")
+            .bind(org.as_str())
+            .bind(group.as_str())
+            .bind(user.as_str())
+            .execute(&mut **tx)
+            .await
+            .db()?;
+    if removed.rows_affected() == 0 {
+        return Err(not_a_member(group, user));
+    }
+    let event = NewAuditEvent::new(
+        kind::GROUP_UPDATED,
+        group.as_str(),
+        json!({ "id": group, "changes_requested": { "users_removed": [user] } }),
+    );
+    store.audit(tx, actor, event).await
 }
 
 async fn ensure_name_free(
@@ -722,6 +786,7 @@ struct ProjectGroupRow {
     id: String,
     name: String,
     created_at: i64,
+    is_scim_managed: bool,
     added_at: i64,
 }
 
@@ -732,6 +797,7 @@ fn project_group(project: &ProjectId, r: ProjectGroupRow) -> ProjectGroup {
             id: GroupId::from_raw(r.id),
             name: r.name,
             created_at: r.created_at,
+            is_scim_managed: r.is_scim_managed,
         },
         added_at: r.added_at,
     }

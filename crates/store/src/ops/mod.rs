@@ -61,6 +61,7 @@ pub(crate) mod project_keys;
 pub(crate) mod project_policies;
 pub(crate) mod projects;
 pub(crate) mod roles;
+pub(crate) mod scim;
 pub(crate) mod seed;
 pub(crate) mod service_accounts;
 pub(crate) mod snapshot;

@@ -41,8 +41,11 @@ pub enum OnReset {
 /// `key_use`, as a key's use touches them in that order (`keys::touch_last_used`), so a use that
 /// committed while a delete was waiting for the key's row lock has its epoch deleted too.
 /// The `organizations` row itself goes last, after all of them.
-pub const ORGANIZATION_TABLES: [(&str, OnReset); 18] = [
+pub const ORGANIZATION_TABLES: [(&str, OnReset); 21] = [
     ("audit_logs", OnReset::Cleared),
+    ("scim_group_members", OnReset::Cleared),
+    ("scim_users", OnReset::Cleared),
+    ("scim_groups", OnReset::Cleared),
     ("invites", OnReset::Cleared),
     ("role_assignments", OnReset::Cleared),
     ("roles", OnReset::Cleared),

@@ -443,57 +443,73 @@ impl UserStore for Backend {
 
     async fn remove_user(&self, actor: &Actor, user_id: &UserId) -> Result<()> {
         self.guarded(async {
-            let org = &actor.org_id;
             let mut tx = self.begin_for(actor).await?;
-            let user = get(&mut *tx, org, user_id).await?;
-            ensure_not_last_owner(&mut tx, org, &user, "remove").await?;
-
-            // Revoke the keys they own, each with its own audit event.
-            let key_ids: Vec<String> = sqlx::query_scalar(
-                "SELECT id FROM admin_api_keys WHERE org_id = $1 AND owner_user_id = $2",
-            )
-            .bind(org.as_str())
-            .bind(user_id.as_str())
-            .fetch_all(&mut *tx)
-            .await
-            .db()?;
-            for key_id in &key_ids {
-                self.audit(
-                    &mut tx,
-                    actor,
-                    NewAuditEvent::new(
-                        kind::API_KEY_DELETED,
-                        key_id.as_str(),
-                        json!({ "id": key_id }),
-                    ),
-                )
-                .await?;
-            }
-            // The whole cascade, said here rather than left to foreign keys: what the member owns and
-            // holds goes in this transaction, and the member last.
-            for delete in REMOVE_MEMBER {
-                sqlx::query(delete)
-                    .bind(org.as_str())
-                    .bind(user_id.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .db()?;
-            }
-            self.audit(
-                &mut tx,
-                actor,
-                NewAuditEvent::new(
-                    kind::USER_DELETED,
-                    user_id.as_str(),
-                    json!({ "id": user_id }),
-                ),
-            )
-            .await?;
+            let user = get(&mut *tx, &actor.org_id, user_id).await?;
+            remove_member(self, &mut tx, actor, &user).await?;
             tx.commit().await?;
             Ok(())
         })
         .await
     }
+}
+
+/// Remove `user` from the organization, as the Admin API's delete does (and SCIM's
+/// `active: false`): refused for the last owner; their admin keys are revoked (each with its
+/// audit event), everything of [`REMOVE_MEMBER`] goes, and `user.deleted` is written.
+pub(crate) async fn remove_member(
+    store: &Backend,
+    tx: &mut Tx,
+    actor: &Actor,
+    user: &User,
+) -> Result<()> {
+    let org = &actor.org_id;
+    let user_id = &user.id;
+    ensure_not_last_owner(tx, org, user, "remove").await?;
+
+    // Revoke the keys they own, each with its own audit event.
+    let key_ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM admin_api_keys WHERE org_id = $1 AND owner_user_id = $2",
+    )
+    .bind(org.as_str())
+    .bind(user_id.as_str())
+    .fetch_all(&mut **tx)
+    .await
+    .db()?;
+    for key_id in &key_ids {
+        store
+            .audit(
+                tx,
+                actor,
+                NewAuditEvent::new(
+                    kind::API_KEY_DELETED,
+                    key_id.as_str(),
+                    json!({ "id": key_id }),
+                ),
+            )
+            .await?;
+    }
+    // The whole cascade, said here rather than left to foreign keys: what the member owns and
+    // holds goes in this transaction, and the member last.
+    for delete in REMOVE_MEMBER {
+        sqlx::query(delete)
+            .bind(org.as_str())
+            .bind(user_id.as_str())
+            .execute(&mut **tx)
+            .await
+            .db()?;
+    }
+    store
+        .audit(
+            tx,
+            actor,
+            NewAuditEvent::new(
+                kind::USER_DELETED,
+                user_id.as_str(),
+                json!({ "id": user_id }),
+            ),
+        )
+        .await?;
+    Ok(())
 }
 
 /// The direction rows of a page come back in: the requested order, or its reverse for a
