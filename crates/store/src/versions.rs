@@ -71,6 +71,12 @@ impl VersionSource {
         Self::Notified(notified)
     }
 
+    /// Whether a commit's publication carries the state it wrote (`Memory`); `Notified` only
+    /// says "read it again", and `Database` publishes nothing.
+    pub(crate) fn keeps_published_states(&self) -> bool {
+        matches!(self, Self::Memory(_))
+    }
+
     /// The organization's state, when memory knows it for certain.
     pub(crate) fn known(&self, org: &OrgId) -> Option<OrgState> {
         match self {

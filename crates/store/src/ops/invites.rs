@@ -50,11 +50,7 @@ pub(crate) async fn send_invite(
         .await?
         .is_some()
     {
-        return Err(DomainError::conflict(
-            ConflictKind::AlreadyExists,
-            format!("{} is already a member of the organization.", new.email),
-            Some("email"),
-        ));
+        return Err(users::already_member(&new.email, "email"));
     }
     let pending: Option<String> = sqlx::query_scalar(
         "SELECT id FROM invites WHERE org_id = $1 AND email_norm = $2 AND accepted_at IS NULL AND expires_at > $3",

@@ -204,17 +204,7 @@ async fn update_member(
             .bind(user.id.as_str())
             .execute(&mut **tx)
             .await
-            .map_err(|e| {
-                if super::is_unique_violation(&e) {
-                    DomainError::conflict(
-                        ConflictKind::AlreadyExists,
-                        format!("{} is already a member of the organization.", new.email),
-                        Some("emails"),
-                    )
-                } else {
-                    super::db_error(e)
-                }
-            })?;
+            .map_err(|e| users::member_conflict_or_db_error(e, &new.email, "emails"))?;
         changes.insert("email".into(), json!(new.email.as_str()));
     }
     if new.name != user.name {

@@ -232,18 +232,31 @@ pub(crate) async fn insert(tx: &mut Tx, org: &OrgId, user: &User) -> Result<()> 
     .bind(user.is_scale_tier_authorized_purchaser)
     .execute(&mut **tx)
     .await
-    .map_err(|e| {
-        if super::is_unique_violation(&e) {
-            DomainError::conflict(
-                ConflictKind::AlreadyExists,
-                format!("{} is already a member of the organization.", user.email),
-                Some("email"),
-            )
-        } else {
-            super::db_error(e)
-        }
-    })?;
+    .map_err(|e| member_conflict_or_db_error(e, &user.email, "email"))?;
     Ok(())
+}
+
+/// `email` is already a member of the organization (named by `param`).
+pub(crate) fn already_member(email: &Email, param: &str) -> DomainError {
+    DomainError::conflict(
+        ConflictKind::AlreadyExists,
+        format!("{email} is already a member of the organization."),
+        Some(param),
+    )
+}
+
+/// A write of a member's email that the unique index refused is [`already_member`]; any other
+/// failure is the storage's.
+pub(crate) fn member_conflict_or_db_error(
+    e: sqlx::Error,
+    email: &Email,
+    param: &str,
+) -> DomainError {
+    if super::is_unique_violation(&e) {
+        already_member(email, param)
+    } else {
+        super::db_error(e)
+    }
 }
 
 pub(crate) async fn owner_count(tx: &mut Tx, org: &OrgId) -> Result<i64> {
