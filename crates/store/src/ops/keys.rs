@@ -412,12 +412,14 @@ async fn touch_last_used(
     // as this transaction reads them: in a group (`group_commit.rs`) an operation before this
     // one may have changed them, uncommitted, so memory's are not the latest.
     let after = match store.versions.known(&actor.org_id) {
-        Some(_) if store.versions.keeps_published_states() => users::state_in(&mut tx, &actor.org_id)
-            .await?
-            .map(|mut state| {
-                state.version.key_use = epoch;
-                state
-            }),
+        Some(_) if store.versions.keeps_published_states() => {
+            users::state_in(&mut tx, &actor.org_id)
+                .await?
+                .map(|mut state| {
+                    state.version.key_use = epoch;
+                    state
+                })
+        }
         _ => None,
     };
     tx.publish_at_commit(store.versions.publication(&actor.org_id, after));
